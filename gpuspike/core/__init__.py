@@ -1,0 +1,108 @@
+"""Core objects and tools of gpuspike (the SpikeInterface core module API)."""
+from .base import BaseExtractor, BaseSegment
+from .errors import CorruptFolderError, FolderExistsError, NotDumpableError
+from .recording import BaseRecording, BaseRecordingSegment
+from .sorting import BaseSorting, BaseSortingSegment, spike_dtype, minimum_spike_dtype
+from .event import BaseEvent, BaseEventSegment
+from .snippets import BaseSnippets, BaseSnippetsSegment
+from .numpyextractors import (NumpyEvent, NumpyEventSegment, NumpyRecording, NumpyRecordingSegment, NumpySnippets,
+                              NumpySnippetsSegment, NumpySorting, NumpySortingSegment)
+from .views import (ChannelSliceRecording, ChannelSliceSnippets, FrameSliceRecording, FrameSliceSorting,
+                    UnitsSelectionSorting)
+from .segmentutils import (append_recordings, append_sortings, concatenate_recordings, concatenate_sortings,
+                           select_segment_recording, select_segment_sorting, split_recording, split_sorting,
+                           AppendSegmentRecording, ConcatenateSegmentRecording, SelectSegmentRecording,
+                           AppendSegmentSorting, ConcatenateSegmentSorting, SelectSegmentSorting)
+from .aggregate import aggregate_channels, aggregate_units, AggregateChannelsRecording, AggregateUnitsSorting
+from .recording_tools import (get_channel_distances, get_chunk_with_margin, get_closest_channels, get_noise_levels,
+                              get_random_data_chunks, order_channels_by_depth)
+from .generate import (GeneratedSorting, NoiseGeneratorRecording, clean_refractory_period, generate_recording,
+                       generate_snippets, generate_sorting, inject_some_duplicate_units, inject_some_split_units,
+                       synthesize_random_firings, synthetize_spike_train_bad_isi, synthesize_spike_train_bad_isi,
+                       generate_neuropixels_like_probe)
+from .groundtruth import (GroundTruthRecording, generate_ground_truth_recording, generate_templates,
+                          generate_unit_locations)
+from .job import (JobConfig, get_global_job_kwargs, reset_global_job_kwargs, resolve_job_kwargs,
+                  set_global_job_kwargs, split_job_kwargs, run_chunks)
+from .executor import ChunkExecutor
+from . import recording_tools
+
+__all__ = [
+    "BaseExtractor",
+    "BaseSegment",
+    "CorruptFolderError",
+    "FolderExistsError",
+    "NotDumpableError",
+    "BaseRecording",
+    "BaseRecordingSegment",
+    "BaseSorting",
+    "BaseSortingSegment",
+    "spike_dtype",
+    "minimum_spike_dtype",
+    "BaseEvent",
+    "BaseEventSegment",
+    "BaseSnippets",
+    "BaseSnippetsSegment",
+    "NumpyEvent",
+    "NumpyEventSegment",
+    "NumpyRecording",
+    "NumpyRecordingSegment",
+    "NumpySnippets",
+    "NumpySnippetsSegment",
+    "NumpySorting",
+    "NumpySortingSegment",
+    "ChannelSliceRecording",
+    "ChannelSliceSnippets",
+    "FrameSliceRecording",
+    "FrameSliceSorting",
+    "UnitsSelectionSorting",
+    "append_recordings",
+    "append_sortings",
+    "concatenate_recordings",
+    "concatenate_sortings",
+    "select_segment_recording",
+    "select_segment_sorting",
+    "split_recording",
+    "split_sorting",
+    "AppendSegmentRecording",
+    "ConcatenateSegmentRecording",
+    "SelectSegmentRecording",
+    "AppendSegmentSorting",
+    "ConcatenateSegmentSorting",
+    "SelectSegmentSorting",
+    "aggregate_channels",
+    "aggregate_units",
+    "AggregateChannelsRecording",
+    "AggregateUnitsSorting",
+    "get_channel_distances",
+    "get_chunk_with_margin",
+    "get_closest_channels",
+    "get_noise_levels",
+    "get_random_data_chunks",
+    "order_channels_by_depth",
+    "GeneratedSorting",
+    "NoiseGeneratorRecording",
+    "clean_refractory_period",
+    "generate_recording",
+    "generate_snippets",
+    "generate_sorting",
+    "inject_some_duplicate_units",
+    "inject_some_split_units",
+    "synthesize_random_firings",
+    "synthetize_spike_train_bad_isi",
+    "synthesize_spike_train_bad_isi",
+    "generate_neuropixels_like_probe",
+    "GroundTruthRecording",
+    "generate_ground_truth_recording",
+    "generate_templates",
+    "generate_unit_locations",
+    "JobConfig",
+    "get_global_job_kwargs",
+    "reset_global_job_kwargs",
+    "resolve_job_kwargs",
+    "set_global_job_kwargs",
+    "split_job_kwargs",
+    "run_chunks",
+    "ChunkExecutor",
+    "recording_tools",
+]

@@ -1,0 +1,262 @@
+"""Channel metadata shared by recordings and snippets: gains, groups, locations and probes."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+_GROUP_MODES = ("by_probe", "by_shank")
+
+
+class ChannelsMixin:
+    """Channel ids, gains/offsets, groups and probeinterface probes.
+
+    The class using it must provide ``_main_ids``, properties and ``channel_slice``.
+    """
+
+    _id_kind = "channel_id"
+
+    @property
+    def channel_ids(self) -> np.ndarray:
+        return self._main_ids
+
+    def get_channel_ids(self) -> np.ndarray:
+        """The channel ids."""
+        return self._main_ids
+
+    def get_num_channels(self) -> int:
+        """Number of channels."""
+        return len(self._main_ids)
+
+    # ---------------------------------------------------------------- gains and offsets
+    def set_channel_gains(self, gains, channel_ids: Sequence | None = None) -> None:
+        """Set ``gain_to_uV`` (a scalar or one value per channel)."""
+        gains = np.broadcast_to(np.asarray(gains, dtype="float32"),
+                                (self.get_num_channels() if channel_ids is None else len(channel_ids),))
+        self.set_property("gain_to_uV", gains, ids=channel_ids)
+
+    def set_channel_offsets(self, offsets, channel_ids: Sequence | None = None) -> None:
+        """Set ``offset_to_uV`` (a scalar or one value per channel)."""
+        offsets = np.broadcast_to(np.asarray(offsets, dtype="float32"),
+                                  (self.get_num_channels() if channel_ids is None else len(channel_ids),))
+        self.set_property("offset_to_uV", offsets, ids=channel_ids)
+
+    def get_channel_gains(self, channel_ids: Sequence | None = None) -> np.ndarray | None:
+        """The ``gain_to_uV`` property."""
+        return self.get_property("gain_to_uV", ids=channel_ids)
+
+    def get_channel_offsets(self, channel_ids: Sequence | None = None) -> np.ndarray | None:
+        """The ``offset_to_uV`` property."""
+        return self.get_property("offset_to_uV", ids=channel_ids)
+
+    def has_scaleable_traces(self) -> bool:
+        """True when gains (and offsets) to µV are set."""
+        return self.get_property("gain_to_uV") is not None and self.get_property("offset_to_uV") is not None
+
+    has_scaled_traces = has_scaleable_traces
+
+    def _scaling(self, channel_indices) -> tuple[np.ndarray, np.ndarray]:
+        gains = self.get_property("gain_to_uV")
+        offsets = self.get_property("offset_to_uV")
+        if gains is None:
+            raise ValueError(
+                "return_scaled=True needs the 'gain_to_uV' property (and 'offset_to_uV'); "
+                "set them with set_channel_gains() / set_channel_offsets()"
+            )
+        if offsets is None:
+            offsets = np.zeros(self.get_num_channels(), dtype="float32")
+        return (np.asarray(gains, dtype="float32")[channel_indices],
+                np.asarray(offsets, dtype="float32")[channel_indices])
+
+    # ---------------------------------------------------------------- groups and locations
+    def set_channel_groups(self, groups, channel_ids: Sequence | None = None) -> None:
+        """Set the ``group`` property (e.g. tetrodes, shanks)."""
+        self.set_property("group", np.asarray(groups, dtype="int64"), ids=channel_ids)
+
+    def get_channel_groups(self, channel_ids: Sequence | None = None) -> np.ndarray:
+        """The ``group`` property (zeros when not set)."""
+        groups = self.get_property("group", ids=channel_ids)
+        if groups is None:
+            n = self.get_num_channels() if channel_ids is None else len(channel_ids)
+            groups = np.zeros(n, dtype="int64")
+        return groups
+
+    def set_channel_locations(self, locations, channel_ids: Sequence | None = None) -> None:
+        """Set the ``location`` property ((num_channels, 2 or 3) in µm).
+
+        Not allowed when a probe is attached: the probe holds the geometry.
+        """
+        if self.has_probe():
+            raise ValueError("set_channel_locations: a probe is attached; change the probe and use set_probe()")
+        locations = np.asarray(locations, dtype="float64")
+        if locations.ndim != 2 or locations.shape[1] not in (2, 3):
+            raise ValueError(f"locations must have shape (num_channels, 2|3), got {locations.shape}")
+        self.set_property("location", locations, ids=channel_ids)
+
+    def get_channel_locations(self, channel_ids: Sequence | None = None, axes: str = "xy") -> np.ndarray:
+        """Channel locations ((num_channels, len(axes)), µm), from the probe or ``location``."""
+        locations = self.get_property("location", ids=channel_ids)
+        if locations is None:
+            raise ValueError(
+                "this object has no channel locations: attach a probe with set_probe() "
+                "or call set_channel_locations()"
+            )
+        axis_index = {"x": 0, "y": 1, "z": 2}
+        try:
+            cols = [axis_index[a] for a in axes]
+        except KeyError:
+            raise ValueError(f"axes={axes!r}: allowed letters are 'x', 'y', 'z'") from None
+        if max(cols) >= locations.shape[1]:
+            raise ValueError(f"axes={axes!r} but locations are {locations.shape[1]}D")
+        return np.asarray(locations)[:, cols]
+
+    def has_3d_locations(self) -> bool:
+        loc = self.get_property("location")
+        return loc is not None and loc.shape[1] == 3
+
+    def split_by(self, property: str = "group", outputs: str = "dict"):
+        """Split into channel-sliced views, one per value of ``property``.
+
+        Returns
+        -------
+        dict or list
+            ``{value: view}`` (``outputs="dict"``) or a list of views (``outputs="list"``).
+        """
+        if outputs not in ("dict", "list"):
+            raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'list'")
+        values = self.get_property(property)
+        if values is None:
+            raise ValueError(f"split_by: property {property!r} is not set; available: {self.get_property_keys()}")
+        result = {}
+        for value in np.unique(values):
+            ids = self.channel_ids[values == value]
+            result[value.item() if hasattr(value, "item") else value] = self.channel_slice(channel_ids=ids)
+        return result if outputs == "dict" else list(result.values())
+
+    # ---------------------------------------------------------------- probes
+    def has_probe(self) -> bool:
+        """True when a probe (contact_vector) is attached."""
+        return "contact_vector" in self._properties
+
+    def set_probe(self, probe, group_mode: str = "by_probe", in_place: bool = False):
+        """Attach a probeinterface ``Probe`` (or ``ProbeGroup``).
+
+        Channels are ordered by the probe's ``device_channel_indices`` (wiring): contact k is
+        channel ``device_channel_indices[k]``; contacts wired to -1 are dropped, and so are
+        channels that no contact is wired to.
+
+        Parameters
+        ----------
+        probe : probeinterface.Probe or ProbeGroup
+        group_mode : {"by_probe", "by_shank"}
+            How the ``group`` property is set.
+        in_place : bool
+            Attach to this object (only when the wiring keeps every channel in order) instead of
+            returning a new view.
+
+        Returns
+        -------
+        The object with the probe attached (``self`` when ``in_place``).
+        """
+        from probeinterface import Probe, ProbeGroup
+
+        if isinstance(probe, Probe):
+            probegroup = ProbeGroup()
+            probegroup.add_probe(probe)
+        elif isinstance(probe, ProbeGroup):
+            probegroup = probe
+        else:
+            raise TypeError(f"probe must be a probeinterface Probe or ProbeGroup, got {type(probe).__name__}")
+        return self.set_probegroup(probegroup, group_mode=group_mode, in_place=in_place)
+
+    def set_probes(self, probe_or_probegroup, group_mode: str = "by_probe", in_place: bool = False):
+        """Alias of :meth:`set_probe`."""
+        return self.set_probe(probe_or_probegroup, group_mode=group_mode, in_place=in_place)
+
+    def set_probegroup(self, probegroup, group_mode: str = "by_probe", in_place: bool = False):
+        """Attach a probeinterface ``ProbeGroup`` (see :meth:`set_probe`)."""
+        if group_mode not in _GROUP_MODES:
+            raise ValueError(f"group_mode={group_mode!r}: allowed values are {_GROUP_MODES}")
+        from probeinterface import ProbeGroup, Probe
+
+        if isinstance(probegroup, Probe):
+            return self.set_probe(probegroup, group_mode=group_mode, in_place=in_place)
+        if not isinstance(probegroup, ProbeGroup):
+            raise TypeError(f"probegroup must be a probeinterface ProbeGroup, got {type(probegroup).__name__}")
+        arr = probegroup.to_numpy(complete=True)
+        dci = arr["device_channel_indices"]
+        if np.any(dci is None) or not np.issubdtype(dci.dtype, np.integer):
+            raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
+        wired = dci >= 0
+        if np.any(dci[wired] >= self.get_num_channels()):
+            raise ValueError(
+                f"probe device_channel_indices go up to {dci.max()} but the object has "
+                f"{self.get_num_channels()} channels"
+            )
+        if len(np.unique(dci[wired])) != wired.sum():
+            raise ValueError("probe device_channel_indices have duplicates")
+        arr = arr[wired]
+        order = np.argsort(arr["device_channel_indices"], kind="stable")
+        arr = arr[order]
+        new_channel_ids = self.channel_ids[arr["device_channel_indices"]]
+        if group_mode == "by_probe":
+            groups = arr["probe_index"].astype("int64")
+        else:
+            if "shank_ids" in arr.dtype.names:
+                keys = np.char.add(arr["probe_index"].astype(str), np.char.add("_", arr["shank_ids"].astype(str)))
+            else:
+                keys = arr["probe_index"].astype(str)
+            _, groups = np.unique(keys, return_inverse=True)
+            groups = groups.astype("int64")
+        # channel order now follows the wiring; contact vector stores positions in that order
+        arr = arr.copy()
+        arr["device_channel_indices"] = np.arange(len(arr))
+        ndim = probegroup.probes[0].ndim
+        locations = np.stack([arr["x"], arr["y"]] + ([arr["z"]] if ndim == 3 else []), axis=1).astype("float64")
+        probes_info = [
+            {"annotations": dict(p.annotations), "planar_contour": None if p.probe_planar_contour is None
+             else np.asarray(p.probe_planar_contour).tolist()}
+            for p in probegroup.probes
+        ]
+        if in_place:
+            if not np.array_equal(new_channel_ids, self.channel_ids):
+                raise ValueError(
+                    "set_probe(in_place=True) needs a wiring that keeps every channel in its order; "
+                    "use in_place=False to get a re-ordered view"
+                )
+            target = self
+        else:
+            target = self.channel_slice(channel_ids=new_channel_ids)
+        target._properties["contact_vector"] = arr
+        target._properties["location"] = locations
+        target._properties["group"] = groups
+        target._annotations["probes_info"] = probes_info
+        return target
+
+    def get_probegroup(self):
+        """The attached probes as a probeinterface ``ProbeGroup`` (in channel order)."""
+        from probeinterface import ProbeGroup
+
+        arr = self.get_property("contact_vector")
+        if arr is None:
+            raise ValueError("no probe attached: use set_probe() (or set_channel_locations for bare locations)")
+        probegroup = ProbeGroup.from_numpy(arr)
+        probes_info = self._annotations.get("probes_info", [])
+        for probe_index, probe in enumerate(probegroup.probes):
+            if probe_index < len(probes_info):
+                info = probes_info[probe_index]
+                probe.annotate(**info.get("annotations", {}))
+                if info.get("planar_contour") is not None:
+                    probe.set_planar_contour(np.asarray(info["planar_contour"]))
+        return probegroup
+
+    def get_probe(self):
+        """The attached probe (error when several probes are attached)."""
+        probes = self.get_probegroup().probes
+        if len(probes) != 1:
+            raise ValueError(f"{len(probes)} probes are attached: use get_probes() or get_probegroup()")
+        return probes[0]
+
+    def get_probes(self) -> list:
+        """The attached probes, as a list."""
+        return self.get_probegroup().probes

@@ -1,0 +1,211 @@
+"""job_kwargs: validated once into a frozen JobConfig, and chunk splitting of recordings."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+#: names accepted as job kwargs, everywhere
+JOB_KWARG_NAMES = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory", "n_jobs", "progress_bar",
+                   "mp_context", "backend", "engine", "client", "max_threads_per_worker")
+_CHUNK_KEYS = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory")
+_ENGINES = ("process", "thread", "dask")
+_BACKENDS = ("auto", "numpy", "cuda")
+_MP_CONTEXTS = (None, "fork", "spawn", "forkserver")
+
+_DEFAULT_JOB_KWARGS: dict[str, Any] = {"n_jobs": 1, "chunk_duration": "1s", "progress_bar": True}
+_global_job_kwargs: dict[str, Any] = dict(_DEFAULT_JOB_KWARGS)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobConfig:
+    """Validated job settings (built by :func:`resolve_job_kwargs`)."""
+
+    n_jobs: int = 1
+    chunk_duration: float | None = 1.0
+    chunk_size: int | None = None
+    chunk_memory: int | None = None
+    total_memory: int | None = None
+    progress_bar: bool = True
+    mp_context: str | None = None
+    backend: str = "auto"
+    engine: str = "process"
+    client: Any = None
+    max_threads_per_worker: int = 1
+
+    def chunk_frames(self, recording) -> int:
+        """Chunk size in frames for ``recording`` from whichever chunk setting was given."""
+        if self.chunk_size is not None:
+            return max(1, int(self.chunk_size))
+        bytes_per_frame = recording.get_num_channels() * np.dtype(recording.get_dtype()).itemsize
+        if self.chunk_memory is not None:
+            return max(1, int(self.chunk_memory // bytes_per_frame))
+        if self.total_memory is not None:
+            return max(1, int(self.total_memory // (bytes_per_frame * max(1, self.n_jobs))))
+        duration = 1.0 if self.chunk_duration is None else self.chunk_duration
+        return max(1, int(duration * recording.sampling_frequency))
+
+
+def _parse_memory(value, name: str) -> int:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"{name}={value!r} must be > 0")
+        return int(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]?)i?[bB]?\s*", value)
+        if m:
+            scale = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[m.group(2)]
+            size = int(float(m.group(1)) * scale)
+            if size > 0:
+                return size
+    raise ValueError(f"{name}={value!r}: give bytes as an int or a string like '100M', '1G', '500k'")
+
+
+def _parse_duration(value) -> float:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"chunk_duration={value!r} must be > 0")
+        return float(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|ms)\s*", value)
+        if m:
+            seconds = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
+            if seconds > 0:
+                return seconds
+    raise ValueError(f"chunk_duration={value!r}: give seconds as a float or a string like '1s', '500ms'")
+
+
+def _parse_n_jobs(value) -> int:
+    cores = os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"n_jobs={value!r}: give an int (-1 = all cores) or a float fraction of cores in (0, 1]")
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        if not 0 < value <= 1:
+            raise ValueError(f"n_jobs={value!r}: a float must be a fraction of cores in (0, 1]")
+        return max(1, int(value * cores))
+    value = int(value)
+    if value == -1:
+        return cores
+    if value < -1:
+        return max(1, cores + 1 + value)
+    if value == 0:
+        raise ValueError("n_jobs=0: give an int >= 1, -1 for all cores, or a float fraction of cores")
+    return value
+
+
+def resolve_job_kwargs(**job_kwargs) -> JobConfig:
+    """Validate job kwargs (global ones filled in) into a frozen :class:`JobConfig`.
+
+    Raises
+    ------
+    TypeError
+        Unknown keys, listing the allowed ones.
+    ValueError
+        Bad values, naming the argument and what is allowed.
+    """
+    unknown = sorted(set(job_kwargs) - set(JOB_KWARG_NAMES))
+    if unknown:
+        raise TypeError(f"unknown job kwargs {unknown}; allowed: {list(JOB_KWARG_NAMES)}")
+    given_chunk = [k for k in _CHUNK_KEYS if job_kwargs.get(k) is not None]
+    merged = dict(_global_job_kwargs)
+    if given_chunk:
+        for k in _CHUNK_KEYS:
+            merged.pop(k, None)
+    merged.update({k: v for k, v in job_kwargs.items() if v is not None or k in ("mp_context", "client")})
+    chunk_given = [k for k in _CHUNK_KEYS if merged.get(k) is not None]
+    if len(chunk_given) > 1:
+        raise ValueError(f"give only one of {list(_CHUNK_KEYS)}; got {chunk_given}")
+    engine = merged.get("engine", "process")
+    if engine not in _ENGINES:
+        raise ValueError(f"engine={engine!r}: allowed values are {_ENGINES}")
+    backend = merged.get("backend", "auto")
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend={backend!r}: allowed values are {_BACKENDS}")
+    mp_context = merged.get("mp_context", None)
+    if mp_context not in _MP_CONTEXTS:
+        raise ValueError(f"mp_context={mp_context!r}: allowed values are {_MP_CONTEXTS}")
+    chunk_size = merged.get("chunk_size")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                   or chunk_size < 1):
+        raise ValueError(f"chunk_size={chunk_size!r}: give a number of samples >= 1")
+    progress_bar = merged.get("progress_bar", True)
+    if not isinstance(progress_bar, (bool, np.bool_)):
+        raise ValueError(f"progress_bar={progress_bar!r}: allowed values are True, False")
+    threads = merged.get("max_threads_per_worker", 1)
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"max_threads_per_worker={threads!r}: give an int >= 1")
+    return JobConfig(
+        n_jobs=_parse_n_jobs(merged.get("n_jobs", 1)),
+        chunk_duration=_parse_duration(merged["chunk_duration"]) if merged.get("chunk_duration") is not None else None,
+        chunk_size=None if chunk_size is None else int(chunk_size),
+        chunk_memory=_parse_memory(merged["chunk_memory"], "chunk_memory") if merged.get("chunk_memory") else None,
+        total_memory=_parse_memory(merged["total_memory"], "total_memory") if merged.get("total_memory") else None,
+        progress_bar=bool(progress_bar),
+        mp_context=mp_context,
+        backend=backend,
+        engine=engine,
+        client=merged.get("client"),
+        max_threads_per_worker=int(threads),
+    )
+
+
+def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
+    """Split a dict into (specific kwargs, job kwargs)."""
+    job_kwargs = {k: v for k, v in mixed_kwargs.items() if k in JOB_KWARG_NAMES}
+    specific = {k: v for k, v in mixed_kwargs.items() if k not in JOB_KWARG_NAMES}
+    return specific, job_kwargs
+
+
+def set_global_job_kwargs(**job_kwargs) -> None:
+    """Set job kwargs used by every job of this session (validated now)."""
+    resolve_job_kwargs(**job_kwargs)
+    if any(job_kwargs.get(k) is not None for k in _CHUNK_KEYS):
+        for k in _CHUNK_KEYS:
+            _global_job_kwargs.pop(k, None)
+    _global_job_kwargs.update(job_kwargs)
+
+
+def get_global_job_kwargs() -> dict:
+    """The job kwargs set for this session (a copy)."""
+    return dict(_global_job_kwargs)
+
+
+def reset_global_job_kwargs() -> None:
+    """Back to the defaults: n_jobs=1, chunk_duration="1s", progress_bar=True."""
+    _global_job_kwargs.clear()
+    _global_job_kwargs.update(_DEFAULT_JOB_KWARGS)
+
+
+def divide_segment_into_chunks(num_frames: int, chunk_size: int) -> list[tuple[int, int]]:
+    """(start, end) frame pairs covering [0, num_frames) in chunks of ``chunk_size``."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    starts = np.arange(0, num_frames, chunk_size)
+    return [(int(s), int(min(s + chunk_size, num_frames))) for s in starts]
+
+
+def divide_recording_into_chunks(recording, chunk_size: int) -> list[tuple[int, int, int]]:
+    """(segment_index, start, end) for every chunk of every segment."""
+    chunks = []
+    for seg in range(recording.get_num_segments()):
+        chunks.extend((seg, s, e) for s, e in divide_segment_into_chunks(recording.get_num_samples(seg), chunk_size))
+    return chunks
+
+
+def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job_kwargs: dict | JobConfig | None = None,
+               job_name: str = "", chunks: list | None = None, gather_func=None) -> list:
+    """Run ``chunk_func(segment_index, start_frame, end_frame, worker_ctx)`` on every chunk.
+
+    ``init_func(*init_args)`` builds ``worker_ctx`` once per worker. Results come back in chunk
+    order (or are handed to ``gather_func(result)`` as they arrive, then ``[]`` is returned).
+    The engine (in-process, processes, threads, Dask) comes from the job kwargs.
+    """
+    from .executor import ChunkExecutor
+
+    config = job_kwargs if isinstance(job_kwargs, JobConfig) else resolve_job_kwargs(**(job_kwargs or {}))
+    executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
+                             gather_func=gather_func)
+    return executor.run(chunks)

@@ -1,0 +1,355 @@
+"""In-memory objects: NumpyRecording, NumpySorting, NumpyEvent, NumpySnippets (not dumpable)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .event import BaseEvent, BaseEventSegment
+from .recording import BaseRecording, BaseRecordingSegment
+from .snippets import BaseSnippets, BaseSnippetsSegment
+from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
+
+
+def _as_list(x, name: str) -> list:
+    if isinstance(x, np.ndarray):
+        return [x]
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name} must be an array or a list of arrays (one per segment), got {type(x).__name__}")
+    return list(x)
+
+
+class NumpyRecordingSegment(BaseRecordingSegment):
+    def __init__(self, traces: np.ndarray, sampling_frequency: float, t_start: float | None) -> None:
+        super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
+        self._traces = traces
+
+    def get_num_samples(self) -> int:
+        return self._traces.shape[0]
+
+    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
+        return self._traces[start_frame:end_frame, channel_indices]
+
+
+class NumpyRecording(BaseRecording):
+    """A recording held in memory, one (num_samples, num_channels) array per segment.
+
+    Parameters
+    ----------
+    traces_list : np.ndarray or list of np.ndarray
+        Traces per segment (time axis first).
+    sampling_frequency : float
+    t_starts : list of float, optional
+        Start time (s) of each segment.
+    channel_ids : array-like, optional
+        Default ``0..num_channels-1``.
+    """
+
+    _dumpable_class = False
+
+    def __init__(self, traces_list, sampling_frequency: float = 30000.0, t_starts: Sequence | None = None,
+                 channel_ids: Sequence | None = None) -> None:
+        traces_list = _as_list(traces_list, "traces_list")
+        if not traces_list:
+            raise ValueError("traces_list must hold at least one segment")
+        for i, traces in enumerate(traces_list):
+            if not isinstance(traces, np.ndarray) or traces.ndim != 2:
+                raise ValueError(f"traces_list[{i}] must be a 2D numpy array (num_samples, num_channels)")
+        num_channels = traces_list[0].shape[1]
+        dtype = traces_list[0].dtype
+        for i, traces in enumerate(traces_list):
+            if traces.shape[1] != num_channels:
+                raise ValueError(f"traces_list[{i}] has {traces.shape[1]} channels, segment 0 has {num_channels}")
+            if traces.dtype != dtype:
+                raise ValueError(f"traces_list[{i}] has dtype {traces.dtype}, segment 0 has {dtype}")
+        if channel_ids is None:
+            channel_ids = np.arange(num_channels)
+        if len(channel_ids) != num_channels:
+            raise ValueError(f"channel_ids has {len(channel_ids)} ids for {num_channels} channels")
+        if t_starts is not None and len(t_starts) != len(traces_list):
+            raise ValueError(f"t_starts has {len(t_starts)} values for {len(traces_list)} segments")
+        super().__init__(sampling_frequency, channel_ids, dtype)
+        for i, traces in enumerate(traces_list):
+            t_start = None if t_starts is None else float(t_starts[i])
+            self.add_segment(NumpyRecordingSegment(traces, self.sampling_frequency, t_start))
+        self._kwargs = {"traces_list": traces_list, "sampling_frequency": sampling_frequency,
+                        "t_starts": t_starts, "channel_ids": channel_ids}
+
+    @staticmethod
+    def from_recording(source_recording: BaseRecording, **job_kwargs) -> "NumpyRecording":
+        """Load a whole recording into memory (keeps properties, annotations and times)."""
+        traces_list = [source_recording.get_traces(segment_index=i) for i in range(source_recording.get_num_segments())]
+        rec = NumpyRecording(traces_list, source_recording.sampling_frequency,
+                             channel_ids=source_recording.channel_ids)
+        source_recording.copy_metadata(rec)
+        source_recording._copy_times_to(rec)
+        return rec
+
+
+class NumpySortingSegment(BaseSortingSegment):
+    """A sorting segment backed by a slice of the spike vector (sorted by sample)."""
+
+    def __init__(self, spikes: np.ndarray, unit_ids: np.ndarray, num_samples: int | None = None) -> None:
+        super().__init__()
+        self._spikes = spikes
+        self._unit_ids = unit_ids
+        self._num_samples = num_samples
+        order = np.lexsort((spikes["sample_index"], spikes["unit_index"]))
+        self._by_unit = spikes["sample_index"][order]
+        self._unit_bounds = np.searchsorted(spikes["unit_index"][order], np.arange(len(unit_ids) + 1))
+        self._lookup = {u: i for i, u in enumerate(unit_ids.tolist())}
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
+        i = self._lookup[key]
+        train = self._by_unit[self._unit_bounds[i]:self._unit_bounds[i + 1]]
+        lo = 0 if start_frame is None else np.searchsorted(train, start_frame, side="left")
+        hi = len(train) if end_frame is None else np.searchsorted(train, end_frame, side="left")
+        return train[lo:hi]
+
+    def get_num_samples(self) -> int | None:
+        return self._num_samples
+
+
+class NumpySorting(BaseSorting):
+    """A sorting held in memory as a spike vector.
+
+    Parameters
+    ----------
+    spikes : np.ndarray
+        Structured array with fields sample_index, unit_index, segment_index.
+    sampling_frequency : float
+    unit_ids : array-like
+    num_samples : list of int, optional
+        Length of each segment (used when no recording is registered).
+    """
+
+    _dumpable_class = False
+
+    def __init__(self, spikes: np.ndarray, sampling_frequency: float, unit_ids: Sequence,
+                 num_segments: int | None = None, num_samples: Sequence | None = None) -> None:
+        super().__init__(sampling_frequency, unit_ids)
+        spikes = _check_spike_vector(spikes, len(self.unit_ids))
+        if num_segments is None:
+            num_segments = int(spikes["segment_index"].max()) + 1 if spikes.size else 1
+            if num_samples is not None:
+                num_segments = max(num_segments, len(num_samples))
+        if num_samples is not None and len(num_samples) != num_segments:
+            raise ValueError(f"num_samples has {len(num_samples)} values for {num_segments} segments")
+        bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+        for seg in range(num_segments):
+            n = None if num_samples is None else int(num_samples[seg])
+            self.add_segment(NumpySortingSegment(spikes[bounds[seg]:bounds[seg + 1]], self.unit_ids, n))
+        self._cached_spike_vector = spikes
+        self._kwargs = {"spikes": spikes, "sampling_frequency": sampling_frequency, "unit_ids": unit_ids,
+                        "num_segments": num_segments, "num_samples": num_samples}
+
+    @staticmethod
+    def from_spike_vector(spike_vector: np.ndarray, sampling_frequency: float, unit_ids: Sequence,
+                          num_segments: int | None = None) -> "NumpySorting":
+        """Build from a spike vector (any order; it is sorted)."""
+        return NumpySorting(spike_vector, sampling_frequency, unit_ids, num_segments=num_segments)
+
+    @staticmethod
+    def from_times_labels(times_list, labels_list, sampling_frequency: float, unit_ids: Sequence | None = None
+                          ) -> "NumpySorting":
+        """Build from spike frames and unit labels (one array each, or one per segment).
+
+        ``times_list`` holds sample indices (frames), as in the specification.
+        """
+        if not (isinstance(times_list, list) and times_list and isinstance(times_list[0], (list, np.ndarray))):
+            times_list = [np.asarray(times_list)]
+            labels_list = [np.asarray(labels_list)]
+        if len(times_list) != len(labels_list):
+            raise ValueError(f"times_list has {len(times_list)} segments, labels_list {len(labels_list)}")
+        times_list = [np.asarray(t) for t in times_list]
+        labels_list = [np.asarray(lab) for lab in labels_list]
+        for i, (t, lab) in enumerate(zip(times_list, labels_list)):
+            if t.shape != lab.shape:
+                raise ValueError(f"segment {i}: times has {t.shape[0]} spikes, labels {lab.shape[0]}")
+            if t.size and t.dtype.kind == "f" and not np.all(np.mod(t, 1) == 0):
+                raise ValueError(f"segment {i}: times must be sample indices (integers); "
+                                 f"for seconds use from_times_labels(times * sampling_frequency, ...)")
+        if unit_ids is None:
+            unit_ids = np.unique(np.concatenate(labels_list)) if labels_list else np.zeros(0, "int64")
+        unit_ids = np.asarray(unit_ids)
+        lookup = {u: i for i, u in enumerate(unit_ids.tolist())}
+        parts = []
+        for seg, (t, lab) in enumerate(zip(times_list, labels_list)):
+            part = np.zeros(t.size, dtype=spike_dtype)
+            part["sample_index"] = t.astype("int64")
+            try:
+                part["unit_index"] = [lookup[x] for x in lab.tolist()]
+            except KeyError as err:
+                raise KeyError(f"label {err.args[0]!r} is not in unit_ids") from None
+            part["segment_index"] = seg
+            parts.append(part)
+        spikes = np.concatenate(parts) if parts else np.zeros(0, spike_dtype)
+        return NumpySorting(spikes, sampling_frequency, unit_ids, num_segments=len(times_list))
+
+    from_samples_and_labels = from_times_labels
+
+    @staticmethod
+    def from_unit_dict(units_dict_list, sampling_frequency: float) -> "NumpySorting":
+        """Build from ``{unit_id: frames}`` (or a list of such dicts, one per segment)."""
+        if isinstance(units_dict_list, dict):
+            units_dict_list = [units_dict_list]
+        unit_ids = list(units_dict_list[0].keys())
+        for seg, d in enumerate(units_dict_list):
+            if list(d.keys()) != unit_ids:
+                raise ValueError(f"units_dict_list[{seg}] has other unit ids than segment 0")
+        times, labels = [], []
+        for d in units_dict_list:
+            t = [np.asarray(v, dtype="int64") for v in d.values()]
+            times.append(np.concatenate(t) if t else np.zeros(0, "int64"))
+            labels.append(np.concatenate([np.full(len(v), i) for i, v in enumerate(t)]) if t else np.zeros(0, "int64"))
+        labels = [np.asarray(unit_ids)[lab.astype("int64")] if len(lab) else np.asarray(unit_ids)[:0] for lab in labels]
+        return NumpySorting.from_times_labels(times, labels, sampling_frequency, unit_ids=unit_ids)
+
+    @staticmethod
+    def from_sorting(source_sorting: BaseSorting, with_metadata: bool = False, copy_spike_vector: bool = False
+                     ) -> "NumpySorting":
+        """Copy any sorting into memory."""
+        spikes = source_sorting.to_spike_vector()
+        if copy_spike_vector:
+            spikes = spikes.copy()
+        num_samples = None
+        if source_sorting.has_recording():
+            num_samples = [source_sorting.get_num_samples(i) for i in range(source_sorting.get_num_segments())]
+        sorting = NumpySorting(spikes, source_sorting.sampling_frequency, source_sorting.unit_ids,
+                               num_segments=source_sorting.get_num_segments(), num_samples=num_samples)
+        if with_metadata:
+            source_sorting.copy_metadata(sorting)
+        return sorting
+
+
+def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
+    if not isinstance(spikes, np.ndarray) or spikes.dtype.names is None:
+        raise TypeError("spikes must be a structured array with fields sample_index, unit_index, segment_index")
+    for name in spike_dtype.names:
+        if name not in spikes.dtype.names:
+            raise ValueError(f"spikes is missing the field {name!r}")
+    out = np.zeros(spikes.size, dtype=spike_dtype)
+    for name in spike_dtype.names:
+        out[name] = spikes[name]
+    if out.size and (out["unit_index"].min() < 0 or out["unit_index"].max() >= num_units):
+        raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
+    if out.size and (out["sample_index"].min() < 0):
+        raise ValueError("spikes sample_index must be >= 0")
+    order = np.lexsort((out["unit_index"], out["sample_index"], out["segment_index"]))
+    return out[order]
+
+
+class NumpyEventSegment(BaseEventSegment):
+    def __init__(self, event_dict: dict) -> None:
+        super().__init__()
+        self._events = {k: np.sort(np.asarray(v), order="time") for k, v in event_dict.items()}
+
+    def get_events(self, channel_id, start_time, end_time) -> np.ndarray:
+        key = channel_id.item() if isinstance(channel_id, np.generic) else channel_id
+        events = self._events[key]
+        times = events["time"]
+        lo = 0 if start_time is None else np.searchsorted(times, start_time, side="left")
+        hi = len(times) if end_time is None else np.searchsorted(times, end_time, side="left")
+        return events[lo:hi]
+
+
+class NumpyEvent(BaseEvent):
+    """Events held in memory.
+
+    Parameters
+    ----------
+    channel_ids : array-like
+    structured_dtype : numpy dtype or dict
+    """
+
+    _dumpable_class = False
+
+    def __init__(self, channel_ids: Sequence, structured_dtype) -> None:
+        super().__init__(channel_ids, structured_dtype)
+        self._kwargs = {"channel_ids": channel_ids, "structured_dtype": structured_dtype}
+
+    @staticmethod
+    def from_dict(event_dict_list, structured_dtype=None) -> "NumpyEvent":
+        """Build from ``{channel_id: events}`` (or a list of such dicts, one per segment).
+
+        ``events`` are structured arrays with a ``time`` field, or plain arrays of times.
+        """
+        if isinstance(event_dict_list, dict):
+            event_dict_list = [event_dict_list]
+        channel_ids = list(event_dict_list[0].keys())
+        converted = []
+        for d in event_dict_list:
+            seg = {}
+            for k, v in d.items():
+                v = np.asarray(v)
+                if v.dtype.names is None:
+                    s = np.zeros(v.size, dtype=[("time", "float64")])
+                    s["time"] = v
+                    v = s
+                seg[k] = v
+            converted.append(seg)
+        if structured_dtype is None:
+            structured_dtype = {k: converted[0][k].dtype for k in channel_ids}
+        event = NumpyEvent(channel_ids, structured_dtype)
+        for seg in converted:
+            event.add_event_segment(NumpyEventSegment(seg))
+        event._kwargs = {"channel_ids": channel_ids, "structured_dtype": structured_dtype}
+        return event
+
+
+class NumpySnippetsSegment(BaseSnippetsSegment):
+    def __init__(self, snippets: np.ndarray, frames: np.ndarray) -> None:
+        super().__init__()
+        self._snippets = snippets
+        self._frames = frames
+
+    def get_num_snippets(self) -> int:
+        return self._snippets.shape[0]
+
+    def get_frames(self, indices=None) -> np.ndarray:
+        return self._frames if indices is None else self._frames[indices]
+
+    def get_snippets(self, indices, channel_indices) -> np.ndarray:
+        data = self._snippets if indices is None else self._snippets[indices]
+        return data[:, :, channel_indices]
+
+
+class NumpySnippets(BaseSnippets):
+    """Snippets held in memory.
+
+    Parameters
+    ----------
+    snippets_list : list of np.ndarray
+        (num_snippets, snippet_len, num_channels) per segment.
+    spikesframes_list : list of np.ndarray
+        Peak frame of each snippet, per segment (sorted).
+    sampling_frequency : float
+    nbefore : int or None
+    channel_ids : array-like, optional
+    """
+
+    _dumpable_class = False
+
+    def __init__(self, snippets_list, spikesframes_list, sampling_frequency: float, nbefore: int | None = None,
+                 channel_ids: Sequence | None = None) -> None:
+        snippets_list = _as_list(snippets_list, "snippets_list")
+        spikesframes_list = _as_list(spikesframes_list, "spikesframes_list")
+        if len(snippets_list) != len(spikesframes_list):
+            raise ValueError(f"snippets_list has {len(snippets_list)} segments, spikesframes_list "
+                             f"{len(spikesframes_list)}")
+        first = snippets_list[0]
+        if first.ndim != 3:
+            raise ValueError(f"snippets must be 3D (num_snippets, snippet_len, num_channels), got {first.shape}")
+        for i, (s, f) in enumerate(zip(snippets_list, spikesframes_list)):
+            if s.shape[1:] != first.shape[1:]:
+                raise ValueError(f"snippets_list[{i}] has shape {s.shape}, segment 0 {first.shape}")
+            if len(f) != s.shape[0]:
+                raise ValueError(f"segment {i}: {s.shape[0]} snippets but {len(f)} frames")
+        if channel_ids is None:
+            channel_ids = np.arange(first.shape[2])
+        super().__init__(sampling_frequency, nbefore, first.shape[1], channel_ids, first.dtype)
+        for s, f in zip(snippets_list, spikesframes_list):
+            self.add_segment(NumpySnippetsSegment(s, np.asarray(f, dtype="int64")))
+        self._kwargs = {"snippets_list": snippets_list, "spikesframes_list": spikesframes_list,
+                        "sampling_frequency": sampling_frequency, "nbefore": nbefore, "channel_ids": channel_ids}

@@ -1,0 +1,191 @@
+"""Utilities on top of recordings: random chunks, noise levels, margins, channel geometry."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .recording import BaseRecording, BaseRecordingSegment
+
+#: MAD of a standard normal distribution: noise = MAD / this
+MAD_TO_STD = 0.6744897501960817
+_NOISE_METHODS = ("mad", "std")
+
+
+def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False, num_chunks_per_segment: int = 20,
+                           chunk_size: int = 10000, concatenated: bool = True, seed: int | None = 0,
+                           margin_frames: int = 0):
+    """Random chunks of traces from every segment, for statistics such as noise levels.
+
+    Chunks start at random frames drawn with ``numpy.random.default_rng(seed)``; segments
+    shorter than ``chunk_size + 2*margin_frames`` give one chunk of the whole segment.
+
+    Returns
+    -------
+    np.ndarray or list of np.ndarray
+        (num_chunks * chunk_size, num_channels) when ``concatenated``, else a list of chunks.
+    """
+    if num_chunks_per_segment < 1:
+        raise ValueError(f"num_chunks_per_segment must be >= 1, got {num_chunks_per_segment}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    rng = np.random.default_rng(seed)
+    chunks = []
+    for seg in range(recording.get_num_segments()):
+        starts = random_chunk_starts(recording.get_num_samples(seg), num_chunks_per_segment, chunk_size,
+                                     margin_frames, rng)
+        n = recording.get_num_samples(seg)
+        for start in starts:
+            end = min(int(start) + chunk_size, n)
+            chunks.append(recording.get_traces(segment_index=seg, start_frame=int(start), end_frame=end,
+                                               return_scaled=return_scaled))
+    return np.concatenate(chunks, axis=0) if concatenated else chunks
+
+
+def random_chunk_starts(num_samples: int, num_chunks: int, chunk_size: int, margin_frames: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Sorted random chunk start frames inside one segment (shared by all backends)."""
+    high = num_samples - chunk_size - margin_frames
+    if high <= margin_frames:
+        return np.zeros(1, dtype="int64")
+    return np.sort(rng.integers(margin_frames, high, size=num_chunks)).astype("int64")
+
+
+def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, method: str = "mad",
+                     force_recompute: bool = False, backend: str = "numpy", **random_chunk_kwargs) -> np.ndarray:
+    """Noise level of each channel from random chunks (MAD / 0.6745 or standard deviation).
+
+    The result is cached in the ``noise_level_<scaled|raw>_<method>`` property.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    return_scaled : bool
+        Noise in µV (needs gains) or in raw units.
+    method : {"mad", "std"}
+    force_recompute : bool
+        Ignore the cached value.
+    backend : {"numpy", "cuda", "auto"}
+        Where the median absolute deviation runs.
+    **random_chunk_kwargs
+        Passed to :func:`get_random_data_chunks` (``num_chunks_per_segment``, ``chunk_size``, ``seed``).
+    """
+    if method not in _NOISE_METHODS:
+        raise ValueError(f"method={method!r}: allowed values are {_NOISE_METHODS}")
+    if return_scaled and not recording.has_scaleable_traces():
+        raise ValueError("get_noise_levels(return_scaled=True) needs channel gains; set them or use return_scaled=False")
+    key = f"noise_level_{'scaled' if return_scaled else 'raw'}_{method}"
+    cached = recording.get_property(key)
+    if cached is not None and not force_recompute and not random_chunk_kwargs:
+        return cached
+    chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
+    if method == "mad":
+        from ..backends import get_backend
+
+        be = get_backend(backend)
+        noise = be.to_host(be.kernels.mad(be.asarray(np.ascontiguousarray(chunks)))) / MAD_TO_STD
+    else:
+        noise = np.std(chunks.astype("float64"), axis=0)
+    noise = np.asarray(noise, dtype="float32")
+    recording.set_property(key, noise)
+    return noise
+
+
+def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int, end_frame: int, channel_indices,
+                          margin: int, add_zeros: bool = False, add_reflect_padding: bool = False,
+                          window_on_margin: bool = False, dtype=None):
+    """Traces of [start_frame, end_frame) plus ``margin`` frames each side where available.
+
+    Returns
+    -------
+    traces : np.ndarray
+    left_margin, right_margin : int
+        Frames of margin actually included on each side. With ``add_zeros`` (or
+        ``add_reflect_padding``) both margins are always ``margin``, padded at segment edges.
+    """
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    length = rec_segment.get_num_samples()
+    if channel_indices is None:
+        channel_indices = slice(None)
+    if not (add_zeros or add_reflect_padding):
+        left = min(margin, start_frame)
+        right = min(margin, length - end_frame)
+        traces = rec_segment.get_traces(start_frame - left, end_frame + right, channel_indices)
+        if dtype is not None:
+            traces = traces.astype(dtype, copy=False)
+        if window_on_margin and margin > 0:
+            traces = traces.astype("float32", copy=True) if traces.dtype.kind != "f" else traces.copy()
+            taper = (1 - np.cos(np.arange(margin) / margin * np.pi)) / 2
+            if left:
+                traces[:left] *= taper[margin - left:][:, None]
+            if right:
+                traces[-right:] *= taper[::-1][:right][:, None]
+        return traces, left, right
+    lo, hi = max(0, start_frame - margin), min(length, end_frame + margin)
+    core = rec_segment.get_traces(lo, hi, channel_indices)
+    if dtype is not None:
+        core = core.astype(dtype, copy=False)
+    pad_left = margin - (start_frame - lo)
+    pad_right = margin - (hi - end_frame)
+    if add_reflect_padding:
+        traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="reflect")
+    else:
+        traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="constant")
+    return traces, margin, margin
+
+
+def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | None = None,
+                            dimensions: str | tuple = ("x", "y"), flip: bool = False):
+    """Channel order by depth: sorted by the last of ``dimensions``, then the ones before.
+
+    Returns
+    -------
+    order_f : np.ndarray
+        Indices that sort the channels.
+    order_r : np.ndarray
+        Indices that undo the sort.
+    """
+    locations = recording.get_channel_locations(channel_ids=channel_ids)
+    axis = {"x": 0, "y": 1, "z": 2}
+    if isinstance(dimensions, str):
+        dimensions = (dimensions,)
+    try:
+        cols = [axis[d] for d in dimensions]
+    except KeyError:
+        raise ValueError(f"dimensions={dimensions!r}: allowed names are 'x', 'y', 'z'") from None
+    order_f = np.lexsort(locations[:, cols].T)
+    if flip:
+        order_f = order_f[::-1]
+    order_r = np.argsort(order_f, kind="stable")
+    return order_f, order_r
+
+
+def get_channel_distances(recording: BaseRecording) -> np.ndarray:
+    """Euclidean distances (µm) between all pairs of channels, shape (C, C)."""
+    locations = recording.get_channel_locations()
+    diff = locations[:, None, :] - locations[None, :, :]
+    return np.sqrt(np.sum(diff**2, axis=2))
+
+
+def get_closest_channels(recording: BaseRecording, channel_ids: Sequence | None = None,
+                         num_channels: int | None = None):
+    """For each channel, the indices of the closest channels (itself first) and their distances.
+
+    Returns
+    -------
+    closest_channels_inds : np.ndarray (num_selected, num_channels)
+    dists : np.ndarray (num_selected, num_channels)
+    """
+    locations = recording.get_channel_locations()
+    if channel_ids is not None:
+        selected = locations[recording.ids_to_indices(channel_ids)]
+    else:
+        selected = locations
+    if num_channels is None:
+        num_channels = len(locations)
+    if not 1 <= num_channels <= len(locations):
+        raise ValueError(f"num_channels={num_channels}: allowed 1..{len(locations)}")
+    dists = np.sqrt(((selected[:, None, :] - locations[None, :, :]) ** 2).sum(axis=2))
+    order = np.argsort(dists, axis=1, kind="stable")[:, :num_channels]
+    return order, np.take_along_axis(dists, order, axis=1)

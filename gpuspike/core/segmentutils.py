@@ -1,0 +1,286 @@
+"""Lazy segment operations: append, concatenate, split and select segments."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .recording import BaseRecording, BaseRecordingSegment
+from .sorting import BaseSorting, BaseSortingSegment
+
+
+def _check_recordings_match(recording_list: Sequence[BaseRecording], sampling_frequency_max_diff: float = 0.0,
+                            name: str = "recording_list") -> None:
+    if not isinstance(recording_list, (list, tuple)) or len(recording_list) == 0:
+        raise ValueError(f"{name} must be a non-empty list of recordings")
+    first = recording_list[0]
+    for i, rec in enumerate(recording_list[1:], start=1):
+        if not isinstance(rec, BaseRecording):
+            raise TypeError(f"{name}[{i}] is a {type(rec).__name__}, not a recording")
+        diff = abs(rec.sampling_frequency - first.sampling_frequency)
+        if diff > sampling_frequency_max_diff:
+            raise ValueError(
+                f"{name}[{i}] has sampling_frequency {rec.sampling_frequency}, {name}[0] has "
+                f"{first.sampling_frequency} (difference {diff} > sampling_frequency_max_diff="
+                f"{sampling_frequency_max_diff})"
+            )
+        if not np.array_equal(rec.channel_ids, first.channel_ids):
+            raise ValueError(f"{name}[{i}] has other channel ids than {name}[0]")
+        if rec.get_dtype() != first.get_dtype():
+            raise ValueError(f"{name}[{i}] has dtype {rec.get_dtype()}, {name}[0] has {first.get_dtype()}")
+
+
+class ProxyRecordingSegment(BaseRecordingSegment):
+    """A segment that forwards to another recording's segment."""
+
+    def __init__(self, parent_segment: BaseRecordingSegment) -> None:
+        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=parent_segment.t_start,
+                         time_vector=parent_segment.time_vector)
+        self._parent_segment = parent_segment
+
+    def get_num_samples(self) -> int:
+        return self._parent_segment.get_num_samples()
+
+    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
+        return self._parent_segment.get_traces(start_frame, end_frame, channel_indices)
+
+
+class AppendSegmentRecording(BaseRecording):
+    """All segments of several recordings, one after the other, as one multi-segment recording."""
+
+    def __init__(self, recording_list: Sequence[BaseRecording], sampling_frequency_max_diff: float = 0.0) -> None:
+        _check_recordings_match(recording_list, sampling_frequency_max_diff)
+        first = recording_list[0]
+        super().__init__(first.sampling_frequency, first.channel_ids, first.get_dtype())
+        first.copy_metadata(self)
+        for rec in recording_list:
+            for segment in rec._segments:
+                self.add_segment(ProxyRecordingSegment(segment))
+        self._kwargs = {"recording_list": list(recording_list),
+                        "sampling_frequency_max_diff": sampling_frequency_max_diff}
+
+
+def append_recordings(recording_list: Sequence[BaseRecording], sampling_frequency_max_diff: float = 0.0
+                      ) -> BaseRecording:
+    """Append the segments of several recordings into one multi-segment recording (lazy)."""
+    return AppendSegmentRecording(recording_list, sampling_frequency_max_diff)
+
+
+class ConcatenateSegmentRecordingSegment(BaseRecordingSegment):
+    def __init__(self, parent_segments: list, sampling_frequency: float, ignore_times: bool) -> None:
+        first = parent_segments[0]
+        t_start = None if ignore_times else first.t_start
+        if not ignore_times and first.time_vector is not None:
+            t_start = float(first.time_vector[0])
+        super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
+        self._parents = parent_segments
+        lengths = [s.get_num_samples() for s in parent_segments]
+        self._bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+
+    def get_num_samples(self) -> int:
+        return int(self._bounds[-1])
+
+    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
+        pieces = []
+        first = int(np.searchsorted(self._bounds, start_frame, side="right")) - 1
+        for i in range(max(first, 0), len(self._parents)):
+            lo, hi = self._bounds[i], self._bounds[i + 1]
+            if lo >= end_frame:
+                break
+            a, b = max(start_frame, lo) - lo, min(end_frame, hi) - lo
+            if b > a:
+                pieces.append(self._parents[i].get_traces(int(a), int(b), channel_indices))
+        if not pieces:
+            return self._parents[0].get_traces(0, 0, channel_indices)
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=0)
+
+
+class ConcatenateSegmentRecording(BaseRecording):
+    """All segments of several recordings virtually concatenated into one segment."""
+
+    def __init__(self, recording_list: Sequence[BaseRecording], ignore_times: bool = True,
+                 sampling_frequency_max_diff: float = 0.0) -> None:
+        _check_recordings_match(recording_list, sampling_frequency_max_diff)
+        first = recording_list[0]
+        super().__init__(first.sampling_frequency, first.channel_ids, first.get_dtype())
+        first.copy_metadata(self)
+        segments = [seg for rec in recording_list for seg in rec._segments]
+        self.add_segment(ConcatenateSegmentRecordingSegment(segments, self.sampling_frequency, ignore_times))
+        self._kwargs = {"recording_list": list(recording_list), "ignore_times": ignore_times,
+                        "sampling_frequency_max_diff": sampling_frequency_max_diff}
+
+    def get_segment_boundaries(self) -> np.ndarray:
+        """Sample index where each original segment starts (plus the total length)."""
+        return self._segments[0]._bounds.copy()
+
+
+def concatenate_recordings(recording_list: Sequence[BaseRecording], ignore_times: bool = True,
+                           sampling_frequency_max_diff: float = 0.0) -> BaseRecording:
+    """Concatenate all segments of several recordings into a mono-segment recording (lazy)."""
+    return ConcatenateSegmentRecording(recording_list, ignore_times, sampling_frequency_max_diff)
+
+
+class SelectSegmentRecording(BaseRecording):
+    """Some segments of a recording."""
+
+    def __init__(self, recording: BaseRecording, segment_indices) -> None:
+        indices = _check_segment_indices(segment_indices, recording.get_num_segments())
+        super().__init__(recording.sampling_frequency, recording.channel_ids, recording.get_dtype())
+        recording.copy_metadata(self)
+        for i in indices:
+            self.add_segment(ProxyRecordingSegment(recording._segments[i]))
+        self._kwargs = {"recording": recording, "segment_indices": indices}
+
+
+def _check_segment_indices(segment_indices, num_segments: int) -> list[int]:
+    if isinstance(segment_indices, (int, np.integer)):
+        segment_indices = [int(segment_indices)]
+    indices = [int(i) for i in segment_indices]
+    for i in indices:
+        if not 0 <= i < num_segments:
+            raise ValueError(f"segment_indices: {i} out of range; allowed 0..{num_segments - 1}")
+    if not indices:
+        raise ValueError("segment_indices must not be empty")
+    return indices
+
+
+def select_segment_recording(recording: BaseRecording, segment_indices) -> BaseRecording:
+    """A lazy view on some segments of a recording (an int or a list of ints)."""
+    return SelectSegmentRecording(recording, segment_indices)
+
+
+def split_recording(recording: BaseRecording) -> list[BaseRecording]:
+    """One mono-segment lazy view per segment."""
+    return [SelectSegmentRecording(recording, [i]) for i in range(recording.get_num_segments())]
+
+
+# ---------------------------------------------------------------------- sortings
+def _check_sortings_match(sorting_list: Sequence[BaseSorting], name: str = "sorting_list") -> None:
+    if not isinstance(sorting_list, (list, tuple)) or len(sorting_list) == 0:
+        raise ValueError(f"{name} must be a non-empty list of sortings")
+    first = sorting_list[0]
+    for i, s in enumerate(sorting_list[1:], start=1):
+        if not isinstance(s, BaseSorting):
+            raise TypeError(f"{name}[{i}] is a {type(s).__name__}, not a sorting")
+        if s.sampling_frequency != first.sampling_frequency:
+            raise ValueError(f"{name}[{i}] has sampling_frequency {s.sampling_frequency}, "
+                             f"{name}[0] has {first.sampling_frequency}")
+        if not np.array_equal(s.unit_ids, first.unit_ids):
+            raise ValueError(f"{name}[{i}] has other unit ids than {name}[0]")
+
+
+class ProxySortingSegment(BaseSortingSegment):
+    def __init__(self, parent_segment: BaseSortingSegment, num_samples: int | None = None) -> None:
+        super().__init__()
+        self._parent_segment = parent_segment
+        self._num_samples = num_samples
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        return self._parent_segment.get_unit_spike_train(unit_id, start_frame, end_frame)
+
+    def get_num_samples(self):
+        return self._num_samples if self._num_samples is not None else self._parent_segment.get_num_samples()
+
+
+class AppendSegmentSorting(BaseSorting):
+    """All segments of several sortings, one after the other."""
+
+    def __init__(self, sorting_list: Sequence[BaseSorting]) -> None:
+        _check_sortings_match(sorting_list)
+        first = sorting_list[0]
+        super().__init__(first.sampling_frequency, first.unit_ids)
+        first.copy_metadata(self)
+        for s in sorting_list:
+            for i, segment in enumerate(s._segments):
+                n = s.get_num_samples(i) if s.has_recording() else None
+                self.add_segment(ProxySortingSegment(segment, n))
+        self._kwargs = {"sorting_list": list(sorting_list)}
+
+
+def append_sortings(sorting_list: Sequence[BaseSorting]) -> BaseSorting:
+    """Append the segments of several sortings into one multi-segment sorting (lazy)."""
+    return AppendSegmentSorting(sorting_list)
+
+
+class SelectSegmentSorting(BaseSorting):
+    """Some segments of a sorting."""
+
+    def __init__(self, sorting: BaseSorting, segment_indices) -> None:
+        indices = _check_segment_indices(segment_indices, sorting.get_num_segments())
+        super().__init__(sorting.sampling_frequency, sorting.unit_ids)
+        sorting.copy_metadata(self)
+        for i in indices:
+            n = sorting.get_num_samples(i) if sorting.has_recording() else None
+            self.add_segment(ProxySortingSegment(sorting._segments[i], n))
+        if sorting.has_recording():
+            self._recording = select_segment_recording(sorting.get_recording(), indices)
+        self._kwargs = {"sorting": sorting, "segment_indices": indices}
+
+
+def select_segment_sorting(sorting: BaseSorting, segment_indices) -> BaseSorting:
+    """A lazy view on some segments of a sorting."""
+    return SelectSegmentSorting(sorting, segment_indices)
+
+
+def split_sorting(sorting: BaseSorting) -> list[BaseSorting]:
+    """One mono-segment lazy view per segment."""
+    return [SelectSegmentSorting(sorting, [i]) for i in range(sorting.get_num_segments())]
+
+
+class ConcatenateSegmentSortingSegment(BaseSortingSegment):
+    def __init__(self, parent_segments: list, bounds: np.ndarray) -> None:
+        super().__init__()
+        self._parents = parent_segments
+        self._bounds = bounds
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        start = 0 if start_frame is None else start_frame
+        end = int(self._bounds[-1]) if end_frame is None else end_frame
+        trains = []
+        for i, seg in enumerate(self._parents):
+            lo, hi = int(self._bounds[i]), int(self._bounds[i + 1])
+            a, b = max(start, lo), min(end, hi)
+            if b > a:
+                trains.append(np.asarray(seg.get_unit_spike_train(unit_id, a - lo, b - lo), dtype="int64") + lo)
+        return np.concatenate(trains) if trains else np.zeros(0, dtype="int64")
+
+    def get_num_samples(self) -> int:
+        return int(self._bounds[-1])
+
+
+class ConcatenateSegmentSorting(BaseSorting):
+    """All segments of several sortings concatenated into one segment (frames shifted).
+
+    Segment lengths come from ``total_samples_list`` or from the registered recordings.
+    """
+
+    def __init__(self, sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None) -> None:
+        _check_sortings_match(sorting_list)
+        first = sorting_list[0]
+        segments, lengths = [], []
+        for s in sorting_list:
+            for i, segment in enumerate(s._segments):
+                segments.append(segment)
+                if total_samples_list is None:
+                    if not s.has_recording() and segment.get_num_samples() is None:
+                        raise ValueError(
+                            "concatenate_sortings needs segment lengths: register recordings on the sortings "
+                            "or give total_samples_list"
+                        )
+                    lengths.append(s.get_num_samples(i))
+        if total_samples_list is not None:
+            if len(total_samples_list) != len(segments):
+                raise ValueError(f"total_samples_list has {len(total_samples_list)} values for "
+                                 f"{len(segments)} segments")
+            lengths = [int(n) for n in total_samples_list]
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+        super().__init__(first.sampling_frequency, first.unit_ids)
+        first.copy_metadata(self)
+        self.add_segment(ConcatenateSegmentSortingSegment(segments, bounds))
+        self._kwargs = {"sorting_list": list(sorting_list), "total_samples_list": lengths}
+
+
+def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None,
+                         ignore_times: bool = True) -> BaseSorting:
+    """Concatenate all segments of several sortings into one segment (lazy; frames shifted)."""
+    return ConcatenateSegmentSorting(sorting_list, total_samples_list)

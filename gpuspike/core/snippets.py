@@ -1,0 +1,147 @@
+"""BaseSnippets: unsorted waveform cutouts recorded around threshold crossings."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .base import BaseExtractor, BaseSegment
+from .channels import ChannelsMixin
+
+
+class BaseSnippetsSegment(BaseSegment):
+    """One segment of snippets."""
+
+    def get_num_snippets(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement get_num_snippets")
+
+    def get_frames(self, indices=None) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement get_frames")
+
+    def get_snippets(self, indices, channel_indices) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must implement get_snippets")
+
+    def frames_to_indices(self, start_frame: int | None, end_frame: int | None) -> slice:
+        frames = self.get_frames()
+        lo = 0 if start_frame is None else int(np.searchsorted(frames, start_frame, side="left"))
+        hi = len(frames) if end_frame is None else int(np.searchsorted(frames, end_frame, side="left"))
+        return slice(lo, hi)
+
+
+class BaseSnippets(ChannelsMixin, BaseExtractor):
+    """Base class of snippets: (num_snippets, snippet_len, num_channels) cutouts per segment.
+
+    Parameters
+    ----------
+    sampling_frequency : float
+    nbefore : int or None
+        Samples before the peak.
+    snippet_len : int
+        Samples per snippet.
+    channel_ids : array-like
+    dtype : numpy dtype
+    """
+
+    _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
+
+    def __init__(self, sampling_frequency: float, nbefore: int | None, snippet_len: int, channel_ids: Sequence,
+                 dtype) -> None:
+        BaseExtractor.__init__(self, channel_ids)
+        if nbefore is not None and not 0 <= nbefore <= snippet_len:
+            raise ValueError(f"nbefore={nbefore} must be in 0..snippet_len={snippet_len}")
+        self._sampling_frequency = float(sampling_frequency)
+        self._nbefore = nbefore
+        self._snippet_len = int(snippet_len)
+        self._dtype = np.dtype(dtype)
+
+    @property
+    def sampling_frequency(self) -> float:
+        return self._sampling_frequency
+
+    def get_sampling_frequency(self) -> float:
+        return self._sampling_frequency
+
+    @property
+    def nbefore(self) -> int | None:
+        return self._nbefore
+
+    @property
+    def snippet_len(self) -> int:
+        return self._snippet_len
+
+    @property
+    def nafter(self) -> int | None:
+        return None if self._nbefore is None else self._snippet_len - self._nbefore
+
+    def get_dtype(self) -> np.dtype:
+        return self._dtype
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    def is_aligned(self) -> bool:
+        """True when snippets are aligned on their peak (``nbefore`` known)."""
+        return self._nbefore is not None
+
+    def get_num_snippets(self, segment_index: int | None = None) -> int:
+        """Number of snippets in a segment."""
+        segment_index = self._check_segment_index(segment_index)
+        return int(self._segments[segment_index].get_num_snippets())
+
+    def get_total_snippets(self) -> int:
+        """Number of snippets over all segments."""
+        return sum(self.get_num_snippets(i) for i in range(self.get_num_segments()))
+
+    def get_frames(self, indices=None, segment_index: int | None = None) -> np.ndarray:
+        """Peak frame of each snippet (of ``indices`` when given)."""
+        segment_index = self._check_segment_index(segment_index)
+        return self._segments[segment_index].get_frames(indices)
+
+    def get_snippets(self, indices=None, segment_index: int | None = None, channel_ids: Sequence | None = None,
+                     return_scaled: bool = False) -> np.ndarray:
+        """Snippets (num, snippet_len, num_channels) of a segment, for ``indices`` and ``channel_ids``."""
+        segment_index = self._check_segment_index(segment_index)
+        n = self.get_num_snippets(segment_index)
+        if indices is not None:
+            indices = np.asarray(indices)
+            if indices.dtype.kind not in "iu" and indices.size:
+                raise TypeError(f"indices must be integers, got dtype {indices.dtype}")
+            if indices.size and (indices.min() < 0 or indices.max() >= n):
+                raise ValueError(f"indices out of range: allowed 0..{n - 1}")
+        channel_indices = self.ids_to_indices(channel_ids, prefer_slice=True)
+        snippets = self._segments[segment_index].get_snippets(indices, channel_indices)
+        if return_scaled:
+            gains, offsets = self._scaling(channel_indices)
+            snippets = (snippets.astype("float32") * gains + offsets).astype("float32")
+        return snippets
+
+    def get_snippets_from_frames(self, segment_index: int | None = None, start_frame: int | None = None,
+                                 end_frame: int | None = None, channel_ids: Sequence | None = None,
+                                 return_scaled: bool = False) -> np.ndarray:
+        """Snippets whose peak frame lies in [start_frame, end_frame)."""
+        segment_index = self._check_segment_index(segment_index)
+        sl = self._segments[segment_index].frames_to_indices(start_frame, end_frame)
+        indices = np.arange(sl.start, sl.stop)
+        return self.get_snippets(indices, segment_index, channel_ids, return_scaled)
+
+    def channel_slice(self, channel_ids: Sequence, renamed_channel_ids: Sequence | None = None) -> "BaseSnippets":
+        """A lazy view on some channels."""
+        from .views import ChannelSliceSnippets
+
+        return ChannelSliceSnippets(self, channel_ids=channel_ids, renamed_channel_ids=renamed_channel_ids)
+
+    def remove_channels(self, channel_ids: Sequence) -> "BaseSnippets":
+        remove = set(self.ids_to_indices(channel_ids).tolist())
+        return self.channel_slice([c for i, c in enumerate(self.channel_ids) if i not in remove])
+
+    def save(self, folder: str | Path | None = None, format: str = "npz", overwrite: bool = False, **kwargs):
+        """Save to an npz folder (default) or memory."""
+        from .saving import save_snippets
+
+        return save_snippets(self, folder=folder, format=format, overwrite=overwrite)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments - "
+                f"{self.get_total_snippets()} snippets - {self.snippet_len} samples")

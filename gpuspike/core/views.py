@@ -1,0 +1,258 @@
+"""Lazy views: channel / frame slices of recordings and snippets, unit / frame slices of sortings.
+
+A view holds its parent and index maps, never a copy of the data.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .recording import BaseRecording, BaseRecordingSegment, check_frames
+from .snippets import BaseSnippets, BaseSnippetsSegment
+from .sorting import BaseSorting, BaseSortingSegment
+
+
+def _compose(parent_indices: np.ndarray, channel_indices):
+    """Map indices into the view's channels to indices into the parent's."""
+    if isinstance(channel_indices, slice):
+        return parent_indices[channel_indices]
+    return parent_indices[np.asarray(channel_indices)]
+
+
+def _renamed_ids(ids, renamed, kind: str) -> np.ndarray:
+    if renamed is None:
+        return np.asarray(ids)
+    renamed = np.asarray(renamed)
+    if len(renamed) != len(ids):
+        raise ValueError(f"renamed_{kind}_ids has {len(renamed)} ids for {len(ids)} {kind}s")
+    return renamed
+
+
+# ---------------------------------------------------------------------- recordings
+class ChannelSliceRecordingSegment(BaseRecordingSegment):
+    def __init__(self, parent_segment: BaseRecordingSegment, parent_indices: np.ndarray) -> None:
+        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=parent_segment.t_start,
+                         time_vector=parent_segment.time_vector)
+        self._parent_segment = parent_segment
+        self._parent_indices = parent_indices
+        self._contiguous = (len(parent_indices) > 0 and
+                            np.array_equal(parent_indices, np.arange(parent_indices[0], parent_indices[0]
+                                                                      + len(parent_indices))))
+
+    def get_num_samples(self) -> int:
+        return self._parent_segment.get_num_samples()
+
+    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
+        indices = _compose(self._parent_indices, channel_indices)
+        if self._contiguous and isinstance(channel_indices, slice) and channel_indices == slice(None):
+            indices = slice(int(self._parent_indices[0]), int(self._parent_indices[-1]) + 1)
+        return self._parent_segment.get_traces(start_frame, end_frame, indices)
+
+
+class ChannelSliceRecording(BaseRecording):
+    """Lazy view on some channels of a recording (optionally renamed).
+
+    Parameters
+    ----------
+    parent_recording : BaseRecording
+    channel_ids : array-like
+        Channels of the parent to keep, in this order.
+    renamed_channel_ids : array-like, optional
+        New ids for these channels.
+    """
+
+    def __init__(self, parent_recording: BaseRecording, channel_ids: Sequence | None = None,
+                 renamed_channel_ids: Sequence | None = None) -> None:
+        if channel_ids is None:
+            channel_ids = parent_recording.channel_ids
+        parent_indices = parent_recording.ids_to_indices(channel_ids)
+        new_ids = _renamed_ids(parent_recording.channel_ids[parent_indices], renamed_channel_ids, "channel")
+        super().__init__(parent_recording.sampling_frequency, new_ids, parent_recording.get_dtype())
+        self._parent = parent_recording
+        self._parent_indices = parent_indices
+        for segment in parent_recording._segments:
+            self.add_segment(ChannelSliceRecordingSegment(segment, parent_indices))
+        parent_recording.copy_metadata(self, ids=parent_recording.channel_ids[parent_indices])
+        self._kwargs = {"parent_recording": parent_recording, "channel_ids": channel_ids,
+                        "renamed_channel_ids": renamed_channel_ids}
+
+    def is_binary_compatible(self) -> bool:
+        return False
+
+
+class FrameSliceRecordingSegment(BaseRecordingSegment):
+    def __init__(self, parent_segment: BaseRecordingSegment, start_frame: int, end_frame: int) -> None:
+        time_vector = None if parent_segment.time_vector is None else parent_segment.time_vector[start_frame:end_frame]
+        t_start = None
+        if time_vector is None:
+            t0 = 0.0 if parent_segment.t_start is None else parent_segment.t_start
+            shifted = t0 + start_frame / parent_segment.sampling_frequency
+            t_start = shifted if (parent_segment.t_start is not None or start_frame) else None
+        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=t_start,
+                         time_vector=time_vector)
+        self._parent_segment = parent_segment
+        self._start = start_frame
+        self._end = end_frame
+
+    def get_num_samples(self) -> int:
+        return self._end - self._start
+
+    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
+        return self._parent_segment.get_traces(start_frame + self._start, end_frame + self._start, channel_indices)
+
+
+class FrameSliceRecording(BaseRecording):
+    """Lazy view on frames [start_frame, end_frame) of a mono-segment recording.
+
+    Times follow the parent: sample 0 of the view is at the parent's time of ``start_frame``.
+    """
+
+    def __init__(self, parent_recording: BaseRecording, start_frame: int | None = None,
+                 end_frame: int | None = None) -> None:
+        if parent_recording.get_num_segments() != 1:
+            raise ValueError(
+                f"frame_slice needs a mono-segment recording (this one has {parent_recording.get_num_segments()} "
+                "segments); use select_segment_recording() or split_recording() first"
+            )
+        start, end = check_frames(start_frame, end_frame, parent_recording.get_num_samples(0))
+        super().__init__(parent_recording.sampling_frequency, parent_recording.channel_ids,
+                         parent_recording.get_dtype())
+        self._parent = parent_recording
+        self.add_segment(FrameSliceRecordingSegment(parent_recording._segments[0], start, end))
+        parent_recording.copy_metadata(self)
+        self._kwargs = {"parent_recording": parent_recording, "start_frame": start, "end_frame": end}
+
+
+# ---------------------------------------------------------------------- sortings
+class UnitsSelectionSortingSegment(BaseSortingSegment):
+    def __init__(self, parent_segment: BaseSortingSegment, id_map: dict) -> None:
+        super().__init__()
+        self._parent_segment = parent_segment
+        self._id_map = id_map
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
+        return self._parent_segment.get_unit_spike_train(self._id_map[key], start_frame, end_frame)
+
+    def get_num_samples(self):
+        return self._parent_segment.get_num_samples()
+
+
+class UnitsSelectionSorting(BaseSorting):
+    """Lazy view on some units of a sorting (optionally renamed)."""
+
+    def __init__(self, parent_sorting: BaseSorting, unit_ids: Sequence | None = None,
+                 renamed_unit_ids: Sequence | None = None) -> None:
+        if unit_ids is None:
+            unit_ids = parent_sorting.unit_ids
+        parent_indices = parent_sorting.ids_to_indices(unit_ids)
+        parent_ids = parent_sorting.unit_ids[parent_indices]
+        new_ids = _renamed_ids(parent_ids, renamed_unit_ids, "unit")
+        super().__init__(parent_sorting.sampling_frequency, new_ids)
+        self._parent = parent_sorting
+        self._parent_indices = parent_indices
+        id_map = dict(zip(new_ids.tolist(), parent_ids.tolist()))
+        for segment in parent_sorting._segments:
+            self.add_segment(UnitsSelectionSortingSegment(segment, id_map))
+        parent_sorting.copy_metadata(self, ids=parent_ids)
+        if parent_sorting.has_recording():
+            self._recording = parent_sorting._recording
+        self._kwargs = {"parent_sorting": parent_sorting, "unit_ids": unit_ids, "renamed_unit_ids": renamed_unit_ids}
+
+    def _compute_spike_vector(self) -> np.ndarray:
+        parent = self._parent.to_spike_vector()
+        remap = np.full(self._parent.get_num_units(), -1, dtype="int64")
+        remap[self._parent_indices] = np.arange(len(self._parent_indices))
+        new_index = remap[parent["unit_index"]] if parent.size else parent["unit_index"]
+        keep = new_index >= 0
+        vector = parent[keep].copy()
+        vector["unit_index"] = new_index[keep]
+        order = np.lexsort((vector["unit_index"], vector["sample_index"], vector["segment_index"]))
+        return vector[order]
+
+
+class FrameSliceSortingSegment(BaseSortingSegment):
+    def __init__(self, parent_segment: BaseSortingSegment, start_frame: int, end_frame: int | None) -> None:
+        super().__init__()
+        self._parent_segment = parent_segment
+        self._start = start_frame
+        self._end = end_frame
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        lo = self._start + (0 if start_frame is None else start_frame)
+        hi = self._end if end_frame is None else self._start + end_frame
+        if self._end is not None:
+            hi = min(hi, self._end)
+        return self._parent_segment.get_unit_spike_train(unit_id, lo, hi) - self._start
+
+    def get_num_samples(self):
+        return None if self._end is None else self._end - self._start
+
+
+class FrameSliceSorting(BaseSorting):
+    """Lazy view on frames [start_frame, end_frame) of a mono-segment sorting; frames are shifted."""
+
+    def __init__(self, parent_sorting: BaseSorting, start_frame: int | None = None, end_frame: int | None = None,
+                 check_spike_frames: bool = True) -> None:
+        if parent_sorting.get_num_segments() != 1:
+            raise ValueError(
+                f"frame_slice needs a mono-segment sorting (this one has {parent_sorting.get_num_segments()} segments)"
+            )
+        start = 0 if start_frame is None else int(start_frame)
+        if start < 0:
+            raise ValueError(f"start_frame={start} must be >= 0")
+        end = end_frame
+        if end is None and parent_sorting.has_recording():
+            end = parent_sorting.get_num_samples(0)
+        if end is not None:
+            end = int(end)
+            if end < start:
+                raise ValueError(f"end_frame={end} is before start_frame={start}")
+            if parent_sorting.has_recording() and end > parent_sorting.get_num_samples(0):
+                raise ValueError(f"end_frame={end} beyond the registered recording's "
+                                 f"{parent_sorting.get_num_samples(0)} samples")
+        super().__init__(parent_sorting.sampling_frequency, parent_sorting.unit_ids)
+        self._parent = parent_sorting
+        self.add_segment(FrameSliceSortingSegment(parent_sorting._segments[0], start, end))
+        parent_sorting.copy_metadata(self)
+        if parent_sorting.has_recording():
+            self._recording = parent_sorting._recording.frame_slice(start, end)
+        self._kwargs = {"parent_sorting": parent_sorting, "start_frame": start, "end_frame": end,
+                        "check_spike_frames": check_spike_frames}
+
+
+# ---------------------------------------------------------------------- snippets
+class ChannelSliceSnippetsSegment(BaseSnippetsSegment):
+    def __init__(self, parent_segment: BaseSnippetsSegment, parent_indices: np.ndarray) -> None:
+        super().__init__()
+        self._parent_segment = parent_segment
+        self._parent_indices = parent_indices
+
+    def get_num_snippets(self) -> int:
+        return self._parent_segment.get_num_snippets()
+
+    def get_frames(self, indices=None) -> np.ndarray:
+        return self._parent_segment.get_frames(indices)
+
+    def get_snippets(self, indices, channel_indices) -> np.ndarray:
+        return self._parent_segment.get_snippets(indices, _compose(self._parent_indices, channel_indices))
+
+
+class ChannelSliceSnippets(BaseSnippets):
+    """Lazy view on some channels of snippets."""
+
+    def __init__(self, parent_snippets: BaseSnippets, channel_ids: Sequence | None = None,
+                 renamed_channel_ids: Sequence | None = None) -> None:
+        if channel_ids is None:
+            channel_ids = parent_snippets.channel_ids
+        parent_indices = parent_snippets.ids_to_indices(channel_ids)
+        new_ids = _renamed_ids(parent_snippets.channel_ids[parent_indices], renamed_channel_ids, "channel")
+        super().__init__(parent_snippets.sampling_frequency, parent_snippets.nbefore, parent_snippets.snippet_len,
+                         new_ids, parent_snippets.get_dtype())
+        self._parent = parent_snippets
+        for segment in parent_snippets._segments:
+            self.add_segment(ChannelSliceSnippetsSegment(segment, parent_indices))
+        parent_snippets.copy_metadata(self, ids=parent_snippets.channel_ids[parent_indices])
+        self._kwargs = {"parent_snippets": parent_snippets, "channel_ids": channel_ids,
+                        "renamed_channel_ids": renamed_channel_ids}

@@ -1,0 +1,461 @@
+"""Readers: fill a caller-provided buffer with the frames of a :class:`ReadBlock`.
+
+Three implementations share one small interface (:class:`BaseReader`):
+
+* :class:`PreadReader` -- positional reads (``os.preadv``) of a raw binary file straight into
+  the buffer: no memmap, no page-cache copy into a temporary, thread safe (no shared offset).
+* :class:`KvikioReader` -- ``kvikio.CuFile.pread`` into device or (pinned) host buffers; uses
+  GPUDirect Storage when the system has it, kvikio's POSIX compat mode otherwise.
+* :class:`TracesReader` -- any recording: ``get_traces(return_scaled=False)`` copied into the
+  buffer, so lazy views and generated recordings stream too.
+
+Each reader counts the bytes it read (``bytes_read``). :func:`make_reader` picks one.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .planner import ReadBlock
+
+__all__ = [
+    "BaseReader",
+    "PreadReader",
+    "KvikioReader",
+    "TracesReader",
+    "ShortReadError",
+    "kvikio_available",
+    "make_reader",
+]
+
+
+class ShortReadError(OSError):
+    """A file ended before the frames a plan needs (file truncated or wrong header offset)."""
+
+
+def kvikio_available() -> bool:
+    """True when ``import kvikio`` works and numba's CUDA simulator is off."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1":
+        return False
+    try:
+        import kvikio  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+class BaseReader:
+    """Common part of the readers: frame geometry, byte counting, block reads.
+
+    Parameters
+    ----------
+    dtype : numpy dtype-like
+        Sample dtype of the source (the dtype of the buffers it fills).
+    num_channels : int
+        Channels per frame.
+    """
+
+    name = "base"
+
+    def __init__(self, dtype: Any, num_channels: int) -> None:
+        self.dtype = np.dtype(dtype)
+        self.num_channels = int(num_channels)
+        if self.num_channels < 1:
+            raise ValueError(f"num_channels must be >= 1, got {num_channels!r}")
+        self.bytes_per_frame = self.dtype.itemsize * self.num_channels
+        self._lock = threading.Lock()
+        self._bytes_read = 0
+        self._num_reads = 0
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read so far by this reader (all threads)."""
+        return self._bytes_read
+
+    @property
+    def num_reads(self) -> int:
+        """Number of read calls (one per frame range) so far."""
+        return self._num_reads
+
+    def _count(self, nbytes: int) -> None:
+        with self._lock:
+            self._bytes_read += int(nbytes)
+            self._num_reads += 1
+
+    def _check_out(self, out, nframes: int) -> None:
+        shape = tuple(out.shape)
+        if len(shape) != 2 or shape[1] != self.num_channels or shape[0] < nframes:
+            raise ValueError(
+                f"out must have shape (>= {nframes}, {self.num_channels}), got {shape}"
+            )
+        if np.dtype(out.dtype) != self.dtype:
+            raise ValueError(f"out must have dtype {self.dtype}, got {out.dtype}")
+
+    def read_range(self, start_frame: int, end_frame: int, out) -> None:
+        """Read frames ``[start_frame, end_frame)`` into ``out[: end_frame - start_frame]``.
+
+        Parameters
+        ----------
+        start_frame, end_frame : int
+            Absolute frame range within the segment.
+        out : array
+            C-contiguous ``(>= n, num_channels)`` buffer of the reader's dtype.
+        """
+        raise NotImplementedError
+
+    def read_block(self, block: ReadBlock, out):
+        """Read every range of ``block`` packed into ``out``; return ``out[:block.num_frames]``.
+
+        Parameters
+        ----------
+        block : ReadBlock
+            The block to read.
+        out : array
+            Buffer with at least ``block.num_frames`` rows.
+
+        Returns
+        -------
+        array
+            The filled view ``out[:block.num_frames]``.
+        """
+        n = block.num_frames
+        self._check_out(out, n)
+        for (a, b), off in zip(block.ranges.tolist(), block.buffer_offsets.tolist()):
+            self.read_range(a, b, out[off : off + (b - a)])
+        return out[:n]
+
+    def close(self) -> None:
+        """Release the reader's resources (idempotent)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class PreadReader(BaseReader):
+    """Positional reads of a raw binary file (frames x channels, C order) into host buffers.
+
+    Parameters
+    ----------
+    file_path : str or Path
+        The raw binary file.
+    dtype : numpy dtype-like
+        Sample dtype in the file.
+    num_channels : int
+        Channels per frame.
+    file_offset : int
+        Header size in bytes (where frame 0 starts).
+    time_axis : int
+        Must be 0 (frames are rows); ``ValueError`` otherwise.
+    num_samples : int or None
+        When given, the file size is checked now and a short file raises
+        :class:`ShortReadError` at construction rather than mid-stream.
+    """
+
+    name = "pread"
+
+    def __init__(
+        self,
+        file_path: str | os.PathLike,
+        dtype: Any,
+        num_channels: int,
+        file_offset: int = 0,
+        time_axis: int = 0,
+        num_samples: int | None = None,
+    ) -> None:
+        super().__init__(dtype, num_channels)
+        if time_axis != 0:
+            raise ValueError(
+                f"time_axis must be 0 (frames x channels, C order) for PreadReader, got "
+                f"{time_axis!r}; use TracesReader for other layouts"
+            )
+        if int(file_offset) < 0:
+            raise ValueError(f"file_offset must be >= 0, got {file_offset!r}")
+        self.file_path = Path(file_path)
+        self.file_offset = int(file_offset)
+        self._fd: int | None = None
+        self._fobj = None
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        self._fd = os.open(self.file_path, flags)
+        self.file_size = os.fstat(self._fd).st_size
+        if hasattr(os, "posix_fadvise"):
+            try:
+                os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            except OSError:  # pragma: no cover
+                pass
+        if not hasattr(os, "preadv"):  # pragma: no cover - Windows / macOS < 11
+            self._fobj = os.fdopen(self._fd, "rb", buffering=0, closefd=False)
+        if num_samples is not None:
+            needed = self.file_offset + int(num_samples) * self.bytes_per_frame
+            if self.file_size < needed:
+                raise ShortReadError(
+                    f"file {str(self.file_path)!r} is truncated: {num_samples} frames of "
+                    f"{self.bytes_per_frame} bytes after a {self.file_offset}-byte header need "
+                    f"{needed} bytes, the file has {self.file_size}"
+                )
+
+    def _short(self, start_frame: int, end_frame: int, offset: int, nbytes: int, got: int):
+        return ShortReadError(
+            f"short read from {str(self.file_path)!r}: frames [{start_frame}, {end_frame}) are "
+            f"bytes [{offset}, {offset + nbytes}) (file_offset={self.file_offset}), but only "
+            f"{got} bytes could be read (file size {os.fstat(self._fd).st_size}); "
+            "the file is truncated or dtype/num_channels/file_offset are wrong"
+        )
+
+    def read_range(self, start_frame: int, end_frame: int, out) -> None:
+        n = int(end_frame) - int(start_frame)
+        if n <= 0:
+            return
+        if self._fd is None:
+            raise ValueError(f"reader for {str(self.file_path)!r} is closed")
+        self._check_out(out, n)
+        dst = out[:n]
+        if not dst.flags.c_contiguous:
+            raise ValueError("out must be C-contiguous")
+        mv = memoryview(dst).cast("B")
+        nbytes = n * self.bytes_per_frame
+        offset = self.file_offset + int(start_frame) * self.bytes_per_frame
+        total = 0
+        while total < nbytes:
+            if self._fobj is None:
+                got = os.preadv(self._fd, [mv[total:]], offset + total)
+            else:  # pragma: no cover
+                with self._lock:
+                    self._fobj.seek(offset + total)
+                    got = self._fobj.readinto(mv[total:]) or 0
+            if got <= 0:
+                raise self._short(start_frame, end_frame, offset, nbytes, total)
+            total += got
+        self._count(total)
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, None
+        if self._fobj is not None:
+            self._fobj.close()
+            self._fobj = None
+        if fd is not None:
+            os.close(fd)
+
+    def __repr__(self) -> str:
+        return (
+            f"PreadReader({str(self.file_path)!r}, dtype={self.dtype}, "
+            f"num_channels={self.num_channels}, file_offset={self.file_offset})"
+        )
+
+
+class KvikioReader(BaseReader):
+    """``kvikio.CuFile.pread`` of a raw binary file into device (CuPy) or host buffers.
+
+    kvikio uses GPUDirect Storage when available and its POSIX compat mode otherwise (its
+    default ``KVIKIO_COMPAT_MODE=AUTO``). Only usable when :func:`kvikio_available`.
+
+    Parameters
+    ----------
+    file_path, dtype, num_channels, file_offset, time_axis, num_samples
+        As for :class:`PreadReader`.
+    """
+
+    name = "kvikio"
+
+    def __init__(
+        self,
+        file_path: str | os.PathLike,
+        dtype: Any,
+        num_channels: int,
+        file_offset: int = 0,
+        time_axis: int = 0,
+        num_samples: int | None = None,
+    ) -> None:
+        super().__init__(dtype, num_channels)
+        if time_axis != 0:
+            raise ValueError(f"time_axis must be 0 for KvikioReader, got {time_axis!r}")
+        try:
+            import kvikio
+        except ImportError as err:  # pragma: no cover - depends on the install
+            raise ImportError(
+                "KvikioReader needs kvikio: `pip install kvikio-cu12` (or the gpu extra: "
+                "`pip install gpuspike[gpu]`); PreadReader works without it"
+            ) from err
+        self.file_path = Path(file_path)
+        self.file_offset = int(file_offset)
+        self.file_size = self.file_path.stat().st_size
+        if num_samples is not None:
+            needed = self.file_offset + int(num_samples) * self.bytes_per_frame
+            if self.file_size < needed:
+                raise ShortReadError(
+                    f"file {str(self.file_path)!r} is truncated: need {needed} bytes, the file "
+                    f"has {self.file_size}"
+                )
+        self._file = kvikio.CuFile(str(self.file_path), "r")
+
+    def read_range(self, start_frame: int, end_frame: int, out) -> None:
+        n = int(end_frame) - int(start_frame)
+        if n <= 0:
+            return
+        if self._file is None:
+            raise ValueError(f"reader for {str(self.file_path)!r} is closed")
+        self._check_out(out, n)
+        nbytes = n * self.bytes_per_frame
+        offset = self.file_offset + int(start_frame) * self.bytes_per_frame
+        got = int(self._file.pread(out[:n], nbytes, offset).get())
+        if got != nbytes:
+            raise ShortReadError(
+                f"short read from {str(self.file_path)!r}: frames [{start_frame}, {end_frame}) "
+                f"are bytes [{offset}, {offset + nbytes}), only {got} bytes were read "
+                f"(file size {self.file_size})"
+            )
+        self._count(got)
+
+    def close(self) -> None:
+        f, self._file = getattr(self, "_file", None), None
+        if f is not None:
+            f.close()
+
+
+class TracesReader(BaseReader):
+    """Fallback reader: ``recording.get_traces(..., return_scaled=False)`` copied into ``out``.
+
+    Parameters
+    ----------
+    recording : recording-like
+        Anything with ``get_traces(start_frame=, end_frame=, segment_index=,
+        return_scaled=)``, ``get_num_channels()`` and ``get_dtype()``.
+    segment_index : int
+        Segment to read.
+    """
+
+    name = "traces"
+
+    def __init__(self, recording: Any, segment_index: int = 0) -> None:
+        super().__init__(recording.get_dtype(), recording.get_num_channels())
+        self.recording = recording
+        self.segment_index = int(segment_index)
+
+    def _get_traces(self, start_frame: int, end_frame: int) -> np.ndarray:
+        rec = self.recording
+        try:
+            return rec.get_traces(
+                start_frame=start_frame,
+                end_frame=end_frame,
+                segment_index=self.segment_index,
+                return_scaled=False,
+            )
+        except TypeError as err:  # SpikeInterface >= 0.103 renamed the flag
+            if "return_scaled" not in str(err):
+                raise
+            return rec.get_traces(
+                start_frame=start_frame,
+                end_frame=end_frame,
+                segment_index=self.segment_index,
+                return_in_uV=False,
+            )
+
+    def read_range(self, start_frame: int, end_frame: int, out) -> None:
+        n = int(end_frame) - int(start_frame)
+        if n <= 0:
+            return
+        self._check_out(out, n)
+        traces = np.asarray(self._get_traces(int(start_frame), int(end_frame)))
+        if traces.shape != (n, self.num_channels):
+            raise ValueError(
+                f"get_traces(start_frame={start_frame}, end_frame={end_frame}, "
+                f"segment_index={self.segment_index}) returned shape {traces.shape}, expected "
+                f"{(n, self.num_channels)} (segment shorter than planned?)"
+            )
+        out[:n] = traces
+        self._count(n * self.bytes_per_frame)
+
+    def __repr__(self) -> str:
+        return f"TracesReader({type(self.recording).__name__}, segment_index={self.segment_index})"
+
+
+def make_reader(
+    recording: Any,
+    segment_index: int = 0,
+    prefer: Literal["auto", "pread", "kvikio", "traces"] = "auto",
+) -> BaseReader:
+    """Choose a reader for one segment of a recording.
+
+    A binary-compatible recording (``is_binary_compatible()`` exists and returns True) is read
+    from its file, described by ``get_binary_description()`` (keys ``file_paths`` -- one per
+    segment --, ``dtype``, ``num_channels``, ``time_axis``, ``file_offset``): with kvikio when
+    ``prefer="kvikio"``, or ``"auto"`` and :func:`kvikio_available`, else with ``os.preadv``.
+    Everything else (and ``prefer="traces"``) goes through :class:`TracesReader`.
+
+    Parameters
+    ----------
+    recording : recording-like
+        The recording.
+    segment_index : int
+        Segment to read.
+    prefer : {"auto", "pread", "kvikio", "traces"}
+        Reader choice.
+
+    Returns
+    -------
+    BaseReader
+
+    Raises
+    ------
+    ValueError
+        Bad ``prefer`` or ``segment_index``, or ``"pread"``/``"kvikio"`` asked of a recording
+        that is not binary compatible (or not in time_axis=0 layout).
+    """
+    if prefer not in ("auto", "pread", "kvikio", "traces"):
+        raise ValueError(
+            f"prefer must be 'auto', 'pread', 'kvikio' or 'traces', got {prefer!r}"
+        )
+    if isinstance(segment_index, bool) or not isinstance(segment_index, (int, np.integer)):
+        raise TypeError(f"segment_index must be an int, got {segment_index!r}")
+    nseg = recording.get_num_segments() if hasattr(recording, "get_num_segments") else None
+    if segment_index < 0 or (nseg is not None and segment_index >= nseg):
+        raise ValueError(
+            f"segment_index must be in [0, {nseg}) for this recording, got {segment_index}"
+        )
+    if prefer == "traces":
+        return TracesReader(recording, segment_index)
+
+    binary = False
+    check = getattr(recording, "is_binary_compatible", None)
+    if callable(check):
+        binary = bool(check())
+    desc = recording.get_binary_description() if binary else None
+    if desc is not None and int(desc.get("time_axis", 0)) != 0:
+        desc = None
+    if desc is None:
+        if prefer in ("pread", "kvikio"):
+            raise ValueError(
+                f"prefer={prefer!r} needs a binary-compatible recording with time_axis=0; "
+                f"{type(recording).__name__} is not: use prefer='auto' or 'traces'"
+            )
+        return TracesReader(recording, segment_index)
+
+    file_paths = desc["file_paths"]
+    if isinstance(file_paths, (str, os.PathLike)):
+        file_paths = [file_paths]
+    num_samples = None
+    if hasattr(recording, "get_num_samples"):
+        num_samples = int(recording.get_num_samples(segment_index))
+    kwargs = dict(
+        file_path=file_paths[segment_index],
+        dtype=desc["dtype"],
+        num_channels=int(desc["num_channels"]),
+        file_offset=int(desc.get("file_offset", 0)),
+        time_axis=0,
+        num_samples=num_samples,
+    )
+    if prefer == "kvikio" or (prefer == "auto" and kvikio_available()):
+        return KvikioReader(**kwargs)
+    return PreadReader(**kwargs)

@@ -1,0 +1,269 @@
+"""Template amplitudes per channel and the extremum (peak) channel of each unit.
+
+Rules (SpikeInterface 0.98–0.100, ``mode="extremum"``), ``templates`` is ``(U, nsamples, C)``:
+
+- ``channel_amplitudes``: per unit and channel, the min over time (``"neg"``, signed), the max
+  (``"pos"``) or the max of the absolute value (``"both"``).
+- ``template_extremum``: the extremum channel is the argmin of those amplitudes (``"neg"``),
+  argmax (``"pos"``) or argmax (``"both"``), first index on ties (like ``np.argmin``); the
+  amplitude is the value on that channel; the shift is the time index of the peak on that
+  channel (argmin / argmax / argmax of abs, first on ties) minus ``nbefore``.
+
+SpikeInterface >= 0.101 reports ``abs`` amplitudes and picks ``argmax(abs(min))`` for "neg"; the
+two agree whenever the template has a negative minimum somewhere, the normal case. Templates
+must be finite (NaN ordering is unspecified).
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from numba import njit, prange
+
+from ._common import check_integer, check_ndim, check_shape, launch_1d, peak_sign_code
+
+__all__ = [
+    "channel_amplitudes_cpu",
+    "channel_amplitudes_cuda",
+    "template_extremum_cpu",
+    "template_extremum_cuda",
+]
+
+#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
+#: numba's simulator can swap in its fake module while a kernel runs).
+cuda = None
+
+
+@njit(cache=False)
+def _channel_amp(templates, u, c, code):  # pragma: no cover
+    best = templates[u, 0, c]
+    if code == 2:
+        best = abs(best)
+    for i in range(1, templates.shape[1]):
+        v = templates[u, i, c]
+        if code == 0:
+            if v < best:
+                best = v
+        elif code == 1:
+            if v > best:
+                best = v
+        else:
+            v = abs(v)
+            if v > best:
+                best = v
+    return best
+
+
+@njit(parallel=True, cache=False)
+def _channel_amplitudes_njit(templates, code, out):  # pragma: no cover
+    num_units, _, num_channels = templates.shape
+    for u in prange(num_units):
+        for c in range(num_channels):
+            out[u, c] = _channel_amp(templates, u, c, code)
+
+
+@njit(parallel=True, cache=False)
+def _extremum_njit(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):  # pragma: no cover
+    num_units, nsamples, num_channels = templates.shape
+    for u in prange(num_units):
+        best_c = 0
+        best = _channel_amp(templates, u, 0, code)
+        for c in range(1, num_channels):
+            a = _channel_amp(templates, u, c, code)
+            if (code == 0 and a < best) or (code != 0 and a > best):
+                best = a
+                best_c = c
+        pos = 0
+        pv = templates[u, 0, best_c]
+        if code == 2:
+            pv = abs(pv)
+        for i in range(1, nsamples):
+            v = templates[u, i, best_c]
+            if code == 2:
+                v = abs(v)
+            if (code == 0 and v < pv) or (code != 0 and v > pv):
+                pv = v
+                pos = i
+        out_channels[u] = best_c
+        out_amplitudes[u] = best
+        out_shifts[u] = pos - nbefore
+
+
+def _check_amplitudes(templates, out):
+    check_ndim(templates, 3, "templates")
+    if templates.shape[1] == 0 or templates.shape[2] == 0:
+        raise ValueError(f"templates must have samples and channels, got shape {tuple(templates.shape)}")
+    check_shape(out, (templates.shape[0], templates.shape[2]), "out")
+
+
+def _check_extremum(templates, out_channels, out_amplitudes, out_shifts):
+    check_ndim(templates, 3, "templates")
+    if templates.shape[1] == 0 or templates.shape[2] == 0:
+        raise ValueError(f"templates must have samples and channels, got shape {tuple(templates.shape)}")
+    num_units = templates.shape[0]
+    check_shape(out_channels, (num_units,), "out_channels")
+    check_shape(out_amplitudes, (num_units,), "out_amplitudes")
+    check_shape(out_shifts, (num_units,), "out_shifts")
+    check_integer(out_channels, "out_channels")
+    check_integer(out_shifts, "out_shifts")
+
+
+def channel_amplitudes_cpu(templates: Any, peak_sign: str, out: Any) -> Any:
+    """Amplitude of every template on every channel, on the CPU.
+
+    Parameters
+    ----------
+    templates : np.ndarray
+        ``(U, nsamples, C)`` float templates.
+    peak_sign : {"neg", "pos", "both"}
+        min over time, max over time, or max of the absolute value.
+    out : np.ndarray
+        ``(U, C)`` float output.
+
+    Returns
+    -------
+    np.ndarray
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``peak_sign`` or mismatched shapes.
+    """
+    code = peak_sign_code(peak_sign)
+    _check_amplitudes(templates, out)
+    _channel_amplitudes_njit(templates, code, out)
+    return out
+
+
+def template_extremum_cpu(
+    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any
+) -> tuple[Any, Any, Any]:
+    """Extremum channel, its amplitude and the peak shift of every template, on the CPU.
+
+    Parameters
+    ----------
+    templates : np.ndarray
+        ``(U, nsamples, C)`` float templates.
+    peak_sign : {"neg", "pos", "both"}
+        See the module docstring.
+    nbefore : int
+        Index of the spike sample within the template; shift = peak index - ``nbefore``.
+    out_channels : np.ndarray
+        ``(U,)`` int, extremum channel index per unit.
+    out_amplitudes : np.ndarray
+        ``(U,)`` float, amplitude on that channel (signed min for "neg", abs max for "both").
+    out_shifts : np.ndarray
+        ``(U,)`` int, peak sample shift.
+
+    Returns
+    -------
+    tuple
+        ``(out_channels, out_amplitudes, out_shifts)``.
+    """
+    code = peak_sign_code(peak_sign)
+    _check_extremum(templates, out_channels, out_amplitudes, out_shifts)
+    _extremum_njit(templates, code, nbefore, out_channels, out_amplitudes, out_shifts)
+    return out_channels, out_amplitudes, out_shifts
+
+
+@cache
+def _kernels():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit(device=True)
+    def channel_amp(templates, u, c, code):
+        best = templates[u, 0, c]
+        if code == 2:
+            best = abs(best)
+        for i in range(1, templates.shape[1]):
+            v = templates[u, i, c]
+            if code == 2:
+                v = abs(v)
+            if (code == 0 and v < best) or (code != 0 and v > best):
+                best = v
+        return best
+
+    @cuda.jit
+    def amplitudes_kernel(templates, code, out):
+        num_units, _, num_channels = templates.shape
+        for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
+            u = j // num_channels
+            c = j - u * num_channels
+            out[u, c] = channel_amp(templates, u, c, code)
+
+    @cuda.jit
+    def extremum_kernel(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):
+        num_units, nsamples, num_channels = templates.shape
+        for u in range(cuda.grid(1), num_units, cuda.gridsize(1)):
+            best_c = 0
+            best = channel_amp(templates, u, 0, code)
+            for c in range(1, num_channels):
+                a = channel_amp(templates, u, c, code)
+                if (code == 0 and a < best) or (code != 0 and a > best):
+                    best = a
+                    best_c = c
+            pos = 0
+            pv = templates[u, 0, best_c]
+            if code == 2:
+                pv = abs(pv)
+            for i in range(1, nsamples):
+                v = templates[u, i, best_c]
+                if code == 2:
+                    v = abs(v)
+                if (code == 0 and v < pv) or (code != 0 and v > pv):
+                    pv = v
+                    pos = i
+            out_channels[u] = best_c
+            out_amplitudes[u] = best
+            out_shifts[u] = pos - nbefore
+
+    return amplitudes_kernel, extremum_kernel
+
+
+def channel_amplitudes_cuda(templates: Any, peak_sign: str, out: Any) -> Any:
+    """Amplitude of every template on every channel, on the GPU (see :func:`channel_amplitudes_cpu`).
+
+    Parameters
+    ----------
+    templates, peak_sign, out
+        As in :func:`channel_amplitudes_cpu`, as device arrays.
+
+    Returns
+    -------
+    device array
+        ``out``.
+    """
+    code = peak_sign_code(peak_sign)
+    _check_amplitudes(templates, out)
+    n = templates.shape[0] * templates.shape[2]
+    if n:
+        blocks, threads = launch_1d(n)
+        _kernels()[0][blocks, threads](templates, code, out)
+    return out
+
+
+def template_extremum_cuda(
+    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any
+) -> tuple[Any, Any, Any]:
+    """Extremum channel, amplitude and shift per template, on the GPU (see :func:`template_extremum_cpu`).
+
+    Parameters
+    ----------
+    templates, peak_sign, nbefore, out_channels, out_amplitudes, out_shifts
+        As in :func:`template_extremum_cpu`, as device arrays.
+
+    Returns
+    -------
+    tuple
+        ``(out_channels, out_amplitudes, out_shifts)``.
+    """
+    code = peak_sign_code(peak_sign)
+    _check_extremum(templates, out_channels, out_amplitudes, out_shifts)
+    if templates.shape[0]:
+        blocks, threads = launch_1d(templates.shape[0])
+        _kernels()[1][blocks, threads](templates, code, nbefore, out_channels, out_amplitudes, out_shifts)
+    return out_channels, out_amplitudes, out_shifts
+
+

@@ -1,0 +1,157 @@
+"""Median absolute deviation per channel: ``median(|x - median(x)|)`` of each column, in float64.
+
+The data are cast to float64 first; for an even number of samples the median is the mean of
+the two middle values (as ``np.median``). The result has no 1.4826 factor (callers scale it).
+
+CPU: parallel over channels, ``np.median`` on a float64 copy of each column. GPU: one thread per
+channel runs Wirth's selection (Hoare partitioning, robust to the many ties of int16 data) on
+its own row of a ``(C, T)`` float64 scratch array allocated by the launcher (``8 * T * C``
+bytes): fine for noise-level chunks, not meant for whole recordings.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from ._common import check_dtype, check_ndim, check_shape, launch_1d
+
+__all__ = ["mad_cpu", "mad_cuda"]
+
+#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
+#: numba's simulator can swap in its fake module while a kernel runs).
+cuda = None
+
+
+@njit(parallel=True, cache=False)
+def _mad_njit(data, out):  # pragma: no cover
+    num_samples, num_channels = data.shape
+    for c in prange(num_channels):
+        col = np.empty(num_samples, dtype=np.float64)
+        for t in range(num_samples):
+            col[t] = data[t, c]
+        med = np.median(col)
+        for t in range(num_samples):
+            col[t] = abs(col[t] - med)
+        out[c] = np.median(col)
+
+
+def _check(data, out):
+    check_ndim(data, 2, "data")
+    if data.shape[0] == 0:
+        raise ValueError("data must have at least one sample (got shape (0, C))")
+    check_shape(out, (data.shape[1],), "out")
+    check_dtype(out, np.float64, "out")
+
+
+def mad_cpu(data: Any, out: Any) -> Any:
+    """Median absolute deviation of each channel, on the CPU.
+
+    Parameters
+    ----------
+    data : np.ndarray
+        ``(num_samples, num_channels)``, any numeric dtype, ``num_samples >= 1``.
+    out : np.ndarray
+        ``(num_channels,)`` float64 output.
+
+    Returns
+    -------
+    np.ndarray
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` has no samples or shapes mismatch.
+    """
+    _check(data, out)
+    _mad_njit(data, out)
+    return out
+
+
+@cache
+def _mad_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit(device=True)
+    def select(a, c, n, k):
+        # Wirth: after the call a[c, k] is the k-th smallest of a[c, :n], with
+        # a[c, :k] <= a[c, k] <= a[c, k+1:]
+        lo = 0
+        hi = n - 1
+        while lo < hi:
+            x = a[c, k]
+            i = lo
+            j = hi
+            while True:
+                while a[c, i] < x:
+                    i += 1
+                while x < a[c, j]:
+                    j -= 1
+                if i <= j:
+                    tmp = a[c, i]
+                    a[c, i] = a[c, j]
+                    a[c, j] = tmp
+                    i += 1
+                    j -= 1
+                if i > j:
+                    break
+            if j < k:
+                lo = i
+            if k < i:
+                hi = j
+        return a[c, k]
+
+    @cuda.jit(device=True)
+    def median(a, c, n):
+        k = n // 2
+        upper = select(a, c, n, k)
+        if n % 2 == 1:
+            return upper
+        lower = a[c, 0]
+        for t in range(1, k):
+            if a[c, t] > lower:
+                lower = a[c, t]
+        return (lower + upper) / 2.0
+
+    @cuda.jit
+    def kernel(data, scratch, out):
+        num_samples, num_channels = data.shape
+        for c in range(cuda.grid(1), num_channels, cuda.gridsize(1)):
+            for t in range(num_samples):
+                scratch[c, t] = data[t, c]
+            med = median(scratch, c, num_samples)
+            for t in range(num_samples):
+                scratch[c, t] = abs(scratch[c, t] - med)
+            out[c] = median(scratch, c, num_samples)
+
+    return kernel
+
+
+def mad_cuda(data: Any, out: Any) -> Any:
+    """Median absolute deviation of each channel, on the GPU; see :func:`mad_cpu`.
+
+    Parameters
+    ----------
+    data : device array
+        ``(num_samples, num_channels)``.
+    out : device array
+        ``(num_channels,)`` float64.
+
+    Returns
+    -------
+    device array
+        ``out``.
+    """
+    _check(data, out)
+    num_samples, num_channels = data.shape
+    if num_channels:
+        from numba import cuda
+
+        scratch = cuda.device_array((num_channels, num_samples), dtype=np.float64)
+        blocks, threads = launch_1d(num_channels)
+        _mad_kernel()[blocks, threads](data, scratch, out)
+    return out

@@ -1,0 +1,320 @@
+"""Per unit sums and sums of squares of spike windows, for template mean and std.
+
+``accumulate_templates_*`` adds each window (cast to float64) to ``sums[unit]``, its square to
+``sumsqs[unit]`` and 1 to ``counts[unit]``; call it once per chunk, then
+``templates_from_sums_*`` gives mean and population std (``ddof=0``) without ever storing
+waveforms. Both devices add a unit's spikes in increasing spike order, so results are
+deterministic (the CPU and the simulated GPU agree bitwise).
+
+CPU: parallel over blocks of channels (no two threads write the same element). GPU: the spikes
+are first grouped by unit (a stable counting pass, one thread per unit), then one thread per
+``(unit, sample, channel)`` loops over that unit's spikes: no atomics, deterministic.
+
+``templates_from_sums`` uses ``var = sumsq / n - mean**2`` (clipped at 0): for data whose std is
+many orders of magnitude below its mean, cancellation limits the relative precision of std.
+Units with no spikes get mean = std = 0 (as SpikeInterface).
+"""
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+from ._common import check_dtype, check_index_range, check_ndim, check_shape, check_windows, launch_1d
+
+__all__ = [
+    "accumulate_templates_cpu",
+    "accumulate_templates_cuda",
+    "templates_from_sums_cpu",
+    "templates_from_sums_cuda",
+]
+
+#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
+#: numba's simulator can swap in its fake module while a kernel runs).
+cuda = None
+
+#: Channels per CPU work item (8 float64 = one cache line of sums).
+_CHANNEL_BLOCK = 8
+
+
+@njit(parallel=True, cache=False)
+def _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):  # pragma: no cover
+    num_channels = traces.shape[1]
+    nsamples = nbefore + nafter
+    num_spikes = peak_samples.shape[0]
+    num_blocks = (num_channels + _CHANNEL_BLOCK - 1) // _CHANNEL_BLOCK
+    for b in prange(num_blocks):
+        c0 = b * _CHANNEL_BLOCK
+        c1 = min(c0 + _CHANNEL_BLOCK, num_channels)
+        for s in range(num_spikes):
+            u = unit_indices[s]
+            start = peak_samples[s] - nbefore
+            for i in range(nsamples):
+                for c in range(c0, c1):
+                    v = np.float64(traces[start + i, c])
+                    sums[u, i, c] += v
+                    sumsqs[u, i, c] += v * v
+    for s in range(num_spikes):
+        counts[unit_indices[s]] += 1
+
+
+def _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):
+    check_ndim(traces, 2, "traces")
+    check_windows(peak_samples, nbefore, nafter, traces.shape[0])
+    check_ndim(sums, 3, "sums")
+    num_units = sums.shape[0]
+    check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
+    check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+    check_shape(counts, (num_units,), "counts")
+    check_dtype(sums, np.float64, "sums")
+    check_dtype(sumsqs, np.float64, "sumsqs")
+    check_dtype(counts, np.int64, "counts")
+    check_shape(unit_indices, tuple(peak_samples.shape), "unit_indices")
+    check_index_range(unit_indices, 0, num_units, "unit_indices")
+
+
+def accumulate_templates_cpu(
+    traces: Any,
+    peak_samples: Any,
+    unit_indices: Any,
+    nbefore: int,
+    nafter: int,
+    sums: Any,
+    sumsqs: Any,
+    counts: Any,
+) -> tuple[Any, Any, Any]:
+    """Add spike windows to per unit sums, sums of squares and counts, on the CPU.
+
+    Parameters
+    ----------
+    traces : np.ndarray
+        ``(num_samples, num_channels)`` traces of one chunk, any dtype (cast to float64).
+    peak_samples : np.ndarray
+        ``(num_spikes,)`` int, peak positions within ``traces``; windows must lie inside.
+    unit_indices : np.ndarray
+        ``(num_spikes,)`` int, unit of each spike in ``[0, U)``.
+    nbefore, nafter : int
+        Window ``[p - nbefore, p + nafter)``.
+    sums, sumsqs : np.ndarray
+        ``(U, nbefore + nafter, num_channels)`` float64, updated in place.
+    counts : np.ndarray
+        ``(U,)`` int64, updated in place.
+
+    Returns
+    -------
+    tuple
+        ``(sums, sumsqs, counts)``.
+
+    Raises
+    ------
+    ValueError
+        If a window falls outside ``traces``, a unit index is out of range, or a shape mismatches.
+    TypeError
+        If an accumulator has the wrong dtype.
+    """
+    _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
+    _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
+    return sums, sumsqs, counts
+
+
+@cache
+def _group_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit
+    def kernel(unit_indices, unit_start, unit_count, order):
+        # one thread per unit: stable counting sort of the spikes by unit
+        num_units = unit_start.shape[0]
+        num_spikes = unit_indices.shape[0]
+        for u in range(cuda.grid(1), num_units, cuda.gridsize(1)):
+            before = 0
+            mine = 0
+            for s in range(num_spikes):
+                v = unit_indices[s]
+                if v < u:
+                    before += 1
+                elif v == u:
+                    mine += 1
+            unit_start[u] = before
+            unit_count[u] = mine
+            k = before
+            for s in range(num_spikes):
+                if unit_indices[s] == u:
+                    order[k] = s
+                    k += 1
+
+    return kernel
+
+
+@cache
+def _accumulate_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit
+    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts):
+        num_units, nsamples, num_channels = sums.shape
+        per_unit = nsamples * num_channels
+        n = num_units * per_unit
+        for j in range(cuda.grid(1), n, cuda.gridsize(1)):
+            u = j // per_unit
+            r = j - u * per_unit
+            i = r // num_channels
+            c = r - i * num_channels
+            first = unit_start[u]
+            acc = sums[u, i, c]
+            acc2 = sumsqs[u, i, c]
+            for k in range(first, first + unit_count[u]):
+                v = float(traces[peak_samples[order[k]] - nbefore + i, c])
+                acc += v
+                acc2 += v * v
+            sums[u, i, c] = acc
+            sumsqs[u, i, c] = acc2
+            if r == 0:
+                counts[u] += unit_count[u]
+
+    return kernel
+
+
+def accumulate_templates_cuda(
+    traces: Any,
+    peak_samples: Any,
+    unit_indices: Any,
+    nbefore: int,
+    nafter: int,
+    sums: Any,
+    sumsqs: Any,
+    counts: Any,
+) -> tuple[Any, Any, Any]:
+    """Add spike windows to per unit sums on the GPU; same contract as :func:`accumulate_templates_cpu`.
+
+    Allocates three small scratch arrays (``num_spikes + 2 * U`` int64) on the device.
+
+    Parameters
+    ----------
+    traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts
+        As in :func:`accumulate_templates_cpu`, as device arrays.
+
+    Returns
+    -------
+    tuple
+        ``(sums, sumsqs, counts)``.
+    """
+    _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
+    num_spikes = peak_samples.shape[0]
+    num_units = sums.shape[0]
+    if num_spikes == 0 or num_units == 0:
+        return sums, sumsqs, counts
+    from numba import cuda
+
+    unit_start = cuda.device_array(num_units, dtype=np.int64)
+    unit_count = cuda.device_array(num_units, dtype=np.int64)
+    order = cuda.device_array(num_spikes, dtype=np.int64)
+    blocks, threads = launch_1d(num_units)
+    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
+    blocks, threads = launch_1d(sums.size)
+    _accumulate_kernel()[blocks, threads](
+        traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts
+    )
+    return sums, sumsqs, counts
+
+
+@njit(parallel=True, cache=False, error_model="numpy")
+def _from_sums_njit(sums, sumsqs, counts, mean, std):  # pragma: no cover
+    num_units, nsamples, num_channels = sums.shape
+    for u in prange(num_units):
+        n = counts[u]
+        for i in range(nsamples):
+            for c in range(num_channels):
+                if n > 0:
+                    m = sums[u, i, c] / n
+                    var = sumsqs[u, i, c] / n - m * m
+                    mean[u, i, c] = m
+                    std[u, i, c] = math.sqrt(var) if var > 0.0 else 0.0
+                else:
+                    mean[u, i, c] = 0.0
+                    std[u, i, c] = 0.0
+
+
+def _check_from_sums(sums, sumsqs, counts, mean, std):
+    check_ndim(sums, 3, "sums")
+    check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+    check_shape(counts, (sums.shape[0],), "counts")
+    check_shape(mean, tuple(sums.shape), "mean")
+    check_shape(std, tuple(sums.shape), "std")
+    if np.dtype(mean.dtype).kind != "f" or np.dtype(std.dtype).kind != "f":
+        raise TypeError(f"mean and std must be float arrays, got {mean.dtype} and {std.dtype}")
+
+
+def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any) -> tuple[Any, Any]:
+    """Mean and population std (``ddof=0``) per unit from accumulated sums, on the CPU.
+
+    Parameters
+    ----------
+    sums, sumsqs : np.ndarray
+        ``(U, nsamples, num_channels)`` float64 from :func:`accumulate_templates_cpu`.
+    counts : np.ndarray
+        ``(U,)`` int, spikes per unit.
+    mean, std : np.ndarray
+        ``(U, nsamples, num_channels)`` float (float64 or float32) outputs. Units with 0 spikes
+        get zeros.
+
+    Returns
+    -------
+    tuple
+        ``(mean, std)``.
+    """
+    _check_from_sums(sums, sumsqs, counts, mean, std)
+    _from_sums_njit(sums, sumsqs, counts, mean, std)
+    return mean, std
+
+
+@cache
+def _from_sums_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit
+    def kernel(sums, sumsqs, counts, mean, std):
+        num_units, nsamples, num_channels = sums.shape
+        per_unit = nsamples * num_channels
+        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
+            u = j // per_unit
+            r = j - u * per_unit
+            i = r // num_channels
+            c = r - i * num_channels
+            n = counts[u]
+            if n > 0:
+                m = sums[u, i, c] / n
+                var = sumsqs[u, i, c] / n - m * m
+                mean[u, i, c] = m
+                std[u, i, c] = math.sqrt(var) if var > 0.0 else 0.0
+            else:
+                mean[u, i, c] = 0.0
+                std[u, i, c] = 0.0
+
+    return kernel
+
+
+def templates_from_sums_cuda(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any) -> tuple[Any, Any]:
+    """Mean and population std per unit on the GPU; same contract as :func:`templates_from_sums_cpu`.
+
+    Parameters
+    ----------
+    sums, sumsqs, counts, mean, std
+        As in :func:`templates_from_sums_cpu`, as device arrays.
+
+    Returns
+    -------
+    tuple
+        ``(mean, std)``.
+    """
+    _check_from_sums(sums, sumsqs, counts, mean, std)
+    if sums.size:
+        blocks, threads = launch_1d(sums.size)
+        _from_sums_kernel()[blocks, threads](sums, sumsqs, counts, mean, std)
+    return mean, std

@@ -1,0 +1,234 @@
+"""Readers: bitwise equality with the NumPy array written to disk, byte counts, errors."""
+import os
+
+import numpy as np
+import pytest
+
+from gpuspike.streaming import (
+    BaseReader,
+    PreadReader,
+    ShortReadError,
+    TracesReader,
+    kvikio_available,
+    make_reader,
+    plan_reads,
+)
+
+HEADER = 37  # odd on purpose: no alignment assumption
+
+
+@pytest.fixture
+def binfile(tmp_path):
+    rng = np.random.default_rng(0)
+    traces = rng.integers(-2000, 2000, size=(3001, 7), dtype=np.int16)
+    path = tmp_path / "traces.raw"
+    with open(path, "wb") as f:
+        f.write(bytes(range(HEADER)))
+        traces.tofile(f)
+    return path, traces
+
+
+class FakeRecording:
+    """Duck-typed recording; binary compatible or not."""
+
+    def __init__(self, traces_per_segment, path=None, file_offset=0, binary=True):
+        self.traces = traces_per_segment
+        self.path = path
+        self.file_offset = file_offset
+        self.binary = binary
+        self.calls = []
+
+    def get_num_segments(self):
+        return len(self.traces)
+
+    def get_num_samples(self, segment_index=0):
+        return self.traces[segment_index].shape[0]
+
+    def get_num_channels(self):
+        return self.traces[0].shape[1]
+
+    def get_dtype(self):
+        return self.traces[0].dtype
+
+    def get_traces(self, start_frame=None, end_frame=None, segment_index=0, return_scaled=False):
+        assert return_scaled is False
+        self.calls.append((start_frame, end_frame, segment_index))
+        return self.traces[segment_index][start_frame:end_frame]
+
+    def is_binary_compatible(self):
+        return self.binary
+
+    def get_binary_description(self):
+        return dict(
+            file_paths=[str(self.path)] * len(self.traces),
+            dtype=self.traces[0].dtype,
+            num_channels=self.traces[0].shape[1],
+            time_axis=0,
+            file_offset=self.file_offset,
+        )
+
+
+class RecordingReader(BaseReader):
+    """Wraps a reader and logs every frame range it is asked for."""
+
+    def __init__(self, inner):
+        super().__init__(inner.dtype, inner.num_channels)
+        self.inner = inner
+        self.log = []
+
+    def read_range(self, start_frame, end_frame, out):
+        self.log.append((start_frame, end_frame))
+        self.inner.read_range(start_frame, end_frame, out)
+
+    @property
+    def bytes_read(self):
+        return self.inner.bytes_read
+
+
+def test_pread_read_range_bitwise(binfile):
+    path, traces = binfile
+    with PreadReader(path, "int16", 7, file_offset=HEADER) as r:
+        out = np.full((500, 7), -1, dtype=np.int16)
+        for a, b in [(0, 1), (0, 500), (1234, 1500), (2999, 3001)]:
+            r.read_range(a, b, out)
+            np.testing.assert_array_equal(out[: b - a], traces[a:b])
+        assert r.bytes_read == (1 + 500 + 266 + 2) * 14
+        assert r.num_reads == 4
+
+
+def test_pread_read_block_packs_ranges(binfile):
+    path, traces = binfile
+    peaks = np.array([50, 60, 1000, 2990])
+    plan = plan_reads(3001, 200, peaks, nbefore=10, nafter=11, mode="windows")
+    r = PreadReader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    buf = np.zeros((plan.max_block_frames + 5, 7), dtype=np.int16)
+    for blk in plan.blocks:
+        view = r.read_block(blk, buf)
+        assert view.shape == (blk.num_frames, 7)
+        expected = np.concatenate([traces[a:b] for a, b in blk.ranges])
+        np.testing.assert_array_equal(view, expected)
+        for i, rel in zip(blk.spike_indices, blk.relative_peaks):
+            p = peaks[i]
+            np.testing.assert_array_equal(view[rel - 10 : rel + 11], traces[p - 10 : p + 11])
+    assert r.bytes_read == plan.planned_bytes(14)
+    r.close()
+    r.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        r.read_range(0, 1, buf)
+
+
+@pytest.mark.parametrize("mode", ["windows", "whole"])
+def test_never_reads_a_frame_twice(binfile, mode):
+    path, traces = binfile
+    rng = np.random.default_rng(3)
+    peaks = np.sort(rng.integers(20, 2980, size=40))
+    plan = plan_reads(3001, 150, peaks, nbefore=20, nafter=20, margin=3, mode=mode)
+    rr = RecordingReader(PreadReader(path, np.int16, 7, file_offset=HEADER))
+    buf = np.empty((plan.max_block_frames, 7), np.int16)
+    for blk in plan.blocks:
+        rr.read_block(blk, buf)
+    hits = np.zeros(3001, dtype=np.int64)
+    for a, b in rr.log:
+        hits[a:b] += 1
+    assert hits.max() == 1  # no frame read twice
+    needed = np.zeros(3001, dtype=bool)
+    for p in peaks:
+        needed[max(p - 23, 0) : p + 23] = True
+    if mode == "windows":
+        np.testing.assert_array_equal(hits.astype(bool), needed)
+    else:
+        assert hits.all()
+    assert rr.bytes_read == plan.planned_bytes(14) == int(hits.sum()) * 14
+
+
+def test_truncated_file_error_names_file(binfile, tmp_path):
+    path, traces = binfile
+    short = tmp_path / "short.raw"
+    short.write_bytes(path.read_bytes()[: HEADER + 100 * 14 + 3])
+    r = PreadReader(short, np.int16, 7, file_offset=HEADER)
+    out = np.empty((200, 7), np.int16)
+    r.read_range(0, 100, out)
+    np.testing.assert_array_equal(out[:100], traces[:100])
+    with pytest.raises(ShortReadError, match="short.raw") as info:
+        r.read_range(50, 200, out)
+    msg = str(info.value)
+    assert "[50, 200)" in msg and str(HEADER + 50 * 14) in msg
+    assert isinstance(info.value, OSError)
+    with pytest.raises(ShortReadError, match="truncated"):
+        PreadReader(short, np.int16, 7, file_offset=HEADER, num_samples=3001)
+
+
+def test_pread_argument_errors(binfile):
+    path, _ = binfile
+    with pytest.raises(ValueError, match="time_axis"):
+        PreadReader(path, np.int16, 7, time_axis=1)
+    with pytest.raises(ValueError, match="file_offset"):
+        PreadReader(path, np.int16, 7, file_offset=-1)
+    with pytest.raises(FileNotFoundError):
+        PreadReader(path.parent / "missing.raw", np.int16, 7)
+    r = PreadReader(path, np.int16, 7, file_offset=HEADER)
+    with pytest.raises(ValueError, match="shape"):
+        r.read_range(0, 10, np.empty((5, 7), np.int16))
+    with pytest.raises(ValueError, match="dtype"):
+        r.read_range(0, 10, np.empty((10, 7), np.float32))
+    r.close()
+
+
+def test_traces_reader(binfile):
+    _, traces = binfile
+    rec = FakeRecording([traces[:1000], traces[1000:]], binary=False)
+    r = TracesReader(rec, segment_index=1)
+    out = np.empty((300, 7), np.int16)
+    r.read_range(100, 400, out)
+    np.testing.assert_array_equal(out, traces[1100:1400])
+    assert rec.calls == [(100, 400, 1)]
+    assert r.bytes_read == 300 * 14
+    with pytest.raises(ValueError, match="returned shape"):
+        r.read_range(1900, 2100, np.empty((200, 7), np.int16))
+
+
+def test_make_reader_routes(binfile):
+    path, traces = binfile
+    rec = FakeRecording([traces], path=path, file_offset=HEADER, binary=True)
+    r = make_reader(rec, 0, prefer="pread")
+    assert isinstance(r, PreadReader) and r.file_offset == HEADER
+    r.close()
+    auto = make_reader(rec, 0)
+    assert isinstance(auto, PreadReader) or (kvikio_available() and auto.name == "kvikio")
+    auto.close()
+    assert isinstance(make_reader(rec, 0, prefer="traces"), TracesReader)
+    rec.binary = False
+    assert isinstance(make_reader(rec, 0), TracesReader)
+    with pytest.raises(ValueError, match="prefer='pread'"):
+        make_reader(rec, 0, prefer="pread")
+    with pytest.raises(ValueError, match="prefer"):
+        make_reader(rec, 0, prefer="mmap")
+    with pytest.raises(ValueError, match="segment_index"):
+        make_reader(rec, 3)
+
+
+def test_make_reader_binary_description_file_too_short(binfile, tmp_path):
+    path, traces = binfile
+    short = tmp_path / "cut.raw"
+    short.write_bytes(path.read_bytes()[:-14])
+    rec = FakeRecording([traces], path=short, file_offset=HEADER)
+    with pytest.raises(ShortReadError, match="cut.raw"):
+        make_reader(rec, 0, prefer="pread")
+
+
+@pytest.mark.gpu
+def test_kvikio_reader_device_and_host(binfile):
+    kvikio = pytest.importorskip("kvikio")  # noqa: F841
+    cupy = pytest.importorskip("cupy")
+    from gpuspike.streaming import KvikioReader
+
+    path, traces = binfile
+    r = KvikioReader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    dev = cupy.empty((400, 7), dtype=cupy.int16)
+    r.read_range(100, 500, dev)
+    np.testing.assert_array_equal(cupy.asnumpy(dev), traces[100:500])
+    host = np.empty((400, 7), np.int16)
+    r.read_range(2601, 3001, host)
+    np.testing.assert_array_equal(host, traces[2601:3001])
+    assert r.bytes_read == 800 * 14
+    r.close()
