@@ -18,6 +18,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
 from numba import njit, prange
 
 from ._common import check_integer, check_ndim, check_shape, launch_1d, peak_sign_code
@@ -35,41 +36,43 @@ cuda = None
 
 
 @njit(cache=False)
-def _channel_amp(templates, u, c, code):  # pragma: no cover
-    best = templates[u, 0, c]
-    if code == 2:
-        best = abs(best)
+def _unit_amplitudes(templates, u, code, amps):  # pragma: no cover
+    # time outer, channels inner: contiguous reads
+    num_channels = templates.shape[2]
+    for c in range(num_channels):
+        v = templates[u, 0, c]
+        amps[c] = abs(v) if code == 2 else v
     for i in range(1, templates.shape[1]):
-        v = templates[u, i, c]
-        if code == 0:
-            if v < best:
-                best = v
-        elif code == 1:
-            if v > best:
-                best = v
-        else:
-            v = abs(v)
-            if v > best:
-                best = v
-    return best
+        for c in range(num_channels):
+            v = templates[u, i, c]
+            if code == 0:
+                if v < amps[c]:
+                    amps[c] = v
+            elif code == 1:
+                if v > amps[c]:
+                    amps[c] = v
+            else:
+                v = abs(v)
+                if v > amps[c]:
+                    amps[c] = v
 
 
 @njit(parallel=True, cache=False)
 def _channel_amplitudes_njit(templates, code, out):  # pragma: no cover
-    num_units, _, num_channels = templates.shape
-    for u in prange(num_units):
-        for c in range(num_channels):
-            out[u, c] = _channel_amp(templates, u, c, code)
+    for u in prange(templates.shape[0]):
+        _unit_amplitudes(templates, u, code, out[u])
 
 
 @njit(parallel=True, cache=False)
 def _extremum_njit(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):  # pragma: no cover
     num_units, nsamples, num_channels = templates.shape
     for u in prange(num_units):
+        amps = np.empty(num_channels, dtype=templates.dtype)
+        _unit_amplitudes(templates, u, code, amps)
         best_c = 0
-        best = _channel_amp(templates, u, 0, code)
+        best = amps[0]
         for c in range(1, num_channels):
-            a = _channel_amp(templates, u, c, code)
+            a = amps[c]
             if (code == 0 and a < best) or (code != 0 and a > best):
                 best = a
                 best_c = c

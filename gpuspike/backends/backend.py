@@ -64,19 +64,70 @@ class Backend:
     is_simulator: bool
 
     def asarray(self, x: Any, dtype: Any = None) -> Any:
-        """Return ``x`` as an array of this backend (copied to the device if needed)."""
+        """Return ``x`` as a contiguous array of this backend (copied to the device if needed).
+
+        Parameters
+        ----------
+        x : array-like
+            NumPy array, list, or an array already on this backend (returned as is when the
+            dtype matches).
+        dtype : dtype, optional
+            Cast to this dtype.
+
+        Returns
+        -------
+        array
+            NumPy array (numpy), CuPy array (cuda) or simulated device array (cuda simulator).
+        """
         raise NotImplementedError
 
     def to_host(self, x: Any) -> np.ndarray:
-        """Return ``x`` as a NumPy array in host memory (copied from the device if needed)."""
+        """Return ``x`` as a NumPy array in host memory (copied from the device if needed).
+
+        Parameters
+        ----------
+        x : array
+            An array of any backend, or a NumPy array.
+
+        Returns
+        -------
+        np.ndarray
+            Host copy (``x`` itself when it already is a NumPy array).
+        """
         raise NotImplementedError
 
     def empty(self, shape: Any, dtype: Any) -> Any:
-        """Allocate an uninitialized array of this backend."""
+        """Allocate an uninitialized array of this backend.
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            Shape.
+        dtype : dtype
+            Data type.
+
+        Returns
+        -------
+        array
+            New array on this backend's device.
+        """
         raise NotImplementedError
 
     def zeros(self, shape: Any, dtype: Any) -> Any:
-        """Allocate a zero-filled array of this backend."""
+        """Allocate a zero-filled array of this backend.
+
+        Parameters
+        ----------
+        shape : int or tuple of int
+            Shape.
+        dtype : dtype
+            Data type.
+
+        Returns
+        -------
+        array
+            New zero-filled array on this backend's device.
+        """
         raise NotImplementedError
 
     def synchronize(self) -> None:

@@ -49,7 +49,14 @@ class CudaStatus:
 
 
 def simulator_enabled() -> bool:
-    """Return whether numba's CUDA simulator is on (as numba sees it, else the environment)."""
+    """Return whether numba's CUDA simulator is on.
+
+    Returns
+    -------
+    bool
+        ``numba.config.ENABLE_CUDASIM`` (set from ``NUMBA_ENABLE_CUDASIM`` when numba was first
+        imported).
+    """
     try:
         import numba
 

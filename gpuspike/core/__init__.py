@@ -26,6 +26,12 @@ from .job import (JobConfig, get_global_job_kwargs, reset_global_job_kwargs, res
                   set_global_job_kwargs, split_job_kwargs, run_chunks)
 from .executor import ChunkExecutor
 from . import recording_tools
+from .sparsity import ChannelSparsity, compute_sparsity
+from .template_tools import (get_template_amplitudes, get_template_extremum_amplitude, get_template_extremum_channel,
+                             get_template_extremum_channel_peak_shift)
+from .waveforms import WaveformExtractor, compute_templates, extract_waveforms, load_waveforms
+from .waveform_extraction import select_random_spikes
+from . import template_tools
 
 __all__ = [
     "BaseExtractor",
@@ -105,4 +111,16 @@ __all__ = [
     "run_chunks",
     "ChunkExecutor",
     "recording_tools",
+    "ChannelSparsity",
+    "compute_sparsity",
+    "get_template_amplitudes",
+    "get_template_extremum_amplitude",
+    "get_template_extremum_channel",
+    "get_template_extremum_channel_peak_shift",
+    "WaveformExtractor",
+    "compute_templates",
+    "extract_waveforms",
+    "load_waveforms",
+    "select_random_spikes",
+    "template_tools",
 ]

@@ -112,6 +112,11 @@ class AggregateChannelsRecording(BaseRecording):
         except TypeError:
             return
         contact_vector["device_channel_indices"] = np.arange(len(contact_vector))
+        if "probe_id" in contact_vector.dtype.names:
+            # probe ids must stay unique per probe (each recording numbers its probes from "0")
+            pairs = {(int(i), str(p)) for i, p in zip(contact_vector["probe_index"], contact_vector["probe_id"])}
+            if len({p for _, p in pairs}) != len({i for i, _ in pairs}):
+                contact_vector["probe_id"] = contact_vector["probe_index"].astype(str)
         self._properties["contact_vector"] = contact_vector
         self._annotations["probes_info"] = infos
 

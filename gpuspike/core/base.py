@@ -56,7 +56,7 @@ class BaseExtractor:
             main_ids = main_ids.astype(str)
         if len(np.unique(main_ids)) != len(main_ids):
             values, counts = np.unique(main_ids, return_counts=True)
-            raise ValueError(f"{self._id_kind}s must be unique; duplicated: {list(values[counts > 1])}")
+            raise ValueError(f"{self._id_kind}s must be unique; duplicated: {values[counts > 1].tolist()}")
         self._main_ids = main_ids
         self._annotations: dict[str, Any] = {}
         self._properties: dict[str, np.ndarray] = {}

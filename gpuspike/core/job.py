@@ -11,6 +11,8 @@ import numpy as np
 #: names accepted as job kwargs, everywhere
 JOB_KWARG_NAMES = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory", "n_jobs", "progress_bar",
                    "mp_context", "backend", "engine", "client", "max_threads_per_worker")
+#: names of newer SpikeInterface releases, accepted as aliases
+JOB_KWARG_ALIASES = {"pool_engine": "engine", "max_threads_per_process": "max_threads_per_worker"}
 _CHUNK_KEYS = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory")
 _ENGINES = ("process", "thread", "dask")
 _BACKENDS = ("auto", "numpy", "cuda")
@@ -55,13 +57,14 @@ def _parse_memory(value, name: str) -> int:
             raise ValueError(f"{name}={value!r} must be > 0")
         return int(value)
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kKMGT]?)i?[bB]?\s*", value)
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(?:([kKMGT])(i?))?[bB]?\s*", value)
         if m:
-            scale = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[m.group(2)]
+            power = "kMGT".index(m.group(2).replace("K", "k")) + 1 if m.group(2) else 0
+            scale = (1024 if m.group(3) else 1000) ** power
             size = int(float(m.group(1)) * scale)
             if size > 0:
                 return size
-    raise ValueError(f"{name}={value!r}: give bytes as an int or a string like '100M', '1G', '500k'")
+    raise ValueError(f"{name}={value!r}: give bytes as an int > 0 or a string like '100M', '1G', '500k', '2GiB'")
 
 
 def _parse_duration(value) -> float:
@@ -79,20 +82,20 @@ def _parse_duration(value) -> float:
 
 
 def _parse_n_jobs(value) -> int:
+    """int >= 1; -1 = all cores (-2 = all but one, ...); a float in (0, 1] = that fraction of the cores."""
     cores = os.cpu_count() or 1
+    allowed = "an int >= 1, -1 for all cores (-k for all but k-1), or a float fraction of the cores in (0, 1]"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"n_jobs={value!r}: give an int (-1 = all cores) or a float fraction of cores in (0, 1]")
-    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise ValueError(f"n_jobs={value!r}: give {allowed}")
+    if isinstance(value, (float, np.floating)):
         if not 0 < value <= 1:
-            raise ValueError(f"n_jobs={value!r}: a float must be a fraction of cores in (0, 1]")
+            raise ValueError(f"n_jobs={value!r}: a float must be a fraction of the cores in (0, 1]; give {allowed}")
         return max(1, int(value * cores))
     value = int(value)
-    if value == -1:
-        return cores
-    if value < -1:
-        return max(1, cores + 1 + value)
     if value == 0:
-        raise ValueError("n_jobs=0: give an int >= 1, -1 for all cores, or a float fraction of cores")
+        raise ValueError(f"n_jobs=0: give {allowed}")
+    if value < 0:
+        return max(1, cores + 1 + value)
     return value
 
 
@@ -106,6 +109,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     ValueError
         Bad values, naming the argument and what is allowed.
     """
+    job_kwargs = _apply_aliases(job_kwargs)
     unknown = sorted(set(job_kwargs) - set(JOB_KWARG_NAMES))
     if unknown:
         raise TypeError(f"unknown job kwargs {unknown}; allowed: {list(JOB_KWARG_NAMES)}")
@@ -121,6 +125,11 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     engine = merged.get("engine", "process")
     if engine not in _ENGINES:
         raise ValueError(f"engine={engine!r}: allowed values are {_ENGINES}")
+    client = merged.get("client")
+    if engine == "dask":
+        from .dask_engine import check_client
+
+        check_client(client)
     backend = merged.get("backend", "auto")
     if backend not in _BACKENDS:
         raise ValueError(f"backend={backend!r}: allowed values are {_BACKENDS}")
@@ -147,20 +156,39 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
         mp_context=mp_context,
         backend=backend,
         engine=engine,
-        client=merged.get("client"),
+        client=client,
         max_threads_per_worker=int(threads),
     )
 
 
+def _apply_aliases(job_kwargs: dict) -> dict:
+    out = {}
+    for k, v in job_kwargs.items():
+        name = JOB_KWARG_ALIASES.get(k, k)
+        if name in out and k != name:
+            raise TypeError(f"job kwarg {k!r} is an alias of {name!r}: give only one of them")
+        out[name] = v
+    return out
+
+
 def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
-    """Split a dict into (specific kwargs, job kwargs)."""
-    job_kwargs = {k: v for k, v in mixed_kwargs.items() if k in JOB_KWARG_NAMES}
-    specific = {k: v for k, v in mixed_kwargs.items() if k not in JOB_KWARG_NAMES}
+    """Split a dict into (specific kwargs, job kwargs); job kwargs include the newer aliases."""
+    names = set(JOB_KWARG_NAMES) | set(JOB_KWARG_ALIASES)
+    job_kwargs = {k: v for k, v in mixed_kwargs.items() if k in names}
+    specific = {k: v for k, v in mixed_kwargs.items() if k not in names}
     return specific, job_kwargs
 
 
 def set_global_job_kwargs(**job_kwargs) -> None:
-    """Set job kwargs used by every job of this session (validated now)."""
+    """Set job kwargs used by every job of this session (validated now).
+
+    Examples
+    --------
+    >>> set_global_job_kwargs(n_jobs=16, chunk_duration="5s", progress_bar=False)
+    >>> get_global_job_kwargs()
+    {'n_jobs': 16, 'chunk_duration': '5s', 'progress_bar': False}
+    """
+    job_kwargs = _apply_aliases(job_kwargs)
     resolve_job_kwargs(**job_kwargs)
     if any(job_kwargs.get(k) is not None for k in _CHUNK_KEYS):
         for k in _CHUNK_KEYS:
@@ -196,16 +224,44 @@ def divide_recording_into_chunks(recording, chunk_size: int) -> list[tuple[int, 
 
 
 def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job_kwargs: dict | JobConfig | None = None,
-               job_name: str = "", chunks: list | None = None, gather_func=None) -> list:
+               job_name: str = "", chunks: list | None = None, gather_func=None,
+               chunks_per_task: int | None = None) -> list:
     """Run ``chunk_func(segment_index, start_frame, end_frame, worker_ctx)`` on every chunk.
 
-    ``init_func(*init_args)`` builds ``worker_ctx`` once per worker. Results come back in chunk
-    order (or are handed to ``gather_func(result)`` as they arrive, then ``[]`` is returned).
-    The engine (in-process, processes, threads, Dask) comes from the job kwargs.
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording whose segments are cut into chunks (of ``JobConfig.chunk_frames`` frames).
+        Process pools and Dask need it dumpable (``recording.check_dumpable``).
+    chunk_func : callable
+        ``chunk_func(segment_index, start_frame, end_frame, worker_ctx) -> result``; a
+        module-level function for process pools. Jobs that need margins read them with
+        :func:`gpuspike.core.recording_tools.get_chunk_with_margin`.
+    init_func : callable, optional
+        ``init_func(*init_args) -> worker_ctx``, run once per worker (per thread, per process,
+        per Dask worker). Extractors in ``init_args`` travel as their ``to_dict()``.
+    init_args : tuple
+    job_kwargs : dict or JobConfig, optional
+        ``n_jobs``, ``chunk_duration`` / ``chunk_size`` / ``chunk_memory`` / ``total_memory``,
+        ``progress_bar``, ``mp_context``, ``backend``, ``engine``, ``client``,
+        ``max_threads_per_worker``; global job kwargs fill the rest.
+    job_name : str
+        Names the job in the progress bar and in errors.
+    chunks : list of (segment_index, start_frame, end_frame), optional
+        Defaults to every chunk of every segment.
+    gather_func : callable, optional
+        Called with each result, in chunk order; then ``[]`` is returned.
+    chunks_per_task : int, optional
+        Chunks per Dask task (default: about 4 tasks per Dask thread).
+
+    Returns
+    -------
+    list
+        The results in chunk order (``[]`` when ``gather_func`` is given).
     """
     from .executor import ChunkExecutor
 
     config = job_kwargs if isinstance(job_kwargs, JobConfig) else resolve_job_kwargs(**(job_kwargs or {}))
     executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
-                             gather_func=gather_func)
+                             gather_func=gather_func, chunks_per_task=chunks_per_task)
     return executor.run(chunks)

@@ -151,12 +151,23 @@ class NumpySorting(BaseSorting):
         return NumpySorting(spike_vector, sampling_frequency, unit_ids, num_segments=num_segments)
 
     @staticmethod
-    def from_times_labels(times_list, labels_list, sampling_frequency: float, unit_ids: Sequence | None = None
-                          ) -> "NumpySorting":
+    def from_times_labels(times_list=None, labels_list=None, sampling_frequency: float | None = None,
+                          unit_ids: Sequence | None = None, *, times=None, labels=None) -> "NumpySorting":
         """Build from spike frames and unit labels (one array each, or one per segment).
 
-        ``times_list`` holds sample indices (frames), as in the specification.
+        ``times_list`` holds sample indices (frames), as in the specification; ``times=`` and
+        ``labels=`` (the specification's keyword names) are accepted as aliases.
         """
+        if times is not None:
+            if times_list is not None:
+                raise TypeError("give times_list or times, not both")
+            times_list = times
+        if labels is not None:
+            if labels_list is not None:
+                raise TypeError("give labels_list or labels, not both")
+            labels_list = labels
+        if times_list is None or labels_list is None or sampling_frequency is None:
+            raise TypeError("from_times_labels needs times_list (times), labels_list (labels) and sampling_frequency")
         if not (isinstance(times_list, list) and times_list and isinstance(times_list[0], (list, np.ndarray))):
             times_list = [np.asarray(times_list)]
             labels_list = [np.asarray(labels_list)]

@@ -83,7 +83,9 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
         from ..backends import get_backend
 
         be = get_backend(backend)
-        noise = be.to_host(be.kernels.mad(be.asarray(np.ascontiguousarray(chunks)))) / MAD_TO_STD
+        out = be.empty((chunks.shape[1],), np.float64)
+        out = be.kernels.mad(be.asarray(np.ascontiguousarray(chunks)), out)
+        noise = be.to_host(out) / MAD_TO_STD
     else:
         noise = np.std(chunks.astype("float64"), axis=0)
     noise = np.asarray(noise, dtype="float32")
@@ -105,6 +107,8 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int, e
     """
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
+    if add_zeros and add_reflect_padding:
+        raise ValueError("add_zeros and add_reflect_padding are exclusive: give at most one of them")
     length = rec_segment.get_num_samples()
     if channel_indices is None:
         channel_indices = slice(None)
@@ -132,6 +136,11 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int, e
         traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="reflect")
     else:
         traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="constant")
+    if window_on_margin and margin > 0:
+        traces = traces.astype("float32") if traces.dtype.kind != "f" else traces
+        taper = ((1 - np.cos(np.arange(margin) / margin * np.pi)) / 2)[:, None]
+        traces[:margin] *= taper
+        traces[-margin:] *= taper[::-1]
     return traces, margin, margin
 
 
@@ -172,16 +181,16 @@ def get_closest_channels(recording: BaseRecording, channel_ids: Sequence | None 
                          num_channels: int | None = None):
     """For each channel, the indices of the closest channels (itself first) and their distances.
 
+    As in SpikeInterface, with ``channel_ids`` only these channels are considered, and the
+    returned indices point into ``channel_ids``.
+
     Returns
     -------
     closest_channels_inds : np.ndarray (num_selected, num_channels)
     dists : np.ndarray (num_selected, num_channels)
     """
-    locations = recording.get_channel_locations()
-    if channel_ids is not None:
-        selected = locations[recording.ids_to_indices(channel_ids)]
-    else:
-        selected = locations
+    locations = recording.get_channel_locations(channel_ids=channel_ids)
+    selected = locations
     if num_channels is None:
         num_channels = len(locations)
     if not 1 <= num_channels <= len(locations):

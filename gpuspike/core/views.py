@@ -14,10 +14,27 @@ from .sorting import BaseSorting, BaseSortingSegment
 
 
 def _compose(parent_indices: np.ndarray, channel_indices):
-    """Map indices into the view's channels to indices into the parent's."""
+    """Map indices into the view's channels to indices into the parent's.
+
+    Evenly spaced increasing indices become a slice, so that in-memory parents return views
+    (no copy) for contiguous or strided channel selections.
+    """
     if isinstance(channel_indices, slice):
-        return parent_indices[channel_indices]
-    return parent_indices[np.asarray(channel_indices)]
+        indices = parent_indices[channel_indices]
+    else:
+        indices = parent_indices[np.asarray(channel_indices)]
+    return _as_slice(indices)
+
+
+def _as_slice(indices: np.ndarray):
+    if indices.ndim != 1 or indices.size == 0:
+        return indices
+    if indices.size == 1:
+        return slice(int(indices[0]), int(indices[0]) + 1)
+    step = int(indices[1] - indices[0])
+    if step > 0 and np.all(np.diff(indices) == step):
+        return slice(int(indices[0]), int(indices[-1]) + 1, step)
+    return indices
 
 
 def _renamed_ids(ids, renamed, kind: str) -> np.ndarray:
@@ -36,17 +53,12 @@ class ChannelSliceRecordingSegment(BaseRecordingSegment):
                          time_vector=parent_segment.time_vector)
         self._parent_segment = parent_segment
         self._parent_indices = parent_indices
-        self._contiguous = (len(parent_indices) > 0 and
-                            np.array_equal(parent_indices, np.arange(parent_indices[0], parent_indices[0]
-                                                                      + len(parent_indices))))
 
     def get_num_samples(self) -> int:
         return self._parent_segment.get_num_samples()
 
     def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
         indices = _compose(self._parent_indices, channel_indices)
-        if self._contiguous and isinstance(channel_indices, slice) and channel_indices == slice(None):
-            indices = slice(int(self._parent_indices[0]), int(self._parent_indices[-1]) + 1)
         return self._parent_segment.get_traces(start_frame, end_frame, indices)
 
 

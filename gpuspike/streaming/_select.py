@@ -10,7 +10,7 @@ def _get_kernel():
 
         @cuda.jit
         def select_columns(src, cols, dst):
-            i, j = cuda.grid(2)
+            j, i = cuda.grid(2)  # x (fastest) along channels: coalesced rows
             if i < dst.shape[0] and j < dst.shape[1]:
                 dst[i, j] = src[i, cols[j]]
 
@@ -23,6 +23,6 @@ def select_columns_device(src, cols_dev, dst, stream) -> None:
     n, m = dst.shape
     if n == 0 or m == 0:
         return
-    tpb = (16, 16)
-    grid = ((n + tpb[0] - 1) // tpb[0], (m + tpb[1] - 1) // tpb[1])
+    tpb = (32, 8)
+    grid = ((m + tpb[0] - 1) // tpb[0], (n + tpb[1] - 1) // tpb[1])
     _get_kernel()[grid, tpb, stream](src, cols_dev, dst)

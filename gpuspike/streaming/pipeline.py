@@ -42,7 +42,8 @@ class BlockStream:
     ring : RingBuffer
     compute_stream : CUDA stream or None
         In device mode, the stream to launch kernels on for copy/compute overlap (kernels on
-        the default stream are also correct, but serialize with the copies).
+        the default stream are also correct, but serialize with the copies). CuPy:
+        ``cupy.cuda.ExternalStream(int(compute_stream))``.
     """
 
     def __init__(
@@ -128,6 +129,7 @@ def stream_blocks(
     reader: BaseReader | Literal["auto", "pread", "kvikio", "traces"] = "auto",
     chunk_size: int | None = None,
     compute_stream: Any = None,
+    ring: RingBuffer | None = None,
 ) -> BlockStream:
     """Stream the blocks of a read plan of one segment, through a bounded ring of slots.
 
@@ -165,6 +167,11 @@ def stream_blocks(
     compute_stream : CUDA stream or None
         Device mode: stream of the consumer's kernels (default: a new stream, exposed as
         ``BlockStream.compute_stream``).
+    ring : RingBuffer or None
+        Reuse the slots (and device buffers) of an earlier stream, e.g. across segments:
+        pinned allocation is slow. Its ``slot_frames`` must hold ``plan.max_block_frames``
+        and its channels/dtype/device mode must match; ``num_slots``/``memory_budget`` are
+        then ignored. Only one stream may use a ring at a time.
 
     Returns
     -------
@@ -211,14 +218,24 @@ def stream_blocks(
         if num_slots < 1:
             raise ValueError(f"num_slots must be >= 1, got {num_slots}")
         num_slots = max(1, min(num_slots, len(plan)))
-        ring = RingBuffer(
-            slot_frames,
-            rdr.num_channels,
-            rdr.dtype,
-            num_slots=num_slots,
-            device=device,
-            num_device_buffers=max(nd, 1),
-        )
+        if ring is not None:
+            if (ring.device != bool(device) or ring.num_channels != rdr.num_channels
+                    or ring.dtype != rdr.dtype or ring.slot_frames < plan.max_block_frames):
+                raise ValueError(
+                    f"ring (device={ring.device}, {ring.slot_frames} frames x "
+                    f"{ring.num_channels} channels of {ring.dtype}) does not fit this stream "
+                    f"(device={bool(device)}, {plan.max_block_frames} x {rdr.num_channels} of "
+                    f"{rdr.dtype})"
+                )
+        else:
+            ring = RingBuffer(
+                slot_frames,
+                rdr.num_channels,
+                rdr.dtype,
+                num_slots=num_slots,
+                device=device,
+                num_device_buffers=max(nd, 1),
+            )
         if device and compute_stream is None:
             from numba import cuda
 

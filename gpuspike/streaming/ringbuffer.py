@@ -213,6 +213,7 @@ class RingBuffer:
         self.stats = RingStats()
         self._live = 0
         self._live_lock = threading.Lock()
+        self._busy = False
 
     @property
     def slot_bytes(self) -> int:
@@ -304,6 +305,17 @@ class RingBuffer:
         )
 
     def _generate(self, reader, blocks, num_readers, cols, compute_stream, join_timeout):
+        if self._busy:
+            raise RuntimeError("this RingBuffer is already in use by another stream")
+        self._busy = True
+        try:
+            yield from self._generate_inner(
+                reader, blocks, num_readers, cols, compute_stream, join_timeout
+            )
+        finally:
+            self._busy = False
+
+    def _generate_inner(self, reader, blocks, num_readers, cols, compute_stream, join_timeout):
         nblocks = len(blocks)
         stats = self.stats = RingStats()
         self._live = 0

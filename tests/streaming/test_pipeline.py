@@ -1,5 +1,4 @@
 """End to end: file -> pinned ring -> (simulated) device -> kernels, both reader routes."""
-import os
 import threading
 
 import numpy as np
@@ -15,7 +14,6 @@ from gpuspike.streaming import (
 )
 
 HEADER = 64
-SIM = os.environ.get("NUMBA_ENABLE_CUDASIM", "0") == "1"
 
 
 class FakeRecording:
@@ -79,7 +77,7 @@ def colsum_kernel():
         def colsum(x, out):
             j = cuda.grid(1)
             if j < x.shape[1]:
-                s = 0
+                s = np.int64(0)  # not `0`: under the simulator + NumPy 2, 0 + int16 stays int16
                 for i in range(x.shape[0]):
                     s += x[i, j]
                 out[j] += s
@@ -145,6 +143,35 @@ def test_memory_budget_sets_slots(rec):
         stream_blocks(rec, 0, plan, device=False, memory_budget=slot)
 
 
+@pytest.mark.parametrize("device", [False, True])
+def test_ring_reuse_across_streams(rec, device):
+    plan_a = plan_reads(2500, 500)
+    plan_b = plan_reads(2500, 300, np.array([100, 1500]), 10, 10, mode="windows")
+    first = stream_blocks(rec, 0, plan_a, device=device, num_slots=2)
+    ring = first.ring
+    host_ids = [h.__array_interface__["data"][0] for h in ring.host]
+    sums = []
+    for bs in (first, stream_blocks(rec, 0, plan_b, device=device, ring=ring)):
+        with bs:
+            assert bs.ring is ring
+            tot = np.zeros(6, np.int64)
+            for _, arr in bs:
+                tot += (arr.copy_to_host() if device else arr).sum(axis=0, dtype=np.int64)
+            sums.append(tot)
+    assert [h.__array_interface__["data"][0] for h in ring.host] == host_ids
+    np.testing.assert_array_equal(sums[0], rec.traces.sum(axis=0, dtype=np.int64))
+    ref_b = rec.traces[90:110].sum(0, dtype=np.int64) + rec.traces[1490:1510].sum(0, dtype=np.int64)
+    np.testing.assert_array_equal(sums[1], ref_b)
+    with pytest.raises(ValueError, match="does not fit"):
+        stream_blocks(rec, 0, plan_reads(2500, 501), device=device, ring=ring)
+    busy = stream_blocks(rec, 0, plan_a, device=device, ring=ring)
+    next(busy)
+    with pytest.raises(RuntimeError, match="already in use"):
+        next(stream_blocks(rec, 0, plan_a, device=device, ring=ring))
+    busy.close()
+    assert len(list(stream_blocks(rec, 0, plan_a, device=device, ring=ring))) == 5
+
+
 def test_early_close_and_errors(rec):
     plan = plan_reads(2500, 100)
     bs = stream_blocks(rec, 0, plan, device=False, num_slots=2)
@@ -180,7 +207,7 @@ def test_real_gpu_cupy_sums(rec):
     plan = plan_reads(2500, 300)
     total = cupy.zeros(6, dtype=cupy.int64)
     with stream_blocks(rec, 0, plan, device=True, num_slots=3) as blocks:
-        stream = cupy.cuda.ExternalStream(int(blocks.compute_stream.handle.value))
+        stream = cupy.cuda.ExternalStream(int(blocks.compute_stream))
         with stream:
             for _, arr in blocks:
                 total += cupy.asarray(arr).sum(axis=0, dtype=cupy.int64)
@@ -207,3 +234,12 @@ def test_real_gpu_windows_and_kvikio(rec):
             cupy.cuda.Device().synchronize()
         ref = np.stack([rec.traces[p - 20 : p + 30] for p in peaks])
         np.testing.assert_array_equal(cupy.asnumpy(wfs), ref)
+
+
+@pytest.mark.parametrize("device", [False, True])
+def test_empty_plan_yields_nothing(rec, device):
+    plan = plan_reads(2500, 100, np.zeros(0, np.int64), 5, 5)
+    with stream_blocks(rec, 0, plan, device=device) as blocks:
+        assert list(blocks) == []
+        assert blocks.bytes_read == 0
+    assert reader_threads() == []

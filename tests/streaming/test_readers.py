@@ -1,5 +1,4 @@
 """Readers: bitwise equality with the NumPy array written to disk, byte counts, errors."""
-import os
 
 import numpy as np
 import pytest

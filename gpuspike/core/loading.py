@@ -1,0 +1,187 @@
+"""load(): rebuild any saved object from a dict, a JSON file or a saved folder."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .base import BaseExtractor, _from_dict, _from_jsonable
+from .errors import CorruptFolderError
+
+_PARTIAL = re.compile(r"^\..+\.(partial|old)-[0-9a-f]{8}$")
+
+
+def read_json(path: Path) -> dict:
+    """Read a JSON file; missing or unreadable files raise :class:`CorruptFolderError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorruptFolderError(f"{str(path)!r} is missing: the folder is incomplete or not a saved folder")
+    try:
+        return json.loads(path.read_text(encoding="utf8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CorruptFolderError(f"{str(path)!r} is not valid JSON ({err}): the file is truncated or damaged") from None
+
+
+def check_folder(folder: Path, what: str) -> Path:
+    """Raise clear errors for a missing folder or the temporary folder of an interrupted save."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"{what}: folder {str(folder)!r} does not exist")
+    if not folder.is_dir():
+        raise CorruptFolderError(f"{what}: {str(folder)!r} is not a folder")
+    if _PARTIAL.match(folder.name):
+        raise CorruptFolderError(
+            f"{what}: {str(folder)!r} is the temporary folder of an interrupted save (it was never completed); "
+            f"save again"
+        )
+    return folder
+
+
+def load_properties_from_folder(folder: Path, obj) -> None:
+    """Set every ``properties/<key>.npy`` of ``folder`` as a property of ``obj`` (dtype kept)."""
+    prop_folder = Path(folder) / "properties"
+    if not prop_folder.is_dir():
+        return
+    n = len(obj._main_ids)
+    for path in sorted(prop_folder.glob("*.npy")):
+        try:
+            try:
+                values = np.load(path, allow_pickle=False)
+            except ValueError:
+                values = np.load(path, allow_pickle=True)
+        except Exception as err:
+            raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
+        if values.shape[:1] != (n,):
+            raise CorruptFolderError(f"property file {str(path)!r} has {values.shape[:1]} values, expected {n}")
+        obj._properties[path.stem] = values
+
+
+def load_annotations_from_folder(folder: Path, obj) -> None:
+    """Annotations from ``annotations.json`` (SpikeInterface >= 0.105) or the legacy ``si_folder.json``."""
+    folder = Path(folder)
+    if (folder / "annotations.json").is_file():
+        obj._annotations.update(_from_jsonable(read_json(folder / "annotations.json")))
+    elif (folder / "si_folder.json").is_file():
+        obj._annotations.update(_from_jsonable(read_json(folder / "si_folder.json").get("annotations", {}) or {}))
+
+
+def load_probe_from_folder(folder: Path, obj) -> None:
+    """Attach the probe of a folder when ``properties/contact_vector.npy`` did not already."""
+    if "contact_vector" in obj._properties:
+        return
+    folder = Path(folder)
+    for name, legacy in (("probegroup.json", False), ("probe.json", True)):
+        path = folder / name
+        if path.is_file():
+            from probeinterface import read_probeinterface
+
+            try:
+                probegroup = read_probeinterface(path)
+            except Exception as err:
+                raise CorruptFolderError(f"probe file {str(path)!r} cannot be read ({err})") from None
+            attach_probegroup(obj, probegroup, sort_by_wiring=legacy)
+            return
+
+
+def attach_probegroup(obj, probegroup, sort_by_wiring: bool = False) -> None:
+    """Attach a probegroup whose contacts are in channel order (SpikeInterface >= 0.105 convention)."""
+    from probeinterface import ProbeGroup
+
+    if isinstance(probegroup, dict):
+        probegroup = ProbeGroup.from_dict(probegroup)
+    arr = probegroup.to_numpy(complete=True)
+    if len(arr) != obj.get_num_channels():
+        raise CorruptFolderError(f"the probe has {len(arr)} contacts for {obj.get_num_channels()} channels")
+    if sort_by_wiring:
+        dci = arr["device_channel_indices"]
+        order = np.argsort(dci) if np.all(dci >= 0) else np.arange(len(arr))
+        probegroup = probegroup.get_slice(order) if not np.array_equal(order, np.arange(len(order))) else probegroup
+    offset = 0
+    for probe in probegroup.probes:
+        count = probe.get_contact_count()
+        probe.set_device_channel_indices(np.arange(offset, offset + count))
+        offset += count
+    saved = {k: obj._properties[k] for k in ("location", "group") if k in obj._properties}
+    obj.set_probegroup(probegroup, in_place=True)
+    obj._properties.update(saved)
+
+
+def _guess_folder_json(folder: Path) -> Path:
+    for name in ("si_folder.json", "binary.json", "npz.json", "npy.json", "cached.json"):
+        if (folder / name).is_file():
+            return folder / name
+    raise CorruptFolderError(
+        f"folder {str(folder)!r} holds no si_folder.json (nor binary.json, npz.json, npy.json, .zattrs/zarr.json): "
+        f"it is not a folder written by save(), or the save did not complete"
+    )
+
+
+def _folder_class_dict(folder: Path, json_path: Path) -> dict:
+    name = json_path.name
+    if name == "si_folder.json" or name == "cached.json":
+        return read_json(json_path)
+    folder_class = {"binary.json": "gpuspike.core.binaryfolder.BinaryFolderRecording",
+                    "npz.json": "gpuspike.core.npzsorting.NpzFolderSorting",
+                    "npy.json": "gpuspike.core.npzsorting.NpyFolderSnippets"}[name]
+    return {"class": folder_class, "kwargs": {"folder_path": str(folder)}, "relative_paths": False,
+            "annotations": {}, "properties": {}}
+
+
+def _is_zarr_folder(folder: Path) -> bool:
+    return (folder / ".zgroup").is_file() or (folder / "zarr.json").is_file()
+
+
+def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -> BaseExtractor:
+    """Load an object from a dict, a ``.json`` file or a folder written by ``save()``.
+
+    Folders of SpikeInterface (binary, npz / numpy sorting, npy snippets, zarr recording) load
+    too: their JSON names SpikeInterface classes, mapped to the gpuspike classes that accept
+    the same keyword arguments.
+
+    Parameters
+    ----------
+    file_or_folder_or_dict : dict, str or Path
+    base_folder : str, Path or bool, optional
+        Folder that relative paths of a dict refer to. For a JSON file, defaults to its folder.
+
+    Returns
+    -------
+    BaseExtractor
+
+    Raises
+    ------
+    CorruptFolderError
+        A folder or file that is incomplete (interrupted save, missing JSON, truncated data).
+    """
+    if isinstance(file_or_folder_or_dict, dict):
+        return _from_dict(file_or_folder_or_dict, None if base_folder is True else base_folder)
+    if not isinstance(file_or_folder_or_dict, (str, Path)):
+        raise TypeError(f"load() takes a dict, a JSON file or a folder; got {type(file_or_folder_or_dict).__name__}")
+    path = Path(file_or_folder_or_dict)
+    if path.is_file():
+        if path.suffix != ".json":
+            if path.suffix == ".npz":
+                from .npzsorting import NpzSortingExtractor
+
+                return NpzSortingExtractor(path)
+            raise ValueError(f"load({str(path)!r}): files must be .json (or a sorting .npz); "
+                             f"pickle files are not supported")
+        d = read_json(path)
+        if not isinstance(d, dict) or "class" not in d:
+            raise ValueError(f"{str(path)!r} is not the dict of a saved object (no 'class' key)")
+        if base_folder is None or base_folder is True:
+            base_folder = path.parent
+        return _from_dict(d, base_folder)
+    folder = check_folder(path, "load")
+    if _is_zarr_folder(folder):
+        from .zarrrecording import read_zarr
+
+        return read_zarr(folder)
+    json_path = _guess_folder_json(folder)
+    d = _folder_class_dict(folder, json_path)
+    return _from_dict(d, folder)
+
+
+load_extractor = load

@@ -1,0 +1,299 @@
+"""ChannelSparsity: the channels each unit's waveforms are kept on, and compute_sparsity."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+_METHODS = ("radius", "best_channels", "threshold", "snr", "by_property")
+_PEAK_SIGNS = ("neg", "pos", "both")
+
+
+def check_peak_sign(peak_sign: str) -> str:
+    if peak_sign not in _PEAK_SIGNS:
+        raise ValueError(f"peak_sign={peak_sign!r}: allowed values are {_PEAK_SIGNS}")
+    return peak_sign
+
+
+class ChannelSparsity:
+    """Boolean (num_units, num_channels) mask of the channels kept for each unit.
+
+    Parameters
+    ----------
+    mask : np.ndarray of bool
+        (num_units, num_channels).
+    unit_ids, channel_ids : array-like
+    """
+
+    def __init__(self, mask: np.ndarray, unit_ids: Sequence, channel_ids: Sequence) -> None:
+        mask = np.asarray(mask)
+        self.unit_ids = np.asarray(unit_ids)
+        self.channel_ids = np.asarray(channel_ids)
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be boolean, got {mask.dtype}")
+        if mask.shape != (len(self.unit_ids), len(self.channel_ids)):
+            raise ValueError(f"mask has shape {mask.shape}, expected ({len(self.unit_ids)}, {len(self.channel_ids)})")
+        self.mask = mask
+
+    def __repr__(self) -> str:
+        density = self.mask.mean() if self.mask.size else 0.0
+        return (f"ChannelSparsity - units: {len(self.unit_ids)} - channels: {len(self.channel_ids)} - "
+                f"density, P(x=1): {density:.2f}")
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, ChannelSparsity) and np.array_equal(self.mask, other.mask)
+                and np.array_equal(self.unit_ids, other.unit_ids) and np.array_equal(self.channel_ids,
+                                                                                       other.channel_ids))
+
+    @property
+    def unit_id_to_channel_ids(self) -> dict:
+        """{unit_id: channel ids kept}."""
+        return {u: self.channel_ids[self.mask[i]] for i, u in enumerate(self.unit_ids.tolist())}
+
+    @property
+    def unit_id_to_channel_indices(self) -> dict:
+        """{unit_id: channel indices kept} (to slice arrays)."""
+        return {u: np.flatnonzero(self.mask[i]) for i, u in enumerate(self.unit_ids.tolist())}
+
+    @property
+    def max_num_active_channels(self) -> int:
+        return int(self.mask.sum(axis=1).max()) if self.mask.size else 0
+
+    def _unit_index(self, unit_id) -> int:
+        matches = np.flatnonzero(self.unit_ids == unit_id)
+        if matches.size == 0:
+            raise KeyError(f"unit_id {unit_id!r} not in this sparsity; allowed: {self.unit_ids.tolist()[:20]}")
+        return int(matches[0])
+
+    def padded_channel_indices(self) -> np.ndarray:
+        """(num_units, max_num_active_channels) int32 channel indices per unit, padded with -1."""
+        kmax = self.max_num_active_channels
+        out = np.full((len(self.unit_ids), kmax), -1, dtype="int32")
+        for i in range(len(self.unit_ids)):
+            idx = np.flatnonzero(self.mask[i])
+            out[i, :idx.size] = idx
+        return out
+
+    def sparsify_waveforms(self, waveforms: np.ndarray, unit_id) -> np.ndarray:
+        """Keep the unit's channels of dense waveforms (..., num_channels)."""
+        if waveforms.shape[-1] != len(self.channel_ids):
+            raise ValueError(f"waveforms have {waveforms.shape[-1]} channels, dense is {len(self.channel_ids)}")
+        return waveforms[..., self.mask[self._unit_index(unit_id)]]
+
+    def densify_waveforms(self, waveforms: np.ndarray, unit_id) -> np.ndarray:
+        """Put sparse waveforms (..., num_active) back on all channels (zeros elsewhere)."""
+        mask = self.mask[self._unit_index(unit_id)]
+        if waveforms.shape[-1] < mask.sum():
+            raise ValueError(f"waveforms have {waveforms.shape[-1]} channels, the unit has {mask.sum()} active")
+        dense = np.zeros(waveforms.shape[:-1] + (len(self.channel_ids),), dtype=waveforms.dtype)
+        dense[..., mask] = waveforms[..., :mask.sum()]
+        return dense
+
+    def are_waveforms_sparse(self, waveforms: np.ndarray, unit_id) -> bool:
+        return waveforms.shape[-1] == int(self.mask[self._unit_index(unit_id)].sum())
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict:
+        """SpikeInterface's sparsity.json layout."""
+        return {
+            "unit_id_to_channel_ids": {str(u): self.channel_ids[self.mask[i]].tolist()
+                                       for i, u in enumerate(self.unit_ids.tolist())},
+            "channel_ids": self.channel_ids.tolist(),
+            "unit_ids": self.unit_ids.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ChannelSparsity":
+        unit_ids = np.asarray(d["unit_ids"])
+        channel_ids = np.asarray(d["channel_ids"])
+        mask = np.zeros((len(unit_ids), len(channel_ids)), dtype=bool)
+        lookup = {str(c): i for i, c in enumerate(channel_ids.tolist())}
+        for i, u in enumerate(unit_ids.tolist()):
+            chans = d["unit_id_to_channel_ids"][str(u)]
+            mask[i, [lookup[str(c)] for c in chans]] = True
+        return cls(mask, unit_ids, channel_ids)
+
+    @classmethod
+    def from_unit_id_to_channel_ids(cls, unit_id_to_channel_ids: dict, unit_ids, channel_ids) -> "ChannelSparsity":
+        return cls.from_dict({"unit_id_to_channel_ids": {str(k): list(v) for k, v in unit_id_to_channel_ids.items()},
+                              "unit_ids": list(np.asarray(unit_ids).tolist()),
+                              "channel_ids": list(np.asarray(channel_ids).tolist())})
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def create_dense(cls, we_or_templates) -> "ChannelSparsity":
+        info = _templates_info(we_or_templates)
+        return cls(np.ones((len(info.unit_ids), len(info.channel_ids)), bool), info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_radius(cls, we_or_templates, radius_um: float, peak_sign: str = "neg") -> "ChannelSparsity":
+        """Channels within ``radius_um`` of each unit's extremum channel."""
+        if radius_um is None or radius_um <= 0:
+            raise ValueError(f"radius_um={radius_um!r}: give a positive radius in µm")
+        info = _templates_info(we_or_templates)
+        if info.locations is None:
+            raise ValueError("method='radius' needs channel locations: attach a probe (recording.set_probe) "
+                             "or set_channel_locations(); or use method='best_channels'")
+        be = info.backend
+        channels, _, _ = _extremum(info, peak_sign)
+        out = np.zeros((len(info.unit_ids), len(info.channel_ids)), dtype=bool)
+        mask = be.to_host(be.kernels.radius_sparsity(be.asarray(np.ascontiguousarray(info.locations, "float64")),
+                                                     be.asarray(channels), float(radius_um), be.asarray(out)))
+        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_best_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg") -> "ChannelSparsity":
+        """The ``num_channels`` channels of largest template amplitude for each unit."""
+        info = _templates_info(we_or_templates)
+        if num_channels is None or not 1 <= int(num_channels) <= len(info.channel_ids):
+            raise ValueError(f"num_channels={num_channels!r}: allowed 1..{len(info.channel_ids)}")
+        be = info.backend
+        amps = _abs_amplitudes(info, peak_sign)
+        out = np.zeros(amps.shape, dtype=bool)
+        mask = be.to_host(be.kernels.best_channels_sparsity(be.asarray(amps), int(num_channels), be.asarray(out)))
+        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_snr(cls, we_or_templates, threshold: float, peak_sign: str = "neg",
+                 noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
+        """Channels whose template amplitude / noise level is at least ``threshold``."""
+        if threshold is None:
+            raise ValueError("method='threshold' needs threshold= (an SNR, e.g. 5)")
+        info = _templates_info(we_or_templates)
+        if noise_levels is None:
+            noise_levels = info.noise_levels()
+        noise_levels = np.asarray(noise_levels, dtype="float64")
+        if noise_levels.shape != (len(info.channel_ids),):
+            raise ValueError(f"noise_levels has shape {noise_levels.shape}, expected ({len(info.channel_ids)},)")
+        be = info.backend
+        amps = _abs_amplitudes(info, peak_sign)
+        out = np.zeros(amps.shape, dtype=bool)
+        mask = be.to_host(be.kernels.snr_sparsity(be.asarray(amps), be.asarray(noise_levels), float(threshold),
+                                                  be.asarray(out)))
+        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_property(cls, we_or_templates, by_property: str) -> "ChannelSparsity":
+        """Channels sharing the unit's value of a property (e.g. "group") with its extremum channel."""
+        info = _templates_info(we_or_templates)
+        recording = getattr(we_or_templates, "recording", None)
+        if recording is None:
+            raise ValueError("method='by_property' needs the recording")
+        values = recording.get_property(by_property)
+        if values is None:
+            raise ValueError(f"by_property={by_property!r} is not a recording property; "
+                             f"available: {recording.get_property_keys()}")
+        channels, _, _ = _extremum(info, "neg")
+        mask = values[None, :] == values[np.asarray(channels)][:, None]
+        return cls(mask, info.unit_ids, info.channel_ids)
+
+
+class _TemplatesInfo:
+    """What sparsity needs from a WaveformExtractor or a Templates-like object."""
+
+    def __init__(self, templates, unit_ids, channel_ids, nbefore, locations, noise_fn, backend):
+        self.templates = templates
+        self.unit_ids = np.asarray(unit_ids)
+        self.channel_ids = np.asarray(channel_ids)
+        self.nbefore = nbefore
+        self.locations = locations
+        self.noise_levels = noise_fn
+        self.backend = backend
+
+
+def _templates_info(obj, backend: str = "numpy") -> _TemplatesInfo:
+    from ..backends import get_backend
+
+    be = get_backend(backend)
+    if hasattr(obj, "get_all_templates") and hasattr(obj, "recording"):
+        templates = np.ascontiguousarray(obj.get_all_templates(mode="average"), dtype="float32")
+        if obj.is_sparse():
+            templates = np.stack([obj.sparsity.densify_waveforms(templates[i], u)
+                                  if obj.sparsity.are_waveforms_sparse(templates[i], u) else templates[i]
+                                  for i, u in enumerate(obj.unit_ids)]) if len(obj.unit_ids) else templates
+        locations = None
+        try:
+            locations = obj.get_channel_locations()
+        except ValueError:
+            pass
+
+        def noise():
+            from .recording_tools import get_noise_levels
+
+            if obj.recording is None:
+                raise ValueError("method='threshold' needs noise_levels= when the recording is not available")
+            return get_noise_levels(obj.recording, return_scaled=obj.return_scaled)
+
+        return _TemplatesInfo(templates, obj.unit_ids, obj.channel_ids, obj.nbefore, locations, noise, be)
+    if isinstance(obj, dict) and "templates" in obj:
+        templates = np.ascontiguousarray(obj["templates"], dtype="float32")
+        locations = obj.get("channel_locations")
+
+        def noise():
+            if obj.get("noise_levels") is None:
+                raise ValueError("method='threshold' needs noise_levels")
+            return obj["noise_levels"]
+
+        return _TemplatesInfo(templates, obj.get("unit_ids", np.arange(templates.shape[0])),
+                              obj.get("channel_ids", np.arange(templates.shape[2])), obj.get("nbefore", 0),
+                              locations, noise, be)
+    raise TypeError(f"expected a WaveformExtractor or a dict with 'templates', got {type(obj).__name__}")
+
+
+def _extremum(info: _TemplatesInfo, peak_sign: str):
+    check_peak_sign(peak_sign)
+    be = info.backend
+    num_units = info.templates.shape[0]
+    channels = np.zeros(num_units, dtype="int64")
+    amplitudes = np.zeros(num_units, dtype="float64")
+    shifts = np.zeros(num_units, dtype="int64")
+    if num_units == 0:
+        return channels, amplitudes, shifts
+    outs = be.kernels.template_extremum(be.asarray(info.templates), peak_sign, int(info.nbefore), be.asarray(channels),
+                                        be.asarray(amplitudes), be.asarray(shifts))
+    return tuple(be.to_host(x) for x in outs)
+
+
+def _abs_amplitudes(info: _TemplatesInfo, peak_sign: str) -> np.ndarray:
+    check_peak_sign(peak_sign)
+    be = info.backend
+    out = np.zeros((info.templates.shape[0], info.templates.shape[2]), dtype="float64")
+    if out.size == 0:
+        return out
+    amps = be.to_host(be.kernels.channel_amplitudes(be.asarray(info.templates), peak_sign, be.asarray(out)))
+    return np.abs(amps)
+
+
+def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "neg", num_channels: int | None = 5,
+                     radius_um: float | None = 100.0, threshold: float | None = 5.0, by_property: str | None = None,
+                     noise_levels: np.ndarray | None = None) -> ChannelSparsity:
+    """Sparsity of a WaveformExtractor (or templates dict) by one of the methods.
+
+    Parameters
+    ----------
+    we_or_templates : WaveformExtractor or dict
+        A dict needs "templates" (units, samples, channels) and, per method, "channel_locations",
+        "noise_levels", "unit_ids", "channel_ids", "nbefore".
+    method : {"radius", "best_channels", "threshold" (alias "snr"), "by_property"}
+    peak_sign : {"neg", "pos", "both"}
+    num_channels : int
+        For "best_channels".
+    radius_um : float
+        For "radius".
+    threshold : float
+        SNR threshold for "threshold".
+    by_property : str
+        For "by_property".
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
+    check_peak_sign(peak_sign)
+    if method == "radius":
+        return ChannelSparsity.from_radius(we_or_templates, radius_um, peak_sign=peak_sign)
+    if method == "best_channels":
+        return ChannelSparsity.from_best_channels(we_or_templates, num_channels, peak_sign=peak_sign)
+    if method in ("threshold", "snr"):
+        return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels)
+    if by_property is None:
+        raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
+    return ChannelSparsity.from_property(we_or_templates, by_property)

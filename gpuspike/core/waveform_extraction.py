@@ -1,0 +1,216 @@
+"""Chunked waveform gathering and template accumulation on the NumPy or CUDA backend.
+
+Workers are module-level functions so that every engine (in-process, threads, processes,
+Dask) runs them unchanged. Spikes whose window crosses a segment edge are not gathered (their
+waveform rows stay zero) but still count in template means, as in SpikeInterface.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .sorting import BaseSorting
+
+
+def select_random_spikes(sorting: BaseSorting, max_spikes_per_unit: int | None, seed: int | None = None
+                         ) -> np.ndarray:
+    """Indices into ``sorting.to_spike_vector()`` of at most ``max_spikes_per_unit`` spikes per unit.
+
+    Units are visited in order and each draws ``rng.choice(..., replace=False, shuffle=False)``
+    from ``numpy.random.default_rng(seed)`` over its spikes (segment then time order), the
+    selection rule of SpikeInterface's "uniform" random spikes, so the same seed selects the
+    same spikes in both tools. ``None`` keeps every spike.
+    """
+    spikes = sorting.to_spike_vector()
+    if max_spikes_per_unit is None:
+        return np.arange(spikes.size, dtype="int64")
+    if max_spikes_per_unit < 1:
+        raise ValueError(f"max_spikes_per_unit={max_spikes_per_unit}: give an int >= 1 or None (all spikes)")
+    rng = np.random.default_rng(seed)
+    order = np.argsort(spikes["unit_index"], kind="stable")
+    bounds = np.searchsorted(spikes["unit_index"][order], np.arange(sorting.get_num_units() + 1))
+    selected = []
+    for u in range(sorting.get_num_units()):
+        candidates = order[bounds[u]:bounds[u + 1]]
+        selected.append(rng.choice(candidates, size=min(max_spikes_per_unit, candidates.size), replace=False,
+                                   shuffle=False))
+    return np.sort(np.concatenate(selected)).astype("int64") if selected else np.zeros(0, "int64")
+
+
+def _segment_slices(spikes: np.ndarray, num_segments: int) -> list[tuple[int, int]]:
+    bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+    return [(int(bounds[i]), int(bounds[i + 1])) for i in range(num_segments)]
+
+
+def _chunk_spikes(ctx: dict, segment_index: int, start_frame: int, end_frame: int) -> tuple[int, int]:
+    """Range [l0, l1) in ctx["spikes"] of gatherable spikes with start <= sample < end."""
+    s0, s1 = ctx["segment_slices"][segment_index]
+    samples = ctx["spikes"]["sample_index"][s0:s1]
+    size = ctx["num_samples"][segment_index]
+    lo = max(start_frame, ctx["nbefore"])
+    hi = min(end_frame, size - ctx["nafter"])
+    if hi <= lo:
+        return s0, s0
+    i0, i1 = np.searchsorted(samples, [lo, hi])
+    return s0 + int(i0), s0 + int(i1)
+
+
+def _device_traces(ctx: dict, segment_index: int, start: int, end: int):
+    """Traces [start, end) on the backend, scaled to float32 µV when asked."""
+    be = ctx["backend"]
+    raw = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
+                                      return_scaled=False)
+    traces = be.asarray(np.ascontiguousarray(raw))
+    if ctx["return_scaled"]:
+        out = be.empty(raw.shape, "float32")
+        be.kernels.scale(traces, ctx["gains"], ctx["offsets"], out)
+        traces = out
+    return traces
+
+
+def _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name) -> dict:
+    from ..backends import get_backend
+
+    if isinstance(recording, dict):
+        from .base import BaseExtractor
+
+        recording = BaseExtractor.from_dict(recording)
+    be = get_backend(backend_name)
+    ctx = {"recording": recording, "spikes": spikes, "nbefore": int(nbefore), "nafter": int(nafter),
+           "return_scaled": bool(return_scaled), "backend": be,
+           "segment_slices": _segment_slices(spikes, recording.get_num_segments()),
+           "num_samples": [recording.get_num_samples(i) for i in range(recording.get_num_segments())]}
+    if return_scaled:
+        gains, offsets = recording._scaling(slice(None))
+        ctx["gains"] = be.asarray(np.ascontiguousarray(gains, dtype="float32"))
+        ctx["offsets"] = be.asarray(np.ascontiguousarray(offsets, dtype="float32"))
+    return ctx
+
+
+# ---------------------------------------------------------------------- gather sampled waveforms
+def init_gather_worker(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, buffer,
+                       buffer_path, backend_name) -> dict:
+    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap)."""
+    ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
+    ctx["rows"] = rows
+    ctx["sparse_channels"] = sparse_channels
+    if buffer is None:
+        buffer = np.asarray(np.load(buffer_path, mmap_mode="r+"))
+    ctx["buffer"] = buffer
+    be = ctx["backend"]
+    if sparse_channels is not None:
+        ctx["sparse_channels_device"] = be.asarray(sparse_channels)
+    return ctx
+
+
+def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
+    """Gather the waveforms of the chunk's selected spikes into their buffer rows; return the count."""
+    l0, l1 = _chunk_spikes(ctx, segment_index, start_frame, end_frame)
+    if l1 <= l0:
+        return 0
+    spikes = ctx["spikes"]
+    be = ctx["backend"]
+    start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
+    end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
+    traces = _device_traces(ctx, segment_index, start, end)
+    peaks = (spikes["sample_index"][l0:l1] - start).astype("int64")
+    buffer = ctx["buffer"]
+    rows = ctx["rows"][l0:l1]
+    on_host = be.name == "numpy"
+    out = buffer if on_host else be.zeros((l1 - l0,) + buffer.shape[1:], buffer.dtype)
+    out_rows = rows if on_host else np.arange(l1 - l0, dtype="int64")
+    if ctx["sparse_channels"] is None:
+        be.kernels.gather_waveforms(traces, be.asarray(peaks), ctx["nbefore"], ctx["nafter"], out,
+                                    be.asarray(out_rows))
+    else:
+        units = np.ascontiguousarray(spikes["unit_index"][l0:l1])
+        be.kernels.gather_waveforms_sparse(traces, be.asarray(peaks), ctx["nbefore"], ctx["nafter"], out,
+                                           be.asarray(out_rows), be.asarray(units), ctx["sparse_channels_device"])
+    if not on_host:
+        buffer[rows] = be.to_host(out)
+    return l1 - l0
+
+
+# ---------------------------------------------------------------------- accumulate templates
+def init_accumulate_worker(recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size,
+                           backend_name) -> dict:
+    """Worker context for :func:`accumulate_superchunk`."""
+    ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
+    ctx["num_units"] = int(num_units)
+    ctx["chunk_size"] = int(chunk_size)
+    return ctx
+
+
+def accumulate_superchunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
+    """Sums, sums of squares (float64) and counts over [start, end), read chunk by chunk."""
+    be = ctx["backend"]
+    num_channels = ctx["recording"].get_num_channels()
+    shape = (ctx["num_units"], ctx["nbefore"] + ctx["nafter"], num_channels)
+    sums = be.zeros(shape, "float64")
+    sumsqs = be.zeros(shape, "float64")
+    counts = be.zeros((ctx["num_units"],), "int64")
+    spikes = ctx["spikes"]
+    for chunk_start in range(start_frame, end_frame, ctx["chunk_size"]):
+        chunk_end = min(chunk_start + ctx["chunk_size"], end_frame)
+        l0, l1 = _chunk_spikes(ctx, segment_index, chunk_start, chunk_end)
+        if l1 <= l0:
+            continue
+        start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
+        end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
+        traces = _device_traces(ctx, segment_index, start, end)
+        peaks = be.asarray((spikes["sample_index"][l0:l1] - start).astype("int64"))
+        units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
+        be.kernels.accumulate_templates(traces, peaks, units, ctx["nbefore"], ctx["nafter"], sums, sumsqs, counts)
+    return be.to_host(sums), be.to_host(sumsqs), be.to_host(counts)
+
+
+def shares_memory(config) -> bool:
+    """True when workers run in this process (in-process or threads) and can share RAM buffers."""
+    return config.n_jobs == 1 or config.engine == "thread"
+
+
+def check_engine_can_run(recording, config, job_name: str) -> None:
+    """Processes and Dask rebuild the recording from its dict: it must be dumpable."""
+    if not shares_memory(config):
+        recording.check_dumpable(f"{job_name} with n_jobs={config.n_jobs} and engine={config.engine!r}")
+
+
+def superchunks(recording, chunk_size: int, n_jobs: int, chunks_per_group: int = 16) -> list[tuple[int, int, int]]:
+    """Groups of consecutive chunks: few partial results, memory still bounded by ``chunk_size``."""
+    total = recording.get_total_samples()
+    group = max(chunk_size, min(chunk_size * chunks_per_group, -(-total // max(1, 2 * n_jobs))))
+    group = -(-group // chunk_size) * chunk_size
+    out = []
+    for seg in range(recording.get_num_segments()):
+        n = recording.get_num_samples(seg)
+        out.extend((seg, s, min(s + group, n)) for s in range(0, n, group))
+    return out
+
+
+def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
+                         return_scaled: bool, config, job_name: str = "accumulate_templates"):
+    """Mean and std templates (float64) of ``spikes`` without storing waveforms.
+
+    Counts are the numbers of spikes per unit in ``spikes`` (edge spikes contribute zeros).
+    """
+    from ..backends import get_backend
+    from .job import run_chunks
+
+    num_channels = recording.get_num_channels()
+    shape = (num_units, nbefore + nafter, num_channels)
+    total = [np.zeros(shape), np.zeros(shape)]
+
+    def gather(result):
+        total[0] += result[0]
+        total[1] += result[1]
+
+    chunk_size = config.chunk_frames(recording)
+    check_engine_can_run(recording, config, job_name)
+    init_args = (recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size, config.backend)
+    run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
+               job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+    counts = np.bincount(spikes["unit_index"], minlength=num_units).astype("int64")
+    be = get_backend("numpy")
+    mean = np.zeros(shape, dtype="float64")
+    std = np.zeros(shape, dtype="float64")
+    be.kernels.templates_from_sums(total[0], total[1], counts, mean, std)
+    return mean, std

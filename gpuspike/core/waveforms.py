@@ -1,0 +1,625 @@
+"""WaveformExtractor: sampled waveforms, templates and sparsity of a recording + sorting.
+
+Folders follow SpikeInterface's legacy WaveformExtractor layout (params.json, sparsity.json,
+recording_info/, waveforms/waveforms_<unit>.npy, waveforms/sampled_index_<unit>.npy,
+templates_<mode>.npy, recording.json / sorting.json), so SpikeInterface's own
+``load_waveforms(folder, sorting=...)`` opens them.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .atomic import atomic_folder, check_target
+from .sparsity import ChannelSparsity
+from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, init_gather_worker,
+                                  select_random_spikes, shares_memory)
+
+_TEMPLATE_MODES = ("average", "std", "median", "percentile")
+_SAVE_FORMATS = ("binary", "zarr")
+
+
+def _sampled_index_dtype() -> np.dtype:
+    return np.dtype([("spike_index", "int64"), ("segment_index", "int64")])
+
+
+class WaveformExtractor:
+    """Waveforms of sampled spikes per unit, their templates and sparsity.
+
+    Build it with :func:`extract_waveforms` or :func:`load_waveforms`.
+    """
+
+    def __init__(self, recording, sorting, params: dict, rec_attributes: dict, selected_indices: np.ndarray,
+                 waveforms: dict | None, sparsity: ChannelSparsity | None = None, folder: Path | None = None,
+                 templates: dict | None = None, format: str = "memory") -> None:
+        self._recording = recording
+        self.sorting = sorting
+        self._params = dict(params)
+        self._rec_attributes = rec_attributes
+        self._selected_indices = selected_indices
+        self._waveforms = waveforms
+        self.sparsity = sparsity
+        self.folder = folder
+        self.format = format
+        self._template_cache: dict = dict(templates or {})
+
+    # ------------------------------------------------------------------ basic info
+    def __repr__(self) -> str:
+        txt = (f"WaveformExtractor: {len(self.channel_ids)} channels - {len(self.unit_ids)} units - "
+               f"{self.get_num_segments()} segments\n  before:{self.nbefore} after:{self.nafter} "
+               f"n_per_units:{self._params['max_spikes_per_unit']}")
+        if self.is_sparse():
+            txt += " - sparse"
+        return txt
+
+    @property
+    def recording(self):
+        if self._recording is None:
+            raise ValueError("the recording is not available (moved or not dumpable); "
+                             "load_waveforms(..., with_recording=False) gives rec_attributes only")
+        return self._recording
+
+    def has_recording(self) -> bool:
+        return self._recording is not None
+
+    @property
+    def unit_ids(self) -> np.ndarray:
+        return self.sorting.unit_ids
+
+    @property
+    def channel_ids(self) -> np.ndarray:
+        return np.asarray(self._rec_attributes["channel_ids"])
+
+    @property
+    def sampling_frequency(self) -> float:
+        return float(self._rec_attributes["sampling_frequency"])
+
+    @property
+    def nbefore(self) -> int:
+        return int(self._params["ms_before"] * self.sampling_frequency / 1000.0)
+
+    @property
+    def nafter(self) -> int:
+        return int(self._params["ms_after"] * self.sampling_frequency / 1000.0)
+
+    @property
+    def nsamples(self) -> int:
+        return self.nbefore + self.nafter
+
+    @property
+    def return_scaled(self) -> bool:
+        return bool(self._params["return_scaled"])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self._params["dtype"])
+
+    @property
+    def params(self) -> dict:
+        return dict(self._params)
+
+    def get_num_segments(self) -> int:
+        return self.sorting.get_num_segments()
+
+    def get_num_channels(self) -> int:
+        return len(self.channel_ids)
+
+    def is_sparse(self) -> bool:
+        """True when waveforms are stored on each unit's sparse channels only."""
+        return self.sparsity is not None
+
+    def has_waveforms(self) -> bool:
+        """False for template-only extractors (e.g. :func:`compute_templates`)."""
+        return self._waveforms is not None or (self.folder is not None and (self.folder / "waveforms").is_dir())
+
+    def get_channel_locations(self) -> np.ndarray:
+        if self._recording is not None:
+            return self._recording.get_channel_locations()
+        probegroup = self._rec_attributes.get("probegroup")
+        if probegroup is None:
+            raise ValueError("no channel locations: the recording had no probe")
+        arr = probegroup.to_numpy(complete=True)
+        arr = arr[np.argsort(arr["device_channel_indices"])]
+        return np.stack([arr["x"], arr["y"]], axis=1)
+
+    def get_probegroup(self):
+        if self._recording is not None:
+            return self._recording.get_probegroup()
+        if self._rec_attributes.get("probegroup") is None:
+            raise ValueError("the recording had no probe")
+        return self._rec_attributes["probegroup"]
+
+    def get_probe(self):
+        probes = self.get_probegroup().probes
+        if len(probes) != 1:
+            raise ValueError(f"{len(probes)} probes: use get_probegroup()")
+        return probes[0]
+
+    # ------------------------------------------------------------------ waveforms
+    def _unit_index(self, unit_id) -> int:
+        return int(self.sorting.ids_to_indices([unit_id])[0])
+
+    def get_sampled_indices(self, unit_id) -> np.ndarray:
+        """Sampled spikes of a unit: structured array (spike_index within the unit's train, segment_index)."""
+        unit_index = self._unit_index(unit_id)
+        spikes = self.sorting.to_spike_vector()
+        sel = self._selected_indices
+        mine = sel[spikes["unit_index"][sel] == unit_index]
+        out = np.zeros(mine.size, dtype=_sampled_index_dtype())
+        unit_all = np.flatnonzero(spikes["unit_index"] == unit_index)
+        for seg in range(self.get_num_segments()):
+            in_seg = unit_all[spikes["segment_index"][unit_all] == seg]
+            sel_seg = mine[spikes["segment_index"][mine] == seg]
+            pos = np.searchsorted(in_seg, sel_seg)
+            rows = np.flatnonzero(spikes["segment_index"][mine] == seg)
+            out["spike_index"][rows] = pos
+            out["segment_index"][rows] = seg
+        return out
+
+    def get_waveforms(self, unit_id, with_index: bool = False, cache: bool = False, lazy: bool = True,
+                      sparsity: ChannelSparsity | None = None, force_dense: bool = False):
+        """Waveforms of a unit's sampled spikes, (num_spikes, nsamples, num_channels of the unit)."""
+        if not self.has_waveforms():
+            raise ValueError("this extractor kept no waveforms (templates only); use extract_waveforms() "
+                             "with max_spikes_per_unit to keep some")
+        self._unit_index(unit_id)
+        if self._waveforms is not None:
+            wfs = self._waveforms[unit_id]
+        else:
+            wfs = np.load(self.folder / "waveforms" / f"waveforms_{unit_id}.npy", mmap_mode="r" if lazy else None)
+        if sparsity is not None:
+            if self.is_sparse():
+                raise ValueError("waveforms are already sparse: sparsity= applies to dense extractors only")
+            wfs = sparsity.sparsify_waveforms(np.asarray(wfs), unit_id)
+        elif force_dense and self.is_sparse():
+            wfs = self.sparsity.densify_waveforms(np.asarray(wfs), unit_id)
+        if with_index:
+            return wfs, self.get_sampled_indices(unit_id)
+        return wfs
+
+    # ------------------------------------------------------------------ templates
+    def _compute_template_mode(self, mode: str, percentile: float | None) -> np.ndarray:
+        dense = np.zeros((len(self.unit_ids), self.nsamples, self.get_num_channels()), dtype="float32")
+        for i, unit_id in enumerate(self.unit_ids.tolist()):
+            wfs = np.asarray(self.get_waveforms(unit_id))
+            if wfs.shape[0] == 0:
+                continue
+            if mode == "average":
+                t = wfs.mean(axis=0, dtype="float64")
+            elif mode == "std":
+                t = wfs.std(axis=0, dtype="float64")
+            elif mode == "median":
+                t = np.median(wfs, axis=0)
+            else:
+                t = np.percentile(wfs, percentile, axis=0)
+            if self.is_sparse():
+                dense[i][:, self.sparsity.mask[i]] = t[:, :self.sparsity.mask[i].sum()]
+            else:
+                dense[i] = t
+        return dense
+
+    @staticmethod
+    def _mode_key(mode: str, percentile: float | None) -> str:
+        if mode not in _TEMPLATE_MODES:
+            raise ValueError(f"mode={mode!r}: allowed values are {_TEMPLATE_MODES}")
+        if mode == "percentile":
+            if percentile is None or not 0 <= percentile <= 100:
+                raise ValueError(f"mode='percentile' needs percentile= in [0, 100], got {percentile!r}")
+            return f"percentile_{percentile}"
+        return mode
+
+    def precompute_templates(self, modes: Sequence[str] = ("average", "std", "median", "percentile"),
+                             percentile: float | None = None) -> None:
+        """Compute and cache templates for ``modes`` (``percentile`` needed for "percentile")."""
+        for mode in modes:
+            if mode == "percentile" and percentile is None:
+                continue
+            key = self._mode_key(mode, percentile)
+            if key not in self._template_cache:
+                self._template_cache[key] = self._compute_template_mode(mode, percentile)
+
+    def get_all_templates(self, unit_ids: Sequence | None = None, mode: str = "average",
+                          percentile: float | None = None) -> np.ndarray:
+        """Dense templates (num_units, nsamples, num_channels); zeros outside a sparse unit's channels."""
+        key = self._mode_key(mode, percentile)
+        if key not in self._template_cache:
+            if not self.has_waveforms():
+                raise ValueError(f"templates {key!r} were not computed and no waveforms are kept; "
+                                 f"available: {list(self._template_cache)}")
+            self._template_cache[key] = self._compute_template_mode(mode, percentile)
+        templates = self._template_cache[key]
+        if unit_ids is not None:
+            templates = templates[self.sorting.ids_to_indices(unit_ids)]
+        return templates
+
+    def get_template(self, unit_id, mode: str = "average", sparsity: ChannelSparsity | None = None,
+                     force_dense: bool = False, percentile: float | None = None) -> np.ndarray:
+        """Template of one unit: on its sparse channels when sparse (unless ``force_dense``)."""
+        template = self.get_all_templates([unit_id], mode=mode, percentile=percentile)[0]
+        if sparsity is not None:
+            return sparsity.sparsify_waveforms(template, unit_id)
+        if self.is_sparse() and not force_dense:
+            return self.sparsity.sparsify_waveforms(template, unit_id)
+        return template
+
+    # ------------------------------------------------------------------ selection and saving
+    def select_units(self, unit_ids: Sequence, new_folder: str | Path | None = None) -> "WaveformExtractor":
+        """A new extractor restricted to ``unit_ids`` (in memory, or saved to ``new_folder``)."""
+        indices = self.sorting.ids_to_indices(unit_ids)
+        sorting = self.sorting.select_units(unit_ids)
+        old_spikes = self.sorting.to_spike_vector()
+        keep = np.isin(old_spikes["unit_index"][self._selected_indices], indices)
+        kept_old = self._selected_indices[keep]
+        # positions of the kept spikes in the new spike vector
+        remap = np.full(self.sorting.get_num_units(), -1)
+        remap[indices] = np.arange(len(indices))
+        new_spikes = sorting.to_spike_vector()
+        old_keep_all = np.flatnonzero(np.isin(old_spikes["unit_index"], indices))
+        new_selected = np.searchsorted(old_keep_all, kept_old)
+        assert np.array_equal(remap[old_spikes["unit_index"][kept_old]], new_spikes["unit_index"][new_selected])
+        sparsity = None
+        if self.is_sparse():
+            sparsity = ChannelSparsity(self.sparsity.mask[indices], sorting.unit_ids, self.channel_ids)
+        waveforms = None
+        if self.has_waveforms():
+            waveforms = {u: np.asarray(self.get_waveforms(u)) for u in sorting.unit_ids.tolist()}
+        templates = {k: v[indices] for k, v in self._template_cache.items()}
+        we = WaveformExtractor(self._recording, sorting, self._params, self._rec_attributes, new_selected, waveforms,
+                               sparsity, None, templates)
+        if new_folder is not None:
+            return we.save(new_folder)
+        return we
+
+    def save(self, folder: str | Path, format: str = "binary", sparsity: ChannelSparsity | None = None,
+             overwrite: bool = False, use_relative_path: bool = True) -> "WaveformExtractor":
+        """Save to a folder (``format="binary"`` or ``"zarr"``); ``sparsity`` makes a dense one sparse."""
+        if format not in _SAVE_FORMATS:
+            raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
+        if isinstance(folder, WaveformExtractor):  # the specification's we.save(we, sparsity=..., folder=...)
+            raise TypeError("save(folder=...) takes a folder; call we.save(folder=..., sparsity=...)")
+        we = self
+        if sparsity is not None:
+            if self.is_sparse():
+                raise ValueError("this extractor is already sparse")
+            waveforms = {u: sparsity.sparsify_waveforms(np.asarray(self.get_waveforms(u)), u)
+                         for u in self.unit_ids.tolist()}
+            templates = {k: v * sparsity.mask[:, None, :] for k, v in self._template_cache.items()}
+            we = WaveformExtractor(self._recording, self.sorting, self._params, self._rec_attributes,
+                                   self._selected_indices, waveforms, sparsity, None, templates)
+        folder = Path(folder)
+        if format == "zarr":
+            from .waveforms_zarr import save_waveforms_zarr
+
+            if folder.suffix != ".zarr":
+                folder = folder.with_name(folder.name + ".zarr")
+            save_waveforms_zarr(we, folder, overwrite=overwrite)
+            return load_waveforms(folder, sorting=self.sorting if not self.sorting.is_dumpable else None)
+        with atomic_folder(folder, overwrite=overwrite) as tmp:
+            write_waveforms_folder(we, tmp, final_folder=folder.absolute(), use_relative_path=use_relative_path)
+        return load_waveforms(folder, sorting=self.sorting if not self.sorting.is_dumpable else None)
+
+
+# ---------------------------------------------------------------------- folder IO
+def rec_attributes_of(recording) -> dict:
+    """What a WaveformExtractor keeps of its recording (usable when the recording has moved)."""
+    return {
+        "channel_ids": recording.channel_ids,
+        "sampling_frequency": recording.sampling_frequency,
+        "num_channels": recording.get_num_channels(),
+        "num_samples": [recording.get_num_samples(i) for i in range(recording.get_num_segments())],
+        "is_filtered": recording.is_filtered,
+        "dtype": str(recording.get_dtype()),
+        "probegroup": recording.get_probegroup() if recording.has_probe() else None,
+    }
+
+
+def _write_json(path: Path, obj) -> None:
+    from .base import _jsonable
+
+    path.write_text(json.dumps(_jsonable(obj), indent=2))
+
+
+def write_waveforms_folder(we: WaveformExtractor, tmp: Path, final_folder: Path, use_relative_path: bool = True
+                           ) -> None:
+    """Write the legacy SpikeInterface layout into ``tmp`` (renamed to ``final_folder`` by the caller)."""
+    import probeinterface
+
+    _write_json(tmp / "params.json", we._params)
+    info = tmp / "recording_info"
+    info.mkdir()
+    attrs = {k: v for k, v in we._rec_attributes.items() if k != "probegroup"}
+    _write_json(info / "recording_attributes.json", attrs)
+    if we._rec_attributes.get("probegroup") is not None:
+        probeinterface.write_probeinterface(info / "probegroup.json", we._rec_attributes["probegroup"])
+    if we.is_sparse():
+        _write_json(tmp / "sparsity.json", we.sparsity.to_dict())
+    relative_to = final_folder if use_relative_path else None
+    if we._recording is not None and we._recording.is_dumpable:
+        _write_json(tmp / "recording.json", we._recording.to_dict(relative_to=relative_to))
+    sorting = we.sorting
+    if sorting.is_dumpable:
+        _write_json(tmp / "sorting.json", sorting.to_dict(relative_to=relative_to))
+    else:
+        from .numpyextractors import NumpySorting
+
+        saved = NumpySorting.from_sorting(sorting, with_metadata=True).save(folder=tmp / "sorting")
+        d = saved.to_dict()
+        d = _retarget_paths(d, tmp / "sorting", final_folder / "sorting")
+        from .base import _make_paths_relative
+
+        _write_json(tmp / "sorting.json", _make_paths_relative(d, final_folder) | {"relative_paths": True})
+    _write_json(tmp / "gpuspike_selected_indices.json", {"selected_indices": we._selected_indices})
+    if we.has_waveforms():
+        wf_dir = tmp / "waveforms"
+        wf_dir.mkdir()
+        for unit_id in we.unit_ids.tolist():
+            np.save(wf_dir / f"waveforms_{unit_id}.npy", np.asarray(we.get_waveforms(unit_id)))
+            np.save(wf_dir / f"sampled_index_{unit_id}.npy", we.get_sampled_indices(unit_id))
+    for key, templates in we._template_cache.items():
+        np.save(tmp / f"templates_{key}.npy", templates)
+
+
+def _retarget_paths(d, old: Path, new: Path):
+    from .base import _map_paths
+
+    old_s = str(old.absolute())
+    return _map_paths(d, lambda p: p.replace(old_s, str(new)) if p.startswith(old_s) else p)
+
+
+def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None) -> WaveformExtractor:
+    """Open a waveforms folder (binary layout or ``.zarr``).
+
+    Parameters
+    ----------
+    folder : str or Path
+    with_recording : bool
+        Try to load the recording (if it moved, the extractor still works without it).
+    sorting : BaseSorting, optional
+        Use this sorting instead of the saved one.
+    """
+    from .base import _from_jsonable
+    from .errors import CorruptFolderError
+    from .loading import load
+
+    folder = Path(folder)
+    if folder.suffix == ".zarr":
+        from .waveforms_zarr import load_waveforms_zarr
+
+        return load_waveforms_zarr(folder, with_recording=with_recording, sorting=sorting)
+    params_file = folder / "params.json"
+    if not params_file.is_file():
+        raise CorruptFolderError(f"{params_file} is missing: {folder} is not a waveforms folder")
+    params = json.loads(params_file.read_text())
+    attrs_file = folder / "recording_info" / "recording_attributes.json"
+    if not attrs_file.is_file():
+        raise CorruptFolderError(f"{attrs_file} is missing")
+    rec_attributes = _from_jsonable(json.loads(attrs_file.read_text()))
+    rec_attributes["channel_ids"] = np.asarray(rec_attributes["channel_ids"])
+    probe_file = folder / "recording_info" / "probegroup.json"
+    rec_attributes["probegroup"] = None
+    if probe_file.is_file():
+        import probeinterface
+
+        rec_attributes["probegroup"] = probeinterface.read_probeinterface(probe_file)
+    sparsity = None
+    if (folder / "sparsity.json").is_file():
+        sparsity = ChannelSparsity.from_dict(json.loads((folder / "sparsity.json").read_text()))
+    recording = None
+    if with_recording and (folder / "recording.json").is_file():
+        try:
+            recording = load(folder / "recording.json", base_folder=folder)
+        except (OSError, ValueError, KeyError) as err:
+            warnings.warn(f"the recording of {folder} could not be loaded ({err}); continuing without it")
+    if sorting is None:
+        if not (folder / "sorting.json").is_file():
+            raise CorruptFolderError(f"{folder / 'sorting.json'} is missing: give sorting=")
+        sorting = load(folder / "sorting.json", base_folder=folder)
+    selected = _load_selected(folder, sorting)
+    templates = {}
+    for f in folder.glob("templates_*.npy"):
+        templates[f.stem[len("templates_"):]] = np.load(f)
+    return WaveformExtractor(recording, sorting, params, rec_attributes, selected, None, sparsity, folder.absolute(),
+                             templates, format="binary")
+
+
+def _load_selected(folder: Path, sorting) -> np.ndarray:
+    f = folder / "gpuspike_selected_indices.json"
+    if f.is_file():
+        from .base import _from_jsonable
+
+        return np.asarray(_from_jsonable(json.loads(f.read_text()))["selected_indices"], dtype="int64")
+    spikes = sorting.to_spike_vector()
+    selected = []
+    for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        path = folder / "waveforms" / f"sampled_index_{unit_id}.npy"
+        if not path.is_file():
+            continue
+        idx = np.load(path)
+        for seg in range(sorting.get_num_segments()):
+            all_u = np.flatnonzero((spikes["unit_index"] == unit_index) & (spikes["segment_index"] == seg))
+            selected.append(all_u[idx["spike_index"][idx["segment_index"] == seg]])
+    return np.sort(np.concatenate(selected)) if selected else np.zeros(0, "int64")
+
+
+# ---------------------------------------------------------------------- extraction
+def _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels, threshold,
+                      by_property, num_spikes_for_sparsity, ms_before, ms_after, return_scaled, seed, config):
+    if sparsity is not None:
+        if not isinstance(sparsity, ChannelSparsity):
+            raise TypeError(f"sparsity must be a ChannelSparsity, got {type(sparsity).__name__}")
+        if not np.array_equal(sparsity.unit_ids, sorting.unit_ids):
+            raise ValueError("sparsity.unit_ids differ from the sorting's unit ids")
+        return sparsity
+    if not sparse:
+        return None
+    if method == "radius" and not recording.has_probe() and recording.get_property("location") is None:
+        raise ValueError("sparse=True with method='radius' needs channel locations: attach a probe with "
+                         "recording.set_probe(...) or choose method='best_channels'")
+    estimate = compute_templates(recording, sorting, ms_before=ms_before, ms_after=ms_after,
+                                 max_spikes_per_unit=num_spikes_for_sparsity, return_scaled=return_scaled,
+                                 seed=seed, _config=config)
+    from .sparsity import compute_sparsity
+
+    return compute_sparsity(estimate, method=method, peak_sign=peak_sign, num_channels=num_channels,
+                            radius_um=radius_um, threshold=threshold, by_property=by_property)
+
+
+def _check_inputs(recording, sorting, mode, folder, overwrite):
+    from .recording import BaseRecording
+    from .sorting import BaseSorting
+
+    if not isinstance(recording, BaseRecording):
+        raise TypeError(f"recording must be a BaseRecording, got {type(recording).__name__}")
+    if not isinstance(sorting, BaseSorting):
+        raise TypeError(f"sorting must be a BaseSorting, got {type(sorting).__name__}")
+    if mode not in ("folder", "memory"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'folder', 'memory'")
+    if mode == "folder":
+        if folder is None:
+            raise ValueError("mode='folder' needs folder= (or use mode='memory')")
+        check_target(Path(folder), overwrite)
+    if abs(recording.sampling_frequency - sorting.sampling_frequency) > 1e-6 * recording.sampling_frequency:
+        raise ValueError(f"recording ({recording.sampling_frequency} Hz) and sorting "
+                         f"({sorting.sampling_frequency} Hz) have different sampling frequencies")
+    if recording.get_num_segments() != sorting.get_num_segments():
+        raise ValueError(f"recording has {recording.get_num_segments()} segments, sorting has "
+                         f"{sorting.get_num_segments()}")
+
+
+def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode: str = "folder",
+                      precompute_template: Sequence[str] = ("average",), ms_before: float = 1.0,
+                      ms_after: float = 2.0, max_spikes_per_unit: int | None = 500, overwrite: bool = False,
+                      return_scaled: bool = True, dtype=None, sparse: bool = False,
+                      sparsity: ChannelSparsity | None = None, use_relative_path: bool = False,
+                      num_spikes_for_sparsity: int = 100, method: str = "radius", peak_sign: str = "neg",
+                      radius_um: float = 100.0, num_channels: int = 5, threshold: float = 5.0,
+                      by_property: str | None = None, seed: int | None = None, format: str = "binary",
+                      **job_kwargs) -> WaveformExtractor:
+    """Extract waveforms of sampled spikes and their templates, on the NumPy or CUDA backend.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    folder : str or Path, optional
+        Output folder (``mode="folder"``); ``format="zarr"`` writes a ``.zarr`` folder.
+    mode : {"folder", "memory"}
+    precompute_template : tuple of str
+        Template modes computed right away ("average", "std", "median").
+    ms_before, ms_after : float
+        Window around each spike.
+    max_spikes_per_unit : int or None
+        Spikes sampled per unit (None = all).
+    overwrite : bool
+        Replace an existing folder (only once the new one is complete).
+    return_scaled : bool
+        Waveforms in µV (needs gains; ignored with a warning when the recording has none).
+    dtype : numpy dtype, optional
+        Waveform dtype (float32 when scaled, else the recording's).
+    sparse : bool
+        Estimate a sparsity first (``method``, ``radius_um``, ``num_channels``, ``threshold``,
+        ``by_property``, ``peak_sign``) on ``num_spikes_for_sparsity`` spikes per unit.
+    sparsity : ChannelSparsity, optional
+        Use this sparsity.
+    use_relative_path : bool
+        Store the recording/sorting paths relative to the folder.
+    seed : int, optional
+        Seed of the spike sampling (same seed → same spikes on every backend).
+    **job_kwargs
+        n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+    """
+    from .job import resolve_job_kwargs
+
+    config = resolve_job_kwargs(**job_kwargs)
+    _check_inputs(recording, sorting, mode, folder, overwrite)
+    if format not in _SAVE_FORMATS:
+        raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
+    if return_scaled and not recording.has_scaleable_traces():
+        warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
+        return_scaled = False
+    dtype = np.dtype("float32" if return_scaled else recording.get_dtype()) if dtype is None else np.dtype(dtype)
+    sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
+                                 threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
+                                 return_scaled, seed, config)
+    params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
+              "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
+              "dtype": dtype.str, "seed": seed}
+    selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
+    waveforms = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config)
+    rec_attributes = rec_attributes_of(recording)
+    we = WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity)
+    we.precompute_templates(modes=precompute_template)
+    if mode == "folder":
+        return we.save(folder, format=format, overwrite=overwrite, use_relative_path=use_relative_path)
+    return we
+
+
+def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config) -> dict:
+    from .job import run_chunks
+
+    spikes = sorting.to_spike_vector()[selected]
+    fs = recording.sampling_frequency
+    nbefore = int(params["ms_before"] * fs / 1000.0)
+    nafter = int(params["ms_after"] * fs / 1000.0)
+    sparse_channels = None if sparsity is None else sparsity.padded_channel_indices()
+    width = recording.get_num_channels() if sparsity is None else max(1, sparsity.max_num_active_channels)
+    shape = (spikes.size, nbefore + nafter, width)
+    check_engine_can_run(recording, config, "extract_waveforms")
+    tmpdir = None
+    if shares_memory(config):
+        buffer, buffer_path = np.zeros(shape, dtype=dtype), None
+    else:
+        tmpdir = Path(tempfile.mkdtemp(prefix="gpuspike_wfs_"))
+        buffer_path = tmpdir / "all_waveforms.npy"
+        np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
+        buffer = None
+    try:
+        rows = np.arange(spikes.size, dtype="int64")
+        init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
+                     buffer_path, config.backend)
+        run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
+                   job_name="extract_waveforms")
+        if buffer is None:
+            buffer = np.load(buffer_path)
+        waveforms = {}
+        for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+            mask = spikes["unit_index"] == unit_index
+            n_chans = width if sparsity is None else int(sparsity.mask[unit_index].sum())
+            waveforms[unit_id] = buffer[mask][:, :, :n_chans]
+        return waveforms
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: float = 2.0,
+                      max_spikes_per_unit: int | None = None, return_scaled: bool = True, seed: int | None = None,
+                      _config=None, **job_kwargs) -> WaveformExtractor:
+    """Mean and std templates of all spikes (or a sample) in one streaming pass, storing no waveforms.
+
+    This is what an hour-long recording needs: memory is bounded by the chunk size whatever the
+    number of spikes. Returns a template-only :class:`WaveformExtractor` ("average" and "std").
+    """
+    from .job import resolve_job_kwargs
+
+    config = _config if _config is not None else resolve_job_kwargs(**job_kwargs)
+    _check_inputs(recording, sorting, "memory", None, False)
+    if return_scaled and not recording.has_scaleable_traces():
+        warnings.warn("the recording has no gains: computing unscaled templates (return_scaled=False)")
+        return_scaled = False
+    selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
+    spikes = sorting.to_spike_vector()[selected]
+    fs = recording.sampling_frequency
+    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
+    mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter, return_scaled,
+                                     config)
+    params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
+              "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
+    templates = {"average": mean.astype("float32"), "std": std.astype("float32")}
+    return WaveformExtractor(recording, sorting, params, rec_attributes_of(recording), selected, None, None,
+                             templates=templates)
