@@ -465,9 +465,16 @@ def _from_dict(d: dict, base_folder: str | Path | None = None) -> BaseExtractor:
     cls = _import_class(d["class"])
     kwargs = _rebuild_kwargs(d["kwargs"], base_folder)
     obj = cls(**kwargs)
-    obj._annotations.update(_from_jsonable(d.get("annotations", {})))
-    for k, v in d.get("properties", {}).items():
+    foreign = getattr(cls, "__foreign__", False)
+    obj._annotations.update(_from_jsonable(d.get("annotations") or {}))
+    for k, v in (d.get("properties") or {}).items():
+        if v is None or (foreign and k in obj._properties):
+            continue  # SpikeInterface dicts list unset main properties as None; folder files hold the values
         obj._properties[k] = np.asarray(_from_jsonable(v))
+    if foreign and d.get("probegroup") is not None and hasattr(obj, "set_probegroup"):
+        from .loading import attach_probegroup
+
+        attach_probegroup(obj, d["probegroup"])
     return obj
 
 

@@ -29,17 +29,21 @@ class ChannelsMixin:
         return len(self._main_ids)
 
     # ---------------------------------------------------------------- gains and offsets
+    def _per_channel(self, key: str, values, channel_ids) -> np.ndarray:
+        values = np.asarray(values, dtype="float32")
+        n = self.get_num_channels() if channel_ids is None else len(channel_ids)
+        if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != n):
+            raise ValueError(f"{key}: got {values.shape[0] if values.ndim == 1 else values.shape} values, "
+                             f"expected a scalar or {n} (one per channel)")
+        return np.broadcast_to(values, (n,))
+
     def set_channel_gains(self, gains, channel_ids: Sequence | None = None) -> None:
         """Set ``gain_to_uV`` (a scalar or one value per channel)."""
-        gains = np.broadcast_to(np.asarray(gains, dtype="float32"),
-                                (self.get_num_channels() if channel_ids is None else len(channel_ids),))
-        self.set_property("gain_to_uV", gains, ids=channel_ids)
+        self.set_property("gain_to_uV", self._per_channel("gain_to_uV", gains, channel_ids), ids=channel_ids)
 
     def set_channel_offsets(self, offsets, channel_ids: Sequence | None = None) -> None:
         """Set ``offset_to_uV`` (a scalar or one value per channel)."""
-        offsets = np.broadcast_to(np.asarray(offsets, dtype="float32"),
-                                  (self.get_num_channels() if channel_ids is None else len(channel_ids),))
-        self.set_property("offset_to_uV", offsets, ids=channel_ids)
+        self.set_property("offset_to_uV", self._per_channel("offset_to_uV", offsets, channel_ids), ids=channel_ids)
 
     def get_channel_gains(self, channel_ids: Sequence | None = None) -> np.ndarray | None:
         """The ``gain_to_uV`` property."""
@@ -183,11 +187,15 @@ class ChannelsMixin:
             return self.set_probe(probegroup, group_mode=group_mode, in_place=in_place)
         if not isinstance(probegroup, ProbeGroup):
             raise TypeError(f"probegroup must be a probeinterface ProbeGroup, got {type(probegroup).__name__}")
+        if any(p.device_channel_indices is None for p in probegroup.probes):
+            raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
         arr = probegroup.to_numpy(complete=True)
         dci = arr["device_channel_indices"]
-        if np.any(dci is None) or not np.issubdtype(dci.dtype, np.integer):
+        if not np.issubdtype(dci.dtype, np.integer):
             raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
         wired = dci >= 0
+        if not np.any(wired):
+            raise ValueError("no contact of the probe is wired (all device_channel_indices are -1)")
         if np.any(dci[wired] >= self.get_num_channels()):
             raise ValueError(
                 f"probe device_channel_indices go up to {dci.max()} but the object has "

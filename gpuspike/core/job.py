@@ -67,6 +67,10 @@ def _parse_memory(value, name: str) -> int:
     raise ValueError(f"{name}={value!r}: give bytes as an int > 0 or a string like '100M', '1G', '500k', '2GiB'")
 
 
+def _parse_optional_memory(merged: dict, name: str) -> int | None:
+    return None if merged.get(name) is None else _parse_memory(merged[name], name)
+
+
 def _parse_duration(value) -> float:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         if value <= 0:
@@ -150,8 +154,8 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
         n_jobs=_parse_n_jobs(merged.get("n_jobs", 1)),
         chunk_duration=_parse_duration(merged["chunk_duration"]) if merged.get("chunk_duration") is not None else None,
         chunk_size=None if chunk_size is None else int(chunk_size),
-        chunk_memory=_parse_memory(merged["chunk_memory"], "chunk_memory") if merged.get("chunk_memory") else None,
-        total_memory=_parse_memory(merged["total_memory"], "total_memory") if merged.get("total_memory") else None,
+        chunk_memory=_parse_optional_memory(merged, "chunk_memory"),
+        total_memory=_parse_optional_memory(merged, "total_memory"),
         progress_bar=bool(progress_bar),
         mp_context=mp_context,
         backend=backend,
@@ -190,10 +194,11 @@ def set_global_job_kwargs(**job_kwargs) -> None:
     """
     job_kwargs = _apply_aliases(job_kwargs)
     resolve_job_kwargs(**job_kwargs)
-    if any(job_kwargs.get(k) is not None for k in _CHUNK_KEYS):
+    if any(job_kwargs.get(k) is not None for k in _CHUNK_KEYS):  # one chunk setting replaces the other
         for k in _CHUNK_KEYS:
-            _global_job_kwargs.pop(k, None)
-    _global_job_kwargs.update(job_kwargs)
+            if k not in job_kwargs:
+                _global_job_kwargs.pop(k, None)
+    _global_job_kwargs.update(job_kwargs)  # keys already set keep their place
 
 
 def get_global_job_kwargs() -> dict:

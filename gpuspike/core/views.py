@@ -37,6 +37,15 @@ def _as_slice(indices: np.ndarray):
     return indices
 
 
+def _rewire_contact_vector(view) -> None:
+    """Contact k of a channel-sliced view is wired to its channel k."""
+    contact_vector = view._properties.get("contact_vector")
+    if contact_vector is not None:
+        contact_vector = contact_vector.copy()
+        contact_vector["device_channel_indices"] = np.arange(len(contact_vector))
+        view._properties["contact_vector"] = contact_vector
+
+
 def _renamed_ids(ids, renamed, kind: str) -> np.ndarray:
     if renamed is None:
         return np.asarray(ids)
@@ -86,6 +95,7 @@ class ChannelSliceRecording(BaseRecording):
         for segment in parent_recording._segments:
             self.add_segment(ChannelSliceRecordingSegment(segment, parent_indices))
         parent_recording.copy_metadata(self, ids=parent_recording.channel_ids[parent_indices])
+        _rewire_contact_vector(self)
         self._kwargs = {"parent_recording": parent_recording, "channel_ids": channel_ids,
                         "renamed_channel_ids": renamed_channel_ids}
 
@@ -266,5 +276,6 @@ class ChannelSliceSnippets(BaseSnippets):
         for segment in parent_snippets._segments:
             self.add_segment(ChannelSliceSnippetsSegment(segment, parent_indices))
         parent_snippets.copy_metadata(self, ids=parent_snippets.channel_ids[parent_indices])
+        _rewire_contact_vector(self)
         self._kwargs = {"parent_snippets": parent_snippets, "channel_ids": channel_ids,
                         "renamed_channel_ids": renamed_channel_ids}

@@ -16,6 +16,9 @@ def _expected_ids(id_lists):
     all_ids = [i for ids in id_lists for i in ids]
     if len({str(i) for i in all_ids}) == len(all_ids):
         return all_ids
+    # clashing ids are renamed 0..N-1, as strings when the ids were strings
+    if any(isinstance(i, str) for i in all_ids):
+        return [str(i) for i in range(len(all_ids))]
     return list(range(len(all_ids)))
 
 

@@ -1,0 +1,127 @@
+"""Side by side with SpikeInterface on the W1 data: waveforms + templates, noise levels, save.
+
+W1: 384 channels, 30 kHz, int16, 60 s, 100 units, a binary folder in the page cache, 500 spikes
+per unit, n_jobs=2, 1 s chunks. Both tools read the same binary file and sample the same spikes
+(same seed, same selection rule). Prints a table of times and ratios, and a memory-bandwidth
+floor measured in the same run (one pass over the traces at memcpy speed).
+
+Run it in an environment with both packages (``pip install -e ".[compare]"``)::
+
+    python benchmarks/compare_spikeinterface.py            # W1
+    python benchmarks/compare_spikeinterface.py --duration 10 --num-units 20   # quicker
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _timeit(fn, repeat: int = 1):
+    best, result = np.inf, None
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def memory_floor(num_bytes: int) -> float:
+    """Seconds for one read + one write of ``num_bytes`` at this machine's memcpy speed."""
+    src = np.ones(num_bytes // 8, dtype="float64")
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    t, _ = _timeit(lambda: np.copyto(dst, src), repeat=3)
+    return t
+
+
+def make_w1(folder: Path, duration: float, num_units: int, seed: int):
+    import gpuspike as gs
+
+    recording, sorting = gs.generate_ground_truth_recording(
+        durations=[duration], sampling_frequency=30000.0, num_channels=384, num_units=num_units,
+        probe="neuropixels", dtype="int16", gain_to_uV=2.34375, noise_kwargs={"noise_levels": 10.0},
+        generate_sorting_kwargs={"firing_rates": 5.0}, seed=seed)
+    recording.save(folder=folder / "w1", n_jobs=2, progress_bar=False)
+    spikes = sorting.to_spike_vector()
+    return spikes, sorting.unit_ids
+
+
+def run(args) -> list[tuple[str, float, float]]:
+    import gpuspike as gs
+    import spikeinterface.core as si
+
+    tmp = Path(tempfile.mkdtemp(prefix="gpuspike_bench_"))
+    rows = []
+    try:
+        spikes, unit_ids = make_w1(tmp, args.duration, args.num_units, args.seed)
+        gs_rec = gs.load_extractor(tmp / "w1")
+        si_rec = si.load(tmp / "w1") if hasattr(si, "load") else si.load_extractor(tmp / "w1")
+        gs_sorting = gs.NumpySorting.from_spike_vector(spikes, 30000.0, unit_ids)
+        si_sorting = si.NumpySorting(spikes, 30000.0, unit_ids)
+        traces_bytes = gs_rec.get_total_memory_size()
+        _ = gs_rec.get_traces(return_scaled=False).sum()  # page cache warm
+        floor = memory_floor(traces_bytes)
+        job = dict(n_jobs=args.n_jobs, chunk_duration="1s", progress_bar=False)
+
+        def si_analyzer(sparse):
+            kwargs = dict(format="memory", sparse=sparse)
+            if sparse:
+                kwargs.update(method="radius", radius_um=40.0)
+            analyzer = si.create_sorting_analyzer(si_sorting, si_rec, **kwargs, **job)
+            analyzer.compute("random_spikes", max_spikes_per_unit=args.max_spikes_per_unit, seed=args.seed)
+            analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0, **job)
+            analyzer.compute("templates", operators=["average", "std"])
+            return analyzer
+
+        def gs_extract(sparse):
+            kwargs = dict(sparse=True, method="radius", radius_um=40.0) if sparse else {}
+            return gs.extract_waveforms(gs_rec, gs_sorting, mode="memory", max_spikes_per_unit=args.max_spikes_per_unit,
+                                        precompute_template=("average", "std"), seed=args.seed, backend=args.backend,
+                                        **kwargs, **job)
+
+        gs_extract(False)  # compile the kernels once (numba JIT), outside the timings
+        for label, sparse in (("waveforms+templates dense", False), ("waveforms+templates sparse r=40um", True)):
+            t_gs, we = _timeit(lambda: gs_extract(sparse))
+            del we
+            t_si, analyzer = _timeit(lambda: si_analyzer(sparse))
+            del analyzer
+            rows.append((label, t_gs, t_si))
+        t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), repeat=2)
+        t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, return_in_uV=True)
+                          if "return_in_uV" in si.get_noise_levels.__code__.co_varnames
+                          else si.get_noise_levels(si_rec, return_scaled=True), repeat=2)
+        rows.append(("noise levels", t_gs, t_si))
+        t_gs, _ = _timeit(lambda: gs_rec.save(folder=tmp / "gs_save", overwrite=True, **job))
+        t_si, _ = _timeit(lambda: si_rec.save(folder=tmp / "si_save", overwrite=True, **job))
+        rows.append(("save binary", t_gs, t_si))
+        print(f"\nW1: 384 ch x {args.duration:g} s int16 ({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
+              f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}")
+        print(f"memory-bandwidth floor (one memcpy of the traces): {floor:.3f} s")
+        print(f"{'job':38s} {'gpuspike s':>11s} {'SI s':>9s} {'SI/gpuspike':>12s} {'gpuspike/floor':>15s}")
+        for label, t_gs, t_si in rows:
+            print(f"{label:38s} {t_gs:11.3f} {t_si:9.3f} {t_si / t_gs:12.1f} {t_gs / floor:15.1f}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--num-units", type=int, default=100)
+    parser.add_argument("--max-spikes-per-unit", type=int, default=500)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--backend", default="numpy", choices=("numpy", "cuda", "auto"))
+    parser.add_argument("--seed", type=int, default=0)
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,401 @@
+"""npz / npy formats: sortings (npz file, npz folder, numpy folder), snippets (npy folder), events (npz folder).
+
+The sorting and snippets layouts are SpikeInterface's, so either library loads the other's folders.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .atomic import atomic_folder
+from .base import _make_paths_absolute
+from .errors import CorruptFolderError
+from .event import BaseEvent
+from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
+                      load_properties_from_folder, read_json)
+from .numpyextractors import NumpyEventSegment, NumpySortingSegment
+from .snippets import BaseSnippets, BaseSnippetsSegment
+from .sorting import BaseSorting, spike_dtype
+
+
+def _load_npz(path: Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CorruptFolderError(f"npz file {str(path)!r} is missing")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise CorruptFolderError(f"npz file {str(path)!r} cannot be read ({err}): it is truncated or damaged") from None
+
+
+def _require(data: dict, key: str, path: Path):
+    if key not in data:
+        raise CorruptFolderError(f"npz file {str(path)!r} has no {key!r} array")
+    return data[key]
+
+
+def _folder_json(folder: Path, name: str, suffix: str) -> dict:
+    json_path = folder / name
+    d = read_json(json_path)
+    if not str(d.get("class", "")).endswith(suffix) or "kwargs" not in d:
+        raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {d.get('class')!r})")
+    return _make_paths_absolute(d, folder) if d.get("relative_paths", False) else d
+
+
+# ---------------------------------------------------------------------- sortings
+def _spikes_from_indexes_labels(indexes: np.ndarray, labels: np.ndarray, unit_ids: np.ndarray, seg: int,
+                                path: Path) -> np.ndarray:
+    lookup = {u: i for i, u in enumerate(unit_ids.tolist())}
+    try:
+        unit_index = np.fromiter((lookup[x] for x in labels.tolist()), dtype="int64", count=len(labels))
+    except KeyError as err:
+        raise CorruptFolderError(f"{str(path)!r}: spike label {err.args[0]!r} of segment {seg} is not a unit id")
+    spikes = np.zeros(len(indexes), dtype=spike_dtype)
+    spikes["sample_index"] = indexes
+    spikes["unit_index"] = unit_index
+    spikes["segment_index"] = seg
+    return spikes[np.lexsort((spikes["unit_index"], spikes["sample_index"]))]
+
+
+class _SpikeVectorSorting(BaseSorting):
+    """A sorting built from a spike vector held in memory (read from a file)."""
+
+    def _set_spikes(self, spikes: np.ndarray, num_segments: int, num_samples: Sequence | None = None) -> None:
+        order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
+        spikes = spikes[order]
+        bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+        for seg in range(num_segments):
+            n = None if num_samples is None else int(num_samples[seg])
+            self.add_segment(NumpySortingSegment(spikes[bounds[seg]:bounds[seg + 1]], self.unit_ids, n))
+        self._cached_spike_vector = spikes
+
+
+class NpzSortingExtractor(_SpikeVectorSorting):
+    """A sorting in one ``.npz`` file (SpikeInterface's keys: ``unit_ids``, ``num_segment``,
+    ``sampling_frequency``, ``spike_indexes_seg{i}``, ``spike_labels_seg{i}``).
+
+    Parameters
+    ----------
+    file_path : str or Path
+    """
+
+    def __init__(self, file_path) -> None:
+        file_path = Path(file_path).absolute()
+        data = _load_npz(file_path)
+        unit_ids = _require(data, "unit_ids", file_path)
+        num_segments = int(np.asarray(_require(data, "num_segment", file_path)).ravel()[0])
+        sampling_frequency = float(np.asarray(_require(data, "sampling_frequency", file_path)).ravel()[0])
+        super().__init__(sampling_frequency, unit_ids)
+        parts = []
+        for seg in range(num_segments):
+            indexes = np.asarray(_require(data, f"spike_indexes_seg{seg}", file_path)).astype("int64")
+            labels = np.asarray(_require(data, f"spike_labels_seg{seg}", file_path))
+            if len(indexes) != len(labels):
+                raise CorruptFolderError(f"{str(file_path)!r}: segment {seg} has {len(indexes)} spike indexes "
+                                         f"but {len(labels)} labels")
+            parts.append(_spikes_from_indexes_labels(indexes, labels, self.unit_ids, seg, file_path))
+        spikes = np.concatenate(parts) if parts else np.zeros(0, spike_dtype)
+        num_samples = data.get("num_samples")
+        self._set_spikes(spikes, num_segments, None if num_samples is None else num_samples.tolist())
+        self._kwargs = {"file_path": str(file_path)}
+
+    @staticmethod
+    def write_sorting(sorting: BaseSorting, save_path) -> Path:
+        """Write ``sorting`` to one ``.npz`` file (spikes sorted by frame in each segment)."""
+        save_path = Path(save_path)
+        spikes = sorting.to_spike_vector()
+        unit_ids = np.asarray(sorting.unit_ids)
+        d = {"unit_ids": unit_ids, "num_segment": np.array([sorting.get_num_segments()], dtype="int64"),
+             "sampling_frequency": np.array([sorting.sampling_frequency], dtype="float64")}
+        bounds = np.searchsorted(spikes["segment_index"], np.arange(sorting.get_num_segments() + 1))
+        for seg in range(sorting.get_num_segments()):
+            part = spikes[bounds[seg]:bounds[seg + 1]]
+            d[f"spike_indexes_seg{seg}"] = part["sample_index"].astype("int64")
+            d[f"spike_labels_seg{seg}"] = unit_ids[part["unit_index"]] if len(part) else np.zeros(0, unit_ids.dtype)
+        lengths = _known_num_samples(sorting)
+        if lengths is not None:
+            d["num_samples"] = np.asarray(lengths, dtype="int64")
+        with open(save_path, "wb") as f:
+            np.savez(f, **d)
+        return save_path
+
+
+def _known_num_samples(sorting) -> list | None:
+    lengths = []
+    for seg in range(sorting.get_num_segments()):
+        if sorting.has_recording():
+            lengths.append(sorting.get_num_samples(seg))
+        else:
+            n = sorting._segments[seg].get_num_samples()
+            if n is None:
+                return None
+            lengths.append(int(n))
+    return lengths
+
+
+def read_npz(file_path) -> NpzSortingExtractor:
+    """Read a sorting ``.npz`` file (see :class:`NpzSortingExtractor`)."""
+    return NpzSortingExtractor(file_path)
+
+
+read_npz_sorting = read_npz
+
+
+class NpzFolderSorting(NpzSortingExtractor):
+    """A sorting folder: ``sorting_cached.npz`` + ``npz.json`` + ``properties/`` (+ annotations, provenance).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    """
+
+    def __init__(self, folder_path) -> None:
+        folder_path = check_folder(Path(folder_path), "NpzFolderSorting").absolute()
+        d = _folder_json(folder_path, "npz.json", ".NpzSortingExtractor")
+        NpzSortingExtractor.__init__(self, **d["kwargs"])
+        load_properties_from_folder(folder_path, self)
+        load_annotations_from_folder(folder_path, self)
+        self._kwargs = {"folder_path": str(folder_path)}
+
+    @staticmethod
+    def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False) -> "NpzFolderSorting":
+        """Write an npz sorting folder atomically and return it."""
+        from .saving import SI_NPZ_CLASS, SI_NPZ_FOLDER_CLASS, foreign_dict, write_json, write_metadata
+
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            NpzSortingExtractor.write_sorting(sorting, tmp / "sorting_cached.npz")
+            write_metadata(tmp, sorting, probe_file=None)
+            write_json(tmp / "npz.json", foreign_dict(SI_NPZ_CLASS, {"file_path": "sorting_cached.npz"}))
+            write_json(tmp / "si_folder.json", foreign_dict(SI_NPZ_FOLDER_CLASS, {"folder_path": "."},
+                                                            annotations=sorting._annotations))
+        return NpzFolderSorting(folder_path)
+
+
+def read_npz_folder(folder_path) -> NpzFolderSorting:
+    """Read an npz sorting folder (written by gpuspike or SpikeInterface)."""
+    return NpzFolderSorting(folder_path)
+
+
+class NumpyFolderSorting(_SpikeVectorSorting):
+    """SpikeInterface's default sorting folder: ``spikes.npy`` + ``numpysorting_info.json`` + ``properties/``.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    mmap_mode : str, optional
+        Accepted for SpikeInterface compatibility; the spike vector is read into memory.
+    """
+
+    def __init__(self, folder_path, mmap_mode: str | None = None) -> None:
+        folder_path = check_folder(Path(folder_path), "NumpyFolderSorting").absolute()
+        info = read_json(folder_path / "numpysorting_info.json")
+        try:
+            sampling_frequency = float(info["sampling_frequency"])
+            unit_ids = np.array(info["unit_ids"])
+            num_segments = int(info["num_segments"])
+        except KeyError as err:
+            raise CorruptFolderError(f"{str(folder_path / 'numpysorting_info.json')!r} lacks {err.args[0]!r}") from None
+        super().__init__(sampling_frequency, unit_ids)
+        spikes_path = folder_path / "spikes.npy"
+        if not spikes_path.is_file():
+            raise CorruptFolderError(f"{str(spikes_path)!r} is missing")
+        try:
+            raw = np.load(spikes_path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise CorruptFolderError(f"{str(spikes_path)!r} cannot be read ({err}): truncated or damaged") from None
+        if raw.dtype.names is None or not {"sample_index", "unit_index", "segment_index"} <= set(raw.dtype.names):
+            raise CorruptFolderError(f"{str(spikes_path)!r} is not a spike vector (dtype {raw.dtype})")
+        spikes = np.zeros(len(raw), dtype=spike_dtype)
+        for name in spike_dtype.names:
+            spikes[name] = raw[name]
+        self._set_spikes(spikes, num_segments, info.get("num_samples"))
+        load_properties_from_folder(folder_path, self)
+        load_annotations_from_folder(folder_path, self)
+        self._kwargs = {"folder_path": str(folder_path), "mmap_mode": mmap_mode}
+
+    @staticmethod
+    def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False) -> "NumpyFolderSorting":
+        """Write a numpy sorting folder atomically and return it."""
+        from .saving import SI_NUMPY_FOLDER_CLASS, foreign_dict, write_json, write_metadata
+
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            info = {"sampling_frequency": float(sorting.sampling_frequency), "unit_ids": sorting.unit_ids.tolist(),
+                    "num_segments": sorting.get_num_segments()}
+            lengths = _known_num_samples(sorting)
+            if lengths is not None:
+                info["num_samples"] = lengths
+            write_json(tmp / "numpysorting_info.json", info)
+            np.save(tmp / "spikes.npy", sorting.to_spike_vector())
+            write_metadata(tmp, sorting, probe_file=None)
+            write_json(tmp / "si_folder.json", foreign_dict(SI_NUMPY_FOLDER_CLASS, {"folder_path": ".",
+                                                                                   "mmap_mode": None}))
+        return NumpyFolderSorting(folder_path)
+
+
+def read_numpy_sorting_folder(folder_path) -> NumpyFolderSorting:
+    """Read a numpy sorting folder (SpikeInterface's default ``sorting.save()`` layout)."""
+    return NumpyFolderSorting(folder_path)
+
+
+# ---------------------------------------------------------------------- snippets
+class NpySnippetsSegment(BaseSnippetsSegment):
+    def __init__(self, file_path: Path) -> None:
+        super().__init__()
+        try:
+            data = np.load(file_path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise CorruptFolderError(f"snippets file {str(file_path)!r} cannot be read ({err})") from None
+        if data.dtype.names is None or not {"frame", "snippet"} <= set(data.dtype.names):
+            raise CorruptFolderError(f"snippets file {str(file_path)!r} lacks the 'frame'/'snippet' fields")
+        self._snippets = data["snippet"]
+        self._frames = data["frame"].astype("int64")
+
+    def get_num_snippets(self) -> int:
+        return self._snippets.shape[0]
+
+    def get_frames(self, indices=None) -> np.ndarray:
+        return self._frames if indices is None else self._frames[indices]
+
+    def get_snippets(self, indices, channel_indices) -> np.ndarray:
+        data = self._snippets if indices is None else self._snippets[indices]
+        return data[:, :, channel_indices]
+
+
+class NpySnippetsExtractor(BaseSnippets):
+    """Snippets in ``.npy`` files of records ``(frame int64, snippet (snippet_len, num_channels))``, one per segment.
+
+    Parameters
+    ----------
+    file_paths : list of str or Path
+    sampling_frequency : float
+    channel_ids : array-like, optional
+    nbefore : int, optional
+    gain_to_uV, offset_to_uV : float or array-like, optional
+    """
+
+    def __init__(self, file_paths, sampling_frequency: float, channel_ids: Sequence | None = None,
+                 nbefore: int | None = None, gain_to_uV=None, offset_to_uV=None) -> None:
+        file_paths = [Path(p) for p in (file_paths if isinstance(file_paths, (list, tuple)) else [file_paths])]
+        for path in file_paths:
+            if not path.is_file():
+                raise CorruptFolderError(f"snippets file {str(path)!r} is missing")
+        segments = [NpySnippetsSegment(p) for p in file_paths]
+        first = segments[0]._snippets
+        if channel_ids is None:
+            channel_ids = np.arange(first.shape[2])
+        super().__init__(sampling_frequency, nbefore, first.shape[1], channel_ids, first.dtype)
+        for segment in segments:
+            self.add_segment(segment)
+        if gain_to_uV is not None:
+            self.set_channel_gains(gain_to_uV)
+        if offset_to_uV is not None:
+            self.set_channel_offsets(offset_to_uV)
+        self._kwargs = {"file_paths": [str(p.absolute()) for p in file_paths], "sampling_frequency": sampling_frequency,
+                        "channel_ids": channel_ids, "nbefore": nbefore, "gain_to_uV": gain_to_uV,
+                        "offset_to_uV": offset_to_uV}
+
+    @staticmethod
+    def write_snippets(snippets: BaseSnippets, file_paths, dtype=None) -> None:
+        """Write one ``.npy`` file of (frame, snippet) records per segment."""
+        dtype = np.dtype(snippets.get_dtype() if dtype is None else dtype)
+        record = np.dtype([("frame", np.int64), ("snippet", dtype, (snippets.snippet_len, snippets.get_num_channels()))])
+        for seg, path in enumerate(file_paths):
+            arr = np.empty(snippets.get_num_snippets(seg), dtype=record)
+            arr["frame"] = snippets.get_frames(segment_index=seg)
+            arr["snippet"] = snippets.get_snippets(segment_index=seg).astype(dtype, copy=False)
+            np.save(path, arr)
+
+
+class NpyFolderSnippets(NpySnippetsExtractor):
+    """A snippets folder (SpikeInterface's ``NpyFolderSnippets`` layout).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    """
+
+    def __init__(self, folder_path) -> None:
+        folder_path = check_folder(Path(folder_path), "NpyFolderSnippets").absolute()
+        d = _folder_json(folder_path, "npy.json", ".NpySnippetsExtractor")
+        NpySnippetsExtractor.__init__(self, **d["kwargs"])
+        load_probe_from_folder(folder_path, self)
+        load_properties_from_folder(folder_path, self)
+        load_annotations_from_folder(folder_path, self)
+        self._kwargs = {"folder_path": str(folder_path)}
+
+    @staticmethod
+    def write_snippets(snippets: BaseSnippets, folder_path, overwrite: bool = False, dtype=None) -> "NpyFolderSnippets":
+        """Write a snippets folder atomically and return it."""
+        from .saving import SI_NPY_SNIPPETS_CLASS, SI_NPY_SNIPPETS_FOLDER_CLASS, foreign_dict, write_json, write_metadata
+
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            names = [f"traces_cached_seg{i}.npy" for i in range(snippets.get_num_segments())]
+            NpySnippetsExtractor.write_snippets(snippets, [tmp / n for n in names], dtype=dtype)
+            write_metadata(tmp, snippets)
+            kwargs = {"file_paths": names, "sampling_frequency": snippets.sampling_frequency,
+                      "channel_ids": snippets.channel_ids, "nbefore": snippets.nbefore,
+                      "gain_to_uV": snippets.get_channel_gains(), "offset_to_uV": snippets.get_channel_offsets()}
+            write_json(tmp / "npy.json", foreign_dict(SI_NPY_SNIPPETS_CLASS, kwargs))
+            write_json(tmp / "si_folder.json", foreign_dict(SI_NPY_SNIPPETS_FOLDER_CLASS, {"folder_path": "."}))
+        return NpyFolderSnippets(folder_path)
+
+
+def read_npy_snippets_folder(folder_path) -> NpyFolderSnippets:
+    """Read a snippets folder written by ``snippets.save()``."""
+    return NpyFolderSnippets(folder_path)
+
+
+# ---------------------------------------------------------------------- events
+class NpzFolderEvent(BaseEvent):
+    """Events saved by ``event.save()``: ``events_cached.npz`` (``channel_ids``, ``num_segment``,
+    ``events_seg{i}_ch{j}`` structured arrays) + ``si_folder.json`` + ``properties/`` + annotations.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    """
+
+    def __init__(self, folder_path) -> None:
+        folder_path = check_folder(Path(folder_path), "NpzFolderEvent").absolute()
+        path = folder_path / "events_cached.npz"
+        data = _load_npz(path)
+        channel_ids = _require(data, "channel_ids", path)
+        num_segments = int(np.asarray(_require(data, "num_segment", path)).ravel()[0])
+        segments = [{c: _require(data, f"events_seg{s}_ch{j}", path) for j, c in enumerate(channel_ids.tolist())}
+                    for s in range(num_segments)]
+        dtypes = {c: segments[0][c].dtype if segments else np.dtype([("time", "float64")])
+                  for c in channel_ids.tolist()}
+        super().__init__(channel_ids, dtypes)
+        for seg in segments:
+            self.add_event_segment(NumpyEventSegment(seg))
+        load_properties_from_folder(folder_path, self)
+        load_annotations_from_folder(folder_path, self)
+        self._kwargs = {"folder_path": str(folder_path)}
+
+    @staticmethod
+    def write_event(event: BaseEvent, folder_path, overwrite: bool = False) -> "NpzFolderEvent":
+        """Write an events folder atomically and return it."""
+        from .saving import write_json, write_metadata
+
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            d = {"channel_ids": np.asarray(event.channel_ids),
+                 "num_segment": np.array([event.get_num_segments()], dtype="int64")}
+            for s in range(event.get_num_segments()):
+                for j, c in enumerate(event.channel_ids.tolist()):
+                    d[f"events_seg{s}_ch{j}"] = np.asarray(event.get_events(c, segment_index=s))
+            with open(tmp / "events_cached.npz", "wb") as f:
+                np.savez(f, **d)
+            write_metadata(tmp, event, probe_file=None)
+            write_json(tmp / "si_folder.json", {"class": f"{__name__}.NpzFolderEvent", "module": "gpuspike",
+                                                "kwargs": {"folder_path": "."}, "annotations": {}, "properties": {},
+                                                "relative_paths": True, "dumpable": True})
+        return NpzFolderEvent(folder_path)
+
+
+def read_npz_event_folder(folder_path) -> NpzFolderEvent:
+    """Read an events folder written by ``event.save()``."""
+    return NpzFolderEvent(folder_path)

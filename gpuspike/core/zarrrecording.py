@@ -1,0 +1,275 @@
+"""ZarrRecordingExtractor: compressed chunked traces in a zarr folder (SpikeInterface's layout).
+
+Arrays are written in the zarr v2 format with numcodecs codecs, with zarr-python 3 and 2 alike,
+so that any numcodecs ``compressor`` / ``filters`` work and SpikeInterface (zarr 2) reads them.
+
+Layout: root attrs ``sampling_frequency``, ``num_segments``, ``provenance``, ``probegroup``,
+``annotations``; arrays ``channel_ids``, ``traces_seg{i}``, ``times_seg{i}`` (time vectors),
+``t_starts`` (NaN = none); group ``properties/<key>``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_folder
+from .errors import CorruptFolderError
+from .job import run_chunks, resolve_job_kwargs
+from .loading import attach_probegroup, check_folder
+from .recording import BaseRecording, BaseRecordingSegment
+
+SI_ZARR_CLASS = "spikeinterface.core.zarrextractors.ZarrRecordingExtractor"
+
+
+def _zarr():
+    try:
+        import zarr
+    except ImportError:  # pragma: no cover - zarr is a dependency
+        raise ImportError("the zarr format needs zarr-python: pip install zarr") from None
+    return zarr
+
+
+def _zarr_major() -> int:
+    return int(_zarr().__version__.split(".")[0])
+
+
+def get_default_zarr_compressor(clevel: int = 5):
+    """Blosc zstd (``clevel``, default 5) with bit shuffle: the default compressor of ``save(format="zarr")``."""
+    from numcodecs import Blosc
+
+    return Blosc(cname="zstd", clevel=clevel, shuffle=Blosc.BITSHUFFLE)
+
+
+def open_group(path, mode: str):
+    """Open a zarr group (v2 format when created) with zarr-python 2 or 3."""
+    zarr = _zarr()
+    if _zarr_major() >= 3:
+        if mode == "w":
+            return zarr.open_group(str(path), mode=mode, zarr_format=2)
+        return zarr.open_group(str(path), mode=mode)
+    return zarr.open_group(str(path), mode=mode)
+
+
+def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=None, compressor=None, filters=None):
+    """Create an array in ``group`` with a numcodecs compressor / filters (zarr 2 and 3 APIs)."""
+    if data is not None:
+        data = np.asarray(data)
+        shape, dtype = data.shape, data.dtype
+    chunks = shape if chunks is None else chunks
+    if _zarr_major() >= 3:
+        arr = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, compressors=compressor,
+                                 filters=filters, fill_value=None if np.dtype(dtype).names else 0)
+    else:
+        arr = group.create_dataset(name, shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
+                                   filters=filters)
+    if data is not None and data.size:
+        arr[...] = data
+    return arr
+
+
+class ZarrRecordingSegment(BaseRecordingSegment):
+    def __init__(self, array, sampling_frequency: float, t_start: float | None = None, time_vector=None) -> None:
+        super().__init__(sampling_frequency=sampling_frequency, t_start=t_start, time_vector=time_vector)
+        self._array = array
+
+    def get_num_samples(self) -> int:
+        return int(self._array.shape[0])
+
+    def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
+        if isinstance(channel_indices, slice):
+            return self._array[start_frame:end_frame, channel_indices]
+        traces = self._array[start_frame:end_frame]
+        return traces[:, channel_indices]
+
+
+class ZarrRecordingExtractor(BaseRecording):
+    """A recording saved with ``save(format="zarr")`` by gpuspike or SpikeInterface.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        The ``.zarr`` folder.
+    storage_options : dict, optional
+        Accepted for SpikeInterface compatibility (local folders only).
+    load_compression_ratio : bool
+        Annotate ``compression_ratio`` (bytes / stored bytes).
+    """
+
+    def __init__(self, folder_path, storage_options: dict | None = None, load_compression_ratio: bool = False) -> None:
+        folder_path = check_folder(Path(folder_path), "ZarrRecordingExtractor").absolute()
+        try:
+            root = open_group(folder_path, "r")
+        except Exception as err:
+            raise CorruptFolderError(f"{str(folder_path)!r} is not a readable zarr group ({err})") from None
+        attrs = dict(root.attrs)
+        for key in ("sampling_frequency", "num_segments"):
+            if key not in attrs:
+                raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the {key!r} attribute: "
+                                         f"incomplete or not a saved recording")
+        keys = set(root.keys()) if hasattr(root, "keys") else set()
+        if "channel_ids" not in keys:
+            raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the 'channel_ids' array")
+        num_segments = int(attrs["num_segments"])
+        for seg in range(num_segments):
+            if f"traces_seg{seg}" not in keys:
+                raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the 'traces_seg{seg}' array")
+        channel_ids = np.asarray(root["channel_ids"][:])
+        sampling_frequency = float(attrs["sampling_frequency"])
+        super().__init__(sampling_frequency, channel_ids, root["traces_seg0"].dtype)
+        t_starts = np.asarray(root["t_starts"][:]) if "t_starts" in keys else None
+        nbytes, stored = 0, 0
+        for seg in range(num_segments):
+            array = root[f"traces_seg{seg}"]
+            if array.shape[1:] != (len(channel_ids),):
+                raise CorruptFolderError(f"'traces_seg{seg}' of {str(folder_path)!r} has shape {array.shape}, "
+                                         f"expected (n, {len(channel_ids)})")
+            time_vector = np.asarray(root[f"times_seg{seg}"][:]) if f"times_seg{seg}" in keys else None
+            t_start = None
+            if time_vector is None and t_starts is not None and not np.isnan(t_starts[seg]):
+                t_start = float(t_starts[seg])
+            self.add_segment(ZarrRecordingSegment(array, sampling_frequency, t_start, time_vector))
+            if load_compression_ratio:
+                nbytes += array.nbytes
+                stored += array.nbytes_stored() if callable(array.nbytes_stored) else array.nbytes_stored
+        probegroup = attrs.get("probegroup", attrs.get("probe"))
+        if probegroup is not None:
+            attach_probegroup(self, probegroup, sort_by_wiring="probegroup" not in attrs)
+        if "properties" in keys:
+            props = root["properties"]
+            for key in props.keys():
+                values = np.asarray(props[key][:])
+                if values.shape[:1] != (len(channel_ids),):
+                    raise CorruptFolderError(f"property {key!r} of {str(folder_path)!r} has shape {values.shape}")
+                self._properties[key] = values
+        from .base import _from_jsonable
+
+        self._annotations.update(_from_jsonable(attrs.get("annotations") or {}))
+        if load_compression_ratio:
+            self.annotate(compression_ratio=nbytes / stored if stored else float("nan"))
+        self._kwargs = {"folder_path": str(folder_path), "storage_options": storage_options,
+                        "load_compression_ratio": load_compression_ratio}
+
+    @staticmethod
+    def write_recording(recording: BaseRecording, folder_path, overwrite: bool = False, verbose: bool = False,
+                        compressor="default", filters=None, channel_chunk_size: int | None = None,
+                        compressor_by_dataset: dict | None = None, filters_by_dataset: dict | None = None,
+                        dtype=None, **job_kwargs) -> "ZarrRecordingExtractor":
+        """Write ``recording`` to a ``.zarr`` folder (atomically) and return it.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+        folder_path : str or Path
+            ``.zarr`` is appended when missing.
+        overwrite : bool
+        compressor : numcodecs codec or None
+            Default Blosc zstd clevel 5 with bit shuffle; None stores raw chunks.
+        filters : list of numcodecs codecs, optional
+        channel_chunk_size : int, optional
+            Channels per zarr chunk (default: all).
+        compressor_by_dataset, filters_by_dataset : dict, optional
+            Per dataset (``"traces"``, ``"times"``) overrides.
+        dtype : numpy dtype, optional
+        **job_kwargs
+            The time chunk of the zarr arrays is the job chunk, so parallel workers never share a chunk.
+        """
+        folder_path = Path(folder_path)
+        if folder_path.suffix != ".zarr":
+            folder_path = folder_path.with_name(folder_path.name + ".zarr")
+        if compressor == "default":
+            compressor = get_default_zarr_compressor()
+        compressor_by_dataset = compressor_by_dataset or {}
+        filters_by_dataset = filters_by_dataset or {}
+        dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+        config = resolve_job_kwargs(**job_kwargs)
+        chunk = min(config.chunk_frames(recording), max(1, max(recording.get_num_samples(i)
+                                                               for i in range(recording.get_num_segments()))))
+        nchan = recording.get_num_channels()
+        channel_chunk = nchan if channel_chunk_size is None else int(channel_chunk_size)
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            root = open_group(tmp, "w")
+            _write_zarr_metadata(root, recording)
+            names, time_names = [], []
+            for seg in range(recording.get_num_segments()):
+                create_array(root, f"traces_seg{seg}", shape=(recording.get_num_samples(seg), nchan),
+                             chunks=(chunk, channel_chunk), dtype=dtype,
+                             compressor=compressor_by_dataset.get("traces", compressor),
+                             filters=filters_by_dataset.get("traces", filters))
+                names.append(f"traces_seg{seg}")
+                if recording.has_time_vector(seg):
+                    create_array(root, f"times_seg{seg}", data=np.asarray(recording.get_times(seg), "float64"),
+                                 chunks=(chunk,), compressor=compressor_by_dataset.get("times", compressor),
+                                 filters=filters_by_dataset.get("times", None))
+            if verbose:
+                print(f"write_zarr_recording: {recording.get_total_samples():,} samples to {folder_path}")
+            init_args = (recording, str(tmp), names, dtype.str)
+            run_chunks(recording, _write_zarr_chunk, _init_zarr_writer, init_args, job_kwargs=config,
+                       job_name="write_zarr_recording")
+        return ZarrRecordingExtractor(folder_path)
+
+
+def _write_zarr_metadata(root, recording: BaseRecording) -> None:
+    from .saving import plain_json
+
+    from .base import _jsonable
+
+    attrs = {"zarr_class_info": {"class": SI_ZARR_CLASS, "module": "spikeinterface"},
+             "sampling_frequency": float(recording.sampling_frequency),
+             "num_segments": int(recording.get_num_segments()),
+             "provenance": _jsonable(recording.to_dict()) if recording.is_dumpable else None,
+             "annotations": _jsonable(recording._annotations)}
+    if recording.has_probe():
+        attrs["probegroup"] = plain_json(recording.get_probegroup().to_dict(array_as_list=True))
+    root.attrs.update(attrs)
+    create_array(root, "channel_ids", data=np.asarray(recording.channel_ids))
+    t_starts = np.full(recording.get_num_segments(), np.nan)
+    for seg in range(recording.get_num_segments()):
+        if not recording.has_time_vector(seg) and recording.get_start_time(seg) != 0.0:
+            t_starts[seg] = recording.get_start_time(seg)
+    if np.any(~np.isnan(t_starts)):
+        create_array(root, "t_starts", data=t_starts)
+    props = root.create_group("properties")
+    for key in recording.get_property_keys():
+        values = np.asarray(recording.get_property(key))
+        if values.dtype.kind == "O":
+            continue
+        create_array(props, key, data=values)
+
+
+def _init_zarr_writer(recording, zarr_path: str, names: list, dtype: str) -> dict:
+    """Worker context of the zarr writer (module level: picklable)."""
+    if isinstance(recording, dict):
+        from .base import _from_dict
+
+        recording = _from_dict(recording)
+    root = open_group(zarr_path, "r+")
+    return {"recording": recording, "arrays": [root[n] for n in names], "dtype": np.dtype(dtype)}
+
+
+def _write_zarr_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
+    traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
+    traces = traces.astype(ctx["dtype"], copy=False)
+    ctx["arrays"][segment_index][start_frame:end_frame, :] = traces
+    return traces.nbytes
+
+
+ZarrRecording = ZarrRecordingExtractor
+
+
+def read_zarr(folder_path, storage_options: dict | None = None,
+              load_compression_ratio: bool = False) -> ZarrRecordingExtractor:
+    """Open a ``.zarr`` recording folder written by ``save(format="zarr")`` (gpuspike or SpikeInterface).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    storage_options : dict, optional
+    load_compression_ratio : bool
+
+    Returns
+    -------
+    ZarrRecordingExtractor
+    """
+    return ZarrRecordingExtractor(folder_path, storage_options=storage_options,
+                                  load_compression_ratio=load_compression_ratio)

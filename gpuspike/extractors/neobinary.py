@@ -1,0 +1,165 @@
+"""Recordings whose headers neo parses and whose samples are plain binary files.
+
+neo's rawio gives the streams, channels, gains and, for every segment, the raw buffer (file,
+dtype, byte offset, frame shape) through ``get_analogsignal_buffer_description``. The samples
+are then read by gpuspike's own binary segment (``os.preadv``, no memmap), and the recording is
+*binary compatible*: the GPU streaming path reads the files directly.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..core.binaryrecording import BinaryRecordingSegment
+from ..core.recording import BaseRecording
+
+_UNIT_TO_UV = {"V": 1e6, "Volt": 1e6, "mV": 1e3, "uV": 1.0, "µV": 1.0, "μV": 1.0}
+
+
+class ColumnsBinaryRecordingSegment(BinaryRecordingSegment):
+    """A binary segment exposing some columns (``columns``) of the frames of its file.
+
+    A file holding more channels than the recording (e.g. SpikeGLX's AP channels plus the sync
+    channel) is read by whole frames, and the recording's channel k is column ``columns[k]``.
+    """
+
+    def __init__(self, file_path, sampling_frequency: float, t_start: float | None, num_channels: int, dtype,
+                 file_offset: int, columns: np.ndarray | None) -> None:
+        super().__init__(file_path, sampling_frequency, t_start, num_channels, dtype, time_axis=0,
+                         file_offset=file_offset)
+        if self.trailing_bytes:
+            raise ValueError(
+                f"binary file {str(self.file_path)!r} has {self.file_path.stat().st_size} bytes, not a whole "
+                f"number of frames of {num_channels} channels x {self.dtype.itemsize} bytes "
+                f"({self.trailing_bytes} bytes left over after file_offset={file_offset}): truncated or "
+                f"written with another channel count"
+            )
+        self.columns = None if columns is None else np.asarray(columns, dtype="int64")
+
+    def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
+        if self.columns is None:
+            return super().get_traces(start_frame, end_frame, channel_indices)
+        return super().get_traces(start_frame, end_frame, self.columns[channel_indices])
+
+
+def check_frames_whole(file_path: Path, num_channels: int, itemsize: int = 2, file_offset: int = 0) -> int:
+    """Number of frames in a binary file; a clear error when its size is not a whole number of frames."""
+    file_path = Path(file_path)
+    if not file_path.is_file():
+        raise FileNotFoundError(f"binary file {str(file_path)!r} does not exist")
+    size = file_path.stat().st_size - file_offset
+    frame = num_channels * itemsize
+    if size < 0 or size % frame:
+        raise ValueError(
+            f"binary file {str(file_path)!r} has {size + file_offset} bytes, not a whole number of frames of "
+            f"{num_channels} channels x {itemsize} bytes (header says {num_channels} channels): the file is "
+            f"truncated or the header does not belong to it"
+        )
+    return size // frame
+
+
+def choose_stream(stream_ids: Sequence[str], stream_names: Sequence[str], stream_id: str | None,
+                  stream_name: str | None, folder, exclude_suffix: str = "-SYNC") -> int:
+    """Index of the stream asked for (by id or name); the only non-sync stream when none is asked."""
+    stream_ids = [str(s) for s in stream_ids]
+    stream_names = [str(s) for s in stream_names]
+    if stream_id is not None and stream_name is not None:
+        raise ValueError("give stream_id or stream_name, not both")
+    if stream_id is not None:
+        if str(stream_id) not in stream_ids:
+            raise ValueError(f"stream_id={stream_id!r} is not in {folder}; available stream ids: {stream_ids} "
+                             f"(names: {stream_names})")
+        return stream_ids.index(str(stream_id))
+    if stream_name is not None:
+        if str(stream_name) not in stream_names:
+            raise ValueError(f"stream_name={stream_name!r} is not in {folder}; available stream names: "
+                             f"{stream_names}")
+        return stream_names.index(str(stream_name))
+    candidates = [i for i, s in enumerate(stream_ids) if not s.endswith(exclude_suffix)]
+    if len(candidates) != 1:
+        raise ValueError(f"{folder} holds several streams: choose one with stream_id= among {stream_ids} "
+                         f"(names: {stream_names})")
+    return candidates[0]
+
+
+class NeoBinaryRecording(BaseRecording):
+    """Base of the neo-parsed, binary-backed readers (SpikeGLX, Open Ephys binary).
+
+    Subclasses parse the header with neo, then call :meth:`_build` with the parsed rawio object.
+    """
+
+    def _build(self, io, stream_index: int, extra_stream_indices: Sequence[int] = (), block_index: int = 0,
+               channel_id_prefix: str = "") -> None:
+        header = io.header
+        streams = header["signal_streams"]
+        channels = header["signal_channels"]
+        stream_ids = [streams["id"][stream_index]] + [streams["id"][i] for i in extra_stream_indices]
+        buffer_id = streams["buffer_id"][stream_index]
+        for sid in stream_ids[1:]:
+            if streams["buffer_id"][list(streams["id"]).index(sid)] != buffer_id:
+                raise ValueError(f"streams {stream_ids} are not in one binary buffer")
+        in_buffer = np.flatnonzero(channels["buffer_id"] == buffer_id)
+        buffer_channels = channels[in_buffer]
+        columns = np.concatenate([np.flatnonzero(buffer_channels["stream_id"] == sid) for sid in stream_ids])
+        chans = buffer_channels[columns]
+        fs = float(chans["sampling_rate"][0])
+        dtype = np.dtype(chans["dtype"][0])
+        if np.any(chans["dtype"] != chans["dtype"][0]):
+            raise ValueError(f"stream {stream_ids[0]!r}: channels of mixed dtypes are not supported")
+        channel_ids = np.array([channel_id_prefix + str(c) for c in chans["id"]])
+        units = [str(u) for u in chans["units"]]
+        factor = np.array([_UNIT_TO_UV.get(u, 1.0) for u in units])
+        gains = chans["gain"].astype("float64") * factor
+        offsets = chans["offset"].astype("float64") * factor
+        BaseRecording.__init__(self, fs, channel_ids, dtype)
+
+        num_segments = io.segment_count(block_index)
+        all_columns = None
+        descriptions = []
+        for seg in range(num_segments):
+            desc = io.get_analogsignal_buffer_description(block_index=block_index, seg_index=seg,
+                                                          buffer_id=buffer_id)
+            if desc.get("type") != "raw" or desc.get("order", "C") != "C" or len(desc["shape"]) != 2:
+                raise ValueError(f"stream {stream_ids[0]!r}: neo describes its buffer as {desc}, not a raw "
+                                 f"interleaved binary file")
+            num_columns = int(desc["shape"][1])
+            all_columns = None if (len(columns) == num_columns and np.array_equal(columns, np.arange(num_columns))) \
+                else columns
+            t_start = float(io.get_signal_t_start(block_index, seg, stream_index))
+            segment = ColumnsBinaryRecordingSegment(desc["file_path"], fs, t_start, num_columns,
+                                                    np.dtype(desc["dtype"]), int(desc["file_offset"]), all_columns)
+            self.add_segment(segment)
+            descriptions.append((str(Path(desc["file_path"]).absolute()), num_columns, int(desc["file_offset"]),
+                                 np.dtype(desc["dtype"])))
+        self.set_channel_gains(gains.astype("float32"))
+        self.set_channel_offsets(offsets.astype("float32"))
+        self.set_property("channel_names", np.array([str(c) for c in chans["name"]]))
+        self._binary = descriptions
+        self._columns = all_columns
+        self._neo_stream_id = str(stream_ids[0])
+
+    def is_binary_compatible(self) -> bool:
+        """True when every segment is one file with the same frame layout (the usual case)."""
+        if not self._binary:
+            return False
+        layouts = {(n, off, dt.str) for _, n, off, dt in self._binary}
+        return len(layouts) == 1
+
+    def get_binary_description(self) -> dict:
+        """``file_paths``, ``dtype``, ``num_channels`` (columns in the file), ``time_axis``, ``file_offset``,
+        and ``channel_indices``: the file columns that are this recording's channels, in channel
+        order (``None`` when the recording is every column). Readers of the description must
+        keep only those columns (``stream_blocks(..., channel_indices=...)``)."""
+        if not self.is_binary_compatible():
+            raise ValueError(f"{type(self).__name__}: segments have different binary layouts")
+        _, num_channels, file_offset, dtype = self._binary[0]
+        return {
+            "file_paths": [p for p, _, _, _ in self._binary],
+            "dtype": dtype.str,
+            "num_channels": int(num_channels),
+            "time_axis": 0,
+            "file_offset": int(file_offset),
+            "channel_indices": None if self._columns is None else self._columns.tolist(),
+        }
