@@ -32,6 +32,7 @@ from .template_tools import (get_template_amplitudes, get_template_extremum_ampl
 from .waveforms import WaveformExtractor, compute_templates, extract_waveforms, load_waveforms
 from .waveform_extraction import select_random_spikes
 from . import template_tools
+from .datasets import download_dataset
 
 __all__ = [
     "BaseExtractor",
@@ -123,4 +124,5 @@ __all__ = [
     "load_waveforms",
     "select_random_spikes",
     "template_tools",
+    "download_dataset",
 ]

@@ -192,7 +192,6 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
 
     Counts are the numbers of spikes per unit in ``spikes`` (edge spikes contribute zeros).
     """
-    from ..backends import get_backend
     from .job import run_chunks
 
     num_channels = recording.get_num_channels()
@@ -203,11 +202,38 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
         total[0] += result[0]
         total[1] += result[1]
 
+    streaming_backend = gpu_streaming_backend(config)
+    if streaming_backend is not None:
+        from .waveform_streaming import stream_accumulate
+
+        total = list(stream_accumulate(recording, spikes, num_units, nbefore, nafter, return_scaled, config,
+                                       streaming_backend))
+        return _finish_templates(total, spikes, num_units, shape)
     chunk_size = config.chunk_frames(recording)
     check_engine_can_run(recording, config, job_name)
     init_args = (recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size, config.backend)
     run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
                job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+    return _finish_templates(total, spikes, num_units, shape)
+
+
+def gpu_streaming_backend(config):
+    """The CUDA backend when it runs this job in-process on the GPU data path, else None.
+
+    The GPU path runs in the calling process (the device parallelises); engine="dask" spreads
+    chunks over workers (one per GPU) instead.
+    """
+    from ..backends import get_backend
+
+    if config.backend == "numpy" or config.engine == "dask":
+        return None
+    backend = get_backend(config.backend)
+    return backend if backend.name == "cuda" else None
+
+
+def _finish_templates(total, spikes, num_units, shape):
+    from ..backends import get_backend
+
     counts = np.bincount(spikes["unit_index"], minlength=num_units).astype("int64")
     be = get_backend("numpy")
     mean = np.zeros(shape, dtype="float64")

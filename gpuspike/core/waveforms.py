@@ -18,8 +18,8 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
-from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, init_gather_worker,
-                                  select_random_spikes, shares_memory)
+from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
+                                  init_gather_worker, select_random_spikes, shares_memory)
 
 _TEMPLATE_MODES = ("average", "std", "median", "percentile")
 _SAVE_FORMATS = ("binary", "zarr")
@@ -569,6 +569,14 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     sparse_channels = None if sparsity is None else sparsity.padded_channel_indices()
     width = recording.get_num_channels() if sparsity is None else max(1, sparsity.max_num_active_channels)
     shape = (spikes.size, nbefore + nafter, width)
+    streaming_backend = gpu_streaming_backend(config)
+    if streaming_backend is not None:
+        from .waveform_streaming import stream_gather
+
+        buffer = np.zeros(shape, dtype=dtype)
+        stream_gather(recording, spikes, nbefore, nafter, params["return_scaled"], sparse_channels, buffer, config,
+                      streaming_backend)
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width)
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
     if shares_memory(config):
@@ -586,15 +594,19 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
                    job_name="extract_waveforms")
         if buffer is None:
             buffer = np.load(buffer_path)
-        waveforms = {}
-        for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
-            mask = spikes["unit_index"] == unit_index
-            n_chans = width if sparsity is None else int(sparsity.mask[unit_index].sum())
-            waveforms[unit_id] = buffer[mask][:, :, :n_chans]
-        return waveforms
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width)
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
+    waveforms = {}
+    for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        mask = spikes["unit_index"] == unit_index
+        n_chans = width if sparsity is None else int(sparsity.mask[unit_index].sum())
+        waveforms[unit_id] = buffer[mask][:, :, :n_chans]
+    return waveforms
 
 
 def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: float = 2.0,

@@ -91,14 +91,24 @@ def test_dask_reduction_identical(client, recording, chunk_size, chunks_per_task
     assert pids <= worker_pids
 
 
-def test_dask_rebuilds_recording_from_dict_on_workers(client, recording):
-    def init_class(rec):
-        return {"pid": os.getpid(), "same": rec is recording}
+def test_dask_rebuilds_recording_from_dict_on_workers(client, recording, monkeypatch):
+    from gpuspike.core.executor import _ExtractorDict
 
-    # the recording is re-created from its dict: a new object, same class, same traces
-    out = run_chunks(recording, lambda s, a, b, ctx: ctx["same"], init_class, (recording,),
+    sent = []
+    real_submit = client.submit
+
+    def spy_submit(func, *args, **kwargs):
+        sent.append(args)
+        return real_submit(func, *args, **kwargs)
+
+    monkeypatch.setattr(client, "submit", spy_submit)
+    out = run_chunks(recording, chunk_stats, init_stats, (recording, 1000.0),
                      {"engine": "dask", "client": client, "chunk_size": 3000, **NO_BAR})
-    assert out == [False, False]
+    _check(out, recording, 3000)
+    payload = sent[0][0]  # the job travels as data: the recording as its dict, not the object
+    encoded_recording = payload[1][0]
+    assert isinstance(encoded_recording, _ExtractorDict)
+    assert encoded_recording.d == recording.to_dict()
 
 
 def test_dask_gather_func_in_chunk_order(client, recording):

@@ -1,0 +1,32 @@
+"""File formats: SpikeGLX, Open Ephys binary, Kilosort/phy, MEArec, raw binary; test-data download.
+
+SpikeGLX and Open Ephys headers are parsed by neo's rawio, probes by probeinterface; their
+samples are read from the binary files by offset, so these recordings are binary compatible
+(the GPU streaming path reads the files directly) and dumpable (rebuilt from the folder and
+stream id).
+"""
+from ..core.binaryrecording import BinaryRecordingExtractor, read_binary
+from ..core.datasets import download_dataset, get_global_dataset_folder
+from .kilosort import KiloSortSorting, PhySorting, read_kilosort, read_phy
+from .mearec import MEArecRecording, MEArecSorting, read_mearec
+from .openephys import OpenEphysBinaryRecording, read_openephys
+from .spikeglx import SpikeGLXRecording, read_meta, read_spikeglx
+
+__all__ = [
+    "BinaryRecordingExtractor",
+    "read_binary",
+    "download_dataset",
+    "get_global_dataset_folder",
+    "KiloSortSorting",
+    "PhySorting",
+    "read_kilosort",
+    "read_phy",
+    "MEArecRecording",
+    "MEArecSorting",
+    "read_mearec",
+    "OpenEphysBinaryRecording",
+    "read_openephys",
+    "SpikeGLXRecording",
+    "read_meta",
+    "read_spikeglx",
+]

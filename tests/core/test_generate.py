@@ -1,0 +1,148 @@
+"""Toy-data generators: rates, refractory periods, determinism, lazy ground truth."""
+import numpy as np
+import pytest
+
+from gpuspike import (NumpySorting, clean_refractory_period, generate_ground_truth_recording, generate_recording,
+                      generate_snippets, generate_sorting, inject_some_duplicate_units, inject_some_split_units,
+                      synthesize_random_firings, synthetize_spike_train_bad_isi)
+
+
+def test_generate_recording_deterministic_and_chunk_independent():
+    a = generate_recording(num_channels=3, sampling_frequency=1000.0, durations=[5.0, 2.0], seed=7)
+    b = generate_recording(num_channels=3, sampling_frequency=1000.0, durations=[5.0, 2.0], seed=7)
+    full = a.get_traces(segment_index=0)
+    np.testing.assert_array_equal(full, b.get_traces(segment_index=0))
+    np.testing.assert_array_equal(a.get_traces(segment_index=0, start_frame=1234, end_frame=3210), full[1234:3210])
+    assert full.dtype == np.float32
+    np.testing.assert_allclose(full.std(axis=0), 5.0, rtol=0.1)
+    assert a.get_num_samples(segment_index=1) == 2000
+    assert not np.array_equal(full, generate_recording(num_channels=3, sampling_frequency=1000.0,
+                                                       durations=[5.0, 2.0], seed=8).get_traces(segment_index=0))
+    assert a.is_dumpable
+
+
+def test_generate_sorting_rates_and_refractory():
+    fs, durations, rate = 10000.0, [20.0, 10.0], 12.0
+    s = generate_sorting(num_units=6, sampling_frequency=fs, durations=durations, firing_rates=rate,
+                         refractory_period_ms=3.0, seed=1)
+    expected = rate * sum(durations)
+    counts = s.count_num_spikes_per_unit(outputs="array")
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+    for seg, dur in enumerate(durations):
+        for u in s.unit_ids:
+            st = s.get_unit_spike_train(u, segment_index=seg)
+            assert np.all(np.diff(st) >= 30)
+            assert st.min() >= 0 and st.max() < dur * fs
+    same = generate_sorting(num_units=6, sampling_frequency=fs, durations=durations, firing_rates=rate,
+                            refractory_period_ms=3.0, seed=1)
+    np.testing.assert_array_equal(same.to_spike_vector(), s.to_spike_vector())
+    empty = generate_sorting(num_units=4, durations=[2.0], empty_units=[1, 3], seed=2)
+    np.testing.assert_array_equal(empty.count_num_spikes_per_unit(outputs="array") == 0, [False, True, False, True])
+
+
+def test_synthesize_random_firings_and_clean_refractory():
+    times, labels = synthesize_random_firings(num_units=4, sampling_frequency=1000.0, duration=30.0,
+                                              refractory_period_ms=5.0, firing_rates=[1.0, 5.0, 10.0, 20.0], seed=0)
+    assert np.all(np.diff(times) >= 0)
+    counts = np.bincount(labels, minlength=4)
+    np.testing.assert_allclose(counts, np.array([1, 5, 10, 20]) * 30.0, rtol=0.35)
+    for u in range(4):
+        assert np.all(np.diff(times[labels == u]) >= 5)
+    t = np.array([0.0, 0.001, 0.0015, 0.004, 0.0045, 0.01])
+    cleaned = clean_refractory_period(t, 0.002)
+    # greedy reference: keep a spike when it comes >= refractory after the last kept one
+    ref, last = [], -np.inf
+    for x in np.sort(t):
+        if x - last >= 0.002:
+            ref.append(x)
+            last = x
+    np.testing.assert_array_equal(cleaned, ref)
+
+
+def test_bad_isi_train():
+    train = synthetize_spike_train_bad_isi(duration=20.0, baseline_rate=10.0, num_violations=7,
+                                           violation_delta=1e-5, seed=0)
+    assert np.all(np.diff(train) >= 0)
+    assert np.sum(np.diff(train) < 1e-4) >= 7
+    assert train.max() < 20.0 + 1e-4
+    assert abs(train.size - 207) < 5 * np.sqrt(200)
+
+
+def test_inject_duplicate_and_split_units():
+    s = generate_sorting(num_units=4, durations=[5.0], sampling_frequency=1000.0, firing_rates=10.0, seed=3)
+    dup = inject_some_duplicate_units(s, num=2, max_shift=3, seed=0)
+    assert dup.get_num_units() == 6
+    for u in s.unit_ids:
+        np.testing.assert_array_equal(dup.get_unit_spike_train(u), s.get_unit_spike_train(u))
+    for new in dup.unit_ids[4:]:
+        new_train = dup.get_unit_spike_train(new)
+        matches = [u for u in s.unit_ids
+                   if any(np.array_equal(np.sort(s.get_unit_spike_train(u) + k)[
+                       np.sort(s.get_unit_spike_train(u) + k) >= 0], new_train) for k in range(-3, 4))]
+        assert matches, f"unit {new} is not a shifted copy"
+    split, ids = inject_some_split_units(s, split_ids=[0, 2], num_split=2, output_ids=True, seed=1)
+    assert split.get_num_units() == 2 + 4
+    for u in (0, 2):
+        parts = [split.get_unit_spike_train(n) for n in ids[u]]
+        np.testing.assert_array_equal(np.sort(np.concatenate(parts)), s.get_unit_spike_train(u))
+    np.testing.assert_array_equal(split.get_unit_spike_train(1), s.get_unit_spike_train(1))
+
+
+def test_generate_snippets_match_recording_windows():
+    snippets, sorting = generate_snippets(nbefore=5, nafter=10, num_channels=3, sampling_frequency=1000.0,
+                                          durations=[3.0], num_units=3, seed=4)
+    assert isinstance(sorting, NumpySorting)
+    rec = generate_recording(num_channels=3, sampling_frequency=1000.0, durations=[3.0], seed=4)
+    frames = snippets.get_frames()
+    tr = rec.get_traces()
+    cut = snippets.get_snippets()
+    for i in range(0, len(frames), max(1, len(frames) // 5)):
+        np.testing.assert_array_equal(cut[i], tr[frames[i] - 5:frames[i] + 10])
+    assert set(frames) <= set(sorting.to_spike_vector()["sample_index"])
+
+
+@pytest.fixture(scope="module")
+def gt():
+    return generate_ground_truth_recording(durations=[6.0], sampling_frequency=10000.0, num_channels=8,
+                                           num_units=4, dtype="int16", gain_to_uV=0.5, seed=11,
+                                           generate_sorting_kwargs=dict(firing_rates=8.0),
+                                           noise_kwargs=dict(noise_levels=3.0))
+
+
+def test_ground_truth_deterministic_and_chunk_independent(gt):
+    rec, sorting = gt
+    rec2, sorting2 = generate_ground_truth_recording(durations=[6.0], sampling_frequency=10000.0, num_channels=8,
+                                                     num_units=4, dtype="int16", gain_to_uV=0.5, seed=11,
+                                                     generate_sorting_kwargs=dict(firing_rates=8.0),
+                                                     noise_kwargs=dict(noise_levels=3.0))
+    a, b = 12345, 23456
+    np.testing.assert_array_equal(rec.get_traces(start_frame=a, end_frame=b), rec2.get_traces(start_frame=a,
+                                                                                            end_frame=b))
+    np.testing.assert_array_equal(sorting.to_spike_vector(), sorting2.to_spike_vector())
+    big = rec.get_traces(start_frame=10000, end_frame=40000)
+    for lo, hi in [(a, b), (10000, 10001), (29999, 30050), (39000, 40000)]:
+        np.testing.assert_array_equal(rec.get_traces(start_frame=lo, end_frame=hi), big[lo - 10000:hi - 10000])
+    np.testing.assert_array_equal(rec.get_traces(start_frame=a, end_frame=b, channel_ids=[5, 2]),
+                                  big[a - 10000:b - 10000][:, [5, 2]])
+    assert sorting.get_recording() is rec and rec.is_dumpable
+
+
+def test_ground_truth_int16_gains_and_templates_visible(gt):
+    rec, sorting = gt
+    assert rec.get_dtype() == np.int16
+    np.testing.assert_array_equal(rec.get_channel_gains(), [0.5] * 8)
+    tr = rec.get_traces(return_scaled=True).astype("float64")
+    np.testing.assert_array_equal(tr, rec.get_traces().astype("float64") * 0.5)
+    templates = rec.templates
+    nbefore = rec.nbefore
+    nsamples = templates.shape[1]
+    amps = np.abs(templates).max(axis=(1, 2))
+    assert np.sum(amps > 30) >= 1
+    for u in np.flatnonzero(amps > 30):
+        st = sorting.get_unit_spike_train(sorting.unit_ids[u])
+        st = st[(st >= nbefore) & (st < tr.shape[0] - nsamples)]
+        assert st.size > 10
+        windows = tr[st[:, None] - nbefore + np.arange(nsamples)[None, :]]
+        avg = windows.mean(axis=0)
+        r = np.corrcoef(avg.ravel(), templates[u].ravel())[0, 1]
+        assert r > 0.9, (u, r)

@@ -1,0 +1,144 @@
+"""recording_tools against independent NumPy references."""
+import numpy as np
+import pytest
+
+from gpuspike import (NumpyRecording, get_channel_distances, get_chunk_with_margin, get_closest_channels,
+                      get_noise_levels, get_random_data_chunks, order_channels_by_depth)
+
+
+@pytest.fixture
+def noise_rec():
+    rng = np.random.default_rng(0)
+    sigma = np.array([1.0, 3.0, 10.0])
+    traces = [(rng.standard_normal((6000, 3)) * sigma * 8).astype("int16"),
+              (rng.standard_normal((5000, 3)) * sigma * 8).astype("int16")]
+    rec = NumpyRecording(traces, 1000.0)
+    rec.set_channel_gains(0.25)
+    rec.set_channel_offsets(0.0)
+    return rec, traces, sigma * 8
+
+
+def test_random_data_chunks_seeded_and_reproducible(noise_rec):
+    rec, traces, _ = noise_rec
+    a = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3)
+    b = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3)
+    c = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=4)
+    assert a.shape == (8 * 100, 3) and a.dtype == np.int16
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # each chunk is a real window of its segment, drawn like default_rng(seed).integers
+    rng = np.random.default_rng(3)
+    expected = []
+    for seg, tr in enumerate(traces):
+        starts = np.sort(rng.integers(0, tr.shape[0] - 100, size=4))
+        expected += [tr[s:s + 100] for s in starts]
+    np.testing.assert_array_equal(a, np.concatenate(expected))
+    chunks = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3, concatenated=False)
+    assert len(chunks) == 8 and all(ch.shape == (100, 3) for ch in chunks)
+    scaled = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3, return_scaled=True)
+    np.testing.assert_allclose(scaled, a * 0.25)
+    short = NumpyRecording([traces[0][:50]], 1000.0)
+    np.testing.assert_array_equal(get_random_data_chunks(short, chunk_size=100), traces[0][:50])
+
+
+def test_noise_levels_mad_and_std(noise_rec, backend_name):
+    backend = backend_name
+    rec, traces, sigma = noise_rec
+    kw = dict(num_chunks_per_segment=3, chunk_size=300, seed=0)
+    chunks = get_random_data_chunks(rec, **kw).astype("float64")
+    med = np.median(chunks, axis=0)
+    ref_mad = np.median(np.abs(chunks - med), axis=0) / 0.6744897501960817
+    raw = get_noise_levels(rec, return_scaled=False, method="mad", backend=backend, **kw)
+    np.testing.assert_allclose(raw, ref_mad, rtol=1e-5)
+    np.testing.assert_allclose(raw, sigma, rtol=0.15)  # Gaussian noise: MAD/0.6745 estimates sigma
+    scaled = get_noise_levels(rec, return_scaled=True, method="mad", backend=backend, **kw)
+    np.testing.assert_allclose(scaled, ref_mad * 0.25, rtol=1e-5)
+    std = get_noise_levels(rec, return_scaled=False, method="std", **kw)
+    np.testing.assert_allclose(std, chunks.std(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(std, sigma, rtol=0.15)
+
+
+def test_noise_levels_cached(noise_rec):
+    rec, _, _ = noise_rec
+    first = get_noise_levels(rec, return_scaled=False, method="std")
+    np.testing.assert_array_equal(rec.get_property("noise_level_raw_std"), first)
+    assert get_noise_levels(rec, return_scaled=False, method="std") is rec.get_property("noise_level_raw_std")
+    with pytest.raises(ValueError, match="method='var'"):
+        get_noise_levels(rec, method="var")
+
+
+@pytest.mark.parametrize("mode", ["none", "zeros", "reflect"])
+@pytest.mark.parametrize("window", [(0, 10), (3, 30), (40, 64), (10, 64), (0, 64)])
+def test_get_chunk_with_margin(mode, window):
+    rng = np.random.default_rng(1)
+    tr = rng.standard_normal((64, 3)).astype("float32")
+    seg = NumpyRecording([tr], 1000.0)._segments[0]
+    start, end = window
+    margin = 5
+    out, left, right = get_chunk_with_margin(seg, start, end, None, margin, add_zeros=mode == "zeros",
+                                             add_reflect_padding=mode == "reflect")
+    if mode == "none":
+        assert left == min(margin, start) and right == min(margin, 64 - end)
+        np.testing.assert_array_equal(out, tr[start - left:end + right])
+    else:
+        assert left == right == margin
+        padded = np.pad(tr, ((margin, margin), (0, 0)), mode="constant" if mode == "zeros" else "reflect")
+        np.testing.assert_array_equal(out, padded[start:end + 2 * margin])
+    sub, _, _ = get_chunk_with_margin(seg, start, end, np.array([2, 0]), margin, add_zeros=mode == "zeros",
+                                      add_reflect_padding=mode == "reflect", dtype="float64")
+    assert sub.dtype == np.float64
+    np.testing.assert_array_equal(sub, out[:, [2, 0]])
+
+
+def test_get_chunk_with_margin_window_and_errors():
+    tr = np.ones((50, 2), "int16")
+    seg = NumpyRecording([tr], 1000.0)._segments[0]
+    out, l, r = get_chunk_with_margin(seg, 10, 20, None, 4, add_zeros=True, window_on_margin=True)
+    taper = (1 - np.cos(np.arange(4) / 4 * np.pi)) / 2
+    np.testing.assert_allclose(out[:4, 0], taper)
+    np.testing.assert_allclose(out[-4:, 0], taper[::-1])
+    np.testing.assert_array_equal(out[4:-4], 1)
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        get_chunk_with_margin(seg, 0, 10, None, -1)
+    with pytest.raises(ValueError, match="exclusive"):
+        get_chunk_with_margin(seg, 0, 10, None, 2, add_zeros=True, add_reflect_padding=True)
+
+
+@pytest.fixture
+def geom_rec():
+    locs = np.array([[0.0, 40.0], [16.0, 0.0], [0.0, 0.0], [16.0, 40.0], [8.0, 20.0]])
+    rec = NumpyRecording([np.zeros((4, 5), "float32")], 1000.0, channel_ids=list("abcde"))
+    rec.set_channel_locations(locs)
+    return rec, locs
+
+
+def test_order_channels_by_depth(geom_rec):
+    rec, locs = geom_rec
+    order_f, order_r = order_channels_by_depth(rec)
+    ref = sorted(range(5), key=lambda i: (locs[i, 1], locs[i, 0]))  # depth first, then x
+    np.testing.assert_array_equal(order_f, ref)
+    np.testing.assert_array_equal(np.arange(5)[order_f][order_r], np.arange(5))
+    f2, _ = order_channels_by_depth(rec, dimensions="x")
+    np.testing.assert_array_equal(locs[f2, 0], np.sort(locs[:, 0]))
+    f3, _ = order_channels_by_depth(rec, flip=True)
+    np.testing.assert_array_equal(f3, ref[::-1])
+
+
+def test_channel_distances_and_closest(geom_rec):
+    rec, locs = geom_rec
+    d = get_channel_distances(rec)
+    ref = np.array([[np.hypot(*(locs[i] - locs[j])) for j in range(5)] for i in range(5)])
+    np.testing.assert_allclose(d, ref)
+    inds, dists = get_closest_channels(rec, num_channels=3)
+    for i in range(5):
+        assert inds[i, 0] == i
+        np.testing.assert_allclose(dists[i], np.sort(ref[i])[:3])
+        np.testing.assert_allclose(ref[i, inds[i]], dists[i])
+    sub = ["a", "c", "e"]
+    inds, dists = get_closest_channels(rec, channel_ids=sub)
+    sub_ref = ref[np.ix_([0, 2, 4], [0, 2, 4])]
+    for i in range(3):
+        np.testing.assert_allclose(dists[i], np.sort(sub_ref[i]))
+        np.testing.assert_allclose(sub_ref[i, inds[i]], dists[i])
+    with pytest.raises(ValueError, match="num_channels=9"):
+        get_closest_channels(rec, num_channels=9)

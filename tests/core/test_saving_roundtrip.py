@@ -1,0 +1,219 @@
+"""save() -> load() round trips: traces, spikes, properties, annotations, probe and times, exact."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+from numcodecs import LZMA, Blosc, Delta
+
+import gpuspike as gs
+from gpuspike.core.binaryfolder import BinaryFolderRecording, read_binary_folder
+from gpuspike.core.binaryrecording import read_binary
+from gpuspike.core.loading import load, load_extractor
+from gpuspike.core.npzsorting import NpzFolderSorting, NumpyFolderSorting, read_npz, read_npz_folder
+from gpuspike.core.zarrrecording import ZarrRecordingExtractor, read_zarr
+
+from _saving_helpers import assert_recordings_equal, assert_sortings_equal, rich_recording
+
+NOBAR = dict(progress_bar=False)
+
+
+@pytest.mark.parametrize("format", ["binary", "zarr", "memory"])
+def test_rich_recording_round_trip(tmp_path, format):
+    rec = rich_recording()
+    saved = rec.save(folder=tmp_path / "rec", format=format, chunk_size=1000, **NOBAR)
+    assert_recordings_equal(rec, saved)
+    if format != "memory":
+        assert saved.is_dumpable
+        folder = tmp_path / ("rec.zarr" if format == "zarr" else "rec")
+        assert_recordings_equal(rec, load(folder))
+        assert_recordings_equal(rec, load(saved.to_dict()))
+        assert_recordings_equal(rec, load_extractor(str(folder)))
+        # in-memory source: no provenance to write
+        assert not (folder / "provenance.json").exists()
+
+
+def test_binary_folder_layout_matches_spikeinterface(tmp_path):
+    rec = rich_recording()
+    rec.save(folder=tmp_path / "rec", chunk_size=1000, **NOBAR)
+    names = {p.name for p in (tmp_path / "rec").iterdir()}
+    assert {"binary.json", "si_folder.json", "annotations.json", "probegroup.json", "properties",
+            "traces_cached_seg0.raw", "traces_cached_seg1.raw", "times_cached_seg0.npy"} <= names
+    assert "times_cached_seg1.npy" not in names
+    binary = json.loads((tmp_path / "rec" / "binary.json").read_text())
+    assert binary["class"] == "spikeinterface.core.binaryrecordingextractor.BinaryRecordingExtractor"
+    assert binary["relative_paths"] is True
+    assert binary["kwargs"]["file_paths"] == ["traces_cached_seg0.raw", "traces_cached_seg1.raw"]
+    assert binary["kwargs"]["channel_ids"] == list("abcdef")
+    assert binary["kwargs"]["t_starts"] == [0.0, 3.5]
+    si_folder = json.loads((tmp_path / "rec" / "si_folder.json").read_text())
+    assert si_folder["class"] == "spikeinterface.core.binaryfolder.BinaryFolderRecording"
+    assert si_folder["kwargs"] == {"folder_path": "."}
+    raw = np.fromfile(tmp_path / "rec" / "traces_cached_seg1.raw", dtype="int16").reshape(-1, 6)
+    assert np.array_equal(raw, rec.get_traces(segment_index=1))
+    assert {p.name for p in (tmp_path / "rec" / "properties").iterdir()} == {
+        f"{k}.npy" for k in rec.get_property_keys()}
+
+
+def test_view_of_generated_recording_round_trip_and_provenance(tmp_path):
+    rec = gs.generate_recording(num_channels=8, durations=[2.0], sampling_frequency=10000.0, seed=3)
+    view = rec.frame_slice(1234, 15000).channel_slice(rec.channel_ids[[5, 1, 3]])
+    view.set_property("depth", np.array([3.0, 1.0, 2.0]))
+    assert view.is_dumpable
+    rebuilt = load(view.to_dict())
+    assert_recordings_equal(view, rebuilt)
+    for fmt in ("binary", "zarr"):
+        saved = view.save(folder=tmp_path / fmt, format=fmt, chunk_size=777, **NOBAR)
+        assert_recordings_equal(view, saved)
+        assert_recordings_equal(view, load(saved.to_dict()))
+    provenance = json.loads((tmp_path / "binary" / "provenance.json").read_text())
+    assert provenance["class"].endswith("ChannelSliceRecording")
+    assert provenance["kwargs"]["parent_recording"]["class"].endswith("FrameSliceRecording")
+    assert_recordings_equal(view, load(tmp_path / "binary" / "provenance.json"), check_metadata=False)
+
+
+def test_json_file_with_relative_paths_and_moved_folder(tmp_path):
+    rec = rich_recording(dtype="float32")
+    saved = rec.save(folder=tmp_path / "a" / "rec", chunk_size=2048, **NOBAR)
+    saved.dump_to_json(tmp_path / "a" / "rec.json", relative_to=tmp_path / "a")
+    d = json.loads((tmp_path / "a" / "rec.json").read_text())
+    assert d["relative_paths"] and d["kwargs"]["folder_path"] == "rec"
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    assert_recordings_equal(rec, load(tmp_path / "b" / "rec"))
+    assert_recordings_equal(rec, load(tmp_path / "b" / "rec.json"))
+    z = rec.save(folder=tmp_path / "z", format="zarr", **NOBAR)
+    shutil.move(tmp_path / "z.zarr", tmp_path / "moved.zarr")
+    assert_recordings_equal(rec, load(tmp_path / "moved.zarr"))
+    del z
+
+
+@pytest.mark.parametrize("engine", ["process", "thread"])
+def test_parallel_writes_identical_files(tmp_path, engine):
+    rec = gs.generate_recording(num_channels=5, durations=[1.3, 0.7], sampling_frequency=10000.0, seed=1)
+    one = rec.save(folder=tmp_path / "one", n_jobs=1, chunk_size=999, **NOBAR)
+    two = rec.save(folder=tmp_path / "two", n_jobs=2, engine=engine, chunk_size=999, **NOBAR)
+    for seg in range(2):
+        name = f"traces_cached_seg{seg}.raw"
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert_recordings_equal(one, two)
+
+
+def test_binary_dtype_cast_and_binary_description(tmp_path):
+    rec = rich_recording(dtype="int16")
+    saved = rec.save(folder=tmp_path / "f", dtype="float32", **NOBAR)
+    assert saved.get_dtype() == np.dtype("float32")
+    assert np.array_equal(saved.get_traces(segment_index=0), rec.get_traces(segment_index=0).astype("float32"))
+    assert saved.is_binary_compatible()
+    desc = saved.get_binary_description()
+    assert desc["num_channels"] == 6 and desc["dtype"] == np.dtype("float32") and desc["time_axis"] == 0
+    assert desc["file_offset"] == 0 and len(desc["file_paths"]) == 2
+
+
+@pytest.mark.parametrize("time_axis", [0, 1])
+def test_read_binary_offsets_and_layouts(tmp_path, time_axis):
+    rng = np.random.default_rng(5)
+    data = rng.integers(-100, 100, size=(1001, 7)).astype("int16")
+    header = b"H" * 33
+    path = tmp_path / "x.dat"
+    body = data if time_axis == 0 else np.ascontiguousarray(data.T)
+    path.write_bytes(header + body.tobytes())
+    rec = read_binary(path, sampling_frequency=1000.0, dtype="int16", num_channels=7, time_axis=time_axis,
+                      file_offset=33, gain_to_uV=0.5, offset_to_uV=0.0)
+    assert rec.get_num_samples() == 1001
+    assert np.array_equal(rec.get_traces(), data)
+    assert np.array_equal(rec.get_traces(start_frame=17, end_frame=400, channel_ids=[6, 2]), data[17:400][:, [6, 2]])
+    np.testing.assert_array_equal(rec.get_traces(return_scaled=True), data.astype("float32") * 0.5)
+    assert np.array_equal(load(rec.to_dict()).get_traces(), data)
+    assert rec.get_binary_description()["file_offset"] == 33
+
+
+def test_memory_format_keeps_metadata_and_is_independent(tmp_path):
+    rec = gs.generate_recording(num_channels=3, durations=[0.5], set_probe=True)
+    mem = rec.save(format="memory", **NOBAR)
+    assert isinstance(mem, gs.NumpyRecording)
+    assert_recordings_equal(rec, mem)
+    assert not mem.is_dumpable
+
+
+def test_zarr_compressors_and_filters(tmp_path):
+    rec = rich_recording()
+    default = rec.save(folder=tmp_path / "d", format="zarr", **NOBAR)
+    assert str(default._kwargs["folder_path"]).endswith("d.zarr")
+    import zarr
+
+    root = zarr.open_group(str(tmp_path / "d.zarr"), mode="r")
+    meta = json.loads((tmp_path / "d.zarr" / "traces_seg0" / ".zarray").read_text())
+    assert meta["compressor"]["id"] == "blosc" and meta["compressor"]["cname"] == "zstd"
+    assert meta["compressor"]["clevel"] == 5 and meta["compressor"]["shuffle"] == Blosc.BITSHUFFLE
+    assert root.attrs["num_segments"] == 2
+    custom = rec.save(folder=tmp_path / "c.zarr", format="zarr", compressor=LZMA(),
+                      filters=[Delta(dtype="int16")], channel_chunk_size=4, chunk_size=1500, **NOBAR)
+    meta = json.loads((tmp_path / "c.zarr" / "traces_seg0" / ".zarray").read_text())
+    assert meta["compressor"]["id"] == "lzma" and meta["filters"][0]["id"] == "delta"
+    assert meta["chunks"] == [1500, 4]
+    assert_recordings_equal(rec, custom)
+    raw = rec.save(folder=tmp_path / "r", format="zarr", compressor=None, **NOBAR)
+    assert_recordings_equal(rec, raw)
+    assert isinstance(read_zarr(tmp_path / "r.zarr"), ZarrRecordingExtractor)
+
+
+def test_sorting_formats_round_trip(tmp_path):
+    sorting = gs.generate_sorting(num_units=6, durations=[1.5, 0.5], sampling_frequency=30000.0, seed=2)
+    sorting = sorting.rename_units([f"u{i}" for i in range(6)])
+    sorting.set_property("kind", np.array(["a", "b", "a", "c", "a", "b"]))
+    sorting.set_property("amp", np.arange(6, dtype="float32"))
+    sorting.annotate(sorter="none")
+    npz = sorting.save(folder=tmp_path / "npz")
+    assert isinstance(npz, NpzFolderSorting)
+    assert_sortings_equal(sorting, npz)
+    assert_sortings_equal(sorting, load(tmp_path / "npz"))
+    assert_sortings_equal(sorting, read_npz_folder(tmp_path / "npz"))
+    assert_sortings_equal(sorting, read_npz(tmp_path / "npz" / "sorting_cached.npz"), check_metadata=False)
+    data = np.load(tmp_path / "npz" / "sorting_cached.npz")
+    assert {"unit_ids", "num_segment", "sampling_frequency", "spike_indexes_seg0", "spike_labels_seg1"} <= set(data)
+    assert np.all(np.diff(data["spike_indexes_seg0"]) >= 0)
+    numpy_folder = sorting.save(folder=tmp_path / "np", format="numpy_folder")
+    assert isinstance(numpy_folder, NumpyFolderSorting)
+    assert_sortings_equal(sorting, load(tmp_path / "np"))
+    mem = sorting.save(format="memory")
+    assert_sortings_equal(sorting, mem)
+    assert_sortings_equal(sorting.select_units(["u4", "u1"]), load(sorting.select_units(["u4", "u1"]).to_dict()),
+                          check_metadata=False)
+    view = sorting.select_segments([0]).frame_slice(1000, 40000)
+    assert_sortings_equal(view, load(view.save(folder=tmp_path / "v").to_dict()))
+
+
+def test_snippets_and_events_round_trip(tmp_path):
+    snippets, _ = gs.generate_snippets(nbefore=10, nafter=20, num_channels=3, durations=[1.0, 0.5], set_probe=True,
+                                    num_units=3)
+    snippets.set_property("q", np.array([1, 2, 3]))
+    saved = snippets.save(folder=tmp_path / "snip")
+    reloaded = load(tmp_path / "snip")
+    for obj in (saved, reloaded, snippets.save(format="memory")):
+        assert obj.nbefore == snippets.nbefore and obj.snippet_len == snippets.snippet_len
+        for seg in range(2):
+            assert np.array_equal(obj.get_frames(segment_index=seg), snippets.get_frames(segment_index=seg))
+            assert np.array_equal(obj.get_snippets(segment_index=seg), snippets.get_snippets(segment_index=seg))
+        assert np.array_equal(obj.get_property("q"), [1, 2, 3])
+        assert np.array_equal(obj.get_channel_locations(), snippets.get_channel_locations())
+    dtype = np.dtype([("time", "float64"), ("duration", "float64"), ("label", "U8")])
+    ev0 = np.array([(0.5, 0.1, "on"), (1.5, 0.2, "off")], dtype=dtype)
+    ev1 = np.array([(0.25, 0.0, "x")], dtype=dtype)
+    events = gs.NumpyEvent.from_dict([{"ttl": ev0, "cam": ev0[:1]}, {"ttl": ev1, "cam": ev1}])
+    events.annotate(rig=2)
+    saved_ev = events.save(folder=tmp_path / "ev")
+    for obj in (saved_ev, load(tmp_path / "ev"), events.save(format="memory")):
+        for seg in range(2):
+            for ch in ("ttl", "cam"):
+                assert np.array_equal(obj.get_events(ch, segment_index=seg), events.get_events(ch, segment_index=seg))
+        assert obj.get_annotation("rig") == 2
+
+
+def test_read_binary_folder_and_folder_none(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rec = gs.generate_recording(num_channels=2, durations=[0.2])
+    saved = rec.save(**NOBAR)
+    assert str(saved._kwargs["folder_path"]).startswith(str(tmp_path))
+    assert isinstance(read_binary_folder(saved._kwargs["folder_path"]), BinaryFolderRecording)
