@@ -90,8 +90,7 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
     check_client(config.client)
     name = executor.job_name or "chunks"
     what = f"Dask (job {name!r}, engine='dask')"
-    executor.recording.check_dumpable(what)
-    init_args = encode_args(executor.init_args, what)
+    init_args = encode_args(executor.init_args, what, recording=executor.recording)
     if not chunks:
         return
     own_client = isinstance(config.client, str)

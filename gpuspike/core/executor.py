@@ -107,20 +107,30 @@ class _ExtractorDict:
         self.d = d
 
 
-def encode_args(args, what: str):
-    """Replace every extractor in ``args`` (tuples, lists, dict values) by its dict (dumpable only)."""
+def encode_args(args, what: str, recording=None):
+    """Replace the dumpable extractors in ``args`` (tuples, lists, dict values) by their dicts.
+
+    ``recording`` (the recording the job runs over) must be dumpable: :class:`NotDumpableError`
+    (suggesting ``save()``) otherwise. Other in-memory extractors (a ``NumpySorting``) are
+    pickled whole.
+    """
     from .base import BaseExtractor
 
-    if isinstance(args, BaseExtractor):
-        args.check_dumpable(what)
-        return _ExtractorDict(args.to_dict())
-    if isinstance(args, tuple):
-        return tuple(encode_args(a, what) for a in args)
-    if isinstance(args, list):
-        return [encode_args(a, what) for a in args]
-    if isinstance(args, dict):
-        return {k: encode_args(v, what) for k, v in args.items()}
-    return args
+    if recording is not None:
+        recording.check_dumpable(what)
+
+    def encode(obj):
+        if isinstance(obj, BaseExtractor):
+            return _ExtractorDict(obj.to_dict()) if obj is recording or obj.is_dumpable else obj
+        if isinstance(obj, tuple):
+            return tuple(encode(a) for a in obj)
+        if isinstance(obj, list):
+            return [encode(a) for a in obj]
+        if isinstance(obj, dict):
+            return {k: encode(v) for k, v in obj.items()}
+        return obj
+
+    return encode(args)
 
 
 def decode_args(args):
@@ -351,8 +361,7 @@ class ChunkExecutor:
 
     def _run_processes(self, chunks, deliver, progress) -> None:
         what = f"a process pool (job {self.job_name or 'chunks'!r}, engine='process', n_jobs={self.config.n_jobs})"
-        self.recording.check_dumpable(what)
-        init_args = encode_args(self.init_args, what)
+        init_args = encode_args(self.init_args, what, recording=self.recording)
         try:
             payload = pickle.dumps((self.init_func, init_args, self.chunk_func, self.job_name))
         except Exception as exc:

@@ -3,7 +3,8 @@
 Streams, channel gains (``bit_volts``) and segments come from ``neo.rawio.OpenEphysBinaryRawIO``
 (which also needs ``sample_numbers.npy`` -- or ``timestamps.npy`` for files from GUI < 0.6 --
 beside each ``continuous.dat``, as the GUI writes them); the probe from the Neuropix-PXI
-plugin's ``settings.xml`` through ``probeinterface.read_openephys`` when present.
+plugin's ``settings.xml`` through probeinterface (``read_openephys_neuropixels``, formerly
+``read_openephys``) when present.
 """
 from __future__ import annotations
 
@@ -91,7 +92,9 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
                 probe_stream = name.split("#")[-1].split(".")[-1]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    probe = probeinterface.read_openephys(settings, stream_name=probe_stream, raise_error=False)
+                    reader = getattr(probeinterface, "read_openephys_neuropixels", None) \
+                        or probeinterface.read_openephys  # probeinterface < 0.3 has only the old name
+                    probe = reader(settings, stream_name=probe_stream, raise_error=False)
                 if probe is not None:
                     if probe.get_contact_count() != self.get_num_channels():
                         raise ValueError(f"{settings}: probeinterface gives {probe.get_contact_count()} contacts "

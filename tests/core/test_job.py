@@ -464,3 +464,24 @@ def test_save_identical_across_engines(recording, tmp_path, engine_kwargs):
         pytest.skip(f"recording.save not available yet: {exc}")
     for s in range(2):
         np.testing.assert_array_equal(saved.get_traces(segment_index=s), recording.get_traces(segment_index=s))
+
+
+def init_with_sorting(recording, sorting):
+    return {"recording": recording, "num_spikes": len(sorting.to_spike_vector())}
+
+
+def chunk_num_spikes(segment_index, start_frame, end_frame, ctx):
+    return ctx["num_spikes"], type(ctx["recording"]).__name__
+
+
+def test_in_memory_sorting_travels_whole_with_dumpable_recording(recording):
+    from gpuspike.core.executor import _ExtractorDict, encode_args
+
+    sorting = gs.NumpySorting.from_times_labels(np.array([5, 50, 500]), np.array([0, 1, 0]), FS)
+    assert not sorting.is_dumpable
+    encoded = encode_args((recording, {"s": sorting}), "test", recording=recording)
+    assert isinstance(encoded[0], _ExtractorDict) and encoded[0].d == recording.to_dict()
+    assert encoded[1]["s"] is sorting
+    out = run_chunks(recording, chunk_num_spikes, init_with_sorting, (recording, sorting),
+                     {"n_jobs": 2, "chunk_size": 3000, **NO_BAR})
+    assert out == [(3, type(recording).__name__)] * 2
