@@ -34,6 +34,15 @@ from .waveform_extraction import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
 
+from .binaryrecording import BinaryRecording, BinaryRecordingExtractor, read_binary
+from .binaryfolder import BinaryFolderRecording, read_binary_folder
+from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorting, NpySnippetsExtractor,
+                         NpyFolderSnippets, NpzFolderEvent, read_npz, read_npz_sorting, read_npz_folder,
+                         read_numpy_sorting_folder, read_npy_snippets_folder, read_npz_event_folder)
+from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
+from .saving import write_binary_recording
+from .loading import load, load_extractor
+
 __all__ = [
     "BaseExtractor",
     "BaseSegment",
@@ -125,4 +134,28 @@ __all__ = [
     "select_random_spikes",
     "template_tools",
     "download_dataset",
+    "BinaryRecording",
+    "BinaryRecordingExtractor",
+    "read_binary",
+    "BinaryFolderRecording",
+    "read_binary_folder",
+    "NpzSortingExtractor",
+    "NpzFolderSorting",
+    "NumpyFolderSorting",
+    "NpySnippetsExtractor",
+    "NpyFolderSnippets",
+    "NpzFolderEvent",
+    "read_npz",
+    "read_npz_sorting",
+    "read_npz_folder",
+    "read_numpy_sorting_folder",
+    "read_npy_snippets_folder",
+    "read_npz_event_folder",
+    "ZarrRecording",
+    "ZarrRecordingExtractor",
+    "get_default_zarr_compressor",
+    "read_zarr",
+    "write_binary_recording",
+    "load",
+    "load_extractor",
 ]

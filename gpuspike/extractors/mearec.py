@@ -56,6 +56,29 @@ def _samples_first(f) -> bool:
     return _version_tuple(version) >= (1, 5)
 
 
+def _read_probe(file_path: Path):
+    """``probeinterface.read_mearec``; it fails on an array ``sortlist`` (wiring), which is then applied here."""
+    import probeinterface
+
+    with _open(file_path) as f:
+        sortlist = f["info"]["electrodes"]["sortlist"][()] if "sortlist" in f["info"]["electrodes"] else b"null"
+    if isinstance(sortlist, (bytes, str)):
+        return probeinterface.read_mearec(file_path)
+    # same probe with no wiring, then contact k -> channel sortlist[k]
+    import h5py
+
+    with h5py.File(file_path, "r") as f:
+        positions = f["channel_positions"][()]
+        electrodes = {k: f["info"]["electrodes"][k][()] for k in f["info"]["electrodes"].keys() if k != "sortlist"}
+    plane = electrodes.get("plane", b"yz")
+    plane = plane.decode() if isinstance(plane, bytes) else str(plane)
+    columns = {"xy": [0, 1], "xz": [0, 2], "yz": [1, 2]}[plane]
+    probe = probeinterface.Probe(ndim=2, si_units="um")
+    probe.set_contacts(positions[:, columns])
+    probe.set_device_channel_indices(np.asarray(sortlist, dtype="int64"))
+    return probe
+
+
 class MEArecRecordingSegment(BaseRecordingSegment):
     def __init__(self, file_path: Path, sampling_frequency: float, samples_first: bool, num_samples: int) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=None)
@@ -122,10 +145,7 @@ class MEArecRecording(BaseRecording):
             self.set_channel_gains(1.0)
             self.set_channel_offsets(0.0)
         if has_probe:
-            import probeinterface
-
-            probe = probeinterface.read_mearec(file_path)
-            attach_probe_in_channel_order(self, probe)
+            attach_probe_in_channel_order(self, _read_probe(file_path))
         self._kwargs = {"file_path": str(file_path)}
 
 
