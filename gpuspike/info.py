@@ -75,7 +75,7 @@ def describe_waveforms_folder(folder: Path) -> str:
         sp = _read_json(sparsity_file)
         unit_ids = list(sp.get("unit_ids", []))
         counts = [len(v) for v in sp.get("unit_id_to_channel_ids", {}).values()]
-        total = len(sp.get("channel_ids", channel_ids or []))
+        total = len(sp["channel_ids"]) if "channel_ids" in sp else len(channel_ids if channel_ids is not None else [])
         if counts:
             items.append(("sparsity", f"sparse: {np.mean(counts):.1f} of {total} channels per unit on average "
                                       f"(min {min(counts)}, max {max(counts)})"))

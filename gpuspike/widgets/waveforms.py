@@ -227,10 +227,10 @@ def plot_unit_waveforms(waveform_extractor, unit_ids: Sequence | None = None, ch
         says which waveforms); then, with ``plot_templates``, one template line per channel.
         ``data`` also has ``channel_indices``, ``locations``, ``nbefore``, ``x_scale``, ``y_scale``.
     """
-    source = _Source(waveform_extractor, sparsity=sparsity)
-    if source.we is None or not hasattr(source.we, "get_waveforms"):
+    if not (hasattr(waveform_extractor, "get_waveforms") and hasattr(waveform_extractor, "get_all_templates")):
         raise TypeError("plot_unit_waveforms needs a WaveformExtractor (with get_waveforms); "
                         "for templates only use plot_unit_templates")
+    source = _Source(waveform_extractor, sparsity=sparsity)
     units = _resolve_units(source, unit_ids)
     x_scale, y_scale = _scales(source, units, x_scale, y_scale)
     fig, axes = make_axes(ax, num_axes=len(units), ncols=ncols, figsize=figsize)

@@ -202,3 +202,28 @@ def test_sigkill_mid_write_keeps_previous_content(tmp_path):
     partial.rename(renamed)
     with pytest.raises(CorruptFolderError):
         load(renamed)
+
+
+def test_spikeinterface_dicts_map_to_gpuspike_classes(tmp_path):
+    from gpuspike.core.interop import resolve_foreign_class
+
+    data = np.arange(600, dtype="int16").reshape(100, 6)
+    (tmp_path / "t.raw").write_bytes(data.tobytes())
+    binary = {"class": "spikeinterface.core.binaryrecordingextractor.BinaryRecordingExtractor",
+              "module": "spikeinterface", "version": "0.105.3", "relative_paths": True, "annotations": {},
+              "properties": {"group": None, "location": None, "gain_to_uV": None, "offset_to_uV": None},
+              "kwargs": {"file_paths": ["t.raw"], "sampling_frequency": 1000.0, "t_starts": None,
+                         "num_channels": 6, "dtype": "int16", "channel_ids": [0, 1, 2, 3, 4, 5], "time_axis": 0,
+                         "file_offset": 0, "gain_to_uV": [1.0] * 6, "offset_to_uV": [0.0] * 6,
+                         "is_filtered": False, "file_timestamps_paths": None}}
+    view = {"class": "spikeinterface.core.channelslice.ChannelSliceRecording", "module": "spikeinterface",
+            "version": "0.105.3", "relative_paths": True, "annotations": {"is_filtered": True}, "properties": {},
+            "kwargs": {"parent_recording": binary, "channel_ids": [4, 1], "renamed_channel_ids": None}}
+    rec = load(view, base_folder=tmp_path)
+    assert np.array_equal(rec.get_traces(), data[:, [4, 1]])
+    assert rec.is_filtered and rec.get_property("gain_to_uV").tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="cannot load class 'spikeinterface.preprocessing.*BandpassFilter.*"
+                                         "BinaryFolderRecording"):
+        resolve_foreign_class("spikeinterface.preprocessing.filter.BandpassFilterRecording")
+    with pytest.raises(ValueError, match="relative paths"):
+        load(view)

@@ -1,0 +1,78 @@
+"""Same seed → same spikes → same waveforms on every backend and every engine."""
+import numpy as np
+import pytest
+
+import gpuspike as gs
+
+from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms
+
+
+@pytest.fixture(scope="module")
+def small():
+    # small enough for numba's CUDA simulator (one Python thread per device thread)
+    return gt(seed=21, num_channels=4, num_units=3, durations=(0.6, 0.4), rate=12.0)
+
+
+def test_backends_give_identical_waveforms_and_templates(small, backend_name):
+    recording, sorting = small
+    we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=4, seed=5, ms_before=0.4,
+                              ms_after=0.6, precompute_template=("average", "std"), backend=backend_name, **JOB)
+    selected = ref_select(sorting, 4, 5)
+    ref = ref_waveforms(recording, sorting, selected, 0.4, 0.6, dtype="float32")
+    for u in sorting.unit_ids.tolist():
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u])  # bitwise, on every backend
+    assert_close(we.get_all_templates(), ref_templates(ref, sorting.unit_ids, "average"))
+    assert_close(we.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
+
+
+def test_backends_give_identical_sparse_waveforms(small, backend_name):
+    recording, sorting = small
+    mask = np.array([[True, True, False, False], [False, True, False, True], [False, False, True, False]])
+    sparsity = gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
+    we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=3, seed=2, ms_before=0.4,
+                              ms_after=0.6, sparsity=sparsity, backend=backend_name, **JOB)
+    ref = ref_waveforms(recording, sorting, ref_select(sorting, 3, 2), 0.4, 0.6, dtype="float32")
+    for i, u in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u][:, :, mask[i]])
+
+
+def test_backends_give_identical_compute_templates(small, backend_name):
+    recording, sorting = small
+    tw = gs.compute_templates(recording, sorting, ms_before=0.4, ms_after=0.6, backend=backend_name, **JOB)
+    ref = ref_waveforms(recording, sorting, np.arange(sorting.to_spike_vector().size), 0.4, 0.6, dtype="float64")
+    assert_close(tw.get_all_templates(), ref_templates(ref, sorting.unit_ids, "average"))
+    assert_close(tw.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
+
+
+@pytest.fixture(scope="module")
+def medium():
+    return gt(seed=4, num_channels=8, num_units=4, durations=(1.5, 1.0), rate=20.0)
+
+
+@pytest.mark.parametrize("engine_kwargs", [dict(n_jobs=2, engine="thread"),
+                                           dict(n_jobs=2, engine="process", mp_context="fork")],
+                         ids=["thread", "process-fork"])
+def test_engines_give_identical_results(medium, engine_kwargs):
+    recording, sorting = medium
+    common = dict(max_spikes_per_unit=15, seed=9, chunk_duration="0.2s", backend="numpy",
+                  precompute_template=("average", "std"), **JOB)
+    one = gs.extract_waveforms(recording, sorting, mode="memory", n_jobs=1, **common)
+    par = gs.extract_waveforms(recording, sorting, mode="memory", **engine_kwargs, **common)
+    ref = ref_waveforms(recording, sorting, ref_select(sorting, 15, 9), dtype="float32")
+    for u in sorting.unit_ids.tolist():
+        np.testing.assert_array_equal(par.get_waveforms(u), ref[u])
+        np.testing.assert_array_equal(one.get_waveforms(u), ref[u])
+    np.testing.assert_array_equal(par.get_all_templates(), one.get_all_templates())
+    assert_close(par.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
+    t1 = gs.compute_templates(recording, sorting, chunk_duration="0.2s", n_jobs=1, backend="numpy", **JOB)
+    tp = gs.compute_templates(recording, sorting, chunk_duration="0.2s", backend="numpy", **engine_kwargs, **JOB)
+    assert_close(tp.get_all_templates(), t1.get_all_templates())
+    assert_close(tp.get_all_templates(mode="std"), t1.get_all_templates(mode="std"))
+
+
+def test_process_engine_needs_dumpable_recording(medium):
+    recording, sorting = medium
+    mem = gs.NumpyRecording([recording.get_traces(segment_index=s) for s in range(2)], recording.sampling_frequency)
+    with pytest.raises(Exception, match="dumpable|NotDumpable|in memory"):
+        gs.extract_waveforms(mem, sorting, mode="memory", max_spikes_per_unit=3, n_jobs=2, engine="process",
+                             mp_context="fork", backend="numpy", **JOB)

@@ -1,0 +1,204 @@
+"""Widgets render with Agg; the artists hold exactly the data given (checked against NumPy)."""
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.image import AxesImage  # noqa: E402
+
+import gpuspike as gs  # noqa: E402
+from gpuspike.core.sparsity import ChannelSparsity  # noqa: E402
+from gpuspike.widgets import (plot_probe_map, plot_sparsity, plot_traces, plot_unit_templates,  # noqa: E402
+                              plot_unit_waveforms)
+
+
+class FakeWaveformExtractor:
+    """The duck-typed WaveformExtractor interface the widgets use, built with NumPy."""
+
+    def __init__(self, recording, sorting, nbefore=20, nafter=40, sparse_channels=None):
+        self.recording, self.sorting = recording, sorting
+        self.unit_ids = sorting.unit_ids
+        self.channel_ids = recording.channel_ids
+        self.nbefore = nbefore
+        traces = recording.get_traces()
+        n = traces.shape[0]
+        self._dense = {}
+        for u in self.unit_ids:
+            st = sorting.get_unit_spike_train(u)
+            st = st[(st >= nbefore) & (st + nafter <= n)]
+            self._dense[u] = np.stack([traces[t - nbefore:t + nafter] for t in st]).astype("float32")
+        if sparse_channels is None:
+            self.sparsity = None
+        else:
+            mask = np.zeros((len(self.unit_ids), len(self.channel_ids)), bool)
+            for i, u in enumerate(self.unit_ids):
+                mask[i, sparse_channels[u]] = True
+            self.sparsity = ChannelSparsity(mask, self.unit_ids, self.channel_ids)
+
+    def is_sparse(self):
+        return self.sparsity is not None
+
+    def get_waveforms(self, unit_id):
+        wfs = self._dense[unit_id]
+        if self.sparsity is None:
+            return wfs
+        return wfs[:, :, self.sparsity.unit_id_to_channel_indices[unit_id]]
+
+    def get_all_templates(self):
+        return np.stack([self._dense[u].mean(axis=0) for u in self.unit_ids])
+
+    def get_template(self, unit_id):
+        return self._dense[unit_id].mean(axis=0)
+
+
+@pytest.fixture(scope="module")
+def gt():
+    rec, sorting = gs.generate_ground_truth_recording(durations=[2.0], num_channels=8, num_units=4,
+                                                      generate_sorting_kwargs={"firing_rates": 8.0}, seed=3)
+    return rec, sorting
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_import_gpuspike_does_not_import_matplotlib():
+    code = ("import sys, gpuspike, gpuspike.widgets, gpuspike.extractors; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plot_traces_line(gt, tmp_path):
+    rec, _ = gt
+    ids = rec.channel_ids[[5, 1, 2]]
+    res = plot_traces(rec, time_range=(0.1, 0.2), channel_ids=ids)
+    fs = rec.get_sampling_frequency()
+    start, end = int(round(0.1 * fs)), int(round(0.2 * fs))
+    expected = rec.get_traces(start_frame=start, end_frame=end, channel_ids=ids)
+    lines = res.ax.get_lines()
+    assert len(lines) == 3
+    offsets = res.data["offsets"]
+    for i, line in enumerate(lines):
+        np.testing.assert_allclose(line.get_xdata(), np.arange(start, end) / fs)
+        np.testing.assert_allclose(line.get_ydata() - offsets[i], expected[:, i], atol=1e-4)
+    assert [t.get_text() for t in res.ax.get_yticklabels()] == [str(c) for c in ids]
+    res.figure.savefig(tmp_path / "traces.png")
+    assert (tmp_path / "traces.png").stat().st_size > 1000
+
+
+def test_plot_traces_map_and_scaled(gt):
+    rec, _ = gt
+    res = plot_traces(rec, time_range=(0.0, 0.05), mode="map", return_scaled=True)
+    images = [a for a in res.ax.get_children() if isinstance(a, AxesImage)]
+    assert len(images) == 1
+    n = int(round(0.05 * rec.get_sampling_frequency()))
+    expected = rec.get_traces(start_frame=0, end_frame=n, return_scaled=True)
+    np.testing.assert_allclose(np.asarray(images[0].get_array()), expected.T, atol=1e-4)
+    with pytest.raises(ValueError, match="mode='bars'"):
+        plot_traces(rec, mode="bars")
+    with pytest.raises(ValueError, match="time_range"):
+        plot_traces(rec, time_range=(0.5, 0.1))
+
+
+def test_plot_probe_map(gt, tmp_path):
+    rec, _ = gt
+    res = plot_probe_map(rec, with_channel_ids=True)
+    polys = [c for c in res.ax.collections if isinstance(c, PolyCollection)]
+    contacts = [c for c in polys if len(c.get_paths()) == rec.get_num_channels()]
+    assert len(contacts) == 1
+    centers = np.array([(p.vertices.min(axis=0) + p.vertices.max(axis=0)) / 2 for p in contacts[0].get_paths()])
+    np.testing.assert_allclose(centers, rec.get_channel_locations(), atol=1e-3)  # polygonized circles
+    texts = [t.get_text() for t in res.ax.texts]
+    assert sorted(texts) == sorted(str(c) for c in rec.channel_ids)
+    res.savefig(tmp_path / "probe.png")
+    assert (tmp_path / "probe.png").stat().st_size > 1000
+
+
+def check_template_lines(axis, lines, template, chans, data):
+    locs, ns = data["locations"], template.shape[0]
+    for line, c in zip(lines, chans):
+        x0, y0 = locs[c]
+        np.testing.assert_allclose(line.get_xdata(),
+                                   x0 + (np.arange(ns) - data["nbefore"]) / ns * data["x_scale"])
+        np.testing.assert_allclose(line.get_ydata(), y0 + template[:, c] * data["y_scale"], rtol=1e-5, atol=1e-6)
+
+
+def test_plot_unit_templates_sparse_on_probe(gt, tmp_path):
+    rec, sorting = gt
+    sparse = {u: np.arange(i, i + 3) for i, u in enumerate(sorting.unit_ids)}
+    we = FakeWaveformExtractor(rec, sorting, sparse_channels=sparse)
+    res = plot_unit_templates(we)
+    assert len(res.axes) == len(sorting.unit_ids)
+    templates = we.get_all_templates()
+    for i, (u, axis) in enumerate(zip(sorting.unit_ids, res.axes)):
+        lines = axis.get_lines()
+        assert len(lines) == 3
+        np.testing.assert_array_equal(res.data["channel_indices"][u], sparse[u])
+        check_template_lines(axis, lines, templates[i], sparse[u], res.data)
+    # the largest |template| maps to 0.9 x the 20 µm pitch
+    assert res.data["y_scale"] * np.abs(templates).max() == pytest.approx(18.0)
+    res.savefig(tmp_path / "templates.png")
+
+
+def test_plot_unit_templates_from_arrays_same_axis(gt):
+    rec, sorting = gt
+    we = FakeWaveformExtractor(rec, sorting)
+    templates = we.get_all_templates()
+    res = plot_unit_templates(templates, recording=rec, nbefore=20, unit_ids=[sorting.unit_ids[1]],
+                              channel_ids=rec.channel_ids[:4], same_axis=True)
+    assert len(res.axes) == 1
+    lines = res.ax.get_lines()
+    assert len(lines) == 4
+    check_template_lines(res.ax, lines, templates[1], np.arange(4), res.data)
+    with pytest.raises(ValueError, match="give recording="):
+        plot_unit_templates(templates)
+    with pytest.raises(KeyError, match="unit_id 99"):
+        plot_unit_templates(we, unit_ids=[99])
+
+
+def test_plot_unit_waveforms(gt):
+    rec, sorting = gt
+    sparse = {u: np.array([i, i + 2]) for i, u in enumerate(sorting.unit_ids)}
+    we = FakeWaveformExtractor(rec, sorting, sparse_channels=sparse)
+    res = plot_unit_waveforms(we, unit_ids=sorting.unit_ids[:2], max_spikes_per_unit=3)
+    assert len(res.axes) == 2
+    templates = we.get_all_templates()
+    for k, u in enumerate(sorting.unit_ids[:2]):
+        axis = res.axes[k]
+        lines = axis.get_lines()
+        assert len(lines) == 2 * 2  # one waveform line + one template line per channel
+        wfs = we.get_waveforms(u)
+        chosen = res.data["spike_indices"][u]
+        assert len(chosen) == min(3, wfs.shape[0])
+        for j, c in enumerate(sparse[u]):
+            y = lines[j].get_ydata()
+            y = y[~np.isnan(y)].reshape(len(chosen), -1)
+            y0 = res.data["locations"][c][1]
+            np.testing.assert_allclose(y, wfs[chosen, :, j] * res.data["y_scale"] + y0, rtol=1e-5, atol=1e-5)
+        check_template_lines(axis, lines[2:], templates[k], sparse[u], res.data)
+    with pytest.raises(TypeError, match="needs a WaveformExtractor"):
+        plot_unit_waveforms(templates)
+
+
+def test_plot_sparsity(gt):
+    rec, sorting = gt
+    sparse = {u: np.arange(i, i + 2 + i) for i, u in enumerate(sorting.unit_ids)}
+    we = FakeWaveformExtractor(rec, sorting, sparse_channels=sparse)
+    res = plot_sparsity(we.sparsity)
+    images = [a for a in res.ax.get_children() if isinstance(a, AxesImage)]
+    assert len(images) == 1
+    np.testing.assert_array_equal(np.asarray(images[0].get_array()), we.sparsity.mask.astype(float))
+    res2 = plot_sparsity(we, unit_ids=sorting.unit_ids[1:3], on_probe=True)
+    assert len(res2.axes) == 2
+    highlighted = res2.axes[0].collections[1].get_offsets()
+    np.testing.assert_allclose(highlighted, rec.get_channel_locations()[sparse[sorting.unit_ids[1]]])
+    dense = plot_sparsity(FakeWaveformExtractor(rec, sorting))
+    assert dense.data["mask"].all()
