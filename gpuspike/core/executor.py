@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import sys
 import os
 import pickle
 import re
@@ -217,6 +218,18 @@ def drive(num_tasks: int, submit: Callable[[int], Any], wait_first: Callable[[li
             fut.cancel()
 
 
+def _fork_unsafe_numba_layer() -> str | None:
+    """Name of numba's threading layer when it is running and not fork-safe (GNU OpenMP), else None."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return None
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return None
+    return layer if layer == "omp" else None
+
+
 class ChunkExecutor:
     """Run ``chunk_func`` over the chunks of a recording with the engine of ``config``.
 
@@ -271,14 +284,24 @@ class ChunkExecutor:
     def mp_context(self) -> str:
         """The multiprocessing start method: ``mp_context``, else the recording's preference,
         else ``"spawn"`` for CUDA jobs (a forked CUDA context is unusable), else the platform's."""
+        fork_unsafe = _fork_unsafe_numba_layer()
         if self.config.mp_context is not None:
+            if self.config.mp_context == "fork" and fork_unsafe:
+                raise ValueError(
+                    f"mp_context='fork': this process already runs numba's {fork_unsafe!r} threading layer, "
+                    "which cannot survive a fork (workers would abort). Use mp_context='forkserver' or "
+                    "'spawn', or engine='thread'."
+                )
             return self.config.mp_context
         preferred = getattr(self.recording, "_preferred_mp_context", None)
-        if preferred is not None:
+        if preferred is not None and not (preferred == "fork" and fork_unsafe):
             return preferred
         if self.config.backend == "cuda":
             return "spawn"
-        return multiprocessing.get_start_method()
+        method = multiprocessing.get_start_method()
+        if method == "fork" and fork_unsafe:
+            return "forkserver"
+        return method
 
     def _check_chunks(self, chunks) -> list[tuple[int, int, int]]:
         out = []

@@ -240,6 +240,16 @@ def stream_blocks(
             from numba import cuda
 
             compute_stream = cuda.stream()
+        if channel_indices is None and owns and hasattr(recording, "get_num_channels") \
+                and rdr.num_channels != recording.get_num_channels():
+            # a binary file holding more columns than the recording (SpikeGLX AP + sync): the
+            # description's "channel_indices" says which columns are the recording's channels
+            desc = recording.get_binary_description()
+            channel_indices = desc.get("channel_indices")
+            if channel_indices is None:
+                raise ValueError(f"{type(recording).__name__}: its file has {rdr.num_channels} columns but the "
+                                 f"recording {recording.get_num_channels()} channels, and its binary "
+                                 f"description gives no channel_indices")
         return BlockStream(plan, rdr, ring, num_readers, channel_indices, compute_stream, owns)
     except BaseException:
         if owns:

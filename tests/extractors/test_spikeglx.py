@@ -179,3 +179,18 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no SpikeGLX .meta"):
         read_spikeglx(tmp_path / "empty")
+
+
+def test_streaming_path_keeps_only_the_recording_channels(real_data, tmp_path):
+    from gpuspike.streaming import stream_blocks
+
+    folder, meta_file, bin_file, meta, data = make_folder(real_data, tmp_path, METAS["subset"], seed=5)
+    rec = read_spikeglx(folder)
+    got = []
+    with stream_blocks(rec, 0, device=False, chunk_size=700, reader="pread") as blocks:
+        for block, traces in blocks:
+            assert traces.shape[1] == rec.get_num_channels() == data.shape[1] - 1
+            for (start, end), offset in zip(block.ranges, block.buffer_offsets):
+                got.append((start, np.array(traces[offset:offset + end - start])))
+    out = np.concatenate([t for _, t in sorted(got, key=lambda x: x[0])])
+    np.testing.assert_array_equal(out, data[:, :-1])
