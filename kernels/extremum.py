@@ -35,7 +35,7 @@ __all__ = [
 cuda = None
 
 
-@njit(cache=False)
+@njit(cache=True, nogil=True)
 def _unit_amplitudes(templates, u, code, amps):  # pragma: no cover
     # time outer, channels inner: contiguous reads
     num_channels = templates.shape[2]
@@ -57,13 +57,13 @@ def _unit_amplitudes(templates, u, code, amps):  # pragma: no cover
                     amps[c] = v
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _channel_amplitudes_njit(templates, code, out):  # pragma: no cover
     for u in prange(templates.shape[0]):
         _unit_amplitudes(templates, u, code, out[u])
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _extremum_njit(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):  # pragma: no cover
     num_units, nsamples, num_channels = templates.shape
     for u in prange(num_units):

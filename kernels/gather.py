@@ -34,7 +34,7 @@ __all__ = [
 cuda = None
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows):  # pragma: no cover
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
@@ -46,7 +46,7 @@ def _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows):  #
                 out[row, i, c] = traces[start + i, c]
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _gather_sparse_njit(
     traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels
 ):  # pragma: no cover

@@ -5,7 +5,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _inject_cpu(traces, peak_samples, unit_indices, amplitudes, templates, nbefore):
     num_spikes = peak_samples.shape[0]
     nsamples = templates.shape[1]

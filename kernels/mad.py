@@ -25,7 +25,7 @@ __all__ = ["mad_cpu", "mad_cuda"]
 cuda = None
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _mad_njit(data, out):  # pragma: no cover
     num_samples, num_channels = data.shape
     for c in prange(num_channels):

@@ -22,7 +22,7 @@ __all__ = ["scale_cpu", "scale_cuda"]
 cuda = None
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _scale_njit(traces, gains, offsets, out):  # pragma: no cover - compiled
     num_samples, num_channels = traces.shape
     for t in prange(num_samples):

@@ -37,7 +37,7 @@ __all__ = [
 cuda = None
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _radius_njit(locations, extremum_channels, radius_um, out):  # pragma: no cover
     num_units, num_channels = out.shape
     ndim = locations.shape[1]
@@ -51,7 +51,7 @@ def _radius_njit(locations, extremum_channels, radius_um, out):  # pragma: no co
             out[u, c] = math.sqrt(acc) <= radius_um
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _best_njit(amplitudes, num_channels_kept, out):  # pragma: no cover
     num_units, num_channels = amplitudes.shape
     for u in prange(num_units):
@@ -65,7 +65,7 @@ def _best_njit(amplitudes, num_channels_kept, out):  # pragma: no cover
             out[u, c] = rank < num_channels_kept
 
 
-@njit(parallel=True, cache=False, error_model="numpy")
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def _snr_njit(amplitudes, noise_levels, threshold, out):  # pragma: no cover
     num_units, num_channels = amplitudes.shape
     for u in prange(num_units):

@@ -45,7 +45,7 @@ def _channel_block(num_channels: int) -> int:
     return max(8, min(32, -(-per_thread // 8) * 8))
 
 
-@njit(parallel=True, cache=False)
+@njit(parallel=True, cache=True, nogil=True)
 def _accumulate_njit(
     traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts, channel_block
 ):  # pragma: no cover
@@ -236,7 +236,7 @@ def accumulate_templates_cuda(
     return sums, sumsqs, counts
 
 
-@njit(parallel=True, cache=False, error_model="numpy")
+@njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 def _from_sums_njit(sums, sumsqs, counts, mean, std):  # pragma: no cover
     num_units, nsamples, num_channels = sums.shape
     for u in prange(num_units):

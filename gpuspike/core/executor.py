@@ -14,6 +14,7 @@ import pickle
 import re
 import threading
 import traceback
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
@@ -287,11 +288,11 @@ class ChunkExecutor:
         fork_unsafe = _fork_unsafe_numba_layer()
         if self.config.mp_context is not None:
             if self.config.mp_context == "fork" and fork_unsafe:
-                raise ValueError(
+                warnings.warn(
                     f"mp_context='fork': this process already runs numba's {fork_unsafe!r} threading layer, "
-                    "which cannot survive a fork (workers would abort). Use mp_context='forkserver' or "
-                    "'spawn', or engine='thread'."
-                )
+                    "which does not survive a fork (workers would abort); using 'forkserver' instead",
+                    RuntimeWarning, stacklevel=3)
+                return "forkserver"
             return self.config.mp_context
         preferred = getattr(self.recording, "_preferred_mp_context", None)
         if preferred is not None and not (preferred == "fork" and fork_unsafe):

@@ -173,8 +173,12 @@ class ChannelSparsity:
         return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_property(cls, we_or_templates, by_property: str) -> "ChannelSparsity":
-        """Channels sharing the unit's value of a property (e.g. "group") with its extremum channel."""
+    def from_property(cls, we_or_templates, by_property: str, peak_sign: str = "neg") -> "ChannelSparsity":
+        """Channels whose recording property ``by_property`` (e.g. "group") equals the unit's value.
+
+        The unit's value is the sorting's property when it has one (as SpikeInterface), else the
+        value of the unit's extremum channel.
+        """
         info = _templates_info(we_or_templates)
         recording = getattr(we_or_templates, "recording", None)
         if recording is None:
@@ -183,8 +187,12 @@ class ChannelSparsity:
         if values is None:
             raise ValueError(f"by_property={by_property!r} is not a recording property; "
                              f"available: {recording.get_property_keys()}")
-        channels, _, _ = _extremum(info, "neg")
-        mask = values[None, :] == values[np.asarray(channels)][:, None]
+        sorting = getattr(we_or_templates, "sorting", None)
+        unit_values = None if sorting is None else sorting.get_property(by_property)
+        if unit_values is None:
+            channels, _, _ = _extremum(info, peak_sign)
+            unit_values = values[np.asarray(channels)]
+        mask = values[None, :] == np.asarray(unit_values)[:, None]
         return cls(mask, info.unit_ids, info.channel_ids)
 
 
@@ -296,4 +304,4 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
         return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels)
     if by_property is None:
         raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
-    return ChannelSparsity.from_property(we_or_templates, by_property)
+    return ChannelSparsity.from_property(we_or_templates, by_property, peak_sign=peak_sign)

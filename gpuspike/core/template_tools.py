@@ -63,7 +63,6 @@ def get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign: str 
 def get_template_extremum_amplitude(waveform_extractor, peak_sign: str = "neg", mode: str = "at_index") -> dict:
     """Absolute amplitude on the extremum channel ({unit_id: amplitude})."""
     _check_mode(mode)
-    channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode="extremum",
-                                             outputs="index")
+    channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode=mode, outputs="index")
     amps = get_template_amplitudes(waveform_extractor, peak_sign=peak_sign, mode=mode)
     return {u: float(amps[u][channels[u]]) for u in channels}

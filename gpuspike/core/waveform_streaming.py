@@ -72,20 +72,20 @@ def stream_accumulate(recording, spikes: np.ndarray, num_units: int, nbefore: in
     return backend.to_host(sums), backend.to_host(sumsqs)
 
 
-def stream_gather(recording, spikes: np.ndarray, nbefore: int, nafter: int, return_scaled: bool,
+def stream_gather(recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int, nafter: int, return_scaled: bool,
                   sparse_channels: np.ndarray | None, buffer: np.ndarray, config, backend) -> None:
-    """Gather the waveforms of ``spikes`` into ``buffer`` rows (row = position in ``spikes``)."""
+    """Gather the waveforms of ``spikes`` into ``buffer`` at ``rows`` (one row per spike)."""
     gains, offsets = _gains(recording, backend, return_scaled)
     sparse_device = None if sparse_channels is None else backend.asarray(sparse_channels)
     for positions, peaks, traces in stream_spike_blocks(recording, spikes, nbefore, nafter,
                                                         config.chunk_frames(recording), backend, _budget(config)):
         traces = _scaled(traces, backend, return_scaled, gains, offsets)
         out = backend.zeros((positions.size,) + buffer.shape[1:], buffer.dtype)
-        rows = backend.asarray(np.arange(positions.size, dtype="int64"))
+        out_rows = backend.asarray(np.arange(positions.size, dtype="int64"))
         if sparse_device is None:
-            backend.kernels.gather_waveforms(traces, backend.asarray(peaks), nbefore, nafter, out, rows)
+            backend.kernels.gather_waveforms(traces, backend.asarray(peaks), nbefore, nafter, out, out_rows)
         else:
             units = backend.asarray(np.ascontiguousarray(spikes["unit_index"][positions]))
-            backend.kernels.gather_waveforms_sparse(traces, backend.asarray(peaks), nbefore, nafter, out, rows, units,
-                                                    sparse_device)
-        buffer[positions] = backend.to_host(out)
+            backend.kernels.gather_waveforms_sparse(traces, backend.asarray(peaks), nbefore, nafter, out, out_rows,
+                                                    units, sparse_device)
+        buffer[rows[positions]] = backend.to_host(out)

@@ -569,13 +569,16 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     sparse_channels = None if sparsity is None else sparsity.padded_channel_indices()
     width = recording.get_num_channels() if sparsity is None else max(1, sparsity.max_num_active_channels)
     shape = (spikes.size, nbefore + nafter, width)
+    # unit-major rows: each unit's waveforms are one contiguous block of the buffer (time order within)
+    rows = np.empty(spikes.size, dtype="int64")
+    rows[np.argsort(spikes["unit_index"], kind="stable")] = np.arange(spikes.size)
     streaming_backend = gpu_streaming_backend(config)
     if streaming_backend is not None:
         from .waveform_streaming import stream_gather
 
         buffer = np.zeros(shape, dtype=dtype)
-        stream_gather(recording, spikes, nbefore, nafter, params["return_scaled"], sparse_channels, buffer, config,
-                      streaming_backend)
+        stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
+                      config, streaming_backend)
         return _split_by_unit(buffer, spikes, sorting, sparsity, width)
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
@@ -587,7 +590,6 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
         buffer = None
     try:
-        rows = np.arange(spikes.size, dtype="int64")
         init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
                      buffer_path, config.backend)
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
@@ -601,11 +603,11 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
 
 
 def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
+    bounds = np.searchsorted(np.sort(spikes["unit_index"]), np.arange(sorting.get_num_units() + 1))
     waveforms = {}
     for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
-        mask = spikes["unit_index"] == unit_index
         n_chans = width if sparsity is None else int(sparsity.mask[unit_index].sum())
-        waveforms[unit_id] = buffer[mask][:, :, :n_chans]
+        waveforms[unit_id] = buffer[bounds[unit_index]:bounds[unit_index + 1], :, :n_chans]
     return waveforms
 
 

@@ -3,6 +3,7 @@
 Dask is tested in test_job_dask.py (one module-scoped cluster, started after these tests so no
 fork happens while the cluster's threads run).
 """
+import warnings
 import dataclasses
 import multiprocessing
 import os
@@ -437,8 +438,12 @@ def test_executor_contract(recording):
     assert executor.engine == "in-process" and len(executor.chunks()) == 3 + 3
     assert ChunkExecutor(recording, chunk_stats, None, (), resolve_job_kwargs(n_jobs=2, engine="thread")).engine \
         == "thread"
-    assert ChunkExecutor(recording, chunk_stats, None, (), resolve_job_kwargs(n_jobs=2)).mp_context() \
-        == multiprocessing.get_start_method()
+    from gpuspike.core.executor import _fork_unsafe_numba_layer
+
+    default = multiprocessing.get_start_method()
+    if default == "fork" and _fork_unsafe_numba_layer():
+        default = "forkserver"  # GNU OpenMP (numba's layer once a parallel kernel ran) cannot be forked
+    assert ChunkExecutor(recording, chunk_stats, None, (), resolve_job_kwargs(n_jobs=2)).mp_context() == default
     assert ChunkExecutor(recording, chunk_stats, None, (), resolve_job_kwargs(n_jobs=2, backend="cuda")).mp_context() \
         == "spawn"
     with pytest.raises(TypeError, match="JobConfig"):
@@ -485,3 +490,35 @@ def test_in_memory_sorting_travels_whole_with_dumpable_recording(recording):
     out = run_chunks(recording, chunk_num_spikes, init_with_sorting, (recording, sorting),
                      {"n_jobs": 2, "chunk_size": 3000, **NO_BAR})
     assert out == [(3, type(recording).__name__)] * 2
+
+
+def _parallel_kernel_chunk(segment_index, start_frame, end_frame, ctx):
+    from gpuspike.backends import get_backend
+
+    be = get_backend("numpy")
+    traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
+    out = np.empty(traces.shape, dtype="float32")
+    be.kernels.scale(traces, np.ones(traces.shape[1], "float32"), np.zeros(traces.shape[1], "float32"), out)
+    return out.sum(axis=0, dtype="float64")
+
+
+def _init_recording(recording):
+    return {"recording": recording}
+
+
+def test_fork_after_numba_openmp_does_not_abort_workers():
+    """Once numba's parallel kernels ran here, forked workers would abort (GNU OpenMP): forkserver is used."""
+    import gpuspike as gs
+    from gpuspike.backends import get_backend
+    from gpuspike.core.job import run_chunks
+
+    recording = gs.generate_recording(num_channels=3, durations=[0.5], seed=3)
+    be = get_backend("numpy")
+    x = np.ones((10, 3), "float32")
+    be.kernels.scale(x, np.ones(3, "float32"), np.zeros(3, "float32"), np.empty_like(x))  # OpenMP layer now runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        parts = run_chunks(recording, _parallel_kernel_chunk, _init_recording, (recording,),
+                           job_kwargs=dict(n_jobs=2, mp_context="fork", chunk_size=4000, progress_bar=False))
+    expected = recording.get_traces().astype("float64").sum(axis=0)
+    np.testing.assert_allclose(np.sum(parts, axis=0), expected, rtol=1e-6)
