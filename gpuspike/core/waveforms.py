@@ -333,8 +333,11 @@ def write_waveforms_folder(we: WaveformExtractor, tmp: Path, final_folder: Path,
     _write_json(tmp / "params.json", we._params)
     info = tmp / "recording_info"
     info.mkdir()
-    attrs = {k: v for k, v in we._rec_attributes.items() if k != "probegroup"}
-    _write_json(info / "recording_attributes.json", attrs)
+    from .saving import plain_json
+
+    # plain lists (not gpuspike's tagged arrays): SpikeInterface reads this file
+    attrs = plain_json({k: v for k, v in we._rec_attributes.items() if k != "probegroup"})
+    (info / "recording_attributes.json").write_text(json.dumps(attrs, indent=2))
     if we._rec_attributes.get("probegroup") is not None:
         probeinterface.write_probeinterface(info / "probegroup.json", we._rec_attributes["probegroup"])
     if we.is_sparse():

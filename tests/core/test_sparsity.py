@@ -181,7 +181,8 @@ def _estimate_templates(recording, sorting, n, seed):
 
 
 @pytest.mark.parametrize("method,kwargs", [("radius", dict(radius_um=40.0)), ("best_channels", dict(num_channels=3)),
-                                           ("threshold", dict(threshold=2.0)), ("by_property", dict(by_property="group"))])
+                                           ("threshold", dict(threshold=2.0)),
+                                           ("by_property", dict(by_property="group"))])
 def test_sparse_extraction(data, method, kwargs, tmp_path):
     recording, sorting = data
     we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "sp", sparse=True, method=method,
@@ -219,6 +220,8 @@ def test_sparse_extraction(data, method, kwargs, tmp_path):
 def test_sparse_radius_needs_probe(data):
     recording, sorting = data
     bare = gs.NumpyRecording([recording.get_traces(end_frame=5000)], recording.sampling_frequency)
+    bare.set_channel_gains(1.0)
+    bare.set_channel_offsets(0.0)
     sub = sorting.frame_slice(0, 5000) if hasattr(sorting, "frame_slice") else sorting
     with pytest.raises(ValueError, match="radius.*probe|probe.*radius"):
         gs.extract_waveforms(bare, sub, mode="memory", sparse=True, method="radius", **JOB)

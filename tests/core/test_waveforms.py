@@ -32,7 +32,8 @@ def _check_against_reference(we, recording, sorting, selected, return_scaled=Tru
 @pytest.mark.parametrize("seed", [0, 42])
 def test_select_random_spikes_follows_uniform_rule(gt16, max_spikes, seed):
     _, sorting = gt16
-    np.testing.assert_array_equal(select_random_spikes(sorting, max_spikes, seed), ref_select(sorting, max_spikes, seed))
+    np.testing.assert_array_equal(select_random_spikes(sorting, max_spikes, seed),
+                                  ref_select(sorting, max_spikes, seed))
 
 
 def test_select_random_spikes_rejects_zero(gt16):
@@ -127,10 +128,13 @@ def test_edge_spikes_give_zero_rows_multi_segment_string_ids(edge_data, tmp_path
     assert_close(templates[:2], ref_templates(ref, np.array(["a", "b"]), "average"))
     assert_close(we.get_all_templates(mode="std")[:2], ref_templates(ref, np.array(["a", "b"]), "std"))
     # the folder reloads with the same content
-    loaded = gs.load_waveforms(tmp_path / "edge")
-    for unit_id in ["a", "b", "zero"]:
-        np.testing.assert_array_equal(loaded.get_waveforms(unit_id), ref[unit_id])
-    np.testing.assert_array_equal(loaded.get_all_templates(), templates)
+    we.save(folder=tmp_path / "edge.zarr", format="zarr")
+    for loaded in (gs.load_waveforms(tmp_path / "edge"), gs.load_waveforms(tmp_path / "edge.zarr")):
+        for unit_id in ["a", "b", "zero"]:
+            np.testing.assert_array_equal(loaded.get_waveforms(unit_id), ref[unit_id])
+            np.testing.assert_array_equal(loaded.get_sampled_indices(unit_id), we.get_sampled_indices(unit_id))
+        np.testing.assert_array_equal(loaded.get_all_templates(), templates)
+        np.testing.assert_array_equal(loaded.get_all_templates(mode="std"), we.get_all_templates(mode="std"))
 
 
 def test_compute_templates_all_spikes_counts_edges(edge_data):

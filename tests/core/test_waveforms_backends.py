@@ -103,6 +103,8 @@ def test_process_fork_engine_gives_identical_results():
 def test_process_engine_needs_dumpable_recording(medium):
     recording, sorting = medium
     mem = gs.NumpyRecording([recording.get_traces(segment_index=s) for s in range(2)], recording.sampling_frequency)
+    mem.set_channel_gains(0.5)
+    mem.set_channel_offsets(0.0)
     with pytest.raises(gs.core.errors.NotDumpableError, match="in-memory object"):
         gs.extract_waveforms(mem, sorting, mode="memory", max_spikes_per_unit=3, n_jobs=2, engine="process",
                              mp_context="fork", backend="numpy", **JOB)

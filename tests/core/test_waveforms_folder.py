@@ -49,6 +49,7 @@ def test_folder_layout_and_load(data, ref, tmp_path):
     assert params["return_scaled"] is True
     attrs = json.loads((folder / "recording_info" / "recording_attributes.json").read_text())
     assert attrs["sampling_frequency"] == recording.sampling_frequency and attrs["num_channels"] == 8
+    assert attrs["channel_ids"] == recording.channel_ids.tolist()  # plain lists: SpikeInterface reads this file
     for u in sorting.unit_ids.tolist():
         np.testing.assert_array_equal(np.load(folder / "waveforms" / f"waveforms_{u}.npy"), wfs[u])
         idx = np.load(folder / "waveforms" / f"sampled_index_{u}.npy")
