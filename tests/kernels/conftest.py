@@ -37,6 +37,14 @@ def device(request) -> KernelRunner:
     return KernelRunner(request.param)
 
 
+@pytest.fixture(params=["cuda", pytest.param("cupy", marks=pytest.mark.gpu)])
+def cuda_device(request) -> KernelRunner:
+    """A CUDA :class:`KernelRunner` (simulator, or a real GPU for the ``gpu`` case)."""
+    if request.param == "cuda" and not _sim_or_gpu():
+        pytest.skip("neither numba's CUDA simulator nor a GPU is available")
+    return KernelRunner(request.param)
+
+
 @pytest.fixture
 def cpu() -> KernelRunner:
     """A CPU runner, to compare the CUDA results with."""

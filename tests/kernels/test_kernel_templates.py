@@ -88,9 +88,8 @@ def test_mean_std_over_two_chunks_match_reference(device, case, traces_dtype):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_accumulate_cuda_equals_cpu(device, cpu, case):
-    if device.kind == "cpu":
-        pytest.skip("compares a CUDA device with the CPU")
+def test_accumulate_cuda_equals_cpu(cuda_device, cpu, case):
+    device = cuda_device
     seed, num_samples, num_channels, num_spikes, num_units, nbefore, nafter = case
     traces, peaks, units = _inputs(*case)
     traces = traces.astype(np.float32) * np.float32(0.37)
