@@ -41,6 +41,11 @@ def memory_floor(num_bytes: int) -> float:
     return t
 
 
+def _si_scaled_kwarg(si) -> dict:
+    names = si.get_noise_levels.__code__.co_varnames
+    return {"return_in_uV": True} if "return_in_uV" in names else {"return_scaled": True}
+
+
 def make_w1(folder: Path, duration: float, num_units: int, seed: int):
     import gpuspike as gs
 
@@ -71,10 +76,9 @@ def run(args) -> list[tuple[str, float, float]]:
         job = dict(n_jobs=args.n_jobs, chunk_duration="1s", progress_bar=False)
 
         def si_analyzer(sparse):
-            kwargs = dict(format="memory", sparse=sparse)
-            if sparse:
-                kwargs.update(method="radius", radius_um=40.0)
-            analyzer = si.create_sorting_analyzer(si_sorting, si_rec, **kwargs, **job)
+            sparsity_kwargs = dict(method="radius", radius_um=40.0) if sparse else None
+            analyzer = si.create_sorting_analyzer(si_sorting, si_rec, format="memory", sparse=sparse,
+                                                  sparsity_kwargs=sparsity_kwargs, job_kwargs=job)
             analyzer.compute("random_spikes", max_spikes_per_unit=args.max_spikes_per_unit, seed=args.seed)
             analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0, **job)
             analyzer.compute("templates", operators=["average", "std"])
@@ -94,9 +98,8 @@ def run(args) -> list[tuple[str, float, float]]:
             del analyzer
             rows.append((label, t_gs, t_si))
         t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), repeat=2)
-        t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, return_in_uV=True)
-                          if "return_in_uV" in si.get_noise_levels.__code__.co_varnames
-                          else si.get_noise_levels(si_rec, return_scaled=True), repeat=2)
+        t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)),
+                          repeat=2)
         rows.append(("noise levels", t_gs, t_si))
         t_gs, _ = _timeit(lambda: gs_rec.save(folder=tmp / "gs_save", overwrite=True, **job))
         t_si, _ = _timeit(lambda: si_rec.save(folder=tmp / "si_save", overwrite=True, **job))

@@ -34,7 +34,7 @@ class JobConfig:
     progress_bar: bool = True
     mp_context: str | None = None
     backend: str = "auto"
-    engine: str = "process"
+    engine: str = "thread"
     client: Any = None
     max_threads_per_worker: int = 1
 
@@ -126,7 +126,10 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     chunk_given = [k for k in _CHUNK_KEYS if merged.get(k) is not None]
     if len(chunk_given) > 1:
         raise ValueError(f"give only one of {list(_CHUNK_KEYS)}; got {chunk_given}")
-    engine = merged.get("engine", "process")
+    mp_context = merged.get("mp_context", None)
+    # threads by default: the kernels release the GIL and share memory, with no pickling and no start-up cost;
+    # asking for a start method (mp_context) asks for processes
+    engine = merged.get("engine") or ("process" if mp_context is not None else "thread")
     if engine not in _ENGINES:
         raise ValueError(f"engine={engine!r}: allowed values are {_ENGINES}")
     client = merged.get("client")
@@ -137,7 +140,6 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     backend = merged.get("backend", "auto")
     if backend not in _BACKENDS:
         raise ValueError(f"backend={backend!r}: allowed values are {_BACKENDS}")
-    mp_context = merged.get("mp_context", None)
     if mp_context not in _MP_CONTEXTS:
         raise ValueError(f"mp_context={mp_context!r}: allowed values are {_MP_CONTEXTS}")
     chunk_size = merged.get("chunk_size")

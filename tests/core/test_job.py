@@ -148,8 +148,10 @@ def test_spec_global_job_kwargs_example():
 def test_resolve_defaults_and_frozen():
     config = resolve_job_kwargs()
     assert config == JobConfig(n_jobs=1, chunk_duration=1.0, progress_bar=True)
-    assert (config.engine, config.backend, config.mp_context, config.max_threads_per_worker) == ("process", "auto",
+    assert (config.engine, config.backend, config.mp_context, config.max_threads_per_worker) == ("thread", "auto",
                                                                                                None, 1)
+    assert resolve_job_kwargs(mp_context="spawn").engine == "process"  # a start method asks for processes
+    assert resolve_job_kwargs(engine="process").engine == "process"
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.n_jobs = 4
 
@@ -378,13 +380,15 @@ def test_worker_exception_surfaces_and_pool_shuts_down(recording, engine):
 def test_first_failure_wins_and_pending_are_cancelled(recording):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     with pytest.raises(ValueError, match="first failure"):
-        run_chunks(recording, chunk_sleep_or_raise, None, (), {"n_jobs": 2, "chunk_size": 100, **NO_BAR})
+        run_chunks(recording, chunk_sleep_or_raise, None, (), {"n_jobs": 2, "engine": "process", "chunk_size": 100,
+                                                                **NO_BAR})
     assert _wait_no_new_children(before) == []
 
 
 def test_init_exception_surfaces_from_process_workers(recording):
     with pytest.raises(ZeroDivisionError, match="init failed on purpose"):
-        run_chunks(recording, chunk_raise, init_raise, (), {"n_jobs": 2, "chunk_size": 1000, **NO_BAR})
+        run_chunks(recording, chunk_raise, init_raise, (), {"n_jobs": 2, "engine": "process", "chunk_size": 1000,
+                                                             **NO_BAR})
 
 
 def test_sigkilled_worker_gives_clear_error_not_a_hang(recording):
@@ -393,7 +397,8 @@ def test_sigkilled_worker_gives_clear_error_not_a_hang(recording):
 
     def target():
         try:
-            run_chunks(recording, chunk_sigkill, None, (), {"n_jobs": 2, "chunk_size": 250, **NO_BAR},
+            run_chunks(recording, chunk_sigkill, None, (), {"n_jobs": 2, "engine": "process", "chunk_size": 250,
+                                                               **NO_BAR},
                        job_name="doomed-job")
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             outcome["exc"] = exc
@@ -423,7 +428,7 @@ def test_not_dumpable_recording(recording):
 
 def test_unpicklable_function_for_processes(recording):
     with pytest.raises(TypeError, match="engine='thread'"):
-        run_chunks(recording, lambda s, a, b, ctx: 0, None, (), {"n_jobs": 2, **NO_BAR})
+        run_chunks(recording, lambda s, a, b, ctx: 0, None, (), {"n_jobs": 2, "engine": "process", **NO_BAR})
 
 
 @pytest.mark.parametrize("mp_context", ["fork", "spawn"])
@@ -492,7 +497,7 @@ def test_in_memory_sorting_travels_whole_with_dumpable_recording(recording):
     assert isinstance(encoded[0], _ExtractorDict) and encoded[0].d == recording.to_dict()
     assert encoded[1]["s"] is sorting
     out = run_chunks(recording, chunk_num_spikes, init_with_sorting, (recording, sorting),
-                     {"n_jobs": 2, "chunk_size": 3000, **NO_BAR})
+                     {"n_jobs": 2, "engine": "process", "chunk_size": 3000, **NO_BAR})
     assert out == [(3, type(recording).__name__)] * 2
 
 
