@@ -88,9 +88,20 @@ def _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
 
 # ---------------------------------------------------------------------- gather sampled waveforms
 def init_gather_worker(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, buffer,
-                       buffer_path, backend_name) -> dict:
-    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap)."""
+                       buffer_path, backend_name, accumulators: list | None = None, num_units: int = 0) -> dict:
+    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap).
+
+    With ``accumulators`` (a list shared by in-process / thread workers), each worker also sums
+    the windows it gathers, so mean and std templates come out of the same single pass; its
+    ``(sums, sumsqs)`` pair is appended to the list.
+    """
     ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
+    if accumulators is not None:
+        be = ctx["backend"]
+        shape = (num_units, nbefore + nafter, ctx["recording"].get_num_channels())
+        ctx["sums"], ctx["sumsqs"] = be.zeros(shape, "float64"), be.zeros(shape, "float64")
+        ctx["counts"] = be.zeros((shape[0],), "int64")
+        accumulators.append((ctx["sums"], ctx["sumsqs"]))
     ctx["rows"] = rows
     ctx["sparse_channels"] = sparse_channels
     if buffer is None:
@@ -127,6 +138,10 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
                                            be.asarray(out_rows), be.asarray(units), ctx["sparse_channels_device"])
     if not on_host:
         buffer[rows] = be.to_host(out)
+    if "sums" in ctx:
+        units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
+        be.kernels.accumulate_templates(traces, be.asarray(peaks), units, ctx["nbefore"], ctx["nafter"], ctx["sums"],
+                                        ctx["sumsqs"], ctx["counts"])
     return l1 - l0
 
 
@@ -229,6 +244,11 @@ def gpu_streaming_backend(config):
         return None
     backend = get_backend(config.backend)
     return backend if backend.name == "cuda" else None
+
+
+def templates_from_accumulators(total, spikes: np.ndarray, num_units: int, shape: tuple) -> tuple:
+    """Mean and std (float64) from summed (sums, sumsqs); counts are the spikes per unit in ``spikes``."""
+    return _finish_templates(total, spikes, num_units, shape)
 
 
 def _finish_templates(total, spikes, num_units, shape):

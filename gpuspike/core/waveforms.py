@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..backends import get_backend
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
@@ -553,17 +554,23 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
               "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
               "dtype": dtype.str, "seed": seed}
     selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
-    waveforms = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config)
+    want_mean_std = bool({"average", "std"} & set(precompute_template))
+    waveforms, templates = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
+                                             want_mean_std)
     rec_attributes = rec_attributes_of(recording)
-    we = WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity)
+    we = WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity,
+                           templates=templates)
     we.precompute_templates(modes=precompute_template)
     if mode == "folder":
         return we.save(folder, format=format, overwrite=overwrite, use_relative_path=use_relative_path)
     return we
 
 
-def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config) -> dict:
+def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
+                      want_mean_std: bool = False) -> tuple[dict, dict]:
+    """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) in the same pass when possible."""
     from .job import run_chunks
+    from .waveform_extraction import templates_from_accumulators
 
     spikes = sorting.to_spike_vector()[selected]
     fs = recording.sampling_frequency
@@ -582,7 +589,12 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         buffer = np.zeros(shape, dtype=dtype)
         stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
                       config, streaming_backend)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width)
+        templates = {}
+        if want_mean_std:
+            mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter,
+                                             params["return_scaled"], config)
+            templates = _mean_std_templates(mean, std, sparsity)
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
     if shares_memory(config):
@@ -593,16 +605,34 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
         buffer = None
     try:
+        accumulators = [] if (want_mean_std and buffer is not None) else None
         init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
-                     buffer_path, config.backend)
+                     buffer_path, config.backend, accumulators, sorting.get_num_units())
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
                    job_name="extract_waveforms")
+        templates = {}
+        if accumulators:
+            be = get_backend(config.backend)
+            total = [sum(be.to_host(a[i]) for a in accumulators) for i in (0, 1)]
+            shape3 = (sorting.get_num_units(), nbefore + nafter, recording.get_num_channels())
+            templates = _mean_std_templates(*templates_from_accumulators(total, spikes, sorting.get_num_units(),
+                                                                         shape3), sparsity)
+        elif want_mean_std:  # processes / Dask: a second streaming pass, no waveform re-read
+            mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter,
+                                             params["return_scaled"], config)
+            templates = _mean_std_templates(mean, std, sparsity)
         if buffer is None:
             buffer = np.load(buffer_path)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width)
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _mean_std_templates(mean: np.ndarray, std: np.ndarray, sparsity) -> dict:
+    if sparsity is not None:  # sparse templates are zero outside each unit's channels, as their waveforms
+        mean, std = mean * sparsity.mask[:, None, :], std * sparsity.mask[:, None, :]
+    return {"average": mean.astype("float32"), "std": std.astype("float32")}
 
 
 def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
