@@ -88,20 +88,9 @@ def _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
 
 # ---------------------------------------------------------------------- gather sampled waveforms
 def init_gather_worker(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, buffer,
-                       buffer_path, backend_name, accumulators: list | None = None, num_units: int = 0) -> dict:
-    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap).
-
-    With ``accumulators`` (a list shared by in-process / thread workers), each worker also sums
-    the windows it gathers, so mean and std templates come out of the same single pass; its
-    ``(sums, sumsqs)`` pair is appended to the list.
-    """
+                       buffer_path, backend_name) -> dict:
+    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap)."""
     ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
-    if accumulators is not None:
-        be = ctx["backend"]
-        shape = (num_units, nbefore + nafter, ctx["recording"].get_num_channels())
-        ctx["sums"], ctx["sumsqs"] = be.zeros(shape, "float64"), be.zeros(shape, "float64")
-        ctx["counts"] = be.zeros((shape[0],), "int64")
-        accumulators.append((ctx["sums"], ctx["sumsqs"]))
     ctx["rows"] = rows
     ctx["sparse_channels"] = sparse_channels
     if buffer is None:
@@ -138,10 +127,6 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
                                            be.asarray(out_rows), be.asarray(units), ctx["sparse_channels_device"])
     if not on_host:
         buffer[rows] = be.to_host(out)
-    if "sums" in ctx:
-        units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
-        be.kernels.accumulate_templates(traces, be.asarray(peaks), units, ctx["nbefore"], ctx["nafter"], ctx["sums"],
-                                        ctx["sumsqs"], ctx["counts"])
     return l1 - l0
 
 
@@ -246,9 +231,27 @@ def gpu_streaming_backend(config):
     return backend if backend.name == "cuda" else None
 
 
-def templates_from_accumulators(total, spikes: np.ndarray, num_units: int, shape: tuple) -> tuple:
-    """Mean and std (float64) from summed (sums, sumsqs); counts are the spikes per unit in ``spikes``."""
-    return _finish_templates(total, spikes, num_units, shape)
+def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray, num_units: int) -> tuple:
+    """Mean and std (float64, ddof=0) per unit of a unit-major waveform buffer (N, nsamples, K).
+
+    The buffer is seen as one long (N * nsamples, K) trace whose "spikes" are its rows, so the
+    accumulate kernel reads every waveform once, unit block after unit block (cache friendly).
+    """
+    from ..backends import get_backend
+
+    be = get_backend("numpy")
+    n, nsamples, width = buffer.shape
+    shape = (num_units, nsamples, width)
+    sums, sumsqs = np.zeros(shape), np.zeros(shape)
+    counts = np.zeros(num_units, dtype="int64")
+    if n:
+        traces = np.ascontiguousarray(buffer).reshape(n * nsamples, width)
+        starts = np.arange(n, dtype="int64") * nsamples
+        be.kernels.accumulate_templates(traces, starts, np.ascontiguousarray(unit_indices, dtype="int64"), 0,
+                                        nsamples, sums, sumsqs, counts)
+    mean, std = np.zeros(shape), np.zeros(shape)
+    be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std)
+    return mean, std
 
 
 def _finish_templates(total, spikes, num_units, shape):

@@ -16,11 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..backends import get_backend
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
-                                  init_gather_worker, select_random_spikes, shares_memory)
+                                  init_gather_worker, select_random_spikes, shares_memory,
+                                  templates_from_waveform_buffer)
 
 _TEMPLATE_MODES = ("average", "std", "median", "percentile")
 _SAVE_FORMATS = ("binary", "zarr")
@@ -568,9 +568,8 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
 
 def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
                       want_mean_std: bool = False) -> tuple[dict, dict]:
-    """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) in the same pass when possible."""
+    """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) from one read of them."""
     from .job import run_chunks
-    from .waveform_extraction import templates_from_accumulators
 
     spikes = sorting.to_spike_vector()[selected]
     fs = recording.sampling_frequency
@@ -589,12 +588,8 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         buffer = np.zeros(shape, dtype=dtype)
         stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
                       config, streaming_backend)
-        templates = {}
-        if want_mean_std:
-            mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter,
-                                             params["return_scaled"], config)
-            templates = _mean_std_templates(mean, std, sparsity)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
+            buffer, spikes, sorting, sparsity, want_mean_std)
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
     if shares_memory(config):
@@ -605,33 +600,33 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
         buffer = None
     try:
-        accumulators = [] if (want_mean_std and buffer is not None) else None
         init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
-                     buffer_path, config.backend, accumulators, sorting.get_num_units())
+                     buffer_path, config.backend)
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
                    job_name="extract_waveforms")
-        templates = {}
-        if accumulators:
-            be = get_backend(config.backend)
-            total = [sum(be.to_host(a[i]) for a in accumulators) for i in (0, 1)]
-            shape3 = (sorting.get_num_units(), nbefore + nafter, recording.get_num_channels())
-            templates = _mean_std_templates(*templates_from_accumulators(total, spikes, sorting.get_num_units(),
-                                                                         shape3), sparsity)
-        elif want_mean_std:  # processes / Dask: a second streaming pass, no waveform re-read
-            mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter,
-                                             params["return_scaled"], config)
-            templates = _mean_std_templates(mean, std, sparsity)
         if buffer is None:
             buffer = np.load(buffer_path)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
+        return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
+            buffer, spikes, sorting, sparsity, want_mean_std)
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _mean_std_templates(mean: np.ndarray, std: np.ndarray, sparsity) -> dict:
-    if sparsity is not None:  # sparse templates are zero outside each unit's channels, as their waveforms
-        mean, std = mean * sparsity.mask[:, None, :], std * sparsity.mask[:, None, :]
+def _buffer_templates(buffer, spikes, sorting, sparsity, want_mean_std: bool) -> dict:
+    """"average" and "std" templates (dense, zeros outside sparse channels) from the unit-major buffer."""
+    if not want_mean_std:
+        return {}
+    num_units = sorting.get_num_units()
+    mean, std = templates_from_waveform_buffer(buffer, np.sort(spikes["unit_index"]), num_units)
+    if sparsity is not None:
+        dense_mean = np.zeros((num_units, mean.shape[1], sparsity.mask.shape[1]))
+        dense_std = np.zeros_like(dense_mean)
+        for u in range(num_units):  # per unit: place its K active channels
+            active = np.flatnonzero(sparsity.mask[u])
+            dense_mean[u][:, active] = mean[u][:, :active.size]
+            dense_std[u][:, active] = std[u][:, :active.size]
+        mean, std = dense_mean, dense_std
     return {"average": mean.astype("float32"), "std": std.astype("float32")}
 
 
