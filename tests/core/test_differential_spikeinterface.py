@@ -1,0 +1,104 @@
+"""Differential tests against SpikeInterface 0.105: same data, same sampled spikes, same results.
+
+SpikeInterface runs in a separate Python (it pins zarr < 3): ``GPUSPIKE_SI_PYTHON``, default
+``/work/si-venv/bin/python``; the tests skip with the reason when it is absent.
+"""
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpuspike as gs
+
+pytestmark = pytest.mark.compare
+
+MAX_SPIKES, SEED = 20, 5
+
+SI_SCRIPT = textwrap.dedent('''
+    import sys, warnings
+    import numpy as np
+    import spikeinterface.core as si
+
+    base = sys.argv[1]
+    warnings.simplefilter("ignore")
+    rec = si.load(base + "/rec")
+    sorting = si.load(base + "/sorting")
+    analyzer = si.create_sorting_analyzer(sorting, rec, format="memory", sparse=False, return_in_uV=True)
+    analyzer.compute("random_spikes", max_spikes_per_unit=%d, seed=%d)
+    analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0)
+    analyzer.compute("templates", operators=["average", "std", "median"])
+    ext = analyzer.get_extension("templates")
+    templates = ext.get_data(outputs="Templates")
+    noise = np.load(base + "/noise.npy")
+    masks = dict(
+        radius=si.compute_sparsity(templates, method="radius", radius_um=40.0, peak_sign="neg",
+                                   amplitude_mode="extremum").mask,
+        best_channels=si.compute_sparsity(templates, method="best_channels", num_channels=4, peak_sign="neg",
+                                          amplitude_mode="extremum").mask,
+        snr=si.compute_sparsity(templates, method="snr", threshold=3.0, noise_levels=noise, peak_sign="neg",
+                                amplitude_mode="extremum").mask,
+    )
+    np.savez(base + "/si_out.npz", selected=analyzer.get_extension("random_spikes").get_data(),
+             waveforms=analyzer.get_extension("waveforms").get_data(),
+             average=ext.get_data(operator="average"), std=ext.get_data(operator="std"),
+             median=ext.get_data(operator="median"), **{"mask_" + k: v for k, v in masks.items()})
+''' % (MAX_SPIKES, SEED))
+
+
+def _si_python() -> str:
+    python = os.environ.get("GPUSPIKE_SI_PYTHON", "/work/si-venv/bin/python")
+    if not Path(python).exists():
+        pytest.skip(f"no SpikeInterface environment at {python} (set GPUSPIKE_SI_PYTHON)")
+    if subprocess.run([python, "-c", "import spikeinterface"], capture_output=True).returncode:
+        pytest.skip(f"{python} cannot import spikeinterface")
+    return python
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    python = _si_python()
+    base = tmp_path_factory.mktemp("diff")
+    recording, sorting = gs.generate_ground_truth_recording(durations=[4.0], sampling_frequency=30000.0,
+                                                            num_channels=24, num_units=6, dtype="int16",
+                                                            gain_to_uV=0.195, noise_kwargs={"noise_levels": 8.0},
+                                                            generate_sorting_kwargs={"firing_rates": 12.0}, seed=11)
+    rec = recording.save(folder=base / "rec", progress_bar=False)
+    srt = gs.NumpySorting.from_sorting(sorting).save(folder=base / "sorting")
+    noise = gs.get_noise_levels(rec, return_scaled=True)
+    np.save(base / "noise.npy", noise)
+    out = subprocess.run([python, "-c", SI_SCRIPT, str(base)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=MAX_SPIKES, seed=SEED,
+                              precompute_template=("average", "std", "median"), progress_bar=False)
+    return we, dict(np.load(base / "si_out.npz")), noise
+
+
+def test_same_sampled_spikes(both):
+    we, si_out, _ = both
+    np.testing.assert_array_equal(we._selected_indices, si_out["selected"])
+
+
+def test_waveforms_bitwise_equal(both):
+    we, si_out, _ = both
+    units = we.sorting.to_spike_vector()["unit_index"][si_out["selected"]]
+    for unit_index, unit_id in enumerate(we.unit_ids):
+        np.testing.assert_array_equal(np.asarray(we.get_waveforms(unit_id)), si_out["waveforms"][units == unit_index])
+
+
+@pytest.mark.parametrize("mode", ["average", "std", "median"])
+def test_templates_equal(both, mode):
+    we, si_out, _ = both
+    ref = si_out[mode]
+    np.testing.assert_allclose(we.get_all_templates(mode=mode), ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("method,kwargs", [("radius", dict(radius_um=40.0)), ("best_channels", dict(num_channels=4)),
+                                           ("threshold", dict(threshold=3.0))])
+def test_sparsity_masks_equal(both, method, kwargs):
+    we, si_out, noise = both
+    sparsity = gs.compute_sparsity(we, method=method, noise_levels=noise, **kwargs)
+    key = "mask_" + {"threshold": "snr"}.get(method, method)
+    np.testing.assert_array_equal(sparsity.mask, si_out[key])
