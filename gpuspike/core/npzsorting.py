@@ -16,8 +16,8 @@ from .errors import CorruptFolderError
 from .event import BaseEvent
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_properties_from_folder, read_json)
-from .numpyextractors import NumpyEventSegment, NumpySortingSegment
-from .snippets import BaseSnippets, BaseSnippetsSegment
+from .numpyextractors import NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment
+from .snippets import BaseSnippets
 from .sorting import BaseSorting, spike_dtype
 
 
@@ -242,27 +242,17 @@ def read_numpy_sorting_folder(folder_path) -> NumpyFolderSorting:
 
 
 # ---------------------------------------------------------------------- snippets
-class NpySnippetsSegment(BaseSnippetsSegment):
+class NpySnippetsSegment(NumpySnippetsSegment):
+    """A segment of snippets read from one ``.npy`` file of (frame, snippet) records."""
+
     def __init__(self, file_path: Path) -> None:
-        super().__init__()
         try:
             data = np.load(file_path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as err:
             raise CorruptFolderError(f"snippets file {str(file_path)!r} cannot be read ({err})") from None
         if data.dtype.names is None or not {"frame", "snippet"} <= set(data.dtype.names):
             raise CorruptFolderError(f"snippets file {str(file_path)!r} lacks the 'frame'/'snippet' fields")
-        self._snippets = data["snippet"]
-        self._frames = data["frame"].astype("int64")
-
-    def get_num_snippets(self) -> int:
-        return self._snippets.shape[0]
-
-    def get_frames(self, indices=None) -> np.ndarray:
-        return self._frames if indices is None else self._frames[indices]
-
-    def get_snippets(self, indices, channel_indices) -> np.ndarray:
-        data = self._snippets if indices is None else self._snippets[indices]
-        return data[:, :, channel_indices]
+        super().__init__(data["snippet"], data["frame"].astype("int64"))
 
 
 class NpySnippetsExtractor(BaseSnippets):
