@@ -136,8 +136,7 @@ class GroundTruthRecording(BaseRecording):
         else:
             self.set_channel_gains(1.0)
             self.set_channel_offsets(0.0)
-        with_probe = self.set_probe(_rewired(probe), in_place=True)
-        assert with_probe is self
+        self.set_probe(_rewired(probe), in_place=True)
         self._kwargs = {"durations": [float(d) for d in durations], "sampling_frequency": sampling_frequency,
                         "num_channels": num_channels, "num_units": num_units, "probe_kind": probe_kind,
                         "ms_before": ms_before, "ms_after": ms_after,

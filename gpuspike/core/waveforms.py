@@ -257,13 +257,9 @@ class WaveformExtractor:
         old_spikes = self.sorting.to_spike_vector()
         keep = np.isin(old_spikes["unit_index"][self._selected_indices], indices)
         kept_old = self._selected_indices[keep]
-        # positions of the kept spikes in the new spike vector
-        remap = np.full(self.sorting.get_num_units(), -1)
-        remap[indices] = np.arange(len(indices))
-        new_spikes = sorting.to_spike_vector()
+        # positions of the kept spikes in the new spike vector (which keeps the old order)
         old_keep_all = np.flatnonzero(np.isin(old_spikes["unit_index"], indices))
         new_selected = np.searchsorted(old_keep_all, kept_old)
-        assert np.array_equal(remap[old_spikes["unit_index"][kept_old]], new_spikes["unit_index"][new_selected])
         sparsity = None
         if self.is_sparse():
             sparsity = ChannelSparsity(self.sparsity.mask[indices], sorting.unit_ids, self.channel_ids)
@@ -300,10 +296,13 @@ class WaveformExtractor:
             if folder.suffix != ".zarr":
                 folder = folder.with_name(folder.name + ".zarr")
             save_waveforms_zarr(we, folder, overwrite=overwrite)
-            return load_waveforms(folder, sorting=self.sorting if not self.sorting.is_dumpable else None)
-        with atomic_folder(folder, overwrite=overwrite) as tmp:
-            write_waveforms_folder(we, tmp, final_folder=folder.absolute(), use_relative_path=use_relative_path)
-        return load_waveforms(folder, sorting=self.sorting if not self.sorting.is_dumpable else None)
+        else:
+            with atomic_folder(folder, overwrite=overwrite) as tmp:
+                write_waveforms_folder(we, tmp, final_folder=folder.absolute(), use_relative_path=use_relative_path)
+        saved = load_waveforms(folder, sorting=self.sorting if not self.sorting.is_dumpable else None)
+        if saved._recording is None:  # an in-memory recording is not saved, but stays attached in this session
+            saved._recording = self._recording
+        return saved
 
 
 # ---------------------------------------------------------------------- folder IO
