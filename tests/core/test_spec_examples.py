@@ -19,12 +19,14 @@ def test_import_rules():
 
     assert si2 is si
     assert hasattr(si, "BaseRecording") and hasattr(si, "generate_recording")
-    # the full flattened module, when present, exposes the core names too
-    try:
-        import gpuspike.full as sif
-    except ImportError:  # full.py is written by another issue
-        pytest.skip("gpuspike.full not available yet")
+    # the full flattened module exposes the core names and the submodules' names
+    import gpuspike.extractors as se
+    import gpuspike.full as sif
+    import gpuspike.widgets as sw
+
     assert sif.NumpyRecording is si.NumpyRecording
+    assert sif.read_spikeglx is se.read_spikeglx and sif.plot_traces is sw.plot_traces
+    assert set(si.__all__) <= set(sif.__all__)
 
 
 @pytest.fixture
