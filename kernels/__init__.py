@@ -15,6 +15,7 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 - ``accumulate_templates(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs,
   counts)``
 - ``templates_from_sums(sums, sumsqs, counts, mean, std)``
+- ``accumulate_sums(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)`` (means only)
 - ``channel_amplitudes(templates, peak_sign, out)``
 - ``template_extremum(templates, peak_sign, nbefore, out_channels, out_amplitudes, out_shifts)``
 - ``radius_sparsity(channel_locations, extremum_channels, radius_um, out)``
@@ -44,6 +45,7 @@ from .sparsity import (
     snr_sparsity_cpu,
     snr_sparsity_cuda,
 )
+from .template_sums import accumulate_sums_cpu, accumulate_sums_cuda
 from .templates import (
     accumulate_templates_cpu,
     accumulate_templates_cuda,
@@ -58,6 +60,7 @@ KERNEL_NAMES: tuple[str, ...] = (
     "gather_waveforms_sparse",
     "accumulate_templates",
     "templates_from_sums",
+    "accumulate_sums",
     "channel_amplitudes",
     "template_extremum",
     "radius_sparsity",
@@ -67,7 +70,7 @@ KERNEL_NAMES: tuple[str, ...] = (
 )
 
 #: Modules holding the kernels (for tooling that inspects their dispatchers).
-KERNEL_MODULES: tuple[str, ...] = ("scale", "gather", "templates", "extremum", "sparsity", "mad")
+KERNEL_MODULES: tuple[str, ...] = ("scale", "gather", "templates", "template_sums", "extremum", "sparsity", "mad")
 
 __all__ = ["KERNEL_NAMES", "KERNEL_MODULES"] + [
     f"{name}_{device}" for name in KERNEL_NAMES for device in ("cpu", "cuda")

@@ -61,7 +61,11 @@ def _device_traces(ctx: dict, segment_index: int, start: int, end: int):
                                       return_scaled=False)
     traces = be.asarray(np.ascontiguousarray(raw))
     if ctx["return_scaled"]:
-        out = be.empty(raw.shape, "float32")
+        # one scaled buffer per worker, grown when needed: no fresh pages (page faults) per chunk
+        buf = ctx.get("scaled_buffer")
+        if buf is None or buf.shape[0] < raw.shape[0]:
+            buf = ctx["scaled_buffer"] = be.empty(raw.shape, "float32")
+        out = buf[:raw.shape[0]]
         be.kernels.scale(traces, ctx["gains"], ctx["offsets"], out)
         traces = out
     return traces
@@ -132,11 +136,12 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
 
 # ---------------------------------------------------------------------- accumulate templates
 def init_accumulate_worker(recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size,
-                           backend_name) -> dict:
-    """Worker context for :func:`accumulate_superchunk`."""
+                           backend_name, with_std: bool = True) -> dict:
+    """Worker context for :func:`accumulate_superchunk` (``with_std=False``: sums only)."""
     ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
     ctx["num_units"] = int(num_units)
     ctx["chunk_size"] = int(chunk_size)
+    ctx["with_std"] = bool(with_std)
     return ctx
 
 
@@ -146,7 +151,7 @@ def accumulate_superchunk(segment_index: int, start_frame: int, end_frame: int, 
     num_channels = ctx["recording"].get_num_channels()
     shape = (ctx["num_units"], ctx["nbefore"] + ctx["nafter"], num_channels)
     sums = be.zeros(shape, "float64")
-    sumsqs = be.zeros(shape, "float64")
+    sumsqs = be.zeros(shape, "float64") if ctx["with_std"] else None
     counts = be.zeros((ctx["num_units"],), "int64")
     spikes = ctx["spikes"]
     for chunk_start in range(start_frame, end_frame, ctx["chunk_size"]):
@@ -159,8 +164,19 @@ def accumulate_superchunk(segment_index: int, start_frame: int, end_frame: int, 
         traces = _device_traces(ctx, segment_index, start, end)
         peaks = be.asarray((spikes["sample_index"][l0:l1] - start).astype("int64"))
         units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
-        be.kernels.accumulate_templates(traces, peaks, units, ctx["nbefore"], ctx["nafter"], sums, sumsqs, counts)
-    return be.to_host(sums), be.to_host(sumsqs), be.to_host(counts)
+        accumulate_windows(be, traces, peaks, units, ctx["nbefore"], ctx["nafter"], sums, sumsqs, counts)
+    return be.to_host(sums), None if sumsqs is None else be.to_host(sumsqs), be.to_host(counts)
+
+
+def accumulate_windows(be, traces, peaks, units, nbefore: int, nafter: int, sums, sumsqs, counts) -> None:
+    """Add windows to sums (and sums of squares unless ``sumsqs`` is None) on backend ``be``.
+
+    Without squares the kernel moves half the accumulator bytes, which bound this job on a CPU.
+    """
+    if sumsqs is None:
+        be.kernels.accumulate_sums(traces, peaks, units, nbefore, nafter, sums, counts)
+    else:
+        be.kernels.accumulate_templates(traces, peaks, units, nbefore, nafter, sums, sumsqs, counts)
 
 
 def shares_memory(config) -> bool:
@@ -187,33 +203,40 @@ def superchunks(recording, chunk_size: int, n_jobs: int, chunks_per_group: int =
 
 
 def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
-                         return_scaled: bool, config, job_name: str = "accumulate_templates"):
+                         return_scaled: bool, config, job_name: str = "accumulate_templates", with_std: bool = True):
     """Mean and std templates (float64) of ``spikes`` without storing waveforms.
 
     Counts are the numbers of spikes per unit in ``spikes`` (edge spikes contribute zeros).
+    With ``with_std=False`` only the sums are accumulated and the std returned is None.
     """
     from .job import run_chunks
 
     num_channels = recording.get_num_channels()
     shape = (num_units, nbefore + nafter, num_channels)
-    total = [np.zeros(shape), np.zeros(shape)]
+    total = [np.zeros(shape), np.zeros(shape) if with_std else None]
 
     def gather(result):
         total[0] += result[0]
-        total[1] += result[1]
+        if with_std:
+            total[1] += result[1]
 
     streaming_backend = gpu_streaming_backend(config)
     if streaming_backend is not None:
         from .waveform_streaming import stream_accumulate
 
         total = list(stream_accumulate(recording, spikes, num_units, nbefore, nafter, return_scaled, config,
-                                       streaming_backend))
-        return _finish_templates(total, spikes, num_units, shape)
-    chunk_size = config.chunk_frames(recording)
-    check_engine_can_run(recording, config, job_name)
-    init_args = (recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size, config.backend)
-    run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
-               job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+                                       streaming_backend, with_std=with_std))
+    else:
+        chunk_size = config.chunk_frames(recording)
+        check_engine_can_run(recording, config, job_name)
+        init_args = (recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size, config.backend,
+                     with_std)
+        run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
+                   job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+    if not with_std:
+        counts = np.bincount(spikes["unit_index"], minlength=num_units).astype("float64")
+        mean = np.divide(total[0], counts[:, None, None], out=np.zeros(shape), where=counts[:, None, None] > 0)
+        return mean, None
     return _finish_templates(total, spikes, num_units, shape)
 
 

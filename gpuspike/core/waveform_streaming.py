@@ -56,20 +56,22 @@ def _gains(recording, backend, return_scaled):
 
 
 def stream_accumulate(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
-                      return_scaled: bool, config, backend) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit sums and sums of squares (float64, host) of every window, on the streaming path."""
+                      return_scaled: bool, config, backend, with_std: bool = True) -> tuple:
+    """Per-unit sums and sums of squares (float64, host; squares None unless ``with_std``) on the streaming path."""
+    from .waveform_extraction import accumulate_windows
+
     shape = (num_units, nbefore + nafter, recording.get_num_channels())
     sums = backend.zeros(shape, "float64")
-    sumsqs = backend.zeros(shape, "float64")
+    sumsqs = backend.zeros(shape, "float64") if with_std else None
     counts = backend.zeros((num_units,), "int64")
     gains, offsets = _gains(recording, backend, return_scaled)
     for positions, peaks, traces in stream_spike_blocks(recording, spikes, nbefore, nafter,
                                                         config.chunk_frames(recording), backend, _budget(config)):
         traces = _scaled(traces, backend, return_scaled, gains, offsets)
         units = np.ascontiguousarray(spikes["unit_index"][positions])
-        backend.kernels.accumulate_templates(traces, backend.asarray(peaks), backend.asarray(units), nbefore, nafter,
-                                             sums, sumsqs, counts)
-    return backend.to_host(sums), backend.to_host(sumsqs)
+        accumulate_windows(backend, traces, backend.asarray(peaks), backend.asarray(units), nbefore, nafter, sums,
+                           sumsqs, counts)
+    return backend.to_host(sums), None if sumsqs is None else backend.to_host(sumsqs)
 
 
 def stream_gather(recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int, nafter: int, return_scaled: bool,

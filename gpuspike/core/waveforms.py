@@ -466,7 +466,7 @@ def _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, r
                          "recording.set_probe(...) or choose method='best_channels'")
     estimate = compute_templates(recording, sorting, ms_before=ms_before, ms_after=ms_after,
                                  max_spikes_per_unit=num_spikes_for_sparsity, return_scaled=return_scaled,
-                                 seed=seed, _config=config)
+                                 seed=seed, with_std=False, _config=config)
     from .sparsity import compute_sparsity
 
     return compute_sparsity(estimate, method=method, peak_sign=peak_sign, num_channels=num_channels,
@@ -640,11 +640,12 @@ def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
 
 def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: float = 2.0,
                       max_spikes_per_unit: int | None = None, return_scaled: bool = True, seed: int | None = None,
-                      _config=None, **job_kwargs) -> WaveformExtractor:
+                      with_std: bool = True, _config=None, **job_kwargs) -> WaveformExtractor:
     """Mean and std templates of all spikes (or a sample) in one streaming pass, storing no waveforms.
 
     This is what an hour-long recording needs: memory is bounded by the chunk size whatever the
-    number of spikes. Returns a template-only :class:`WaveformExtractor` ("average" and "std").
+    number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
+    unless ``with_std=False``, which halves the accumulation work).
     """
     from .job import resolve_job_kwargs
 
@@ -658,9 +659,11 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     fs = recording.sampling_frequency
     nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
     mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter, return_scaled,
-                                     config)
+                                     config, with_std=with_std)
     params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
               "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
-    templates = {"average": mean.astype("float32"), "std": std.astype("float32")}
+    templates = {"average": mean.astype("float32")}
+    if with_std:
+        templates["std"] = std.astype("float32")
     return WaveformExtractor(recording, sorting, params, rec_attributes_of(recording), selected, None, None,
                              templates=templates)

@@ -1,0 +1,153 @@
+"""Per unit sums of spike windows only (no squares), in float32 or float64: template means.
+
+``accumulate_sums_*`` adds each window to ``sums[unit]`` and 1 to ``counts[unit]``; the mean is
+``sums / counts``. Without the squares, and in float32 where that is precise enough (a sparsity
+estimate from ~100 spikes per unit), a chunk moves a quarter of the accumulator bytes of
+:mod:`templates` — the accumulators, not the traces, are what limits this job on a CPU.
+Same ordering rules as :mod:`templates`: deterministic, the CPU and the simulated GPU agree.
+"""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d
+
+__all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda"]
+
+#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
+#: numba's simulator can swap in its fake module while a kernel runs).
+cuda = None
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, channel_block):  # pragma: no cover
+    num_channels = traces.shape[1]
+    nsamples = nbefore + nafter
+    num_spikes = peak_samples.shape[0]
+    order = np.argsort(unit_indices, kind="mergesort")
+    num_blocks = (num_channels + channel_block - 1) // channel_block
+    for b in prange(num_blocks):
+        c0 = b * channel_block
+        c1 = min(c0 + channel_block, num_channels)
+        for j in range(num_spikes):
+            s = order[j]
+            u = unit_indices[s]
+            start = peak_samples[s] - nbefore
+            for i in range(nsamples):
+                for c in range(c0, c1):
+                    sums[u, i, c] += traces[start + i, c]
+    for s in range(num_spikes):
+        counts[unit_indices[s]] += 1
+
+
+def _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):
+    check_ndim(traces, 2, "traces")
+    check_windows(peak_samples, nbefore, nafter, traces.shape[0])
+    check_ndim(sums, 3, "sums")
+    num_units = sums.shape[0]
+    check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
+    check_shape(counts, (num_units,), "counts")
+    if np.dtype(sums.dtype) not in (np.dtype("float32"), np.dtype("float64")):
+        raise TypeError(f"sums must be float32 or float64, got {sums.dtype}")
+    if np.dtype(counts.dtype) != np.dtype("int64"):
+        raise TypeError(f"counts must be int64, got {counts.dtype}")
+    check_shape(unit_indices, tuple(peak_samples.shape), "unit_indices")
+    check_index_range(unit_indices, 0, num_units, "unit_indices")
+
+
+def _channel_block(num_channels: int) -> int:
+    per_thread = -(-num_channels // max(numba.get_num_threads(), 1))
+    return max(16, min(64, -(-per_thread // 16) * 16))
+
+
+def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_indices: Any, nbefore: int, nafter: int, sums: Any,
+                        counts: Any) -> tuple[Any, Any]:
+    """Add spike windows to per unit sums (float32 or float64) and counts, on the CPU.
+
+    Parameters
+    ----------
+    traces : np.ndarray
+        ``(num_samples, num_channels)`` traces of one chunk.
+    peak_samples : np.ndarray
+        ``(num_spikes,)`` int, peak positions within ``traces``; windows must lie inside.
+    unit_indices : np.ndarray
+        ``(num_spikes,)`` int, unit of each spike in ``[0, U)``.
+    nbefore, nafter : int
+        Window ``[p - nbefore, p + nafter)``.
+    sums : np.ndarray
+        ``(U, nbefore + nafter, num_channels)`` float32 or float64, updated in place (values
+        are added in the dtype of ``sums``).
+    counts : np.ndarray
+        ``(U,)`` int64, updated in place.
+
+    Returns
+    -------
+    tuple
+        ``(sums, counts)``.
+    """
+    _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
+    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, _channel_block(traces.shape[1]))
+    return sums, counts
+
+
+@cache
+def _sums_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit
+    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, counts):
+        num_units, nsamples, num_channels = sums.shape
+        per_unit = nsamples * num_channels
+        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
+            u = j // per_unit
+            r = j - u * per_unit
+            i = r // num_channels
+            c = r - i * num_channels
+            first = unit_start[u]
+            acc = sums[u, i, c]
+            for k in range(first, first + unit_count[u]):
+                acc += traces[peak_samples[order[k]] - nbefore + i, c]
+            sums[u, i, c] = acc
+            if r == 0:
+                counts[u] += unit_count[u]
+
+    return kernel
+
+
+def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_indices: Any, nbefore: int, nafter: int, sums: Any,
+                         counts: Any) -> tuple[Any, Any]:
+    """Add spike windows to per unit sums on the GPU; same contract as :func:`accumulate_sums_cpu`.
+
+    Parameters
+    ----------
+    traces, peak_samples, unit_indices, nbefore, nafter, sums, counts
+        As in :func:`accumulate_sums_cpu`, as device arrays.
+
+    Returns
+    -------
+    tuple
+        ``(sums, counts)``.
+    """
+    from .templates import _group_kernel
+
+    _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
+    num_spikes = peak_samples.shape[0]
+    num_units = sums.shape[0]
+    if num_spikes == 0 or num_units == 0:
+        return sums, counts
+    from numba import cuda as numba_cuda
+
+    unit_start = numba_cuda.device_array(num_units, dtype=np.int64)
+    unit_count = numba_cuda.device_array(num_units, dtype=np.int64)
+    order = numba_cuda.device_array(num_spikes, dtype=np.int64)
+    blocks, threads = launch_1d(num_units)
+    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
+    blocks, threads = launch_1d(sums.size)
+    _sums_kernel()[blocks, threads](traces, peak_samples, order, unit_start, unit_count, nbefore, sums, counts)
+    return sums, counts

@@ -1,0 +1,52 @@
+"""accumulate_sums (means only, float32 or float64) vs the NumPy reference."""
+import numpy as np
+import pytest
+from kernel_testing import assert_close, ref
+from test_kernel_templates import CASES, _inputs
+
+
+@pytest.mark.parametrize("sums_dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES)
+def test_accumulate_sums_adds_windows(device, case, sums_dtype):
+    seed, num_samples, num_channels, num_spikes, num_units, nbefore, nafter = case
+    traces, peaks, units = _inputs(*case)
+    rng = np.random.default_rng(seed + 200)
+    shape = (num_units, nbefore + nafter, num_channels)
+    sums0 = rng.normal(0, 10, shape).astype(sums_dtype)  # random start: the kernel must add, not overwrite
+    counts0 = rng.integers(0, 5, num_units).astype(np.int64)
+    ref_sums, _, ref_counts = ref.templates_sums(traces, peaks, units, nbefore, nafter, num_units)
+    res = device("accumulate_sums", traces, peaks, units, nbefore, nafter, sums0.copy(), counts0.copy())
+    assert res[5].dtype == sums_dtype
+    # int16 windows of a few spikes: exact in float32 as in float64
+    assert_close(res[5], sums0.astype(np.float64) + ref_sums, rtol=1e-6 if sums_dtype == np.float32 else 1e-12)
+    np.testing.assert_array_equal(res[6], counts0 + ref_counts)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_accumulate_sums_matches_templates_sums(device, case):
+    """The mean from accumulate_sums equals the mean of accumulate_templates bitwise (same order)."""
+    seed, num_samples, num_channels, num_spikes, num_units, nbefore, nafter = case
+    traces, peaks, units = _inputs(*case)
+    traces = traces.astype(np.float32) * np.float32(0.37)
+    shape = (num_units, nbefore + nafter, num_channels)
+    a = device("accumulate_sums", traces, peaks, units, nbefore, nafter, np.zeros(shape), np.zeros(num_units, "int64"))
+    b = device("accumulate_templates", traces, peaks, units, nbefore, nafter, np.zeros(shape), np.zeros(shape),
+               np.zeros(num_units, "int64"))
+    if device.exact_float:
+        np.testing.assert_array_equal(a[5], b[5])
+    else:
+        assert_close(a[5], b[5], rtol=1e-12)
+    np.testing.assert_array_equal(a[6], b[7])
+
+
+def test_accumulate_sums_rejects_bad_arguments():
+    from gpuspike.kernels import accumulate_sums_cpu
+
+    traces = np.zeros((20, 2), np.int16)
+    sums = np.zeros((1, 4, 2))
+    with pytest.raises(TypeError, match="sums must be float32 or float64"):
+        accumulate_sums_cpu(traces, np.array([5]), np.array([0]), 2, 2, sums.astype(np.int32), np.zeros(1, "int64"))
+    with pytest.raises(ValueError, match="peak_samples"):
+        accumulate_sums_cpu(traces, np.array([19]), np.array([0]), 2, 2, sums, np.zeros(1, "int64"))
+    with pytest.raises(ValueError, match="unit_indices"):
+        accumulate_sums_cpu(traces, np.array([5]), np.array([3]), 2, 2, sums, np.zeros(1, "int64"))
