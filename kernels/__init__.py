@@ -16,6 +16,7 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
   counts)``
 - ``templates_from_sums(sums, sumsqs, counts, mean, std)``
 - ``accumulate_sums(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)`` (means only)
+- ``waveform_sums(waveforms, unit_bounds, sums, sumsqs)`` (stored unit-major waveforms)
 - ``channel_amplitudes(templates, peak_sign, out)``
 - ``template_extremum(templates, peak_sign, nbefore, out_channels, out_amplitudes, out_shifts)``
 - ``radius_sparsity(channel_locations, extremum_channels, radius_um, out)``
@@ -45,7 +46,7 @@ from .sparsity import (
     snr_sparsity_cpu,
     snr_sparsity_cuda,
 )
-from .template_sums import accumulate_sums_cpu, accumulate_sums_cuda
+from .template_sums import accumulate_sums_cpu, accumulate_sums_cuda, waveform_sums_cpu, waveform_sums_cuda
 from .templates import (
     accumulate_templates_cpu,
     accumulate_templates_cuda,
@@ -61,6 +62,7 @@ KERNEL_NAMES: tuple[str, ...] = (
     "accumulate_templates",
     "templates_from_sums",
     "accumulate_sums",
+    "waveform_sums",
     "channel_amplitudes",
     "template_extremum",
     "radius_sparsity",

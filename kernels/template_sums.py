@@ -5,6 +5,9 @@
 estimate from ~100 spikes per unit), a chunk moves a quarter of the accumulator bytes of
 :mod:`templates` — the accumulators, not the traces, are what limits this job on a CPU.
 Same ordering rules as :mod:`templates`: deterministic, the CPU and the simulated GPU agree.
+
+``waveform_sums_*`` gives the same sums and sums of squares from waveforms already gathered in a
+unit-major buffer (the templates of sampled spikes), reading each waveform once.
 """
 from __future__ import annotations
 
@@ -15,9 +18,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d
+from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d, to_host
 
-__all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda"]
+__all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda"]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
 #: numba's simulator can swap in its fake module while a kernel runs).
@@ -151,3 +154,102 @@ def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_indices: Any, nbef
     blocks, threads = launch_1d(sums.size)
     _sums_kernel()[blocks, threads](traces, peak_samples, order, unit_start, unit_count, nbefore, sums, counts)
     return sums, counts
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _waveform_sums_njit(waveforms, unit_bounds, sums, sumsqs):  # pragma: no cover
+    num_units, nsamples, width = sums.shape
+    for j in prange(num_units * nsamples):
+        u = j // nsamples
+        i = j - u * nsamples
+        for s in range(unit_bounds[u], unit_bounds[u + 1]):
+            for c in range(width):
+                v = np.float64(waveforms[s, i, c])
+                sums[u, i, c] += v
+                sumsqs[u, i, c] += v * v
+
+
+def _check_waveform_sums(waveforms, unit_bounds, sums, sumsqs):
+    check_ndim(waveforms, 3, "waveforms")
+    check_ndim(sums, 3, "sums")
+    num_units = sums.shape[0]
+    check_shape(sums, (num_units,) + tuple(waveforms.shape[1:]), "sums")
+    check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+    check_shape(unit_bounds, (num_units + 1,), "unit_bounds")
+    for name, arr in (("sums", sums), ("sumsqs", sumsqs)):
+        if np.dtype(arr.dtype) != np.dtype("float64"):
+            raise TypeError(f"{name} must be float64, got {arr.dtype}")
+    bounds = to_host(unit_bounds)
+    if bounds.size and (bounds[0] != 0 or bounds[-1] != waveforms.shape[0] or np.any(np.diff(bounds) < 0)):
+        raise ValueError(f"unit_bounds must rise from 0 to the number of waveforms ({waveforms.shape[0]}), "
+                         f"got {bounds[:5]}...{bounds[-2:]}")
+
+
+def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, sums: Any, sumsqs: Any) -> tuple[Any, Any]:
+    """Per unit sums and sums of squares (float64) of stored, unit-major waveforms, on the CPU.
+
+    One thread per (unit, sample) reads its rows contiguously; every waveform byte is read once.
+
+    Parameters
+    ----------
+    waveforms : np.ndarray
+        ``(N, nsamples, K)`` waveforms, those of unit ``u`` in rows ``unit_bounds[u]:unit_bounds[u+1]``.
+    unit_bounds : np.ndarray
+        ``(U + 1,)`` int64, rising from 0 to ``N``.
+    sums, sumsqs : np.ndarray
+        ``(U, nsamples, K)`` float64, updated in place.
+
+    Returns
+    -------
+    tuple
+        ``(sums, sumsqs)``.
+    """
+    _check_waveform_sums(waveforms, unit_bounds, sums, sumsqs)
+    _waveform_sums_njit(waveforms, unit_bounds, sums, sumsqs)
+    return sums, sumsqs
+
+
+@cache
+def _waveform_sums_kernel():
+    global cuda
+    from numba import cuda
+
+    @cuda.jit
+    def kernel(waveforms, unit_bounds, sums, sumsqs):
+        num_units, nsamples, width = sums.shape
+        per_unit = nsamples * width
+        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
+            u = j // per_unit
+            r = j - u * per_unit
+            i = r // width
+            c = r - i * width
+            acc = sums[u, i, c]
+            acc2 = sumsqs[u, i, c]
+            for s in range(unit_bounds[u], unit_bounds[u + 1]):
+                v = float(waveforms[s, i, c])
+                acc += v
+                acc2 += v * v
+            sums[u, i, c] = acc
+            sumsqs[u, i, c] = acc2
+
+    return kernel
+
+
+def waveform_sums_cuda(waveforms: Any, unit_bounds: Any, sums: Any, sumsqs: Any) -> tuple[Any, Any]:
+    """Per unit sums and sums of squares on the GPU; same contract as :func:`waveform_sums_cpu`.
+
+    Parameters
+    ----------
+    waveforms, unit_bounds, sums, sumsqs
+        As in :func:`waveform_sums_cpu`, as device arrays.
+
+    Returns
+    -------
+    tuple
+        ``(sums, sumsqs)``.
+    """
+    _check_waveform_sums(waveforms, unit_bounds, sums, sumsqs)
+    if sums.size:
+        blocks, threads = launch_1d(sums.size)
+        _waveform_sums_kernel()[blocks, threads](waveforms, unit_bounds, sums, sumsqs)
+    return sums, sumsqs

@@ -257,21 +257,16 @@ def gpu_streaming_backend(config):
 def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray, num_units: int) -> tuple:
     """Mean and std (float64, ddof=0) per unit of a unit-major waveform buffer (N, nsamples, K).
 
-    The buffer is seen as one long (N * nsamples, K) trace whose "spikes" are its rows, so the
-    accumulate kernel reads every waveform once, unit block after unit block (cache friendly).
+    ``unit_indices`` (sorted) gives the unit of each row; every waveform is read once.
     """
     from ..backends import get_backend
 
     be = get_backend("numpy")
-    n, nsamples, width = buffer.shape
-    shape = (num_units, nsamples, width)
+    shape = (num_units,) + tuple(buffer.shape[1:])
     sums, sumsqs = np.zeros(shape), np.zeros(shape)
-    counts = np.zeros(num_units, dtype="int64")
-    if n:
-        traces = np.ascontiguousarray(buffer).reshape(n * nsamples, width)
-        starts = np.arange(n, dtype="int64") * nsamples
-        be.kernels.accumulate_templates(traces, starts, np.ascontiguousarray(unit_indices, dtype="int64"), 0,
-                                        nsamples, sums, sumsqs, counts)
+    bounds = np.searchsorted(unit_indices, np.arange(num_units + 1)).astype("int64")
+    be.kernels.waveform_sums(buffer, bounds, sums, sumsqs)
+    counts = np.diff(bounds)
     mean, std = np.zeros(shape), np.zeros(shape)
     be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std)
     return mean, std

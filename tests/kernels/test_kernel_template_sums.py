@@ -50,3 +50,31 @@ def test_accumulate_sums_rejects_bad_arguments():
         accumulate_sums_cpu(traces, np.array([19]), np.array([0]), 2, 2, sums, np.zeros(1, "int64"))
     with pytest.raises(ValueError, match="unit_indices"):
         accumulate_sums_cpu(traces, np.array([5]), np.array([3]), 2, 2, sums, np.zeros(1, "int64"))
+
+
+@pytest.mark.parametrize("counts", [[3, 0, 2], [1], [0, 0], [4, 1, 1, 5]])
+def test_waveform_sums_match_reference(device, counts):
+    rng = np.random.default_rng(len(counts))
+    num_units, nsamples, width = len(counts), 7, 5
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    waveforms = rng.normal(0, 50, (int(bounds[-1]), nsamples, width)).astype(np.float32)
+    shape = (num_units, nsamples, width)
+    sums0, sumsqs0 = rng.normal(0, 10, shape), rng.uniform(0, 10, shape)  # must add, not overwrite
+    res = device("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
+    ref_sums = np.stack([waveforms[bounds[u]:bounds[u + 1]].astype(np.float64).sum(axis=0) for u in range(num_units)])
+    ref_sumsqs = np.stack([(waveforms[bounds[u]:bounds[u + 1]].astype(np.float64) ** 2).sum(axis=0)
+                           for u in range(num_units)])
+    assert_close(res[2], sums0 + ref_sums, rtol=1e-12)
+    assert_close(res[3], sumsqs0 + ref_sumsqs, rtol=1e-12)
+
+
+def test_waveform_sums_rejects_bad_bounds():
+    from gpuspike.kernels import waveform_sums_cpu
+
+    waveforms = np.zeros((4, 3, 2), np.float32)
+    with pytest.raises(ValueError, match="unit_bounds"):
+        waveform_sums_cpu(waveforms, np.array([0, 3, 2]), np.zeros((2, 3, 2)), np.zeros((2, 3, 2)))
+    with pytest.raises(ValueError, match="unit_bounds"):
+        waveform_sums_cpu(waveforms, np.array([0, 2]), np.zeros((2, 3, 2)), np.zeros((2, 3, 2)))
+    with pytest.raises(TypeError, match="sums must be float64"):
+        waveform_sums_cpu(waveforms, np.array([0, 4]), np.zeros((1, 3, 2), np.float32), np.zeros((1, 3, 2)))
