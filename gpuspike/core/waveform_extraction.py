@@ -136,12 +136,13 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
 
 # ---------------------------------------------------------------------- accumulate templates
 def init_accumulate_worker(recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size,
-                           backend_name, with_std: bool = True) -> dict:
-    """Worker context for :func:`accumulate_superchunk` (``with_std=False``: sums only)."""
+                           backend_name, with_std: bool = True, sums_dtype: str = "float64") -> dict:
+    """Worker context for :func:`accumulate_superchunk` (``with_std=False``: sums only, in ``sums_dtype``)."""
     ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
     ctx["num_units"] = int(num_units)
     ctx["chunk_size"] = int(chunk_size)
     ctx["with_std"] = bool(with_std)
+    ctx["sums_dtype"] = sums_dtype
     return ctx
 
 
@@ -150,7 +151,7 @@ def accumulate_superchunk(segment_index: int, start_frame: int, end_frame: int, 
     be = ctx["backend"]
     num_channels = ctx["recording"].get_num_channels()
     shape = (ctx["num_units"], ctx["nbefore"] + ctx["nafter"], num_channels)
-    sums = be.zeros(shape, "float64")
+    sums = be.zeros(shape, ctx["sums_dtype"])
     sumsqs = be.zeros(shape, "float64") if ctx["with_std"] else None
     counts = be.zeros((ctx["num_units"],), "int64")
     spikes = ctx["spikes"]
@@ -213,31 +214,45 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
 
     num_channels = recording.get_num_channels()
     shape = (num_units, nbefore + nafter, num_channels)
-    total = [np.zeros(shape), np.zeros(shape) if with_std else None]
+    total = [np.zeros(shape), np.zeros(shape) if with_std else None, np.zeros(num_units, "int64")]
+    num_spikes = np.bincount(spikes["unit_index"], minlength=num_units)
+    # a mean alone is linear: sum the raw integer samples (exact, in float32 while it cannot round)
+    # and scale the mean once, instead of scaling every sample
+    raw_dtype = np.dtype(recording.get_dtype())
+    sum_raw = not with_std and raw_dtype.kind in "iu"
+    exact_in_float32 = (sum_raw and raw_dtype.itemsize <= 2
+                        and int(num_spikes.max(initial=0)) * 2 ** (8 * raw_dtype.itemsize) <= 2**24)
+    sums_dtype = "float32" if exact_in_float32 else "float64"
+    scale_in_workers = return_scaled and not sum_raw
 
     def gather(result):
         total[0] += result[0]
         if with_std:
             total[1] += result[1]
+        total[2] += result[2]
 
     streaming_backend = gpu_streaming_backend(config)
     if streaming_backend is not None:
         from .waveform_streaming import stream_accumulate
 
-        total = list(stream_accumulate(recording, spikes, num_units, nbefore, nafter, return_scaled, config,
-                                       streaming_backend, with_std=with_std))
+        total = list(stream_accumulate(recording, spikes, num_units, nbefore, nafter, scale_in_workers, config,
+                                       streaming_backend, with_std=with_std, sums_dtype=sums_dtype))
     else:
         chunk_size = config.chunk_frames(recording)
         check_engine_can_run(recording, config, job_name)
-        init_args = (recording, spikes, nbefore, nafter, return_scaled, num_units, chunk_size, config.backend,
-                     with_std)
+        init_args = (recording, spikes, nbefore, nafter, scale_in_workers, num_units, chunk_size, config.backend,
+                     with_std, sums_dtype)
         run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
                    job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
-    if not with_std:
-        counts = np.bincount(spikes["unit_index"], minlength=num_units).astype("float64")
-        mean = np.divide(total[0], counts[:, None, None], out=np.zeros(shape), where=counts[:, None, None] > 0)
-        return mean, None
-    return _finish_templates(total, spikes, num_units, shape)
+    if with_std:
+        return _finish_templates(total[:2], spikes, num_units, shape)
+    sums = np.asarray(total[0], dtype="float64")
+    if return_scaled and sum_raw:
+        gains, offsets = recording._scaling(slice(None))
+        # edge spikes were not accumulated: they add zeros, not offsets (the same rule as scaled sums)
+        sums = sums * gains.astype("float64") + total[2][:, None, None] * offsets.astype("float64")
+    denominator = num_spikes.astype("float64")[:, None, None]
+    return np.divide(sums, denominator, out=np.zeros(shape), where=denominator > 0), None
 
 
 def gpu_streaming_backend(config):

@@ -56,12 +56,13 @@ def _gains(recording, backend, return_scaled):
 
 
 def stream_accumulate(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
-                      return_scaled: bool, config, backend, with_std: bool = True) -> tuple:
-    """Per-unit sums and sums of squares (float64, host; squares None unless ``with_std``) on the streaming path."""
+                      return_scaled: bool, config, backend, with_std: bool = True,
+                      sums_dtype: str = "float64") -> tuple:
+    """Per-unit sums, sums of squares (None unless ``with_std``) and counts of accumulated windows (host)."""
     from .waveform_extraction import accumulate_windows
 
     shape = (num_units, nbefore + nafter, recording.get_num_channels())
-    sums = backend.zeros(shape, "float64")
+    sums = backend.zeros(shape, sums_dtype)
     sumsqs = backend.zeros(shape, "float64") if with_std else None
     counts = backend.zeros((num_units,), "int64")
     gains, offsets = _gains(recording, backend, return_scaled)
@@ -71,7 +72,7 @@ def stream_accumulate(recording, spikes: np.ndarray, num_units: int, nbefore: in
         units = np.ascontiguousarray(spikes["unit_index"][positions])
         accumulate_windows(backend, traces, backend.asarray(peaks), backend.asarray(units), nbefore, nafter, sums,
                            sumsqs, counts)
-    return backend.to_host(sums), None if sumsqs is None else backend.to_host(sumsqs)
+    return backend.to_host(sums), None if sumsqs is None else backend.to_host(sumsqs), backend.to_host(counts)
 
 
 def stream_gather(recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int, nafter: int, return_scaled: bool,
