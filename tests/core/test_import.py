@@ -24,3 +24,16 @@ def test_core_all_names_resolve():
     for name in gpuspike.core.__all__:
         assert getattr(gpuspike.core, name, None) is not None, name
         assert getattr(gpuspike, name) is getattr(gpuspike.core, name)
+
+
+def test_import_time_report_has_no_compiler():
+    """``python -X importtime -c 'import gpuspike'``: the import pulls in neither numba nor llvmlite.
+
+    The report's module list is checked, not its seconds (speed is measured in benchmarks/).
+    """
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import gpuspike"], capture_output=True,
+                         text=True, cwd=REPO, timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr
+    modules = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")]
+    assert "gpuspike" in modules  # the report was parsed
+    assert not [m for m in modules if m.split(".")[0] in ("numba", "llvmlite", "cupy", "matplotlib")]
