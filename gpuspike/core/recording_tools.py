@@ -25,21 +25,48 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
     np.ndarray or list of np.ndarray
         (num_chunks * chunk_size, num_channels) when ``concatenated``, else a list of chunks.
     """
+    chunks = [recording.get_traces(segment_index=seg, start_frame=start, end_frame=end, return_scaled=return_scaled)
+              for seg, start, end in random_chunk_ranges(recording, num_chunks_per_segment, chunk_size, seed,
+                                                         margin_frames)]
+    return np.concatenate(chunks, axis=0) if concatenated else chunks
+
+
+def random_chunk_ranges(recording: BaseRecording, num_chunks_per_segment: int = 20, chunk_size: int = 10000,
+                        seed: int | None = 0, margin_frames: int = 0) -> list[tuple[int, int, int]]:
+    """(segment_index, start, end) of the random chunks of :func:`get_random_data_chunks`."""
     if num_chunks_per_segment < 1:
         raise ValueError(f"num_chunks_per_segment must be >= 1, got {num_chunks_per_segment}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     rng = np.random.default_rng(seed)
-    chunks = []
+    ranges = []
     for seg in range(recording.get_num_segments()):
-        starts = random_chunk_starts(recording.get_num_samples(seg), num_chunks_per_segment, chunk_size,
-                                     margin_frames, rng)
         n = recording.get_num_samples(seg)
-        for start in starts:
-            end = min(int(start) + chunk_size, n)
-            chunks.append(recording.get_traces(segment_index=seg, start_frame=int(start), end_frame=end,
-                                               return_scaled=return_scaled))
-    return np.concatenate(chunks, axis=0) if concatenated else chunks
+        for start in random_chunk_starts(n, num_chunks_per_segment, chunk_size, margin_frames, rng):
+            ranges.append((seg, int(start), min(int(start) + chunk_size, n)))
+    return ranges
+
+
+def _streamed_chunks(recording: BaseRecording, ranges: list[tuple[int, int, int]]) -> np.ndarray:
+    """Raw traces of ``ranges`` read through the streaming path (planner, readers, pinned ring)."""
+    from ..streaming import plan_reads, stream_blocks
+
+    parts = []
+    for seg in range(recording.get_num_segments()):
+        mine = [(start, end) for s, start, end in ranges if s == seg]
+        if not mine:
+            continue
+        starts = np.array([start for start, _ in mine], dtype="int64")
+        length = mine[0][1] - mine[0][0]  # one length per segment (chunk_size, or the whole short segment)
+        plan = plan_reads(recording.get_num_samples(seg), max(length, 1), peak_samples=starts, nbefore=0,
+                          nafter=length, mode="windows")
+        out = np.empty((starts.size, length, recording.get_num_channels()), dtype=recording.get_dtype())
+        with stream_blocks(recording, seg, plan, device=False) as blocks:
+            for block, traces in blocks:
+                for k, rel in zip(block.spike_indices, block.relative_peaks):
+                    out[k] = traces[rel:rel + length]
+        parts.append(out.reshape(-1, out.shape[2]))
+    return np.concatenate(parts, axis=0)
 
 
 def random_chunk_starts(num_samples: int, num_chunks: int, chunk_size: int, margin_frames: int,
@@ -78,15 +105,27 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     cached = recording.get_property(key)
     if cached is not None and not force_recompute and not random_chunk_kwargs:
         return cached
-    chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
-    if method == "mad":
-        from ..backends import get_backend
+    from ..backends import get_backend
 
-        be = get_backend(backend)
-        out = be.empty((chunks.shape[1],), np.float64)
-        out = be.kernels.mad(be.asarray(np.ascontiguousarray(chunks)), out)
+    be = get_backend(backend)
+    if method == "mad" and be.name == "cuda":
+        # the GPU path: random chunks read through the streaming reader, scaled and reduced on the device
+        ranges = random_chunk_ranges(recording, **random_chunk_kwargs)
+        data = be.asarray(np.ascontiguousarray(_streamed_chunks(recording, ranges)))
+        if return_scaled:
+            gains, offsets = recording._scaling(slice(None))
+            scaled = be.empty(data.shape, "float32")
+            be.kernels.scale(data, be.asarray(np.ascontiguousarray(gains, "float32")),
+                             be.asarray(np.ascontiguousarray(offsets, "float32")), scaled)
+            data = scaled
+        out = be.kernels.mad(data, be.empty((data.shape[1],), np.float64))
+        noise = be.to_host(out) / MAD_TO_STD
+    elif method == "mad":
+        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
+        out = be.kernels.mad(np.ascontiguousarray(chunks), be.empty((chunks.shape[1],), np.float64))
         noise = be.to_host(out) / MAD_TO_STD
     else:
+        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
         noise = np.std(chunks.astype("float64"), axis=0)
     noise = np.asarray(noise, dtype="float32")
     recording.set_property(key, noise)
