@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import gpuspike as gs
 from gpuspike import (NumpyRecording, get_channel_distances, get_chunk_with_margin, get_closest_channels,
                       get_noise_levels, get_random_data_chunks, order_channels_by_depth)
 
@@ -142,3 +143,22 @@ def test_channel_distances_and_closest(geom_rec):
         np.testing.assert_allclose(sub_ref[i, inds[i]], dists[i])
     with pytest.raises(ValueError, match="num_channels=9"):
         get_closest_channels(rec, num_channels=9)
+
+
+def test_noise_levels_cuda_streamed_chunks_equal_numpy_with_a_short_segment():
+    """The CUDA path reads the same random chunks through the streaming reader (one segment shorter
+    than chunk_size, so its only chunk is the whole segment)."""
+    rng = np.random.default_rng(9)
+    traces = [rng.integers(-300, 300, (5000, 3)).astype("int16"), rng.integers(-300, 300, (700, 3)).astype("int16")]
+    recording = gs.NumpyRecording(traces, 10000.0)
+    recording.set_channel_gains([0.5, 1.0, 2.0])
+    recording.set_channel_offsets([1.0, 0.0, -1.0])
+    kwargs = dict(chunk_size=1000, num_chunks_per_segment=4, seed=3, force_recompute=True)
+    expected = gs.get_noise_levels(recording, backend="numpy", **kwargs)
+    np.testing.assert_array_equal(gs.get_noise_levels(recording, backend="cuda", **kwargs), expected)
+    ranges = gs.core.recording_tools.random_chunk_ranges(recording, 4, 1000, 3)
+    assert [r for r in ranges if r[0] == 1] == [(1, 0, 700)]
+    scaled = np.concatenate([recording.get_traces(segment_index=s, start_frame=a, end_frame=b, return_scaled=True)
+                             for s, a, b in ranges]).astype("float64")
+    mad = np.median(np.abs(scaled - np.median(scaled, axis=0)), axis=0) / 0.6744897501960817
+    np.testing.assert_allclose(expected, mad, rtol=1e-5)
