@@ -97,6 +97,52 @@ def test_gather_sparse_numpy(benchmark, data):
     _bench(benchmark, numpy_gather, data["traces"], data["peaks"], data["units"], data["sparse_channels"])
 
 
+# --- sums only (means), raw int16 into float32 ---------------------------------------------------
+@pytest.mark.benchmark(group="accumulate_sums")
+def test_accumulate_sums_kernel(benchmark, data):
+    sums, counts = np.zeros((NUM_UNITS, NSAMPLES, NUM_CHANNELS), np.float32), np.zeros(NUM_UNITS, np.int64)
+    _bench(benchmark, k.accumulate_sums_cpu, data["traces"], data["peaks"], data["units"], NBEFORE, NAFTER, sums,
+           counts)
+
+
+@pytest.mark.benchmark(group="accumulate_sums")
+def test_accumulate_sums_numpy(benchmark, data):
+    sums = np.zeros((NUM_UNITS, NSAMPLES, NUM_CHANNELS), np.float32)
+
+    def numpy_sums(traces, peaks, units):
+        windows = traces[peaks[:, None] + np.arange(-NBEFORE, NAFTER)[None, :]].astype(np.float32)
+        np.add.at(sums, units, windows)
+
+    _bench(benchmark, numpy_sums, data["traces"], data["peaks"], data["units"])
+
+
+# --- templates of stored waveforms (unit-major buffer) ------------------------------------------
+@pytest.fixture(scope="module")
+def stored():
+    rng = np.random.default_rng(1)
+    counts = np.full(NUM_UNITS, 30)
+    waveforms = rng.normal(0, 20, (int(counts.sum()), NSAMPLES, NUM_CHANNELS)).astype(np.float32)
+    return waveforms, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+@pytest.mark.benchmark(group="waveform_sums")
+def test_waveform_sums_kernel(benchmark, stored):
+    waveforms, bounds = stored
+    shape = (NUM_UNITS, NSAMPLES, NUM_CHANNELS)
+    _bench(benchmark, k.waveform_sums_cpu, waveforms, bounds, np.zeros(shape), np.zeros(shape))
+
+
+@pytest.mark.benchmark(group="waveform_sums")
+def test_waveform_sums_numpy(benchmark, stored):
+    waveforms, bounds = stored
+
+    def numpy_moments(waveforms, bounds):
+        return [(waveforms[a:b].sum(axis=0, dtype=np.float64), np.square(waveforms[a:b], dtype=np.float64).sum(axis=0))
+                for a, b in zip(bounds[:-1], bounds[1:])]
+
+    _bench(benchmark, numpy_moments, waveforms, bounds)
+
+
 # --- accumulate templates ----------------------------------------------------------------------
 @pytest.mark.benchmark(group="accumulate")
 def test_accumulate_kernel(benchmark, data):
