@@ -15,6 +15,7 @@ kernels in numba's simulator: ``xp`` is NumPy and arrays are simulated device ar
 """
 from __future__ import annotations
 
+import abc
 import threading
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -39,7 +40,7 @@ def _kernel_namespace(device: str) -> SimpleNamespace:
     return SimpleNamespace(**{name: getattr(kernels, f"{name}_{device}") for name in kernels.KERNEL_NAMES})
 
 
-class Backend:
+class Backend(abc.ABC):
     """Arrays and kernels of one device kind.
 
     Attributes
@@ -63,6 +64,7 @@ class Backend:
     device_name: str
     is_simulator: bool
 
+    @abc.abstractmethod
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         """Return ``x`` as a contiguous array of this backend (copied to the device if needed).
 
@@ -79,8 +81,8 @@ class Backend:
         array
             NumPy array (numpy), CuPy array (cuda) or simulated device array (cuda simulator).
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def to_host(self, x: Any) -> np.ndarray:
         """Return ``x`` as a NumPy array in host memory (copied from the device if needed).
 
@@ -94,8 +96,8 @@ class Backend:
         np.ndarray
             Host copy (``x`` itself when it already is a NumPy array).
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def empty(self, shape: Any, dtype: Any) -> Any:
         """Allocate an uninitialized array of this backend.
 
@@ -111,8 +113,8 @@ class Backend:
         array
             New array on this backend's device.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def zeros(self, shape: Any, dtype: Any) -> Any:
         """Allocate a zero-filled array of this backend.
 
@@ -128,7 +130,6 @@ class Backend:
         array
             New zero-filled array on this backend's device.
         """
-        raise NotImplementedError
 
     def synchronize(self) -> None:
         """Wait for all queued device work (no-op on the CPU)."""

@@ -1,6 +1,7 @@
 """BaseExtractor: ids, properties, annotations and provenance shared by every object."""
 from __future__ import annotations
 
+import abc
 import copy
 import importlib
 import json
@@ -21,7 +22,7 @@ def _to_id_array(ids: Iterable) -> np.ndarray:
     return ids
 
 
-class BaseSegment:
+class BaseSegment(abc.ABC):
     """One contiguous piece of data of an extractor."""
 
     def __init__(self) -> None:

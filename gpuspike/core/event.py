@@ -1,6 +1,8 @@
 """BaseEvent: events and epochs (e.g. TTL pulses) as structured arrays with a ``time`` field."""
 from __future__ import annotations
 
+import abc
+
 from typing import Sequence
 
 import numpy as np
@@ -11,8 +13,9 @@ from .base import BaseExtractor, BaseSegment
 class BaseEventSegment(BaseSegment):
     """One segment of events."""
 
+    @abc.abstractmethod
     def get_events(self, channel_id, start_time: float | None, end_time: float | None) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_events")
+        """Events of ``channel_id`` with time in [start_time, end_time) (None = open end)."""
 
 
 class BaseEvent(BaseExtractor):

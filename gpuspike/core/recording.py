@@ -1,6 +1,7 @@
 """BaseRecording and BaseRecordingSegment: lazy, chunk-addressable traces."""
 from __future__ import annotations
 
+import abc
 from pathlib import Path
 from typing import Sequence
 
@@ -49,11 +50,13 @@ class BaseRecordingSegment(BaseSegment):
         self.t_start = t_start
         self.time_vector = None if time_vector is None else np.asarray(time_vector)
 
+    @abc.abstractmethod
     def get_num_samples(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_num_samples")
+        """Number of samples of the segment."""
 
+    @abc.abstractmethod
     def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_traces")
+        """Traces [start_frame, end_frame) of ``channel_indices`` (a slice or an index array), time first."""
 
     def get_times(self) -> np.ndarray:
         if self.time_vector is not None:

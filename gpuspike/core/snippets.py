@@ -1,6 +1,7 @@
 """BaseSnippets: unsorted waveform cutouts recorded around threshold crossings."""
 from __future__ import annotations
 
+import abc
 from pathlib import Path
 from typing import Sequence
 
@@ -13,14 +14,17 @@ from .channels import ChannelsMixin
 class BaseSnippetsSegment(BaseSegment):
     """One segment of snippets."""
 
+    @abc.abstractmethod
     def get_num_snippets(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_num_snippets")
+        """Number of snippets in the segment."""
 
+    @abc.abstractmethod
     def get_frames(self, indices=None) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_frames")
+        """Peak frame of each snippet (of ``indices`` when given)."""
 
+    @abc.abstractmethod
     def get_snippets(self, indices, channel_indices) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_snippets")
+        """Snippets ``(num, snippet_len, channels)`` of ``indices`` (None = all) and ``channel_indices``."""
 
     def frames_to_indices(self, start_frame: int | None, end_frame: int | None) -> slice:
         frames = self.get_frames()

@@ -1,6 +1,7 @@
 """BaseSorting and BaseSortingSegment: spike trains of units, and the spike vector."""
 from __future__ import annotations
 
+import abc
 from pathlib import Path
 from typing import Sequence
 
@@ -17,8 +18,9 @@ minimum_spike_dtype = spike_dtype
 class BaseSortingSegment(BaseSegment):
     """One segment of a sorting."""
 
+    @abc.abstractmethod
     def get_unit_spike_train(self, unit_id, start_frame: int | None, end_frame: int | None) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement get_unit_spike_train")
+        """Sorted spike frames of ``unit_id`` in [start_frame, end_frame) (None = open end)."""
 
     def get_num_samples(self) -> int | None:
         """Number of samples of the segment when known without a recording, else None."""

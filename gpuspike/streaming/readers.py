@@ -13,6 +13,7 @@ Each reader counts the bytes it read (``bytes_read``). :func:`make_reader` picks
 """
 from __future__ import annotations
 
+import abc
 import os
 import threading
 from pathlib import Path
@@ -48,7 +49,7 @@ def kvikio_available() -> bool:
     return True
 
 
-class BaseReader:
+class BaseReader(abc.ABC):
     """Common part of the readers: frame geometry, byte counting, block reads.
 
     Parameters
@@ -95,6 +96,7 @@ class BaseReader:
         if np.dtype(out.dtype) != self.dtype:
             raise ValueError(f"out must have dtype {self.dtype}, got {out.dtype}")
 
+    @abc.abstractmethod
     def read_range(self, start_frame: int, end_frame: int, out) -> None:
         """Read frames ``[start_frame, end_frame)`` into ``out[: end_frame - start_frame]``.
 
@@ -105,7 +107,6 @@ class BaseReader:
         out : array
             C-contiguous ``(>= n, num_channels)`` buffer of the reader's dtype.
         """
-        raise NotImplementedError
 
     def read_block(self, block: ReadBlock, out):
         """Read every range of ``block`` packed into ``out``; return ``out[:block.num_frames]``.
