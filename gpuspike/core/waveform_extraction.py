@@ -92,23 +92,35 @@ def _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
 
 # ---------------------------------------------------------------------- gather sampled waveforms
 def init_gather_worker(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, buffer,
-                       buffer_path, backend_name) -> dict:
-    """Worker context for :func:`gather_chunk`: ``buffer`` (shared RAM) or ``buffer_path`` (npy memmap)."""
+                       buffer_path, backend_name, out_spec: tuple | None = None) -> dict:
+    """Worker context for :func:`gather_chunk`.
+
+    Waveforms go to ``buffer`` (shared RAM: in-process and threads), to the npy memmap at
+    ``buffer_path`` (processes on this machine), or, when both are None, back to the caller as
+    results (Dask workers, which may run on other machines); ``out_spec`` is then
+    ``(nsamples, width, dtype)`` of a waveform.
+    """
     ctx = _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name)
     ctx["rows"] = rows
     ctx["sparse_channels"] = sparse_channels
-    if buffer is None:
+    if buffer is None and buffer_path is not None:
         buffer = np.asarray(np.load(buffer_path, mmap_mode="r+"))
     ctx["buffer"] = buffer
+    ctx["out_spec"] = out_spec
     be = ctx["backend"]
     if sparse_channels is not None:
         ctx["sparse_channels_device"] = be.asarray(sparse_channels)
     return ctx
 
 
-def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
-    """Gather the waveforms of the chunk's selected spikes into their buffer rows; return the count."""
+def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
+    """Gather the waveforms of the chunk's selected spikes into their buffer rows; return the count.
+
+    Without a buffer (Dask), return ``(rows, waveforms)`` for the caller to place.
+    """
     l0, l1 = _chunk_spikes(ctx, segment_index, start_frame, end_frame)
+    if ctx["buffer"] is None:
+        return _gather_to_result(ctx, segment_index, l0, l1)
     if l1 <= l0:
         return 0
     spikes = ctx["spikes"]
@@ -132,6 +144,26 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
     if not on_host:
         buffer[rows] = be.to_host(out)
     return l1 - l0
+
+
+def _gather_to_result(ctx: dict, segment_index: int, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
+    nsamples, width, dtype = ctx["out_spec"]
+    be = ctx["backend"]
+    out = be.zeros((max(l1 - l0, 0), nsamples, width), dtype)
+    if l1 > l0:
+        spikes = ctx["spikes"]
+        start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
+        end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
+        traces = _device_traces(ctx, segment_index, start, end)
+        peaks = be.asarray((spikes["sample_index"][l0:l1] - start).astype("int64"))
+        out_rows = be.asarray(np.arange(l1 - l0, dtype="int64"))
+        if ctx["sparse_channels"] is None:
+            be.kernels.gather_waveforms(traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows)
+        else:
+            units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
+            be.kernels.gather_waveforms_sparse(traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows, units,
+                                               ctx["sparse_channels_device"])
+    return ctx["rows"][l0:max(l0, l1)], be.to_host(out)
 
 
 # ---------------------------------------------------------------------- accumulate templates

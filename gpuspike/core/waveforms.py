@@ -591,7 +591,14 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
             buffer, spikes, sorting, sparsity, want_mean_std)
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
-    if shares_memory(config):
+    gather_func = None
+    if config.engine == "dask":  # workers may be other machines: waveforms come back as results
+        buffer, buffer_path = np.zeros(shape, dtype=dtype), None
+
+        def gather_func(result):
+            result_rows, waveforms = result
+            buffer[result_rows] = waveforms
+    elif shares_memory(config):
         buffer, buffer_path = np.zeros(shape, dtype=dtype), None
     else:
         tmpdir = Path(tempfile.mkdtemp(prefix="gpuspike_wfs_"))
@@ -599,10 +606,11 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
         buffer = None
     try:
-        init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
-                     buffer_path, config.backend)
+        worker_buffer = None if gather_func is not None else buffer
+        init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels,
+                     worker_buffer, buffer_path, config.backend, (nbefore + nafter, width, np.dtype(dtype).str))
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
-                   job_name="extract_waveforms")
+                   job_name="extract_waveforms", gather_func=gather_func)
         if buffer is None:
             buffer = np.load(buffer_path)
         return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(

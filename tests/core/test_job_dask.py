@@ -152,6 +152,21 @@ def test_dask_binary_writes_identical(client, recording, tmp_path):
         np.testing.assert_array_equal(saved.get_traces(segment_index=s), recording.get_traces(segment_index=s))
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_dask_extract_waveforms_equals_in_process(client, tmp_path, sparse):
+    """Waveforms come back from the Dask workers as results (no file shared with the client)."""
+    rec, sorting = gs.generate_ground_truth_recording(durations=[1.5], sampling_frequency=10000.0, num_channels=6,
+                                                      num_units=3, seed=4,
+                                                      generate_sorting_kwargs={"firing_rates": 20.0})
+    kwargs = dict(mode="memory", max_spikes_per_unit=15, seed=2, sparse=sparse, method="best_channels",
+                  num_channels=3, precompute_template=("average", "std"), chunk_size=4000, **NO_BAR)
+    local = gs.extract_waveforms(rec, sorting, n_jobs=1, **kwargs)
+    remote = gs.extract_waveforms(rec, sorting, engine="dask", client=client, **kwargs)
+    for unit_id in sorting.unit_ids:
+        np.testing.assert_array_equal(np.asarray(remote.get_waveforms(unit_id)), np.asarray(local.get_waveforms(unit_id)))
+    np.testing.assert_allclose(remote.get_all_templates(mode="std"), local.get_all_templates(mode="std"), rtol=1e-6)
+
+
 def test_dask_worker_exception_surfaces(client, recording):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     with pytest.raises(KeyError, match="is broken") as info:
