@@ -288,6 +288,7 @@ class NoiseGeneratorRecording(BaseRecording):
         if dtype.kind != "f":
             raise ValueError(f"dtype={dtype}: NoiseGeneratorRecording makes float32 or float64 traces")
         super().__init__(sampling_frequency, np.arange(num_channels), dtype)
+        self.annotate(is_filtered=True)  # white noise has no low-frequency drift (as SpikeInterface's generator)
         levels = np.broadcast_to(np.asarray(noise_levels, dtype="float64"), (num_channels,))
         for seg, duration in enumerate(durations):
             n = int(round(float(duration) * sampling_frequency))

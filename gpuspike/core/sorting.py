@@ -149,6 +149,8 @@ class BaseSorting(BaseExtractor):
             frames = self._segments[segment_index].get_unit_spike_train(unit_id, start_frame, end_frame)
             frames = np.asarray(frames).astype("int64", copy=False)
             if use_cache and start_frame is None and end_frame is None:
+                frames = frames.view()
+                frames.flags.writeable = False  # the cache is shared: callers get a read-only view
                 self._cached_spike_trains[key] = frames
         if return_times:
             if self._recording is not None:
@@ -253,9 +255,13 @@ class BaseSorting(BaseExtractor):
                                  check_spike_frames=check_spike_frames)
 
     def time_slice(self, start_time: float | None, end_time: float | None) -> "BaseSorting":
-        """A lazy view between two times (s)."""
-        start = None if start_time is None else int(round(start_time * self.sampling_frequency))
-        end = None if end_time is None else int(round(end_time * self.sampling_frequency))
+        """A lazy view between two times (s): the registered recording's times when there is one."""
+        if self._recording is not None:
+            start = None if start_time is None else int(self._recording.time_to_sample_index(start_time, 0))
+            end = None if end_time is None else int(self._recording.time_to_sample_index(end_time, 0))
+        else:
+            start = None if start_time is None else int(round(start_time * self.sampling_frequency))
+            end = None if end_time is None else int(round(end_time * self.sampling_frequency))
         return self.frame_slice(start, end)
 
     def select_segments(self, segment_indices) -> "BaseSorting":

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import gpuspike as gs
 from gpuspike import NumpySorting, generate_sorting, spike_dtype
 
 
@@ -107,3 +108,28 @@ def test_frame_slice_and_time_slice():
     np.testing.assert_array_equal(sl.get_unit_spike_train(0, start_frame=1, end_frame=30), [15])
     np.testing.assert_array_equal(s.frame_slice(19, None).get_unit_spike_train(1), [0, 21])
     np.testing.assert_array_equal(s.time_slice(0.019, 0.036).get_unit_spike_train(0), [1, 16])
+
+
+def test_time_slice_uses_the_registered_recordings_times():
+    fs = 1000.0
+    recording = gs.NumpyRecording([np.zeros((5000, 2), "float32")], fs)
+    recording.set_times(np.arange(5000) / fs + 100.0)  # the recording starts at 100 s
+    sorting = gs.NumpySorting.from_times_labels(np.array([500, 1500, 2500, 3500]), np.array([0, 0, 1, 1]), fs)
+    sorting.register_recording(recording)
+    sliced = sorting.time_slice(101.0, 103.0)  # frames [1000, 3000)
+    np.testing.assert_array_equal(sliced.get_unit_spike_train(0), [500])
+    np.testing.assert_array_equal(sliced.get_unit_spike_train(1), [1500])
+    bare = gs.NumpySorting.from_times_labels(np.array([500, 1500]), np.array([0, 0]), fs)
+    np.testing.assert_array_equal(bare.time_slice(1.0, 2.0).get_unit_spike_train(0), [500])
+
+
+def test_cached_spike_trains_are_read_only():
+    sorting = gs.NumpySorting.from_times_labels(np.array([5, 9, 20]), np.array([0, 0, 1]), 1000.0)
+    train = sorting.get_unit_spike_train(0)
+    with pytest.raises(ValueError, match="read-only"):
+        train += 1
+    np.testing.assert_array_equal(sorting.get_unit_spike_train(0), [5, 9])
+
+
+def test_generated_noise_is_annotated_filtered():
+    assert gs.generate_recording(num_channels=2, durations=[0.1], seed=1).get_annotation("is_filtered") is True
