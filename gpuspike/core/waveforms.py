@@ -594,10 +594,7 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     gather_func = None
     if config.engine == "dask":  # workers may be other machines: waveforms come back as results
         buffer, buffer_path = np.zeros(shape, dtype=dtype), None
-
-        def gather_func(result):
-            result_rows, waveforms = result
-            buffer[result_rows] = waveforms
+        gather_func = _result_writer(buffer)
     elif shares_memory(config):
         buffer, buffer_path = np.zeros(shape, dtype=dtype), None
     else:
@@ -618,6 +615,15 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _result_writer(buffer: np.ndarray):
+    """A gather_func that places ``(rows, waveforms)`` results into ``buffer``."""
+    def write(result) -> None:
+        result_rows, waveforms = result
+        buffer[result_rows] = waveforms
+
+    return write
 
 
 def _buffer_templates(buffer, spikes, sorting, sparsity, want_mean_std: bool) -> dict:

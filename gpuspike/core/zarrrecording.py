@@ -190,7 +190,7 @@ class ZarrRecordingExtractor(BaseRecording):
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
             root = open_group(tmp, "w")
             _write_zarr_metadata(root, recording)
-            names, time_names = [], []
+            names = []
             for seg in range(recording.get_num_segments()):
                 create_array(root, f"traces_seg{seg}", shape=(recording.get_num_samples(seg), nchan),
                              chunks=(chunk, channel_chunk), dtype=dtype,

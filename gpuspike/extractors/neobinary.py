@@ -7,8 +7,9 @@ are then read by gpuspike's own binary segment (``os.preadv``, no memmap), and t
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -42,6 +43,32 @@ class ColumnsBinaryRecordingSegment(BinaryRecordingSegment):
         if self.columns is None:
             return super().get_traces(start_frame, end_frame, channel_indices)
         return super().get_traces(start_frame, end_frame, self.columns[channel_indices])
+
+
+def open_neo_folder(rawio_name: str, folder_path: str | Path, check_folder: Callable[[Path], None]):
+    """Check ``folder_path`` and parse its header with ``neo.rawio.<rawio_name>``.
+
+    Returns
+    -------
+    folder : Path
+        The absolute folder.
+    io : neo rawio object
+        With its header parsed.
+    """
+    import neo
+
+    folder = Path(folder_path).absolute()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder_path={str(folder)!r} is not a folder")
+    check_folder(folder)
+    io = getattr(neo.rawio, rawio_name)(dirname=str(folder))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            io.parse_header()
+    except Exception as err:
+        raise ValueError(f"{folder}: neo's {rawio_name} cannot parse this folder: {err}") from err
+    return folder, io
 
 
 def check_frames_whole(file_path: Path, num_channels: int, itemsize: int = 2, file_offset: int = 0) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .neobinary import NeoBinaryRecording, check_frames_whole, choose_stream
+from .neobinary import NeoBinaryRecording, check_frames_whole, choose_stream, open_neo_folder
 from .probes import attach_probe_in_channel_order
 
 
@@ -54,19 +54,7 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
 
     def __init__(self, folder_path: str | Path, stream_id: str | None = None, stream_name: str | None = None,
                  block_index: int | None = None, load_probe: bool = True) -> None:
-        import neo
-
-        folder = Path(folder_path).absolute()
-        if not folder.is_dir():
-            raise FileNotFoundError(f"folder_path={str(folder)!r} is not a folder")
-        _check_folder(folder)
-        io = neo.rawio.OpenEphysBinaryRawIO(dirname=str(folder))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                io.parse_header()
-        except Exception as err:
-            raise ValueError(f"{folder}: neo's OpenEphysBinaryRawIO cannot parse this folder: {err}") from err
+        folder, io = open_neo_folder("OpenEphysBinaryRawIO", folder_path, _check_folder)
         num_blocks = io.block_count()
         if block_index is None:
             if num_blocks != 1:

@@ -6,12 +6,11 @@ sample count follows from each file's size, never from ``fileSizeBytes`` in the 
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .neobinary import NeoBinaryRecording, check_frames_whole, choose_stream
+from .neobinary import NeoBinaryRecording, check_frames_whole, choose_stream, open_neo_folder
 from .probes import attach_probe_in_channel_order
 
 
@@ -60,19 +59,7 @@ class SpikeGLXRecording(NeoBinaryRecording):
 
     def __init__(self, folder_path: str | Path, stream_id: str | None = None, stream_name: str | None = None,
                  load_sync_channel: bool = False) -> None:
-        import neo
-
-        folder = Path(folder_path).absolute()
-        if not folder.is_dir():
-            raise FileNotFoundError(f"folder_path={str(folder)!r} is not a folder")
-        _check_folder(folder)
-        io = neo.rawio.SpikeGLXRawIO(dirname=str(folder))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                io.parse_header()
-        except Exception as err:
-            raise ValueError(f"{folder}: neo's SpikeGLXRawIO cannot parse this folder: {err}") from err
+        folder, io = open_neo_folder("SpikeGLXRawIO", folder_path, _check_folder)
         streams = io.header["signal_streams"]
         ids, names = list(streams["id"]), list(streams["name"])
         index = choose_stream(ids, names, stream_id, stream_name, folder)

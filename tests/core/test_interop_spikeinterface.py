@@ -7,7 +7,6 @@ SpikeInterface pins zarr < 3); otherwise the tests are skipped.
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 

@@ -1,7 +1,7 @@
 """Probe information (locations, groups, contact_vector) propagates through every view."""
 import numpy as np
 import pytest
-from probeinterface import Probe, ProbeGroup, generate_linear_probe, generate_multi_shank
+from probeinterface import ProbeGroup, generate_linear_probe, generate_multi_shank
 
 from gpuspike import (NumpyRecording, aggregate_channels, append_recordings, concatenate_recordings,
                       select_segment_recording, split_recording)
