@@ -14,11 +14,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d, to_host
+from .templates import _channel_block as channel_block
 
 __all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda"]
 
@@ -63,11 +63,6 @@ def _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):
     check_index_range(unit_indices, 0, num_units, "unit_indices")
 
 
-def _channel_block(num_channels: int) -> int:
-    per_thread = -(-num_channels // max(numba.get_num_threads(), 1))
-    return max(16, min(64, -(-per_thread // 16) * 16))
-
-
 def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_indices: Any, nbefore: int, nafter: int, sums: Any,
                         counts: Any) -> tuple[Any, Any]:
     """Add spike windows to per unit sums (float32 or float64) and counts, on the CPU.
@@ -94,7 +89,7 @@ def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_indices: Any, nbefo
         ``(sums, counts)``.
     """
     _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
-    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, _channel_block(traces.shape[1]))
+    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, channel_block(traces.shape[1]))
     return sums, counts
 
 
