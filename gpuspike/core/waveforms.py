@@ -352,11 +352,8 @@ def write_waveforms_folder(we: WaveformExtractor, tmp: Path, final_folder: Path,
         from .numpyextractors import NumpySorting
 
         saved = NumpySorting.from_sorting(sorting, with_metadata=True).save(folder=tmp / "sorting")
-        d = saved.to_dict()
-        d = _retarget_paths(d, tmp / "sorting", final_folder / "sorting")
-        from .base import _make_paths_relative
-
-        _write_json(tmp / "sorting.json", _make_paths_relative(d, final_folder) | {"relative_paths": True})
+        # relative to the temporary folder = relative to the final one, since "sorting" moves with it
+        _write_json(tmp / "sorting.json", saved.to_dict(relative_to=tmp))
     _write_json(tmp / "gpuspike_selected_indices.json", {"selected_indices": we._selected_indices})
     if we.has_waveforms():
         wf_dir = tmp / "waveforms"
@@ -366,13 +363,6 @@ def write_waveforms_folder(we: WaveformExtractor, tmp: Path, final_folder: Path,
             np.save(wf_dir / f"sampled_index_{unit_id}.npy", we.get_sampled_indices(unit_id))
     for key, templates in we._template_cache.items():
         np.save(tmp / f"templates_{key}.npy", templates)
-
-
-def _retarget_paths(d, old: Path, new: Path):
-    from .base import _map_paths
-
-    old_s = str(old.absolute())
-    return _map_paths(d, lambda p: p.replace(old_s, str(new)) if p.startswith(old_s) else p)
 
 
 def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None) -> WaveformExtractor:
