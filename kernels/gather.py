@@ -9,6 +9,9 @@ Two entry points per device:
 
 Spike ``s`` goes to row ``out_rows[s]`` of ``out``; values are cast to ``out.dtype`` (e.g.
 int16 → float32), bitwise as NumPy's ``astype``. Rows not named in ``out_rows`` are untouched.
+With ``gains`` and ``offsets`` (float32, one per channel of ``traces``) the gathered samples are
+scaled on the way, ``float32(x) * gain + offset`` in float32 — bitwise the ``scale`` kernel
+followed by a gather, without writing a scaled copy of the whole chunk.
 ``out_rows`` should hold distinct rows: with duplicates, which spike's window lands in the row is
 unspecified. The caller guarantees each window ``[p - nbefore, p + nafter)`` lies inside
 ``traces``; the wrappers check it (a min/max reduction) and raise ``ValueError`` otherwise.
@@ -18,9 +21,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
 from numba import njit, prange
 
-from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d
+from ._common import check_dtype, check_index_range, check_ndim, check_shape, check_windows, launch_1d
 
 __all__ = [
     "gather_waveforms_cpu",
@@ -35,20 +39,25 @@ cuda = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows):  # pragma: no cover
+def _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled):  # pragma: no cover
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
     for s in prange(peak_samples.shape[0]):
         start = peak_samples[s] - nbefore
         row = out_rows[s]
-        for i in range(nsamples):
-            for c in range(num_channels):
-                out[row, i, c] = traces[start + i, c]
+        if scaled:
+            for i in range(nsamples):
+                for c in range(num_channels):
+                    out[row, i, c] = np.float32(traces[start + i, c]) * gains[c] + offsets[c]
+        else:
+            for i in range(nsamples):
+                for c in range(num_channels):
+                    out[row, i, c] = traces[start + i, c]
 
 
 @njit(parallel=True, cache=True, nogil=True)
 def _gather_sparse_njit(
-    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels
+    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets, scaled
 ):  # pragma: no cover
     kmax = out.shape[2]
     nsamples = nbefore + nafter
@@ -59,10 +68,36 @@ def _gather_sparse_njit(
         for i in range(nsamples):
             for k in range(kmax):
                 ch = sparse_channels[u, k]
-                if ch >= 0:
-                    out[row, i, k] = traces[start + i, ch]
-                else:
+                if ch < 0:
                     out[row, i, k] = 0
+                elif scaled:
+                    out[row, i, k] = np.float32(traces[start + i, ch]) * gains[ch] + offsets[ch]
+                else:
+                    out[row, i, k] = traces[start + i, ch]
+
+
+def _scaling_args(traces, gains, offsets, device_zeros):
+    """``(gains, offsets, scaled)`` for a kernel: placeholders of length 1 when not scaling."""
+    if gains is None and offsets is None:
+        placeholder = device_zeros()
+        return placeholder, placeholder, False
+    if gains is None or offsets is None:
+        raise ValueError("gains and offsets go together: give both (scaled gather) or neither (raw gather)")
+    check_shape(gains, (traces.shape[1],), "gains")
+    check_shape(offsets, (traces.shape[1],), "offsets")
+    check_dtype(gains, np.float32, "gains")
+    check_dtype(offsets, np.float32, "offsets")
+    return gains, offsets, True
+
+
+def _host_zeros():
+    return np.zeros(1, np.float32)
+
+
+def _device_zeros():
+    from numba import cuda as numba_cuda
+
+    return numba_cuda.to_device(np.zeros(1, np.float32))
 
 
 def _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, num_out_channels):
@@ -86,9 +121,10 @@ def _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_ind
 
 
 def gather_waveforms_cpu(
-    traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any
+    traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any,
+    gains: Any = None, offsets: Any = None,
 ) -> Any:
-    """Gather dense waveforms (all channels) on the CPU.
+    """Gather dense waveforms (all channels) on the CPU, scaled on the way when gains are given.
 
     Parameters
     ----------
@@ -102,6 +138,8 @@ def gather_waveforms_cpu(
         ``(N, nbefore + nafter, num_channels)``, any dtype; written rows are cast to it.
     out_rows : np.ndarray
         ``(num_spikes,)`` int, destination row of each spike, in ``[0, N)``.
+    gains, offsets : np.ndarray, optional
+        ``(num_channels,)`` float32: write ``float32(x) * gain + offset`` instead of ``x``.
 
     Returns
     -------
@@ -111,10 +149,12 @@ def gather_waveforms_cpu(
     Raises
     ------
     ValueError
-        If a window falls outside ``traces``, a row outside ``out``, or a shape mismatches.
+        If a window falls outside ``traces``, a row outside ``out``, a shape mismatches, or only
+        one of ``gains``/``offsets`` is given.
     """
     _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
-    _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _host_zeros)
+    _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
     return out
 
 
@@ -127,13 +167,15 @@ def gather_waveforms_sparse_cpu(
     out_rows: Any,
     unit_indices: Any,
     sparse_channels: Any,
+    gains: Any = None,
+    offsets: Any = None,
 ) -> Any:
-    """Gather sparse waveforms (per unit channel lists) on the CPU.
+    """Gather sparse waveforms (per unit channel lists) on the CPU, scaled when gains are given.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out_rows
-        As in :func:`gather_waveforms_cpu`.
+    traces, peak_samples, nbefore, nafter, out_rows, gains, offsets
+        As in :func:`gather_waveforms_cpu` (``gains``/``offsets`` indexed by channel of ``traces``).
     out : np.ndarray
         ``(N, nbefore + nafter, Kmax)``; channel slot ``k`` of a row holds channel
         ``sparse_channels[unit, k]``, or 0 where that entry is ``-1``.
@@ -153,7 +195,9 @@ def gather_waveforms_sparse_cpu(
         As :func:`gather_waveforms_cpu`, and for unit or channel indices out of range.
     """
     _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
-    _gather_sparse_njit(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _host_zeros)
+    _gather_sparse_njit(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains,
+                        offsets, scaled)
     return out
 
 
@@ -163,7 +207,7 @@ def _dense_kernel():
     from numba import cuda
 
     @cuda.jit
-    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows):
+    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled):
         num_channels = traces.shape[1]
         nsamples = nbefore + nafter
         per_spike = nsamples * num_channels
@@ -173,7 +217,11 @@ def _dense_kernel():
             r = j - s * per_spike
             i = r // num_channels
             c = r - i * num_channels
-            out[out_rows[s], i, c] = traces[peak_samples[s] - nbefore + i, c]
+            x = traces[peak_samples[s] - nbefore + i, c]
+            if scaled:
+                out[out_rows[s], i, c] = np.float32(x) * gains[c] + offsets[c]
+            else:
+                out[out_rows[s], i, c] = x
 
     return kernel
 
@@ -184,7 +232,8 @@ def _sparse_kernel():
     from numba import cuda
 
     @cuda.jit
-    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels):
+    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets,
+               scaled):
         kmax = out.shape[2]
         nsamples = nbefore + nafter
         per_spike = nsamples * kmax
@@ -195,22 +244,26 @@ def _sparse_kernel():
             i = r // kmax
             k = r - i * kmax
             ch = sparse_channels[unit_indices[s], k]
-            if ch >= 0:
-                out[out_rows[s], i, k] = traces[peak_samples[s] - nbefore + i, ch]
-            else:
+            if ch < 0:
                 out[out_rows[s], i, k] = 0
+            elif scaled:
+                out[out_rows[s], i, k] = np.float32(traces[peak_samples[s] - nbefore + i, ch]) * gains[ch] \
+                    + offsets[ch]
+            else:
+                out[out_rows[s], i, k] = traces[peak_samples[s] - nbefore + i, ch]
 
     return kernel
 
 
 def gather_waveforms_cuda(
-    traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any
+    traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any,
+    gains: Any = None, offsets: Any = None,
 ) -> Any:
     """Gather dense waveforms on the GPU; same contract as :func:`gather_waveforms_cpu`.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out, out_rows
+    traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets
         As in :func:`gather_waveforms_cpu`, as device arrays.
 
     Returns
@@ -220,9 +273,10 @@ def gather_waveforms_cuda(
     """
     _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
     n = peak_samples.shape[0] * (nbefore + nafter) * traces.shape[1]
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _device_zeros)
     if n:
         blocks, threads = launch_1d(n)
-        _dense_kernel()[blocks, threads](traces, peak_samples, nbefore, nafter, out, out_rows)
+        _dense_kernel()[blocks, threads](traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
     return out
 
 
@@ -235,12 +289,14 @@ def gather_waveforms_sparse_cuda(
     out_rows: Any,
     unit_indices: Any,
     sparse_channels: Any,
+    gains: Any = None,
+    offsets: Any = None,
 ) -> Any:
     """Gather sparse waveforms on the GPU; same contract as :func:`gather_waveforms_sparse_cpu`.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels
+    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets
         As in :func:`gather_waveforms_sparse_cpu`, as device arrays.
 
     Returns
@@ -250,9 +306,10 @@ def gather_waveforms_sparse_cuda(
     """
     _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
     n = peak_samples.shape[0] * (nbefore + nafter) * out.shape[2]
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _device_zeros)
     if n:
         blocks, threads = launch_1d(n)
         _sparse_kernel()[blocks, threads](
-            traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels
+            traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets, scaled
         )
     return out

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d, to_host
-from .templates import _channel_block as channel_block
+from .templates import group_by_unit
 
 __all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda"]
 
@@ -28,24 +28,17 @@ cuda = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, channel_block):  # pragma: no cover
+def _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):  # pragma: no cover
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
-    num_spikes = peak_samples.shape[0]
-    order = np.argsort(unit_indices, kind="mergesort")
-    num_blocks = (num_channels + channel_block - 1) // channel_block
-    for b in prange(num_blocks):
-        c0 = b * channel_block
-        c1 = min(c0 + channel_block, num_channels)
-        for j in range(num_spikes):
-            s = order[j]
-            u = unit_indices[s]
-            start = peak_samples[s] - nbefore
+    order, bounds = group_by_unit(unit_indices, sums.shape[0])
+    for u in prange(sums.shape[0]):
+        for j in range(bounds[u], bounds[u + 1]):
+            start = peak_samples[order[j]] - nbefore
             for i in range(nsamples):
-                for c in range(c0, c1):
+                for c in range(num_channels):
                     sums[u, i, c] += traces[start + i, c]
-    for s in range(num_spikes):
-        counts[unit_indices[s]] += 1
+        counts[u] += bounds[u + 1] - bounds[u]
 
 
 def _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):
@@ -89,7 +82,7 @@ def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_indices: Any, nbefo
         ``(sums, counts)``.
     """
     _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
-    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts, channel_block(traces.shape[1]))
+    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
     return sums, counts
 
 

@@ -6,9 +6,9 @@
 waveforms. Both devices add a unit's spikes in increasing spike order, so results are
 deterministic (the CPU and the simulated GPU agree bitwise).
 
-CPU: parallel over blocks of channels (no two threads write the same element), spikes taken
-unit by unit (a stable argsort) so that each unit's sums stay in cache. GPU: the spikes
-are first grouped by unit (a stable counting pass, one thread per unit), then one thread per
+CPU: the spikes are grouped by unit (a stable argsort), then parallel over units: a thread adds
+its unit's windows row by row (contiguous channels, vectorized), so no two threads write the
+same element and one unit's sums stay in cache. GPU: the spikes are first grouped by unit (a stable counting pass, one thread per unit), then one thread per
 ``(unit, sample, channel)`` loops over that unit's spikes: no atomics, deterministic.
 
 ``templates_from_sums`` uses ``var = sumsq / n - mean**2`` (clipped at 0): for data whose std is
@@ -21,7 +21,6 @@ import math
 from functools import cache
 from typing import Any
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -38,38 +37,33 @@ __all__ = [
 #: numba's simulator can swap in its fake module while a kernel runs).
 cuda = None
 
-def _channel_block(num_channels: int) -> int:
-    """Channels per CPU work item: up to 32 (vectorizes well), a multiple of 8 (a cache line of
-    float64 sums), small enough to give every numba thread a block."""
-    per_thread = -(-num_channels // max(numba.get_num_threads(), 1))
-    return max(8, min(32, -(-per_thread // 8) * 8))
+@njit(cache=True, nogil=True)
+def group_by_unit(unit_indices, num_units):  # pragma: no cover - compiled
+    """Spike order grouped by unit (stable: increasing spike order within a unit) and the
+    ``(num_units + 1,)`` bounds of each unit's group in that order."""
+    order = np.argsort(unit_indices, kind="mergesort")
+    bounds = np.zeros(num_units + 1, np.int64)
+    for s in range(unit_indices.shape[0]):
+        bounds[unit_indices[s] + 1] += 1
+    for u in range(num_units):
+        bounds[u + 1] += bounds[u]
+    return order, bounds
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _accumulate_njit(
-    traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts, channel_block
-):  # pragma: no cover
+def _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):  # pragma: no cover
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
-    num_spikes = peak_samples.shape[0]
-    # spikes grouped by unit (stable: increasing spike order within a unit), so that one unit's
-    # sums stay in cache while its spikes are added
-    order = np.argsort(unit_indices, kind="mergesort")
-    num_blocks = (num_channels + channel_block - 1) // channel_block
-    for b in prange(num_blocks):
-        c0 = b * channel_block
-        c1 = min(c0 + channel_block, num_channels)
-        for j in range(num_spikes):
-            s = order[j]
-            u = unit_indices[s]
-            start = peak_samples[s] - nbefore
+    order, bounds = group_by_unit(unit_indices, sums.shape[0])
+    for u in prange(sums.shape[0]):
+        for j in range(bounds[u], bounds[u + 1]):
+            start = peak_samples[order[j]] - nbefore
             for i in range(nsamples):
-                for c in range(c0, c1):
+                for c in range(num_channels):
                     v = np.float64(traces[start + i, c])
                     sums[u, i, c] += v
                     sumsqs[u, i, c] += v * v
-    for s in range(num_spikes):
-        counts[unit_indices[s]] += 1
+        counts[u] += bounds[u + 1] - bounds[u]
 
 
 def _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):
@@ -127,9 +121,7 @@ def accumulate_templates_cpu(
         If an accumulator has the wrong dtype.
     """
     _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
-    _accumulate_njit(
-        traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts, _channel_block(traces.shape[1])
-    )
+    _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
     return sums, sumsqs, counts
 
 

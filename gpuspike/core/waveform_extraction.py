@@ -54,21 +54,45 @@ def _chunk_spikes(ctx: dict, segment_index: int, start_frame: int, end_frame: in
     return s0 + int(i0), s0 + int(i1)
 
 
-def _device_traces(ctx: dict, segment_index: int, start: int, end: int):
-    """Traces [start, end) on the backend, scaled to float32 µV when asked."""
+def _device_traces(ctx: dict, segment_index: int, start: int, end: int, scale: bool = True):
+    """Traces [start, end) on the backend, scaled to float32 µV when asked (and ``scale``)."""
     be = ctx["backend"]
-    raw = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
-                                      return_scaled=False)
-    traces = be.asarray(np.ascontiguousarray(raw))
-    if ctx["return_scaled"]:
+    traces = be.asarray(_raw_traces(ctx, segment_index, start, end))
+    if ctx["return_scaled"] and scale:
         # one scaled buffer per worker, grown when needed: no fresh pages (page faults) per chunk
         buf = ctx.get("scaled_buffer")
-        if buf is None or buf.shape[0] < raw.shape[0]:
-            buf = ctx["scaled_buffer"] = be.empty(raw.shape, "float32")
-        out = buf[:raw.shape[0]]
+        if buf is None or buf.shape[0] < traces.shape[0]:
+            buf = ctx["scaled_buffer"] = be.empty(tuple(traces.shape), "float32")
+        out = buf[:traces.shape[0]]
         be.kernels.scale(traces, ctx["gains"], ctx["offsets"], out)
         traces = out
     return traces
+
+
+def _raw_traces(ctx: dict, segment_index: int, start: int, end: int) -> np.ndarray:
+    """Raw traces [start, end) on the host (C order).
+
+    A binary file is read with positional reads into one buffer per worker, reused chunk after
+    chunk: a fresh array per chunk would pay a page fault per 4 kB page on every chunk.
+    """
+    from ..streaming.readers import make_reader
+
+    readers = ctx.setdefault("readers", {})
+    if segment_index not in readers:
+        try:
+            readers[segment_index] = make_reader(ctx["recording"], segment_index, prefer="pread")
+        except ValueError:  # not a binary file in time-major layout
+            readers[segment_index] = None
+    reader = readers[segment_index]
+    if reader is None:
+        raw = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
+                                          return_scaled=False)
+        return np.ascontiguousarray(raw)
+    buf = ctx.get("raw_buffer")
+    if buf is None or buf.shape[0] < end - start:
+        buf = ctx["raw_buffer"] = np.empty((end - start, ctx["recording"].get_num_channels()), reader.dtype)
+    reader.read_range(start, end, buf)
+    return buf[:end - start]
 
 
 def _common_ctx(recording, spikes, nbefore, nafter, return_scaled, backend_name) -> dict:
@@ -127,20 +151,14 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
     be = ctx["backend"]
     start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
     end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
-    traces = _device_traces(ctx, segment_index, start, end)
+    traces = _device_traces(ctx, segment_index, start, end, scale=False)
     peaks = (spikes["sample_index"][l0:l1] - start).astype("int64")
     buffer = ctx["buffer"]
     rows = ctx["rows"][l0:l1]
     on_host = be.name == "numpy"
     out = buffer if on_host else be.zeros((l1 - l0,) + buffer.shape[1:], buffer.dtype)
     out_rows = rows if on_host else np.arange(l1 - l0, dtype="int64")
-    if ctx["sparse_channels"] is None:
-        be.kernels.gather_waveforms(traces, be.asarray(peaks), ctx["nbefore"], ctx["nafter"], out,
-                                    be.asarray(out_rows))
-    else:
-        units = np.ascontiguousarray(spikes["unit_index"][l0:l1])
-        be.kernels.gather_waveforms_sparse(traces, be.asarray(peaks), ctx["nbefore"], ctx["nafter"], out,
-                                           be.asarray(out_rows), be.asarray(units), ctx["sparse_channels_device"])
+    _gather_windows(ctx, traces, be.asarray(peaks), out, be.asarray(out_rows), l0, l1)
     if not on_host:
         buffer[rows] = be.to_host(out)
     return l1 - l0
@@ -154,16 +172,22 @@ def _gather_to_result(ctx: dict, segment_index: int, l0: int, l1: int) -> tuple[
         spikes = ctx["spikes"]
         start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
         end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
-        traces = _device_traces(ctx, segment_index, start, end)
+        traces = _device_traces(ctx, segment_index, start, end, scale=False)
         peaks = be.asarray((spikes["sample_index"][l0:l1] - start).astype("int64"))
-        out_rows = be.asarray(np.arange(l1 - l0, dtype="int64"))
-        if ctx["sparse_channels"] is None:
-            be.kernels.gather_waveforms(traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows)
-        else:
-            units = be.asarray(np.ascontiguousarray(spikes["unit_index"][l0:l1]))
-            be.kernels.gather_waveforms_sparse(traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows, units,
-                                               ctx["sparse_channels_device"])
+        _gather_windows(ctx, traces, peaks, out, be.asarray(np.arange(l1 - l0, dtype="int64")), l0, l1)
     return ctx["rows"][l0:max(l0, l1)], be.to_host(out)
+
+
+def _gather_windows(ctx: dict, raw_traces, peaks, out, out_rows, l0: int, l1: int) -> None:
+    """Gather spikes ``[l0, l1)`` from raw traces into ``out`` rows, scaling only what is gathered."""
+    be = ctx["backend"]
+    scaling = (ctx["gains"], ctx["offsets"]) if ctx["return_scaled"] else (None, None)
+    if ctx["sparse_channels"] is None:
+        be.kernels.gather_waveforms(raw_traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows, *scaling)
+    else:
+        units = be.asarray(np.ascontiguousarray(ctx["spikes"]["unit_index"][l0:l1]))
+        be.kernels.gather_waveforms_sparse(raw_traces, peaks, ctx["nbefore"], ctx["nafter"], out, out_rows, units,
+                                           ctx["sparse_channels_device"], *scaling)
 
 
 # ---------------------------------------------------------------------- accumulate templates

@@ -18,7 +18,7 @@ def _budget(config) -> int | None:
 
 def stream_spike_blocks(recording, spikes: np.ndarray, nbefore: int, nafter: int, chunk_size: int, backend,
                         memory_budget: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, object]]:
-    """Yield ``(spike positions in spikes, peaks relative to the block, scaled device traces)``.
+    """Yield ``(spike positions in spikes, peaks relative to the block, raw device traces)``.
 
     Spikes whose window crosses a segment edge are skipped (as in the chunked path).
     """
@@ -82,13 +82,14 @@ def stream_gather(recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int,
     sparse_device = None if sparse_channels is None else backend.asarray(sparse_channels)
     for positions, peaks, traces in stream_spike_blocks(recording, spikes, nbefore, nafter,
                                                         config.chunk_frames(recording), backend, _budget(config)):
-        traces = _scaled(traces, backend, return_scaled, gains, offsets)
         out = backend.zeros((positions.size,) + buffer.shape[1:], buffer.dtype)
         out_rows = backend.asarray(np.arange(positions.size, dtype="int64"))
+        # raw traces in, scaled waveforms out: only the gathered samples are scaled
         if sparse_device is None:
-            backend.kernels.gather_waveforms(traces, backend.asarray(peaks), nbefore, nafter, out, out_rows)
+            backend.kernels.gather_waveforms(traces, backend.asarray(peaks), nbefore, nafter, out, out_rows, gains,
+                                             offsets)
         else:
             units = backend.asarray(np.ascontiguousarray(spikes["unit_index"][positions]))
             backend.kernels.gather_waveforms_sparse(traces, backend.asarray(peaks), nbefore, nafter, out, out_rows,
-                                                    units, sparse_device)
+                                                    units, sparse_device, gains, offsets)
         buffer[rows[positions]] = backend.to_host(out)

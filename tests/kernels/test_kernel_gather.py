@@ -130,3 +130,58 @@ def test_gather_rejects_bad_rows_units_and_channels(device):
         device("gather_waveforms_sparse", traces, peaks, 2, 2, out, good_rows, units, chans + 1)
     with pytest.raises(ValueError, match="out"):
         device("gather_waveforms", traces, peaks, 2, 2, np.zeros((2, 5, 3), np.float32), good_rows)
+
+
+def _gains_offsets(seed, num_channels):
+    rng = np.random.default_rng(seed + 500)
+    return rng.uniform(0.1, 5.0, num_channels).astype(np.float32), rng.uniform(-50, 50, num_channels).astype(np.float32)
+
+
+def _assert_scaled(device, out, expected):
+    if device.exact_float:
+        assert_bitwise(out, expected)
+    else:  # a real GPU may fuse the multiply-add: one rounding fewer
+        np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gather_dense_scaled_is_scale_then_gather(device, case):
+    seed, num_samples, num_channels, num_spikes, nbefore, nafter, extra_rows, edges = case
+    traces, peaks, out_rows, num_rows = _dense_inputs(*case)
+    gains, offsets = _gains_offsets(seed, num_channels)
+    shape = (num_rows, nbefore + nafter, num_channels)
+    expected = ref.gather_waveforms(ref.scale(traces, gains, offsets), peaks, nbefore, nafter, shape, out_rows,
+                                    np.float32, np.nan)
+    out = device("gather_waveforms", traces, peaks, nbefore, nafter, poison(shape, np.float32), out_rows, gains,
+                 offsets)[4]
+    _assert_scaled(device, out, expected)
+    if num_spikes:  # the scaling did something
+        assert not np.array_equal(out, ref.gather_waveforms(traces, peaks, nbefore, nafter, shape, out_rows,
+                                                            np.float32, np.nan))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gather_sparse_scaled_is_scale_then_gather(device, case):
+    seed, num_samples, num_channels, num_spikes, nbefore, nafter, extra_rows, edges = case
+    traces, peaks, out_rows, num_rows, units, sparse_channels = _sparse_inputs(*case, 3, 2)
+    gains, offsets = _gains_offsets(seed, num_channels)
+    shape = (num_rows, nbefore + nafter, 2)
+    expected = ref.gather_waveforms_sparse(ref.scale(traces, gains, offsets), peaks, nbefore, nafter, shape, out_rows,
+                                           units, sparse_channels, np.float32, np.nan)
+    out = device("gather_waveforms_sparse", traces, peaks, nbefore, nafter, poison(shape, np.float32), out_rows,
+                 units, sparse_channels, gains, offsets)[4]
+    _assert_scaled(device, out, expected)
+
+
+def test_gather_scaled_rejects_half_or_wrong_scaling(device):
+    traces = np.zeros((20, 3), dtype=np.int16)
+    peaks = np.array([5, 10], dtype=np.int64)
+    rows = np.array([0, 1], dtype=np.int64)
+    out = np.zeros((2, 4, 3), np.float32)
+    gains = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="gains and offsets"):
+        device("gather_waveforms", traces, peaks, 2, 2, out, rows, gains, None)
+    with pytest.raises(ValueError, match="gains"):
+        device("gather_waveforms", traces, peaks, 2, 2, out, rows, np.ones(2, np.float32), gains)
+    with pytest.raises(TypeError, match="offsets"):
+        device("gather_waveforms", traces, peaks, 2, 2, out, rows, gains, np.zeros(3, np.float64))
