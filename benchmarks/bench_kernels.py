@@ -97,6 +97,43 @@ def test_gather_sparse_numpy(benchmark, data):
     _bench(benchmark, numpy_gather, data["traces"], data["peaks"], data["units"], data["sparse_channels"])
 
 
+@pytest.mark.benchmark(group="gather-sparse-scaled")
+def test_gather_sparse_scaled_kernel(benchmark, data):
+    """Raw int16 in, µV out: only the gathered samples are scaled."""
+    out = np.empty((NUM_SPIKES, NSAMPLES, KMAX), np.float32)
+    _bench(
+        benchmark, k.gather_waveforms_sparse_cpu, data["traces"], data["peaks"], NBEFORE, NAFTER, out,
+        data["rows"], data["units"], data["sparse_channels"], data["gains"], data["offsets"],
+    )
+
+
+@pytest.mark.benchmark(group="gather-sparse-scaled")
+def test_gather_sparse_scale_then_gather_kernels(benchmark, data):
+    """The two-kernel alternative: scale the whole chunk, then gather."""
+    out = np.empty((NUM_SPIKES, NSAMPLES, KMAX), np.float32)
+    scaled = np.empty(data["traces"].shape, np.float32)
+
+    def scale_then_gather(traces, gains, offsets):
+        k.scale_cpu(traces, gains, offsets, scaled)
+        k.gather_waveforms_sparse_cpu(scaled, data["peaks"], NBEFORE, NAFTER, out, data["rows"], data["units"],
+                                      data["sparse_channels"])
+
+    _bench(benchmark, scale_then_gather, data["traces"], data["gains"], data["offsets"])
+
+
+@pytest.mark.benchmark(group="gather-sparse-scaled")
+def test_gather_sparse_scaled_numpy(benchmark, data):
+    out = np.empty((NUM_SPIKES, NSAMPLES, KMAX), np.float32)
+
+    def numpy_gather(traces, peaks, units, chans, gains, offsets):
+        idx = peaks[:, None] + np.arange(-NBEFORE, NAFTER)[None, :]
+        ch = chans[units][:, None, :]
+        out[:] = traces[idx[:, :, None], ch].astype(np.float32) * gains[ch] + offsets[ch]
+
+    _bench(benchmark, numpy_gather, data["traces"], data["peaks"], data["units"], data["sparse_channels"],
+           data["gains"], data["offsets"])
+
+
 # --- sums only (means), raw int16 into float32 ---------------------------------------------------
 @pytest.mark.benchmark(group="accumulate_sums")
 def test_accumulate_sums_kernel(benchmark, data):

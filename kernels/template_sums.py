@@ -147,14 +147,14 @@ def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_indices: Any, nbef
 @njit(parallel=True, cache=True, nogil=True)
 def _waveform_sums_njit(waveforms, unit_bounds, sums, sumsqs):  # pragma: no cover
     num_units, nsamples, width = sums.shape
-    for j in prange(num_units * nsamples):
-        u = j // nsamples
-        i = j - u * nsamples
+    # a unit's waveforms are one contiguous stream, its sums stay in the core's L2 meanwhile
+    for u in prange(num_units):
         for s in range(unit_bounds[u], unit_bounds[u + 1]):
-            for c in range(width):
-                v = np.float64(waveforms[s, i, c])
-                sums[u, i, c] += v
-                sumsqs[u, i, c] += v * v
+            for i in range(nsamples):
+                for c in range(width):
+                    v = np.float64(waveforms[s, i, c])
+                    sums[u, i, c] += v
+                    sumsqs[u, i, c] += v * v
 
 
 def _check_waveform_sums(waveforms, unit_bounds, sums, sumsqs):
@@ -176,7 +176,8 @@ def _check_waveform_sums(waveforms, unit_bounds, sums, sumsqs):
 def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, sums: Any, sumsqs: Any) -> tuple[Any, Any]:
     """Per unit sums and sums of squares (float64) of stored, unit-major waveforms, on the CPU.
 
-    One thread per (unit, sample) reads its rows contiguously; every waveform byte is read once.
+    One thread per unit reads that unit's rows as one contiguous stream; every waveform byte is
+    read once, in row order.
 
     Parameters
     ----------

@@ -325,8 +325,10 @@ def gpu_streaming_backend(config):
     return backend if backend.name == "cuda" else None
 
 
-def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray, num_units: int) -> tuple:
-    """Mean and std (float64, ddof=0) per unit of a unit-major waveform buffer (N, nsamples, K).
+def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray, num_units: int,
+                                   dtype: str = "float64") -> tuple:
+    """Mean and std (ddof=0, summed in float64, returned in ``dtype``) per unit of a unit-major
+    waveform buffer (N, nsamples, K).
 
     ``unit_indices`` (sorted) gives the unit of each row; every waveform is read once.
     """
@@ -338,7 +340,7 @@ def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray,
     bounds = np.searchsorted(unit_indices, np.arange(num_units + 1)).astype("int64")
     be.kernels.waveform_sums(buffer, bounds, sums, sumsqs)
     counts = np.diff(bounds)
-    mean, std = np.zeros(shape), np.zeros(shape)
+    mean, std = np.empty(shape, dtype), np.empty(shape, dtype)
     be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std)
     return mean, std
 

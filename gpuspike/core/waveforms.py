@@ -621,16 +621,16 @@ def _buffer_templates(buffer, spikes, sorting, sparsity, want_mean_std: bool) ->
     if not want_mean_std:
         return {}
     num_units = sorting.get_num_units()
-    mean, std = templates_from_waveform_buffer(buffer, np.sort(spikes["unit_index"]), num_units)
+    mean, std = templates_from_waveform_buffer(buffer, np.sort(spikes["unit_index"]), num_units, "float32")
     if sparsity is not None:
-        dense_mean = np.zeros((num_units, mean.shape[1], sparsity.mask.shape[1]))
+        dense_mean = np.zeros((num_units, mean.shape[1], sparsity.mask.shape[1]), "float32")
         dense_std = np.zeros_like(dense_mean)
         for u in range(num_units):  # per unit: place its K active channels
             active = np.flatnonzero(sparsity.mask[u])
             dense_mean[u][:, active] = mean[u][:, :active.size]
             dense_std[u][:, active] = std[u][:, :active.size]
         mean, std = dense_mean, dense_std
-    return {"average": mean.astype("float32"), "std": std.astype("float32")}
+    return {"average": mean, "std": std}
 
 
 def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
