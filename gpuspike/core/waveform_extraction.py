@@ -1,8 +1,10 @@
 """Chunked waveform gathering and template accumulation on the NumPy or CUDA backend.
 
 Workers are module-level functions so that every engine (in-process, threads, processes,
-Dask) runs them unchanged. Spikes whose window crosses a segment edge are not gathered (their
-waveform rows stay zero) but still count in template means, as in SpikeInterface.
+Dask) runs them unchanged. Spikes whose window crosses a segment edge are kept, as in
+SpikeInterface: their waveform is partially filled (samples outside the segment are zero) and
+they count in template means. The chunk workers and the GPU path take the interior spikes; the
+few edge spikes are cut on the host by :func:`edge_windows`, the same way for every backend.
 """
 from __future__ import annotations
 
@@ -41,13 +43,61 @@ def _segment_slices(spikes: np.ndarray, num_segments: int) -> list[tuple[int, in
     return [(int(bounds[i]), int(bounds[i + 1])) for i in range(num_segments)]
 
 
+def edge_spike_positions(spikes: np.ndarray, num_samples: list[int], nbefore: int, nafter: int) -> np.ndarray:
+    """Positions in ``spikes`` whose window ``[p - nbefore, p + nafter)`` crosses a segment edge."""
+    sizes = np.asarray(num_samples, dtype="int64")[spikes["segment_index"]]
+    samples = spikes["sample_index"].astype("int64")
+    return np.flatnonzero((samples < nbefore) | (samples + nafter > sizes))
+
+
+def edge_windows(recording, spikes: np.ndarray, nbefore: int, nafter: int, return_scaled: bool) -> np.ndarray:
+    """All-channel windows of (edge) spikes, partially filled: samples outside the segment are 0.
+
+    Scaled windows are float32 µV computed as the kernels do (``float32(x) * gain + offset``),
+    so an edge spike's samples equal those the kernels would give; unscaled ones keep the
+    recording's dtype.
+    """
+    dtype = np.dtype("float32") if return_scaled else np.dtype(recording.get_dtype())
+    out = np.zeros((spikes.size, nbefore + nafter, recording.get_num_channels()), dtype=dtype)
+    if return_scaled:
+        gains, offsets = recording._scaling(slice(None))
+    for k, spike in enumerate(spikes):
+        segment_index, first = int(spike["segment_index"]), int(spike["sample_index"]) - nbefore
+        start = max(first, 0)
+        end = min(first + nbefore + nafter, recording.get_num_samples(segment_index))
+        if end <= start:
+            continue
+        raw = recording.get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
+                                   return_scaled=False)
+        out[k, start - first:end - first] = raw.astype("float32") * gains + offsets if return_scaled else raw
+    return out
+
+
+def place_edge_waveforms(buffer: np.ndarray, recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int,
+                         nafter: int, return_scaled: bool, sparse_channels: np.ndarray | None) -> None:
+    """Write the partially filled waveforms of the edge spikes of ``spikes`` into their ``buffer`` rows."""
+    sizes = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    positions = edge_spike_positions(spikes, sizes, nbefore, nafter)
+    if positions.size == 0:
+        return
+    windows = edge_windows(recording, spikes[positions], nbefore, nafter, return_scaled)
+    for window, position in zip(windows, positions):
+        if sparse_channels is None:
+            buffer[rows[position]] = window
+        else:
+            channels = sparse_channels[spikes["unit_index"][position]]
+            channels = channels[channels >= 0]
+            buffer[rows[position], :, :channels.size] = window[:, channels]
+
+
 def _chunk_spikes(ctx: dict, segment_index: int, start_frame: int, end_frame: int) -> tuple[int, int]:
-    """Range [l0, l1) in ctx["spikes"] of gatherable spikes with start <= sample < end."""
+    """Range [l0, l1) in ctx["spikes"] of interior spikes (window inside the segment) with
+    start <= sample < end."""
     s0, s1 = ctx["segment_slices"][segment_index]
     samples = ctx["spikes"]["sample_index"][s0:s1]
     size = ctx["num_samples"][segment_index]
     lo = max(start_frame, ctx["nbefore"])
-    hi = min(end_frame, size - ctx["nafter"])
+    hi = min(end_frame, size - ctx["nafter"] + 1)
     if hi <= lo:
         return s0, s0
     i0, i1 = np.searchsorted(samples, [lo, hi])
@@ -263,8 +313,9 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
                          return_scaled: bool, config, job_name: str = "accumulate_templates", with_std: bool = True):
     """Mean and std templates (float64) of ``spikes`` without storing waveforms.
 
-    Counts are the numbers of spikes per unit in ``spikes`` (edge spikes contribute zeros).
-    With ``with_std=False`` only the sums are accumulated and the std returned is None.
+    Counts are the numbers of spikes per unit in ``spikes``; an edge spike adds its partially
+    filled window (zeros outside the segment). With ``with_std=False`` only the sums are
+    accumulated and the std returned is None.
     """
     from .job import run_chunks
 
@@ -300,13 +351,18 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
                      with_std, sums_dtype)
         run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
                    job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+    edge = _edge_sums(recording, spikes, num_units, nbefore, nafter, return_scaled)
     if with_std:
+        if edge is not None:
+            total[0], total[1] = total[0] + edge[0], total[1] + edge[1]
         return _finish_templates(total[:2], spikes, num_units, shape)
     sums = np.asarray(total[0], dtype="float64")
     if return_scaled and sum_raw:
         gains, offsets = recording._scaling(slice(None))
-        # edge spikes were not accumulated: they add zeros, not offsets (the same rule as scaled sums)
+        # only interior spikes were accumulated (counts): each adds the offset at every sample
         sums = sums * gains.astype("float64") + total[2][:, None, None] * offsets.astype("float64")
+    if edge is not None:
+        sums += edge[0]
     denominator = num_spikes.astype("float64")[:, None, None]
     return np.divide(sums, denominator, out=np.zeros(shape), where=denominator > 0), None
 
@@ -343,6 +399,21 @@ def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray,
     mean, std = np.empty(shape, dtype), np.empty(shape, dtype)
     be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std)
     return mean, std
+
+
+def _edge_sums(recording, spikes, num_units, nbefore, nafter, return_scaled) -> tuple | None:
+    """Per-unit sums and sums of squares (float64) of the edge spikes' partial windows, or None."""
+    sizes = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    positions = edge_spike_positions(spikes, sizes, nbefore, nafter)
+    if positions.size == 0:
+        return None
+    windows = edge_windows(recording, spikes[positions], nbefore, nafter, return_scaled).astype("float64")
+    shape = (num_units,) + windows.shape[1:]
+    sums, sumsqs = np.zeros(shape), np.zeros(shape)
+    units = spikes["unit_index"][positions]
+    np.add.at(sums, units, windows)
+    np.add.at(sumsqs, units, windows * windows)
+    return sums, sumsqs
 
 
 def _finish_templates(total, spikes, num_units, shape):

@@ -20,7 +20,8 @@ def stream_spike_blocks(recording, spikes: np.ndarray, nbefore: int, nafter: int
                         memory_budget: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray, object]]:
     """Yield ``(spike positions in spikes, peaks relative to the block, raw device traces)``.
 
-    Spikes whose window crosses a segment edge are skipped (as in the chunked path).
+    Spikes whose window crosses a segment edge are skipped: the callers cut them on the host
+    (:func:`~gpuspike.core.waveform_extraction.edge_windows`), as the chunked path does.
     """
     from ..streaming import plan_reads, stream_blocks
 
@@ -28,7 +29,7 @@ def stream_spike_blocks(recording, spikes: np.ndarray, nbefore: int, nafter: int
     for seg in range(recording.get_num_segments()):
         n = recording.get_num_samples(seg)
         samples = spikes["sample_index"][bounds[seg]:bounds[seg + 1]]
-        valid = np.flatnonzero((samples >= nbefore) & (samples < n - nafter))
+        valid = np.flatnonzero((samples >= nbefore) & (samples <= n - nafter))
         if valid.size == 0:
             continue
         plan = plan_reads(n, chunk_size, peak_samples=samples[valid], nbefore=nbefore, nafter=nafter)

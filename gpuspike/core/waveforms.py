@@ -19,7 +19,7 @@ import numpy as np
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
-                                  init_gather_worker, select_random_spikes, shares_memory,
+                                  init_gather_worker, place_edge_waveforms, select_random_spikes, shares_memory,
                                   templates_from_waveform_buffer)
 
 _TEMPLATE_MODES = ("average", "std", "median", "percentile")
@@ -525,6 +525,12 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
         Seed of the spike sampling (same seed → same spikes on every backend).
     **job_kwargs
         n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+
+    Notes
+    -----
+    A spike closer than ``ms_before`` / ``ms_after`` to a segment edge is extracted like any
+    other, as in SpikeInterface 0.105: the samples of its window that fall outside the segment
+    are 0 (not the channel offset), and it counts in the templates.
     """
     from .job import resolve_job_kwargs
 
@@ -577,6 +583,8 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         buffer = np.zeros(shape, dtype=dtype)
         stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
                       config, streaming_backend)
+        place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"],
+                             sparse_channels)
         return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
             buffer, spikes, sorting, sparsity, want_mean_std)
     check_engine_can_run(recording, config, "extract_waveforms")
@@ -600,6 +608,8 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
                    job_name="extract_waveforms", gather_func=gather_func)
         if buffer is None:
             buffer = np.load(buffer_path)
+        place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"],
+                             sparse_channels)
         return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
             buffer, spikes, sorting, sparsity, want_mean_std)
     finally:
@@ -649,7 +659,8 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
 
     This is what an hour-long recording needs: memory is bounded by the chunk size whatever the
     number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
-    unless ``with_std=False``, which halves the accumulation work).
+    unless ``with_std=False``, which halves the accumulation work). Spikes near a segment edge
+    add their partially filled windows (zeros outside the segment), as in :func:`extract_waveforms`.
     """
     from .job import resolve_job_kwargs
 

@@ -34,7 +34,8 @@ def nb_na(recording, ms_before, ms_after):
 
 
 def ref_waveforms(recording, sorting, selected, ms_before=1.0, ms_after=2.0, return_scaled=True, dtype=None):
-    """{unit_id: (n, nsamples, C)} cut from get_traces; edge spikes give all-zero rows."""
+    """{unit_id: (n, nsamples, C)} cut from get_traces; an edge spike's window is partially filled
+    (samples outside the segment are 0), as SpikeInterface 0.105 does."""
     nbefore, nafter = nb_na(recording, ms_before, ms_after)
     traces = [recording.get_traces(segment_index=s, return_scaled=return_scaled)
               for s in range(recording.get_num_segments())]
@@ -48,8 +49,9 @@ def ref_waveforms(recording, sorting, selected, ms_before=1.0, ms_after=2.0, ret
         for i, sp in enumerate(mine):
             tr = traces[sp["segment_index"]]
             s = int(sp["sample_index"])
-            if nbefore <= s < tr.shape[0] - nafter:
-                wfs[i] = tr[s - nbefore:s + nafter]
+            for j in range(nbefore + nafter):
+                if 0 <= s - nbefore + j < tr.shape[0]:
+                    wfs[i, j] = tr[s - nbefore + j]
         out[unit_id] = wfs
     return out
 

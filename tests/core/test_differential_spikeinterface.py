@@ -102,3 +102,67 @@ def test_sparsity_masks_equal(both, method, kwargs):
     sparsity = gs.compute_sparsity(we, method=method, noise_levels=noise, **kwargs)
     key = "mask_" + {"threshold": "snr"}.get(method, method)
     np.testing.assert_array_equal(sparsity.mask, si_out[key])
+
+
+SI_EDGE_SCRIPT = textwrap.dedent('''
+    import sys, warnings
+    import numpy as np
+    import spikeinterface.core as si
+    from spikeinterface.core.waveform_tools import estimate_templates_with_accumulator
+
+    base = sys.argv[1]
+    warnings.simplefilter("ignore")
+    rec = si.load(base + "/rec")
+    sorting = si.load(base + "/sorting")
+    analyzer = si.create_sorting_analyzer(sorting, rec, format="memory", sparse=False, return_in_uV=True)
+    analyzer.compute("random_spikes", method="all")
+    analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0)
+    analyzer.compute("templates", operators=["average", "std"])
+    ext = analyzer.get_extension("templates")
+    mean, std = estimate_templates_with_accumulator(rec, sorting.to_spike_vector(), sorting.unit_ids, 30, 60,
+                                                    return_in_uV=True, return_std=True, n_jobs=1,
+                                                    progress_bar=False)
+    np.savez(base + "/si_out.npz", waveforms=analyzer.get_extension("waveforms").get_data(),
+             average=ext.get_data(operator="average"), std=ext.get_data(operator="std"),
+             acc_average=mean, acc_std=std)
+''')
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    """Spikes at and near both edges of two segments, every spike extracted by both tools."""
+    python = _si_python()
+    base = tmp_path_factory.mktemp("diff_edges")
+    recording, _ = gs.generate_ground_truth_recording(durations=[0.5, 0.4], sampling_frequency=30000.0,
+                                                      num_channels=8, num_units=2, dtype="int16", gain_to_uV=0.195,
+                                                      noise_kwargs={"noise_levels": 8.0}, seed=3)
+    rec = recording.save(folder=base / "rec", progress_bar=False)
+    frames, labels = [], []
+    for n in (15000, 12000):
+        frames.append(np.array([0, 7, 29, 30, 5000, n - 61, n - 60, n - 59, n - 3]))
+        labels.append(np.array([0, 1, 0, 1, 0, 1, 0, 1, 0]))
+    srt = gs.NumpySorting.from_times_labels(frames, labels, 30000.0).save(folder=base / "sorting")
+    out = subprocess.run([python, "-c", SI_EDGE_SCRIPT, str(base)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return rec, srt, dict(np.load(base / "si_out.npz"))
+
+
+def test_edge_spikes_same_as_spikeinterface(edges):
+    rec, srt, si_out = edges
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=None,
+                              precompute_template=("average", "std"), progress_bar=False)
+    units = srt.to_spike_vector()["unit_index"]
+    for unit_index, unit_id in enumerate(we.unit_ids):
+        np.testing.assert_array_equal(np.asarray(we.get_waveforms(unit_id)), si_out["waveforms"][units == unit_index])
+    for mode in ("average", "std"):
+        ref = si_out[mode]
+        np.testing.assert_allclose(we.get_all_templates(mode=mode), ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+
+
+def test_templates_of_all_spikes_same_as_spikeinterface_accumulator(edges):
+    rec, srt, si_out = edges
+    tw = gs.compute_templates(rec, srt, progress_bar=False)
+    for mode, key in (("average", "acc_average"), ("std", "acc_std")):
+        ref = si_out[key]
+        # SpikeInterface accumulates in float32: its own precision bounds the agreement
+        np.testing.assert_allclose(tw.get_all_templates(mode=mode), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())

@@ -12,7 +12,7 @@ def test_mean_only_equals_mean_of_scaled_windows(backend):
     traces = rng.integers(-2000, 2000, (n, 5)).astype("int16")
     recording = gs.NumpyRecording([traces], fs)
     recording.set_channel_gains(rng.uniform(0.1, 3.0, 5))
-    recording.set_channel_offsets(rng.uniform(-50, 50, 5))  # offsets: edge spikes must still add zeros
+    recording.set_channel_offsets(rng.uniform(-50, 50, 5))  # offsets: outside the segment, edge spikes add zeros
     frames = np.array([3, 100, 101, 700, 1500, 2500, 3990, 3995])  # first and last two are edge spikes
     labels = np.array([0, 1, 0, 1, 2, 0, 2, 1])
     sorting = gs.NumpySorting.from_times_labels(frames, labels, fs)
@@ -22,8 +22,13 @@ def test_mean_only_equals_mean_of_scaled_windows(backend):
     scaled = recording.get_traces(return_scaled=True).astype("float64")
     expected = np.zeros((3, nbefore + nafter, 5))
     for unit in range(3):
-        windows = [scaled[f - nbefore:f + nafter] if nbefore <= f < n - nafter else np.zeros((30, 5))
-                   for f in frames[labels == unit]]
+        windows = []
+        for f in frames[labels == unit]:  # partially filled: zeros outside [0, n)
+            window = np.zeros((nbefore + nafter, 5))
+            inside = np.arange(f - nbefore, f + nafter)
+            keep = (inside >= 0) & (inside < n)
+            window[keep] = scaled[inside[keep]]
+            windows.append(window)
         expected[unit] = np.mean(windows, axis=0)
     np.testing.assert_allclose(we.get_all_templates(), expected, rtol=1e-5, atol=1e-4)
     full = gs.compute_templates(recording, sorting, ms_before=1.0, ms_after=2.0, backend=backend, chunk_size=1000,

@@ -108,3 +108,36 @@ def test_process_engine_needs_dumpable_recording(medium):
     with pytest.raises(gs.core.errors.NotDumpableError, match="in-memory object"):
         gs.extract_waveforms(mem, sorting, mode="memory", max_spikes_per_unit=3, n_jobs=2, engine="process",
                              mp_context="fork", backend="numpy", **JOB)
+
+
+def test_backends_cut_edge_spikes_the_same(backend_name):
+    """Spikes at and near both edges of two segments: partially filled windows on every backend."""
+    rng = np.random.default_rng(9)
+    fs, lengths = 10000.0, [120, 90]
+    recording = gs.NumpyRecording([rng.integers(-900, 900, (n, 4)).astype("int16") for n in lengths], fs)
+    recording.set_channel_gains(rng.uniform(0.1, 2.0, 4))
+    recording.set_channel_offsets(rng.uniform(-20, 20, 4))
+    recording.set_channel_locations(np.c_[np.zeros(4), 25.0 * np.arange(4)])
+    frames = [np.array([0, 2, 5, 50, 110, 117, 119]), np.array([1, 4, 40, 82, 85, 89])]
+    labels = [np.array([0, 1, 0, 1, 0, 1, 0]), np.array([1, 0, 1, 0, 1, 0])]
+    sorting = gs.NumpySorting.from_times_labels(frames, labels, fs)
+    kwargs = dict(ms_before=0.5, ms_after=0.8, backend=backend_name, chunk_size=40, **JOB)  # 5 + 8 samples
+    ref = ref_waveforms(recording, sorting, np.arange(13), 0.5, 0.8, dtype="float32")
+    we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=None,
+                              precompute_template=("average", "std"), **kwargs)
+    for i, u in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u])
+        first = int(frames[0][labels[0] == i][0])  # its window starts 5 - first samples before the segment
+        assert not ref[u][0, :5 - first].any() and ref[u][0, 5 - first:].all()
+    assert_close(we.get_all_templates(), ref_templates(ref, sorting.unit_ids, "average"))
+    assert_close(we.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
+    mask = np.array([[True, False, True, False], [False, True, True, True]])
+    sparse = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=None,
+                                  sparsity=gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids), **kwargs)
+    for i, u in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(sparse.get_waveforms(u), ref[u][:, :, mask[i]])
+    for with_std in (True, False):
+        tw = gs.compute_templates(recording, sorting, with_std=with_std, **kwargs)
+        assert_close(tw.get_all_templates(), ref_templates(ref, sorting.unit_ids, "average"))
+        if with_std:
+            assert_close(tw.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
