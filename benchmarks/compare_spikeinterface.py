@@ -108,6 +108,18 @@ def run(args) -> list[tuple[str, float, float, float]]:
             del analyzer
             # floor: read the traces once, write the waveforms once, at memcpy speed
             rows.append((label, t_gs, t_si, (traces_bytes + out_bytes) / bandwidth))
+        # templates (avg, std) of every spike, no waveform stored: SpikeInterface's accumulator
+        from spikeinterface.core.waveform_tools import estimate_templates_with_accumulator
+
+        fs = gs_rec.sampling_frequency
+        nbefore, nafter = int(1.0 * fs / 1000.0), int(2.0 * fs / 1000.0)
+        gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job)  # compile
+        t_gs, _ = _timeit(lambda: gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job), args.repeat,
+                          warm_page_cache)
+        t_si, _ = _timeit(lambda: estimate_templates_with_accumulator(
+            si_rec, spikes, unit_ids, nbefore, nafter, return_std=True, **_si_scaled_kwarg(si),
+            **job), args.repeat, warm_page_cache)
+        rows.append(("templates of all spikes (avg, std)", t_gs, t_si, traces_bytes / bandwidth))
         t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), args.repeat, warm_page_cache)
         t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)),
                           args.repeat, warm_page_cache)

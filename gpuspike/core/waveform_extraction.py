@@ -323,11 +323,11 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
     shape = (num_units, nbefore + nafter, num_channels)
     total = [np.zeros(shape), np.zeros(shape) if with_std else None, np.zeros(num_units, "int64")]
     num_spikes = np.bincount(spikes["unit_index"], minlength=num_units)
-    # a mean alone is linear: sum the raw integer samples (exact, in float32 while it cannot round)
-    # and scale the mean once, instead of scaling every sample
+    # sum the raw integer samples and scale once at the end, instead of scaling every sample:
+    # sums of int16 (and their squares) are exact in float64, and in float32 for a mean of few spikes
     raw_dtype = np.dtype(recording.get_dtype())
-    sum_raw = not with_std and raw_dtype.kind in "iu"
-    exact_in_float32 = (sum_raw and raw_dtype.itemsize <= 2
+    sum_raw = raw_dtype.kind in "iu" and (not with_std or raw_dtype.itemsize <= 2)
+    exact_in_float32 = (sum_raw and not with_std and raw_dtype.itemsize <= 2
                         and int(num_spikes.max(initial=0)) * 2 ** (8 * raw_dtype.itemsize) <= 2**24)
     sums_dtype = "float32" if exact_in_float32 else "float64"
     scale_in_workers = return_scaled and not sum_raw
@@ -351,18 +351,21 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
                      with_std, sums_dtype)
         run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
                    job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
-    edge = _edge_sums(recording, spikes, num_units, nbefore, nafter, return_scaled)
-    if with_std:
-        if edge is not None:
-            total[0], total[1] = total[0] + edge[0], total[1] + edge[1]
-        return _finish_templates(total[:2], spikes, num_units, shape)
     sums = np.asarray(total[0], dtype="float64")
+    sumsqs = total[1]
     if return_scaled and sum_raw:
-        gains, offsets = recording._scaling(slice(None))
         # only interior spikes were accumulated (counts): each adds the offset at every sample
-        sums = sums * gains.astype("float64") + total[2][:, None, None] * offsets.astype("float64")
+        gains, offsets = (x.astype("float64") for x in recording._scaling(slice(None)))
+        interior = total[2][:, None, None].astype("float64")
+        if with_std:  # sum (g x + o)^2 = g^2 sum x^2 + 2 g o sum x + n o^2
+            sumsqs = sumsqs * gains**2 + 2.0 * gains * offsets * sums + interior * offsets**2
+        sums = sums * gains + interior * offsets
+    edge = _edge_sums(recording, spikes, num_units, nbefore, nafter, return_scaled)
     if edge is not None:
-        sums += edge[0]
+        sums = sums + edge[0]
+        sumsqs = None if sumsqs is None else sumsqs + edge[1]
+    if with_std:
+        return _finish_templates((sums, sumsqs), spikes, num_units, shape)
     denominator = num_spikes.astype("float64")[:, None, None]
     return np.divide(sums, denominator, out=np.zeros(shape), where=denominator > 0), None
 
