@@ -18,13 +18,20 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"gpuspike demo: backend {backend.name} ({backend.device_name})")
     print(f"generating a Neuropixels-like ground truth: {args.num_channels} channels, {args.num_units} units, "
           f"{args.duration:g} s at 30 kHz, int16 (seed {args.seed}) ...")
-    recording, sorting = gs.generate_ground_truth_recording(
+    generated, sorting = gs.generate_ground_truth_recording(
         durations=[args.duration], sampling_frequency=30000.0, num_channels=args.num_channels,
         num_units=args.num_units, probe="neuropixels", dtype="int16", gain_to_uV=2.34375,
         noise_kwargs={"noise_levels": 10.0}, generate_sorting_kwargs={"firing_rates": 5.0}, seed=args.seed)
     job_kwargs = dict(n_jobs=args.n_jobs, chunk_duration="1s", progress_bar=not args.no_progress,
                       backend=backend.name)
-    num_bytes = recording.get_total_memory_size()
+    num_bytes = generated.get_total_memory_size()
+    recording = generated
+    if not args.no_save:  # read from a file, as with a real recording
+        t0 = time.perf_counter()
+        recording = generated.save(folder=out / "recording", overwrite=True,
+                                   **{k: v for k, v in job_kwargs.items() if k != "backend"})
+        t_save = time.perf_counter() - t0
+        print(f"saved the traces to {out / 'recording'} in {t_save:.2f} s")
     t0 = time.perf_counter()
     we = gs.extract_waveforms(recording, sorting, folder=out / "waveforms", sparse=True, method="radius",
                               radius_um=args.radius_um, max_spikes_per_unit=args.max_spikes_per_unit,
@@ -33,7 +40,7 @@ def _demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     all_spikes = gs.compute_templates(recording, sorting, ms_before=1.0, ms_after=2.0, **job_kwargs)
     t_all = time.perf_counter() - t0
-    truth = recording.templates
+    truth = generated.templates
     estimated = all_spikes.get_all_templates(mode="average")
     corr = [_template_correlation(estimated[i], truth[i]) for i in range(len(sorting.unit_ids))]
     num_spikes = sorting.count_total_num_spikes()
@@ -41,10 +48,13 @@ def _demo(args: argparse.Namespace) -> int:
     print()
     print(f"backend            : {backend.name} ({backend.device_name})")
     print(f"units / spikes     : {len(sorting.unit_ids)} / {num_spikes}")
+    source = "generated on the fly" if args.no_save else "read from the binary file"
+    print(f"traces             : {num_bytes / 1e6:.0f} MB, {source}")
     print(f"sparse extraction  : {t_extract:.2f} s for {args.max_spikes_per_unit} spikes/unit, "
-          f"{mean_channels:.1f} channels/unit (radius {args.radius_um:g} um) -> {num_bytes / t_extract / 1e6:.0f} MB/s")
-    print(f"templates, all spikes: {t_all:.2f} s ({num_bytes / 1e6:.0f} MB of traces -> "
-          f"{num_bytes / t_all / 1e6:.0f} MB/s)")
+          f"{mean_channels:.1f} channels/unit (radius {args.radius_um:g} um), sparsity estimate and folder "
+          f"included -> {num_bytes / t_extract / 1e6:.0f} MB/s")
+    print(f"templates, all spikes: {t_all:.2f} s (avg + std, no waveform stored) -> "
+          f"{num_bytes / t_all / 1e6:.0f} MB/s")
     print(f"ground truth recovered: mean correlation {np.mean(corr):.3f} (min {np.min(corr):.3f})")
     print(f"output             : {we.folder}")
     if not args.no_plot:
@@ -99,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-spikes-per-unit", type=int, default=500)
     demo.add_argument("--radius-um", type=float, default=40.0)
     demo.add_argument("--backend", choices=("auto", "numpy", "cuda"), default="auto")
-    demo.add_argument("--n-jobs", type=int, default=1)
+    demo.add_argument("--n-jobs", type=int, default=-1, help="workers (default -1: one per core)")
+    demo.add_argument("--no-save", action="store_true",
+                      help="extract from the lazily generated traces instead of saving them to a binary file first "
+                           "(no disk used; the speed printed is then that of the generator)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", default="gpuspike_demo_output", help="output folder")
     demo.add_argument("--no-progress", action="store_true")
