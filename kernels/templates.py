@@ -56,13 +56,29 @@ def _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, 
     nsamples = nbefore + nafter
     order, bounds = group_by_unit(unit_indices, sums.shape[0])
     for u in prange(sums.shape[0]):
-        for j in range(bounds[u], bounds[u + 1]):
+        j = bounds[u]
+        while j + 3 < bounds[u + 1]:  # four windows per pass over the unit's sums, in spike order
+            t0 = peak_samples[order[j]] - nbefore
+            t1 = peak_samples[order[j + 1]] - nbefore
+            t2 = peak_samples[order[j + 2]] - nbefore
+            t3 = peak_samples[order[j + 3]] - nbefore
+            for i in range(nsamples):
+                for c in range(num_channels):
+                    a = np.float64(traces[t0 + i, c])
+                    b = np.float64(traces[t1 + i, c])
+                    d = np.float64(traces[t2 + i, c])
+                    e = np.float64(traces[t3 + i, c])
+                    sums[u, i, c] = (((sums[u, i, c] + a) + b) + d) + e
+                    sumsqs[u, i, c] = (((sumsqs[u, i, c] + a * a) + b * b) + d * d) + e * e
+            j += 4
+        while j < bounds[u + 1]:
             start = peak_samples[order[j]] - nbefore
             for i in range(nsamples):
                 for c in range(num_channels):
                     v = np.float64(traces[start + i, c])
                     sums[u, i, c] += v
                     sumsqs[u, i, c] += v * v
+            j += 1
         counts[u] += bounds[u + 1] - bounds[u]
 
 

@@ -1,7 +1,7 @@
 """accumulate_sums (means only, float32 or float64) vs the NumPy reference."""
 import numpy as np
 import pytest
-from kernel_testing import assert_close, ref
+from kernel_testing import assert_bitwise, assert_close, ref
 from test_kernel_templates import CASES, _inputs
 
 
@@ -52,7 +52,7 @@ def test_accumulate_sums_rejects_bad_arguments():
         accumulate_sums_cpu(traces, np.array([5]), np.array([3]), 2, 2, sums, np.zeros(1, "int64"))
 
 
-@pytest.mark.parametrize("counts", [[3, 0, 2], [1], [0, 0], [4, 1, 1, 5]])
+@pytest.mark.parametrize("counts", [[3, 0, 2], [1], [0, 0], [4, 1, 1, 5], [9, 0, 8]])
 def test_waveform_sums_match_reference(device, counts):
     rng = np.random.default_rng(len(counts))
     num_units, nsamples, width = len(counts), 7, 5
@@ -78,3 +78,33 @@ def test_waveform_sums_rejects_bad_bounds():
         waveform_sums_cpu(waveforms, np.array([0, 2]), np.zeros((2, 3, 2)), np.zeros((2, 3, 2)))
     with pytest.raises(TypeError, match="sums must be float64"):
         waveform_sums_cpu(waveforms, np.array([0, 4]), np.zeros((1, 3, 2), np.float32), np.zeros((1, 3, 2)))
+
+
+@pytest.mark.parametrize("counts", [[4, 1, 1, 5], [9, 0, 8], [13]])
+def test_waveform_sums_cuda_equals_cpu_bitwise(cuda_device, cpu, counts):
+    """Runs of four rows (and the rest) are added in row order on the CPU, one by one on the GPU."""
+    if not cuda_device.exact_float:
+        pytest.skip("a real GPU may fuse multiply-adds: compared within a tolerance elsewhere")
+    rng = np.random.default_rng(sum(counts))
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    waveforms = rng.normal(0, 1e3, (int(bounds[-1]), 6, 5)).astype(np.float32) * np.float32(1.7)
+    shape = (len(counts), 6, 5)
+    sums0, sumsqs0 = rng.normal(0, 10, shape), rng.uniform(0, 10, shape)
+    a = cuda_device("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
+    b = cpu("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
+    assert_bitwise(a[2], b[2])
+    assert_bitwise(a[3], b[3])
+
+
+def test_accumulate_sums_cuda_equals_cpu_bitwise_many_spikes_per_unit(cuda_device, cpu):
+    if not cuda_device.exact_float:
+        pytest.skip("a real GPU may fuse multiply-adds: compared within a tolerance elsewhere")
+    rng = np.random.default_rng(3)
+    traces = (rng.normal(0, 300, (200, 7)) * 1.3).astype(np.float32)  # not integers: rounding order shows
+    peaks = np.sort(rng.integers(3, 195, 23)).astype(np.int64)
+    units = rng.integers(0, 2, 23).astype(np.int64)  # ~11 spikes per unit: groups of four and a rest
+    sums0 = rng.normal(0, 10, (2, 8, 7))
+    a = cuda_device("accumulate_sums", traces, peaks, units, 3, 5, sums0.copy(), np.zeros(2, np.int64))
+    b = cpu("accumulate_sums", traces, peaks, units, 3, 5, sums0.copy(), np.zeros(2, np.int64))
+    assert_bitwise(a[5], b[5])
+    np.testing.assert_array_equal(a[6], np.bincount(units, minlength=2))
