@@ -32,6 +32,8 @@ def _demo(args: argparse.Namespace) -> int:
                                    **{k: v for k, v in job_kwargs.items() if k != "backend"})
         t_save = time.perf_counter() - t0
         print(f"saved the traces to {out / 'recording'} in {t_save:.2f} s")
+    t_compile = _compile_kernels(recording, sorting, args.radius_um, job_kwargs)
+    print(f"kernels compiled or loaded from numba's cache in {t_compile:.2f} s (timed apart from the jobs)")
     t0 = time.perf_counter()
     we = gs.extract_waveforms(recording, sorting, folder=out / "waveforms", sparse=True, method="radius",
                               radius_um=args.radius_um, max_spikes_per_unit=args.max_spikes_per_unit,
@@ -69,6 +71,22 @@ def _demo(args: argparse.Namespace) -> int:
         except ImportError as err:
             print(f"figure skipped ({err})")
     return 0
+
+
+def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict) -> float:
+    """Run both jobs on the first 0.2 s: numba compiles (first run) or loads (later runs) the kernels."""
+    import gpuspike as gs
+
+    t0 = time.perf_counter()
+    end = min(recording.get_num_samples(0), int(0.2 * recording.sampling_frequency))
+    small_recording = recording.frame_slice(0, end)
+    small_sorting = sorting.frame_slice(0, end)
+    quiet = dict(job_kwargs, progress_bar=False)
+    gs.extract_waveforms(small_recording, small_sorting, mode="memory", sparse=True, method="radius",
+                         radius_um=radius_um, max_spikes_per_unit=5, precompute_template=("average", "std"),
+                         **quiet)
+    gs.compute_templates(small_recording, small_sorting, **quiet)
+    return time.perf_counter() - t0
 
 
 def _template_correlation(estimated: np.ndarray, truth: np.ndarray) -> float:
