@@ -167,6 +167,28 @@ def test_dask_extract_waveforms_equals_in_process(client, tmp_path, sparse):
     np.testing.assert_allclose(remote.get_all_templates(mode="std"), local.get_all_templates(mode="std"), rtol=1e-6)
 
 
+def test_dask_extract_waveforms_edge_spikes(client):
+    """Spikes at both segment edges: partially filled windows, placed by the client after the workers."""
+    rec, _ = gs.generate_ground_truth_recording(durations=[0.3, 0.2], sampling_frequency=10000.0, num_channels=5,
+                                                num_units=2, seed=6)
+    frames = [np.array([0, 4, 9, 10, 1500, 2970, 2980, 2999]), np.array([1, 8, 1000, 1979, 1990, 1999])]
+    labels = [np.array([0, 1, 0, 1, 0, 1, 0, 1]), np.array([1, 0, 1, 0, 1, 0])]
+    sorting = gs.NumpySorting.from_times_labels(frames, labels, 10000.0)
+    kwargs = dict(mode="memory", max_spikes_per_unit=None, precompute_template=("average", "std"), chunk_size=700,
+                  **NO_BAR)
+    local = gs.extract_waveforms(rec, sorting, n_jobs=1, **kwargs)
+    remote = gs.extract_waveforms(rec, sorting, engine="dask", client=client, **kwargs)
+    traces = [rec.get_traces(segment_index=s, return_scaled=True) for s in range(2)]
+    for unit_id in sorting.unit_ids:
+        wfs = np.asarray(remote.get_waveforms(unit_id))
+        np.testing.assert_array_equal(wfs, np.asarray(local.get_waveforms(unit_id)))
+        first_frame = int(sorting.get_unit_spike_train(unit_id, segment_index=0)[0])
+        inside = np.arange(remote.nsamples) - remote.nbefore + first_frame >= 0
+        assert not wfs[0][~inside].any()  # before the segment: zeros
+        np.testing.assert_array_equal(wfs[0][inside], traces[0][:inside.sum()])
+    np.testing.assert_array_equal(remote.get_all_templates(mode="std"), local.get_all_templates(mode="std"))
+
+
 def test_dask_worker_exception_surfaces(client, recording):
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     with pytest.raises(KeyError, match="is broken") as info:

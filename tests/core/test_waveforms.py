@@ -142,6 +142,21 @@ def test_edge_spikes_partially_filled_multi_segment_string_ids(edge_data, tmp_pa
         np.testing.assert_array_equal(loaded.get_all_templates(mode="std"), we.get_all_templates(mode="std"))
 
 
+def test_edge_spikes_with_the_process_engine(edge_data, tmp_path):
+    """Processes (a memory-mapped buffer) place edge spikes as in-process runs do (Dask: test_job_dask)."""
+    rec, sorting, _, _ = edge_data
+    saved = rec.save(folder=tmp_path / "rec", progress_bar=False)  # workers rebuild it from its dict
+    mask = np.array([[True, False, True, False, True, False], [False, True, True, True, False, False],
+                     [True, True, False, False, False, False]])
+    sparsity = gs.ChannelSparsity(mask, sorting.unit_ids, saved.channel_ids)
+    kwargs = dict(mode="memory", max_spikes_per_unit=None, n_jobs=2, engine="process", chunk_size=150, **JOB)
+    dense = gs.extract_waveforms(saved, sorting, **kwargs)
+    sparse = gs.extract_waveforms(saved, sorting, sparsity=sparsity, **kwargs)
+    ref = _check_against_reference(dense, rec, sorting, np.arange(sorting.to_spike_vector().size))
+    for i, unit_id in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(sparse.get_waveforms(unit_id), ref[unit_id][:, :, mask[i]])
+
+
 def test_compute_templates_all_spikes_counts_edges(edge_data):
     rec, sorting, nbefore, nafter = edge_data
     tw = gs.compute_templates(rec, sorting, **JOB)
