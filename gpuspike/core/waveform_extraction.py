@@ -297,10 +297,19 @@ def check_engine_can_run(recording, config, job_name: str) -> None:
         recording.check_dumpable(f"{job_name} with n_jobs={config.n_jobs} and engine={config.engine!r}")
 
 
-def superchunks(recording, chunk_size: int, n_jobs: int, chunks_per_group: int = 16) -> list[tuple[int, int, int]]:
-    """Groups of consecutive chunks: few partial results, memory still bounded by ``chunk_size``."""
+def superchunks(recording, chunk_size: int, n_jobs: int, accumulator_bytes: int = 0,
+                chunks_per_group: int = 16) -> list[tuple[int, int, int]]:
+    """Groups of consecutive chunks, one task each: memory still bounded by ``chunk_size``.
+
+    A task allocates, fills and returns accumulators of ``accumulator_bytes``; a group reads at
+    least ``chunks_per_group`` chunks and at least 8 times those bytes of traces (so that with a
+    thousand units the sums do not outweigh the traces), but no more than a share of the
+    recording that still gives every worker two tasks.
+    """
     total = recording.get_total_samples()
-    group = max(chunk_size, min(chunk_size * chunks_per_group, -(-total // max(1, 2 * n_jobs))))
+    bytes_per_frame = recording.get_num_channels() * np.dtype(recording.get_dtype()).itemsize
+    wanted = max(chunk_size * chunks_per_group, -(-8 * int(accumulator_bytes) // max(1, bytes_per_frame)))
+    group = max(chunk_size, min(wanted, -(-total // max(1, 2 * n_jobs))))
     group = -(-group // chunk_size) * chunk_size
     out = []
     for seg in range(recording.get_num_segments()):
@@ -350,7 +359,9 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
         init_args = (recording, spikes, nbefore, nafter, scale_in_workers, num_units, chunk_size, config.backend,
                      with_std, sums_dtype)
         run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
-                   job_name=job_name, chunks=superchunks(recording, chunk_size, config.n_jobs), gather_func=gather)
+                   job_name=job_name, gather_func=gather,
+                   chunks=superchunks(recording, chunk_size, config.n_jobs,
+                                      accumulator_bytes=(2 if with_std else 1) * 8 * int(np.prod(shape))))
     sums = np.asarray(total[0], dtype="float64")
     sumsqs = total[1]
     if return_scaled and sum_raw:

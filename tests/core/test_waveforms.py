@@ -220,3 +220,19 @@ def test_input_errors(gt16, tmp_path):
     with pytest.raises(KeyError):
         gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=2, seed=0,
                              **JOB).get_waveforms("no-such-unit")
+
+
+def test_superchunks_cover_the_recording_and_grow_with_the_accumulators():
+    from gpuspike.core.waveform_extraction import superchunks
+
+    sizes = (1_000_000, 33_333)
+    recording = gs.NumpyRecording([np.zeros((n, 4), "int16") for n in sizes], 1000.0)  # 8 bytes a frame
+    # expected group: 16 chunks; 8 bytes of traces per byte of sums (1e5 B -> 100 000 frames);
+    # at most a quarter of the 1 033 333 frames (two tasks for each of 2 workers), in whole chunks
+    for accumulator_bytes, group in ((0, 16_000), (10**5, 100_000), (10**9, 259_000)):
+        groups = superchunks(recording, chunk_size=1000, n_jobs=2, accumulator_bytes=accumulator_bytes)
+        for seg, n in enumerate(sizes):
+            mine = [(a, b) for s, a, b in groups if s == seg]
+            assert mine[0][0] == 0 and mine[-1][1] == n
+            assert all(b == c for (_, b), (c, _) in zip(mine[:-1], mine[1:]))  # contiguous, disjoint
+            assert all(b - a == group for a, b in mine[:-1]) and 0 < mine[-1][1] - mine[-1][0] <= group
