@@ -76,10 +76,10 @@ def _gather_sparse_njit(
                     out[row, i, k] = traces[start + i, ch]
 
 
-def _scaling_args(traces, gains, offsets, device_zeros):
-    """``(gains, offsets, scaled)`` for a kernel: placeholders of length 1 when not scaling."""
+def _scaling_args(traces, gains, offsets, placeholder):
+    """``(gains, offsets, scaled)`` for a kernel; without scaling, ``placeholder`` (an array already
+    on the device, never read) stands in, so that nothing is allocated or copied per call."""
     if gains is None and offsets is None:
-        placeholder = device_zeros()
         return placeholder, placeholder, False
     if gains is None or offsets is None:
         raise ValueError("gains and offsets go together: give both (scaled gather) or neither (raw gather)")
@@ -88,16 +88,6 @@ def _scaling_args(traces, gains, offsets, device_zeros):
     check_dtype(gains, np.float32, "gains")
     check_dtype(offsets, np.float32, "offsets")
     return gains, offsets, True
-
-
-def _host_zeros():
-    return np.zeros(1, np.float32)
-
-
-def _device_zeros():
-    from numba import cuda as numba_cuda
-
-    return numba_cuda.to_device(np.zeros(1, np.float32))
 
 
 def _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, num_out_channels):
@@ -153,7 +143,7 @@ def gather_waveforms_cpu(
         one of ``gains``/``offsets`` is given.
     """
     _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _host_zeros)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
     _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
     return out
 
@@ -195,7 +185,7 @@ def gather_waveforms_sparse_cpu(
         As :func:`gather_waveforms_cpu`, and for unit or channel indices out of range.
     """
     _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _host_zeros)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
     _gather_sparse_njit(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains,
                         offsets, scaled)
     return out
@@ -273,7 +263,7 @@ def gather_waveforms_cuda(
     """
     _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
     n = peak_samples.shape[0] * (nbefore + nafter) * traces.shape[1]
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _device_zeros)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
     if n:
         blocks, threads = launch_1d(n)
         _dense_kernel()[blocks, threads](traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
@@ -306,7 +296,7 @@ def gather_waveforms_sparse_cuda(
     """
     _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
     n = peak_samples.shape[0] * (nbefore + nafter) * out.shape[2]
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, _device_zeros)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
     if n:
         blocks, threads = launch_1d(n)
         _sparse_kernel()[blocks, threads](
