@@ -92,9 +92,9 @@ def run(args) -> list[tuple[str, float, float, float]]:
             """Page cache warm, and a dense-sized buffer touched and freed just before the run.
 
             In a VM with free-page reporting (this sandbox), memory freed for a few seconds goes
-            back to the host and costs ~1 s/GB to touch again; on a workstation a page fault is
-            ~50x cheaper. Recycling the memory right before each run takes that artefact out for
-            both tools alike.
+            back to the host and costs ~1 s/GB to touch again (0.05 s/GB when touched again at
+            once). Recycling the memory right before each run takes that artefact out for both
+            tools alike.
             """
             warm_page_cache()
             buffer = np.empty(dense_bytes // 8)
