@@ -9,9 +9,10 @@ only when a ``_cuda`` function is first called.
 Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 
 - ``scale(traces, gains, offsets, out)``
-- ``gather_waveforms(traces, peak_samples, nbefore, nafter, out, out_rows)`` (dense)
+- ``gather_waveforms(traces, peak_samples, nbefore, nafter, out, out_rows, gains=None,
+  offsets=None)`` (dense; scaled on the way when gains and offsets are given)
 - ``gather_waveforms_sparse(traces, peak_samples, nbefore, nafter, out, out_rows,
-  unit_indices, sparse_channels)``
+  unit_indices, sparse_channels, gains=None, offsets=None)``
 - ``accumulate_templates(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs,
   counts)``
 - ``templates_from_sums(sums, sumsqs, counts, mean, std)``

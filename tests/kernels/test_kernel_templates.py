@@ -9,7 +9,7 @@ CASES = [
     (1, 20, 3, 1, 2, 2, 3),  # one spike
     (2, 20, 3, 0, 3, 2, 3),  # no spike
     (3, 12, 2, 6, 1, 2, 4),  # one unit, windows overlap
-    (4, 40, 11, 8, 3, 4, 3),  # more channels than one CPU channel block
+    (4, 40, 11, 8, 3, 4, 3),  # 11 channels, 8 spikes of 2 units: runs of four and a rest
 ]
 
 
