@@ -8,8 +8,8 @@ CASES = [
     (0, 50, 4, 9, 4, 3, 4),  # the last unit(s) may get no spike
     (1, 20, 3, 1, 2, 2, 3),  # one spike
     (2, 20, 3, 0, 3, 2, 3),  # no spike
-    (3, 12, 2, 6, 1, 2, 4),  # one unit, windows overlap
-    (4, 40, 11, 8, 3, 4, 3),  # 11 channels, 8 spikes of 2 units: runs of four and a rest
+    (3, 12, 2, 6, 1, 2, 4),  # one unit, windows overlap; a run of four and a rest of two
+    (4, 40, 11, 8, 3, 4, 3),  # 11 channels; 8 spikes, all of one unit: two runs of four
 ]
 
 
