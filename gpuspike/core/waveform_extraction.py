@@ -104,11 +104,11 @@ def _chunk_spikes(ctx: dict, segment_index: int, start_frame: int, end_frame: in
     return s0 + int(i0), s0 + int(i1)
 
 
-def _device_traces(ctx: dict, segment_index: int, start: int, end: int, scale: bool = True):
-    """Traces [start, end) on the backend, scaled to float32 µV when asked (and ``scale``)."""
+def _device_traces(ctx: dict, segment_index: int, start: int, end: int):
+    """Traces [start, end) on the backend, scaled to float32 µV when asked."""
     be = ctx["backend"]
     traces = be.asarray(_raw_traces(ctx, segment_index, start, end))
-    if ctx["return_scaled"] and scale:
+    if ctx["return_scaled"]:
         # one scaled buffer per worker, grown when needed: no fresh pages (page faults) per chunk
         buf = ctx.get("scaled_buffer")
         if buf is None or buf.shape[0] < traces.shape[0]:
@@ -201,7 +201,7 @@ def gather_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict
     be = ctx["backend"]
     start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
     end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
-    traces = _device_traces(ctx, segment_index, start, end, scale=False)
+    traces = be.asarray(_raw_traces(ctx, segment_index, start, end))
     peaks = (spikes["sample_index"][l0:l1] - start).astype("int64")
     buffer = ctx["buffer"]
     rows = ctx["rows"][l0:l1]
@@ -222,7 +222,7 @@ def _gather_to_result(ctx: dict, segment_index: int, l0: int, l1: int) -> tuple[
         spikes = ctx["spikes"]
         start = int(spikes["sample_index"][l0]) - ctx["nbefore"]
         end = int(spikes["sample_index"][l1 - 1]) + ctx["nafter"]
-        traces = _device_traces(ctx, segment_index, start, end, scale=False)
+        traces = be.asarray(_raw_traces(ctx, segment_index, start, end))
         peaks = be.asarray((spikes["sample_index"][l0:l1] - start).astype("int64"))
         _gather_windows(ctx, traces, peaks, out, be.asarray(np.arange(l1 - l0, dtype="int64")), l0, l1)
     return ctx["rows"][l0:max(l0, l1)], be.to_host(out)

@@ -564,8 +564,6 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
 def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
                       want_mean_std: bool = False) -> tuple[dict, dict]:
     """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) from one read of them."""
-    from .job import run_chunks
-
     spikes = sorting.to_spike_vector()[selected]
     fs = recording.sampling_frequency
     nbefore = int(params["ms_before"] * fs / 1000.0)
@@ -583,10 +581,20 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         buffer = np.zeros(shape, dtype=dtype)
         stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
                       config, streaming_backend)
-        place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"],
-                             sparse_channels)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
-            buffer, spikes, sorting, sparsity, want_mean_std)
+    else:
+        buffer = _gather_in_chunks(recording, spikes, rows, nbefore, nafter, params["return_scaled"],
+                                   sparse_channels, shape, dtype, config)
+    # interior spikes came from the kernels; the few edge spikes are cut here, alike on every path
+    place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels)
+    return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
+        buffer, spikes, sorting, sparsity, want_mean_std)
+
+
+def _gather_in_chunks(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, shape, dtype,
+                      config) -> np.ndarray:
+    """The chunked gather on any engine: the waveforms buffer (interior spikes filled) in RAM."""
+    from .job import run_chunks
+
     check_engine_can_run(recording, config, "extract_waveforms")
     tmpdir = None
     gather_func = None
@@ -602,16 +610,11 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         buffer = None
     try:
         worker_buffer = None if gather_func is not None else buffer
-        init_args = (recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels,
-                     worker_buffer, buffer_path, config.backend, (nbefore + nafter, width, np.dtype(dtype).str))
+        init_args = (recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, worker_buffer,
+                     buffer_path, config.backend, (shape[1], shape[2], np.dtype(dtype).str))
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
                    job_name="extract_waveforms", gather_func=gather_func)
-        if buffer is None:
-            buffer = np.load(buffer_path)
-        place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"],
-                             sparse_channels)
-        return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
-            buffer, spikes, sorting, sparsity, want_mean_std)
+        return np.load(buffer_path) if buffer is None else buffer
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
