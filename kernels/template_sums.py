@@ -18,39 +18,13 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_index_range, check_ndim, check_shape, check_windows, launch_1d, to_host
-from .templates import group_by_unit
+from .templates import launch_window_sums, window_sums_njit
 
 __all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda"]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
 #: numba's simulator can swap in its fake module while a kernel runs).
 cuda = None
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):  # pragma: no cover
-    num_channels = traces.shape[1]
-    nsamples = nbefore + nafter
-    order, bounds = group_by_unit(unit_indices, sums.shape[0])
-    for u in prange(sums.shape[0]):
-        j = bounds[u]
-        while j + 3 < bounds[u + 1]:  # four windows per pass over the unit's sums, in spike order
-            t0 = peak_samples[order[j]] - nbefore
-            t1 = peak_samples[order[j + 1]] - nbefore
-            t2 = peak_samples[order[j + 2]] - nbefore
-            t3 = peak_samples[order[j + 3]] - nbefore
-            for i in range(nsamples):
-                for c in range(num_channels):
-                    sums[u, i, c] = (((sums[u, i, c] + traces[t0 + i, c]) + traces[t1 + i, c])
-                                     + traces[t2 + i, c]) + traces[t3 + i, c]
-            j += 4
-        while j < bounds[u + 1]:
-            start = peak_samples[order[j]] - nbefore
-            for i in range(nsamples):
-                for c in range(num_channels):
-                    sums[u, i, c] += traces[start + i, c]
-            j += 1
-        counts[u] += bounds[u + 1] - bounds[u]
 
 
 def _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts):
@@ -94,33 +68,9 @@ def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_indices: Any, nbefo
         ``(sums, counts)``.
     """
     _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
-    _sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
+    # sums stands in for the squares it does not take (never touched)
+    window_sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sums, counts, False)
     return sums, counts
-
-
-@cache
-def _sums_kernel():
-    global cuda
-    from numba import cuda
-
-    @cuda.jit
-    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, counts):
-        num_units, nsamples, num_channels = sums.shape
-        per_unit = nsamples * num_channels
-        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
-            u = j // per_unit
-            r = j - u * per_unit
-            i = r // num_channels
-            c = r - i * num_channels
-            first = unit_start[u]
-            acc = sums[u, i, c]
-            for k in range(first, first + unit_count[u]):
-                acc += traces[peak_samples[order[k]] - nbefore + i, c]
-            sums[u, i, c] = acc
-            if r == 0:
-                counts[u] += unit_count[u]
-
-    return kernel
 
 
 def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_indices: Any, nbefore: int, nafter: int, sums: Any,
@@ -137,22 +87,8 @@ def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_indices: Any, nbef
     tuple
         ``(sums, counts)``.
     """
-    from .templates import _group_kernel
-
     _check(traces, peak_samples, unit_indices, nbefore, nafter, sums, counts)
-    num_spikes = peak_samples.shape[0]
-    num_units = sums.shape[0]
-    if num_spikes == 0 or num_units == 0:
-        return sums, counts
-    from numba import cuda as numba_cuda
-
-    unit_start = numba_cuda.device_array(num_units, dtype=np.int64)
-    unit_count = numba_cuda.device_array(num_units, dtype=np.int64)
-    order = numba_cuda.device_array(num_spikes, dtype=np.int64)
-    blocks, threads = launch_1d(num_units)
-    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
-    blocks, threads = launch_1d(sums.size)
-    _sums_kernel()[blocks, threads](traces, peak_samples, order, unit_start, unit_count, nbefore, sums, counts)
+    launch_window_sums(traces, peak_samples, unit_indices, nbefore, sums, sums, counts, False)
     return sums, counts
 
 

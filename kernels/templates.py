@@ -51,7 +51,10 @@ def group_by_unit(unit_indices, num_units):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):  # pragma: no cover
+def window_sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts,
+                     with_squares):  # pragma: no cover
+    """Add each window to ``sums[unit]`` (and, ``with_squares``, its float64 square to ``sumsqs``;
+    else ``sumsqs`` is not touched and values are added in the dtype of ``sums``); +1 to counts."""
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
     order, bounds = group_by_unit(unit_indices, sums.shape[0])
@@ -64,20 +67,27 @@ def _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, 
             t3 = peak_samples[order[j + 3]] - nbefore
             for i in range(nsamples):
                 for c in range(num_channels):
-                    a = np.float64(traces[t0 + i, c])
-                    b = np.float64(traces[t1 + i, c])
-                    d = np.float64(traces[t2 + i, c])
-                    e = np.float64(traces[t3 + i, c])
-                    sums[u, i, c] = (((sums[u, i, c] + a) + b) + d) + e
-                    sumsqs[u, i, c] = (((sumsqs[u, i, c] + a * a) + b * b) + d * d) + e * e
+                    if with_squares:
+                        a = np.float64(traces[t0 + i, c])
+                        b = np.float64(traces[t1 + i, c])
+                        d = np.float64(traces[t2 + i, c])
+                        e = np.float64(traces[t3 + i, c])
+                        sums[u, i, c] = (((sums[u, i, c] + a) + b) + d) + e
+                        sumsqs[u, i, c] = (((sumsqs[u, i, c] + a * a) + b * b) + d * d) + e * e
+                    else:
+                        sums[u, i, c] = (((sums[u, i, c] + traces[t0 + i, c]) + traces[t1 + i, c])
+                                         + traces[t2 + i, c]) + traces[t3 + i, c]
             j += 4
         while j < bounds[u + 1]:
             start = peak_samples[order[j]] - nbefore
             for i in range(nsamples):
                 for c in range(num_channels):
-                    v = np.float64(traces[start + i, c])
-                    sums[u, i, c] += v
-                    sumsqs[u, i, c] += v * v
+                    if with_squares:
+                        v = np.float64(traces[start + i, c])
+                        sums[u, i, c] += v
+                        sumsqs[u, i, c] += v * v
+                    else:
+                        sums[u, i, c] += traces[start + i, c]
             j += 1
         counts[u] += bounds[u + 1] - bounds[u]
 
@@ -137,7 +147,7 @@ def accumulate_templates_cpu(
         If an accumulator has the wrong dtype.
     """
     _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
-    _accumulate_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
+    window_sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts, True)
     return sums, sumsqs, counts
 
 
@@ -172,12 +182,12 @@ def _group_kernel():
 
 
 @cache
-def _accumulate_kernel():
+def _window_sums_kernel():
     global cuda
     from numba import cuda
 
     @cuda.jit
-    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts):
+    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts, with_squares):
         num_units, nsamples, num_channels = sums.shape
         per_unit = nsamples * num_channels
         n = num_units * per_unit
@@ -187,18 +197,47 @@ def _accumulate_kernel():
             i = r // num_channels
             c = r - i * num_channels
             first = unit_start[u]
-            acc = sums[u, i, c]
-            acc2 = sumsqs[u, i, c]
-            for k in range(first, first + unit_count[u]):
-                v = float(traces[peak_samples[order[k]] - nbefore + i, c])
-                acc += v
-                acc2 += v * v
-            sums[u, i, c] = acc
-            sumsqs[u, i, c] = acc2
+            if with_squares:
+                acc = sums[u, i, c]
+                acc2 = sumsqs[u, i, c]
+                for k in range(first, first + unit_count[u]):
+                    v = float(traces[peak_samples[order[k]] - nbefore + i, c])
+                    acc += v
+                    acc2 += v * v
+                sums[u, i, c] = acc
+                sumsqs[u, i, c] = acc2
+            else:  # in the dtype of sums, as the CPU kernel
+                total = sums[u, i, c]
+                for k in range(first, first + unit_count[u]):
+                    total += traces[peak_samples[order[k]] - nbefore + i, c]
+                sums[u, i, c] = total
             if r == 0:
                 counts[u] += unit_count[u]
 
     return kernel
+
+
+def launch_window_sums(traces, peak_samples, unit_indices, nbefore: int, sums, sumsqs, counts,
+                       with_squares: bool) -> None:
+    """Group the spikes by unit on the device, then one thread per ``(unit, sample, channel)``
+    adds that unit's windows in spike order (``sumsqs`` untouched unless ``with_squares``).
+
+    Allocates three small scratch arrays (``num_spikes + 2 * U`` int64) on the device.
+    """
+    num_spikes = peak_samples.shape[0]
+    num_units = sums.shape[0]
+    if num_spikes == 0 or num_units == 0:
+        return
+    from numba import cuda
+
+    unit_start = cuda.device_array(num_units, dtype=np.int64)
+    unit_count = cuda.device_array(num_units, dtype=np.int64)
+    order = cuda.device_array(num_spikes, dtype=np.int64)
+    blocks, threads = launch_1d(num_units)
+    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
+    blocks, threads = launch_1d(sums.size)
+    _window_sums_kernel()[blocks, threads](traces, peak_samples, order, unit_start, unit_count, nbefore, sums,
+                                           sumsqs, counts, with_squares)
 
 
 def accumulate_templates_cuda(
@@ -226,21 +265,7 @@ def accumulate_templates_cuda(
         ``(sums, sumsqs, counts)``.
     """
     _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
-    num_spikes = peak_samples.shape[0]
-    num_units = sums.shape[0]
-    if num_spikes == 0 or num_units == 0:
-        return sums, sumsqs, counts
-    from numba import cuda
-
-    unit_start = cuda.device_array(num_units, dtype=np.int64)
-    unit_count = cuda.device_array(num_units, dtype=np.int64)
-    order = cuda.device_array(num_spikes, dtype=np.int64)
-    blocks, threads = launch_1d(num_units)
-    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
-    blocks, threads = launch_1d(sums.size)
-    _accumulate_kernel()[blocks, threads](
-        traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts
-    )
+    launch_window_sums(traces, peak_samples, unit_indices, nbefore, sums, sumsqs, counts, True)
     return sums, sumsqs, counts
 
 
