@@ -17,7 +17,8 @@ pytestmark = pytest.mark.compare
 
 MAX_SPIKES, SEED = 20, 5
 
-SI_SCRIPT = textwrap.dedent('''
+#: what every SpikeInterface script starts with: the folders written by the fixture, loaded
+SI_PREAMBLE = textwrap.dedent('''
     import sys, warnings
     import numpy as np
     import spikeinterface.core as si
@@ -26,6 +27,9 @@ SI_SCRIPT = textwrap.dedent('''
     warnings.simplefilter("ignore")
     rec = si.load(base + "/rec")
     sorting = si.load(base + "/sorting")
+''')
+
+SI_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
     analyzer = si.create_sorting_analyzer(sorting, rec, format="memory", sparse=False, return_in_uV=True)
     analyzer.compute("random_spikes", max_spikes_per_unit=%d, seed=%d)
     analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0)
@@ -57,6 +61,11 @@ def _si_python() -> str:
     return python
 
 
+def _run_si(python: str, script: str, base: Path) -> None:
+    out = subprocess.run([python, "-c", script, str(base)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     python = _si_python()
@@ -69,8 +78,7 @@ def both(tmp_path_factory):
     srt = gs.NumpySorting.from_sorting(sorting).save(folder=base / "sorting")
     noise = gs.get_noise_levels(rec, return_scaled=True)
     np.save(base / "noise.npy", noise)
-    out = subprocess.run([python, "-c", SI_SCRIPT, str(base)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+    _run_si(python, SI_SCRIPT, base)
     we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=MAX_SPIKES, seed=SEED,
                               precompute_template=("average", "std", "median"), progress_bar=False)
     return we, dict(np.load(base / "si_out.npz")), noise
@@ -104,16 +112,9 @@ def test_sparsity_masks_equal(both, method, kwargs):
     np.testing.assert_array_equal(sparsity.mask, si_out[key])
 
 
-SI_EDGE_SCRIPT = textwrap.dedent('''
-    import sys, warnings
-    import numpy as np
-    import spikeinterface.core as si
+SI_EDGE_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
     from spikeinterface.core.waveform_tools import estimate_templates_with_accumulator
 
-    base = sys.argv[1]
-    warnings.simplefilter("ignore")
-    rec = si.load(base + "/rec")
-    sorting = si.load(base + "/sorting")
     analyzer = si.create_sorting_analyzer(sorting, rec, format="memory", sparse=False, return_in_uV=True)
     analyzer.compute("random_spikes", method="all")
     analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0)
@@ -142,8 +143,7 @@ def edges(tmp_path_factory):
         frames.append(np.array([0, 7, 29, 30, 5000, n - 61, n - 60, n - 59, n - 3]))
         labels.append(np.array([0, 1, 0, 1, 0, 1, 0, 1, 0]))
     srt = gs.NumpySorting.from_times_labels(frames, labels, 30000.0).save(folder=base / "sorting")
-    out = subprocess.run([python, "-c", SI_EDGE_SCRIPT, str(base)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+    _run_si(python, SI_EDGE_SCRIPT, base)
     return rec, srt, dict(np.load(base / "si_out.npz"))
 
 
