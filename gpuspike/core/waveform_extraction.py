@@ -43,8 +43,10 @@ def _segment_slices(spikes: np.ndarray, num_segments: int) -> list[tuple[int, in
     return [(int(bounds[i]), int(bounds[i + 1])) for i in range(num_segments)]
 
 
-def edge_spike_positions(spikes: np.ndarray, num_samples: list[int], nbefore: int, nafter: int) -> np.ndarray:
-    """Positions in ``spikes`` whose window ``[p - nbefore, p + nafter)`` crosses a segment edge."""
+def edge_spike_positions(spikes: np.ndarray, recording, nbefore: int, nafter: int) -> np.ndarray:
+    """Positions in ``spikes`` whose window ``[p - nbefore, p + nafter)`` crosses an edge of its
+    segment of ``recording``."""
+    num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
     sizes = np.asarray(num_samples, dtype="int64")[spikes["segment_index"]]
     samples = spikes["sample_index"].astype("int64")
     return np.flatnonzero((samples < nbefore) | (samples + nafter > sizes))
@@ -76,8 +78,7 @@ def edge_windows(recording, spikes: np.ndarray, nbefore: int, nafter: int, retur
 def place_edge_waveforms(buffer: np.ndarray, recording, spikes: np.ndarray, rows: np.ndarray, nbefore: int,
                          nafter: int, return_scaled: bool, sparse_channels: np.ndarray | None) -> None:
     """Write the partially filled waveforms of the edge spikes of ``spikes`` into their ``buffer`` rows."""
-    sizes = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
-    positions = edge_spike_positions(spikes, sizes, nbefore, nafter)
+    positions = edge_spike_positions(spikes, recording, nbefore, nafter)
     if positions.size == 0:
         return
     windows = edge_windows(recording, spikes[positions], nbefore, nafter, return_scaled)
@@ -417,8 +418,7 @@ def templates_from_waveform_buffer(buffer: np.ndarray, unit_indices: np.ndarray,
 
 def _edge_sums(recording, spikes, num_units, nbefore, nafter, return_scaled) -> tuple | None:
     """Per-unit sums and sums of squares (float64) of the edge spikes' partial windows, or None."""
-    sizes = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
-    positions = edge_spike_positions(spikes, sizes, nbefore, nafter)
+    positions = edge_spike_positions(spikes, recording, nbefore, nafter)
     if positions.size == 0:
         return None
     windows = edge_windows(recording, spikes[positions], nbefore, nafter, return_scaled).astype("float64")
