@@ -13,6 +13,8 @@ import numpy as np
 from .errors import NotDumpableError
 
 _PATH_KEY_HINTS = ("path", "folder", "file")
+#: missing value of a new property set on some ids only, by dtype kind (others need ``missing_value``)
+_DEFAULT_MISSING_VALUES = {"f": np.nan, "O": None, "S": b"", "U": ""}
 
 
 def _to_id_array(ids: Iterable) -> np.ndarray:
@@ -98,7 +100,8 @@ class BaseExtractor:
         ids : array-like or None
             The ids; None means all.
         prefer_slice : bool
-            Return ``slice(None)`` for ``ids=None`` instead of ``arange``.
+            Return a slice when the indices are consecutive (``slice(None)`` for ``ids=None``),
+            so that in-memory data is viewed, not copied.
 
         Returns
         -------
@@ -109,7 +112,10 @@ class BaseExtractor:
         lookup = self._id_lookup()
         ids = _to_id_array(ids)
         try:
-            return np.fromiter((lookup[i] for i in ids.tolist()), dtype=np.int64, count=len(ids))
+            indices = np.fromiter((lookup[i] for i in ids.tolist()), dtype=np.int64, count=len(ids))
+            if prefer_slice and indices.size and np.all(np.diff(indices) == 1):
+                return slice(int(indices[0]), int(indices[-1]) + 1)
+            return indices
         except (KeyError, TypeError):
             missing = [i for i in ids.tolist() if not _hashable_in(i, lookup)]
             raise KeyError(
@@ -155,13 +161,22 @@ class BaseExtractor:
         key : str
             Property name.
         values : array-like
-            One value per id (per id in ``ids`` when given).
+            One value per id (per id in ``ids`` when given). None deletes the property.
         ids : array-like, optional
-            Set the property for these ids only; the other ids get ``missing_value`` (or keep
-            their previous value when the property already exists).
+            Set the property for these (unique) ids only. An existing property keeps its other
+            values (``values`` must then have the same dtype kind); a new one gets
+            ``missing_value`` for the other ids.
         missing_value : object, optional
-            Value for ids not in ``ids`` when the property is new. Defaults to NaN for floats,
-            -1 for ints, "" for strings, False for bools; other dtypes require it.
+            Value of a new property for the ids not in ``ids``, of the same dtype kind as
+            ``values``. Defaults to NaN for floats, "" for strings, None for objects; integer
+            and boolean properties need it (as in SpikeInterface).
+
+        Raises
+        ------
+        ValueError
+            Wrong number of values, duplicated ids, or no natural missing value.
+        TypeError
+            ``values`` (or ``missing_value``) of another dtype kind than the property.
         """
         if values is None:
             self._properties.pop(key, None)
@@ -176,26 +191,43 @@ class BaseExtractor:
                 )
             self._properties[key] = values.copy()
             return
+        ids = _to_id_array(ids)
+        unique, counts = np.unique(ids, return_counts=True)
+        if unique.size != ids.size:
+            raise ValueError(f"property {key!r}: ids are not unique; duplicated: {unique[counts > 1].tolist()}")
         indices = self.ids_to_indices(ids)
         if len(values) != len(indices):
             raise ValueError(f"property {key!r}: {len(values)} values for {len(indices)} ids")
-        if key in self._properties:
-            existing = self._properties[key]
-            if existing.dtype.kind != values.dtype.kind and not (
-                existing.dtype.kind in "iuf" and values.dtype.kind in "iuf"
-            ):
-                raise TypeError(f"property {key!r} has dtype {existing.dtype}, values have {values.dtype}")
-            if existing.dtype.kind == "U" and values.dtype.itemsize > existing.dtype.itemsize:
-                existing = existing.astype(values.dtype)
-            existing = existing.copy()
-            existing[indices] = values
-            self._properties[key] = existing
+        kind = values.dtype.kind
+        if len(indices) == n:  # every id given, in any order
+            full = np.zeros_like(values)
+            full[indices] = values
+            self._properties[key] = full
             return
-        if missing_value is None:
-            missing_value = _default_missing_value(values.dtype, key)
-        full = np.empty((n,) + values.shape[1:], dtype=np.result_type(values.dtype, np.asarray(missing_value).dtype)
-                        if values.dtype.kind in "iufb" else values.dtype)
-        full[...] = missing_value
+        if key in self._properties:
+            full = self._properties[key]
+            if full.dtype.kind != kind:
+                raise TypeError(f"property {key!r} has dtype {full.dtype} (kind {full.dtype.kind!r}), values have "
+                                f"{values.dtype} (kind {kind!r}): give values of the same kind")
+            full = full.copy()
+        else:
+            if missing_value is None:
+                if kind not in _DEFAULT_MISSING_VALUES:
+                    raise ValueError(
+                        f"property {key!r} of dtype {values.dtype}: no natural missing value for the "
+                        f"{self._id_kind}s not in ids; give missing_value= (a value of kind {kind!r})")
+                missing_value = _DEFAULT_MISSING_VALUES[kind]
+            elif np.asarray(missing_value).dtype.kind != kind:
+                raise TypeError(f"property {key!r}: missing_value={missing_value!r} is not of the kind of the values "
+                                f"({values.dtype}); give a missing_value of the same type")
+            dtype = values.dtype
+            if kind == "U":
+                width = max([len(str(missing_value))] + [len(v) for v in values.ravel().tolist()])
+                dtype = np.dtype(f"<U{max(width, 1)}")
+            full = np.zeros((n,) + values.shape[1:], dtype=dtype)
+            full[...] = missing_value
+        if kind == "U" and values.dtype.itemsize > full.dtype.itemsize:
+            full = full.astype(values.dtype)
         full[indices] = values
         self._properties[key] = full
 
@@ -326,18 +358,6 @@ def _hashable_in(value, lookup: dict) -> bool:
         return value in lookup
     except TypeError:
         return False
-
-
-def _default_missing_value(dtype: np.dtype, key: str):
-    if dtype.kind == "f":
-        return np.nan
-    if dtype.kind in "iu":
-        return -1
-    if dtype.kind == "U":
-        return ""
-    if dtype.kind == "b":
-        return False
-    raise ValueError(f"property {key!r} of dtype {dtype}: give missing_value for the ids not set")
 
 
 def _deepcopy(value):

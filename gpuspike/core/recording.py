@@ -11,14 +11,25 @@ from .base import BaseExtractor, BaseSegment
 from .channels import ChannelsMixin
 
 
-def check_frames(start_frame, end_frame, num_samples: int) -> tuple[int, int]:
-    """Validate and fill defaults for ``start_frame`` / ``end_frame`` against ``num_samples``."""
-    start = 0 if start_frame is None else start_frame
-    end = num_samples if end_frame is None else end_frame
-    for name, value in (("start_frame", start), ("end_frame", end)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, got {value!r}")
-    start, end = int(start), int(end)
+def as_frame(value, name: str) -> int:
+    """An int frame from an int or an integral float (``5000.0``); a clear error otherwise."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int (or a float with an integer value), got {value!r}")
+    return int(value)
+
+
+def check_frames(start_frame, end_frame, num_samples: int, clamp_end: bool = False) -> tuple[int, int]:
+    """Validate and fill defaults for ``start_frame`` / ``end_frame`` against ``num_samples``.
+
+    With ``clamp_end`` an ``end_frame`` past the end is cut to ``num_samples`` (as
+    SpikeInterface's ``get_traces``) instead of raising.
+    """
+    start = 0 if start_frame is None else as_frame(start_frame, "start_frame")
+    end = num_samples if end_frame is None else as_frame(end_frame, "end_frame")
+    if clamp_end:
+        end = min(end, num_samples)
     if start < 0 or start > num_samples:
         raise ValueError(f"start_frame={start} out of range: allowed 0..{num_samples}")
     if end < 0 or end > num_samples:
@@ -180,13 +191,15 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
         segment_index : int, optional
             Required for multi-segment recordings.
         start_frame, end_frame : int, optional
-            Frame range (default: the whole segment). Must satisfy 0 <= start <= end <= num_samples.
+            Frame range (default: the whole segment), 0 <= start_frame <= end_frame; an
+            ``end_frame`` past the end of the segment is cut to its length (as SpikeInterface).
         channel_ids : array-like, optional
             Channels to return, in this order (default: all).
         order : {"C", "F"}, optional
             Memory layout of the returned array.
         return_scaled : bool
-            Return float32 µV using ``gain_to_uV`` and ``offset_to_uV``.
+            Return float32 µV using ``gain_to_uV`` and ``offset_to_uV`` (float traces without
+            gains are returned as they are, taken as µV, as in SpikeInterface).
         cast_unsigned : bool
             Shift unsigned integer traces to the signed type of the same size.
         return_in_uV : bool, optional
@@ -198,13 +211,14 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
         if order not in (None, "C", "F"):
             raise ValueError(f"order={order!r}: allowed values are None, 'C', 'F'")
         segment = self._segments[segment_index]
-        start, end = check_frames(start_frame, end_frame, int(segment.get_num_samples()))
+        start, end = check_frames(start_frame, end_frame, int(segment.get_num_samples()), clamp_end=True)
         channel_indices = self.ids_to_indices(channel_ids, prefer_slice=True)
         traces = segment.get_traces(start, end, channel_indices)
         if cast_unsigned and traces.dtype.kind == "u":
             signed = np.dtype(f"int{traces.dtype.itemsize * 8}")
             traces = (traces.astype(signed, copy=False) - np.iinfo(traces.dtype).max // 2 - 1).astype(signed)
-        if return_scaled:
+        if return_scaled and not (self._dtype.kind == "f" and not self.has_scaleable_traces()):
+            # float traces without gains are taken as already in µV (as SpikeInterface does)
             gains, offsets = self._scaling(channel_indices)
             traces = traces.astype("float32", copy=False) * gains + offsets
             traces = traces.astype("float32", copy=False)

@@ -138,6 +138,9 @@ class FrameSliceRecording(BaseRecording):
                 "segments); use select_segment_recording() or split_recording() first"
             )
         start, end = check_frames(start_frame, end_frame, parent_recording.get_num_samples(0))
+        if start == end:
+            raise ValueError(f"frame_slice: start_frame={start} must be smaller than end_frame={end} "
+                             f"(an empty slice, refused as in SpikeInterface)")
         super().__init__(parent_recording.sampling_frequency, parent_recording.channel_ids,
                          parent_recording.get_dtype())
         self._parent = parent_recording
@@ -213,27 +216,43 @@ class FrameSliceSortingSegment(BaseSortingSegment):
 
 
 class FrameSliceSorting(BaseSorting):
-    """Lazy view on frames [start_frame, end_frame) of a mono-segment sorting; frames are shifted."""
+    """Lazy view on frames [start_frame, end_frame) of a mono-segment sorting; frames are shifted.
+
+    As in SpikeInterface 0.105: ``end_frame=None`` is the registered recording's length, or the
+    last spike + 1 without a recording; ``start_frame`` must be smaller than the end; with a
+    registered recording the end must not pass it, and (``check_spike_frames``) no spike may lie
+    beyond it. The recording is sliced alike and registered on the view.
+    """
 
     def __init__(self, parent_sorting: BaseSorting, start_frame: int | None = None, end_frame: int | None = None,
                  check_spike_frames: bool = True) -> None:
+        from .recording import as_frame
+        from .sorting import exceeding_spikes
+
         if parent_sorting.get_num_segments() != 1:
             raise ValueError(
                 f"frame_slice needs a mono-segment sorting (this one has {parent_sorting.get_num_segments()} segments)"
             )
-        start = 0 if start_frame is None else int(start_frame)
+        start = 0 if start_frame is None else as_frame(start_frame, "start_frame")
         if start < 0:
             raise ValueError(f"start_frame={start} must be >= 0")
-        end = end_frame
-        if end is None and parent_sorting.has_recording():
-            end = parent_sorting.get_num_samples(0)
-        if end is not None:
-            end = int(end)
-            if end < start:
-                raise ValueError(f"end_frame={end} is before start_frame={start}")
-            if parent_sorting.has_recording() and end > parent_sorting.get_num_samples(0):
-                raise ValueError(f"end_frame={end} beyond the registered recording's "
-                                 f"{parent_sorting.get_num_samples(0)} samples")
+        end = None if end_frame is None else as_frame(end_frame, "end_frame")
+        if parent_sorting.has_recording():
+            num_samples = parent_sorting.get_recording().get_num_samples(0)
+            end = num_samples if end is None else end
+            if end > num_samples or start > num_samples:
+                raise ValueError(f"frame_slice: start_frame={start} / end_frame={end} beyond the registered "
+                                 f"recording's {num_samples} samples")
+            if check_spike_frames and exceeding_spikes(parent_sorting, parent_sorting.get_recording()):
+                raise ValueError("frame_slice: the sorting has spikes beyond its registered recording's samples; "
+                                 "remove them first, or pass check_spike_frames=False")
+        elif end is None:
+            samples = parent_sorting.to_spike_vector()["sample_index"]
+            end = int(samples.max()) + 1 if samples.size else 1
+        if not start < end:
+            raise ValueError(f"frame_slice: start_frame={start} must be smaller than end_frame={end}"
+                             + ("" if end_frame is not None or parent_sorting.has_recording()
+                                else " (the last spike + 1: no recording is registered)"))
         super().__init__(parent_sorting.sampling_frequency, parent_sorting.unit_ids)
         self._parent = parent_sorting
         self.add_segment(FrameSliceSortingSegment(parent_sorting._segments[0], start, end))

@@ -41,8 +41,8 @@ def test_missing_segment_index(rec2, sort2):
 
 
 def test_frames_out_of_range_or_reversed(rec2, sort2):
-    with pytest.raises(ValueError, match=r"end_frame=101 out of range: allowed 0\.\.100"):
-        rec2.get_traces(segment_index=0, end_frame=101)
+    # an end past the segment is cut to its length, as in SpikeInterface 0.105
+    assert rec2.get_traces(segment_index=0, start_frame=90, end_frame=101).shape == (10, 4)
     with pytest.raises(ValueError, match=r"start_frame=-1 out of range"):
         rec2.get_traces(segment_index=0, start_frame=-1)
     with pytest.raises(ValueError, match=r"end_frame=10 is before start_frame=20"):
@@ -60,7 +60,7 @@ def test_frames_out_of_range_or_reversed(rec2, sort2):
         sort2.get_unit_spike_train(0, segment_index=0, start_frame=4, end_frame=1)
     with pytest.raises(ValueError, match="start_frame must be a non-negative int"):
         sort2.get_unit_spike_train(0, segment_index=0, start_frame=-3)
-    with pytest.raises(ValueError, match="end_frame=1 is before start_frame=4"):
+    with pytest.raises(ValueError, match="start_frame=4 must be smaller than end_frame=1"):
         sort2.select_segments(0).frame_slice(4, 1)
 
 
@@ -123,7 +123,7 @@ def test_aggregate_mismatches(rec2):
         append_recordings([rec2, NumpyRecording([np.zeros((5, 4), "float32")], 1000.0)])
     with pytest.raises(ValueError, match="other channel ids"):
         append_recordings([rec2, rec2.rename_channels(list("abcd"))])
-    with pytest.raises(ValueError, match="recording_list must be a non-empty list"):
+    with pytest.raises(ValueError, match="recording_list_or_dict must not be empty"):
         aggregate_channels([])
 
 
