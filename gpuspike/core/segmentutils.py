@@ -251,36 +251,69 @@ class ConcatenateSegmentSortingSegment(BaseSortingSegment):
 class ConcatenateSegmentSorting(BaseSorting):
     """All segments of several sortings concatenated into one segment (frames shifted).
 
-    Segment lengths come from ``total_samples_list`` or from the registered recordings.
+    Segment lengths come from the registered recordings (whose concatenation is then registered
+    on the result) or, for mono-segment sortings without recordings, from ``total_samples_list``.
+    A spike at or beyond its segment's length raises, as in SpikeInterface 0.105.
     """
 
-    def __init__(self, sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None) -> None:
+    def __init__(self, sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None,
+                 ignore_times: bool = True) -> None:
         _check_sortings_match(sorting_list)
         first = sorting_list[0]
+        all_recordings = all(s.has_recording() for s in sorting_list)
         segments, lengths = [], []
         for s in sorting_list:
             for i, segment in enumerate(s._segments):
                 segments.append(segment)
-                if total_samples_list is None:
+                if total_samples_list is None or all_recordings:
                     if not s.has_recording() and segment.get_num_samples() is None:
                         raise ValueError(
                             "concatenate_sortings needs segment lengths: register recordings on the sortings "
-                            "or give total_samples_list"
+                            "(sorting.register_recording) or give total_samples_list"
                         )
                     lengths.append(s.get_num_samples(i))
         if total_samples_list is not None:
             if len(total_samples_list) != len(segments):
                 raise ValueError(f"total_samples_list has {len(total_samples_list)} values for "
                                  f"{len(segments)} segments")
+            if all_recordings and [int(n) for n in total_samples_list] != lengths:
+                raise ValueError(f"concatenate_sortings: the sortings have registered recordings, of {lengths} "
+                                 f"samples; use total_samples_list=None")
             lengths = [int(n) for n in total_samples_list]
+        for k, (segment, n) in enumerate(zip(segments, lengths)):
+            for unit_id in first.unit_ids.tolist():
+                train = segment.get_unit_spike_train(unit_id, None, None)
+                if len(train) and np.max(train) >= n:
+                    raise ValueError(
+                        f"concatenate_sortings: unit {unit_id!r} has a spike at frame {int(np.max(train))} in "
+                        f"concatenated segment {k}, which has {n} samples; remove the excess spikes or fix "
+                        f"total_samples_list")
         bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
         super().__init__(first.sampling_frequency, first.unit_ids)
         first.copy_metadata(self)
         self.add_segment(ConcatenateSegmentSortingSegment(segments, bounds))
-        self._kwargs = {"sorting_list": list(sorting_list), "total_samples_list": lengths}
+        if all_recordings:
+            self._recording = concatenate_recordings([s.get_recording() for s in sorting_list],
+                                                     ignore_times=ignore_times)
+        # lengths kept: the parents rebuilt from this dict have no registered recordings
+        self._kwargs = {"sorting_list": list(sorting_list), "total_samples_list": lengths,
+                        "ignore_times": ignore_times}
 
 
 def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None,
                          ignore_times: bool = True) -> BaseSorting:
-    """Concatenate all segments of several sortings into one segment (lazy; frames shifted)."""
-    return ConcatenateSegmentSorting(sorting_list, total_samples_list)
+    """Concatenate all segments of several sortings into one segment (lazy; frames shifted).
+
+    Parameters
+    ----------
+    sorting_list : list of BaseSorting
+    total_samples_list : list of int, optional
+        Length of each segment, when the sortings have no registered recording.
+    ignore_times : bool
+        Passed to :func:`concatenate_recordings` for the registered recordings.
+
+    Returns
+    -------
+    BaseSorting
+    """
+    return ConcatenateSegmentSorting(sorting_list, total_samples_list, ignore_times)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -13,6 +14,17 @@ from .base import BaseExtractor, BaseSegment
 spike_dtype = np.dtype([("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
 
 minimum_spike_dtype = spike_dtype
+
+
+def exceeding_spikes(sorting, recording) -> bool:
+    """True when a spike of ``sorting`` lies outside ``[0, num_samples)`` of its segment of ``recording``."""
+    vector = sorting.to_spike_vector()
+    bounds = np.searchsorted(vector["segment_index"], np.arange(recording.get_num_segments() + 1))
+    for seg in range(recording.get_num_segments()):
+        samples = vector["sample_index"][bounds[seg]:bounds[seg + 1]]
+        if samples.size and (samples.max() >= recording.get_num_samples(seg) or samples.min() < 0):
+            return True
+    return False
 
 
 class BaseSortingSegment(BaseSegment):
@@ -76,8 +88,16 @@ class BaseSorting(BaseExtractor):
 
     # ---------------------------------------------------------------- recording
     def register_recording(self, recording, check_spike_frames: bool = True) -> None:
-        """Attach a recording: times then come from its time vector / t_start."""
-        if abs(recording.sampling_frequency - self.sampling_frequency) > 1e-6 * self.sampling_frequency:
+        """Attach a recording: times and segment lengths then come from it.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+            Same sampling frequency and number of segments as the sorting.
+        check_spike_frames : bool
+            Warn (as SpikeInterface 0.105) when spikes lie beyond the recording's samples.
+        """
+        if abs(recording.sampling_frequency - self.sampling_frequency) > 0.1:
             raise ValueError(
                 f"register_recording: sampling frequencies differ (recording {recording.sampling_frequency}, "
                 f"sorting {self.sampling_frequency})"
@@ -87,15 +107,11 @@ class BaseSorting(BaseExtractor):
                 f"register_recording: recording has {recording.get_num_segments()} segments, "
                 f"sorting has {self.get_num_segments()}"
             )
-        if check_spike_frames:
-            spikes = self.to_spike_vector()
-            for seg in range(self.get_num_segments()):
-                mask = spikes["segment_index"] == seg
-                if np.any(mask) and spikes["sample_index"][mask].max() >= recording.get_num_samples(seg):
-                    raise ValueError(
-                        f"register_recording: spikes of segment {seg} go beyond the recording's "
-                        f"{recording.get_num_samples(seg)} samples"
-                    )
+        if check_spike_frames and exceeding_spikes(self, recording):
+            warnings.warn(
+                "register_recording: some spikes lie beyond the recording's samples; remove them "
+                "(e.g. sorting.frame_slice or select the spikes below recording.get_num_samples()) before "
+                "computing on them", UserWarning, stacklevel=2)
         self._recording = recording
 
     def has_recording(self) -> bool:
