@@ -1,6 +1,8 @@
 """Lazy stacking on the channel axis (recordings) and the unit axis (sortings)."""
 from __future__ import annotations
 
+import copy
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -9,22 +11,63 @@ from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment
 
 
-def _new_ids(id_lists: list[np.ndarray], renamed, kind: str) -> np.ndarray:
+def _split_list_or_dict(objects, name: str, kind: str) -> tuple[list, list | None]:
+    """(objects, keys) from a list or a {key: object} dict (keys None for a list)."""
+    if isinstance(objects, dict):
+        keys, objects = list(objects.keys()), list(objects.values())
+    elif isinstance(objects, (list, tuple)):
+        keys, objects = None, list(objects)
+    else:
+        raise TypeError(f"{name} must be a list of {kind}s or a dict of {kind}s, got {type(objects).__name__}")
+    if not objects:
+        raise ValueError(f"{name} must not be empty")
+    return objects, keys
+
+
+def _new_ids(id_lists: list[np.ndarray], renamed, kind: str, exact_dtypes: bool) -> np.ndarray:
+    """The ids of an aggregate, as SpikeInterface 0.105 names them.
+
+    Ids of one type (all integers or all strings; for units: one dtype) that are unique are
+    kept; otherwise they are renumbered as strings "0".."N-1" (for units of one integer dtype:
+    integers 0..N-1, as uint64).
+    """
     total = sum(len(ids) for ids in id_lists)
     if renamed is not None:
         renamed = np.asarray(renamed)
-        if len(renamed) != total:
-            raise ValueError(f"renamed_{kind}_ids has {len(renamed)} ids for {total} {kind}s")
+        if len(renamed) != total or len(np.unique(renamed)) != total:
+            raise ValueError(f"renamed_{kind}_ids must hold {total} unique ids, got {len(renamed)} "
+                             f"({len(np.unique(renamed))} unique)")
         return renamed
-    all_ids = np.concatenate([np.asarray(ids) for ids in id_lists]) if id_lists else np.zeros(0)
-    if len(np.unique(all_ids.astype(str))) == total:
-        return all_ids
-    # clashing ids: renamed 0..N-1 (as strings when the inputs were strings)
-    new = np.arange(total)
-    return new.astype(str) if all_ids.dtype.kind in "US" else new
+    arrays = [np.asarray(ids) for ids in id_lists]
+    if exact_dtypes:
+        same_type = len({a.dtype for a in arrays}) == 1
+    else:
+        same_type = (all(a.dtype.kind in "iu" for a in arrays) or all(a.dtype.kind == "U" for a in arrays))
+    if same_type:
+        combined = np.concatenate(arrays)
+        if len(np.unique(combined)) == total:
+            return combined
+        if exact_dtypes and arrays[0].dtype.kind in "iu":
+            return np.arange(total, dtype="uint64")
+    return np.arange(total).astype(str)
+
+
+def _shared_annotations(objects: list, target) -> None:
+    """Annotations present in every object with equal values (compared with ``np.array_equal``)."""
+    for key in objects[0].get_annotation_keys():
+        if key == "probes_info" or not all(key in obj._annotations for obj in objects):
+            continue
+        values = [obj._annotations[key] for obj in objects]
+        try:
+            equal = all(np.array_equal(v, values[0]) for v in values[1:])
+        except Exception:
+            equal = False
+        if equal:
+            target._annotations[key] = copy.deepcopy(values[0])
 
 
 def _concat_properties(objects: list, target) -> None:
+    """Properties that every object has, concatenated (skipped when they cannot be)."""
     keys = set(objects[0].get_property_keys())
     for obj in objects[1:]:
         keys &= set(obj.get_property_keys())
@@ -35,6 +78,47 @@ def _concat_properties(objects: list, target) -> None:
             target._properties[key] = np.concatenate(values, axis=0)
         except (ValueError, TypeError):
             continue
+
+
+def _merge_unit_properties(sortings: list, target) -> None:
+    """Properties of any sorting: missing ones filled (NaN, "", None), mixed dtype kinds dropped."""
+    from .base import _DEFAULT_MISSING_VALUES
+
+    keys = []
+    for s in sortings:
+        keys += [k for k in s.get_property_keys() if k not in keys]
+    for key in keys:
+        kinds = {s.get_property(key).dtype.kind for s in sortings if key in s._properties}
+        if len(kinds) != 1:
+            warnings.warn(f"aggregate_units: property {key!r} dropped: its dtype kind differs between the sortings "
+                          f"({sorted(kinds)})", UserWarning, stacklevel=3)
+            continue
+        kind = kinds.pop()
+        parts = []
+        for s in sortings:
+            if key in s._properties:
+                parts.append(s.get_property(key))
+            elif kind in _DEFAULT_MISSING_VALUES:
+                template = next(x.get_property(key) for x in sortings if key in x._properties)
+                parts.append(np.full((s.get_num_units(),) + template.shape[1:], _DEFAULT_MISSING_VALUES[kind],
+                                     dtype=template.dtype if kind != "f" else "float64"))
+            else:
+                warnings.warn(f"aggregate_units: property {key!r} dropped: a sorting lacks it and dtype kind "
+                              f"{kind!r} has no natural missing value", UserWarning, stacklevel=3)
+                parts = None
+                break
+        if parts is None:
+            continue
+        try:
+            target._properties[key] = np.concatenate(parts, axis=0)
+        except (ValueError, TypeError) as err:
+            warnings.warn(f"aggregate_units: property {key!r} dropped: cannot concatenate it ({err})",
+                          UserWarning, stacklevel=3)
+
+
+def _aggregation_key(objects: list, keys: list | None, count) -> np.ndarray:
+    keys = list(range(len(objects))) if keys is None else keys
+    return np.concatenate([np.asarray([k] * count(obj)) for k, obj in zip(keys, objects)])
 
 
 class AggregateChannelsRecordingSegment(BaseRecordingSegment):
@@ -66,12 +150,30 @@ class AggregateChannelsRecordingSegment(BaseRecordingSegment):
 
 
 class AggregateChannelsRecording(BaseRecording):
-    """Several recordings stacked on the channel axis (same sampling frequency, segments, samples)."""
+    """Several recordings stacked on the channel axis (same sampling frequency, segments, samples).
 
-    def __init__(self, recording_list: Sequence[BaseRecording], renamed_channel_ids: Sequence | None = None) -> None:
-        if not isinstance(recording_list, (list, tuple)) or not recording_list:
-            raise ValueError("recording_list must be a non-empty list of recordings")
+    Parameters
+    ----------
+    recording_list_or_dict : list or dict of BaseRecording
+        With a dict, its keys fill the ``aggregation_key`` property (list positions otherwise).
+    renamed_channel_ids : array-like, optional
+        New channel ids. By default, channel ids of one type (all int or all str) that are
+        unique are kept, others are renumbered "0".."N-1" (as SpikeInterface 0.105).
+    recording_list : list of BaseRecording, optional
+        Older name of ``recording_list_or_dict``.
+    """
+
+    def __init__(self, recording_list_or_dict=None, renamed_channel_ids: Sequence | None = None,
+                 recording_list=None) -> None:
+        if recording_list is not None:
+            if recording_list_or_dict is not None:
+                raise TypeError("give recording_list_or_dict or recording_list, not both")
+            recording_list_or_dict = recording_list
+        recording_list, keys = _split_list_or_dict(recording_list_or_dict, "recording_list_or_dict", "recording")
         first = recording_list[0]
+        for i, rec in enumerate(recording_list):
+            if not isinstance(rec, BaseRecording):
+                raise TypeError(f"recording_list_or_dict[{i}] is a {type(rec).__name__}, not a recording")
         for i, rec in enumerate(recording_list[1:], start=1):
             if rec.sampling_frequency != first.sampling_frequency:
                 raise ValueError(f"recording_list[{i}] has sampling_frequency {rec.sampling_frequency}, "
@@ -86,18 +188,23 @@ class AggregateChannelsRecording(BaseRecording):
             if rec.get_dtype() != first.get_dtype():
                 raise ValueError(f"recording_list[{i}] has dtype {rec.get_dtype()}, "
                                  f"recording_list[0] has {first.get_dtype()}")
-        channel_ids = _new_ids([r.channel_ids for r in recording_list], renamed_channel_ids, "channel")
+        channel_ids = _new_ids([r.channel_ids for r in recording_list], renamed_channel_ids, "channel",
+                               exact_dtypes=False)
         super().__init__(first.sampling_frequency, channel_ids, first.get_dtype())
         offsets = np.concatenate([[0], np.cumsum([r.get_num_channels() for r in recording_list])]).astype("int64")
         for seg in range(first.get_num_segments()):
             self.add_segment(AggregateChannelsRecordingSegment([r._segments[seg] for r in recording_list], offsets))
         _concat_properties(list(recording_list), self)
-        for key, value in first._annotations.items():
-            if key != "probes_info":
-                self._annotations[key] = value
-        if all(r.has_probe() for r in recording_list):
+        self._properties["aggregation_key"] = _aggregation_key(recording_list, keys, lambda r: r.get_num_channels())
+        _shared_annotations(recording_list, self)
+        with_probe = [r.has_probe() for r in recording_list]
+        if all(with_probe):
             self._stack_probes(recording_list)
-        self._kwargs = {"recording_list": list(recording_list), "renamed_channel_ids": renamed_channel_ids}
+        elif any(with_probe):
+            raise ValueError("aggregate_channels: some recordings have a probe and others do not; attach probes to "
+                             "all of them (or to none)")
+        self._kwargs = {"recording_list_or_dict": recording_list_or_dict if keys is not None else list(recording_list),
+                        "renamed_channel_ids": renamed_channel_ids}
 
     def _stack_probes(self, recording_list) -> None:
         vectors, infos, probe_offset = [], [], 0
@@ -121,10 +228,24 @@ class AggregateChannelsRecording(BaseRecording):
         self._annotations["probes_info"] = infos
 
 
-def aggregate_channels(recording_list: Sequence[BaseRecording], renamed_channel_ids: Sequence | None = None
-                       ) -> BaseRecording:
-    """Stack recordings on the channel axis (lazy). Clashing channel ids are renamed 0..N-1."""
-    return AggregateChannelsRecording(recording_list, renamed_channel_ids)
+def aggregate_channels(recording_list_or_dict=None, renamed_channel_ids: Sequence | None = None,
+                       recording_list=None) -> BaseRecording:
+    """Stack recordings on the channel axis (lazy).
+
+    Parameters
+    ----------
+    recording_list_or_dict : list or dict of BaseRecording
+        A dict's keys fill the ``aggregation_key`` property.
+    renamed_channel_ids : array-like, optional
+        New ids; by default clashing (or mixed-type) channel ids are renumbered "0".."N-1".
+    recording_list : list of BaseRecording, optional
+        Older name of ``recording_list_or_dict``.
+
+    Returns
+    -------
+    AggregateChannelsRecording
+    """
+    return AggregateChannelsRecording(recording_list_or_dict, renamed_channel_ids, recording_list=recording_list)
 
 
 class AggregateUnitsSortingSegment(BaseSortingSegment):
@@ -143,20 +264,45 @@ class AggregateUnitsSortingSegment(BaseSortingSegment):
 
 
 class AggregateUnitsSorting(BaseSorting):
-    """Several sortings stacked on the unit axis (same sampling frequency and segments)."""
+    """Several sortings stacked on the unit axis (same sampling frequency and segments).
 
-    def __init__(self, sorting_list: Sequence[BaseSorting], renamed_unit_ids: Sequence | None = None) -> None:
-        if not isinstance(sorting_list, (list, tuple)) or not sorting_list:
-            raise ValueError("sorting_list must be a non-empty list of sortings")
+    Parameters
+    ----------
+    sorting_list : list or dict of BaseSorting
+        With a dict, its keys fill the ``aggregation_key`` property.
+    renamed_unit_ids : array-like, optional
+        New unit ids. By default, unique ids of one dtype are kept, others are renumbered
+        (integers 0..N-1 for integer ids, else "0".."N-1"), as SpikeInterface 0.105.
+    sampling_frequency_max_diff : float
+        Largest sampling frequency difference allowed between the sortings.
+
+    Notes
+    -----
+    Annotations are kept when every sorting has them with equal values; a property missing in
+    some sortings is filled (NaN, "" or None), one whose dtype kind differs is dropped with a
+    warning.
+    """
+
+    def __init__(self, sorting_list, renamed_unit_ids: Sequence | None = None,
+                 sampling_frequency_max_diff: float = 0.0) -> None:
+        sorting_list_in = sorting_list
+        sorting_list, keys = _split_list_or_dict(sorting_list, "sorting_list", "sorting")
         first = sorting_list[0]
-        for i, s in enumerate(sorting_list[1:], start=1):
-            if s.sampling_frequency != first.sampling_frequency:
+        for i, s in enumerate(sorting_list):
+            if not isinstance(s, BaseSorting):
+                raise TypeError(f"sorting_list[{i}] is a {type(s).__name__}, not a sorting")
+            diff = abs(s.sampling_frequency - first.sampling_frequency)
+            if diff > sampling_frequency_max_diff:
                 raise ValueError(f"sorting_list[{i}] has sampling_frequency {s.sampling_frequency}, "
-                                 f"sorting_list[0] has {first.sampling_frequency}")
+                                 f"sorting_list[0] has {first.sampling_frequency} (difference {diff} > "
+                                 f"sampling_frequency_max_diff={sampling_frequency_max_diff})")
             if s.get_num_segments() != first.get_num_segments():
                 raise ValueError(f"sorting_list[{i}] has {s.get_num_segments()} segments, "
                                  f"sorting_list[0] has {first.get_num_segments()}")
-        unit_ids = _new_ids([s.unit_ids for s in sorting_list], renamed_unit_ids, "unit")
+        with_main = {"main_channel_id" in s._properties for s in sorting_list}
+        if len(with_main) != 1:
+            raise ValueError("aggregate_units: either every sorting has the 'main_channel_id' property or none")
+        unit_ids = _new_ids([s.unit_ids for s in sorting_list], renamed_unit_ids, "unit", exact_dtypes=True)
         super().__init__(first.sampling_frequency, unit_ids)
         id_map, pos = {}, 0
         for k, s in enumerate(sorting_list):
@@ -165,13 +311,32 @@ class AggregateUnitsSorting(BaseSorting):
                 pos += 1
         for seg in range(first.get_num_segments()):
             self.add_segment(AggregateUnitsSortingSegment([s._segments[seg] for s in sorting_list], id_map))
-        _concat_properties(list(sorting_list), self)
-        self._annotations.update(first._annotations)
+        _shared_annotations(sorting_list, self)
+        _merge_unit_properties(sorting_list, self)
+        if keys is not None:
+            self._properties["aggregation_key"] = _aggregation_key(sorting_list, keys, lambda s: s.get_num_units())
         if first.has_recording():
             self._recording = first.get_recording()
-        self._kwargs = {"sorting_list": list(sorting_list), "renamed_unit_ids": renamed_unit_ids}
+        self._kwargs = {"sorting_list": sorting_list_in if keys is not None else list(sorting_list),
+                        "renamed_unit_ids": renamed_unit_ids,
+                        "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
 
-def aggregate_units(sorting_list: Sequence[BaseSorting], renamed_unit_ids: Sequence | None = None) -> BaseSorting:
-    """Stack sortings on the unit axis (lazy). Clashing unit ids are renamed 0..N-1."""
-    return AggregateUnitsSorting(sorting_list, renamed_unit_ids)
+def aggregate_units(sorting_list, renamed_unit_ids: Sequence | None = None,
+                    sampling_frequency_max_diff: float = 0.0) -> BaseSorting:
+    """Stack sortings on the unit axis (lazy).
+
+    Parameters
+    ----------
+    sorting_list : list or dict of BaseSorting
+        A dict's keys fill the ``aggregation_key`` property.
+    renamed_unit_ids : array-like, optional
+        New ids; by default clashing unit ids are renumbered (see :class:`AggregateUnitsSorting`).
+    sampling_frequency_max_diff : float
+        Largest sampling frequency difference allowed between the sortings.
+
+    Returns
+    -------
+    AggregateUnitsSorting
+    """
+    return AggregateUnitsSorting(sorting_list, renamed_unit_ids, sampling_frequency_max_diff)

@@ -37,8 +37,8 @@ _CLASS_MAP = {
 
 #: SpikeInterface keyword names that gpuspike spells differently: {class name: {si_name: gpuspike_name}}
 _KWARG_RENAMES = {
-    "ChannelsAggregationRecording": {"recording_list_or_dict": "recording_list"},
     "UnitsAggregationSorting": {"sorting_list_or_dict": "sorting_list"},
+    "FrameSliceRecording": {"recording": "parent_recording"},
 }
 
 
@@ -93,10 +93,6 @@ def _kwargs_adapter(cls, si_name: str):
                 warnings.warn(f"loading SpikeInterface {si_name}: keyword arguments {dropped} are not used by "
                               f"gpuspike's {cls.__name__}", stacklevel=3)
                 kwargs = {k: v for k, v in kwargs.items() if k in params}
-        if isinstance(kwargs.get("recording_list"), dict):
-            kwargs["recording_list"] = list(kwargs["recording_list"].values())
-        if isinstance(kwargs.get("sorting_list"), dict):
-            kwargs["sorting_list"] = list(kwargs["sorting_list"].values())
         return cls(**kwargs)
 
     build.__name__ = f"from_spikeinterface_{si_name}"
