@@ -15,7 +15,14 @@ class BaseEventSegment(BaseSegment):
 
     @abc.abstractmethod
     def get_events(self, channel_id, start_time: float | None, end_time: float | None) -> np.ndarray:
-        """Events of ``channel_id`` with time in [start_time, end_time) (None = open end)."""
+        """Events of ``channel_id`` with time in [start_time, end_time] (None = open end)."""
+
+
+def event_times(events: np.ndarray) -> np.ndarray:
+    """The times of events: a plain array of times, or the ``time`` / ``timestamp`` field."""
+    if events.dtype.names is None:
+        return events
+    return events["time"] if "time" in events.dtype.names else events["timestamp"]
 
 
 class BaseEvent(BaseExtractor):
@@ -26,7 +33,8 @@ class BaseEvent(BaseExtractor):
     channel_ids : array-like
         Event channel ids.
     structured_dtype : numpy dtype or dict
-        One structured dtype for all channels, or ``{channel_id: dtype}``.
+        One dtype for all channels, or ``{channel_id: dtype}``: a structured dtype with a ``time``
+        (or ``timestamp``) field in seconds, or a plain dtype (the events are their times).
     """
 
     _id_kind = "channel_id"
@@ -37,8 +45,9 @@ class BaseEvent(BaseExtractor):
             structured_dtype = {chan_id: structured_dtype for chan_id in self.channel_ids.tolist()}
         for chan_id, dtype in structured_dtype.items():
             dtype = np.dtype(dtype)
-            if dtype.names is None or "time" not in dtype.names:
-                raise ValueError(f"structured_dtype of channel {chan_id!r} must have a 'time' field, got {dtype}")
+            if dtype.names is not None and not {"time", "timestamp"} & set(dtype.names):
+                raise ValueError(f"structured_dtype of channel {chan_id!r} must have a 'time' (or 'timestamp') "
+                                 f"field, got {dtype}")
             structured_dtype[chan_id] = dtype
         self.structured_dtype = structured_dtype
 
@@ -61,7 +70,8 @@ class BaseEvent(BaseExtractor):
 
     def get_events(self, channel_id=None, segment_index: int | None = None, start_time: float | None = None,
                    end_time: float | None = None) -> np.ndarray:
-        """Events of a channel in ``[start_time, end_time)`` seconds."""
+        """Events of a channel with time in ``[start_time, end_time]`` seconds (both ends included, as
+        SpikeInterface), in their own dtype (structured, or plain times)."""
         segment_index = self._check_segment_index(segment_index)
         if channel_id is None:
             if self.get_num_channels() != 1:
@@ -74,8 +84,8 @@ class BaseEvent(BaseExtractor):
 
     def get_event_times(self, channel_id=None, segment_index: int | None = None,
                         start_time: float | None = None, end_time: float | None = None) -> np.ndarray:
-        """Event times (s) of a channel in ``[start_time, end_time)``."""
-        return self.get_events(channel_id, segment_index, start_time, end_time)["time"]
+        """Event times (s) of a channel in ``[start_time, end_time]``."""
+        return event_times(self.get_events(channel_id, segment_index, start_time, end_time))
 
     def save(self, folder=None, format: str = "npz", overwrite: bool = False, **kwargs):
         """Save to an npz folder or memory."""

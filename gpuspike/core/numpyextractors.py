@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .event import BaseEvent, BaseEventSegment
+from .event import BaseEvent, BaseEventSegment, event_times
 from .recording import BaseRecording, BaseRecordingSegment
 from .snippets import BaseSnippets, BaseSnippetsSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
@@ -252,17 +252,26 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
 
 
 class NumpyEventSegment(BaseEventSegment):
+    """Events of one segment: ``{channel_id: array}`` in their own dtype (structured, or plain times),
+    ordered by time."""
+
     def __init__(self, event_dict: dict) -> None:
         super().__init__()
-        self._events = {k: np.sort(np.asarray(v), order="time") for k, v in event_dict.items()}
+        self._events = {}
+        for k, v in event_dict.items():
+            v = np.asarray(v)
+            self._events[k] = v[np.argsort(event_times(v), kind="stable")] if v.ndim == 1 else v
 
     def get_events(self, channel_id, start_time, end_time) -> np.ndarray:
         key = channel_id.item() if isinstance(channel_id, np.generic) else channel_id
         events = self._events[key]
-        times = events["time"]
-        lo = 0 if start_time is None else np.searchsorted(times, start_time, side="left")
-        hi = len(times) if end_time is None else np.searchsorted(times, end_time, side="left")
-        return events[lo:hi]
+        times = event_times(events)
+        keep = np.ones(events.shape[0], dtype=bool)
+        if start_time is not None:
+            keep &= times >= start_time
+        if end_time is not None:
+            keep &= times <= end_time
+        return events if keep.all() else events[keep]
 
 
 class NumpyEvent(BaseEvent):
@@ -284,22 +293,24 @@ class NumpyEvent(BaseEvent):
     def from_dict(event_dict_list, structured_dtype=None) -> "NumpyEvent":
         """Build from ``{channel_id: events}`` (or a list of such dicts, one per segment).
 
-        ``events`` are structured arrays with a ``time`` field, or plain arrays of times.
+        Parameters
+        ----------
+        event_dict_list : dict or list of dict
+            ``events`` are structured arrays with a ``time`` (or ``timestamp``) field, or plain
+            arrays of times; they keep their dtype (as in SpikeInterface) and are ordered by time.
+        structured_dtype : dict, optional
+            ``{channel_id: dtype}``; by default the dtype of each channel's events in segment 0.
+
+        Returns
+        -------
+        NumpyEvent
         """
         if isinstance(event_dict_list, dict):
             event_dict_list = [event_dict_list]
+        if not isinstance(event_dict_list, (list, tuple)) or not event_dict_list:
+            raise TypeError("event_dict_list must be a dict {channel_id: events} or a non-empty list of such dicts")
         channel_ids = list(event_dict_list[0].keys())
-        converted = []
-        for d in event_dict_list:
-            seg = {}
-            for k, v in d.items():
-                v = np.asarray(v)
-                if v.dtype.names is None:
-                    s = np.zeros(v.size, dtype=[("time", "float64")])
-                    s["time"] = v
-                    v = s
-                seg[k] = v
-            converted.append(seg)
+        converted = [{k: np.asarray(v) for k, v in d.items()} for d in event_dict_list]
         if structured_dtype is None:
             structured_dtype = {k: converted[0][k].dtype for k in channel_ids}
         event = NumpyEvent(channel_ids, structured_dtype)

@@ -25,16 +25,19 @@ def test_events_multi_segment_and_time_windows():
             ref = np.sort(segs[s][ch], order="time")
             np.testing.assert_array_equal(ev.get_events(ch, segment_index=s), ref)
             got = ev.get_event_times(ch, segment_index=s, start_time=2.0, end_time=7.5)
-            np.testing.assert_array_equal(got, ref["time"][(ref["time"] >= 2.0) & (ref["time"] < 7.5)])
+            np.testing.assert_array_equal(got, ref["time"][(ref["time"] >= 2.0) & (ref["time"] <= 7.5)])
     plain = NumpyEvent.from_dict({"ttl": np.array([3.0, 1.0, 2.0])})
     np.testing.assert_array_equal(plain.get_event_times(), [1.0, 2.0, 3.0])
+    # plain times stay plain (no structured dtype), as in SpikeInterface; both ends of a window included
+    assert plain.get_dtype("ttl") == np.dtype("float64") and plain.get_events().dtype.names is None
+    np.testing.assert_array_equal(plain.get_events(start_time=1.0, end_time=2.0), [1.0, 2.0])
     with pytest.raises(KeyError, match="unknown channel_ids"):
         ev.get_events("zz", segment_index=0)
     with pytest.raises(ValueError, match="channel_id must be given"):
         ev.get_events(segment_index=0)
     with pytest.raises(ValueError, match="end_time=1 is before start_time=2"):
         ev.get_events("a", segment_index=0, start_time=2, end_time=1)
-    with pytest.raises(ValueError, match="must have a 'time' field"):
+    with pytest.raises(ValueError, match="must have a 'time' \(or 'timestamp'\) field"):
         NumpyEvent(["x"], np.dtype([("t", "f8")]))
 
 
