@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-_GROUP_MODES = ("by_probe", "by_shank")
+_GROUP_MODES = ("auto", "by_probe", "by_shank", "by_side")
 
 
 class ChannelsMixin:
@@ -152,8 +152,10 @@ class ChannelsMixin:
         Parameters
         ----------
         probe : probeinterface.Probe or ProbeGroup
-        group_mode : {"by_probe", "by_shank"}
-            How the ``group`` property is set.
+        group_mode : {"auto", "by_probe", "by_shank", "by_side"}
+            How the ``group`` property is set: one group per probe (the specification's default),
+            per (probe, shank), per (probe[, shank], side); "auto" (SpikeInterface 0.105's
+            default) uses every one of these the probe has.
         in_place : bool
             Attach to this object (only when the wiring keeps every channel in order) instead of
             returning a new view.
@@ -177,8 +179,24 @@ class ChannelsMixin:
         """Alias of :meth:`set_probe`."""
         return self.set_probe(probe_or_probegroup, group_mode=group_mode, in_place=in_place)
 
-    def set_probegroup(self, probegroup, group_mode: str = "by_probe", in_place: bool = False):
-        """Attach a probeinterface ``ProbeGroup`` (see :meth:`set_probe`)."""
+    def set_probegroup(self, probegroup, group_mode: str = "by_probe", in_place: bool = False,
+                       check_overlap: bool = True):
+        """Attach a probeinterface ``ProbeGroup`` (see :meth:`set_probe`).
+
+        Parameters
+        ----------
+        probegroup : probeinterface.ProbeGroup (or Probe)
+        group_mode : {"auto", "by_probe", "by_shank", "by_side"}
+        in_place : bool
+        check_overlap : bool
+            Refuse probes whose contacts fall inside another probe's bounding box (their channel
+            locations could not be told apart), as SpikeInterface does.
+
+        Returns
+        -------
+        The object with the probes attached (``self`` when ``in_place``). When no contact is wired
+        (every ``device_channel_indices`` is -1) the result has no channel (with a warning).
+        """
         if group_mode not in _GROUP_MODES:
             raise ValueError(f"group_mode={group_mode!r}: allowed values are {_GROUP_MODES}")
         from probeinterface import ProbeGroup, Probe
@@ -189,13 +207,22 @@ class ChannelsMixin:
             raise TypeError(f"probegroup must be a probeinterface ProbeGroup, got {type(probegroup).__name__}")
         if any(p.device_channel_indices is None for p in probegroup.probes):
             raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
+        if check_overlap:
+            _check_probes_do_not_overlap(probegroup.probes)
         arr = probegroup.to_numpy(complete=True)
         dci = arr["device_channel_indices"]
         if not np.issubdtype(dci.dtype, np.integer):
             raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
         wired = dci >= 0
         if not np.any(wired):
-            raise ValueError("no contact of the probe is wired (all device_channel_indices are -1)")
+            if in_place:
+                raise ValueError("no contact of the probe is wired (all device_channel_indices are -1): nothing to "
+                                 "attach in place; use in_place=False to get a recording without channels")
+            import warnings
+
+            warnings.warn("no contact of the probe is wired (all device_channel_indices are -1): the result has "
+                          "no channel", UserWarning, stacklevel=2)
+            return self.channel_slice(channel_ids=self.channel_ids[:0])
         if np.any(dci[wired] >= self.get_num_channels()):
             raise ValueError(
                 f"probe device_channel_indices go up to {dci.max()} but the object has "
@@ -207,15 +234,7 @@ class ChannelsMixin:
         order = np.argsort(arr["device_channel_indices"], kind="stable")
         arr = arr[order]
         new_channel_ids = self.channel_ids[arr["device_channel_indices"]]
-        if group_mode == "by_probe":
-            groups = arr["probe_index"].astype("int64")
-        else:
-            if "shank_ids" in arr.dtype.names:
-                keys = np.char.add(arr["probe_index"].astype(str), np.char.add("_", arr["shank_ids"].astype(str)))
-            else:
-                keys = arr["probe_index"].astype(str)
-            _, groups = np.unique(keys, return_inverse=True)
-            groups = groups.astype("int64")
+        groups = _groups_of(arr, group_mode)
         # channel order now follows the wiring; contact vector stores positions in that order
         arr = arr.copy()
         arr["device_channel_indices"] = np.arange(len(arr))
@@ -250,7 +269,10 @@ class ChannelsMixin:
             raise ValueError("no probe attached: use set_probe() (or set_channel_locations for bare locations)")
         probegroup = ProbeGroup.from_numpy(arr)
         probes_info = self._annotations.get("probes_info", [])
-        for probe_index, probe in enumerate(probegroup.probes):
+        # a channel slice may keep only some probes: the k-th probe is the k-th probe_index left
+        kept = np.unique(arr["probe_index"]) if len(arr) else np.zeros(0, "int64")
+        for k, probe in enumerate(probegroup.probes):
+            probe_index = int(kept[k]) if k < len(kept) else k
             if probe_index < len(probes_info):
                 info = probes_info[probe_index]
                 probe.annotate(**info.get("annotations", {}))
@@ -268,3 +290,47 @@ class ChannelsMixin:
     def get_probes(self) -> list:
         """The attached probes, as a list."""
         return self.get_probegroup().probes
+
+
+def _groups_of(contacts: np.ndarray, group_mode: str) -> np.ndarray:
+    """Group number of each contact (a row of ``ProbeGroup.to_numpy(complete=True)``)."""
+    names = contacts.dtype.names
+    has_shank = "shank_ids" in names and np.any(contacts["shank_ids"].astype(str) != "")
+    has_side = "contact_sides" in names and np.any(contacts["contact_sides"].astype(str) != "")
+    keys = ["probe_index"]
+    if group_mode == "by_shank" or (group_mode == "auto" and has_shank):
+        if group_mode == "by_shank" and "shank_ids" not in names:
+            raise ValueError("group_mode='by_shank': the probe has no shank_ids")
+        keys.append("shank_ids")
+    if group_mode == "by_side" or (group_mode == "auto" and has_side):
+        if group_mode == "by_side" and not has_side:
+            raise ValueError("group_mode='by_side': the probe has no contact_sides")
+        if group_mode == "by_side" and has_shank:
+            keys.append("shank_ids")
+        keys.append("contact_sides")
+    labels = np.array(["|".join(str(contacts[k][i]) for k in keys) for i in range(len(contacts))])
+    if len(labels) == 0:
+        return np.zeros(0, dtype="int64")
+    # groups numbered in the sorted order of their (probe, shank, side) keys
+    columns = [contacts[k] for k in keys]
+    order = np.lexsort([np.asarray(c).astype(str) if np.asarray(c).dtype.kind in "OSU" else np.asarray(c)
+                        for c in columns[::-1]])
+    groups = np.empty(len(labels), dtype="int64")
+    seen: dict = {}
+    for i in order:
+        groups[i] = seen.setdefault(labels[i], len(seen))
+    return groups
+
+
+def _check_probes_do_not_overlap(probes) -> None:
+    """Raise when a contact of a probe lies inside the bounding box of another probe."""
+    for i, probe_i in enumerate(probes):
+        pos_i = np.asarray(probe_i.contact_positions)
+        lo, hi = pos_i[:, :2].min(axis=0), pos_i[:, :2].max(axis=0)
+        for j in range(i + 1, len(probes)):
+            pos_j = np.asarray(probes[j].contact_positions)[:, :2]
+            inside = np.all((pos_j >= lo) & (pos_j <= hi), axis=1)
+            if np.any(inside):
+                raise ValueError(
+                    f"probes {i} and {j} overlap: {int(inside.sum())} contacts of probe {j} lie inside probe {i}'s "
+                    f"bounding box; move them apart (probe.move([dx, dy])) or pass check_overlap=False")

@@ -104,7 +104,7 @@ def attach_probegroup(obj, probegroup, sort_by_wiring: bool = False) -> None:
         probe.set_device_channel_indices(np.arange(offset, offset + count))
         offset += count
     saved = {k: obj._properties[k] for k in ("location", "group") if k in obj._properties}
-    obj.set_probegroup(probegroup, in_place=True)
+    obj.set_probegroup(probegroup, in_place=True, check_overlap=False)
     obj._properties.update(saved)
 
 
