@@ -1,6 +1,7 @@
 """job_kwargs: validated once into a frozen JobConfig, and chunk splitting of recordings."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import re
@@ -18,8 +19,13 @@ _ENGINES = ("process", "thread", "dask")
 _BACKENDS = ("auto", "numpy", "cuda")
 _MP_CONTEXTS = (None, "fork", "spawn", "forkserver")
 
-_DEFAULT_JOB_KWARGS: dict[str, Any] = {"n_jobs": 1, "chunk_duration": "1s", "progress_bar": True}
+#: the keys of SpikeInterface 0.105's global job kwargs; threads, not processes, by default (see resolve_job_kwargs)
+_DEFAULT_JOB_KWARGS: dict[str, Any] = {"pool_engine": "thread", "n_jobs": 1, "chunk_duration": "1s",
+                                       "progress_bar": True, "mp_context": None, "max_threads_per_worker": 1}
+#: gpuspike names stored under SpikeInterface's key
+_GLOBAL_KEY = {"engine": "pool_engine", "max_threads_per_worker": "max_threads_per_worker"}
 _global_job_kwargs: dict[str, Any] = dict(_DEFAULT_JOB_KWARGS)
+_global_job_kwargs_set = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +124,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     if unknown:
         raise TypeError(f"unknown job kwargs {unknown}; allowed: {list(JOB_KWARG_NAMES)}")
     given_chunk = [k for k in _CHUNK_KEYS if job_kwargs.get(k) is not None]
-    merged = dict(_global_job_kwargs)
+    merged = _apply_aliases(_global_job_kwargs)
     if given_chunk:
         for k in _CHUNK_KEYS:
             merged.pop(k, None)
@@ -128,8 +134,10 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
         raise ValueError(f"give only one of {list(_CHUNK_KEYS)}; got {chunk_given}")
     mp_context = merged.get("mp_context", None)
     # threads by default: the kernels release the GIL and share memory, with no pickling and no start-up cost;
-    # asking for a start method (mp_context) asks for processes
-    engine = merged.get("engine") or ("process" if mp_context is not None else "thread")
+    # asking for a start method (mp_context) in a call that names no engine asks for processes
+    engine = job_kwargs.get("engine") or merged.get("engine") or "thread"
+    if job_kwargs.get("mp_context") is not None and job_kwargs.get("engine") is None and not _engine_set_globally():
+        engine = "process"
     if engine not in _ENGINES:
         raise ValueError(f"engine={engine!r}: allowed values are {_ENGINES}")
     client = merged.get("client")
@@ -185,33 +193,78 @@ def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
     return specific, job_kwargs
 
 
+#: global keys the user set (as opposed to defaults)
+_user_set_keys: set = set()
+
+
+def _engine_set_globally() -> bool:
+    return "pool_engine" in _user_set_keys
+
+
+def _global_key(name: str) -> str:
+    return _GLOBAL_KEY.get(JOB_KWARG_ALIASES.get(name, name), JOB_KWARG_ALIASES.get(name, name))
+
+
 def set_global_job_kwargs(**job_kwargs) -> None:
     """Set job kwargs used by every job of this session (validated now).
+
+    Keys are stored under SpikeInterface 0.105's names (``pool_engine`` for ``engine``).
+
+    Parameters
+    ----------
+    **job_kwargs
+        ``n_jobs``, ``chunk_duration`` / ``chunk_size`` / ``chunk_memory`` / ``total_memory``,
+        ``progress_bar``, ``mp_context``, ``pool_engine`` (or ``engine``),
+        ``max_threads_per_worker``, ``backend``, ``client``.
 
     Examples
     --------
     >>> set_global_job_kwargs(n_jobs=16, chunk_duration="5s", progress_bar=False)
-    >>> get_global_job_kwargs()
-    {'n_jobs': 16, 'chunk_duration': '5s', 'progress_bar': False}
+    >>> get_global_job_kwargs()["n_jobs"]
+    16
     """
-    job_kwargs = _apply_aliases(job_kwargs)
+    global _global_job_kwargs_set
     resolve_job_kwargs(**job_kwargs)
+    job_kwargs = {_global_key(k): v for k, v in job_kwargs.items()}
     if any(job_kwargs.get(k) is not None for k in _CHUNK_KEYS):  # one chunk setting replaces the other
         for k in _CHUNK_KEYS:
             if k not in job_kwargs:
                 _global_job_kwargs.pop(k, None)
     _global_job_kwargs.update(job_kwargs)  # keys already set keep their place
+    _user_set_keys.update(job_kwargs)
+    _global_job_kwargs_set = True
 
 
 def get_global_job_kwargs() -> dict:
-    """The job kwargs set for this session (a copy)."""
-    return dict(_global_job_kwargs)
+    """The job kwargs set for this session (a copy), with SpikeInterface 0.105's keys.
+
+    Returns
+    -------
+    dict
+        ``pool_engine``, ``n_jobs``, ``chunk_duration`` (or the chunk setting given),
+        ``progress_bar``, ``mp_context``, ``max_threads_per_worker`` and any other key set.
+    """
+    return copy.deepcopy(_global_job_kwargs) if not _global_job_kwargs.get("client") else dict(_global_job_kwargs)
+
+
+def is_set_global_job_kwargs_set() -> bool:
+    """True when :func:`set_global_job_kwargs` was called since the last reset.
+
+    Returns
+    -------
+    bool
+    """
+    return _global_job_kwargs_set
 
 
 def reset_global_job_kwargs() -> None:
-    """Back to the defaults: n_jobs=1, chunk_duration="1s", progress_bar=True."""
+    """Back to the defaults: ``pool_engine="thread"``, ``n_jobs=1``, ``chunk_duration="1s"``,
+    ``progress_bar=True``, ``mp_context=None``, ``max_threads_per_worker=1``."""
+    global _global_job_kwargs_set
     _global_job_kwargs.clear()
     _global_job_kwargs.update(_DEFAULT_JOB_KWARGS)
+    _user_set_keys.clear()
+    _global_job_kwargs_set = False
 
 
 def divide_segment_into_chunks(num_frames: int, chunk_size: int) -> list[tuple[int, int]]:

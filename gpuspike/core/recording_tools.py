@@ -132,54 +132,77 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     return noise
 
 
-def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int, end_frame: int, channel_indices,
-                          margin: int, add_zeros: bool = False, add_reflect_padding: bool = False,
+def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | None, end_frame: int | None,
+                          channel_indices, margin: int, add_zeros: bool = False, add_reflect_padding: bool = False,
                           window_on_margin: bool = False, dtype=None):
-    """Traces of [start_frame, end_frame) plus ``margin`` frames each side where available.
+    """Traces of [start_frame, end_frame) plus ``margin`` frames each side, as SpikeInterface 0.105.
+
+    Parameters
+    ----------
+    rec_segment : BaseRecordingSegment
+    start_frame, end_frame : int or None
+        None means the segment's start / end; then no margin is taken on that side (without
+        padding).
+    channel_indices : slice, array or None
+    margin : int
+    add_zeros : bool
+        Pad with zeros where the margin falls outside the segment: both margins are then always
+        ``margin``.
+    add_reflect_padding : bool
+        Pad by reflection instead (exclusive with ``add_zeros``).
+    window_on_margin : bool
+        Taper the margins with a half cosine (needs ``add_zeros``).
+    dtype : numpy dtype, optional
+        dtype of the chunk (a tapered integer chunk is float32 unless given).
 
     Returns
     -------
     traces : np.ndarray
     left_margin, right_margin : int
-        Frames of margin actually included on each side. With ``add_zeros`` (or
-        ``add_reflect_padding``) both margins are always ``margin``, padded at segment edges.
+        Frames of margin included on each side.
     """
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
     if add_zeros and add_reflect_padding:
         raise ValueError("add_zeros and add_reflect_padding are exclusive: give at most one of them")
-    length = rec_segment.get_num_samples()
+    length = int(rec_segment.get_num_samples())
     if channel_indices is None:
         channel_indices = slice(None)
     if not (add_zeros or add_reflect_padding):
-        left = min(margin, start_frame)
-        right = min(margin, length - end_frame)
-        traces = rec_segment.get_traces(start_frame - left, end_frame + right, channel_indices)
+        if window_on_margin:
+            raise ValueError("window_on_margin=True needs add_zeros=True (the taper applies to zero-padded margins)")
+        if start_frame is None:
+            start_frame, left = 0, 0
+        else:
+            left = min(margin, int(start_frame))
+        if end_frame is None:
+            end_frame, right = length, 0
+        else:
+            right = max(0, min(margin, length - int(end_frame)))
+        traces = rec_segment.get_traces(int(start_frame) - left, int(end_frame) + right, channel_indices)
         if dtype is not None:
             traces = traces.astype(dtype, copy=False)
-        if window_on_margin and margin > 0:
-            traces = traces.astype("float32", copy=True) if traces.dtype.kind != "f" else traces.copy()
-            taper = (1 - np.cos(np.arange(margin) / margin * np.pi)) / 2
-            if left:
-                traces[:left] *= taper[margin - left:][:, None]
-            if right:
-                traces[-right:] *= taper[::-1][:right][:, None]
         return traces, left, right
+    start_frame = 0 if start_frame is None else int(start_frame)
+    end_frame = length if end_frame is None else int(end_frame)
     lo, hi = max(0, start_frame - margin), min(length, end_frame + margin)
     core = rec_segment.get_traces(lo, hi, channel_indices)
-    if dtype is not None:
-        core = core.astype(dtype, copy=False)
     pad_left = margin - (start_frame - lo)
-    pad_right = margin - (hi - end_frame)
+    pad_right = end_frame + margin - hi
+    if dtype is None and not window_on_margin and pad_left == 0 and pad_right == 0:
+        return core, margin, margin
+    if dtype is None:
+        dtype = np.dtype("float32") if window_on_margin and core.dtype.kind in "iu" else core.dtype
+    dtype = np.dtype(dtype)
     if add_reflect_padding:
-        traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="reflect")
+        traces = np.pad(core.astype(dtype, copy=False), ((pad_left, pad_right), (0, 0)), mode="reflect")
     else:
-        traces = np.pad(core, ((pad_left, pad_right), (0, 0)), mode="constant")
-    if window_on_margin and margin > 0:
-        traces = traces.astype("float32") if traces.dtype.kind != "f" else traces
-        taper = ((1 - np.cos(np.arange(margin) / margin * np.pi)) / 2)[:, None]
-        traces[:margin] *= taper
-        traces[-margin:] *= taper[::-1]
+        traces = np.zeros((end_frame - start_frame + 2 * margin, core.shape[1]), dtype=dtype)
+        traces[pad_left:pad_left + core.shape[0]] = core
+        if window_on_margin and margin > 0:
+            taper = ((1 - np.cos(np.arange(margin) / margin * np.pi)) / 2)[:, None]
+            traces[:margin] *= taper
+            traces[-margin:] *= taper[::-1]
     return traces, margin, margin
 
 
