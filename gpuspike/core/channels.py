@@ -58,6 +58,8 @@ class ChannelsMixin:
         return self.get_property("gain_to_uV") is not None and self.get_property("offset_to_uV") is not None
 
     has_scaled_traces = has_scaleable_traces
+    #: SpikeInterface <= 0.100 name of :meth:`has_scaleable_traces`
+    has_scaled = has_scaleable_traces
 
     def _scaling(self, channel_indices) -> tuple[np.ndarray, np.ndarray]:
         gains = self.get_property("gain_to_uV")

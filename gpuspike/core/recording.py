@@ -69,31 +69,41 @@ class BaseRecordingSegment(BaseSegment):
     def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
         """Traces [start_frame, end_frame) of ``channel_indices`` (a slice or an index array), time first."""
 
-    def get_times(self) -> np.ndarray:
+    def get_times(self, start_frame: int | None = None, end_frame: int | None = None) -> np.ndarray:
+        start = 0 if start_frame is None else int(start_frame)
+        end = self.get_num_samples() if end_frame is None else int(end_frame)
         if self.time_vector is not None:
-            return self.time_vector
-        t0 = 0.0 if self.t_start is None else self.t_start
-        return np.arange(self.get_num_samples(), dtype="float64") / self.sampling_frequency + t0
+            return self.time_vector if start_frame is None and end_frame is None else self.time_vector[start:end]
+        times = np.arange(start, end, dtype="float64") / self.sampling_frequency
+        return times + self.t_start if self.t_start is not None else times
 
     def get_start_time(self) -> float:
         if self.time_vector is not None:
             return float(self.time_vector[0])
         return 0.0 if self.t_start is None else float(self.t_start)
 
+    def get_end_time(self) -> float:
+        if self.time_vector is not None:
+            return float(self.time_vector[-1])
+        t_stop = (self.get_num_samples() - 1) / self.sampling_frequency
+        return t_stop + self.t_start if self.t_start is not None else t_stop
+
     def sample_index_to_time(self, sample_ind):
         if self.time_vector is not None:
             return self.time_vector[sample_ind]
-        t0 = 0.0 if self.t_start is None else self.t_start
-        return np.asarray(sample_ind) / self.sampling_frequency + t0
+        time_s = np.asarray(sample_ind) / self.sampling_frequency
+        return time_s + self.t_start if self.t_start is not None else time_s
 
     def time_to_sample_index(self, time_s):
         if self.time_vector is not None:
             return np.searchsorted(self.time_vector, time_s, side="right") - 1
         t0 = 0.0 if self.t_start is None else self.t_start
-        return np.floor((np.asarray(time_s) - t0) * self.sampling_frequency + 1e-9).astype("int64")
+        # rounded to the nearest sample, as SpikeInterface 0.105
+        return np.round((np.asarray(time_s) - t0) * self.sampling_frequency).astype("int64")
 
     def get_times_kwargs(self) -> dict:
-        return {"t_start": self.t_start, "time_vector": self.time_vector}
+        return {"sampling_frequency": self.sampling_frequency, "t_start": self.t_start,
+                "time_vector": self.time_vector}
 
 
 class BaseRecording(ChannelsMixin, BaseExtractor):
@@ -150,12 +160,13 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
         return sum(self.get_num_samples(i) for i in range(self.get_num_segments()))
 
     def get_duration(self, segment_index: int | None = None) -> float:
-        """Duration of a segment in seconds."""
-        return self.get_num_samples(segment_index) / self._sampling_frequency
+        """Duration of a segment in seconds: end time - start time + one sample period (time vectors
+        included, as SpikeInterface 0.105)."""
+        return self.get_end_time(segment_index) - self.get_start_time(segment_index) + 1.0 / self._sampling_frequency
 
     def get_total_duration(self) -> float:
         """Duration summed over all segments, in seconds."""
-        return self.get_total_samples() / self._sampling_frequency
+        return sum(self.get_duration(i) for i in range(self.get_num_segments()))
 
     def get_memory_size(self, segment_index: int | None = None) -> int:
         """Bytes of the raw traces of one segment (all segments when ``segment_index`` is None)."""
@@ -167,8 +178,13 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
     def get_total_memory_size(self) -> int:
         return self.get_memory_size(None)
 
-    @property
     def is_filtered(self) -> bool:
+        """The ``is_filtered`` annotation (a method, as in SpikeInterface).
+
+        Returns
+        -------
+        bool
+        """
         return bool(self._annotations.get("is_filtered", False))
 
     def is_binary_compatible(self) -> bool:
@@ -249,10 +265,53 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
             segment.time_vector = None
             segment.t_start = None
 
-    def get_times(self, segment_index: int | None = None) -> np.ndarray:
-        """Time (s) of every sample of a segment."""
+    def get_times(self, segment_index: int | None = None, start_frame: int | None = None,
+                  end_frame: int | None = None) -> np.ndarray:
+        """Time (s) of every sample of a segment (of frames [start_frame, end_frame) when given).
+
+        Parameters
+        ----------
+        segment_index : int, optional
+        start_frame, end_frame : int, optional
+
+        Returns
+        -------
+        np.ndarray (float64)
+        """
         segment_index = self._check_segment_index(segment_index)
-        return self._segments[segment_index].get_times()
+        return self._segments[segment_index].get_times(start_frame, end_frame)
+
+    def get_time_info(self, segment_index: int | None = None) -> dict:
+        """The time attributes of a segment.
+
+        Parameters
+        ----------
+        segment_index : int, optional
+
+        Returns
+        -------
+        dict
+            ``sampling_frequency``, ``t_start`` and ``time_vector`` (values may be None).
+        """
+        segment_index = self._check_segment_index(segment_index)
+        return self._segments[segment_index].get_times_kwargs()
+
+    def shift_times(self, shift: float, segment_index: int | None = None) -> None:
+        """Shift the times of one segment (all segments when ``segment_index`` is None) by ``shift`` s.
+
+        Parameters
+        ----------
+        shift : float
+            Seconds added to every time (negative: earlier).
+        segment_index : int, optional
+        """
+        indices = range(self.get_num_segments()) if segment_index is None else [self._check_segment_index(segment_index)]
+        for i in indices:
+            segment = self._segments[i]
+            if segment.time_vector is not None:
+                segment.time_vector = np.asarray(segment.time_vector, dtype="float64") + shift
+            else:
+                segment.t_start = (0.0 if segment.t_start is None else segment.t_start) + shift
 
     def get_start_time(self, segment_index: int | None = None) -> float:
         """Time (s) of the first sample of a segment."""
@@ -262,7 +321,7 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
     def get_end_time(self, segment_index: int | None = None) -> float:
         """Time (s) of the last sample of a segment."""
         segment_index = self._check_segment_index(segment_index)
-        return float(self.sample_index_to_time(self.get_num_samples(segment_index) - 1, segment_index))
+        return self._segments[segment_index].get_end_time()
 
     def sample_index_to_time(self, sample_ind, segment_index: int | None = None):
         """Convert sample indices to times (s)."""
@@ -325,6 +384,61 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
         from .segmentutils import select_segment_recording
 
         return select_segment_recording(self, segment_indices)
+
+    def astype(self, dtype, round: bool | None = None) -> "BaseRecording":
+        """A lazy view with traces cast to ``dtype`` (floats rounded first for integer dtypes).
+
+        Parameters
+        ----------
+        dtype : numpy dtype
+        round : bool, optional
+            Round float traces to the nearest integer before the cast (default: integer dtypes).
+
+        Returns
+        -------
+        BaseRecording
+        """
+        from .astype import AstypeRecording
+
+        return AstypeRecording(self, dtype=dtype, round=round)
+
+    def planarize(self, axes: str = "xy") -> "BaseRecording":
+        """A view with the 3D probe projected on two axes.
+
+        Parameters
+        ----------
+        axes : {"xy", "yz", "xz"}
+
+        Returns
+        -------
+        BaseRecording
+        """
+        if not self.has_3d_locations() or not self.has_probe():
+            raise ValueError("planarize() needs a recording with a 3D probe (set_probe with probe.to_3d())")
+        if axes not in ("xy", "yz", "xz", "yx", "zy", "zx"):
+            raise ValueError(f"axes={axes!r}: give two of 'x', 'y', 'z', e.g. 'xy'")
+        probegroup = self.get_probegroup()
+        from probeinterface import ProbeGroup
+
+        planar = ProbeGroup()
+        for probe in probegroup.probes:
+            planar.add_probe(probe.to_2d(axes=axes))
+        view = self.channel_slice(self.channel_ids)
+        view._properties.pop("contact_vector", None)
+        view._properties.pop("location", None)
+        return view.set_probegroup(planar, group_mode="by_probe", in_place=True, check_overlap=False)
+
+    def get_shape(self, segment_index: int | None = None) -> tuple[int, int]:
+        """(num_samples, num_channels) of a segment."""
+        return self.get_num_samples(segment_index), self.get_num_channels()
+
+    def get_sample_size_in_bytes(self) -> int:
+        """Bytes of one sample of every channel."""
+        return self.get_num_channels() * self._dtype.itemsize
+
+    def get_data(self, start_frame: int, end_frame: int, segment_index: int | None = None, **kwargs) -> np.ndarray:
+        """Alias of :meth:`get_traces` (SpikeInterface's generic time-series name)."""
+        return self.get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame, **kwargs)
 
     # ---------------------------------------------------------------- persistence
     def save(self, folder: str | Path | None = None, format: str = "binary", overwrite: bool = False,

@@ -18,7 +18,6 @@ from typing import Sequence
 import numpy as np
 
 from .atomic import atomic_folder
-from .base import _jsonable
 from .binaryrecording import pwrite_all
 from .job import run_chunks, split_job_kwargs
 
@@ -32,7 +31,7 @@ SI_NPY_SNIPPETS_CLASS = "spikeinterface.core.npysnippetsextractor.NpySnippetsExt
 SI_NPY_SNIPPETS_FOLDER_CLASS = "spikeinterface.core.npyfoldersnippets.NpyFolderSnippets"
 
 _RECORDING_FORMATS = ("binary", "binary_folder", "zarr", "memory")
-_SORTING_FORMATS = ("npz", "npz_folder", "numpy_folder", "memory")
+_SORTING_FORMATS = ("numpy_folder", "npz", "npz_folder", "zarr", "memory")
 _SNIPPETS_FORMATS = ("npy", "npz", "memory")
 _EVENT_FORMATS = ("npz", "memory")
 
@@ -45,8 +44,10 @@ def _version() -> str:
 
 
 def write_json(path: Path, obj) -> None:
-    """Write ``obj`` (made JSON-able) to ``path``."""
-    Path(path).write_text(json.dumps(_jsonable(obj), indent=4), encoding="utf8")
+    """Write ``obj`` to ``path`` as plain JSON (arrays as lists, as SpikeInterface writes and reads)."""
+    from .serialization import plain
+
+    Path(path).write_text(json.dumps(plain(obj), indent=4), encoding="utf8")
 
 
 def plain_json(value):
@@ -216,13 +217,9 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
     _check_format(format, _RECORDING_FORMATS, "recordings")
     specific, job_kwargs = split_job_kwargs(kwargs)
     if format == "memory":
-        specific.pop("sharedmem", None)
+        sharedmem = specific.pop("sharedmem", True)
         _reject_unknown(specific, (), "save(format='memory')")
-        from .job import resolve_job_kwargs
-        from .numpyextractors import NumpyRecording
-
-        resolve_job_kwargs(**job_kwargs)
-        return NumpyRecording.from_recording(recording)
+        return write_memory_recording_copy(recording, sharedmem=sharedmem, **job_kwargs)
     if format == "zarr":
         from .zarrrecording import ZarrRecordingExtractor
 
@@ -236,6 +233,20 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
     folder = default_folder() if folder is None else Path(folder)
     return save_binary_folder(recording, folder, overwrite=overwrite, dtype=specific.get("dtype"), verbose=verbose,
                               **job_kwargs)
+
+
+def write_memory_recording_copy(recording, sharedmem: bool = True, **job_kwargs):
+    """The recording copied into memory: shared memory (``sharedmem``, SpikeInterface's default) or numpy."""
+    from .job import resolve_job_kwargs
+
+    resolve_job_kwargs(**job_kwargs)
+    if sharedmem:
+        from .sharedmem import SharedMemoryRecording
+
+        return SharedMemoryRecording.from_recording(recording)
+    from .numpyextractors import NumpyRecording
+
+    return NumpyRecording.from_recording(recording)
 
 
 def _reject_unknown(specific: dict, allowed: tuple, where: str) -> None:
@@ -260,7 +271,7 @@ def save_binary_folder(recording, folder, overwrite: bool = False, dtype=None, v
         kwargs = {"file_paths": file_names, "sampling_frequency": recording.get_sampling_frequency(),
                   "t_starts": _segment_t_starts(recording), "num_channels": recording.get_num_channels(),
                   "dtype": dtype.str, "channel_ids": recording.channel_ids, "time_axis": 0, "file_offset": 0,
-                  "is_filtered": recording.is_filtered, "gain_to_uV": recording.get_channel_gains(),
+                  "is_filtered": recording.is_filtered(), "gain_to_uV": recording.get_channel_gains(),
                   "offset_to_uV": recording.get_channel_offsets()}
         num_samples = [recording.get_num_samples(i) for i in range(nseg)]
         write_json(tmp / "binary.json", foreign_dict(SI_BINARY_CLASS, kwargs, num_samples=num_samples))
@@ -269,20 +280,48 @@ def save_binary_folder(recording, folder, overwrite: bool = False, dtype=None, v
 
 
 # ---------------------------------------------------------------------- sortings
-def save_sorting(sorting, folder=None, format: str = "npz", overwrite: bool = False, verbose: bool = False,
+def save_sorting(sorting, folder=None, format: str = "numpy_folder", overwrite: bool = False, verbose: bool = False,
                  **kwargs):
-    """Save a sorting: ``"npz"`` folder (default), ``"numpy_folder"``, or ``"memory"``.
+    """Save a sorting and return the saved copy, with properties and annotations.
 
-    Returns the saved copy, with properties and annotations (and provenance in the folder).
+    Parameters
+    ----------
+    sorting : BaseSorting
+    folder : str or Path, optional
+        Target folder (a temporary one when None).
+    format : {"numpy_folder", "npz" / "npz_folder", "zarr", "memory"}
+        ``numpy_folder`` is SpikeInterface 0.105's default; ``memory`` copies to shared memory
+        (``sharedmem=True``, the default) or to a :class:`NumpySorting`.
+    overwrite : bool
+    verbose : bool
+    **kwargs
+        ``sharedmem`` (memory); ``compressor`` / ``storage_options`` (zarr); job kwargs.
+
+    Returns
+    -------
+    BaseSorting
     """
     _check_format(format, _SORTING_FORMATS, "sortings")
     specific, job_kwargs = split_job_kwargs(kwargs)
-    specific.pop("sharedmem", None)
-    _reject_unknown(specific, (), f"sorting.save(format={format!r})")
     if format == "memory":
+        sharedmem = specific.pop("sharedmem", True)
+        _reject_unknown(specific, (), "sorting.save(format='memory')")
+        if sharedmem:
+            from .sharedmem import SharedMemorySorting
+
+            return SharedMemorySorting.from_sorting(sorting, with_metadata=True)
         from .numpyextractors import NumpySorting
 
         return NumpySorting.from_sorting(sorting, with_metadata=True)
+    if format == "zarr":
+        from .zarrsorting import ZarrSortingExtractor
+
+        _reject_unknown(specific, ("compressor", "storage_options"), "sorting.save(format='zarr')")
+        folder = default_folder(".zarr") if folder is None else folder
+        return ZarrSortingExtractor.write_sorting(sorting, folder, overwrite=overwrite, **specific)
+    specific.pop("sharedmem", None)
+    specific.pop("mmap_mode", None)
+    _reject_unknown(specific, (), f"sorting.save(format={format!r})")
     from .npzsorting import NpzFolderSorting, NumpyFolderSorting
 
     folder = default_folder() if folder is None else Path(folder)

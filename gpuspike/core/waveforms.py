@@ -313,7 +313,7 @@ def rec_attributes_of(recording) -> dict:
         "sampling_frequency": recording.sampling_frequency,
         "num_channels": recording.get_num_channels(),
         "num_samples": [recording.get_num_samples(i) for i in range(recording.get_num_segments())],
-        "is_filtered": recording.is_filtered,
+        "is_filtered": recording.is_filtered(),
         "dtype": str(recording.get_dtype()),
         "probegroup": recording.get_probegroup() if recording.has_probe() else None,
     }

@@ -101,7 +101,7 @@ def test_wrong_dtype_in_json(saved, dtype, match):
 
 def test_damaged_json_and_npz(tmp_path):
     sorting = gs.generate_sorting(num_units=3, durations=[1.0])
-    sorting.save(folder=tmp_path / "s")
+    sorting.save(folder=tmp_path / "s", format="npz")
     npz = tmp_path / "s" / "sorting_cached.npz"
     npz.write_bytes(npz.read_bytes()[:100])
     with pytest.raises(CorruptFolderError, match="sorting_cached.npz"):
@@ -221,7 +221,7 @@ def test_spikeinterface_dicts_map_to_gpuspike_classes(tmp_path):
             "kwargs": {"parent_recording": binary, "channel_ids": [4, 1], "renamed_channel_ids": None}}
     rec = load(view, base_folder=tmp_path)
     assert np.array_equal(rec.get_traces(), data[:, [4, 1]])
-    assert rec.is_filtered and rec.get_property("gain_to_uV").tolist() == [1.0, 1.0]
+    assert rec.is_filtered() and rec.get_property("gain_to_uV").tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="cannot load class 'spikeinterface.preprocessing.*BandpassFilter.*"
                                          "BinaryFolderRecording"):
         resolve_foreign_class("spikeinterface.preprocessing.filter.BandpassFilterRecording")
