@@ -316,7 +316,7 @@ class AggregateUnitsSorting(BaseSorting):
         if keys is not None:
             self._properties["aggregation_key"] = _aggregation_key(sorting_list, keys, lambda s: s.get_num_units())
         if first.has_recording():
-            self._recording = first.get_recording()
+            self.register_recording(first.get_recording(), check_spike_frames=False)
         self._kwargs = {"sorting_list": sorting_list_in if keys is not None else list(sorting_list),
                         "renamed_unit_ids": renamed_unit_ids,
                         "sampling_frequency_max_diff": sampling_frequency_max_diff}

@@ -130,6 +130,10 @@ class BaseExtractor:
             self._id_lookup_cache = lookup
         return lookup
 
+    def get_parent(self) -> "BaseExtractor | None":
+        """The object this one is a view of (None for objects that are not views)."""
+        return getattr(self, "_parent", None)
+
     # ------------------------------------------------------------------ annotations
     def annotate(self, **annotations) -> None:
         """Add annotations (key=value pairs) to the object."""
@@ -289,53 +293,127 @@ class BaseExtractor:
             )
 
     def to_dict(self, include_annotations: bool = True, include_properties: bool = True,
-                relative_to: str | Path | None = None, recursive: bool = True) -> dict:
-        """A JSON-able dict that rebuilds this object with :func:`load`.
+                relative_to: str | Path | None = None, recursive: bool = True,
+                include_extra_metadata: bool = True) -> dict:
+        """A JSON-able dict that rebuilds this object with :func:`load`, in SpikeInterface's form.
+
+        Values are plain JSON (lists for arrays); classes that SpikeInterface also has are named
+        by their SpikeInterface path, so SpikeInterface loads the dict too.
 
         Parameters
         ----------
         include_annotations, include_properties : bool
-            Store annotations / properties in the dict.
+            Store all annotations / properties (else only the main ones).
         relative_to : str or Path, optional
             Make file paths relative to this folder, so a saved folder can be moved.
         recursive : bool
-            Convert parent extractors in kwargs to dicts too.
-        """
-        from .. import __version__
+            Objects in kwargs are always converted to their dicts (kept for SpikeInterface's signature).
+        include_extra_metadata : bool
+            Store the probe (``"probegroup"``) and in-memory time changes (``"times_kwargs"``).
 
-        kwargs = _transform(self._kwargs, lambda e: e.to_dict(include_annotations, include_properties,
-                                                               relative_to=None, recursive=True))
-        cls = type(self)
-        d = {
-            "class": f"{cls.__module__}.{cls.__qualname__}",
-            "module": "gpuspike",
-            "version": __version__,
-            "kwargs": kwargs,
-            "annotations": _jsonable(self._annotations) if include_annotations else {},
-            "properties": {k: _jsonable(v) for k, v in self._properties.items()} if include_properties else {},
-            "relative_paths": relative_to is not None,
-            "dumpable": self.is_dumpable,
-        }
+        Returns
+        -------
+        dict
+        """
+        from .serialization import extractor_to_dict
+
+        d = extractor_to_dict(self, include_annotations, include_properties, include_extra_metadata)
         if relative_to is not None:
             d = _make_paths_relative(d, Path(relative_to))
+            d["relative_paths"] = True
         return d
 
     @staticmethod
     def from_dict(d: dict, base_folder: str | Path | None = None) -> "BaseExtractor":
-        """Rebuild an object from :meth:`to_dict` output."""
+        """Rebuild an object from :meth:`to_dict` output (gpuspike's or SpikeInterface's)."""
         return _from_dict(d, base_folder)
 
     def to_json(self, relative_to: str | Path | None = None) -> str:
-        return json.dumps(self.to_dict(relative_to=relative_to), indent=2)
+        """The dict of :meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(relative_to=relative_to), indent=4)
 
-    def dump_to_json(self, file_path: str | Path, relative_to: str | Path | None = None) -> None:
-        """Write the provenance dict to a JSON file (atomically)."""
-        self.check_dumpable("dump_to_json")
+    def _check_json_dumpable(self, what: str) -> None:
+        self.check_dumpable(what)
+        session_only = [type(e).__name__ for e in [self, *_all_nested(self)] if getattr(e, "_session_only", False)]
+        if session_only:
+            raise NotDumpableError(f"{what}: {session_only[0]} lives in this session's shared memory and cannot be "
+                                   f"written to a file; save it first: obj = obj.save(folder=...)")
+
+    def dump_to_json(self, file_path: str | Path | None = None, relative_to: str | Path | bool | None = None,
+                     include_extra_metadata: bool = True, include_properties: bool = True,
+                     include_annotations: bool = True) -> None:
+        """Write the dict of :meth:`to_dict` to a JSON file (atomically); :func:`load` reads it back.
+
+        Parameters
+        ----------
+        file_path : str or Path
+            ``.json`` is appended when the name has no suffix.
+        relative_to : str, Path or True, optional
+            Store paths relative to this folder (True: the file's folder).
+        include_extra_metadata, include_properties, include_annotations : bool
+        """
+        self._check_json_dumpable("dump_to_json")
         from .atomic import atomic_write_text
 
+        file_path = _file_path(file_path, (".json",))
         if relative_to is True:
-            relative_to = Path(file_path).parent
-        atomic_write_text(Path(file_path), self.to_json(relative_to=relative_to))
+            relative_to = file_path.parent
+        d = self.to_dict(include_annotations=include_annotations, include_properties=include_properties,
+                         relative_to=relative_to, include_extra_metadata=include_extra_metadata)
+        atomic_write_text(file_path, json.dumps(d, indent=4))
+
+    def dump_to_pickle(self, file_path: str | Path | None = None, relative_to: str | Path | bool | None = None,
+                       include_properties: bool = True) -> None:
+        """Write the dict of :meth:`to_dict` to a pickle file (plain data only; :func:`load` reads it back).
+
+        Parameters
+        ----------
+        file_path : str or Path
+            ``.pkl`` is appended when the name has no suffix; ``.pkl`` or ``.pickle``.
+        relative_to : str, Path or True, optional
+        include_properties : bool
+        """
+        self._check_json_dumpable("dump_to_pickle")
+        import pickle
+
+        from .atomic import atomic_write_bytes
+
+        file_path = _file_path(file_path, (".pkl", ".pickle"))
+        if relative_to is True:
+            relative_to = file_path.parent
+        d = self.to_dict(include_annotations=True, include_properties=include_properties, relative_to=relative_to)
+        atomic_write_bytes(file_path, pickle.dumps(d))
+
+    def dump(self, file_path: str | Path, relative_to: str | Path | bool | None = None) -> None:
+        """Write the object's dict to ``file_path``: JSON (``.json``) or pickle (``.pkl`` / ``.pickle``).
+
+        Parameters
+        ----------
+        file_path : str or Path
+        relative_to : str, Path or True, optional
+            Store paths relative to this folder (True: the file's folder).
+        """
+        suffix = Path(file_path).suffix
+        if suffix == ".json":
+            self.dump_to_json(file_path, relative_to=relative_to)
+        elif suffix in (".pkl", ".pickle"):
+            self.dump_to_pickle(file_path, relative_to=relative_to)
+        else:
+            raise ValueError(f"dump: file_path={str(file_path)!r} must end with .json, .pkl or .pickle")
+
+    @staticmethod
+    def load(file_or_folder_path, base_folder: str | Path | bool | None = None) -> "BaseExtractor":
+        """Load an object from a dict, a ``.json`` / ``.pkl`` file or a saved folder (see :func:`load`)."""
+        from .loading import load
+
+        return load(file_or_folder_path, base_folder=base_folder)
+
+    @staticmethod
+    def load_from_folder(folder) -> "BaseExtractor":
+        """Load an object saved with ``save(folder=...)`` (SpikeInterface <= 0.100 name)."""
+        from .loading import load
+
+        return load(folder)
 
     def __reduce__(self):
         if self.is_dumpable:
@@ -367,6 +445,25 @@ def _deepcopy(value):
         return value
 
 
+def _all_nested(extractor: "BaseExtractor"):
+    """Every object in the kwargs of ``extractor``, recursively."""
+    for child in _nested_extractors(extractor._kwargs):
+        yield child
+        yield from _all_nested(child)
+
+
+def _file_path(file_path, extensions: tuple) -> Path:
+    if file_path is None:
+        raise TypeError(f"give file_path (a {' or '.join(extensions)} file)")
+    path = Path(file_path)
+    if path.suffix == "":
+        path = path.with_name(path.name + extensions[0])
+    if path.suffix not in extensions:
+        raise ValueError(f"file_path={str(file_path)!r} must end with {' or '.join(extensions)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _nested_extractors(obj):
     if isinstance(obj, BaseExtractor):
         yield obj
@@ -376,16 +473,6 @@ def _nested_extractors(obj):
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             yield from _nested_extractors(v)
-
-
-def _transform(obj, fn):
-    if isinstance(obj, BaseExtractor):
-        return fn(obj)
-    if isinstance(obj, dict):
-        return {k: _transform(v, fn) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_transform(v, fn) for v in obj]
-    return _jsonable(obj)
 
 
 def _jsonable(value):
@@ -486,16 +573,9 @@ def _from_dict(d: dict, base_folder: str | Path | None = None) -> BaseExtractor:
     cls = _import_class(d["class"])
     kwargs = _rebuild_kwargs(d["kwargs"], base_folder)
     obj = cls(**kwargs)
-    foreign = getattr(cls, "__foreign__", False)
-    obj._annotations.update(_from_jsonable(d.get("annotations") or {}))
-    for k, v in (d.get("properties") or {}).items():
-        if v is None or (foreign and k in obj._properties):
-            continue  # SpikeInterface dicts list unset main properties as None; folder files hold the values
-        obj._properties[k] = np.asarray(_from_jsonable(v))
-    if foreign and d.get("probegroup") is not None and hasattr(obj, "set_probegroup"):
-        from .loading import attach_probegroup
+    from .serialization import apply_dict_metadata
 
-        attach_probegroup(obj, d["probegroup"])
+    apply_dict_metadata(obj, d, foreign=getattr(cls, "__foreign__", False))
     return obj
 
 

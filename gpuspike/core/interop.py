@@ -1,8 +1,9 @@
-"""Interoperability with SpikeInterface dicts: map its class paths to gpuspike classes.
+"""Interoperability with SpikeInterface dicts: one table of the classes both libraries share.
 
 SpikeInterface writes the full import path of a class in every dict and folder JSON (e.g.
 ``spikeinterface.core.binaryfolder.BinaryFolderRecording``). gpuspike loads such dicts by mapping
-the path to the gpuspike class that accepts the same keyword arguments.
+the class name to the gpuspike class that takes the same keyword arguments, and writes the
+SpikeInterface path in its own dicts for these classes, so SpikeInterface loads them too.
 """
 from __future__ import annotations
 
@@ -10,41 +11,67 @@ import importlib
 import inspect
 import warnings
 
-#: SpikeInterface class name -> gpuspike "module.Class" (same keyword arguments)
-_CLASS_MAP = {
-    "BinaryRecordingExtractor": "gpuspike.core.binaryrecording.BinaryRecordingExtractor",
-    "BinaryFolderRecording": "gpuspike.core.binaryfolder.BinaryFolderRecording",
-    "NpzSortingExtractor": "gpuspike.core.npzsorting.NpzSortingExtractor",
-    "NpzFolderSorting": "gpuspike.core.npzsorting.NpzFolderSorting",
-    "NumpyFolderSorting": "gpuspike.core.npzsorting.NumpyFolderSorting",
-    "NpySnippetsExtractor": "gpuspike.core.npzsorting.NpySnippetsExtractor",
-    "NpyFolderSnippets": "gpuspike.core.npzsorting.NpyFolderSnippets",
-    "ZarrRecordingExtractor": "gpuspike.core.zarrrecording.ZarrRecordingExtractor",
-    "ChannelSliceRecording": "gpuspike.core.views.ChannelSliceRecording",
-    "ChannelSliceSnippets": "gpuspike.core.views.ChannelSliceSnippets",
-    "FrameSliceRecording": "gpuspike.core.views.FrameSliceRecording",
-    "FrameSliceSorting": "gpuspike.core.views.FrameSliceSorting",
-    "UnitsSelectionSorting": "gpuspike.core.views.UnitsSelectionSorting",
-    "AppendSegmentRecording": "gpuspike.core.segmentutils.AppendSegmentRecording",
-    "ConcatenateSegmentRecording": "gpuspike.core.segmentutils.ConcatenateSegmentRecording",
-    "SelectSegmentRecording": "gpuspike.core.segmentutils.SelectSegmentRecording",
-    "AppendSegmentSorting": "gpuspike.core.segmentutils.AppendSegmentSorting",
-    "ConcatenateSegmentSorting": "gpuspike.core.segmentutils.ConcatenateSegmentSorting",
-    "SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
-    "ChannelsAggregationRecording": "gpuspike.core.aggregate.AggregateChannelsRecording",
-    "UnitsAggregationSorting": "gpuspike.core.aggregate.AggregateUnitsSorting",
+#: SpikeInterface class path -> gpuspike class path: the same object from the same keyword arguments
+SI_CLASSES = {
+    "spikeinterface.core.binaryrecordingextractor.BinaryRecordingExtractor":
+        "gpuspike.core.binaryrecording.BinaryRecordingExtractor",
+    "spikeinterface.core.binaryfolder.BinaryFolderRecording": "gpuspike.core.binaryfolder.BinaryFolderRecording",
+    "spikeinterface.core.npzsortingextractor.NpzSortingExtractor": "gpuspike.core.npzsorting.NpzSortingExtractor",
+    "spikeinterface.core.sortingfolder.NpzFolderSorting": "gpuspike.core.npzsorting.NpzFolderSorting",
+    "spikeinterface.core.sortingfolder.NumpyFolderSorting": "gpuspike.core.npzsorting.NumpyFolderSorting",
+    "spikeinterface.core.npysnippetsextractor.NpySnippetsExtractor": "gpuspike.core.npzsorting.NpySnippetsExtractor",
+    "spikeinterface.core.npyfoldersnippets.NpyFolderSnippets": "gpuspike.core.npzsorting.NpyFolderSnippets",
+    "spikeinterface.core.zarrextractors.ZarrRecordingExtractor": "gpuspike.core.zarrrecording.ZarrRecordingExtractor",
+    "spikeinterface.core.zarrextractors.ZarrSortingExtractor": "gpuspike.core.zarrsorting.ZarrSortingExtractor",
+    "spikeinterface.core.channelslice.ChannelSliceRecording": "gpuspike.core.views.ChannelSliceRecording",
+    "spikeinterface.core.channelslice.ChannelSliceSnippets": "gpuspike.core.views.ChannelSliceSnippets",
+    "spikeinterface.core.frameslicerecording.FrameSliceRecording": "gpuspike.core.views.FrameSliceRecording",
+    "spikeinterface.core.frameslicesorting.FrameSliceSorting": "gpuspike.core.views.FrameSliceSorting",
+    "spikeinterface.core.unitsselectionsorting.UnitsSelectionSorting": "gpuspike.core.views.UnitsSelectionSorting",
+    "spikeinterface.core.segmentutils.AppendSegmentRecording": "gpuspike.core.segmentutils.AppendSegmentRecording",
+    "spikeinterface.core.segmentutils.ConcatenateSegmentRecording":
+        "gpuspike.core.segmentutils.ConcatenateSegmentRecording",
+    "spikeinterface.core.segmentutils.SelectSegmentRecording": "gpuspike.core.segmentutils.SelectSegmentRecording",
+    "spikeinterface.core.segmentutils.AppendSegmentSorting": "gpuspike.core.segmentutils.AppendSegmentSorting",
+    "spikeinterface.core.segmentutils.ConcatenateSegmentSorting": "gpuspike.core.segmentutils.ConcatenateSegmentSorting",
+    "spikeinterface.core.segmentutils.SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
+    "spikeinterface.core.channelsaggregationrecording.ChannelsAggregationRecording":
+        "gpuspike.core.aggregate.AggregateChannelsRecording",
+    "spikeinterface.core.unitsaggregationsorting.UnitsAggregationSorting":
+        "gpuspike.core.aggregate.AggregateUnitsSorting",
+    "spikeinterface.core.generate.InjectTemplatesRecording": "gpuspike.core.injecttemplates.InjectTemplatesRecording",
+    "spikeinterface.core.generate.MockRecording": "gpuspike.core.generate.MockRecording",
+    "spikeinterface.generation.noise_tools.NoiseGeneratorRecording": "gpuspike.core.generate.NoiseGeneratorRecording",
+    "spikeinterface.preprocessing.astype.AstypeRecording": "gpuspike.core.astype.AstypeRecording",
 }
 
-#: SpikeInterface keyword names that gpuspike spells differently: {class name: {si_name: gpuspike_name}}
+#: keyword arguments spelled differently: {SpikeInterface class name: {SpikeInterface name: gpuspike name}}
 _KWARG_RENAMES = {
-    "UnitsAggregationSorting": {"sorting_list_or_dict": "sorting_list"},
+    "ChannelSliceRecording": {"recording": "parent_recording"},
     "FrameSliceRecording": {"recording": "parent_recording"},
 }
+
+#: class name -> gpuspike path (SpikeInterface moves classes between modules; names are stable)
+_CLASS_MAP = {path.rpartition(".")[2]: target for path, target in SI_CLASSES.items()}
+_TO_SI = {target: path for path, target in SI_CLASSES.items()}
+# NoiseGeneratorRecording lived in spikeinterface.core.generate before 0.104
+_ALIASES = {"spikeinterface.core.generate.NoiseGeneratorRecording"}
 
 
 def known_foreign_classes() -> list[str]:
     """SpikeInterface class names that gpuspike can load."""
     return sorted(_CLASS_MAP)
+
+
+def si_class_path(gpuspike_class_path: str) -> str | None:
+    """The SpikeInterface path of a gpuspike class that SpikeInterface builds from the same kwargs, or None."""
+    return _TO_SI.get(gpuspike_class_path)
+
+
+def kwargs_to_si(si_path: str, kwargs: dict) -> dict:
+    """gpuspike keyword arguments renamed to SpikeInterface's for the class at ``si_path``."""
+    renames = {gs: si for si, gs in _KWARG_RENAMES.get(si_path.rpartition(".")[2], {}).items()}
+    return {renames.get(k, k): v for k, v in kwargs.items()}
 
 
 def resolve_foreign_class(class_path: str):
@@ -57,8 +84,8 @@ def resolve_foreign_class(class_path: str):
 
     Returns
     -------
-    type
-        A class whose constructor takes the SpikeInterface keyword arguments (renamed ones are
+    callable
+        Builds the gpuspike object from the SpikeInterface keyword arguments (renamed ones are
         translated, keyword arguments gpuspike does not know are dropped with a warning).
 
     Raises
@@ -97,4 +124,5 @@ def _kwargs_adapter(cls, si_name: str):
 
     build.__name__ = f"from_spikeinterface_{si_name}"
     build.__foreign__ = True
+    build.target_class = cls
     return build

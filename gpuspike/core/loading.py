@@ -143,8 +143,10 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
     Parameters
     ----------
     file_or_folder_or_dict : dict, str or Path
+        A dict, a ``.json`` file, a ``.pkl`` / ``.pickle`` file of ``dump_to_pickle`` (read as
+        plain data: no code runs), a sorting ``.npz`` or a saved folder.
     base_folder : str, Path or bool, optional
-        Folder that relative paths of a dict refer to. For a JSON file, defaults to its folder.
+        Folder that relative paths of a dict refer to. For a file, defaults to its folder.
 
     Returns
     -------
@@ -161,14 +163,21 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
         raise TypeError(f"load() takes a dict, a JSON file or a folder; got {type(file_or_folder_or_dict).__name__}")
     path = Path(file_or_folder_or_dict)
     if path.is_file():
-        if path.suffix != ".json":
+        if path.suffix in (".pkl", ".pickle"):
+            from .serialization import load_pickle_dict
+
+            d = load_pickle_dict(path)
+            if isinstance(d, BaseExtractor):
+                return d
+        elif path.suffix != ".json":
             if path.suffix == ".npz":
                 from .npzsorting import NpzSortingExtractor
 
                 return NpzSortingExtractor(path)
-            raise ValueError(f"load({str(path)!r}): files must be .json (or a sorting .npz); "
-                             f"pickle files are not supported")
-        d = read_json(path)
+            raise ValueError(f"load({str(path)!r}): files must be .json, .pkl / .pickle (plain data only) or a "
+                             f"sorting .npz")
+        else:
+            d = read_json(path)
         if not isinstance(d, dict) or "class" not in d:
             raise ValueError(f"{str(path)!r} is not the dict of a saved object (no 'class' key)")
         if base_folder is None or base_folder is True:

@@ -213,7 +213,7 @@ class SelectSegmentSorting(BaseSorting):
             n = sorting.get_num_samples(i) if sorting.has_recording() else None
             self.add_segment(ProxySortingSegment(sorting._segments[i], n))
         if sorting.has_recording():
-            self._recording = select_segment_recording(sorting.get_recording(), indices)
+            self.register_recording(select_segment_recording(sorting.get_recording(), indices), check_spike_frames=False)
         self._kwargs = {"sorting": sorting, "segment_indices": indices}
 
 
@@ -293,8 +293,8 @@ class ConcatenateSegmentSorting(BaseSorting):
         first.copy_metadata(self)
         self.add_segment(ConcatenateSegmentSortingSegment(segments, bounds))
         if all_recordings:
-            self._recording = concatenate_recordings([s.get_recording() for s in sorting_list],
-                                                     ignore_times=ignore_times)
+            self.register_recording(concatenate_recordings([s.get_recording() for s in sorting_list],
+                                                           ignore_times=ignore_times), check_spike_frames=False)
         # lengths kept: the parents rebuilt from this dict have no registered recordings
         self._kwargs = {"sorting_list": list(sorting_list), "total_samples_list": lengths,
                         "ignore_times": ignore_times}

@@ -28,7 +28,17 @@ def exceeding_spikes(sorting, recording) -> bool:
 
 
 class BaseSortingSegment(BaseSegment):
-    """One segment of a sorting."""
+    """One segment of a sorting.
+
+    Parameters
+    ----------
+    t_start : float, optional
+        Time (s) of frame 0 when no recording is registered (shifted by ``shift_times``).
+    """
+
+    def __init__(self, t_start: float | None = None) -> None:
+        super().__init__()
+        self._t_start = t_start
 
     @abc.abstractmethod
     def get_unit_spike_train(self, unit_id, start_frame: int | None, end_frame: int | None) -> np.ndarray:
@@ -113,6 +123,8 @@ class BaseSorting(BaseExtractor):
                 "(e.g. sorting.frame_slice or select the spikes below recording.get_num_samples()) before "
                 "computing on them", UserWarning, stacklevel=2)
         self._recording = recording
+        for i, segment in enumerate(self._segments):  # the recording's start times, as SpikeInterface 0.105
+            segment._t_start = recording.get_start_time(i)
 
     def has_recording(self) -> bool:
         """True when a recording is registered."""
@@ -169,18 +181,99 @@ class BaseSorting(BaseExtractor):
                 frames.flags.writeable = False  # the cache is shared: callers get a read-only view
                 self._cached_spike_trains[key] = frames
         if return_times:
-            if self._recording is not None:
-                return np.asarray(self._recording.sample_index_to_time(frames, segment_index), dtype="float64")
-            return frames / self.sampling_frequency
+            return np.asarray(self.sample_index_to_time(frames, segment_index), dtype="float64")
         return frames
 
     def get_unit_spike_train_in_seconds(self, unit_id, segment_index: int | None = None,
-                                        start_time: float | None = None, end_time: float | None = None) -> np.ndarray:
-        """Spike times (s) of one unit, optionally between two times."""
-        times = self.get_unit_spike_train(unit_id, segment_index=segment_index, return_times=True)
-        lo = 0 if start_time is None else np.searchsorted(times, start_time, side="left")
-        hi = len(times) if end_time is None else np.searchsorted(times, end_time, side="left")
-        return times[lo:hi]
+                                        start_time: float | None = None, end_time: float | None = None,
+                                        use_cache: bool = True) -> np.ndarray:
+        """Spike times (s) of one unit in ``[start_time, end_time]`` (the registered recording's times,
+        else frame / sampling_frequency + the segment's start time).
+
+        Parameters
+        ----------
+        unit_id : int or str
+        segment_index : int, optional
+        start_time, end_time : float, optional
+        use_cache : bool
+
+        Returns
+        -------
+        np.ndarray (float64)
+        """
+        times = self.get_unit_spike_train(unit_id, segment_index=segment_index, return_times=True,
+                                          use_cache=use_cache)
+        keep = np.ones(times.size, dtype=bool)
+        if start_time is not None:
+            keep &= times >= start_time
+        if end_time is not None:
+            keep &= times <= end_time
+        return times[keep]
+
+    # ---------------------------------------------------------------- times
+    def _shift_from_recording(self, segment_index: int) -> float:
+        t_start = self._segments[segment_index]._t_start or 0.0
+        return t_start - self._recording.get_start_time(segment_index)
+
+    def get_start_time(self, segment_index: int | None = None) -> float:
+        """Time (s) of frame 0 of a segment (the registered recording's start, plus any shift)."""
+        segment_index = self._check_segment_index(segment_index)
+        t_start = self._segments[segment_index]._t_start
+        return 0.0 if t_start is None else float(t_start)
+
+    def get_end_time(self, segment_index: int | None = None) -> float:
+        """The registered recording's end time (plus any shift), else the time of the last spike."""
+        segment_index = self._check_segment_index(segment_index)
+        if self._recording is not None:
+            return self._recording.get_end_time(segment_index) + self._shift_from_recording(segment_index)
+        return float(self.sample_index_to_time(self.get_last_spike_frame(segment_index), segment_index))
+
+    def get_last_spike_frame(self, segment_index: int | None = None) -> int:
+        """Frame of the last spike of a segment (0 when it has none)."""
+        segment_index = self._check_segment_index(segment_index)
+        samples = self.to_spike_vector(concatenated=False)[segment_index]["sample_index"]
+        return int(samples.max()) if samples.size else 0
+
+    def shift_times(self, shift: float, segment_index: int | None = None) -> None:
+        """Shift the spike times of one segment (all when ``segment_index`` is None) by ``shift`` seconds.
+
+        The registered recording is not changed; its times are shifted when read through the sorting.
+        """
+        indices = range(self.get_num_segments()) if segment_index is None else [self._check_segment_index(segment_index)]
+        for i in indices:
+            segment = self._segments[i]
+            segment._t_start = (segment._t_start or 0.0) + shift
+
+    def get_times(self, segment_index: int | None = None, start_frame: int | None = None,
+                  end_frame: int | None = None) -> np.ndarray | None:
+        """Times (s) of the registered recording's samples (plus any shift), or None without recording.
+
+        Returns
+        -------
+        np.ndarray or None
+        """
+        segment_index = self._check_segment_index(segment_index)
+        if self._recording is None:
+            return None
+        times = self._recording.get_times(segment_index, start_frame=start_frame, end_frame=end_frame)
+        shift = self._shift_from_recording(segment_index)
+        return times + shift if shift != 0 else times
+
+    def sample_index_to_time(self, sample_index, segment_index: int | None = None):
+        """Times (s) of sample indices of a segment."""
+        segment_index = self._check_segment_index(segment_index)
+        if self._recording is not None:
+            return (self._recording.sample_index_to_time(sample_index, segment_index)
+                    + self._shift_from_recording(segment_index))
+        return np.asarray(sample_index) / self.sampling_frequency + self.get_start_time(segment_index)
+
+    def time_to_sample_index(self, time, segment_index: int = 0):
+        """Sample index of a time (s) of a segment (nearest sample without recording)."""
+        if self._recording is not None:
+            return self._recording.time_to_sample_index(time - self._shift_from_recording(segment_index),
+                                                        segment_index)
+        return np.round((np.asarray(time) - self.get_start_time(segment_index)) * self.sampling_frequency
+                        ).astype("int64")
 
     def to_spike_vector(self, concatenated: bool = True, extremum_channel_inds: dict | None = None,
                         use_cache: bool = True):
@@ -223,14 +316,31 @@ class BaseSorting(BaseExtractor):
         order = np.lexsort((vector["unit_index"], vector["sample_index"], vector["segment_index"]))
         return vector[order]
 
-    def count_num_spikes_per_unit(self, outputs: str = "dict"):
-        """Number of spikes of each unit over all segments (``outputs="dict"`` or ``"array"``)."""
+    def count_num_spikes_per_unit(self, outputs: str = "dict", unit_ids: Sequence | None = None):
+        """Number of spikes of each unit over all segments.
+
+        Parameters
+        ----------
+        outputs : {"dict", "array"}
+        unit_ids : array-like, optional
+            Count these units only (in the sorting's order; ``outputs="dict"`` only).
+
+        Returns
+        -------
+        dict or np.ndarray
+        """
         if outputs not in ("dict", "array"):
             raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'array'")
         counts = np.bincount(self.to_spike_vector()["unit_index"], minlength=self.get_num_units())
+        ids = self.unit_ids
+        if unit_ids is not None:
+            if outputs != "dict":
+                raise ValueError("count_num_spikes_per_unit(unit_ids=...) works with outputs='dict' only")
+            keep = np.isin(ids, np.asarray(unit_ids))
+            ids, counts = ids[keep], counts[keep]
         if outputs == "array":
             return counts
-        return {u: int(c) for u, c in zip(self.unit_ids.tolist(), counts)}
+        return {u: int(c) for u, c in zip(ids.tolist(), counts)}
 
     def get_total_num_spikes(self) -> dict:
         """Number of spikes of each unit, as a dict (the specification's name)."""
@@ -262,6 +372,105 @@ class BaseSorting(BaseExtractor):
         counts = self.count_num_spikes_per_unit(outputs="array")
         return self.select_units(self.unit_ids[counts > 0])
 
+    def get_non_empty_unit_ids(self) -> np.ndarray:
+        """Ids of the units with at least one spike (in any segment)."""
+        return self.unit_ids[self.count_num_spikes_per_unit(outputs="array") > 0]
+
+    def get_empty_unit_ids(self) -> np.ndarray:
+        """Ids of the units without any spike."""
+        return self.unit_ids[self.count_num_spikes_per_unit(outputs="array") == 0]
+
+    def get_unit_property(self, unit_id, key: str):
+        """The value of property ``key`` for one unit."""
+        values = self.get_property(key)
+        if values is None:
+            raise KeyError(f"unknown property {key!r}; available: {self.get_property_keys()}")
+        return values[self.id_to_index(unit_id)]
+
+    def split_by(self, property: str = "group", outputs: str = "dict"):
+        """Split into unit-selected views, one per value of ``property``.
+
+        Returns
+        -------
+        dict or list
+            ``{value: view}`` (``outputs="dict"``) or a list of views (``outputs="list"``).
+        """
+        if outputs not in ("dict", "list"):
+            raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'list'")
+        values = self.get_property(property)
+        if values is None:
+            raise ValueError(f"split_by: property {property!r} is not set; available: {self.get_property_keys()}")
+        result = {}
+        for value in np.unique(values).tolist():
+            view = self.select_units(self.unit_ids[values == value])
+            view.set_annotation("split_by_property", property, overwrite=True)
+            result[value] = view
+        return result if outputs == "dict" else list(result.values())
+
+    def select_periods(self, periods) -> "BaseSorting":
+        """A sorting keeping, per unit, only the spikes inside its periods.
+
+        Parameters
+        ----------
+        periods : np.ndarray
+            Structured array of :data:`gpuspike.core.sorting_tools.unit_period_dtype`
+            (segment_index, start_sample_index, end_sample_index, unit_index), or an
+            (num_periods, 4) array with these columns.
+
+        Returns
+        -------
+        NumpySorting
+        """
+        from .sorting_tools import select_sorting_periods
+
+        return select_sorting_periods(self, periods)
+
+    def precompute_spike_trains(self) -> None:
+        """Compute and cache the spike train of every unit of every segment (from the spike vector)."""
+        from .sorting_tools import spike_vector_to_spike_trains
+
+        trains = spike_vector_to_spike_trains(self.to_spike_vector(concatenated=False), self.unit_ids)
+        for seg, per_unit in trains.items():
+            for unit_id, frames in per_unit.items():
+                key = (seg, unit_id.item() if isinstance(unit_id, np.generic) else unit_id)
+                frames = frames.view()
+                frames.flags.writeable = False
+                self._cached_spike_trains[key] = frames
+
+    def get_spike_vector_to_indices(self) -> dict:
+        """``{segment_index: {unit_id: positions in the concatenated spike vector}}``."""
+        from .sorting_tools import spike_vector_to_indices
+
+        return spike_vector_to_indices(self.to_spike_vector(concatenated=False), self.unit_ids, absolute_index=True)
+
+    def to_numpy_sorting(self, propagate_cache: bool = True) -> "BaseSorting":
+        """This sorting in memory (:class:`NumpySorting`), with its spike trains cache when asked."""
+        from .numpyextractors import NumpySorting
+
+        sorting = NumpySorting.from_sorting(self)
+        if propagate_cache:
+            sorting._cached_spike_trains.update(self._cached_spike_trains)
+        return sorting
+
+    def to_shared_memory_sorting(self) -> "BaseSorting":
+        """This sorting in shared memory (:class:`SharedMemorySorting`, shareable between processes)."""
+        from .sharedmem import SharedMemorySorting
+
+        return SharedMemorySorting.from_sorting(self)
+
+    def to_multiprocessing(self, n_jobs: int) -> "BaseSorting":
+        """A sorting workers can use: in memory for ``n_jobs=1``, in shared memory otherwise (itself when it
+        already is one, or a numpy folder)."""
+        from .npzsorting import NumpyFolderSorting
+        from .numpyextractors import NumpySorting
+        from .sharedmem import SharedMemorySorting
+
+        if n_jobs == 1:
+            return self if isinstance(self, (NumpySorting, NumpyFolderSorting)) else NumpySorting.from_sorting(self)
+        if isinstance(self, (SharedMemorySorting, NumpyFolderSorting)):
+            return self
+        return SharedMemorySorting.from_sorting(self)
+
     def frame_slice(self, start_frame: int | None, end_frame: int | None,
                     check_spike_frames: bool = True) -> "BaseSorting":
         """A lazy view on frames [start_frame, end_frame) of a mono-segment sorting (frames shifted)."""
@@ -271,13 +480,12 @@ class BaseSorting(BaseExtractor):
                                  check_spike_frames=check_spike_frames)
 
     def time_slice(self, start_time: float | None, end_time: float | None) -> "BaseSorting":
-        """A lazy view between two times (s): the registered recording's times when there is one."""
-        if self._recording is not None:
-            start = None if start_time is None else int(self._recording.time_to_sample_index(start_time, 0))
-            end = None if end_time is None else int(self._recording.time_to_sample_index(end_time, 0))
-        else:
-            start = None if start_time is None else int(round(start_time * self.sampling_frequency))
-            end = None if end_time is None else int(round(end_time * self.sampling_frequency))
+        """A lazy view between two times (s) of a mono-segment sorting (the recording's times when one is
+        registered)."""
+        if self.get_num_segments() != 1:
+            raise ValueError(f"time_slice needs a mono-segment sorting (this one has {self.get_num_segments()})")
+        start = None if start_time is None else int(self.time_to_sample_index(start_time, 0))
+        end = None if end_time is None else int(self.time_to_sample_index(end_time, 0))
         return self.frame_slice(start, end)
 
     def select_segments(self, segment_indices) -> "BaseSorting":
@@ -286,9 +494,26 @@ class BaseSorting(BaseExtractor):
         return select_segment_sorting(self, segment_indices)
 
     # ---------------------------------------------------------------- persistence
-    def save(self, folder: str | Path | None = None, format: str = "npz", overwrite: bool = False,
+    def save(self, folder: str | Path | None = None, format: str = "numpy_folder", overwrite: bool = False,
              verbose: bool = False, **kwargs):
-        """Save to an npz folder (``format="npz"``, default) or memory (``"memory"``)."""
+        """Save the sorting and return the saved copy.
+
+        Parameters
+        ----------
+        folder : str or Path, optional
+            Target folder (a temporary one when None).
+        format : {"numpy_folder", "npz_folder" (or "npz"), "zarr", "memory"}
+            SpikeInterface 0.105's default ``numpy_folder``; ``memory`` takes ``sharedmem``.
+        overwrite : bool
+            Replace a folder gpuspike or SpikeInterface wrote.
+        verbose : bool
+        **kwargs
+            ``sharedmem`` (memory), zarr options, job kwargs.
+
+        Returns
+        -------
+        BaseSorting
+        """
         from .saving import save_sorting
 
         return save_sorting(self, folder=folder, format=format, overwrite=overwrite, verbose=verbose, **kwargs)

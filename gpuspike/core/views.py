@@ -182,7 +182,7 @@ class UnitsSelectionSorting(BaseSorting):
             self.add_segment(UnitsSelectionSortingSegment(segment, id_map))
         parent_sorting.copy_metadata(self, ids=parent_ids)
         if parent_sorting.has_recording():
-            self._recording = parent_sorting._recording
+            self.register_recording(parent_sorting._recording, check_spike_frames=False)
         self._kwargs = {"parent_sorting": parent_sorting, "unit_ids": unit_ids, "renamed_unit_ids": renamed_unit_ids}
 
     def _compute_spike_vector(self) -> np.ndarray:
@@ -198,8 +198,11 @@ class UnitsSelectionSorting(BaseSorting):
 
 
 class FrameSliceSortingSegment(BaseSortingSegment):
-    def __init__(self, parent_segment: BaseSortingSegment, start_frame: int, end_frame: int | None) -> None:
-        super().__init__()
+    def __init__(self, parent_segment: BaseSortingSegment, start_frame: int, end_frame: int | None,
+                 sampling_frequency: float | None = None) -> None:
+        # frame 0 of the slice is at the parent's time of start_frame (as SpikeInterface 0.105)
+        parent_t0 = getattr(parent_segment, "_t_start", None) or 0.0
+        super().__init__(t_start=None if sampling_frequency is None else parent_t0 + start_frame / sampling_frequency)
         self._parent_segment = parent_segment
         self._start = start_frame
         self._end = end_frame
@@ -255,10 +258,11 @@ class FrameSliceSorting(BaseSorting):
                                 else " (the last spike + 1: no recording is registered)"))
         super().__init__(parent_sorting.sampling_frequency, parent_sorting.unit_ids)
         self._parent = parent_sorting
-        self.add_segment(FrameSliceSortingSegment(parent_sorting._segments[0], start, end))
+        self.add_segment(FrameSliceSortingSegment(parent_sorting._segments[0], start, end,
+                                                   parent_sorting.sampling_frequency))
         parent_sorting.copy_metadata(self)
         if parent_sorting.has_recording():
-            self._recording = parent_sorting._recording.frame_slice(start, end)
+            self.register_recording(parent_sorting._recording.frame_slice(start, end), check_spike_frames=False)
         self._kwargs = {"parent_sorting": parent_sorting, "start_frame": start, "end_frame": end,
                         "check_spike_frames": check_spike_frames}
 

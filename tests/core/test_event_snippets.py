@@ -37,7 +37,7 @@ def test_events_multi_segment_and_time_windows():
         ev.get_events(segment_index=0)
     with pytest.raises(ValueError, match="end_time=1 is before start_time=2"):
         ev.get_events("a", segment_index=0, start_time=2, end_time=1)
-    with pytest.raises(ValueError, match="must have a 'time' \(or 'timestamp'\) field"):
+    with pytest.raises(ValueError, match=r"must have a 'time' \(or 'timestamp'\) field"):
         NumpyEvent(["x"], np.dtype([("t", "f8")]))
 
 
