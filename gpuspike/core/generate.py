@@ -1,39 +1,105 @@
-"""Toy objects: random recordings, sortings, snippets and lazy ground-truth recordings.
+"""Toy objects: random sortings, noise recordings and snippets, as SpikeInterface 0.105 generates them.
 
-Everything is deterministic for a given ``seed``. The ground-truth recording is generated
-lazily, chunk by chunk, so a 384-channel, hour-long Neuropixels-like recording costs no memory.
+Everything is deterministic for a given ``seed`` (a seed is drawn and kept when None, so lazy
+objects rebuild the same data from their dict). Noise recordings follow SpikeInterface's seeding
+(one seed per segment drawn from ``seed``, then one noise block per seed or per (seed, block)),
+so the same seed gives the same traces in both libraries. Ids are strings "0", "1", ...
 """
 from __future__ import annotations
 
+from math import ceil
 from typing import Sequence
 
 import numpy as np
 
-from .numpyextractors import NumpySnippets, NumpySorting
+from .numpyextractors import NumpySorting
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, spike_dtype
 
 _NOISE_STRATEGIES = ("tile_pregenerated", "on_the_fly")
 
 
-def _rng(seed) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def _segment_seed(seed: int | None, *keys: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence([0 if seed is None else int(seed), *keys])
-
-
-def _resolve_seed(seed: int | None) -> int:
+def _ensure_seed(seed: int | None) -> int:
     """A concrete seed (drawn when None) so that lazy objects are reproducible and dumpable."""
-    return int(np.random.default_rng().integers(0, 2**31 - 1)) if seed is None else int(seed)
+    return int(np.random.default_rng().integers(0, 2**63)) if seed is None else int(seed)
+
+
+def _resolve_rates(firing_rates, num_units: int, seed) -> np.ndarray:
+    """Per-unit rates from a scalar, a per-unit array, or a ``(low, high)`` range drawn with ``seed``."""
+    if isinstance(firing_rates, tuple):
+        low, high = firing_rates
+        return np.random.default_rng(seed).uniform(low, high, num_units)
+    rates = np.asarray(firing_rates, dtype="float64")
+    if rates.ndim == 0:
+        return np.full(num_units, float(rates))
+    if rates.shape != (num_units,):
+        raise ValueError(f"firing_rates has {rates.size} values for {num_units} units")
+    return rates
 
 
 # ---------------------------------------------------------------------- spike trains
-def synthesize_random_firings(num_units: int = 20, sampling_frequency: float = 30000.0, duration: float = 60.0,
+def synthesize_poisson_spike_vector(num_units: int = 20, sampling_frequency: float = 30000.0, duration: float = 60.0,
+                                    refractory_period_ms: float = 4.0, firing_rates=3.0, seed: int = 0):
+    """Poisson spike trains (geometric inter-spike intervals plus a refractory period) of all units.
+
+    The rate of the geometric draw is raised to ``r / (1 - r * refractory)`` so that the mean
+    rate stays ``r`` despite the refractory period (Deger et al. 2012).
+
+    Parameters
+    ----------
+    num_units : int
+    sampling_frequency : float
+    duration : float
+        Seconds.
+    refractory_period_ms : float
+    firing_rates : float, array or (low, high)
+    seed : int
+
+    Returns
+    -------
+    spike_frames : np.ndarray (int64)
+        Sorted by frame (then unit).
+    unit_indices : np.ndarray
+        Unit index of each spike.
+    """
+    rng = np.random.default_rng(seed)
+    rates = _resolve_rates(firing_rates, num_units, seed)
+    refractory_s = refractory_period_ms / 1000.0
+    refractory_frames = int(refractory_s * sampling_frequency)
+    if np.any(refractory_s >= 1.0 / rates):
+        raise ValueError(f"refractory_period_ms={refractory_period_ms} is too long for firing_rates {rates.tolist()}")
+    max_frames = int(duration * sampling_frequency) - 1
+    p = float(np.max(rates / sampling_frequency)) if num_units else 0.0
+    expected = ceil(max_frames * p)
+    num_draws = expected + 4 * int(np.sqrt(expected * (1 - p)))
+    p_modified = np.minimum(rates / (1 - rates * refractory_s) / sampling_frequency, 1.0)
+    intervals = rng.geometric(p=p_modified[:, None], size=(num_units, num_draws))
+    intervals[:, 1:] += refractory_frames
+    frames = np.cumsum(intervals, axis=1).ravel()
+    units = np.repeat(np.arange(num_units, dtype="uint16"), num_draws)
+    keep = frames <= max_frames
+    frames, units = frames[keep], units[keep]
+    order = np.argsort(frames, kind="stable")
+    return frames[order].astype("int64"), units[order]
+
+
+def synthesize_random_firings(num_units: int = 20, sampling_frequency: float = 30000.0, duration: float = 60,
                               refractory_period_ms: float = 4.0, firing_rates=3.0, add_shift_shuffle: bool = False,
                               seed: int | None = None):
-    """Poisson spike trains with a refractory period, for all units of one segment.
+    """Random spike trains of one segment: ``int(rate * duration)`` spikes per unit (fewer when the
+    refractory period removes some), uniformly placed, with a refractory period.
+
+    Parameters
+    ----------
+    num_units : int
+    sampling_frequency : float
+    duration : float
+        Seconds.
+    refractory_period_ms : float
+    firing_rates : float, array or (low, high)
+    add_shift_shuffle : bool
+        Jitter half of the spikes by 1 to 20 refractory periods (a less flat autocorrelogram).
+    seed : int, optional
 
     Returns
     -------
@@ -42,226 +108,322 @@ def synthesize_random_firings(num_units: int = 20, sampling_frequency: float = 3
     labels : np.ndarray (int64)
         Unit index of each spike.
     """
-    rng = _rng(seed)
-    rates = np.broadcast_to(np.asarray(firing_rates, dtype="float64"), (num_units,))
-    if np.any(rates < 0):
-        raise ValueError("firing_rates must be >= 0")
-    num_samples = int(round(duration * sampling_frequency))
-    refractory = int(refractory_period_ms * sampling_frequency / 1000.0)
-    all_times, all_labels = [], []
+    rng = np.random.default_rng(seed)
+    rates = _resolve_rates(firing_rates, num_units, seed)
+    refractory = int(refractory_period_ms / 1000.0 * sampling_frequency)
+    segment_size = int(sampling_frequency * duration)
+    times, labels = [], []
     for unit in range(num_units):
-        n = rng.poisson(rates[unit] * duration)
-        frames = np.sort(rng.integers(0, max(num_samples, 1), size=n))
-        if add_shift_shuffle and frames.size:
-            shift = rng.integers(-refractory, refractory + 1, size=frames.size)
-            frames = np.clip(frames + shift, 0, num_samples - 1)
-            frames.sort()
-        frames = _clean_refractory_frames(frames, refractory)
-        all_times.append(frames)
-        all_labels.append(np.full(frames.size, unit, dtype="int64"))
-    times = np.concatenate(all_times) if all_times else np.zeros(0, "int64")
-    labels = np.concatenate(all_labels) if all_labels else np.zeros(0, "int64")
-    order = np.lexsort((labels, times))
-    return times[order].astype("int64"), labels[order]
-
-
-def _clean_refractory_frames(frames: np.ndarray, refractory: int) -> np.ndarray:
-    if refractory <= 0 or frames.size < 2:
-        return frames
-    keep = np.ones(frames.size, dtype=bool)
-    last = frames[0]
-    for i in range(1, frames.size):  # sequential by nature: each kept spike moves the window
-        if frames[i] - last < refractory:
-            keep[i] = False
-        else:
-            last = frames[i]
-    return frames[keep]
+        wanted = int(rates[unit] * duration)
+        frames = np.sort(rng.integers(0, segment_size, int(wanted + 10 * np.sqrt(wanted))))
+        if add_shift_shuffle:
+            some = rng.choice(frames.size, frames.size // 2, replace=False)
+            x = rng.random(some.size)
+            frames[some] += (refractory + 19 * refractory * x**2).astype("int64")
+            frames = frames[(frames >= 0) & (frames < segment_size)]
+        frames = np.delete(frames, np.flatnonzero(np.diff(frames) < refractory))
+        if frames.size > wanted:
+            frames = rng.choice(frames, wanted, replace=False)
+        times.append(frames.astype("int64"))
+        labels.append(np.full(frames.size, unit, dtype="int64"))
+    times = np.concatenate(times) if times else np.zeros(0, "int64")
+    labels = np.concatenate(labels) if labels else np.zeros(0, "int64")
+    order = np.argsort(times, kind="stable")
+    return times[order], labels[order]
 
 
 def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.ndarray:
-    """Remove spikes that come sooner than ``refractory_period`` after the previous kept spike.
+    """Sorted ``times`` without the spikes that follow the previous one by ``refractory_period`` or less.
 
-    ``times`` and ``refractory_period`` must be in the same units.
+    ``times`` and ``refractory_period`` must be in the same units. Removal is repeated until no
+    interval is that short (as in SpikeInterface).
     """
     times = np.sort(np.asarray(times))
-    if times.size < 2:
-        return times
-    keep = np.ones(times.size, dtype=bool)
-    last = times[0]
-    for i in range(1, times.size):
-        if times[i] - last < refractory_period:
-            keep[i] = False
-        else:
-            last = times[i]
-    return times[keep]
+    while times.size > 1:
+        short = np.flatnonzero(np.diff(times) <= refractory_period)
+        if short.size == 0:
+            break
+        keep = np.ones(times.size, dtype=bool)
+        keep[short + 1] = False
+        times = times[keep]
+    return times
 
 
 def synthetize_spike_train_bad_isi(duration: float, baseline_rate: float, num_violations: int,
-                                   violation_delta: float = 1e-5, seed: int | None = None) -> np.ndarray:
-    """A Poisson spike train (times in s) with ``num_violations`` extra spikes ``violation_delta`` after others."""
-    rng = _rng(seed)
-    isis = rng.exponential(1.0 / baseline_rate, size=int(duration * baseline_rate * 2) + 10)
-    train = np.cumsum(isis)
-    train = train[train < duration]
-    if num_violations > train.size:
-        raise ValueError(f"num_violations={num_violations} > {train.size} spikes in the baseline train")
-    picks = rng.choice(train.size, size=num_violations, replace=False)
-    return np.sort(np.concatenate([train, train[picks] + violation_delta]))
+                                   violation_delta: float = 1e-5) -> np.ndarray:
+    """A regular spike train (s) at ``baseline_rate`` plus ``num_violations`` spikes ``violation_delta``
+    after its first spikes.
+
+    Returns
+    -------
+    np.ndarray
+        Increasing spike times in seconds.
+    """
+    train = np.cumsum(np.ones(int(duration * baseline_rate)) / baseline_rate)
+    violations = train[:int(num_violations)] + violation_delta
+    return np.sort(np.concatenate([train, violations[violations < duration]]))
 
 
 synthesize_spike_train_bad_isi = synthetize_spike_train_bad_isi
 
 
-def _resolve_rates(firing_rates, firing_rate, num_units: int) -> np.ndarray:
-    rates = firing_rate if firing_rate is not None else firing_rates
-    return np.broadcast_to(np.asarray(rates, dtype="float64"), (num_units,)).copy()
+def _sorting_spikes(num_units, sampling_frequency, durations, firing_rates, empty_units, refractory_period_ms,
+                    add_spikes_on_borders, num_spikes_per_border, border_size_samples, seed) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for seg, duration in enumerate(durations):
+        num_samples = int(sampling_frequency * duration)
+        frames, units = synthesize_poisson_spike_vector(num_units, sampling_frequency, duration, refractory_period_ms,
+                                                        firing_rates, seed=seed + seg)
+        if empty_units is not None:
+            keep = ~np.isin(units, np.asarray(list(empty_units)).astype("int64"))
+            frames, units = frames[keep], units[keep]
+        part = np.zeros(frames.size, dtype=spike_dtype)
+        part["sample_index"], part["unit_index"], part["segment_index"] = frames, units, seg
+        if add_spikes_on_borders:
+            border = np.zeros(2 * num_spikes_per_border, dtype=spike_dtype)
+            border["segment_index"] = seg
+            border["unit_index"] = rng.choice(num_units, size=2 * num_spikes_per_border, replace=True)
+            border["sample_index"][:num_spikes_per_border] = rng.integers(0, border_size_samples,
+                                                                          num_spikes_per_border)
+            border["sample_index"][num_spikes_per_border:] = rng.integers(num_samples - border_size_samples,
+                                                                          num_samples, num_spikes_per_border)
+            part = np.concatenate([part, border])
+            part = part[np.argsort(part["sample_index"], kind="stable")]
+        parts.append(part)
+    return np.concatenate(parts) if parts else np.zeros(0, spike_dtype)
 
 
 class GeneratedSorting(NumpySorting):
-    """A sorting of Poisson units with refractory period, rebuilt from its parameters (dumpable)."""
+    """A sorting of Poisson units with a refractory period, rebuilt from its parameters (dumpable).
+
+    Parameters are those of :func:`generate_sorting`; ``unit_ids`` default to "0", "1", ...
+    """
 
     _dumpable_class = True
 
-    def __init__(self, num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 6.79),
+    def __init__(self, num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 3.5),
                  firing_rates=3.0, empty_units: Sequence | None = None, refractory_period_ms: float = 4.0,
-                 seed: int = 0, unit_ids: Sequence | None = None) -> None:
+                 seed: int = 0, unit_ids: Sequence | None = None, add_spikes_on_borders: bool = False,
+                 num_spikes_per_border: int = 3, border_size_samples: int = 20,
+                 t_starts: Sequence[float] | None = None) -> None:
         if num_units < 0:
             raise ValueError(f"num_units must be >= 0, got {num_units}")
         durations = [float(d) for d in durations]
-        rates = np.broadcast_to(np.asarray(firing_rates, dtype="float64"), (num_units,)).copy()
-        unit_ids = np.arange(num_units) if unit_ids is None else np.asarray(unit_ids)
-        empty = set() if empty_units is None else set(np.asarray(empty_units).tolist())
-        parts = []
-        for seg, duration in enumerate(durations):
-            times, labels = synthesize_random_firings(num_units, sampling_frequency, duration,
-                                                      refractory_period_ms, rates,
-                                                      seed=_segment_seed(seed, seg))
-            if empty:
-                keep = ~np.isin(unit_ids[labels], list(empty))
-                times, labels = times[keep], labels[keep]
-            part = np.zeros(times.size, dtype=spike_dtype)
-            part["sample_index"], part["unit_index"], part["segment_index"] = times, labels, seg
-            parts.append(part)
-        spikes = np.concatenate(parts) if parts else np.zeros(0, spike_dtype)
-        num_samples = [int(round(d * sampling_frequency)) for d in durations]
+        if t_starts is not None and len(t_starts) != len(durations):
+            raise ValueError(f"t_starts has {len(t_starts)} values for {len(durations)} segments (durations)")
+        rates = _resolve_rates(firing_rates, num_units, seed)
+        unit_ids = np.arange(num_units).astype(str) if unit_ids is None else np.asarray(unit_ids)
+        spikes = _sorting_spikes(num_units, sampling_frequency, durations, rates, empty_units, refractory_period_ms,
+                                 add_spikes_on_borders, num_spikes_per_border, border_size_samples, int(seed))
+        num_samples = [int(sampling_frequency * d) for d in durations]
         super().__init__(spikes, sampling_frequency, unit_ids, num_segments=len(durations), num_samples=num_samples)
+        if t_starts is not None:
+            for segment, t_start in zip(self._segments, t_starts):
+                segment._t_start = float(t_start)
         self._kwargs = {"num_units": num_units, "sampling_frequency": sampling_frequency, "durations": durations,
-                        "firing_rates": rates, "empty_units": None if empty_units is None else list(empty),
-                        "refractory_period_ms": refractory_period_ms, "seed": seed,
-                        "unit_ids": unit_ids}
+                        "firing_rates": rates, "empty_units": None if empty_units is None else list(empty_units),
+                        "refractory_period_ms": refractory_period_ms, "seed": int(seed), "unit_ids": unit_ids,
+                        "add_spikes_on_borders": add_spikes_on_borders, "num_spikes_per_border": num_spikes_per_border,
+                        "border_size_samples": border_size_samples,
+                        "t_starts": None if t_starts is None else [float(t) for t in t_starts]}
 
 
-def generate_sorting(num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 6.79),
+def generate_sorting(num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 3.5),
                      firing_rates=3.0, empty_units: Sequence | None = None, refractory_period_ms: float = 4.0,
-                     seed: int | None = None, firing_rate=None, refractory_period: float | None = None
-                     ) -> BaseSorting:
-    """Random Poisson sorting with a refractory period (deterministic per ``seed``).
+                     add_spikes_on_borders: bool = False, num_spikes_per_border: int = 3,
+                     border_size_samples: int = 20, t_starts: Sequence[float] | None = None, seed: int | None = None,
+                     firing_rate=None, refractory_period: float | None = None) -> BaseSorting:
+    """A random sorting: Poisson units with a refractory period, unit ids "0", "1", ...
 
-    ``firing_rate`` / ``refractory_period`` (ms) are the older names of ``firing_rates`` /
-    ``refractory_period_ms``.
+    Parameters
+    ----------
+    num_units : int
+    sampling_frequency : float
+    durations : list of float
+        Seconds per segment (default ``[10.325, 3.5]``, as SpikeInterface).
+    firing_rates : float, array or (low, high)
+        Hz.
+    empty_units : list of int, optional
+        Indices of units left without spikes.
+    refractory_period_ms : float
+    add_spikes_on_borders : bool
+        Add ``num_spikes_per_border`` spikes within ``border_size_samples`` of each segment edge.
+    num_spikes_per_border, border_size_samples : int
+    t_starts : list of float, optional
+        Start time (s) of each segment.
+    seed : int, optional
+    firing_rate, refractory_period : optional
+        The specification's names of ``firing_rates`` / ``refractory_period_ms``.
+
+    Returns
+    -------
+    GeneratedSorting
     """
-    rates = _resolve_rates(firing_rates, firing_rate, num_units)
+    if firing_rate is not None:
+        firing_rates = firing_rate
     if refractory_period is not None:
         refractory_period_ms = refractory_period
-    return GeneratedSorting(num_units, sampling_frequency, durations, rates, empty_units, refractory_period_ms,
-                            seed=_resolve_seed(seed))
+    return GeneratedSorting(num_units, sampling_frequency, durations, firing_rates, empty_units, refractory_period_ms,
+                            seed=_ensure_seed(seed), add_spikes_on_borders=add_spikes_on_borders,
+                            num_spikes_per_border=num_spikes_per_border, border_size_samples=border_size_samples,
+                            t_starts=t_starts)
+
+
+def _next_int_ids(unit_ids: np.ndarray, count: int) -> list:
+    as_int = unit_ids.astype(int) if unit_ids.dtype.kind in "iu" else None
+    if as_int is None:
+        if not np.all(np.char.isdigit(unit_ids.astype(str))):
+            raise ValueError(f"unit ids {unit_ids.tolist()[:10]} are not integers (nor strings of integers): "
+                             f"cannot number new units after them")
+        as_int = unit_ids.astype(str).astype(int)
+    start = int(as_int.max()) + 1 if as_int.size else 0
+    new = list(range(start, start + count))
+    return new if unit_ids.dtype.kind in "iu" else [str(i) for i in new]
 
 
 def inject_some_duplicate_units(sorting: BaseSorting, num: int = 4, max_shift: int = 5, ratio: float | None = None,
                                 seed: int | None = None) -> BaseSorting:
-    """Add ``num`` units that copy existing units with a random shift (and keep a ``ratio`` of spikes)."""
-    rng = _rng(seed)
+    """Add ``num`` units copying the first ``num`` units, shifted by 1..``max_shift`` samples.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    num : int
+    max_shift : int
+    ratio : float, optional
+        Fraction (0, 1] of the original spikes kept in each copy.
+    seed : int, optional
+
+    Returns
+    -------
+    TransformSorting
+        The original units then the copies (numbered after the largest integer id).
+    """
+    from .transformsorting import TransformSorting
+
     if num > sorting.get_num_units():
         raise ValueError(f"num={num} > {sorting.get_num_units()} units")
-    other_ids = rng.choice(sorting.unit_ids, size=num, replace=False)
-    new_ids = _fresh_ids(sorting.unit_ids, num)
+    if ratio is not None and not 0 < ratio <= 1:
+        raise ValueError(f"ratio={ratio!r}: give a fraction in (0, 1]")
+    rng = np.random.default_rng(seed)
+    new_ids = _next_int_ids(sorting.unit_ids, num)
+    shifts = rng.integers(low=-max_shift, high=max_shift, size=num)
+    shifts[shifts == 0] += max_shift
     dicts = []
     for seg in range(sorting.get_num_segments()):
-        d = {u: sorting.get_unit_spike_train(u, seg) for u in sorting.unit_ids.tolist()}
-        for src, new in zip(other_ids.tolist(), new_ids):
-            times = d[src]
-            shift = int(rng.integers(-max_shift, max_shift + 1)) if max_shift > 0 else 0
-            times = times + shift
-            times = times[times >= 0]
+        d = {}
+        for k, new_id in enumerate(new_ids):
+            original = sorting.get_unit_spike_train(sorting.unit_ids[k], segment_index=seg)
+            times = original + shifts[k]
             if ratio is not None:
-                times = times[rng.random(times.size) < ratio]
-            d[new] = np.sort(times)
+                times = times[rng.choice(original.size, int(original.size * ratio), replace=False)]
+            d[new_id] = np.sort(np.clip(times, 0, original[-1] if original.size else 0))
         dicts.append(d)
-    return NumpySorting.from_unit_dict(dicts, sorting.sampling_frequency)
+    return TransformSorting.add_from_sorting(sorting, NumpySorting.from_unit_dict(dicts, sorting.sampling_frequency))
 
 
 def inject_some_split_units(sorting: BaseSorting, split_ids: Sequence, num_split: int = 2,
                             output_ids: bool = False, seed: int | None = None):
-    """Split each unit of ``split_ids`` into ``num_split`` units (spikes assigned at random)."""
-    rng = _rng(seed)
+    """Split each unit of ``split_ids`` into ``num_split`` new units (spikes assigned at random).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    split_ids : list
+    num_split : int
+    output_ids : bool
+        Also return ``{split unit id: new ids}``.
+    seed : int, optional
+
+    Returns
+    -------
+    NumpySorting (and dict when ``output_ids``)
+    """
     sorting.ids_to_indices(split_ids)
-    keep_ids = [u for u in sorting.unit_ids.tolist() if u not in set(np.asarray(split_ids).tolist())]
-    new_ids = _fresh_ids(sorting.unit_ids, len(split_ids) * num_split)
-    other_ids, pos = {}, 0
-    for u in np.asarray(split_ids).tolist():
-        other_ids[u] = new_ids[pos:pos + num_split]
-        pos += num_split
+    new_ids = _next_int_ids(sorting.unit_ids, len(split_ids) * num_split)
+    other_ids = {u: new_ids[k * num_split:(k + 1) * num_split] for k, u in enumerate(np.asarray(split_ids).tolist())}
+    rng = np.random.default_rng(seed)
     dicts = []
     for seg in range(sorting.get_num_segments()):
-        d = {u: sorting.get_unit_spike_train(u, seg) for u in keep_ids}
-        for u, targets in other_ids.items():
-            times = sorting.get_unit_spike_train(u, seg)
-            which = rng.integers(0, num_split, size=times.size)
-            for k, t in enumerate(targets):
-                d[t] = times[which == k]
+        d = {}
+        for unit_id in sorting.unit_ids.tolist():
+            times = sorting.get_unit_spike_train(unit_id, segment_index=seg)
+            if unit_id in other_ids:
+                which = rng.integers(0, num_split, times.size)
+                for k, target in enumerate(other_ids[unit_id]):
+                    d[target] = times[which == k]
+            else:
+                d[unit_id] = times
         dicts.append(d)
     new_sorting = NumpySorting.from_unit_dict(dicts, sorting.sampling_frequency)
     return (new_sorting, other_ids) if output_ids else new_sorting
 
 
-def _fresh_ids(existing: np.ndarray, n: int) -> list:
-    if existing.dtype.kind in "iu":
-        start = int(existing.max()) + 1 if existing.size else 0
-        return list(range(start, start + n))
-    return [f"new{i}" for i in range(n)]
+def create_sorting_npz(num_seg: int, file_path) -> None:
+    """Write a small test sorting (3 units, 100 spikes per segment) as SpikeInterface's ``.npz``.
+
+    Parameters
+    ----------
+    num_seg : int
+    file_path : str or Path
+    """
+    d = {"unit_ids": np.array([0, 1, 2], dtype="int64"), "num_segment": np.array([num_seg], dtype="int64"),
+         "sampling_frequency": np.array([30000.0], dtype="float64")}
+    for seg in range(num_seg):
+        frames = np.arange(0, 1000, 10)
+        d[f"spike_indexes_seg{seg}"] = frames
+        d[f"spike_labels_seg{seg}"] = np.arange(frames.size, dtype="int64") % 3
+    np.savez(file_path, **d)
 
 
 # ---------------------------------------------------------------------- noise recordings
 class NoiseGeneratorRecordingSegment(BaseRecordingSegment):
-    def __init__(self, num_samples: int, num_channels: int, sampling_frequency: float, noise_levels: np.ndarray,
-                 dtype: np.dtype, seed_sequence: np.random.SeedSequence, strategy: str, noise_block_size: int) -> None:
+    def __init__(self, num_samples: int, num_channels: int, sampling_frequency: float, noise_levels: np.ndarray | None,
+                 cov_matrix: np.ndarray | None, dtype: np.dtype, seed: int, strategy: str,
+                 noise_block_size: int) -> None:
         super().__init__(sampling_frequency=sampling_frequency)
         self._num_samples = num_samples
         self._num_channels = num_channels
-        self._noise_levels = noise_levels.astype("float32")
+        self._levels = noise_levels
+        self._cov = cov_matrix
         self._dtype = dtype
-        self._seed_sequence = seed_sequence
+        self._seed = seed
         self._strategy = strategy
         self._block = noise_block_size
         self._tile = None
         if strategy == "tile_pregenerated":
-            rng = np.random.default_rng(seed_sequence)
-            self._tile = (rng.standard_normal((noise_block_size, num_channels), dtype="float32")
-                          * self._noise_levels)
+            # as SpikeInterface: a covariance block is not scaled by the noise levels when tiled
+            self._tile = self._make_block(np.random.default_rng(seed), scale=cov_matrix is None)
+
+    def _make_block(self, rng: np.random.Generator, scale: bool = True) -> np.ndarray:
+        if self._cov is not None:
+            block = rng.multivariate_normal(np.zeros(self._num_channels), self._cov, size=self._block)
+        else:
+            block = rng.standard_normal(size=(self._block, self._num_channels), dtype=self._dtype)
+        if scale and self._levels is not None:
+            block = block * self._levels  # in float64, cast once (as SpikeInterface)
+        return block.astype(self._dtype, copy=False)
 
     def get_num_samples(self) -> int:
         return self._num_samples
 
-    def _block_noise(self, block_index: int) -> np.ndarray:
-        if self._tile is not None:
-            return self._tile
-        entropy = np.atleast_1d(self._seed_sequence.entropy).tolist()
-        rng = np.random.default_rng(np.random.SeedSequence([*entropy, block_index]))
-        return rng.standard_normal((self._block, self._num_channels), dtype="float32") * self._noise_levels
-
     def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
-        out = np.empty((end_frame - start_frame, self._num_channels), dtype="float32")
-        first, last = start_frame // self._block, (end_frame - 1) // self._block if end_frame > start_frame else -1
-        for b in range(first, last + 1):
-            lo, hi = b * self._block, (b + 1) * self._block
-            a, z = max(lo, start_frame), min(hi, end_frame)
-            out[a - start_frame:z - start_frame] = self._block_noise(b)[a - lo:z - lo]
-        out = out[:, channel_indices]
-        return out.astype(self._dtype, copy=False)
+        out = np.empty((end_frame - start_frame, self._num_channels), dtype=self._dtype)
+        if end_frame > start_frame:
+            for block_index in range(start_frame // self._block, (end_frame - 1) // self._block + 1):
+                block = self._tile if self._tile is not None else self._make_block(
+                    np.random.default_rng(seed=(self._seed, block_index)))
+                lo = block_index * self._block
+                a, z = max(lo, start_frame), min(lo + self._block, end_frame)
+                out[a - start_frame:z - start_frame] = block[a - lo:z - lo]
+        return out[:, channel_indices]
 
 
 class NoiseGeneratorRecording(BaseRecording):
-    """Lazy Gaussian noise, deterministic per seed and chunk-independent (dumpable).
+    """Lazy Gaussian noise, generated block by block, deterministic per seed (dumpable).
+
+    The same seed gives the same traces as SpikeInterface's ``NoiseGeneratorRecording``.
 
     Parameters
     ----------
@@ -270,47 +432,161 @@ class NoiseGeneratorRecording(BaseRecording):
     durations : list of float
         Seconds per segment.
     noise_levels : float or array
-        Standard deviation per channel.
-    dtype : "float32" or "float64"
-    seed : int
+        Standard deviation (per channel).
+    cov_matrix : np.ndarray, optional
+        (num_channels, num_channels) covariance of the noise.
+    dtype : {"float32", "float64"}
+    seed : int, optional
     strategy : {"tile_pregenerated", "on_the_fly"}
-        Repeat one pregenerated noise block (fast), or generate each block from its own seed.
+        Repeat one noise block per segment (fast), or draw each block from (seed, block index).
     noise_block_size : int
         Samples per noise block.
     """
 
-    def __init__(self, num_channels: int, sampling_frequency: float, durations: Sequence, noise_levels=5.0,
-                 dtype="float32", seed: int = 0, strategy: str = "tile_pregenerated",
+    def __init__(self, num_channels: int, sampling_frequency: float, durations: Sequence, noise_levels=1.0,
+                 cov_matrix=None, dtype="float32", seed: int | None = None, strategy: str = "tile_pregenerated",
                  noise_block_size: int = 30000) -> None:
+        self._init_noise(num_channels, sampling_frequency, durations, noise_levels, cov_matrix, dtype, seed, strategy,
+                         noise_block_size)
+        self._kwargs = {"num_channels": num_channels, "durations": [float(d) for d in durations],
+                        "sampling_frequency": sampling_frequency,
+                        "noise_levels": None if noise_levels is None else self._levels,
+                        "cov_matrix": cov_matrix, "dtype": self._dtype.name, "seed": self._seed,
+                        "strategy": strategy, "noise_block_size": int(noise_block_size)}
+
+    def _init_noise(self, num_channels, sampling_frequency, durations, noise_levels, cov_matrix, dtype, seed, strategy,
+                    noise_block_size) -> None:
         if strategy not in _NOISE_STRATEGIES:
             raise ValueError(f"strategy={strategy!r}: allowed values are {_NOISE_STRATEGIES}")
         dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise ValueError(f"dtype={dtype}: NoiseGeneratorRecording makes float32 or float64 traces")
-        super().__init__(sampling_frequency, np.arange(num_channels), dtype)
-        self.annotate(is_filtered=True)  # white noise has no low-frequency drift (as SpikeInterface's generator)
-        levels = np.broadcast_to(np.asarray(noise_levels, dtype="float64"), (num_channels,))
-        for seg, duration in enumerate(durations):
-            n = int(round(float(duration) * sampling_frequency))
-            self.add_segment(NoiseGeneratorRecordingSegment(n, num_channels, self.sampling_frequency, levels, dtype,
-                                                            _segment_seed(seed, 1000 + seg), strategy,
-                                                            int(noise_block_size)))
-        self._kwargs = {"num_channels": num_channels, "sampling_frequency": sampling_frequency,
-                        "durations": [float(d) for d in durations], "noise_levels": levels.tolist(),
-                        "dtype": str(dtype), "seed": seed, "strategy": strategy,
-                        "noise_block_size": int(noise_block_size)}
+        if dtype.name not in ("float32", "float64"):
+            raise ValueError(f"dtype={dtype}: noise recordings are 'float32' or 'float64'")
+        levels = None
+        if noise_levels is not None:
+            levels = np.asarray(noise_levels, dtype="float64")
+            levels = np.full((1, num_channels), float(levels)) if levels.ndim == 0 else levels.reshape(1, -1)
+            if levels.shape[1] != num_channels:
+                raise ValueError(f"noise_levels has {levels.shape[1]} values for {num_channels} channels")
+        if cov_matrix is not None:
+            cov_matrix = np.asarray(cov_matrix, dtype="float64")
+            if cov_matrix.shape != (num_channels, num_channels):
+                raise ValueError(f"cov_matrix has shape {cov_matrix.shape}, expected ({num_channels}, {num_channels})")
+        super().__init__(sampling_frequency, np.arange(num_channels).astype(str), dtype)
+        self._seed = _ensure_seed(seed)
+        self._levels = levels
+        rng = np.random.default_rng(self._seed)
+        segment_seeds = [int(rng.integers(0, 2**63)) for _ in durations]
+        for duration, segment_seed in zip(durations, segment_seeds):
+            self.add_segment(NoiseGeneratorRecordingSegment(
+                int(float(duration) * sampling_frequency), num_channels, self.sampling_frequency, levels, cov_matrix,
+                dtype, segment_seed, strategy, int(noise_block_size)))
+
+
+class MockRecording(NoiseGeneratorRecording):
+    """Lazy unit-variance white noise (SpikeInterface's ``MockRecording``, behind ``generate_recording``).
+
+    Parameters
+    ----------
+    num_channels : int
+    sampling_frequency : float
+    durations : list of float
+    dtype : {"float32", "float64"}
+    seed : int, optional
+    strategy : {"tile_pregenerated", "on_the_fly"}
+    noise_block_size : int
+    """
+
+    def __init__(self, num_channels: int, sampling_frequency: float, durations: Sequence, dtype="float32",
+                 seed: int | None = None, strategy: str = "tile_pregenerated", noise_block_size: int = 30000) -> None:
+        self._init_noise(num_channels, sampling_frequency, durations, None, None, dtype, seed, strategy,
+                         noise_block_size)
+        self._kwargs = {"num_channels": num_channels, "durations": [float(d) for d in durations],
+                        "sampling_frequency": sampling_frequency, "dtype": self._dtype.name, "seed": self._seed,
+                        "strategy": strategy, "noise_block_size": int(noise_block_size)}
+
+
+def noise_generator_recording(num_channels: int, sampling_frequency: float, durations: Sequence, noise_levels=1.0,
+                              cov_matrix=None, dtype="float32", seed: int | None = None,
+                              strategy: str = "tile_pregenerated", noise_block_size: int = 30000
+                              ) -> NoiseGeneratorRecording:
+    """A lazy Gaussian noise recording (see :class:`NoiseGeneratorRecording`).
+
+    Parameters
+    ----------
+    num_channels : int
+    sampling_frequency : float
+    durations : list of float
+    noise_levels : float or array
+    cov_matrix : np.ndarray, optional
+    dtype : {"float32", "float64"}
+    seed : int, optional
+    strategy : {"tile_pregenerated", "on_the_fly"}
+    noise_block_size : int
+
+    Returns
+    -------
+    NoiseGeneratorRecording
+    """
+    return NoiseGeneratorRecording(num_channels, sampling_frequency, durations, noise_levels, cov_matrix, dtype, seed,
+                                   strategy, noise_block_size)
 
 
 def generate_recording(num_channels: int = 2, sampling_frequency: float = 30000.0,
                        durations: Sequence = (5.0, 2.5), set_probe: bool = True, ndim: int = 2,
-                       seed: int | None = None, noise_levels=5.0, dtype="float32") -> BaseRecording:
-    """Lazy Gaussian-noise recording, with a probe attached when ``set_probe``."""
-    rec = NoiseGeneratorRecording(num_channels, sampling_frequency, durations, noise_levels=noise_levels,
-                                  dtype=dtype, seed=_resolve_seed(seed))
+                       t_starts: Sequence[float] | None = None, seed: int | None = None) -> BaseRecording:
+    """A lazy unit-variance noise recording (the same traces as SpikeInterface's for the same seed).
+
+    Parameters
+    ----------
+    num_channels : int
+    sampling_frequency : float
+    durations : list of float
+        Seconds per segment.
+    set_probe : bool
+        Attach a linear probe (20 µm pitch), wired in order.
+    ndim : {2, 3}
+        Dimensions of the probe.
+    t_starts : list of float, optional
+        Start time (s) of each segment.
+    seed : int, optional
+
+    Returns
+    -------
+    MockRecording
+        Channel ids "0", "1", ...; annotated ``is_filtered=True``.
+    """
+    rec = MockRecording(num_channels, sampling_frequency, durations, dtype="float32", seed=seed,
+                        noise_block_size=int(sampling_frequency))
+    if t_starts is not None:
+        if len(t_starts) != len(durations):
+            raise ValueError(f"t_starts has {len(t_starts)} values for {len(durations)} segments (durations)")
+        for segment, t_start in zip(rec._segments, t_starts):
+            segment.t_start = float(t_start)
+        rec._time_info_modified = True
+    rec.annotate(is_filtered=True)
     if set_probe:
-        probe = generate_linear_probe_for(num_channels, ndim=ndim)
-        rec = rec.set_probe(probe)
+        rec.set_probe(generate_linear_probe_for(num_channels, ndim=ndim), in_place=True)
     return rec
+
+
+def generate_recording_by_size(full_traces_size_GiB: float, seed: int | None = None,
+                               strategy: str = "tile_pregenerated") -> MockRecording:
+    """A lazy 384-channel, 30 kHz float32 noise recording of ``full_traces_size_GiB`` GiB.
+
+    Parameters
+    ----------
+    full_traces_size_GiB : float
+    seed : int, optional
+    strategy : {"tile_pregenerated", "on_the_fly"}
+
+    Returns
+    -------
+    MockRecording
+    """
+    num_channels, sampling_frequency = 384, 30_000.0
+    num_samples = int(int(full_traces_size_GiB * 1024**3) / (num_channels * 4))
+    return MockRecording(num_channels, sampling_frequency, [num_samples / sampling_frequency], dtype="float32",
+                         seed=seed, strategy=strategy)
 
 
 def generate_linear_probe_for(num_channels: int, ndim: int = 2, ypitch: float = 20.0):
@@ -341,35 +617,41 @@ def generate_neuropixels_like_probe(num_channels: int = 384):
     return probe
 
 
-def generate_snippets(nbefore: int = 20, nafter: int = 44, num_channels: int = 2, sampling_frequency: float = 30000.0,
-                      durations: Sequence = (10.325, 6.79), set_probe: bool = True, ndim: int = 2, num_units: int = 5,
-                      empty_units: Sequence | None = None, seed: int | None = None, **job_kwargs):
-    """Snippets cut around the spikes of a random sorting in a noise recording.
+def generate_snippets(nbefore: int = 20, nafter: int = 44, num_channels: int = 2, wf_folder=None,
+                      sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 3.5), set_probe: bool = True,
+                      ndim: int = 2, num_units: int = 5, empty_units: Sequence | None = None,
+                      seed: int | None = None, **job_kwargs):
+    """Snippets of every spike of a random sorting, cut from a noise recording.
+
+    Parameters
+    ----------
+    nbefore, nafter : int
+    num_channels : int
+    wf_folder : str or Path, optional
+        Accepted for SpikeInterface compatibility (snippets are kept in memory).
+    sampling_frequency : float
+    durations : list of float
+    set_probe : bool
+    ndim : int
+    num_units : int
+    empty_units : list, optional
+    seed : int, optional
+    **job_kwargs
 
     Returns
     -------
     snippets : NumpySnippets
     sorting : BaseSorting
-        The spikes the snippets were cut around (as SpikeInterface returns them).
+        The spikes the snippets were cut around.
     """
-    seed = _resolve_seed(seed)
+    from .snippets_tools import snippets_from_sorting
+
+    seed = _ensure_seed(seed)
     recording = generate_recording(num_channels, sampling_frequency, durations, set_probe=set_probe, ndim=ndim,
                                    seed=seed)
     sorting = generate_sorting(num_units, sampling_frequency, durations, empty_units=empty_units, seed=seed)
-    snippets_list, frames_list = [], []
-    for seg in range(recording.get_num_segments()):
-        n = recording.get_num_samples(seg)
-        vector = sorting.to_spike_vector(concatenated=False)[seg]
-        frames = vector["sample_index"]
-        frames = frames[(frames >= nbefore) & (frames < n - nafter)]
-        frames = np.unique(frames)
-        traces = recording.get_traces(segment_index=seg)
-        windows = frames[:, None] + np.arange(-nbefore, nafter)[None, :]
-        snippets_list.append(traces[windows] if frames.size else
-                             np.zeros((0, nbefore + nafter, num_channels), traces.dtype))
-        frames_list.append(frames)
-    snippets = NumpySnippets(snippets_list, frames_list, sampling_frequency, nbefore=nbefore,
-                             channel_ids=recording.channel_ids)
+    snippets = snippets_from_sorting(recording, sorting, nbefore=nbefore, nafter=nafter, wf_folder=wf_folder,
+                                     **job_kwargs)
     if set_probe:
-        snippets = snippets.set_probe(recording.get_probe())
+        snippets.set_probe(recording.get_probe(), in_place=True)
     return snippets, sorting

@@ -1,171 +1,439 @@
-"""Lazy ground-truth recordings: realistic templates injected into noise on a probe."""
+"""Ground-truth recordings: synthetic templates injected at the spikes of a sorting, in noise, on a probe.
+
+The template model follows SpikeInterface 0.105's: a three-phase waveform (depolarization,
+repolarization, recovery) scaled on each channel by a spatial decay of the distance to the unit,
+delayed on far channels by a propagation speed. Per-unit parameters are drawn from the same
+default ranges. Everything is lazy and regenerated from the seed.
+"""
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
 
-from .generate import (GeneratedSorting, NoiseGeneratorRecording, _resolve_rates, _resolve_seed, _segment_seed,
-                       generate_linear_probe_for, generate_neuropixels_like_probe)
-from .recording import BaseRecording, BaseRecordingSegment
+from .core_tools import ms_to_samples
+from .generate import (GeneratedSorting, NoiseGeneratorRecording, _ensure_seed, generate_linear_probe_for,
+                       generate_neuropixels_like_probe, generate_sorting)
+from .injecttemplates import InjectTemplatesRecording
+from .recording import BaseRecording
 from .sorting import BaseSorting
+
+#: default ranges (uniform draws) of the per-unit template parameters
+DEFAULT_UNIT_PARAMS_RANGE = {
+    "alpha": (100.0, 500.0),
+    "depolarization_ms": (0.09, 0.14),
+    "repolarization_ms": (0.5, 0.8),
+    "recovery_ms": (1.0, 1.5),
+    "positive_amplitude": (0.1, 0.25),
+    "smooth_ms": (0.03, 0.07),
+    "spatial_decay": (10.0, 45.0),
+    "propagation_speed": (250.0, 350.0),
+    "ellipse_shrink": (0.4, 1.0),
+    "ellipse_angle": (0.0, 2 * np.pi),
+    "spatial_power": (1.5, 2.5),
+}
+_MODES = ("ellipsoid", "sphere")
+_PROFILES = ("exponential", "power")
+
+
+def _exp_ramp(start: float, end: float, num: int, tau_samples: float, flip: bool) -> np.ndarray:
+    """``num`` samples going from ``start`` towards ``end`` along an exponential (flipped: fast then slow)."""
+    if num <= 0:
+        return np.zeros(0)
+    if flip:
+        start, end = end, start
+    y = np.exp(np.arange(num + 1) / tau_samples)
+    y = (y - y[0]) / (y[-1] - y[0]) * (end - start) + start
+    return (y[::-1] if flip else y)[:-1]
+
+
+def generate_single_fake_waveform(sampling_frequency: float | None = None, ms_before: float = 1.0,
+                                  ms_after: float = 3.0, negative_amplitude: float = -1.0,
+                                  positive_amplitude: float = 0.15, depolarization_ms: float = 0.1,
+                                  repolarization_ms: float = 0.6, recovery_ms: float = 1.1, smooth_ms: float = 0.05,
+                                  dtype="float32") -> np.ndarray:
+    """A spike waveform of three exponential phases, smoothed, with its trough at sample ``nbefore``.
+
+    Parameters
+    ----------
+    sampling_frequency : float
+    ms_before, ms_after : float
+        Window around the trough.
+    negative_amplitude, positive_amplitude : float
+        Trough and after-hyperpolarization peak.
+    depolarization_ms, repolarization_ms, recovery_ms : float
+        Durations of the three phases.
+    smooth_ms : float
+        Standard deviation of the Gaussian smoothing.
+    dtype : numpy dtype
+
+    Returns
+    -------
+    np.ndarray
+        (nbefore + nafter,), nbefore = ms_to_samples(ms_before).
+    """
+    if sampling_frequency is None or sampling_frequency <= 0:
+        raise ValueError(f"sampling_frequency={sampling_frequency!r}: give the sampling frequency in Hz")
+    if ms_after <= depolarization_ms + repolarization_ms:
+        raise ValueError(f"ms_after={ms_after} must exceed depolarization_ms + repolarization_ms "
+                         f"({depolarization_ms + repolarization_ms})")
+    if ms_before <= depolarization_ms:
+        raise ValueError(f"ms_before={ms_before} must exceed depolarization_ms={depolarization_ms}")
+    per_ms = sampling_frequency / 1000.0
+    nbefore, nafter = ms_to_samples(ms_before, sampling_frequency), ms_to_samples(ms_after, sampling_frequency)
+    wf = np.zeros(nbefore + nafter)
+    ndepo, nrepol, nrecov = int(depolarization_ms * per_ms), int(repolarization_ms * per_ms), int(recovery_ms * per_ms)
+    if nrepol + nrecov >= nafter:
+        raise ValueError(f"ms_after={ms_after} is too short for repolarization_ms + recovery_ms")
+    wf[nbefore - ndepo:nbefore] = _exp_ramp(0.0, negative_amplitude, ndepo, depolarization_ms * 0.2 * per_ms, False)
+    wf[nbefore:nbefore + nrepol] = _exp_ramp(negative_amplitude, positive_amplitude, nrepol,
+                                             repolarization_ms * 0.5 * per_ms, True)
+    wf[nbefore + nrepol:nbefore + nrepol + nrecov] = _exp_ramp(positive_amplitude, 0.0, nrecov,
+                                                               recovery_ms * 0.5 * per_ms, True)
+    sigma = smooth_ms * per_ms
+    half = int(sigma * 4)
+    if half > 0:
+        kernel = np.exp(-np.arange(-half, half + 1) ** 2 / (2 * sigma**2))
+        peak = np.max(np.abs(wf))
+        wf = np.convolve(wf, kernel / kernel.sum(), mode="same")
+        wf *= peak / np.max(np.abs(wf))
+    shift = int(np.argmin(wf)) - nbefore  # the smoothing may move the trough: put it back at nbefore
+    if shift > 0:
+        wf[:-shift] = wf[shift:].copy()
+    elif shift < 0:
+        wf[-shift:] = wf[:shift].copy()
+    return wf.astype(dtype)
+
+
+def _unit_params(unit_params: dict | None, num_units: int, seed) -> dict:
+    unit_params = dict(unit_params or {})
+    unknown = sorted(set(unit_params) - set(DEFAULT_UNIT_PARAMS_RANGE))
+    if unknown:
+        raise ValueError(f"unit_params: unknown keys {unknown}; allowed: {sorted(DEFAULT_UNIT_PARAMS_RANGE)}")
+    rng = np.random.default_rng(seed)
+    params = {}
+    for key, default in DEFAULT_UNIT_PARAMS_RANGE.items():
+        value = unit_params.get(key, default)
+        if isinstance(value, tuple):
+            params[key] = rng.uniform(value[0], value[1], num_units)
+        elif value is None:
+            params[key] = [None] * num_units
+        elif np.isscalar(value):
+            params[key] = np.full(num_units, float(value))
+        else:
+            value = np.asarray(value, dtype="float64")
+            if value.shape != (num_units,):
+                raise ValueError(f"unit_params[{key!r}] has shape {value.shape}, expected ({num_units},)")
+            params[key] = value
+    return params
+
+
+def _distances(channel_locations: np.ndarray, center: np.ndarray, y_shrink: float, angle: float) -> np.ndarray:
+    """Distances of the channels (z=0 plane) to ``center``, in a frame rotated by ``angle`` about z with
+    the y axis shrunk (an ellipsoidal field)."""
+    dx, dy = channel_locations[:, 0] - center[0], channel_locations[:, 1] - center[1]
+    c, s = np.cos(-angle), np.sin(-angle)
+    x, y = c * dx - s * dy, s * dx + c * dy
+    return np.sqrt(x**2 + (y / y_shrink) ** 2 + center[2] ** 2)
+
+
+def _delay(waveforms: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Delay each column of ``waveforms`` (samples, channels) by a (fractional) number of samples."""
+    n = waveforms.shape[0]
+    spectrum = np.fft.rfft(waveforms, axis=0)
+    omega = 2 * np.pi * np.fft.rfftfreq(n)
+    return np.fft.irfft(spectrum * np.exp(-1j * omega[:, None] * shifts[None, :]), n=n, axis=0)
+
+
+def generate_templates(channel_locations: np.ndarray, units_locations: np.ndarray, sampling_frequency: float,
+                       ms_before: float = 1.0, ms_after: float = 3.0, seed: int | None = None, dtype="float32",
+                       upsample_factor: int | None = None, unit_params: dict | None = None, mode: str = "ellipsoid",
+                       spatial_profile: str = "exponential") -> np.ndarray:
+    """Synthetic templates of units at ``units_locations`` seen by channels at ``channel_locations``.
+
+    Parameters
+    ----------
+    channel_locations : np.ndarray
+        (num_channels, 2 or 3) µm.
+    units_locations : np.ndarray
+        (num_units, 3) µm; z is the distance to the probe plane.
+    sampling_frequency : float
+    ms_before, ms_after : float
+    seed : int, optional
+    dtype : numpy dtype
+    upsample_factor : int, optional
+        Also return sub-sample shifted versions: templates get a 4th axis of this size.
+    unit_params : dict, optional
+        Per-unit parameters (keys of :data:`DEFAULT_UNIT_PARAMS_RANGE`): an array (one per unit),
+        a scalar, or a ``(low, high)`` range to draw from.
+    mode : {"ellipsoid", "sphere"}
+        Distance to the unit: anisotropic (shrink and angle per unit) or Euclidean.
+    spatial_profile : {"exponential", "power"}
+        ``alpha * exp(-d / spatial_decay)`` or ``alpha / (1 + (d / spatial_decay) ** spatial_power)``.
+
+    Returns
+    -------
+    np.ndarray
+        (num_units, nbefore + nafter, num_channels[, upsample_factor]).
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode={mode!r}: allowed values are {_MODES}")
+    if spatial_profile not in _PROFILES:
+        raise ValueError(f"spatial_profile={spatial_profile!r}: allowed values are {_PROFILES}")
+    units_locations = np.asarray(units_locations, dtype="float64")
+    if units_locations.ndim != 2 or units_locations.shape[1] != 3:
+        raise ValueError(f"units_locations must be (num_units, 3), got {units_locations.shape}")
+    channel_locations = np.asarray(channel_locations, dtype="float64")
+    num_units, num_channels = units_locations.shape[0], channel_locations.shape[0]
+    factor = 1 if upsample_factor is None else int(upsample_factor)
+    if factor < 1:
+        raise ValueError(f"upsample_factor={upsample_factor}: give an int >= 1 or None")
+    fs = sampling_frequency * factor
+    width = ms_to_samples(ms_before, sampling_frequency) + ms_to_samples(ms_after, sampling_frequency)
+    params = _unit_params(unit_params, num_units, seed)
+    shape = (num_units, width, num_channels) + (() if upsample_factor is None else (factor,))
+    templates = np.zeros(shape, dtype=dtype)
+    for u in range(num_units):
+        wf = generate_single_fake_waveform(fs, ms_before, ms_after, -1.0, params["positive_amplitude"][u],
+                                           params["depolarization_ms"][u], params["repolarization_ms"][u],
+                                           params["recovery_ms"][u], params["smooth_ms"][u], dtype="float64")
+        if mode == "sphere":
+            d = _distances(channel_locations, units_locations[u], 1.0, 0.0)
+        else:
+            d = _distances(channel_locations, units_locations[u], params["ellipse_shrink"][u],
+                           params["ellipse_angle"][u])
+        decay = params["spatial_decay"][u]
+        if spatial_profile == "exponential":
+            gains = params["alpha"][u] * np.exp(-d / decay)
+        else:
+            gains = params["alpha"][u] / (1.0 + (d / decay) ** params["spatial_power"][u])
+        wfs = wf[:, None] * gains[None, :]
+        speed = params["propagation_speed"][u]
+        if speed is not None:  # µm / ms: far channels see the spike later
+            wfs = _delay(wfs, (d - d.min()) / speed / 1000.0 * fs)
+        if upsample_factor is None:
+            templates[u] = wfs[:width]
+        else:
+            for f in range(factor):
+                templates[u, :, :, f] = wfs[f::factor][:width]
+    return templates
 
 
 def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margin_um: float = 20.0,
-                            minimum_z: float = 5.0, maximum_z: float = 40.0, seed: int | None = None) -> np.ndarray:
-    """Random 3D unit locations (x, y, z) over the probe; z is the distance to the probe plane."""
-    rng = np.random.default_rng(seed)
-    lo = channel_locations.min(axis=0) - margin_um
-    hi = channel_locations.max(axis=0) + margin_um
-    locs = np.zeros((num_units, 3))
-    locs[:, 0] = rng.uniform(lo[0], hi[0], num_units)
-    locs[:, 1] = rng.uniform(lo[1], hi[1], num_units)
-    locs[:, 2] = rng.uniform(minimum_z, maximum_z, num_units)
-    return locs
+                            minimum_z: float = 5.0, maximum_z: float = 40.0, minimum_distance: float | None = 20.0,
+                            max_iteration: int = 100, distance_strict: bool = False, distribution: str = "uniform",
+                            num_modes: int = 2, seed: int | None = None) -> np.ndarray:
+    """Random 3D unit locations over the probe, at least ``minimum_distance`` µm apart when possible.
 
+    Parameters
+    ----------
+    num_units : int
+    channel_locations : np.ndarray
+        (num_channels, 2) µm.
+    margin_um : float
+        Extent beyond the channels in x and y.
+    minimum_z, maximum_z : float
+        Range of the distance to the probe plane.
+    minimum_distance : float, optional
+        Units closer than this are drawn again (up to ``max_iteration`` times).
+    max_iteration : int
+    distance_strict : bool
+        Raise (instead of warning) when units stay too close.
+    distribution : {"uniform", "multimodal"}
+        Along y: uniform, or ``num_modes`` layers.
+    num_modes : int
+    seed : int, optional
 
-def generate_templates(channel_locations: np.ndarray, unit_locations: np.ndarray, sampling_frequency: float,
-                       ms_before: float = 1.0, ms_after: float = 2.0, amplitudes: np.ndarray | None = None,
-                       seed: int | None = None, dtype="float32") -> np.ndarray:
-    """Biphasic extracellular templates (µV) decaying with distance, shape (units, samples, channels).
-
-    The peak (negative) sits at sample ``int(ms_before * fs / 1000)``. Each unit has its own
-    width and repolarisation ratio; far channels see a smaller, slightly delayed and wider spike.
+    Returns
+    -------
+    np.ndarray
+        (num_units, 3).
     """
+    if distribution not in ("uniform", "multimodal"):
+        raise ValueError(f"distribution={distribution!r}: allowed values are 'uniform', 'multimodal'")
     rng = np.random.default_rng(seed)
-    num_units = unit_locations.shape[0]
-    nbefore = int(ms_before * sampling_frequency / 1000.0)
-    nafter = int(ms_after * sampling_frequency / 1000.0)
-    t_ms = (np.arange(nbefore + nafter) - nbefore) / sampling_frequency * 1000.0
-    if amplitudes is None:
-        amplitudes = rng.uniform(60.0, 250.0, num_units)
-    width = rng.uniform(0.12, 0.25, num_units)
-    repol = rng.uniform(0.2, 0.45, num_units)
-    chan3d = np.zeros((channel_locations.shape[0], 3))
-    chan3d[:, :channel_locations.shape[1]] = channel_locations
-    dist = np.sqrt(((unit_locations[:, None, :] - chan3d[None, :, :]) ** 2).sum(axis=2))  # (U, C)
-    z = unit_locations[:, 2:3]
-    spatial = (z / np.maximum(dist, 1e-6)) ** 2  # 1 at the closest point, decays like 1/d^2
-    delay = dist / 400.0  # ms: ~0.4 m/s
-    broaden = 1.0 + dist / 150.0
-    tt = t_ms[None, :, None] - delay[:, None, :]
-    w = width[:, None, None] * broaden[:, None, :]
-    trough = -np.exp(-0.5 * (tt / w) ** 2)
-    peak = repol[:, None, None] * np.exp(-0.5 * ((tt - 3.5 * w) / (2.0 * w)) ** 2)
-    templates = amplitudes[:, None, None] * spatial[:, None, :] * (trough + peak)
-    return templates.astype(dtype)
+    channel_locations = np.asarray(channel_locations, dtype="float64")
+    lo = channel_locations[:, :2].min(axis=0) - margin_um
+    hi = channel_locations[:, :2].max(axis=0) + margin_um
 
-
-class InjectTemplatesRecordingSegment(BaseRecordingSegment):
-    def __init__(self, parent_segment: BaseRecordingSegment, spikes: np.ndarray, templates: np.ndarray,
-                 nbefore: int, amplitudes: np.ndarray, out_dtype: np.dtype, gain: float | None) -> None:
-        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=parent_segment.t_start)
-        self._parent = parent_segment
-        self._frames = spikes["sample_index"]
-        self._units = spikes["unit_index"]
-        self._amplitudes = amplitudes
-        self._templates = templates
-        self._nbefore = nbefore
-        self._nafter = templates.shape[1] - nbefore
-        self._dtype = out_dtype
-        self._gain = gain
-
-    def get_num_samples(self) -> int:
-        return self._parent.get_num_samples()
-
-    def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
-        from gpuspike.kernels.inject import inject_templates_cpu
-
-        traces = self._parent.get_traces(start_frame, end_frame, slice(None)).astype("float32", copy=True)
-        lo = np.searchsorted(self._frames, start_frame - self._nafter, side="right")
-        hi = np.searchsorted(self._frames, end_frame + self._nbefore, side="left")
-        inject_templates_cpu(traces, self._frames[lo:hi] - start_frame, self._units[lo:hi], self._amplitudes[lo:hi],
-                             self._templates, self._nbefore)
-        traces = traces[:, channel_indices]
-        if self._gain is not None:
-            info = np.iinfo(self._dtype)
-            traces = np.clip(np.round(traces / self._gain), info.min, info.max)
-        return traces.astype(self._dtype, copy=False)
-
-
-class GroundTruthRecording(BaseRecording):
-    """Noise plus templates injected at the spikes of a generated sorting (lazy, dumpable).
-
-    Built by :func:`generate_ground_truth_recording`; everything is regenerated from the
-    parameters and the seed, so the dict is small and any worker can rebuild it.
-    """
-
-    def __init__(self, durations: Sequence = (10.0,), sampling_frequency: float = 30000.0, num_channels: int = 4,
-                 num_units: int = 10, probe_kind: str = "linear", ms_before: float = 1.0, ms_after: float = 2.0,
-                 firing_rates=3.0, refractory_period_ms: float = 4.0, noise_levels=5.0, dtype="float32",
-                 gain_to_uV: float | None = None, amplitude_jitter: float = 0.0, seed: int = 0,
-                 noise_strategy: str = "tile_pregenerated") -> None:
-        dtype = np.dtype(dtype)
-        if dtype.kind in "iu" and gain_to_uV is None:
-            gain_to_uV = 1.0
-        if dtype.kind == "f":
-            gain_to_uV = None
-        if probe_kind not in ("linear", "neuropixels"):
-            raise ValueError(f"probe_kind={probe_kind!r}: allowed values are 'linear', 'neuropixels'")
-        super().__init__(sampling_frequency, np.arange(num_channels), dtype)
-        probe = (generate_neuropixels_like_probe(num_channels) if probe_kind == "neuropixels"
-                 else generate_linear_probe_for(num_channels))
-        order = np.argsort(probe.device_channel_indices)
-        channel_locations = probe.contact_positions[order]
-        self.sorting = GeneratedSorting(num_units, sampling_frequency, durations, firing_rates, None,
-                                        refractory_period_ms, seed=seed)
-        unit_locations = generate_unit_locations(num_units, channel_locations, seed=_segment_seed(seed, 7))
-        templates = generate_templates(channel_locations, unit_locations, sampling_frequency, ms_before, ms_after,
-                                       seed=_segment_seed(seed, 8))
-        self.templates = templates
-        self.unit_locations = unit_locations
-        self.nbefore = int(ms_before * sampling_frequency / 1000.0)
-        noise = NoiseGeneratorRecording(num_channels, sampling_frequency, durations, noise_levels, "float32",
-                                        seed=seed, strategy=noise_strategy)
-        rng = np.random.default_rng(_segment_seed(seed, 9))
-        spikes = self.sorting.to_spike_vector(concatenated=False)
-        for seg, parent in enumerate(noise._segments):
-            amps = np.ones(spikes[seg].size, dtype="float32")
-            if amplitude_jitter > 0:
-                amps += rng.normal(0.0, amplitude_jitter, spikes[seg].size).astype("float32")
-            self.add_segment(InjectTemplatesRecordingSegment(parent, spikes[seg], templates, self.nbefore, amps,
-                                                             dtype, gain_to_uV))
-        if gain_to_uV is not None:
-            self.set_channel_gains(gain_to_uV)
-            self.set_channel_offsets(0.0)
+    def draw(count: int) -> np.ndarray:
+        out = np.zeros((count, 3))
+        out[:, 0] = rng.uniform(lo[0], hi[0], count)
+        if distribution == "uniform":
+            out[:, 1] = rng.uniform(lo[1], hi[1], count)
         else:
-            self.set_channel_gains(1.0)
-            self.set_channel_offsets(0.0)
-        self.set_probe(_rewired(probe), in_place=True)
-        self._kwargs = {"durations": [float(d) for d in durations], "sampling_frequency": sampling_frequency,
-                        "num_channels": num_channels, "num_units": num_units, "probe_kind": probe_kind,
-                        "ms_before": ms_before, "ms_after": ms_after,
-                        "firing_rates": np.broadcast_to(np.asarray(firing_rates, float), (num_units,)).tolist(),
-                        "refractory_period_ms": refractory_period_ms,
-                        "noise_levels": np.asarray(noise_levels, float).tolist(), "dtype": str(dtype),
-                        "gain_to_uV": gain_to_uV, "amplitude_jitter": amplitude_jitter, "seed": seed,
-                        "noise_strategy": noise_strategy}
+            step = (hi[1] - lo[1]) / (num_modes + 1)
+            centers = lo[1] + step * (1 + rng.integers(0, num_modes, count))
+            out[:, 1] = np.clip(rng.normal(centers, step / 5.0), lo[1], hi[1])
+        out[:, 2] = rng.uniform(minimum_z, maximum_z, count)
+        return out
 
-    def get_templates_uV(self) -> np.ndarray:
-        """The injected templates in µV, (num_units, num_samples, num_channels)."""
-        return self.templates.copy()
+    locations = draw(num_units)
+    if minimum_distance is not None and num_units > 1:
+        for _ in range(max_iteration):
+            d = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
+            np.fill_diagonal(d, np.inf)
+            too_close = np.flatnonzero(np.any(d < minimum_distance, axis=1))
+            if too_close.size == 0:
+                break
+            locations[too_close] = draw(too_close.size)
+        else:
+            message = (f"generate_unit_locations: units closer than minimum_distance={minimum_distance} µm remain "
+                       f"after max_iteration={max_iteration}; lower minimum_distance or raise margin_um")
+            if distance_strict:
+                raise ValueError(message)
+            warnings.warn(message, UserWarning, stacklevel=2)
+    return locations
 
 
-def _rewired(probe):
-    """The probe with contacts ordered by channel, wired 0..N-1 (channels already follow the wiring)."""
+def generate_channel_locations(num_channels: int, num_columns: int, contact_spacing_um: float) -> np.ndarray:
+    """Channel locations of ``num_columns`` columns (filled column by column), ``contact_spacing_um`` apart.
+
+    Returns
+    -------
+    np.ndarray
+        (num_channels, 2) µm.
+    """
+    if num_columns < 1 or num_channels % num_columns:
+        raise ValueError(f"num_columns={num_columns} must divide num_channels={num_channels}")
+    per_column = num_channels // num_columns
+    locations = np.zeros((num_channels, 2))
+    locations[:, 0] = np.repeat(np.arange(num_columns), per_column) * contact_spacing_um
+    locations[:, 1] = np.tile(np.arange(per_column), num_columns) * contact_spacing_um
+    return locations
+
+
+def _default_probe(num_channels: int, generate_probe_kwargs: dict | None):
+    """SpikeInterface's ground-truth probe: columns of circular contacts (2 columns, 20 µm pitch)."""
+    from probeinterface import generate_multi_columns_probe
+
+    kwargs = dict(num_columns=2, xpitch=20, ypitch=20, contact_shapes="circle", contact_shape_params={"radius": 6})
+    kwargs.update(generate_probe_kwargs or {})
+    if "num_contact_per_column" in kwargs:
+        counts = np.atleast_1d(kwargs["num_contact_per_column"])
+        total = int(counts.sum()) if counts.size > 1 else int(counts[0]) * kwargs["num_columns"]
+        if total != num_channels:
+            raise ValueError(f"generate_probe_kwargs gives {total} contacts for num_channels={num_channels}")
+    else:
+        n = num_channels // kwargs["num_columns"]
+        counts = [n] * kwargs["num_columns"]
+        counts[kwargs["num_columns"] // 2] += num_channels % kwargs["num_columns"]
+        kwargs["num_contact_per_column"] = counts
+    probe = generate_multi_columns_probe(**kwargs)
+    probe.set_device_channel_indices(np.arange(num_channels))
+    return probe
+
+
+def _probe_of(probe, num_channels: int, generate_probe_kwargs: dict | None):
+    from probeinterface import Probe
+
+    if probe is None:
+        return _default_probe(num_channels, generate_probe_kwargs)
+    if isinstance(probe, Probe):
+        return probe
+    if probe == "linear":
+        return generate_linear_probe_for(num_channels)
+    if probe == "neuropixels":
+        return generate_neuropixels_like_probe(num_channels)
+    raise ValueError(f"probe={probe!r}: give a probeinterface Probe, None (SpikeInterface's 2-column probe), "
+                     f"'linear' or 'neuropixels'")
+
+
+def _in_channel_order(probe):
+    """The probe with contacts in channel order, wired 0..N-1."""
     order = np.argsort(probe.device_channel_indices)
     sliced = probe.get_slice(order)
     sliced.set_device_channel_indices(np.arange(len(order)))
     return sliced
 
 
+class GroundTruthRecording(InjectTemplatesRecording):
+    """Templates injected at the spikes of a generated sorting, in noise, on a probe (lazy, dumpable).
+
+    Built by :func:`generate_ground_truth_recording` when it generates everything itself; its dict
+    holds the parameters (not the templates), so any worker rebuilds it from the seed. Integer
+    dtypes are quantized with ``gain_to_uV`` (gpuspike's extension).
+    """
+
+    def __init__(self, durations: Sequence = (10.0,), sampling_frequency: float = 25000.0, num_channels: int = 4,
+                 num_units: int = 10, probe: str | dict | None = None, ms_before: float = 1.0, ms_after: float = 3.0,
+                 firing_rates=15.0, refractory_period_ms: float = 4.0, noise_levels=5.0, dtype="float32",
+                 gain_to_uV: float | None = None, amplitude_jitter: float = 0.0, seed: int = 0,
+                 noise_strategy: str = "on_the_fly", generate_probe_kwargs: dict | None = None,
+                 generate_unit_locations_kwargs: dict | None = None, generate_templates_kwargs: dict | None = None
+                 ) -> None:
+        from probeinterface import Probe
+
+        dtype = np.dtype(dtype)
+        gain = None if dtype.kind == "f" else (1.0 if gain_to_uV is None else float(gain_to_uV))
+        probe_obj = Probe.from_dict(probe) if isinstance(probe, dict) else _probe_of(probe, num_channels,
+                                                                                     generate_probe_kwargs)
+        probe_obj = _in_channel_order(probe_obj)
+        num_channels = probe_obj.get_contact_count()
+        sorting = GeneratedSorting(num_units, sampling_frequency, durations, firing_rates, None, refractory_period_ms,
+                                   seed=seed)
+        locations_kwargs = dict(margin_um=10.0, minimum_z=5.0, maximum_z=50.0, minimum_distance=20.0)
+        locations_kwargs.update(generate_unit_locations_kwargs or {})
+        channel_locations = probe_obj.contact_positions
+        unit_locations = generate_unit_locations(num_units, channel_locations, seed=seed, **locations_kwargs)
+        templates = generate_templates(channel_locations, unit_locations, sampling_frequency, ms_before, ms_after,
+                                       seed=seed, dtype="float32", **(generate_templates_kwargs or {}))
+        noise = NoiseGeneratorRecording(num_channels, sampling_frequency, durations, noise_levels=noise_levels,
+                                        dtype="float32", seed=seed, strategy=noise_strategy,
+                                        noise_block_size=int(sampling_frequency))
+        amplitudes = None
+        if amplitude_jitter > 0:
+            rng = np.random.default_rng([seed, 9])
+            amplitudes = (1.0 + rng.normal(0.0, amplitude_jitter, sorting.count_total_num_spikes())).astype("float32")
+        super().__init__(sorting, templates, nbefore=ms_to_samples(ms_before, sampling_frequency),
+                         amplitude_factor=amplitudes, parent_recording=noise)
+        self.sorting = sorting
+        self.unit_locations = unit_locations
+        self._gain = gain
+        if gain is not None:  # quantize to the integer dtype on the fly
+            self._dtype = dtype
+            for segment in self._segments:
+                segment._quantize = (gain, dtype)
+        self.annotate(is_filtered=True)
+        self.set_probe(probe_obj, in_place=True)
+        self.set_channel_gains(1.0 if gain is None else gain)
+        self.set_channel_offsets(0.0)
+        distances = np.linalg.norm(unit_locations[:, None, :2] - channel_locations[None, :, :2], axis=2)
+        sorting.set_property("gt_unit_locations", unit_locations)
+        sorting.set_property("main_channel_id", self.channel_ids[np.argmin(distances, axis=1)])
+        self._kwargs = {"durations": [float(d) for d in durations], "sampling_frequency": sampling_frequency,
+                        "num_channels": num_channels, "num_units": num_units,
+                        "probe": probe if isinstance(probe, (str, type(None))) else probe_obj.to_dict(
+                            array_as_list=True),
+                        "ms_before": ms_before, "ms_after": ms_after,
+                        "firing_rates": np.asarray(sorting._kwargs["firing_rates"]).tolist(),
+                        "refractory_period_ms": refractory_period_ms,
+                        "noise_levels": np.asarray(noise_levels, float).tolist(), "dtype": dtype.str,
+                        "gain_to_uV": gain, "amplitude_jitter": amplitude_jitter, "seed": int(seed),
+                        "noise_strategy": noise_strategy, "generate_probe_kwargs": generate_probe_kwargs,
+                        "generate_unit_locations_kwargs": generate_unit_locations_kwargs,
+                        "generate_templates_kwargs": generate_templates_kwargs}
+
+    def get_templates_uV(self) -> np.ndarray:
+        """The injected templates in µV, (num_units, num_samples, num_channels)."""
+        return np.array(self.templates, dtype="float32")
+
+
 def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_frequency: float = 25000.0,
-                                    num_channels: int = 4, num_units: int = 10, probe: str = "linear",
-                                    ms_before: float = 1.0, ms_after: float = 2.0,
+                                    num_channels: int = 4, num_units: int = 10, sorting: BaseSorting | None = None,
+                                    probe=None, generate_probe_kwargs: dict | None = None, templates=None,
+                                    ms_before: float = 1.0, ms_after: float = 3.0,
+                                    upsample_factor: int | None = None, upsample_vector=None,
                                     generate_sorting_kwargs: dict | None = None, noise_kwargs: dict | None = None,
-                                    dtype="float32", gain_to_uV: float | None = None, amplitude_jitter: float = 0.0,
-                                    seed: int | None = None) -> tuple[BaseRecording, BaseSorting]:
+                                    generate_unit_locations_kwargs: dict | None = None,
+                                    generate_templates_kwargs: dict | None = None, dtype="float32",
+                                    seed: int | None = None, gain_to_uV: float | None = None,
+                                    amplitude_jitter: float = 0.0) -> tuple[BaseRecording, BaseSorting]:
     """A lazy ground-truth recording (templates in noise, on a probe) and its sorting.
+
+    Defaults are SpikeInterface 0.105's: 15 Hz units, a 1 ms + 3 ms window, 5 µV noise drawn
+    block by block, a 2-column probe of circular contacts, channel and unit ids "0", "1", ...
 
     Parameters
     ----------
@@ -173,37 +441,192 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
         Seconds per segment.
     sampling_frequency : float
     num_channels, num_units : int
-    probe : {"linear", "neuropixels"}
-        "neuropixels" gives a Neuropixels 1.0-like 4-column layout (use 384 channels).
+        Used when ``probe`` / ``sorting`` are not given.
+    sorting : BaseSorting, optional
+        Spikes to inject (generated otherwise, with ``generate_sorting_kwargs``).
+    probe : probeinterface.Probe or {"linear", "neuropixels"}, optional
+        Default: SpikeInterface's 2-column probe (``generate_probe_kwargs``).
+    generate_probe_kwargs : dict, optional
+        Passed to ``probeinterface.generate_multi_columns_probe``.
+    templates : np.ndarray, optional
+        (num_units, num_samples, num_channels[, upsample_factor]); generated otherwise.
     ms_before, ms_after : float
-        Template window around the peak.
+    upsample_factor : int, optional
+        Generate sub-sample shifted templates, one drawn per spike.
+    upsample_vector : np.ndarray, optional
+        The sub-sample version of each spike (4D templates).
     generate_sorting_kwargs : dict, optional
-        ``firing_rates`` (Hz, default 3) and ``refractory_period_ms`` (default 4).
+        ``firing_rates`` (default 15 Hz), ``refractory_period_ms`` (default 4).
     noise_kwargs : dict, optional
-        ``noise_levels`` (µV, default 5) and ``strategy`` ("tile_pregenerated" | "on_the_fly").
-    dtype : str
-        "float32" (µV) or an integer dtype such as "int16" (then ``gain_to_uV`` sets the scale,
-        default 1 µV per bit for integers).
+        ``noise_levels`` (default 5), ``strategy`` (default "on_the_fly").
+    generate_unit_locations_kwargs, generate_templates_kwargs : dict, optional
+    dtype : numpy dtype
+        "float32" (µV), or an integer dtype quantized with ``gain_to_uV`` (gpuspike's extension).
+    seed : int, optional
     gain_to_uV : float, optional
+        µV per integer step for integer dtypes (default 1).
     amplitude_jitter : float
         Relative standard deviation of per-spike amplitudes.
+
+    Returns
+    -------
+    recording : BaseRecording
+        ``recording.templates`` holds the injected templates.
+    sorting : BaseSorting
+        The ground-truth spikes (recording registered), with properties ``gt_unit_locations``
+        (when templates are generated) and ``main_channel_id``.
+    """
+    seed = _ensure_seed(seed)
+    sorting_kwargs = dict(firing_rates=15.0, refractory_period_ms=4.0)
+    sorting_kwargs.update(generate_sorting_kwargs or {})
+    if "firing_rate" in sorting_kwargs:
+        sorting_kwargs["firing_rates"] = sorting_kwargs.pop("firing_rate")
+    noise = dict(noise_levels=5.0, strategy="on_the_fly")
+    noise.update(noise_kwargs or {})
+    unknown = sorted(set(noise) - {"noise_levels", "strategy", "cov_matrix"})
+    if unknown:
+        raise ValueError(f"noise_kwargs: unknown keys {unknown}; allowed: noise_levels, strategy, cov_matrix")
+    simple = (sorting is None and templates is None and upsample_factor is None and upsample_vector is None
+              and "cov_matrix" not in noise and set(sorting_kwargs) <= {"firing_rates", "refractory_period_ms"}
+              and not isinstance(sorting_kwargs["firing_rates"], tuple))
+    if simple:
+        probe_arg = probe.to_dict(array_as_list=True) if probe is not None and not isinstance(probe, str) else probe
+        recording = GroundTruthRecording(durations, sampling_frequency, num_channels, num_units, probe_arg, ms_before,
+                                         ms_after, sorting_kwargs["firing_rates"],
+                                         sorting_kwargs["refractory_period_ms"], noise["noise_levels"], dtype,
+                                         gain_to_uV, amplitude_jitter, seed, noise["strategy"], generate_probe_kwargs,
+                                         generate_unit_locations_kwargs, generate_templates_kwargs)
+        sorting = recording.sorting
+        sorting.register_recording(recording, check_spike_frames=False)
+        return recording, sorting
+    return _ground_truth_from_parts(durations, sampling_frequency, num_channels, num_units, sorting, probe,
+                                    generate_probe_kwargs, templates, ms_before, ms_after, upsample_factor,
+                                    upsample_vector, sorting_kwargs, noise, generate_unit_locations_kwargs,
+                                    generate_templates_kwargs, dtype, seed, amplitude_jitter)
+
+
+def _ground_truth_from_parts(durations, sampling_frequency, num_channels, num_units, sorting, probe,
+                             generate_probe_kwargs, templates, ms_before, ms_after, upsample_factor, upsample_vector,
+                             sorting_kwargs, noise, generate_unit_locations_kwargs, generate_templates_kwargs, dtype,
+                             seed, amplitude_jitter):
+    """SpikeInterface's construction: NoiseGeneratorRecording + InjectTemplatesRecording of given parts."""
+    if np.dtype(dtype).kind != "f":
+        raise ValueError(f"dtype={dtype}: with a given sorting / templates / upsampling the recording is float "
+                         f"(float32 or float64)")
+    if sorting is None:
+        sorting = generate_sorting(num_units=num_units, sampling_frequency=sampling_frequency, durations=durations,
+                                   seed=seed, **sorting_kwargs)
+    elif sorting.sampling_frequency != sampling_frequency:
+        raise ValueError(f"sorting samples at {sorting.sampling_frequency} Hz, sampling_frequency={sampling_frequency}")
+    num_units = sorting.get_num_units()
+    probe = _in_channel_order(_probe_of(probe, num_channels, generate_probe_kwargs))
+    num_channels = probe.get_contact_count()
+    nbefore, nafter = ms_to_samples(ms_before, sampling_frequency), ms_to_samples(ms_after, sampling_frequency)
+    channel_locations = probe.contact_positions
+    if templates is None:
+        locations_kwargs = dict(margin_um=10.0, minimum_z=5.0, maximum_z=50.0, minimum_distance=20.0)
+        locations_kwargs.update(generate_unit_locations_kwargs or {})
+        unit_locations = generate_unit_locations(num_units, channel_locations, seed=seed, **locations_kwargs)
+        templates = generate_templates(channel_locations, unit_locations, sampling_frequency, ms_before, ms_after,
+                                       upsample_factor=upsample_factor, seed=seed, dtype=dtype,
+                                       **(generate_templates_kwargs or {}))
+        sorting.set_property("gt_unit_locations", unit_locations)
+        distances = np.linalg.norm(unit_locations[:, None, :2] - channel_locations[None, :, :2], axis=2)
+        main_channels = np.argmin(distances, axis=1)
+    else:
+        templates = np.asarray(templates)
+        if templates.shape[0] != num_units:
+            raise ValueError(f"templates has {templates.shape[0]} units, the sorting {num_units}")
+        peak = templates[:, nbefore] if templates.ndim == 3 else templates[:, nbefore, :, 0]
+        main_channels = np.argmax(np.abs(peak), axis=1)
+    if nbefore + nafter != templates.shape[1]:
+        raise ValueError(f"templates have {templates.shape[1]} samples, ms_before + ms_after give {nbefore + nafter}")
+    spikes = sorting.to_spike_vector()
+    if templates.ndim == 4 and upsample_vector is None:
+        upsample_vector = np.random.default_rng(seed).integers(0, templates.shape[3], size=spikes.size)
+    parent = NoiseGeneratorRecording(num_channels, sampling_frequency, durations, dtype=dtype, seed=seed,
+                                     noise_block_size=int(sampling_frequency), **noise)
+    amplitudes = None
+    if amplitude_jitter > 0:
+        amplitudes = (1.0 + np.random.default_rng([seed, 9]).normal(0.0, amplitude_jitter, spikes.size)
+                      ).astype("float32")
+    recording = InjectTemplatesRecording(sorting, templates, nbefore=nbefore, amplitude_factor=amplitudes,
+                                         parent_recording=parent, upsample_vector=upsample_vector)
+    recording.annotate(is_filtered=True)
+    recording.set_probe(probe, in_place=True)
+    recording.set_channel_gains(1.0)
+    recording.set_channel_offsets(0.0)
+    sorting.set_property("main_channel_id", recording.channel_ids[main_channels])
+    sorting.register_recording(recording, check_spike_frames=False)
+    return recording, sorting
+
+
+def toy_example(duration: float | Sequence[float] = 10, num_channels: int = 4, num_units: int = 10,
+                sampling_frequency: float = 30000.0, num_segments: int = 2, average_peak_amplitude: float | None = -100,
+                upsample_factor: int | None = None, contact_spacing_um: float = 40.0, num_columns: int = 1,
+                spike_times=None, spike_labels=None, firing_rate: float = 3.0, seed: int | None = None):
+    """A small ground-truth dataset: units of toy templates on white noise (10 µV), lazy.
+
+    Parameters
+    ----------
+    duration : float or list of float
+        Seconds (per segment with a list).
+    num_channels, num_units : int
+    sampling_frequency : float
+    num_segments : int
+    average_peak_amplitude : float, optional
+        Templates scaled so that their mean trough is this (µV).
+    upsample_factor : int, optional
+        Sub-sample jittered templates (one version drawn per spike).
+    contact_spacing_um : float
+    num_columns : int
+    spike_times, spike_labels : list of np.ndarray, optional
+        Spikes to use (one array per segment) instead of generated ones; labels are unit indices.
+    firing_rate : float
+        Hz.
     seed : int, optional
 
     Returns
     -------
-    recording : GroundTruthRecording
-        With ``recording.templates`` the injected templates (µV).
+    recording : BaseRecording
     sorting : BaseSorting
-        The ground-truth spikes (recording registered).
     """
-    sorting_kwargs = dict(firing_rates=3.0, refractory_period_ms=4.0)
-    sorting_kwargs.update(generate_sorting_kwargs or {})
-    noise = dict(noise_levels=5.0, strategy="tile_pregenerated")
-    noise.update(noise_kwargs or {})
-    rates = _resolve_rates(sorting_kwargs.get("firing_rates"), sorting_kwargs.get("firing_rate"), num_units)
-    recording = GroundTruthRecording(durations, sampling_frequency, num_channels, num_units, probe, ms_before,
-                                     ms_after, rates, sorting_kwargs["refractory_period_ms"], noise["noise_levels"],
-                                     dtype, gain_to_uV, amplitude_jitter, _resolve_seed(seed), noise["strategy"])
-    sorting = recording.sorting
-    sorting.register_recording(recording, check_spike_frames=False)
-    return recording, sorting
+    from probeinterface import Probe
+
+    from .numpyextractors import NumpySorting
+
+    if num_channels < 1 or num_units < 1:
+        raise ValueError(f"num_channels={num_channels}, num_units={num_units}: give at least one of each")
+    if np.isscalar(duration):
+        durations = [float(duration)] * num_segments
+    else:
+        durations = [float(d) for d in duration]
+        if len(durations) != num_segments:
+            raise ValueError(f"duration has {len(durations)} values for num_segments={num_segments}")
+    seed = _ensure_seed(seed)
+    channel_locations = generate_channel_locations(num_channels, num_columns, contact_spacing_um)
+    probe = Probe(ndim=2)
+    probe.set_contacts(positions=channel_locations, shapes="circle", shape_params={"radius": 5})
+    probe.create_auto_shape(probe_type="rect", margin=20.0)
+    probe.set_device_channel_indices(np.arange(num_channels, dtype="int64"))
+    ms_before, ms_after = 1.5, 3.0
+    unit_locations = generate_unit_locations(num_units, channel_locations, margin_um=15.0, minimum_z=5.0,
+                                             maximum_z=50.0, seed=seed)
+    templates = generate_templates(channel_locations, unit_locations, sampling_frequency, ms_before, ms_after,
+                                   upsample_factor=upsample_factor, seed=seed, dtype="float32")
+    if average_peak_amplitude is not None:
+        templates *= average_peak_amplitude / np.mean(np.min(templates, axis=(1, 2) if templates.ndim == 3
+                                                             else (1, 2, 3)))
+    if spike_times is not None:
+        if not isinstance(spike_times, list) or not isinstance(spike_labels, list) \
+                or len(spike_times) != len(spike_labels) or len(spike_times) != num_segments:
+            raise ValueError("spike_times and spike_labels must be lists of num_segments arrays")
+        sorting = NumpySorting.from_samples_and_labels(spike_times, spike_labels, sampling_frequency,
+                                                       unit_ids=np.arange(num_units, dtype="int64"))
+    else:
+        sorting = generate_sorting(num_units=num_units, sampling_frequency=sampling_frequency, durations=durations,
+                                   firing_rates=firing_rate, refractory_period_ms=4.0, seed=seed)
+    return generate_ground_truth_recording(durations=durations, sampling_frequency=sampling_frequency,
+                                           sorting=sorting, probe=probe, templates=templates, ms_before=ms_before,
+                                           ms_after=ms_after, dtype="float32", seed=seed,
+                                           noise_kwargs=dict(noise_levels=10.0, strategy="on_the_fly"))

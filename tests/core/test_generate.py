@@ -1,4 +1,4 @@
-"""Toy-data generators: rates, refractory periods, determinism, lazy ground truth."""
+"""Toy-data generators: SpikeInterface 0.105's ids, counts and defaults; determinism; lazy ground truth."""
 import numpy as np
 import pytest
 
@@ -14,78 +14,88 @@ def test_generate_recording_deterministic_and_chunk_independent():
     np.testing.assert_array_equal(full, b.get_traces(segment_index=0))
     np.testing.assert_array_equal(a.get_traces(segment_index=0, start_frame=1234, end_frame=3210), full[1234:3210])
     assert full.dtype == np.float32
-    np.testing.assert_allclose(full.std(axis=0), 5.0, rtol=0.1)
+    np.testing.assert_allclose(full.std(axis=0), 1.0, rtol=0.1)  # unit variance, as SpikeInterface's MockRecording
+    assert list(a.channel_ids) == ["0", "1", "2"]
     assert a.get_num_samples(segment_index=1) == 2000
     assert not np.array_equal(full, generate_recording(num_channels=3, sampling_frequency=1000.0,
                                                        durations=[5.0, 2.0], seed=8).get_traces(segment_index=0))
-    assert a.is_dumpable
+    assert a.is_dumpable and a.is_filtered()
+    shifted = generate_recording(num_channels=2, durations=[1.0, 1.0], t_starts=[2.0, 10.0], seed=1)
+    assert shifted.get_start_time(1) == 10.0
 
 
 def test_generate_sorting_rates_and_refractory():
     fs, durations, rate = 10000.0, [20.0, 10.0], 12.0
     s = generate_sorting(num_units=6, sampling_frequency=fs, durations=durations, firing_rates=rate,
                          refractory_period_ms=3.0, seed=1)
+    assert list(s.unit_ids) == [str(i) for i in range(6)]
     expected = rate * sum(durations)
     counts = s.count_num_spikes_per_unit(outputs="array")
     assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
     for seg, dur in enumerate(durations):
         for u in s.unit_ids:
             st = s.get_unit_spike_train(u, segment_index=seg)
-            assert np.all(np.diff(st) >= 30)
+            assert np.all(np.diff(st) > 30)
             assert st.min() >= 0 and st.max() < dur * fs
     same = generate_sorting(num_units=6, sampling_frequency=fs, durations=durations, firing_rates=rate,
                             refractory_period_ms=3.0, seed=1)
     np.testing.assert_array_equal(same.to_spike_vector(), s.to_spike_vector())
     empty = generate_sorting(num_units=4, durations=[2.0], empty_units=[1, 3], seed=2)
     np.testing.assert_array_equal(empty.count_num_spikes_per_unit(outputs="array") == 0, [False, True, False, True])
+    default = generate_sorting(seed=3)
+    assert default.get_num_segments() == 2 and default.get_num_samples(1) == int(3.5 * 30000)
+    borders = generate_sorting(num_units=3, durations=[1.0], add_spikes_on_borders=True, seed=4)
+    samples = borders.to_spike_vector()["sample_index"]
+    assert np.sum(samples < 20) >= 3 and np.sum(samples >= 30000 - 20) >= 3
 
 
-def test_synthesize_random_firings_and_clean_refractory():
+def test_synthesize_random_firings_counts_and_clean_refractory():
+    rates = [1.0, 5.0, 10.0, 20.0]
     times, labels = synthesize_random_firings(num_units=4, sampling_frequency=1000.0, duration=30.0,
-                                              refractory_period_ms=5.0, firing_rates=[1.0, 5.0, 10.0, 20.0], seed=0)
+                                              refractory_period_ms=5.0, firing_rates=rates, seed=0)
     assert np.all(np.diff(times) >= 0)
-    counts = np.bincount(labels, minlength=4)
-    np.testing.assert_allclose(counts, np.array([1, 5, 10, 20]) * 30.0, rtol=0.35)
+    # int(rate * duration) spikes per unit, as SpikeInterface (drawn with margin, refractory violations removed)
+    np.testing.assert_array_equal(np.bincount(labels, minlength=4), [int(r * 30.0) for r in rates])
     for u in range(4):
         assert np.all(np.diff(times[labels == u]) >= 5)
-    t = np.array([0.0, 0.001, 0.0015, 0.004, 0.0045, 0.01])
+    t = np.array([0.0, 0.001, 0.0015, 0.004, 0.0045, 0.01, 0.012])
     cleaned = clean_refractory_period(t, 0.002)
-    # greedy reference: keep a spike when it comes >= refractory after the last kept one
-    ref, last = [], -np.inf
-    for x in np.sort(t):
-        if x - last >= 0.002:
-            ref.append(x)
-            last = x
+    # reference: repeatedly drop every spike at <= refractory after its predecessor
+    ref = np.sort(t)
+    while True:
+        bad = np.flatnonzero(np.diff(ref) <= 0.002)
+        if bad.size == 0:
+            break
+        ref = np.delete(ref, bad + 1)
     np.testing.assert_array_equal(cleaned, ref)
 
 
 def test_bad_isi_train():
     train = synthetize_spike_train_bad_isi(duration=20.0, baseline_rate=10.0, num_violations=7,
-                                           violation_delta=1e-5, seed=0)
-    assert np.all(np.diff(train) >= 0)
-    assert np.sum(np.diff(train) < 1e-4) >= 7
-    assert train.max() < 20.0 + 1e-4
-    assert abs(train.size - 207) < 5 * np.sqrt(200)
+                                           violation_delta=1e-5)
+    regular = np.arange(1, 201) / 10.0  # a spike every 1 / baseline_rate, plus one 10 µs after each of the first 7
+    np.testing.assert_allclose(train, np.sort(np.concatenate([regular, regular[:7] + 1e-5])), atol=1e-9)
+    assert np.sum(np.diff(train) < 1e-4) == 7
 
 
 def test_inject_duplicate_and_split_units():
     s = generate_sorting(num_units=4, durations=[5.0], sampling_frequency=1000.0, firing_rates=10.0, seed=3)
     dup = inject_some_duplicate_units(s, num=2, max_shift=3, seed=0)
-    assert dup.get_num_units() == 6
+    assert list(dup.unit_ids) == ["0", "1", "2", "3", "4", "5"]  # numbered on after the largest id
     for u in s.unit_ids:
         np.testing.assert_array_equal(dup.get_unit_spike_train(u), s.get_unit_spike_train(u))
-    for new in dup.unit_ids[4:]:
+    for k, new in enumerate(dup.unit_ids[4:]):
+        source = s.get_unit_spike_train(s.unit_ids[k])
         new_train = dup.get_unit_spike_train(new)
-        matches = [u for u in s.unit_ids
-                   if any(np.array_equal(np.sort(s.get_unit_spike_train(u) + k)[
-                       np.sort(s.get_unit_spike_train(u) + k) >= 0], new_train) for k in range(-3, 4))]
-        assert matches, f"unit {new} is not a shifted copy"
-    split, ids = inject_some_split_units(s, split_ids=[0, 2], num_split=2, output_ids=True, seed=1)
-    assert split.get_num_units() == 2 + 4
-    for u in (0, 2):
+        shifts = [d for d in range(-3, 4) if d != 0
+                  and np.array_equal(np.sort(np.clip(source + d, 0, source[-1])), new_train)]
+        assert shifts, f"unit {new} is not a shifted copy of unit {s.unit_ids[k]}"
+    split, ids = inject_some_split_units(s, split_ids=["0", "2"], num_split=2, output_ids=True, seed=1)
+    assert split.get_num_units() == 2 + 4 and ids == {"0": ["4", "5"], "2": ["6", "7"]}
+    for u in ("0", "2"):
         parts = [split.get_unit_spike_train(n) for n in ids[u]]
         np.testing.assert_array_equal(np.sort(np.concatenate(parts)), s.get_unit_spike_train(u))
-    np.testing.assert_array_equal(split.get_unit_spike_train(1), s.get_unit_spike_train(1))
+    np.testing.assert_array_equal(split.get_unit_spike_train("1"), s.get_unit_spike_train("1"))
 
 
 def test_generate_snippets_match_recording_windows():
@@ -94,11 +104,11 @@ def test_generate_snippets_match_recording_windows():
     assert isinstance(sorting, NumpySorting)
     rec = generate_recording(num_channels=3, sampling_frequency=1000.0, durations=[3.0], seed=4)
     frames = snippets.get_frames()
-    tr = rec.get_traces()
+    np.testing.assert_array_equal(frames, sorting.to_spike_vector()["sample_index"])  # every spike
+    padded = np.concatenate([np.zeros((5, 3), "float32"), rec.get_traces(), np.zeros((10, 3), "float32")])
     cut = snippets.get_snippets()
-    for i in range(0, len(frames), max(1, len(frames) // 5)):
-        np.testing.assert_array_equal(cut[i], tr[frames[i] - 5:frames[i] + 10])
-    assert set(frames) <= set(sorting.to_spike_vector()["sample_index"])
+    for i in range(len(frames)):
+        np.testing.assert_array_equal(cut[i], padded[frames[i]:frames[i] + 15])
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +132,26 @@ def test_ground_truth_deterministic_and_chunk_independent(gt):
     big = rec.get_traces(start_frame=10000, end_frame=40000)
     for lo, hi in [(a, b), (10000, 10001), (29999, 30050), (39000, 40000)]:
         np.testing.assert_array_equal(rec.get_traces(start_frame=lo, end_frame=hi), big[lo - 10000:hi - 10000])
-    np.testing.assert_array_equal(rec.get_traces(start_frame=a, end_frame=b, channel_ids=[5, 2]),
+    np.testing.assert_array_equal(rec.get_traces(start_frame=a, end_frame=b, channel_ids=["5", "2"]),
                                   big[a - 10000:b - 10000][:, [5, 2]])
     assert sorting.get_recording() is rec and rec.is_dumpable
+    assert list(sorting.unit_ids) == ["0", "1", "2", "3"] and list(rec.channel_ids) == [str(i) for i in range(8)]
+    from gpuspike import load
+
+    np.testing.assert_array_equal(load(rec.to_dict()).get_traces(start_frame=a, end_frame=b),
+                                  rec.get_traces(start_frame=a, end_frame=b))
+
+
+def test_ground_truth_defaults_as_spikeinterface():
+    rec, sorting = generate_ground_truth_recording(durations=[3.0], seed=2)
+    assert rec.sampling_frequency == 25000.0 and rec.get_num_channels() == 4 and sorting.get_num_units() == 10
+    assert rec.templates.shape[1] == 25 + 75  # ms_before=1, ms_after=3
+    rate = sorting.count_total_num_spikes() / (10 * 3.0)
+    assert abs(rate - 15.0) < 5 * np.sqrt(15.0 * 30) / 30  # 15 Hz units
+    assert rec.get_probe().get_contact_count() == 4 and rec.is_filtered()
+    assert np.unique(rec.get_channel_locations()[:, 0]).size == 2  # two columns
+    assert sorting.get_property("gt_unit_locations").shape == (10, 3)
+    assert set(sorting.get_property("main_channel_id")) <= set(rec.channel_ids)
 
 
 def test_ground_truth_int16_gains_and_templates_visible(gt):

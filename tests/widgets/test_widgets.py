@@ -152,7 +152,8 @@ def test_plot_unit_templates_from_arrays_same_axis(gt):
     rec, sorting = gt
     we = FakeWaveformExtractor(rec, sorting)
     templates = we.get_all_templates()
-    res = plot_unit_templates(templates, recording=rec, nbefore=20, unit_ids=[sorting.unit_ids[1]],
+    # a bare templates array numbers its units 0..N-1
+    res = plot_unit_templates(templates, recording=rec, nbefore=20, unit_ids=[1],
                               channel_ids=rec.channel_ids[:4], same_axis=True)
     assert len(res.axes) == 1
     lines = res.ax.get_lines()
