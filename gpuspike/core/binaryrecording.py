@@ -248,6 +248,23 @@ class BinaryRecordingExtractor(BaseRecording):
             else [None if p is None else str(Path(p).absolute()) for p in file_timestamps_paths],
         }
 
+    @staticmethod
+    def write_recording(recording: BaseRecording, file_paths, dtype=None, **job_kwargs) -> None:
+        """Write the traces of ``recording`` to raw binary files, one per segment (time axis first).
+
+        Parameters
+        ----------
+        recording : BaseRecording
+        file_paths : str, Path or list
+            One file per segment.
+        dtype : numpy dtype, optional
+            Default: the recording's.
+        **job_kwargs
+        """
+        from .saving import write_binary_recording
+
+        write_binary_recording(recording, file_paths=file_paths, dtype=dtype, **job_kwargs)
+
     def is_binary_compatible(self) -> bool:
         """True: the traces are raw binary files that can be read by offset."""
         return True

@@ -14,17 +14,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .globals import get_global_dataset_folder
+
 DEFAULT_REPO = "https://gin.g-node.org/NeuralEnsemble/ephy_testing_data"
 
 _DATALAD_HINT = "pip install datalad (it also needs git-annex: conda install -c conda-forge git-annex, " \
                 "or apt-get install git-annex)"
-
-
-def get_global_dataset_folder() -> Path:
-    """Cache folder of downloaded datasets: ``$GPUSPIKE_DATASET_FOLDER``, else ``~/spikeinterface_datasets``
-    (the folder SpikeInterface uses, so both libraries share one cache)."""
-    folder = os.environ.get("GPUSPIKE_DATASET_FOLDER")
-    return Path(folder).expanduser() if folder else Path.home() / "spikeinterface_datasets"
 
 
 def _import_datalad():

@@ -389,3 +389,15 @@ class NpzFolderEvent(BaseEvent):
 def read_npz_event_folder(folder_path) -> NpzFolderEvent:
     """Read an events folder written by ``event.save()``."""
     return NpzFolderEvent(folder_path)
+
+
+def read_npy_snippets(file_paths, sampling_frequency: float, channel_ids=None, nbefore: int | None = None,
+                      gain_to_uV=None, offset_to_uV=None) -> NpySnippetsExtractor:
+    """Read snippets saved as ``.npy`` record files (one per segment); see :class:`NpySnippetsExtractor`.
+
+    Returns
+    -------
+    NpySnippetsExtractor
+    """
+    return NpySnippetsExtractor(file_paths, sampling_frequency, channel_ids=channel_ids, nbefore=nbefore,
+                                gain_to_uV=gain_to_uV, offset_to_uV=offset_to_uV)

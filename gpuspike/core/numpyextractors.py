@@ -111,6 +111,23 @@ class NumpySortingSegment(BaseSortingSegment):
         return self._num_samples
 
 
+class SpikeVectorSortingSegment(NumpySortingSegment):
+    """A segment of a spike vector covering several segments (SpikeInterface's signature).
+
+    Parameters
+    ----------
+    spikes : np.ndarray
+        The whole spike vector (sorted by segment, then sample).
+    segment_index : int
+        The segment this one reads.
+    unit_ids : array-like
+    """
+
+    def __init__(self, spikes: np.ndarray, segment_index: int, unit_ids: Sequence) -> None:
+        bounds = np.searchsorted(spikes["segment_index"], [segment_index, segment_index + 1])
+        super().__init__(spikes[bounds[0]:bounds[1]], np.asarray(unit_ids))
+
+
 class NumpySorting(BaseSorting):
     """A sorting held in memory as a spike vector.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Sequence
@@ -77,8 +76,10 @@ def foreign_dict(class_path: str, kwargs: dict, annotations: dict | None = None,
 
 
 def default_folder(suffix: str = "") -> Path:
-    """A new folder name in the temporary directory (used when ``folder=None``)."""
-    return Path(tempfile.gettempdir()) / "gpuspike_cache" / f"{uuid.uuid4().hex[:10]}{suffix}"
+    """A new folder name in the global temporary folder (used when ``folder=None``)."""
+    from .globals import get_global_tmp_folder
+
+    return get_global_tmp_folder() / f"{uuid.uuid4().hex[:10]}{suffix}"
 
 
 def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json") -> None:

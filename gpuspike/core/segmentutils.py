@@ -222,8 +222,68 @@ def select_segment_sorting(sorting: BaseSorting, segment_indices) -> BaseSorting
     return SelectSegmentSorting(sorting, segment_indices)
 
 
-def split_sorting(sorting: BaseSorting) -> list[BaseSorting]:
-    """One mono-segment lazy view per segment."""
+class SplitSegmentSorting(BaseSorting):
+    """A mono-segment sorting split into segments of the lengths of ``recording_or_recording_list``'s
+    segments (e.g. the sorting of a concatenated recording, back to the original segments).
+
+    Parameters
+    ----------
+    parent_sorting : BaseSorting
+        A mono-segment sorting.
+    recording_or_recording_list : list of BaseRecording or ConcatenateSegmentRecording, optional
+        The recordings whose segments give the lengths (default: the registered recording).
+    """
+
+    def __init__(self, parent_sorting: BaseSorting, recording_or_recording_list=None) -> None:
+        from .views import FrameSliceSorting
+
+        if parent_sorting.get_num_segments() != 1:
+            raise ValueError(f"SplitSegmentSorting needs a mono-segment sorting, this one has "
+                             f"{parent_sorting.get_num_segments()} segments")
+        if recording_or_recording_list is None:
+            if not parent_sorting.has_recording():
+                raise ValueError("no recording is registered on the sorting: give recording_or_recording_list")
+            recording_list = [parent_sorting.get_recording()]
+        elif isinstance(recording_or_recording_list, ConcatenateSegmentRecording):
+            recording_list = list(recording_or_recording_list._kwargs["recording_list"])
+        elif isinstance(recording_or_recording_list, (list, tuple)):
+            recording_list = list(recording_or_recording_list)
+        else:
+            raise TypeError("recording_or_recording_list must be a list of recordings, a ConcatenateSegmentRecording "
+                            f"or None, got {type(recording_or_recording_list).__name__}")
+        super().__init__(parent_sorting.sampling_frequency, parent_sorting.unit_ids)
+        parent_sorting.copy_metadata(self)
+        lengths = [rec.get_num_samples(i) for rec in recording_list for i in range(rec.get_num_segments())]
+        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
+        plain = parent_sorting
+        if plain.has_recording():  # slices by frames only: the lengths come from recording_list
+            from .numpyextractors import NumpySorting
+
+            plain = NumpySorting.from_sorting(parent_sorting)
+            plain._recording = None
+        for k in range(len(lengths)):
+            view = FrameSliceSorting(plain, int(bounds[k]), int(bounds[k + 1]), check_spike_frames=False)
+            segment = view._segments[0]
+            self.add_segment(segment)
+        self._parent = parent_sorting
+        self._kwargs = {"parent_sorting": parent_sorting, "recording_or_recording_list": recording_list}
+
+
+def split_sorting(sorting: BaseSorting, recording_or_recording_list=None):
+    """One mono-segment lazy view per segment; or, with ``recording_or_recording_list``, a mono-segment
+    sorting split back into segments (:class:`SplitSegmentSorting`, SpikeInterface's ``split_sorting``).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    recording_or_recording_list : list of BaseRecording or ConcatenateSegmentRecording, optional
+
+    Returns
+    -------
+    list of BaseSorting, or SplitSegmentSorting
+    """
+    if recording_or_recording_list is not None:
+        return SplitSegmentSorting(sorting, recording_or_recording_list)
     return [SelectSegmentSorting(sorting, [i]) for i in range(sorting.get_num_segments())]
 
 

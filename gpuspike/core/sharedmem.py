@@ -194,3 +194,77 @@ class SharedMemorySorting(BaseSorting):
         if with_metadata:
             source_sorting.copy_metadata(sorting)
         return sorting
+
+
+def _init_memory_writer(recording, arrays, shm_names, shapes, dtype):
+    """Worker context of :func:`write_memory_recording` (attaches shared blocks by name in processes)."""
+    from .base import BaseExtractor
+
+    if isinstance(recording, dict):
+        recording = BaseExtractor.from_dict(recording)
+    shms = []
+    if arrays is None:
+        arrays = []
+        for name, shape in zip(shm_names, shapes):
+            shm = SharedMemory(name, create=False)
+            shms.append(shm)
+            arrays.append(np.ndarray(shape=tuple(shape), dtype=dtype, buffer=shm.buf))
+    return {"recording": recording, "arrays": arrays, "shms": shms}
+
+
+def _write_memory_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> None:
+    traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
+    ctx["arrays"][segment_index][start_frame:end_frame] = traces
+
+
+def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool = False, buffer_type: str = "auto",
+                           job_name: str = "write_memory", **job_kwargs):
+    """Copy the traces of every segment into numpy arrays, in parallel chunks.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    dtype : numpy dtype, optional
+    verbose : bool
+    buffer_type : {"auto", "numpy", "sharedmem"}
+        "auto": shared memory when worker processes write, else numpy.
+    job_name : str
+    **job_kwargs
+
+    Returns
+    -------
+    arrays : list of np.ndarray
+        One (num_samples, num_channels) array per segment.
+    shms : list
+        The shared memory block of each array (None for numpy buffers); close / unlink them when done.
+    """
+    from .job import resolve_job_kwargs, run_chunks
+
+    if buffer_type not in ("auto", "numpy", "sharedmem"):
+        raise ValueError(f"buffer_type={buffer_type!r}: allowed values are 'auto', 'numpy', 'sharedmem'")
+    config = resolve_job_kwargs(**job_kwargs)
+    processes = config.n_jobs > 1 and config.engine in ("process", "dask")
+    if buffer_type == "auto":
+        buffer_type = "sharedmem" if processes else "numpy"
+    if buffer_type == "numpy" and processes:
+        raise ValueError("buffer_type='numpy' cannot be filled by worker processes: use buffer_type='sharedmem' or "
+                         "engine='thread'")
+    dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+    arrays, shms, shapes = [], [], []
+    for seg in range(recording.get_num_segments()):
+        shape = (recording.get_num_samples(seg), recording.get_num_channels())
+        if buffer_type == "sharedmem":
+            array, shm = make_shared_array(shape, dtype)
+        else:
+            array, shm = np.zeros(shape, dtype=dtype), None
+        arrays.append(array)
+        shms.append(shm)
+        shapes.append(shape)
+    if verbose:
+        print(f"{job_name}: {recording.get_total_samples():,} samples into {buffer_type} buffers")
+    if processes:
+        init_args = (recording, None, [s.name for s in shms], shapes, dtype.str)
+    else:
+        init_args = (recording, arrays, None, None, dtype.str)
+    run_chunks(recording, _write_memory_chunk, _init_memory_writer, init_args, job_kwargs=config, job_name=job_name)
+    return arrays, shms

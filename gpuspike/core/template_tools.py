@@ -66,3 +66,65 @@ def get_template_extremum_amplitude(waveform_extractor, peak_sign: str = "neg", 
     channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode=mode, outputs="index")
     amps = get_template_amplitudes(waveform_extractor, peak_sign=peak_sign, mode=mode)
     return {u: float(amps[u][channels[u]]) for u in channels}
+
+
+def get_template_amplitude_on_main_channel(waveform_extractor, peak_sign: str | None = None,
+                                           peak_mode: str | None = None, abs_value: bool = True,
+                                           with_dict: bool = True):
+    """Amplitude of each unit's template on its main (extremum) channel (SpikeInterface 0.105's name).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}, optional
+        Default "neg".
+    peak_mode : {"extremum", "at_index"}, optional
+        Default "extremum".
+    abs_value : bool
+        Absolute amplitudes (else signed).
+    with_dict : bool
+        ``{unit_id: amplitude}`` (else an array in unit order).
+
+    Returns
+    -------
+    dict or np.ndarray
+    """
+    peak_sign = "neg" if peak_sign is None else peak_sign
+    mode = _check_mode("extremum" if peak_mode is None else peak_mode)
+    info = _templates_info(waveform_extractor)
+    channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode=mode, outputs="index")
+    values = []
+    for i, unit_id in enumerate(info.unit_ids.tolist()):
+        trace = info.templates[i, :, channels[unit_id]].astype("float64")
+        if mode == "at_index":
+            value = trace[info.nbefore]
+        elif peak_sign == "neg":
+            value = trace.min()
+        elif peak_sign == "pos":
+            value = trace.max()
+        else:
+            value = trace[np.argmax(np.abs(trace))]
+        values.append(abs(value) if abs_value else value)
+    values = np.asarray(values, dtype="float64")
+    return dict(zip(info.unit_ids.tolist(), values.tolist())) if with_dict else values
+
+
+def get_template_peak_shift_on_main_channel(waveform_extractor, peak_sign: str | None = None,
+                                            with_dict: bool = True):
+    """Samples between ``nbefore`` and the peak on each unit's main channel (SpikeInterface 0.105's name).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}, optional
+        Default "neg".
+    with_dict : bool
+        ``{unit_id: shift}`` (else an array in unit order).
+
+    Returns
+    -------
+    dict or np.ndarray
+    """
+    shifts = get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign="neg" if peak_sign is None
+                                                      else peak_sign)
+    return shifts if with_dict else np.asarray(list(shifts.values()), dtype="int64")

@@ -56,7 +56,7 @@ def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=Non
     if data is not None:
         data = np.asarray(data)
         shape, dtype = data.shape, data.dtype
-    chunks = shape if chunks is None else chunks
+    chunks = tuple(max(1, int(c)) for c in (shape if chunks is None else chunks))
     if _zarr_major() >= 3:
         arr = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, compressors=compressor,
                                  filters=filters, fill_value=None if np.dtype(dtype).names else 0)
@@ -210,17 +210,15 @@ class ZarrRecordingExtractor(BaseRecording):
 
 
 def _write_zarr_metadata(root, recording: BaseRecording) -> None:
-    from .saving import plain_json
-
-    from .base import _jsonable
+    from .serialization import plain
 
     attrs = {"zarr_class_info": {"class": SI_ZARR_CLASS, "module": "spikeinterface"},
              "sampling_frequency": float(recording.sampling_frequency),
              "num_segments": int(recording.get_num_segments()),
-             "provenance": _jsonable(recording.to_dict()) if recording.is_dumpable else None,
-             "annotations": _jsonable(recording._annotations)}
+             "provenance": recording.to_dict() if recording.is_dumpable else None,
+             "annotations": plain(recording._annotations)}
     if recording.has_probe():
-        attrs["probegroup"] = plain_json(recording.get_probegroup().to_dict(array_as_list=True))
+        attrs["probegroup"] = plain(recording.get_probegroup().to_dict(array_as_list=True))
     root.attrs.update(attrs)
     create_array(root, "channel_ids", data=np.asarray(recording.channel_ids))
     t_starts = np.full(recording.get_num_segments(), np.nan)
@@ -257,19 +255,25 @@ def _write_zarr_chunk(segment_index: int, start_frame: int, end_frame: int, ctx:
 ZarrRecording = ZarrRecordingExtractor
 
 
-def read_zarr(folder_path, storage_options: dict | None = None,
-              load_compression_ratio: bool = False) -> ZarrRecordingExtractor:
-    """Open a ``.zarr`` recording folder written by ``save(format="zarr")`` (gpuspike or SpikeInterface).
+def read_zarr(folder_path, storage_options: dict | None = None, load_compression_ratio: bool = False):
+    """Open a ``.zarr`` folder written by ``save(format="zarr")`` (gpuspike or SpikeInterface).
 
     Parameters
     ----------
     folder_path : str or Path
     storage_options : dict, optional
     load_compression_ratio : bool
+        Annotate recordings with their compression ratio.
 
     Returns
     -------
-    ZarrRecordingExtractor
+    ZarrRecordingExtractor or ZarrSortingExtractor
+        A sorting when the folder holds a spike vector (``spikes`` group).
     """
+    folder = check_folder(Path(folder_path), "read_zarr")
+    if (folder / "spikes").is_dir():
+        from .zarrsorting import ZarrSortingExtractor
+
+        return ZarrSortingExtractor(folder, storage_options=storage_options)
     return ZarrRecordingExtractor(folder_path, storage_options=storage_options,
                                   load_compression_ratio=load_compression_ratio)

@@ -1,0 +1,146 @@
+"""ZarrSortingExtractor: a sorting's spike vector in a zarr folder (SpikeInterface's layout).
+
+Layout: root attrs ``sampling_frequency``, ``num_segments``, ``provenance``, ``annotations``,
+``zarr_class_info``; arrays ``unit_ids``, ``spikes/sample_index``, ``spikes/unit_index``,
+``spikes/segment_slices`` ((num_segments, 2) start / end in the spike vector),
+``spikes/sample_index_chunk_firsts``; group ``properties/<key>``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_folder
+from .errors import CorruptFolderError
+from .loading import check_folder
+from .numpyextractors import NumpySortingSegment
+from .sorting import BaseSorting, spike_dtype
+from .zarrrecording import create_array, get_default_zarr_compressor, open_group
+
+SI_ZARR_SORTING_CLASS = "spikeinterface.core.zarrextractors.ZarrSortingExtractor"
+
+
+class ZarrSortingExtractor(BaseSorting):
+    """A sorting saved with ``sorting.save(format="zarr")`` by gpuspike or SpikeInterface.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    storage_options : dict, optional
+        Accepted for SpikeInterface compatibility (local folders only).
+    zarr_group : str, optional
+        The group holding the sorting, when not the root.
+    lazy_spike_vector : bool
+        Accepted for SpikeInterface compatibility (the spike vector is read into memory).
+    """
+
+    def __init__(self, folder_path, storage_options: dict | None = None, zarr_group: str | None = None,
+                 lazy_spike_vector: bool = False) -> None:
+        folder_path = check_folder(Path(folder_path), "ZarrSortingExtractor").absolute()
+        root = open_group(folder_path, "r")
+        if zarr_group is not None:
+            root = root[zarr_group]
+        attrs = dict(root.attrs)
+        for key in ("sampling_frequency", "num_segments"):
+            if attrs.get(key) is None:
+                raise CorruptFolderError(f"{str(folder_path)!r}: zarr attribute {key!r} is missing")
+        try:
+            unit_ids = np.asarray(root["unit_ids"][:])
+            spikes_group = root["spikes"]
+            slices = np.asarray(spikes_group["segment_slices"][:], dtype="int64").reshape(-1, 2)
+            samples = np.asarray(spikes_group["sample_index"][:], dtype="int64")
+            units = np.asarray(spikes_group["unit_index"][:], dtype="int64")
+        except KeyError as err:
+            raise CorruptFolderError(f"{str(folder_path)!r}: zarr array {err} is missing: not a zarr sorting "
+                                     f"folder, or an incomplete one") from None
+        super().__init__(float(attrs["sampling_frequency"]), unit_ids)
+        spikes = np.zeros(samples.size, dtype=spike_dtype)
+        spikes["sample_index"], spikes["unit_index"] = samples, units
+        for seg, (start, end) in enumerate(slices):
+            spikes["segment_index"][start:end] = seg
+        for seg in range(int(attrs["num_segments"])):
+            start, end = slices[seg] if seg < len(slices) else (samples.size, samples.size)
+            self.add_segment(NumpySortingSegment(spikes[start:end], self.unit_ids))
+        self._cached_spike_vector = spikes
+        if "properties" in root:
+            for key in root["properties"]:
+                self._properties[key] = np.asarray(root["properties"][key][:])
+        from .base import _from_jsonable
+
+        self._annotations.update(_from_jsonable(attrs.get("annotations") or {}))
+        self._kwargs = {"folder_path": str(folder_path), "storage_options": storage_options,
+                        "zarr_group": zarr_group, "lazy_spike_vector": lazy_spike_vector}
+
+    @staticmethod
+    def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False,
+                      storage_options: dict | None = None, compressor="default", **kwargs) -> "ZarrSortingExtractor":
+        """Write ``sorting`` to a ``.zarr`` folder (atomically) and return it.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        folder_path : str or Path
+            ``.zarr`` is appended when missing.
+        overwrite : bool
+        storage_options : dict, optional
+            Accepted for SpikeInterface compatibility (local folders only).
+        compressor : numcodecs codec or None
+            Default Blosc zstd with bit shuffle (spike vector fields, with a Delta filter).
+        **kwargs
+            Job kwargs (unused: the spike vector is written at once).
+
+        Returns
+        -------
+        ZarrSortingExtractor
+        """
+        from numcodecs import Delta
+
+        from .serialization import plain
+
+        folder_path = Path(folder_path)
+        if folder_path.suffix != ".zarr":
+            folder_path = folder_path.with_name(folder_path.name + ".zarr")
+        if compressor == "default":
+            compressor = get_default_zarr_compressor()
+        spikes = sorting.to_spike_vector()
+        num_segments = sorting.get_num_segments()
+        with atomic_folder(folder_path, overwrite=overwrite) as tmp:
+            root = open_group(tmp, "w")
+            root.attrs.update({"zarr_class_info": {"class": SI_ZARR_SORTING_CLASS, "module": "spikeinterface"},
+                               "sampling_frequency": float(sorting.sampling_frequency),
+                               "num_segments": int(num_segments),
+                               "provenance": sorting.to_dict() if sorting.is_dumpable else None,
+                               "annotations": plain(sorting._annotations)})
+            create_array(root, "unit_ids", data=np.asarray(sorting.unit_ids))
+            group = root.create_group("spikes")
+            for field in ("sample_index", "unit_index"):
+                values = np.ascontiguousarray(spikes[field])
+                create_array(group, field, data=values, compressor=compressor, filters=[Delta(dtype=values.dtype)])
+            bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+            create_array(group, "segment_slices",
+                         data=np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64"))
+            chunk = group["sample_index"].chunks[0] or 1
+            create_array(group, "sample_index_chunk_firsts",
+                         data=np.asarray(spikes["sample_index"][::chunk], dtype="int64"))
+            props = root.create_group("properties")
+            for key in sorting.get_property_keys():
+                values = np.asarray(sorting.get_property(key))
+                if values.dtype.kind != "O":
+                    create_array(props, key, data=values)
+        return ZarrSortingExtractor(folder_path)
+
+
+def read_zarr_sorting(folder_path, storage_options: dict | None = None) -> ZarrSortingExtractor:
+    """Open a ``.zarr`` sorting folder written by ``sorting.save(format="zarr")``.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    storage_options : dict, optional
+
+    Returns
+    -------
+    ZarrSortingExtractor
+    """
+    return ZarrSortingExtractor(folder_path, storage_options=storage_options)
