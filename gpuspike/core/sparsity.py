@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-_METHODS = ("radius", "best_channels", "threshold", "snr", "by_property")
+_METHODS = ("radius", "best_channels", "threshold", "snr", "ptp", "energy", "by_property")
 _PEAK_SIGNS = ("neg", "pos", "both")
 
 
@@ -90,7 +90,22 @@ class ChannelSparsity:
         return dense
 
     def are_waveforms_sparse(self, waveforms: np.ndarray, unit_id) -> bool:
+        """True when ``waveforms`` have exactly the unit's active channels."""
         return waveforms.shape[-1] == int(self.mask[self._unit_index(unit_id)].sum())
+
+    def are_waveforms_dense(self, waveforms: np.ndarray) -> bool:
+        """True when ``waveforms`` have all the channels."""
+        return waveforms.shape[-1] == len(self.channel_ids)
+
+    @property
+    def num_channels(self) -> int:
+        """Number of channels of the dense layout."""
+        return len(self.channel_ids)
+
+    @property
+    def num_units(self) -> int:
+        """Number of units."""
+        return len(self.unit_ids)
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict:
@@ -171,6 +186,67 @@ class ChannelSparsity:
         mask = be.to_host(be.kernels.snr_sparsity(be.asarray(amps), be.asarray(noise_levels), float(threshold),
                                                   be.asarray(out)))
         return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_ptp(cls, we_or_templates, threshold: float, noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
+        """Channels whose template peak-to-peak amplitude is at least ``threshold`` noise levels.
+
+        Parameters
+        ----------
+        we_or_templates : WaveformExtractor or dict
+        threshold : float
+        noise_levels : np.ndarray, optional
+            Per channel (computed from the recording when not given).
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        if threshold is None:
+            raise ValueError("method='ptp' needs threshold= (peak-to-peak / noise, e.g. 5)")
+        info = _templates_info(we_or_templates)
+        noise = np.asarray(info.noise_levels() if noise_levels is None else noise_levels, dtype="float64")
+        if noise.shape != (len(info.channel_ids),):
+            raise ValueError(f"noise_levels has shape {noise.shape}, expected ({len(info.channel_ids)},)")
+        ptp = np.ptp(info.templates.astype("float64"), axis=1) if info.templates.size else \
+            np.zeros((len(info.unit_ids), len(info.channel_ids)))
+        return cls(ptp / noise >= threshold, info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_energy(cls, waveform_extractor, threshold: float,
+                    noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
+        """Channels whose waveform energy per sample is at least ``threshold`` noise levels.
+
+        The energy of a channel is the norm of the unit's waveforms on it; it is compared with
+        ``noise * sqrt(num_samples * num_spikes)``. Needs a dense extractor with waveforms.
+
+        Parameters
+        ----------
+        waveform_extractor : WaveformExtractor
+        threshold : float
+        noise_levels : np.ndarray, optional
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        we = waveform_extractor
+        if threshold is None:
+            raise ValueError("method='energy' needs threshold= (in noise levels, e.g. 5)")
+        if not hasattr(we, "get_waveforms") or not we.has_waveforms() or we.is_sparse():
+            raise ValueError("method='energy' needs a dense WaveformExtractor that kept waveforms")
+        if noise_levels is None:
+            from .recording_tools import get_noise_levels
+
+            noise_levels = get_noise_levels(we.recording, return_scaled=we.return_scaled)
+        noise = np.sqrt(we.nsamples) * np.asarray(noise_levels, dtype="float64")
+        mask = np.zeros((len(we.unit_ids), len(we.channel_ids)), dtype=bool)
+        for u, unit_id in enumerate(we.unit_ids.tolist()):
+            wfs = np.asarray(we.get_waveforms(unit_id), dtype="float64")
+            if wfs.shape[0]:
+                energies = np.linalg.norm(wfs, axis=(0, 1))
+                mask[u] = energies / (noise * np.sqrt(wfs.shape[0])) >= threshold
+        return cls(mask, we.unit_ids, we.channel_ids)
 
     @classmethod
     def from_property(cls, we_or_templates, by_property: str, peak_sign: str = "neg") -> "ChannelSparsity":
@@ -282,16 +358,22 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
     we_or_templates : WaveformExtractor or dict
         A dict needs "templates" (units, samples, channels) and, per method, "channel_locations",
         "noise_levels", "unit_ids", "channel_ids", "nbefore".
-    method : {"radius", "best_channels", "threshold" (alias "snr"), "by_property"}
+    method : {"radius", "best_channels", "threshold" (alias "snr"), "ptp", "energy", "by_property"}
     peak_sign : {"neg", "pos", "both"}
     num_channels : int
         For "best_channels".
     radius_um : float
         For "radius".
     threshold : float
-        SNR threshold for "threshold".
+        SNR threshold for "threshold", "ptp" and "energy".
     by_property : str
         For "by_property".
+    noise_levels : np.ndarray, optional
+        Per-channel noise for "threshold", "ptp" and "energy" (computed when not given).
+
+    Returns
+    -------
+    ChannelSparsity
     """
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
@@ -302,6 +384,10 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
         return ChannelSparsity.from_best_channels(we_or_templates, num_channels, peak_sign=peak_sign)
     if method in ("threshold", "snr"):
         return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels)
+    if method == "ptp":
+        return ChannelSparsity.from_ptp(we_or_templates, threshold, noise_levels=noise_levels)
+    if method == "energy":
+        return ChannelSparsity.from_energy(we_or_templates, threshold, noise_levels=noise_levels)
     if by_property is None:
         raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
     return ChannelSparsity.from_property(we_or_templates, by_property, peak_sign=peak_sign)

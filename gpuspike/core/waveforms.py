@@ -18,6 +18,7 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
+from .waveforms_compat import LegacyWaveformExtractorMixin
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
                                   init_gather_worker, place_edge_waveforms, select_random_spikes, shares_memory,
                                   templates_from_waveform_buffer)
@@ -30,7 +31,7 @@ def _sampled_index_dtype() -> np.dtype:
     return np.dtype([("spike_index", "int64"), ("segment_index", "int64")])
 
 
-class WaveformExtractor:
+class WaveformExtractor(LegacyWaveformExtractorMixin):
     """Waveforms of sampled spikes per unit, their templates and sparsity.
 
     Build it with :func:`extract_waveforms` or :func:`load_waveforms`.
@@ -275,16 +276,18 @@ class WaveformExtractor:
 
     def save(self, folder: str | Path, format: str = "binary", sparsity: ChannelSparsity | None = None,
              overwrite: bool = False, use_relative_path: bool = True) -> "WaveformExtractor":
-        """Save to a folder (``format="binary"`` or ``"zarr"``); ``sparsity`` makes a dense one sparse."""
+        """Save to a folder (``format="binary"`` or ``"zarr"``); ``sparsity`` makes a dense one sparse (or a
+        sparse one sparser: each unit may only lose channels)."""
         if format not in _SAVE_FORMATS:
             raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
         if isinstance(folder, WaveformExtractor):  # the specification's we.save(we, sparsity=..., folder=...)
             raise TypeError("save(folder=...) takes a folder; call we.save(folder=..., sparsity=...)")
         we = self
         if sparsity is not None:
-            if self.is_sparse():
-                raise ValueError("this extractor is already sparse")
-            waveforms = {u: sparsity.sparsify_waveforms(np.asarray(self.get_waveforms(u)), u)
+            if self.is_sparse() and np.any(sparsity.mask & ~self.sparsity.mask):
+                raise ValueError("this extractor is sparse already: sparsity= may only keep fewer of each unit's "
+                                 "channels, not add channels it has no waveforms on")
+            waveforms = {u: sparsity.sparsify_waveforms(np.asarray(self.get_waveforms(u, force_dense=True)), u)
                          for u in self.unit_ids.tolist()}
             templates = {k: v * sparsity.mask[:, None, :] for k, v in self._template_cache.items()}
             we = WaveformExtractor(self._recording, self.sorting, self._params, self._rec_attributes,

@@ -1,17 +1,16 @@
 """Differential tests against SpikeInterface 0.105: same data, same sampled spikes, same results.
 
-SpikeInterface runs in a separate Python (it pins zarr < 3): ``GPUSPIKE_SI_PYTHON``, default
-``/work/si-venv/bin/python``; the tests skip with the reason when it is absent.
+SpikeInterface runs in this interpreter when it imports, else in the one ``GPUSPIKE_SI_PYTHON``
+names (see ``_si_compare``); the tests skip with the reason otherwise.
 """
-import os
-import subprocess
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import gpuspike as gs
+
+from _si_compare import run_si_script, si_python
 
 pytestmark = pytest.mark.compare
 
@@ -53,17 +52,11 @@ SI_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
 
 
 def _si_python() -> str:
-    python = os.environ.get("GPUSPIKE_SI_PYTHON", "/work/si-venv/bin/python")
-    if not Path(python).exists():
-        pytest.skip(f"no SpikeInterface environment at {python} (set GPUSPIKE_SI_PYTHON)")
-    if subprocess.run([python, "-c", "import spikeinterface"], capture_output=True).returncode:
-        pytest.skip(f"{python} cannot import spikeinterface")
-    return python
+    return si_python()
 
 
-def _run_si(python: str, script: str, base: Path) -> None:
-    out = subprocess.run([python, "-c", script, str(base)], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+def _run_si(python: str, script: str, base) -> None:
+    run_si_script(script, base)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +72,7 @@ def both(tmp_path_factory):
     noise = gs.get_noise_levels(rec, return_scaled=True)
     np.save(base / "noise.npy", noise)
     _run_si(python, SI_SCRIPT, base)
-    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=MAX_SPIKES, seed=SEED,
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=MAX_SPIKES, seed=SEED, sparse=False,
                               precompute_template=("average", "std", "median"), progress_bar=False)
     return we, dict(np.load(base / "si_out.npz")), noise
 
@@ -149,7 +142,7 @@ def edges(tmp_path_factory):
 
 def test_edge_spikes_same_as_spikeinterface(edges):
     rec, srt, si_out = edges
-    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=None,
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=None, sparse=False,
                               precompute_template=("average", "std"), progress_bar=False)
     units = srt.to_spike_vector()["unit_index"]
     for unit_index, unit_id in enumerate(we.unit_ids):

@@ -1,8 +1,8 @@
 """SpikeInterface 0.105 interoperability: each library loads the other's binary, npz and zarr folders.
 
-SpikeInterface runs in this process when it is importable (the ``compare`` extra); otherwise in
-the Python of a separate environment given by ``GPUSPIKE_SI_PYTHON`` (default ``/work/si-venv/bin/python``,
-SpikeInterface pins zarr < 3); otherwise the tests are skipped.
+SpikeInterface runs with this interpreter when it is importable (the ``compare`` extra); otherwise in
+the Python of a separate environment given by ``GPUSPIKE_SI_PYTHON`` (SpikeInterface pins zarr < 3);
+otherwise the tests are skipped (see ``_si_compare``).
 """
 import json
 import os
@@ -17,6 +17,7 @@ import gpuspike as gs
 from gpuspike.core.loading import load
 
 from _saving_helpers import assert_recordings_equal
+from _si_compare import run_si_script, si_python
 
 pytestmark = pytest.mark.compare
 
@@ -80,27 +81,10 @@ SI_SCRIPT = textwrap.dedent('''
 
 
 def _si_runner():
-    try:
-        import spikeinterface  # noqa: F401
-
-        namespace = {"__name__": "si_script"}
-        exec(SI_SCRIPT, namespace)
-        return lambda mode, base: namespace[f"si_{mode}"](base)
-    except ImportError:
-        pass
-    python = os.environ.get("GPUSPIKE_SI_PYTHON", "/work/si-venv/bin/python")
-    if not Path(python).exists():
-        pytest.skip("SpikeInterface is not importable (pip install gpuspike[compare]) and no separate "
-                    f"SpikeInterface environment at {python} (set GPUSPIKE_SI_PYTHON)")
-    check = subprocess.run([python, "-c", "import spikeinterface"], capture_output=True)
-    if check.returncode:
-        pytest.skip(f"{python} cannot import spikeinterface")
+    si_python()
 
     def run(mode, base):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
-        res = subprocess.run([python, "-c", SI_SCRIPT, mode, str(base)], capture_output=True, text=True, env=env,
-                             timeout=300)
-        assert res.returncode == 0, res.stderr[-4000:]
+        run_si_script(SI_SCRIPT, mode, base, timeout=300)
 
     return run
 

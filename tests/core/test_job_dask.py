@@ -176,8 +176,8 @@ def test_dask_extract_waveforms_edge_spikes(client):
     sorting = gs.NumpySorting.from_times_labels(frames, labels, 10000.0)
     kwargs = dict(mode="memory", max_spikes_per_unit=None, precompute_template=("average", "std"), chunk_size=700,
                   **NO_BAR)
-    local = gs.extract_waveforms(rec, sorting, n_jobs=1, **kwargs)
-    remote = gs.extract_waveforms(rec, sorting, engine="dask", client=client, **kwargs)
+    local = gs.extract_waveforms(rec, sorting, n_jobs=1, **kwargs, sparse=False)
+    remote = gs.extract_waveforms(rec, sorting, engine="dask", client=client, **kwargs, sparse=False)
     traces = [rec.get_traces(segment_index=s, return_scaled=True) for s in range(2)]
     for unit_id in sorting.unit_ids:
         wfs = np.asarray(remote.get_waveforms(unit_id))

@@ -22,7 +22,7 @@ def data():
 @pytest.fixture(scope="module")
 def dense_we(data):
     recording, sorting = data
-    return gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=20, seed=6, **JOB)
+    return gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=20, seed=6, **JOB, sparse=False)
 
 
 # ---------------------------------------------------------------------- NumPy rules
@@ -139,7 +139,7 @@ def test_compute_sparsity_by_property(dense_we, data):
     s2 = sorting.select_units(sorting.unit_ids)
     unit_groups = np.array([3, 2, 1, 0, 3])
     s2.set_property("group", unit_groups)
-    we2 = gs.extract_waveforms(recording, s2, mode="memory", max_spikes_per_unit=3, seed=0, **JOB)
+    we2 = gs.extract_waveforms(recording, s2, mode="memory", max_spikes_per_unit=3, seed=0, **JOB, sparse=False)
     sp2 = compute_sparsity(we2, method="by_property", by_property="group")
     np.testing.assert_array_equal(sp2.mask, groups[None, :] == unit_groups[:, None])
     with pytest.raises(ValueError, match="by_property"):
@@ -244,5 +244,13 @@ def test_save_dense_as_sparse(dense_we, data, tmp_path):
                                       dense[:, :, sparsity.mask[i]])
         np.testing.assert_array_equal(dense_we.get_waveforms(u, sparsity=sparsity), dense[:, :, sparsity.mask[i]])
         assert_close(we_sparse.get_template(u), dense.mean(axis=0, dtype="float64")[:, sparsity.mask[i]])
-    with pytest.raises(ValueError, match="already sparse"):
-        we_sparse.save(folder=tmp_path / "again", sparsity=sparsity)
+    # a sparse extractor saves sparser (each unit losing channels), never denser
+    fewer = gs.ChannelSparsity(sparsity.mask & (np.cumsum(sparsity.mask, axis=1) <= 1), sorting.unit_ids,
+                               sparsity.channel_ids)
+    sparser = we_sparse.save(folder=tmp_path / "sparser", sparsity=fewer)
+    for i, u in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(np.asarray(sparser.get_waveforms(u)),
+                                      np.asarray(dense_we.get_waveforms(u))[:, :, fewer.mask[i]])
+    with pytest.raises(ValueError, match="sparse already"):
+        we_sparse.save(folder=tmp_path / "again", sparsity=gs.ChannelSparsity(
+            np.ones_like(sparsity.mask), sorting.unit_ids, sparsity.channel_ids))

@@ -12,7 +12,7 @@ from _waveforms_helpers import JOB, gt
 @pytest.fixture(scope="module")
 def we():
     recording, sorting = gt(seed=17, num_channels=8, num_units=4, durations=(1.5,), rate=15.0)
-    return gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=10, seed=1, **JOB)
+    return gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=10, seed=1, **JOB, sparse=False)
 
 
 def _amps(templates, peak_sign, mode, nbefore):

@@ -45,7 +45,7 @@ def test_select_random_spikes_rejects_zero(gt16):
 def test_extract_dense_memory_matches_numpy(gt16, return_scaled):
     recording, sorting = gt16
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=12, seed=7,
-                              return_scaled=return_scaled, precompute_template=("average", "std", "median"), **JOB)
+                              return_scaled=return_scaled, precompute_template=("average", "std", "median"), **JOB, sparse=False)
     assert we.dtype == (np.float32 if return_scaled else np.int16)
     assert (we.nbefore, we.nafter) == nb_na(recording, 1.0, 2.0)
     selected = ref_select(sorting, 12, 7)
@@ -67,7 +67,7 @@ def test_extract_dense_memory_matches_numpy(gt16, return_scaled):
 def test_extract_folder_mode_matches_numpy(gt16, tmp_path):
     recording, sorting = gt16
     we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "wf", max_spikes_per_unit=9, seed=1,
-                              ms_before=0.5, ms_after=1.5, **JOB)
+                              ms_before=0.5, ms_after=1.5, **JOB, sparse=False)
     assert we.folder == (tmp_path / "wf").absolute()
     selected = ref_select(sorting, 9, 1)
     ref = _check_against_reference(we, recording, sorting, selected, True, 0.5, 1.5)
@@ -77,9 +77,9 @@ def test_extract_folder_mode_matches_numpy(gt16, tmp_path):
 
 def test_same_seed_same_spikes_other_seed_differs(gt16):
     recording, sorting = gt16
-    a = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=11, **JOB)
-    b = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=11, **JOB)
-    c = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=12, **JOB)
+    a = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=11, **JOB, sparse=False)
+    b = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=11, **JOB, sparse=False)
+    c = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=5, seed=12, **JOB, sparse=False)
     u = sorting.unit_ids[0]
     np.testing.assert_array_equal(a.get_sampled_indices(u), b.get_sampled_indices(u))
     assert not all(np.array_equal(a.get_sampled_indices(v), c.get_sampled_indices(v)) for v in sorting.unit_ids)
@@ -109,7 +109,7 @@ def test_edge_spikes_partially_filled_multi_segment_string_ids(edge_data, tmp_pa
     rec, sorting, nbefore, nafter = edge_data
     assert sorting.unit_ids.tolist() == ["a", "b", "zero"]
     we = gs.extract_waveforms(rec, sorting, folder=tmp_path / "edge", max_spikes_per_unit=None,
-                              precompute_template=("average", "std"), **JOB)
+                              precompute_template=("average", "std"), **JOB, sparse=False)
     selected = np.arange(sorting.to_spike_vector().size)
     ref = _check_against_reference(we, rec, sorting, selected)
     spikes = sorting.to_spike_vector()
@@ -150,8 +150,8 @@ def test_edge_spikes_with_the_process_engine(edge_data, tmp_path):
                      [True, True, False, False, False, False]])
     sparsity = gs.ChannelSparsity(mask, sorting.unit_ids, saved.channel_ids)
     kwargs = dict(mode="memory", max_spikes_per_unit=None, n_jobs=2, engine="process", chunk_size=150, **JOB)
-    dense = gs.extract_waveforms(saved, sorting, **kwargs)
-    sparse = gs.extract_waveforms(saved, sorting, sparsity=sparsity, **kwargs)
+    dense = gs.extract_waveforms(saved, sorting, **kwargs, sparse=False)
+    sparse = gs.extract_waveforms(saved, sorting, sparsity=sparsity, **kwargs, sparse=False)
     ref = _check_against_reference(dense, rec, sorting, np.arange(sorting.to_spike_vector().size))
     for i, unit_id in enumerate(sorting.unit_ids.tolist()):
         np.testing.assert_array_equal(sparse.get_waveforms(unit_id), ref[unit_id][:, :, mask[i]])
@@ -189,7 +189,7 @@ def test_compute_templates_generated_vs_numpy(gt16):
 def test_multi_segment_generated(tmp_path):
     recording, sorting = gt(seed=8, num_channels=8, num_units=3, durations=(1.0, 1.3))
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=6, seed=4,
-                              precompute_template=("average", "std"), **JOB)
+                              precompute_template=("average", "std"), **JOB, sparse=False)
     selected = ref_select(sorting, 6, 4)
     spikes = sorting.to_spike_vector()
     assert set(spikes["segment_index"][selected]) == {0, 1}
@@ -199,8 +199,8 @@ def test_multi_segment_generated(tmp_path):
 
 def test_fewer_spikes_than_max_and_none(edge_data):
     rec, sorting, _, _ = edge_data
-    we = gs.extract_waveforms(rec, sorting, mode="memory", max_spikes_per_unit=500, seed=0, **JOB)
-    we_all = gs.extract_waveforms(rec, sorting, mode="memory", max_spikes_per_unit=None, **JOB)
+    we = gs.extract_waveforms(rec, sorting, mode="memory", max_spikes_per_unit=500, seed=0, **JOB, sparse=False)
+    we_all = gs.extract_waveforms(rec, sorting, mode="memory", max_spikes_per_unit=None, **JOB, sparse=False)
     for u in ["a", "b", "zero"]:
         n = sum(len(sorting.get_unit_spike_train(u, segment_index=s)) for s in range(2))
         assert we.get_waveforms(u).shape[0] == n == we_all.get_waveforms(u).shape[0]
@@ -210,16 +210,16 @@ def test_fewer_spikes_than_max_and_none(edge_data):
 def test_input_errors(gt16, tmp_path):
     recording, sorting = gt16
     with pytest.raises(TypeError, match="recording"):
-        gs.extract_waveforms(sorting, sorting, mode="memory", **JOB)
+        gs.extract_waveforms(sorting, sorting, mode="memory", **JOB, sparse=False)
     with pytest.raises(ValueError, match="mode"):
-        gs.extract_waveforms(recording, sorting, mode="ram", **JOB)
+        gs.extract_waveforms(recording, sorting, mode="ram", **JOB, sparse=False)
     with pytest.raises(ValueError, match="folder"):
-        gs.extract_waveforms(recording, sorting, mode="folder", folder=None, **JOB)
+        gs.extract_waveforms(recording, sorting, mode="folder", folder=None, **JOB, sparse=False)
     with pytest.raises(ValueError, match="format"):
-        gs.extract_waveforms(recording, sorting, folder=tmp_path / "x", format="hdf5", **JOB)
+        gs.extract_waveforms(recording, sorting, folder=tmp_path / "x", format="hdf5", **JOB, sparse=False)
     with pytest.raises(KeyError):
         gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=2, seed=0,
-                             **JOB).get_waveforms("no-such-unit")
+                             **JOB, sparse=False).get_waveforms("no-such-unit")
 
 
 def test_superchunks_cover_the_recording_and_grow_with_the_accumulators():

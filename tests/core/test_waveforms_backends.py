@@ -16,7 +16,7 @@ def small():
 def test_backends_give_identical_waveforms_and_templates(small, backend_name):
     recording, sorting = small
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=4, seed=5, ms_before=0.4,
-                              ms_after=0.6, precompute_template=("average", "std"), backend=backend_name, **JOB)
+                              ms_after=0.6, precompute_template=("average", "std"), backend=backend_name, **JOB, sparse=False)
     selected = ref_select(sorting, 4, 5)
     ref = ref_waveforms(recording, sorting, selected, 0.4, 0.6, dtype="float32")
     for u in sorting.unit_ids.tolist():
@@ -30,7 +30,7 @@ def test_backends_give_identical_sparse_waveforms(small, backend_name):
     mask = np.array([[True, True, False, False], [False, True, False, True], [False, False, True, False]])
     sparsity = gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=3, seed=2, ms_before=0.4,
-                              ms_after=0.6, sparsity=sparsity, backend=backend_name, **JOB)
+                              ms_after=0.6, sparsity=sparsity, backend=backend_name, **JOB, sparse=False)
     ref = ref_waveforms(recording, sorting, ref_select(sorting, 3, 2), 0.4, 0.6, dtype="float32")
     for i, u in enumerate(sorting.unit_ids.tolist()):
         np.testing.assert_array_equal(we.get_waveforms(u), ref[u][:, :, mask[i]])
@@ -53,7 +53,7 @@ def _compare_engines(recording, sorting, engine_kwargs, templates=True):
     common = dict(max_spikes_per_unit=15, seed=9, chunk_duration="0.2s", backend="numpy",
                   precompute_template=("average", "std"), **JOB)
     # the parallel run first: a fresh interpreter has run no numba parallel kernel before it forks
-    par = gs.extract_waveforms(recording, sorting, mode="memory", **engine_kwargs, **common)
+    par = gs.extract_waveforms(recording, sorting, mode="memory", **engine_kwargs, **common, sparse=False)
     ref = ref_waveforms(recording, sorting, ref_select(sorting, 15, 9), dtype="float32")
     for u in sorting.unit_ids.tolist():
         np.testing.assert_array_equal(par.get_waveforms(u), ref[u])
@@ -61,7 +61,7 @@ def _compare_engines(recording, sorting, engine_kwargs, templates=True):
     if not templates:  # (a fresh interpreter compiles every kernel: keep it short)
         return
     tp = gs.compute_templates(recording, sorting, chunk_duration="0.2s", backend="numpy", **engine_kwargs, **JOB)
-    one = gs.extract_waveforms(recording, sorting, mode="memory", n_jobs=1, **common)
+    one = gs.extract_waveforms(recording, sorting, mode="memory", n_jobs=1, **common, sparse=False)
     for u in sorting.unit_ids.tolist():
         np.testing.assert_array_equal(one.get_waveforms(u), ref[u])
     np.testing.assert_array_equal(par.get_all_templates(), one.get_all_templates())
@@ -107,7 +107,7 @@ def test_process_engine_needs_dumpable_recording(medium):
     mem.set_channel_offsets(0.0)
     with pytest.raises(gs.core.errors.NotDumpableError, match="in-memory object"):
         gs.extract_waveforms(mem, sorting, mode="memory", max_spikes_per_unit=3, n_jobs=2, engine="process",
-                             mp_context="fork", backend="numpy", **JOB)
+                             mp_context="fork", backend="numpy", **JOB, sparse=False)
 
 
 def test_backends_cut_edge_spikes_the_same(backend_name):
@@ -124,7 +124,7 @@ def test_backends_cut_edge_spikes_the_same(backend_name):
     kwargs = dict(ms_before=0.5, ms_after=0.8, backend=backend_name, chunk_size=40, **JOB)  # 5 + 8 samples
     ref = ref_waveforms(recording, sorting, np.arange(13), 0.5, 0.8, dtype="float32")
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=None,
-                              precompute_template=("average", "std"), **kwargs)
+                              precompute_template=("average", "std"), **kwargs, sparse=False)
     for i, u in enumerate(sorting.unit_ids.tolist()):
         np.testing.assert_array_equal(we.get_waveforms(u), ref[u])
         first = int(frames[0][labels[0] == i][0])  # its window starts 5 - first samples before the segment
@@ -133,7 +133,7 @@ def test_backends_cut_edge_spikes_the_same(backend_name):
     assert_close(we.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
     mask = np.array([[True, False, True, False], [False, True, True, True]])
     sparse = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=None,
-                                  sparsity=gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids), **kwargs)
+                                  sparsity=gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids), **kwargs, sparse=False)
     for i, u in enumerate(sorting.unit_ids.tolist()):
         np.testing.assert_array_equal(sparse.get_waveforms(u), ref[u][:, :, mask[i]])
     for with_std in (True, False):

@@ -39,7 +39,7 @@ def test_folder_layout_and_load(data, ref, tmp_path):
     selected, wfs = ref
     folder = tmp_path / "wf"
     we = gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=6, seed=2,
-                              precompute_template=("average", "std"), **JOB)
+                              precompute_template=("average", "std"), **JOB, sparse=False)
     for name in ["params.json", "recording_info/recording_attributes.json", "recording_info/probegroup.json",
                  "templates_average.npy", "templates_std.npy"]:
         assert (folder / name).is_file(), name
@@ -73,17 +73,17 @@ def test_folder_layout_and_load(data, ref, tmp_path):
 def test_existing_folder_is_not_touched(data, tmp_path):
     recording, sorting = data
     folder = tmp_path / "wf"
-    gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=3, seed=0, **JOB)
+    gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=3, seed=0, **JOB, sparse=False)
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*") if p.is_file()}
     with pytest.raises(FolderExistsError, match="overwrite"):
-        gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=5, seed=1, **JOB)
+        gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=5, seed=1, **JOB, sparse=False)
     with pytest.raises(FolderExistsError):
         gs.load_waveforms(folder).save(folder)
     after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*") if p.is_file()}
     assert before == after
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wf"]  # no partial folder left behind
     we = gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=5, seed=1, overwrite=True,
-                              **JOB)
+                              **JOB, sparse=False)
     assert we.get_waveforms(sorting.unit_ids[0]).shape[0] == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wf"]
 
@@ -93,7 +93,7 @@ def test_moved_folder_loads(data, ref, tmp_path):
     selected, wfs = ref
     saved_rec = recording.save(folder=tmp_path / "rec", **JOB)
     gs.extract_waveforms(saved_rec, sorting, folder=tmp_path / "wf", max_spikes_per_unit=6, seed=2,
-                         use_relative_path=False, **JOB)
+                         use_relative_path=False, **JOB, sparse=False)
     shutil.move(str(tmp_path / "wf"), str(tmp_path / "moved"))
     shutil.move(str(tmp_path / "rec"), str(tmp_path / "rec_moved"))
     with pytest.warns(UserWarning, match="recording"):
@@ -110,7 +110,7 @@ def test_relative_paths_move_together(data, ref, tmp_path):
     base = tmp_path / "project"
     rec = recording.save(folder=base / "rec", **JOB)
     gs.extract_waveforms(rec, sorting, folder=base / "wf", max_spikes_per_unit=6, seed=2, use_relative_path=True,
-                         **JOB)
+                         **JOB, sparse=False)
     shutil.move(str(base), str(tmp_path / "elsewhere"))
     we = gs.load_waveforms(tmp_path / "elsewhere" / "wf")
     assert we.has_recording()
@@ -124,7 +124,7 @@ def test_select_units(data, ref, tmp_path, with_folder):
     recording, sorting = data
     selected, wfs = ref
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=6, seed=2,
-                              precompute_template=("average", "std"), **JOB)
+                              precompute_template=("average", "std"), **JOB, sparse=False)
     keep = sorting.unit_ids[[3, 1]]
     sub = we.select_units(keep, new_folder=tmp_path / "sub" if with_folder else None)
     if with_folder:
@@ -155,7 +155,7 @@ def test_zarr_round_trip(data, ref, tmp_path, sparse):
     recording, sorting = data
     selected, wfs = ref
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=6, seed=2,
-                              precompute_template=("average", "std"), **JOB)
+                              precompute_template=("average", "std"), **JOB, sparse=False)
     if sparse:
         mask = np.zeros((4, 8), bool)
         mask[np.arange(4), [0, 2, 4, 6]] = True
@@ -184,7 +184,7 @@ def test_extract_to_zarr(data, ref, tmp_path):
     recording, sorting = data
     selected, wfs = ref
     we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "w.zarr", format="zarr", max_spikes_per_unit=6,
-                              seed=2, **JOB)
+                              seed=2, **JOB, sparse=False)
     assert we.format == "zarr"
     import zarr
 
@@ -210,7 +210,7 @@ def test_numpy_sorting_saved_in_folder(data, tmp_path):
     wfs = ref_waveforms(recording, np_sorting, selected, dtype="float32")
     for fmt, name in [("binary", "wf"), ("zarr", "wf.zarr")]:
         we = gs.extract_waveforms(recording, np_sorting, folder=tmp_path / name, format=fmt, max_spikes_per_unit=4,
-                                  seed=0, **JOB)
+                                  seed=0, **JOB, sparse=False)
         for loaded in (we, gs.load_waveforms(tmp_path / name)):
             assert loaded.unit_ids.tolist() == ["u0", "u1", "u2", "u3"]
             np.testing.assert_array_equal(loaded.sorting.to_spike_vector(), np_sorting.to_spike_vector())
@@ -234,7 +234,7 @@ def test_in_memory_recording_stays_attached_after_folder_extraction(tmp_path):
     recording = gs.NumpyRecording([traces], 10000.0)
     sorting = gs.NumpySorting.from_times_labels(np.array([100, 900, 2000]), np.array([0, 1, 0]), 10000.0)
     we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "w", ms_before=1.0, ms_after=1.0,
-                              progress_bar=False)
+                              progress_bar=False, sparse=False)
     assert we.recording is recording  # not dumpable, so not reloaded from the folder, but still usable
     np.testing.assert_array_equal(np.asarray(we.get_waveforms(0))[0], traces[90:110])
     reloaded = gs.load_waveforms(tmp_path / "w")

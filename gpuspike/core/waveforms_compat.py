@@ -1,0 +1,631 @@
+"""The waveform API of SpikeInterface 0.100 and 0.105 as thin layers over gpuspike's extraction.
+
+* :class:`LegacyWaveformExtractorMixin` gives :class:`~gpuspike.core.waveforms.WaveformExtractor`
+  0.100's ``create / set_params / run_extract_waveforms / load / load_from_folder /
+  has_extension / get_waveforms_segment``;
+* :func:`extract_waveforms` takes 0.105's arguments and defaults (``sparse=True``, the
+  0.100-era arguments it still accepts) and calls gpuspike's engine;
+* :func:`estimate_sparsity`, :func:`precompute_sparsity`, :func:`estimate_templates`,
+  :func:`estimate_templates_with_accumulator`, :func:`split_waveforms_by_units` and
+  :func:`get_template_channel_sparsity` are built on ``compute_templates``, ``extract_waveforms``
+  and ``compute_sparsity``.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .sparsity import ChannelSparsity
+
+_CORE_EXTENSIONS = ("random_spikes", "waveforms", "templates")
+
+
+def _ms(samples: int, sampling_frequency: float) -> float:
+    """Milliseconds that ``int(ms * fs / 1000)`` turns back into exactly ``samples``."""
+    return (int(samples) + 0.5) * 1000.0 / sampling_frequency
+
+
+class LegacyWaveformExtractorMixin:
+    """SpikeInterface 0.100's WaveformExtractor methods (create, then set_params, then run)."""
+
+    @classmethod
+    def create(cls, recording, sorting, folder, mode: str = "folder", remove_if_exists: bool = False,
+               use_relative_path: bool = False, allow_unfiltered: bool = False,
+               sparsity: ChannelSparsity | None = None):
+        """An extractor without waveforms yet: set its parameters, then ``run_extract_waveforms()``.
+
+        Parameters
+        ----------
+        recording, sorting : BaseRecording, BaseSorting
+        folder : str or Path or None
+            Where ``run_extract_waveforms`` writes (``mode="folder"``).
+        mode : {"folder", "memory"}
+        remove_if_exists : bool
+            Replace an existing waveforms folder (one that gpuspike or SpikeInterface wrote).
+        use_relative_path : bool
+            Store the recording / sorting paths relative to the folder.
+        allow_unfiltered : bool
+            Accept a recording not annotated ``is_filtered`` (refused otherwise, as in 0.100).
+        sparsity : ChannelSparsity, optional
+
+        Returns
+        -------
+        WaveformExtractor
+        """
+        from .sorting import exceeding_spikes
+        from .waveforms import _check_inputs, rec_attributes_of
+
+        if mode not in ("folder", "memory"):
+            raise ValueError(f"mode={mode!r}: allowed values are 'folder', 'memory'")
+        _check_inputs(recording, sorting, "memory", None, False)
+        if exceeding_spikes(sorting, recording):
+            raise ValueError("the sorting has spikes beyond the recording's samples; remove them first")
+        if not recording.is_filtered() and not allow_unfiltered:
+            raise ValueError("the recording is not annotated as filtered: filter it (then "
+                             "recording.annotate(is_filtered=True)), or pass allow_unfiltered=True")
+        if sparsity is not None and not np.array_equal(sparsity.unit_ids, sorting.unit_ids):
+            raise ValueError("sparsity.unit_ids differ from the sorting's unit ids")
+        if mode == "folder":
+            if folder is None:
+                raise ValueError("mode='folder' needs folder= (or use mode='memory')")
+            folder = Path(folder)
+            if folder.exists():
+                if not remove_if_exists:
+                    raise FileExistsError(f"folder {str(folder)!r} already exists; pass remove_if_exists=True to "
+                                          f"replace it")
+                if not (folder / "params.json").is_file():
+                    raise FileExistsError(f"folder {str(folder)!r} is not a waveforms folder: gpuspike replaces only "
+                                          f"folders it (or SpikeInterface) wrote")
+        we = cls(recording, sorting, {}, rec_attributes_of(recording), np.zeros(0, "int64"), {}, sparsity,
+                 folder.absolute() if mode == "folder" else None, {}, format="binary" if mode == "folder" else "memory")
+        we._legacy_use_relative_path = bool(use_relative_path)
+        we.set_params()
+        return we
+
+    def set_params(self, ms_before: float = 1.0, ms_after: float = 2.0, max_spikes_per_unit: int | None = 500,
+                   return_scaled: bool = False, dtype=None) -> None:
+        """Set the extraction parameters (forgets waveforms and templates already computed).
+
+        Parameters
+        ----------
+        ms_before, ms_after : float
+        max_spikes_per_unit : int or None
+        return_scaled : bool
+            µV waveforms (switched off, with a warning, when the recording has no gains).
+        dtype : numpy dtype, optional
+            Default: the recording's (float32 when scaled).
+        """
+        recording = self.recording
+        if return_scaled and not recording.has_scaleable_traces():
+            warnings.warn("the recording has no gains: return_scaled set to False", UserWarning, stacklevel=2)
+            return_scaled = False
+        dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+        if return_scaled and dtype.kind in "iu":
+            dtype = np.dtype("float32")
+        self._params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
+                        "max_spikes_per_unit": None if max_spikes_per_unit is None else int(max_spikes_per_unit),
+                        "return_scaled": bool(return_scaled), "dtype": dtype.str, "seed": None}
+        self._waveforms = {}
+        self._selected_indices = np.zeros(0, "int64")
+        self._template_cache = {}
+
+    def run_extract_waveforms(self, seed: int | None = None, **job_kwargs) -> None:
+        """Extract the waveforms with the parameters set (``set_params``), in this object (and its folder).
+
+        Parameters
+        ----------
+        seed : int, optional
+            Seed of the spike sampling.
+        **job_kwargs
+        """
+        from .atomic import atomic_folder
+        from .waveforms import extract_waveforms as _extract, write_waveforms_folder
+
+        p = self._params
+        extracted = _extract(self.recording, self.sorting, mode="memory", precompute_template=(),
+                             ms_before=p["ms_before"], ms_after=p["ms_after"],
+                             max_spikes_per_unit=p["max_spikes_per_unit"], return_scaled=p["return_scaled"],
+                             dtype=p["dtype"], sparse=False, sparsity=self.sparsity, seed=seed, **job_kwargs)
+        self._params = dict(extracted._params)
+        self._selected_indices = extracted._selected_indices
+        self._waveforms = extracted._waveforms
+        self._template_cache = {}
+        if self.folder is not None:
+            with atomic_folder(self.folder, overwrite=True) as tmp:
+                write_waveforms_folder(self, tmp, final_folder=self.folder,
+                                       use_relative_path=getattr(self, "_legacy_use_relative_path", False))
+            self._waveforms = None  # read back from the folder, lazily
+
+    @classmethod
+    def load(cls, folder, with_recording: bool = True, sorting=None):
+        """Open a waveforms folder (binary or ``.zarr``); see :func:`load_waveforms`."""
+        from .waveforms import load_waveforms
+
+        return load_waveforms(folder, with_recording=with_recording, sorting=sorting)
+
+    @classmethod
+    def load_from_folder(cls, folder, with_recording: bool = True, sorting=None):
+        """Open a waveforms folder; see :func:`load_waveforms`."""
+        from .waveforms import load_waveforms
+
+        return load_waveforms(folder, with_recording=with_recording, sorting=sorting)
+
+    def has_extension(self, extension_name: str) -> bool:
+        """True for computed core parts ("random_spikes", "waveforms", "templates") and for extension
+        folders (``<folder>/<name>/params.json``, written by SpikeInterface's postprocessing)."""
+        if extension_name == "random_spikes":
+            return self._selected_indices.size > 0 or self.has_waveforms()
+        if extension_name == "waveforms":
+            return self.has_waveforms()
+        if extension_name == "templates":
+            return bool(self._template_cache)
+        return self.folder is not None and (Path(self.folder) / extension_name / "params.json").is_file()
+
+    def get_available_extension_names(self) -> list[str]:
+        """Names for which :meth:`has_extension` is True (core parts and extension folders)."""
+        names = [n for n in _CORE_EXTENSIONS if self.has_extension(n)]
+        if self.folder is not None:
+            names += sorted(p.name for p in Path(self.folder).iterdir()
+                            if p.is_dir() and (p / "params.json").is_file())
+        return names
+
+    def get_waveforms_segment(self, segment_index: int, unit_id, sparsity: ChannelSparsity | None = None):
+        """Waveforms of a unit's sampled spikes of one segment.
+
+        Parameters
+        ----------
+        segment_index : int
+        unit_id : int or str
+        sparsity : ChannelSparsity, optional
+            Channels to keep (dense extractors only).
+
+        Returns
+        -------
+        np.ndarray
+        """
+        segment_index = self.sorting._check_segment_index(segment_index)
+        wfs, index = self.get_waveforms(unit_id, with_index=True, sparsity=sparsity)
+        return np.asarray(wfs)[index["segment_index"] == segment_index]
+
+    def get_template_segment(self, unit_id, segment_index: int, mode: str = "average",
+                             sparsity: ChannelSparsity | None = None) -> np.ndarray:
+        """Template of a unit from the waveforms of one segment (``mode``: average, median or std)."""
+        if mode not in ("average", "median", "std"):
+            raise ValueError(f"mode={mode!r}: allowed values are 'average', 'median', 'std'")
+        wfs = self.get_waveforms_segment(segment_index, unit_id, sparsity=sparsity).astype("float64")
+        return {"average": np.mean, "median": np.median, "std": np.std}[mode](wfs, axis=0)
+
+    def is_filtered(self) -> bool:
+        """Whether the recording was annotated as filtered."""
+        if self.has_recording():
+            return self.recording.is_filtered()
+        return bool(self._rec_attributes.get("is_filtered", False))
+
+    def get_num_samples(self, segment_index: int | None = None) -> int:
+        """Samples of a segment of the recording."""
+        segment_index = self.sorting._check_segment_index(segment_index)
+        if self.has_recording():
+            return self.recording.get_num_samples(segment_index)
+        return int(self._rec_attributes["num_samples"][segment_index])
+
+    def get_total_samples(self) -> int:
+        """Samples of all segments."""
+        return sum(self.get_num_samples(i) for i in range(self.get_num_segments()))
+
+    def get_total_duration(self) -> float:
+        """Seconds of all segments."""
+        return self.get_total_samples() / self.sampling_frequency
+
+
+# ---------------------------------------------------------------------- functions
+def extract_waveforms(recording, sorting, folder=None, mode: str = "folder",
+                      precompute_template: Sequence[str] = ("average",), ms_before: float = 1.0,
+                      ms_after: float = 2.0, max_spikes_per_unit: int | None = 500, overwrite: bool | None = None,
+                      return_scaled: bool = True, dtype=None, sparse: bool = True,
+                      sparsity: ChannelSparsity | None = None, sparsity_temp_folder=None,
+                      num_spikes_for_sparsity: int = 100, unit_batch_size: int | None = None,
+                      allow_unfiltered: bool | None = None, use_relative_path: bool | None = None,
+                      seed: int | None = None, load_if_exists: bool | None = None, format: str = "binary", **kwargs):
+    """Extract waveforms of sampled spikes and their templates (SpikeInterface 0.105's arguments).
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    folder : str or Path, optional
+        Output folder (``mode="folder"``).
+    mode : {"folder", "memory"}
+    precompute_template : tuple of str
+        Template modes computed right away.
+    ms_before, ms_after : float
+    max_spikes_per_unit : int or None
+    overwrite : bool, optional
+        Replace an existing folder (None: False).
+    return_scaled : bool
+    dtype : numpy dtype, optional
+    sparse : bool
+        Estimate a sparsity first (default True, as SpikeInterface >= 0.99) with
+        :func:`estimate_sparsity` and the ``method``, ``radius_um``, ``num_channels``,
+        ``threshold``, ``peak_sign``, ``by_property`` given in ``kwargs``.
+    sparsity : ChannelSparsity, optional
+        Use this sparsity.
+    sparsity_temp_folder : None
+        0.100-era argument; 0.105 refuses any value but None.
+    num_spikes_for_sparsity : int
+    unit_batch_size : None
+        0.100-era argument; 0.105 refuses any value but None.
+    allow_unfiltered : bool, optional
+        0.100-era argument, ignored (unfiltered recordings are accepted, as in 0.105).
+    use_relative_path : bool, optional
+        Store the recording / sorting paths relative to the folder.
+    seed : int, optional
+    load_if_exists : None
+        0.100-era argument; 0.105 refuses any value but None (load with ``load_waveforms``).
+    format : {"binary", "zarr"}
+        Folder format (``mode="folder"``).
+    **kwargs
+        Sparsity arguments (above) and job kwargs (``n_jobs``, ``chunk_duration``, ``backend``, ...).
+
+    Returns
+    -------
+    WaveformExtractor
+    """
+    from .job import split_job_kwargs
+    from .waveforms import extract_waveforms as _extract
+
+    for name, value, hint in (("load_if_exists", load_if_exists, "open an existing folder with load_waveforms()"),
+                              ("unit_batch_size", unit_batch_size, "all units are processed in one pass"),
+                              ("sparsity_temp_folder", sparsity_temp_folder, "sparsity is estimated in memory")):
+        if value is not None:
+            raise ValueError(f"extract_waveforms({name}={value!r}): SpikeInterface 0.105 accepts only "
+                             f"{name}=None ({hint})")
+    sparsity_args, job_kwargs = split_job_kwargs(kwargs)
+    allowed = ("method", "peak_sign", "radius_um", "num_channels", "threshold", "by_property", "amplitude_mode",
+               "noise_levels")
+    unknown = sorted(set(sparsity_args) - set(allowed))
+    if unknown:
+        raise TypeError(f"extract_waveforms: unknown keyword arguments {unknown}; allowed: sparsity arguments "
+                        f"{list(allowed)} and job kwargs")
+    if sparse and sparsity is None:
+        sparsity = estimate_sparsity(sorting, recording, num_spikes_for_sparsity=num_spikes_for_sparsity,
+                                     ms_before=ms_before, ms_after=ms_after, **sparsity_args, **job_kwargs)
+    return _extract(recording, sorting, folder=folder, mode=mode, precompute_template=tuple(precompute_template),
+                    ms_before=ms_before, ms_after=ms_after, max_spikes_per_unit=max_spikes_per_unit,
+                    overwrite=bool(overwrite), return_scaled=return_scaled, dtype=dtype, sparse=False,
+                    sparsity=sparsity, use_relative_path=bool(use_relative_path), seed=seed, format=format,
+                    **job_kwargs)
+
+
+def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
+                                        return_in_uV: bool = True, sparsity_mask: np.ndarray | None = None,
+                                        job_name: str | None = None, return_std: bool = False,
+                                        verbose: bool = False, return_scaled: bool | None = None, **job_kwargs):
+    """Mean (and std) templates of the given spikes, accumulated in one pass (no waveform buffer).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        Spike vector (``unit_index`` into ``unit_ids``).
+    unit_ids : array-like
+    nbefore, nafter : int
+        Samples before / after each spike.
+    return_in_uV : bool
+        µV templates (``return_scaled`` is the older name).
+    sparsity_mask : np.ndarray, optional
+        (num_units, num_channels) bool: zeros outside each unit's channels.
+    job_name : str, optional
+    return_std : bool
+        Also return the standard deviations.
+    verbose : bool
+    **job_kwargs
+
+    Returns
+    -------
+    templates : np.ndarray (num_units, nbefore + nafter, num_channels)
+    std : np.ndarray
+        With ``return_std``.
+    """
+    from .numpyextractors import NumpySorting
+    from .waveforms import compute_templates
+
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    unit_ids = np.asarray(unit_ids)
+    fs = recording.sampling_frequency
+    sorting = NumpySorting(np.asarray(spikes), fs, unit_ids, num_segments=recording.get_num_segments())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the recording has no gains")
+        we = compute_templates(recording, sorting, ms_before=_ms(nbefore, fs), ms_after=_ms(nafter, fs),
+                               max_spikes_per_unit=None, return_scaled=return_in_uV, with_std=return_std,
+                               **job_kwargs)
+    templates = np.array(we.get_all_templates(mode="average"), dtype="float32")
+    std = np.array(we.get_all_templates(mode="std"), dtype="float32") if return_std else None
+    if sparsity_mask is not None:
+        mask = np.asarray(sparsity_mask, dtype=bool)[:, None, :]
+        templates = templates * mask
+        std = None if std is None else std * mask
+    return (templates, std) if return_std else templates
+
+
+def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
+                       operator: str = "average", return_in_uV: bool = True, sparsity_mask: np.ndarray | None = None,
+                       job_name: str | None = None, return_scaled: bool | None = None, **job_kwargs) -> np.ndarray:
+    """Dense templates of the given spikes: their average (accumulated) or median.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        Spike vector.
+    unit_ids : array-like
+    nbefore, nafter : int
+    operator : {"average", "median"}
+    return_in_uV : bool
+    sparsity_mask : np.ndarray, optional
+    job_name : str, optional
+    **job_kwargs
+
+    Returns
+    -------
+    np.ndarray (num_units, nbefore + nafter, num_channels)
+    """
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    if operator == "average":
+        return estimate_templates_with_accumulator(recording, spikes, unit_ids, nbefore, nafter,
+                                                   return_in_uV=return_in_uV, sparsity_mask=sparsity_mask,
+                                                   job_name=job_name, **job_kwargs)
+    if operator != "median":
+        raise ValueError(f"operator={operator!r}: allowed values are 'average', 'median'")
+    from .numpyextractors import NumpySorting
+    from .waveforms import extract_waveforms as _extract
+
+    unit_ids = np.asarray(unit_ids)
+    fs = recording.sampling_frequency
+    sorting = NumpySorting(np.asarray(spikes), fs, unit_ids, num_segments=recording.get_num_segments())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the recording has no gains")
+        we = _extract(recording, sorting, mode="memory", precompute_template=(), ms_before=_ms(nbefore, fs),
+                      ms_after=_ms(nafter, fs), max_spikes_per_unit=None, return_scaled=return_in_uV,
+                      dtype="float32", sparse=False, **job_kwargs)
+    templates = np.zeros((unit_ids.size, nbefore + nafter, recording.get_num_channels()), dtype="float32")
+    for u, unit_id in enumerate(unit_ids.tolist()):
+        wfs = np.asarray(we.get_waveforms(unit_id))
+        if wfs.shape[0]:
+            templates[u] = np.median(wfs, axis=0)
+    if sparsity_mask is not None:
+        templates *= np.asarray(sparsity_mask, dtype=bool)[:, None, :]
+    return templates
+
+
+def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms_before: float = 1.0,
+                      ms_after: float = 2.5, method: str = "radius", peak_sign: str = "both", radius_um: float = 100.0,
+                      num_channels: int = 5, threshold: float | None = 5, amplitude_mode: str = "extremum",
+                      by_property: str | None = None, noise_levels=None, main_channel_indices=None,
+                      **job_kwargs) -> ChannelSparsity:
+    """Sparsity from raw (unscaled) templates of ``num_spikes_for_sparsity`` random spikes per unit.
+
+    Spikes are drawn as SpikeInterface 0.105 draws them (uniformly per unit, away from segment
+    edges, seed 2205), so both estimate the same sparsity.
+
+    Parameters
+    ----------
+    sorting, recording : BaseSorting, BaseRecording
+    num_spikes_for_sparsity : int
+    ms_before, ms_after : float
+    method : {"radius", "best_channels", "snr", "threshold", "by_property", "ptp"}
+    peak_sign : {"neg", "pos", "both"}
+    radius_um : float
+    num_channels : int
+    threshold : float
+    amplitude_mode : {"extremum"}
+        The template amplitude used (gpuspike measures extremum amplitudes).
+    by_property : str, optional
+    noise_levels : np.ndarray, optional
+        Raw noise levels for "snr" (computed when not given).
+    main_channel_indices : array, optional
+        For "radius": the main channel of each unit (no templates are estimated then).
+    **job_kwargs
+
+    Returns
+    -------
+    ChannelSparsity
+    """
+    from .core_tools import ms_to_samples
+    from .sorting_tools import random_spikes_selection
+    from .sparsity import compute_sparsity
+
+    if amplitude_mode != "extremum":
+        raise ValueError(f"amplitude_mode={amplitude_mode!r}: gpuspike estimates sparsity from 'extremum' amplitudes")
+    if method == "by_property":
+        values = recording.get_property(by_property)
+        if values is None:
+            raise ValueError(f"by_property={by_property!r} is not a recording property; available: "
+                             f"{recording.get_property_keys()}")
+        if sorting.get_property(by_property) is not None:
+            return ChannelSparsity(values[None, :] == np.asarray(sorting.get_property(by_property))[:, None],
+                                   sorting.unit_ids, recording.channel_ids)
+    if method == "radius" and main_channel_indices is not None:
+        locations = recording.get_channel_locations()
+        main = np.asarray(main_channel_indices)
+        distances = np.linalg.norm(locations[main][:, None, :] - locations[None, :, :], axis=2)
+        return ChannelSparsity(distances <= radius_um, sorting.unit_ids, recording.channel_ids)
+    fs = recording.sampling_frequency
+    nbefore, nafter = ms_to_samples(ms_before, fs), ms_to_samples(ms_after, fs)
+    num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    selected = random_spikes_selection(sorting, num_samples, method="uniform",
+                                       max_spikes_per_unit=num_spikes_for_sparsity,
+                                       margin_size=max(nbefore, nafter), seed=2205)
+    templates = estimate_templates_with_accumulator(recording, sorting.to_spike_vector()[selected], sorting.unit_ids,
+                                                    nbefore, nafter, return_in_uV=False, **job_kwargs)
+    info = {"templates": templates, "unit_ids": sorting.unit_ids, "channel_ids": recording.channel_ids,
+            "nbefore": nbefore, "noise_levels": noise_levels}
+    if recording.has_probe() or recording.get_property("location") is not None:
+        info["channel_locations"] = recording.get_channel_locations()
+    if method in ("snr", "threshold", "ptp") and noise_levels is None:
+        from .recording_tools import get_noise_levels
+
+        info["noise_levels"] = get_noise_levels(recording, return_scaled=False)
+    if method == "by_property":  # the sorting lacks the property: each unit takes its extremum channel's value
+        best = compute_sparsity(info, method="best_channels", num_channels=1, peak_sign=peak_sign).mask
+        unit_values = recording.get_property(by_property)[np.argmax(best, axis=1)]
+        return ChannelSparsity(recording.get_property(by_property)[None, :] == unit_values[:, None],
+                               sorting.unit_ids, recording.channel_ids)
+    return compute_sparsity(info, method=method, peak_sign=peak_sign, num_channels=num_channels,
+                            radius_um=radius_um, threshold=threshold)
+
+
+def precompute_sparsity(recording, sorting, num_spikes_for_sparsity: int = 100, unit_batch_size: int = 200,
+                        ms_before: float = 2.0, ms_after: float = 3.0, temp_folder=None, **kwargs) -> ChannelSparsity:
+    """SpikeInterface 0.100's sparsity estimate (see :func:`estimate_sparsity`), with its defaults.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    num_spikes_for_sparsity : int
+    unit_batch_size : int
+        0.100 estimated a batch of units at a time; gpuspike accumulates all units in one pass.
+    ms_before, ms_after : float
+    temp_folder : str or Path, optional
+        Unused: nothing is written to disk.
+    **kwargs
+        ``method``, ``peak_sign`` (default "neg"), ``radius_um``, ``num_channels``, ``threshold``,
+        ``by_property`` and job kwargs.
+
+    Returns
+    -------
+    ChannelSparsity
+    """
+    kwargs.setdefault("peak_sign", "neg")
+    return estimate_sparsity(sorting, recording, num_spikes_for_sparsity=int(num_spikes_for_sparsity),
+                             ms_before=ms_before, ms_after=ms_after, **kwargs)
+
+
+def split_waveforms_by_units(unit_ids, spikes: np.ndarray, all_waveforms: np.ndarray,
+                             sparsity_mask: np.ndarray | None = None, folder=None) -> dict:
+    """Split one buffer of waveforms (one per spike of ``spikes``) into one array per unit.
+
+    Parameters
+    ----------
+    unit_ids : array-like
+    spikes : np.ndarray
+        Spike vector of the rows of ``all_waveforms``.
+    all_waveforms : np.ndarray
+        (num_spikes, num_samples, num_channels).
+    sparsity_mask : np.ndarray, optional
+        (num_units, num_channels) bool: a unit keeps its first ``mask.sum()`` channels.
+    folder : str or Path, optional
+        Also write ``waveforms_<unit_id>.npy`` files there; the dict then holds memory maps.
+
+    Returns
+    -------
+    dict
+        ``{unit_id: waveforms}``.
+    """
+    folder = None if folder is None else Path(folder)
+    out = {}
+    for unit_index, unit_id in enumerate(np.asarray(unit_ids).tolist()):
+        wfs = all_waveforms[spikes["unit_index"] == unit_index]
+        if sparsity_mask is not None:
+            wfs = wfs[:, :, :int(np.sum(sparsity_mask[unit_index]))]
+        if folder is None:
+            out[unit_id] = wfs
+        else:
+            path = folder / f"waveforms_{unit_id}.npy"
+            np.save(path, wfs)
+            out[unit_id] = np.load(path, mmap_mode="r")
+    return out
+
+
+def get_template_channel_sparsity(waveform_extractor, method: str = "radius", peak_sign: str = "neg",
+                                  num_channels: int = 5, radius_um: float = 100.0, threshold: float = 5,
+                                  by_property: str | None = None, outputs: str = "id") -> dict:
+    """The channels of each unit's template (SpikeInterface <= 0.98 API).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor
+    method : {"radius", "best_channels", "threshold", "by_property"}
+    peak_sign : {"neg", "pos", "both"}
+    num_channels, radius_um, threshold, by_property
+        As :func:`compute_sparsity`.
+    outputs : {"id", "index"}
+        Channel ids or channel indices.
+
+    Returns
+    -------
+    dict
+        ``{unit_id: channels}``.
+    """
+    from .sparsity import compute_sparsity
+
+    if outputs not in ("id", "index"):
+        raise ValueError(f"outputs={outputs!r}: allowed values are 'id', 'index'")
+    sparsity = compute_sparsity(waveform_extractor, method=method, peak_sign=peak_sign, num_channels=num_channels,
+                                radius_um=radius_um, threshold=threshold, by_property=by_property)
+    return sparsity.unit_id_to_channel_ids if outputs == "id" else sparsity.unit_id_to_channel_indices
+
+
+def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
+                                 mode: str = "memmap", return_in_uV: bool = False, folder=None, dtype=None,
+                                 sparsity_mask: np.ndarray | None = None, copy: bool = False,
+                                 return_scaled: bool | None = None, **job_kwargs) -> dict:
+    """Waveforms of the given spikes, one array per unit (SpikeInterface's low-level buffer API).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        Spike vector (``unit_index`` into ``unit_ids``).
+    unit_ids : array-like
+    nbefore, nafter : int
+    mode : {"memmap", "shared_memory"}
+        "memmap" writes ``waveforms_<unit_id>.npy`` in ``folder`` and returns memory maps;
+        "shared_memory" returns arrays in memory.
+    return_in_uV : bool
+    folder : str or Path, optional
+        Needed by "memmap".
+    dtype : numpy dtype, optional
+    sparsity_mask : np.ndarray, optional
+        (num_units, num_channels): each unit keeps its active channels.
+    copy : bool
+        Accepted for SpikeInterface compatibility (arrays are always the caller's own).
+    **job_kwargs
+
+    Returns
+    -------
+    dict
+        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit)}``, in spike order.
+    """
+    from .numpyextractors import NumpySorting
+    from .waveforms import extract_waveforms as _extract
+
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    if mode not in ("memmap", "shared_memory"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'memmap', 'shared_memory'")
+    if mode == "memmap" and folder is None:
+        raise ValueError("mode='memmap' needs folder= (or use mode='shared_memory')")
+    unit_ids = np.asarray(unit_ids)
+    fs = recording.sampling_frequency
+    sorting = NumpySorting(np.asarray(spikes), fs, unit_ids, num_segments=recording.get_num_segments())
+    sparsity = None if sparsity_mask is None else ChannelSparsity(np.asarray(sparsity_mask, dtype=bool), unit_ids,
+                                                                  recording.channel_ids)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the recording has no gains")
+        we = _extract(recording, sorting, mode="memory", precompute_template=(), ms_before=_ms(nbefore, fs),
+                      ms_after=_ms(nafter, fs), max_spikes_per_unit=None, return_scaled=return_in_uV, dtype=dtype,
+                      sparse=False, sparsity=sparsity, **job_kwargs)
+    out = {}
+    for unit_id in unit_ids.tolist():
+        wfs = np.array(we.get_waveforms(unit_id))
+        if mode == "memmap":
+            path = Path(folder) / f"waveforms_{unit_id}.npy"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, wfs)
+            wfs = np.load(path, mmap_mode="r")
+        out[unit_id] = wfs
+    return out
