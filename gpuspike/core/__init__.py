@@ -6,30 +6,48 @@ from .sorting import BaseSorting, BaseSortingSegment, spike_dtype, minimum_spike
 from .event import BaseEvent, BaseEventSegment
 from .snippets import BaseSnippets, BaseSnippetsSegment
 from .numpyextractors import (NumpyEvent, NumpyEventSegment, NumpyRecording, NumpyRecordingSegment, NumpySnippets,
-                              NumpySnippetsSegment, NumpySorting, NumpySortingSegment)
+                              NumpySnippetsSegment, NumpySorting, NumpySortingSegment, SpikeVectorSortingSegment)
+from .sharedmem import SharedMemoryRecording, SharedMemorySorting, write_memory_recording
 from .views import (ChannelSliceRecording, ChannelSliceSnippets, FrameSliceRecording, FrameSliceSorting,
                     UnitsSelectionSorting)
 from .segmentutils import (append_recordings, append_sortings, concatenate_recordings, concatenate_sortings,
                            select_segment_recording, select_segment_sorting, split_recording, split_sorting,
                            AppendSegmentRecording, ConcatenateSegmentRecording, SelectSegmentRecording,
-                           AppendSegmentSorting, ConcatenateSegmentSorting, SelectSegmentSorting)
+                           AppendSegmentSorting, ConcatenateSegmentSorting, SelectSegmentSorting, SplitSegmentSorting)
 from .aggregate import aggregate_channels, aggregate_units, AggregateChannelsRecording, AggregateUnitsSorting
+from .astype import AstypeRecording, astype
 from .recording_tools import (get_channel_distances, get_chunk_with_margin, get_closest_channels, get_noise_levels,
                               get_random_data_chunks, order_channels_by_depth)
-from .generate import (GeneratedSorting, NoiseGeneratorRecording, clean_refractory_period, generate_recording,
-                       generate_snippets, generate_sorting, inject_some_duplicate_units, inject_some_split_units,
-                       synthesize_random_firings, synthetize_spike_train_bad_isi, synthesize_spike_train_bad_isi,
-                       generate_neuropixels_like_probe)
-from .groundtruth import (GroundTruthRecording, generate_ground_truth_recording, generate_templates,
-                          generate_unit_locations)
-from .job import (JobConfig, get_global_job_kwargs, reset_global_job_kwargs, resolve_job_kwargs,
-                  set_global_job_kwargs, split_job_kwargs, run_chunks)
+from .generate import (GeneratedSorting, MockRecording, NoiseGeneratorRecording, clean_refractory_period,
+                       create_sorting_npz, generate_neuropixels_like_probe, generate_recording,
+                       generate_recording_by_size, generate_snippets, generate_sorting, inject_some_duplicate_units,
+                       inject_some_split_units, noise_generator_recording, synthesize_poisson_spike_vector,
+                       synthesize_random_firings, synthetize_spike_train_bad_isi, synthesize_spike_train_bad_isi)
+from .groundtruth import (GroundTruthRecording, generate_channel_locations, generate_ground_truth_recording,
+                          generate_single_fake_waveform, generate_templates, generate_unit_locations, toy_example)
+from .injecttemplates import InjectTemplatesRecording, inject_templates
+from .transformsorting import TransformSorting, add_synchrony_to_sorting
+from .snippets_tools import snippets_from_sorting
+from .sorting_tools import (random_spikes_selection, select_sorting_periods, spike_vector_to_indices,
+                            spike_vector_to_spike_trains, unit_period_dtype)
+from .core_tools import ms_to_samples, normal_pdf, read_python, write_python
+from .globals import (get_global_dataset_folder, get_global_tmp_folder, is_set_global_dataset_folder,
+                      is_set_global_tmp_folder, reset_global_tmp_folder, set_global_dataset_folder,
+                      set_global_tmp_folder)
+from .job import (JobConfig, get_global_job_kwargs, is_set_global_job_kwargs_set, reset_global_job_kwargs,
+                  resolve_job_kwargs, set_global_job_kwargs, split_job_kwargs, run_chunks)
+from .job_tools import (ChunkRecordingExecutor, TimeSeriesChunkExecutor, ensure_chunk_size, ensure_n_jobs,
+                        fix_job_kwargs, get_best_job_kwargs)
 from .executor import ChunkExecutor
 from . import recording_tools
 from .sparsity import ChannelSparsity, compute_sparsity
-from .template_tools import (get_template_amplitudes, get_template_extremum_amplitude, get_template_extremum_channel,
-                             get_template_extremum_channel_peak_shift)
-from .waveforms import WaveformExtractor, compute_templates, extract_waveforms, load_waveforms
+from .template_tools import (get_template_amplitude_on_main_channel, get_template_amplitudes,
+                             get_template_extremum_amplitude, get_template_extremum_channel,
+                             get_template_extremum_channel_peak_shift, get_template_peak_shift_on_main_channel)
+from .waveforms import WaveformExtractor, compute_templates, load_waveforms
+from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
+                               extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
+                               precompute_sparsity, split_waveforms_by_units)
 from .waveform_extraction import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
@@ -38,10 +56,16 @@ from .binaryrecording import BinaryRecording, BinaryRecordingExtractor, read_bin
 from .binaryfolder import BinaryFolderRecording, read_binary_folder
 from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorting, NpySnippetsExtractor,
                          NpyFolderSnippets, NpzFolderEvent, read_npz, read_npz_sorting, read_npz_folder,
-                         read_numpy_sorting_folder, read_npy_snippets_folder, read_npz_event_folder)
+                         read_numpy_sorting_folder, read_npy_snippets, read_npy_snippets_folder, read_npz_event_folder)
 from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
+from .zarrsorting import ZarrSortingExtractor, read_zarr_sorting
 from .saving import write_binary_recording
 from .loading import load, load_extractor
+
+
+#: SpikeInterface's names of the aggregation classes
+ChannelsAggregationRecording = AggregateChannelsRecording
+UnitsAggregationSorting = AggregateUnitsSorting
 
 __all__ = [
     "BaseExtractor",
@@ -67,6 +91,10 @@ __all__ = [
     "NumpySnippetsSegment",
     "NumpySorting",
     "NumpySortingSegment",
+    "SpikeVectorSortingSegment",
+    "SharedMemoryRecording",
+    "SharedMemorySorting",
+    "write_memory_recording",
     "ChannelSliceRecording",
     "ChannelSliceSnippets",
     "FrameSliceRecording",
@@ -86,10 +114,13 @@ __all__ = [
     "AppendSegmentSorting",
     "ConcatenateSegmentSorting",
     "SelectSegmentSorting",
+    "SplitSegmentSorting",
     "aggregate_channels",
     "aggregate_units",
     "AggregateChannelsRecording",
     "AggregateUnitsSorting",
+    "AstypeRecording",
+    "astype",
     "get_channel_distances",
     "get_chunk_with_margin",
     "get_closest_channels",
@@ -97,40 +128,85 @@ __all__ = [
     "get_random_data_chunks",
     "order_channels_by_depth",
     "GeneratedSorting",
+    "MockRecording",
     "NoiseGeneratorRecording",
     "clean_refractory_period",
+    "create_sorting_npz",
+    "generate_neuropixels_like_probe",
     "generate_recording",
+    "generate_recording_by_size",
     "generate_snippets",
     "generate_sorting",
     "inject_some_duplicate_units",
     "inject_some_split_units",
+    "noise_generator_recording",
+    "synthesize_poisson_spike_vector",
     "synthesize_random_firings",
     "synthetize_spike_train_bad_isi",
     "synthesize_spike_train_bad_isi",
-    "generate_neuropixels_like_probe",
     "GroundTruthRecording",
+    "generate_channel_locations",
     "generate_ground_truth_recording",
+    "generate_single_fake_waveform",
     "generate_templates",
     "generate_unit_locations",
+    "toy_example",
+    "InjectTemplatesRecording",
+    "inject_templates",
+    "TransformSorting",
+    "add_synchrony_to_sorting",
+    "snippets_from_sorting",
+    "random_spikes_selection",
+    "select_sorting_periods",
+    "spike_vector_to_indices",
+    "spike_vector_to_spike_trains",
+    "unit_period_dtype",
+    "ms_to_samples",
+    "normal_pdf",
+    "read_python",
+    "write_python",
+    "get_global_dataset_folder",
+    "get_global_tmp_folder",
+    "is_set_global_dataset_folder",
+    "is_set_global_tmp_folder",
+    "reset_global_tmp_folder",
+    "set_global_dataset_folder",
+    "set_global_tmp_folder",
     "JobConfig",
     "get_global_job_kwargs",
+    "is_set_global_job_kwargs_set",
     "reset_global_job_kwargs",
     "resolve_job_kwargs",
     "set_global_job_kwargs",
     "split_job_kwargs",
     "run_chunks",
+    "ChunkRecordingExecutor",
+    "TimeSeriesChunkExecutor",
+    "ensure_chunk_size",
+    "ensure_n_jobs",
+    "fix_job_kwargs",
+    "get_best_job_kwargs",
     "ChunkExecutor",
     "recording_tools",
     "ChannelSparsity",
     "compute_sparsity",
+    "get_template_amplitude_on_main_channel",
     "get_template_amplitudes",
     "get_template_extremum_amplitude",
     "get_template_extremum_channel",
     "get_template_extremum_channel_peak_shift",
+    "get_template_peak_shift_on_main_channel",
     "WaveformExtractor",
     "compute_templates",
-    "extract_waveforms",
     "load_waveforms",
+    "estimate_sparsity",
+    "estimate_templates",
+    "estimate_templates_with_accumulator",
+    "extract_waveforms",
+    "extract_waveforms_to_buffers",
+    "get_template_channel_sparsity",
+    "precompute_sparsity",
+    "split_waveforms_by_units",
     "select_random_spikes",
     "template_tools",
     "download_dataset",
@@ -149,13 +225,18 @@ __all__ = [
     "read_npz_sorting",
     "read_npz_folder",
     "read_numpy_sorting_folder",
+    "read_npy_snippets",
     "read_npy_snippets_folder",
     "read_npz_event_folder",
     "ZarrRecording",
     "ZarrRecordingExtractor",
     "get_default_zarr_compressor",
     "read_zarr",
+    "ZarrSortingExtractor",
+    "read_zarr_sorting",
     "write_binary_recording",
     "load",
     "load_extractor",
+    "ChannelsAggregationRecording",
+    "UnitsAggregationSorting",
 ]
