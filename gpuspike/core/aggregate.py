@@ -226,6 +226,10 @@ class AggregateChannelsRecording(BaseRecording):
                 contact_vector["probe_id"] = contact_vector["probe_index"].astype(str)
         self._properties["contact_vector"] = contact_vector
         self._annotations["probes_info"] = infos
+        # one group per (probe, shank, side) of the stacked probes, as SpikeInterface 0.105 regroups them
+        from .channels import _groups_of
+
+        self._properties["group"] = _groups_of(contact_vector, "auto")
 
 
 def aggregate_channels(recording_list_or_dict=None, renamed_channel_ids: Sequence | None = None,

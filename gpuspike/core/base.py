@@ -69,6 +69,11 @@ class BaseExtractor:
         self.extra_requirements: list[str] = []
 
     # ------------------------------------------------------------------ ids and segments
+    @property
+    def segments(self) -> list:
+        """The segment objects (SpikeInterface's name)."""
+        return self._segments
+
     def get_num_segments(self) -> int:
         """Number of segments."""
         return len(self._segments)

@@ -11,6 +11,8 @@ from .kilosort import KiloSortSorting, PhySorting, read_kilosort, read_phy
 from .mearec import MEArecRecording, MEArecSorting, read_mearec
 from .openephys import OpenEphysBinaryRecording, read_openephys
 from .spikeglx import SpikeGLXRecording, read_meta, read_spikeglx
+from .spikeinterface_names import *  # noqa: F401,F403
+from .spikeinterface_names import __all__ as _spikeinterface_names
 
 __all__ = [
     "BinaryRecordingExtractor",
@@ -29,4 +31,5 @@ __all__ = [
     "SpikeGLXRecording",
     "read_meta",
     "read_spikeglx",
+    *_spikeinterface_names,
 ]

@@ -93,7 +93,7 @@ CASE_RUNNER = textwrap.dedent('''
         if isinstance(value, (str, int, float, bool)) or value is None:
             return value
         if isinstance(value, slice):
-            return {"slice": [value.start, value.stop, value.step]}
+            return {"slice": [_encode(value.start), _encode(value.stop), _encode(value.step)]}
         return {"object": type(value).__name__}
 
     def run_cases(cases, make_namespace):

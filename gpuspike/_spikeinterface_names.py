@@ -1,0 +1,50 @@
+"""Names of ``spikeinterface.core`` 0.105 that ``gpuspike.full`` does not offer, each with the reason.
+
+Every other public name of ``spikeinterface.core`` 0.105 exists in ``gpuspike.full``; the test
+``tests/core/test_spikeinterface_names.py`` compares the two lists against an installed
+SpikeInterface, and this table is the source for the documentation's list of differences.
+"""
+
+#: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
+NOT_IN_GPUSPIKE = {
+    # ---- SortingAnalyzer API: planned (issue 18), over the same engine as extract_waveforms
+    "SortingAnalyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18); use extract_waveforms",
+    "AnalyzerExtension": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
+    "ComputeRandomSpikes": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
+    "ComputeWaveforms": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
+    "ComputeTemplates": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
+    "ComputeNoiseLevels": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
+    "compute_random_spikes": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18); "
+                             "random_spikes_selection selects the same spikes",
+    "compute_waveforms": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18)",
+    "compute_noise_levels": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18); "
+                            "use get_noise_levels",
+    "create_sorting_analyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
+    "load_sorting_analyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
+    "load_sorting_analyzer_or_waveforms": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18); "
+                                          "load_waveforms opens waveform folders",
+    "get_available_analyzer_extensions": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
+    "get_default_analyzer_extension_params": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
+    "Templates": "the SortingAnalyzer's templates container, not yet in gpuspike (planned, issue 18); "
+                 "WaveformExtractor.get_all_templates and dicts with 'templates' serve compute_sparsity",
+    # ---- curation
+    "apply_merges_to_sorting": "curation (merging units) belongs with the SortingAnalyzer's merge_units, "
+                               "outside this issue's scope",
+    "apply_splits_to_sorting": "curation (splitting units) belongs with the SortingAnalyzer's split_units, "
+                               "outside this issue's scope",
+    # ---- other modules' objects and retired APIs
+    "Motion": "motion correction (spikeinterface.sortingcomponents / preprocessing), outside gpuspike's core",
+    "BaseRecordingSnippets": "gpuspike shares channel metadata through a mixin (gpuspike.core.channels."
+                             "ChannelsMixin), not a common base class; isinstance checks use BaseRecording / "
+                             "BaseSnippets",
+    "create_recording_from_old_extractor": "bridge to the retired spikeextractors package (< 0.90)",
+    "create_sorting_from_old_extractor": "bridge to the retired spikeextractors package (< 0.90)",
+    "create_extractor_from_new_recording": "bridge to the retired spikeextractors package (< 0.90)",
+    "create_extractor_from_new_sorting": "bridge to the retired spikeextractors package (< 0.90)",
+    # ---- low-level writers with a higher-level equivalent
+    "read_zarr_array": "reads a bare zarr array (no SpikeInterface layout) as a recording; gpuspike reads "
+                       "zarr folders written by save(format='zarr') with read_zarr",
+    "write_recording_to_zarr": "low-level writer into an open zarr group; use recording.save(format='zarr')",
+    "write_to_h5_dataset_format": "HDF5 writer used by sorter wrappers; gpuspike writes binary and zarr "
+                                  "(recording.save)",
+}

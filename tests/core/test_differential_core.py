@@ -1,0 +1,460 @@
+"""Differential tests of core behaviour against SpikeInterface 0.105 (issue 14's numbered points).
+
+Each snippet runs twice, unchanged, once with ``si`` = gpuspike and once with ``si`` =
+``spikeinterface.core`` (see ``_si_compare``); the outcomes must be equal: the same encoded
+values, or an error in both. A few snippets branch on ``IS_SI`` only where the two libraries
+place a name differently (``toy_example`` lives in ``spikeinterface.extractors``).
+"""
+import pytest
+
+from _si_compare import assert_same_outcome, run_cases
+
+pytestmark = pytest.mark.compare
+
+SETUP = """
+import warnings
+warnings.simplefilter("ignore", FutureWarning)
+def numpy_recording(num_samples=100, num_channels=4, channel_ids=None, dtype="float32", fs=1000.0):
+    traces = np.arange(num_samples * num_channels, dtype=dtype).reshape(num_samples, num_channels)
+    return si.NumpyRecording([traces], fs, channel_ids=channel_ids)
+def linear_probe(n, name=None, x=0.0):
+    from probeinterface import generate_linear_probe
+    probe = generate_linear_probe(num_elec=n, ypitch=20)
+    probe.move([x, 0])
+    if name is not None:
+        probe.annotate(name=name)
+    return probe
+"""
+
+# ---------------------------------------------------------------------- 1. ids
+CASES_1 = {
+    "p1_generate_recording_ids": "result = si.generate_recording(num_channels=3, durations=[0.1], seed=1).channel_ids",
+    "p1_generate_sorting_ids": "result = si.generate_sorting(num_units=4, durations=[1.0], seed=1).unit_ids",
+    "p1_ground_truth_ids": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_units=3, seed=1)
+result = [rec.channel_ids, srt.unit_ids]""",
+    "p1_toy_example_ids": """
+toy = __import__("spikeinterface.extractors", fromlist=["toy_example"]).toy_example if IS_SI else si.toy_example
+rec, srt = toy(duration=1.0, num_channels=3, num_units=4, seed=0, num_segments=1)
+result = [rec.channel_ids, srt.unit_ids]""",
+    "p1_aggregate_channels_int_clash": """
+result = si.aggregate_channels([numpy_recording(10, 2, [0, 1]), numpy_recording(10, 2, [0, 1])]).channel_ids""",
+    "p1_aggregate_channels_unique_int": """
+result = si.aggregate_channels([numpy_recording(10, 2, [0, 1]), numpy_recording(10, 2, [5, 6])]).channel_ids""",
+    "p1_aggregate_channels_mixed": """
+result = si.aggregate_channels([numpy_recording(10, 2, [0, 1]), numpy_recording(10, 2, ["a", "b"])]).channel_ids""",
+    "p1_aggregate_channels_dict": """
+agg = si.aggregate_channels({"x": numpy_recording(10, 2, ["a", "b"]), "y": numpy_recording(10, 3, ["a", "c", "d"])})
+result = [agg.channel_ids, agg.get_property("aggregation_key")]""",
+    "p1_aggregate_units_str_clash": """
+a = si.generate_sorting(num_units=3, durations=[1.0], seed=1)
+b = si.generate_sorting(num_units=2, durations=[1.0], seed=2)
+agg = si.aggregate_units([a, b])
+result = [agg.unit_ids, agg.get_unit_spike_train(agg.unit_ids[3])]""",
+    "p1_aggregate_units_int_clash": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
+result = si.aggregate_units([s, s]).unit_ids""",
+    "p1_aggregate_units_mixed": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
+t = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array(["x", "y"])], 1000.0)
+result = si.aggregate_units([s, t]).unit_ids""",
+    "p1_aggregate_units_dict": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array(["a", "b", "a"])], 1000.0)
+t = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array(["c", "d"])], 1000.0)
+agg = si.aggregate_units({"first": s, "second": t})
+result = [agg.unit_ids, agg.get_property("aggregation_key")]""",
+}
+
+# ---------------------------------------------------------------------- 2. frames and ids_to_indices
+CASES_2 = {
+    "p2_get_traces_clamps_end": "result = numpy_recording(10, 2).get_traces(start_frame=6, end_frame=25)",
+    "p2_get_traces_end_none": "result = numpy_recording(10, 2).get_traces(start_frame=7)",
+    "p2_frame_slice_float_frames": "result = numpy_recording(10, 2).frame_slice(2.0, 5.0).get_traces()",
+    "p2_frame_slice_end_past": "numpy_recording(10, 2).frame_slice(2, 11)",
+    "p2_prefer_slice_consecutive": """
+rec = numpy_recording(5, 5, list("abcde"))
+result = rec.ids_to_indices(["b", "c", "d"], prefer_slice=True)""",
+    "p2_prefer_slice_gap": """
+rec = numpy_recording(5, 5, list("abcde"))
+result = rec.ids_to_indices(["b", "d"], prefer_slice=True)""",
+    "p2_prefer_slice_single": """
+rec = numpy_recording(5, 5, list("abcde"))
+result = rec.ids_to_indices(["e"], prefer_slice=True)""",
+    "p2_prefer_slice_none": "result = numpy_recording(5, 5).ids_to_indices(None, prefer_slice=True)",
+    "p2_no_prefer_slice": """
+rec = numpy_recording(5, 5, list("abcde"))
+result = rec.ids_to_indices(["b", "c"])""",
+}
+
+# ---------------------------------------------------------------------- 3. set_property
+CASES_3 = {
+    "p3_float_subset_nan": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.5, 2.5]), ids=["b", "d"])
+result = rec.get_property("q")""",
+    "p3_str_subset_empty": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array(["xx", "y"]), ids=["c", "a"])
+result = rec.get_property("q")""",
+    "p3_int_subset_needs_missing_value": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1, 2]), ids=["b", "d"])""",
+    "p3_int_subset_with_missing_value": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1, 2]), ids=["b", "d"], missing_value=-7)
+result = rec.get_property("q")""",
+    "p3_bool_subset_needs_missing_value": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([True]), ids=["b"])""",
+    "p3_missing_value_other_kind": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.0, 2.0]), ids=["b", "d"], missing_value="none")""",
+    "p3_existing_other_kind": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.0, 2.0, 3.0, 4.0]))
+rec.set_property("q", np.array([1, 2]), ids=["a", "b"])""",
+    "p3_existing_update_subset": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.0, 2.0, 3.0, 4.0]))
+rec.set_property("q", np.array([9.0]), ids=["c"])
+result = rec.get_property("q")""",
+    "p3_all_ids_permuted": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([10, 20, 30, 40]), ids=["d", "c", "b", "a"])
+result = rec.get_property("q")""",
+    "p3_duplicate_ids": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.0, 2.0]), ids=["a", "a"])""",
+    "p3_wrong_length": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array([1.0, 2.0]))""",
+    "p3_string_grows": """
+rec = numpy_recording(5, 4, list("abcd"))
+rec.set_property("q", np.array(["a", "b"]), ids=["a", "b"])
+rec.set_property("q", np.array(["longer"]), ids=["c"])
+result = rec.get_property("q")""",
+}
+
+# ---------------------------------------------------------------------- 4. register_recording and sorting slices
+CASES_4 = {
+    "p4_register_recording_past_end_warns": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 150])], [np.array([0, 0, 1])], 1000.0)
+rec = numpy_recording(100, 2)
+s.register_recording(rec)
+result = s.has_recording()""",
+    "p4_frame_slice_start_equals_end": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+s.frame_slice(20, 20)""",
+    "p4_frame_slice_no_recording_start_past_last_spike": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+s.frame_slice(95, None)""",
+    "p4_frame_slice_no_recording_default_end": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+sub = s.frame_slice(10, None)
+result = [sub.get_unit_spike_train(0), sub.get_unit_spike_train(1)]""",
+    "p4_frame_slice_end_from_recording": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+s.register_recording(numpy_recording(120, 2))
+sub = s.frame_slice(10, None)
+result = [sub.get_num_samples(), sub.get_unit_spike_train(1), sub.has_recording()]""",
+    "p4_frame_slice_end_past_recording": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+s.register_recording(numpy_recording(120, 2))
+s.frame_slice(10, 130)""",
+    "p4_frame_slice_exceeding_spikes_with_recording": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 150])], [np.array([0, 0, 1])], 1000.0)
+s.register_recording(numpy_recording(120, 2))
+s.frame_slice(10, 100)""",
+    "p4_concatenate_spikes_beyond_total_samples": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([3, 70])], [np.array([1, 0])], 1000.0)
+si.concatenate_sortings([a, b], total_samples_list=[80, 100])""",
+    "p4_concatenate_total_samples": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([3, 70])], [np.array([1, 0])], 1000.0)
+c = si.concatenate_sortings([a, b], total_samples_list=[100, 100])
+result = [c.get_unit_spike_train(0), c.get_unit_spike_train(1)]""",
+    "p4_concatenate_keeps_registered_recording": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([3, 70])], [np.array([1, 0])], 1000.0)
+a.register_recording(numpy_recording(100, 2))
+b.register_recording(numpy_recording(80, 2))
+c = si.concatenate_sortings([a, b])
+result = [c.has_recording(), c.get_num_samples(), c.get_unit_spike_train(1)]""",
+}
+
+# ---------------------------------------------------------------------- 5. aggregate_units metadata
+CASES_5 = {
+    "p5_annotations_equal_kept": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array([0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array([0, 1])], 1000.0)
+a.annotate(lab="x", rig=1, only_a=3)
+b.annotate(lab="x", rig=2)
+agg = si.aggregate_units([a, b])
+result = sorted(agg.get_annotation_keys()), agg.get_annotation("lab")""",
+    "p5_property_missing_float_filled": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array([0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array([0, 1])], 1000.0)
+a.set_property("amp", np.array([1.5, 2.5]))
+result = si.aggregate_units([a, b]).get_property("amp")""",
+    "p5_property_missing_str_filled": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array([0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array([0, 1])], 1000.0)
+b.set_property("quality", np.array(["good", "mua"]))
+result = si.aggregate_units([a, b]).get_property("quality")""",
+    "p5_property_missing_int_dropped": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array([0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array([0, 1])], 1000.0)
+a.set_property("count", np.array([1, 2]))
+result = si.aggregate_units([a, b]).get_property_keys()""",
+    "p5_property_mixed_kind_dropped": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array([0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([2, 3])], [np.array([0, 1])], 1000.0)
+a.set_property("x", np.array([1, 2]))
+b.set_property("x", np.array([1.0, 2.0]))
+a.set_property("y", np.array([1.0, 2.0]))
+b.set_property("y", np.array([3.0, 4.0]))
+agg = si.aggregate_units([a, b])
+result = [sorted(agg.get_property_keys()), agg.get_property("y")]""",
+}
+
+# ---------------------------------------------------------------------- 6. events and probes
+CASES_6 = {
+    "p6_event_plain_times": """
+ev = si.NumpyEvent.from_dict({"ttl": np.array([0.5, 1.5, 2.5])})
+events = ev.get_events("ttl")
+result = [events, events.dtype.names is None, ev.get_event_times("ttl", start_time=1.0)]""",
+    "p6_event_structured": """
+dtype = np.dtype([("time", "float64"), ("duration", "float64")])
+ev = si.NumpyEvent.from_dict([{"a": np.array([(0.5, 0.1), (1.5, 0.2)], dtype=dtype)}])
+result = [ev.get_events("a", segment_index=0)["duration"], ev.get_event_times("a", segment_index=0, end_time=1.5)]""",
+    "p6_overlapping_probes_rejected": """
+from probeinterface import ProbeGroup
+group = ProbeGroup()
+group.add_probe(linear_probe(3))
+group.add_probe(linear_probe(3, x=0.0))
+group.set_global_device_channel_indices(np.arange(6))
+numpy_recording(10, 6).set_probegroup(group)""",
+    "p6_separate_probes_accepted": """
+from probeinterface import ProbeGroup
+group = ProbeGroup()
+group.add_probe(linear_probe(3, "A"))
+group.add_probe(linear_probe(3, "B", x=200.0))
+group.set_global_device_channel_indices(np.arange(6))
+rec = numpy_recording(10, 6)
+rec.set_probegroup(group, in_place=True)
+result = [rec.get_channel_locations(), [p.name for p in rec.get_probegroup().probes]]""",
+    "p6_all_unwired_gives_no_channel": """
+probe = linear_probe(4)
+probe.set_device_channel_indices(-np.ones(4, dtype=int))
+result = numpy_recording(10, 4).set_probe(probe, in_place=False).get_num_channels()""",
+    "p6_select_channels_keeps_probe_name": """
+from probeinterface import ProbeGroup
+group = ProbeGroup()
+group.add_probe(linear_probe(3, "A"))
+group.add_probe(linear_probe(3, "B", x=200.0))
+group.set_global_device_channel_indices(np.arange(6))
+rec = numpy_recording(10, 6, list("abcdef"))
+rec.set_probegroup(group, in_place=True)
+result = [rec.select_channels(["d", "f"]).get_probe().name, rec.select_channels(["a"]).get_probe().name]""",
+    "p6_aggregate_channels_keeps_groups": """
+rec = numpy_recording(10, 6, list("abcdef"))
+probe = linear_probe(6)
+probe.set_device_channel_indices(np.arange(6))
+rec.set_probe(probe, in_place=True)
+rec.set_property("group", np.array([0, 0, 1, 1, 2, 2]))
+parts = rec.split_by("group")
+agg = si.aggregate_channels([parts[0], parts[1], parts[2]])
+result = [agg.channel_ids, agg.get_property("group"), agg.get_channel_locations()]""",
+    "p6_aggregate_channels_group_values": """
+rec = numpy_recording(10, 6, list("abcdef"))
+probe = linear_probe(6)
+probe.set_device_channel_indices(np.arange(6))
+rec.set_probe(probe, in_place=True)
+rec.set_property("group", np.array([5, 5, 7, 7, 9, 9]))
+parts = rec.split_by("group")
+agg = si.aggregate_channels([parts[5], parts[7], parts[9]])
+result = agg.get_property("group")""",
+    "p6_aggregate_channels_no_probe_groups": """
+a = numpy_recording(10, 2, ["a", "b"])
+b = numpy_recording(10, 2, ["c", "d"])
+a.set_property("group", np.array([4, 4]))
+b.set_property("group", np.array([7, 8]))
+result = si.aggregate_channels([a, b]).get_property("group")""",
+}
+
+# ---------------------------------------------------------------------- 7. times and generators
+CASES_7 = {
+    "p7_duration_time_vector": """
+rec = numpy_recording(100, 2)
+rec.set_times(np.linspace(3.0, 5.0, 100))
+result = [round(rec.get_duration(), 12), round(rec.get_total_duration(), 12), rec.get_end_time()]""",
+    "p7_duration_t_start": """
+rec = si.NumpyRecording([np.zeros((100, 2), "float32")], 1000.0, t_starts=[2.0])
+result = [round(rec.get_duration(), 12), rec.get_start_time(), rec.get_end_time()]""",
+    "p7_synthesize_random_firings_counts": """
+times, labels = si.synthesize_random_firings(num_units=4, sampling_frequency=1000.0, duration=20.0,
+                                             firing_rates=[1.0, 3.0, 6.0, 12.0], seed=3)
+result = np.bincount(labels, minlength=4)""",
+    "p7_synthesize_random_firings_defaults": """
+times, labels = si.synthesize_random_firings(seed=0)
+result = np.bincount(labels)""",
+    "p7_ground_truth_defaults": """
+rec, srt = si.generate_ground_truth_recording(durations=[2.0], seed=4)
+result = [rec.sampling_frequency, rec.get_num_channels(), srt.get_num_units(), list(rec.templates.shape),
+          rec.get_channel_locations(), srt.to_spike_vector()]""",
+    "p7_ground_truth_sorting_same_spikes": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0, 0.5], num_units=3, seed=9,
+                                              generate_sorting_kwargs=dict(firing_rates=20.0))
+result = srt.to_spike_vector()""",
+    "p7_generate_sorting_default_durations": """
+s = si.generate_sorting(seed=2)
+result = [s.get_num_segments(), s.to_spike_vector()]""",
+    "p7_generate_recording_traces": """
+rec = si.generate_recording(num_channels=3, durations=[0.2, 0.1], seed=11)
+result = [rec.get_traces(segment_index=1, start_frame=100, end_frame=104), rec.get_num_samples(segment_index=0)]""",
+    "p7_noise_generator_traces": """
+gen = si.NoiseGeneratorRecording if not IS_SI else __import__(
+    "spikeinterface.generation", fromlist=["x"]).NoiseGeneratorRecording
+rec = gen(num_channels=3, sampling_frequency=1000.0, durations=[2.5], noise_levels=[1.0, 2.0, 3.0], seed=7,
+          strategy="on_the_fly", noise_block_size=700)
+result = rec.get_traces(start_frame=690, end_frame=712)""",
+}
+
+# ---------------------------------------------------------------------- 8. extract_waveforms
+CASES_8 = {
+    "p8_sparse_by_default_same_mask": """
+rec, srt = si.generate_ground_truth_recording(durations=[3.0], num_channels=16, num_units=4, seed=2,
+    generate_probe_kwargs=dict(num_columns=2, xpitch=20, ypitch=20, contact_shapes="circle",
+                               contact_shape_params={"radius": 6}))
+we = si.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=10, seed=0, n_jobs=1, progress_bar=False)
+result = [we.is_sparse(), we.sparsity.mask]""",
+    "p8_sparse_false_is_dense": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2)
+we = si.extract_waveforms(rec, srt, mode="memory", sparse=False, max_spikes_per_unit=5, seed=0, progress_bar=False)
+result = we.is_sparse()""",
+    "p8_load_if_exists_refused": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2)
+si.extract_waveforms(rec, srt, mode="memory", load_if_exists=True)""",
+    "p8_unit_batch_size_refused": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2)
+si.extract_waveforms(rec, srt, mode="memory", unit_batch_size=10)""",
+    "p8_sparsity_temp_folder_refused": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2)
+si.extract_waveforms(rec, srt, mode="memory", sparsity_temp_folder=tmp)""",
+    "p8_allow_unfiltered_and_relative_path_accepted": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2)
+we = si.extract_waveforms(rec, srt, mode="memory", sparse=False, allow_unfiltered=True, use_relative_path=True,
+                          max_spikes_per_unit=3, seed=0, progress_bar=False)
+result = we.get_num_channels()""",
+    "p8_is_filtered_is_a_method": """
+rec = numpy_recording(10, 2)
+before = rec.is_filtered()
+rec.annotate(is_filtered=True)
+result = [before, rec.is_filtered(), callable(rec.is_filtered)]""",
+}
+
+# ---------------------------------------------------------------------- 9. save formats
+CASES_9 = {
+    "p9_sorting_save_default_numpy_folder": """
+import os
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
+saved = s.save(folder=tmp + "/s")
+files = set(os.listdir(tmp + "/s"))
+result = [type(saved).__name__, "spikes.npy" in files, "numpysorting_info.json" in files,
+          type(si.load(tmp + "/s")).__name__]""",
+    "p9_sorting_save_zarr": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9, 12])], [np.array(["a", "b", "a", "b"])], 1000.0)
+s.set_property("q", np.array([1.5, 2.5]))
+saved = s.save(folder=tmp + "/s.zarr", format="zarr")
+back = si.load(tmp + "/s.zarr")
+result = [back.unit_ids, back.get_unit_spike_train("a"), back.get_property("q")]""",
+    "p9_recording_save_memory": """
+rec = numpy_recording(20, 3)
+mem = rec.save(format="memory")
+result = [type(mem).__name__, mem.get_traces()[5]]""",
+    "p9_recording_save_memory_numpy": """
+rec = numpy_recording(20, 3)
+result = type(rec.save(format="memory", sharedmem=False)).__name__""",
+}
+
+# ---------------------------------------------------------------------- 10. dtypes, margins, job kwargs
+CASES_10 = {
+    "p10_save_unsigned_to_signed": """
+tr = np.array([[0, 1, 32767, 32768, 40000, 65535]], dtype="uint16").T.repeat(2, axis=1)
+rec = si.NumpyRecording([tr], 1000.0)
+rec.set_channel_gains(2.0)
+rec.set_channel_offsets(0.0)
+saved = rec.save(folder=tmp + "/a", dtype="int16", progress_bar=False)
+result = [saved.get_dtype().str, saved.get_traces()[:, 0], saved.get_channel_offsets(), saved.get_channel_gains()]""",
+    "p10_save_zarr_unsigned_to_signed": """
+tr = np.array([[0, 1, 32767, 32768, 40000, 65535]], dtype="uint16").T.repeat(2, axis=1)
+rec = si.NumpyRecording([tr], 1000.0)
+saved = rec.save(folder=tmp + "/a.zarr", format="zarr", dtype="int16", progress_bar=False)
+result = [saved.get_dtype().str, saved.get_traces()[:, 0]]""",
+    "p10_save_float_to_int": """
+rec = si.NumpyRecording([np.array([[0.4, -1.6], [2.5, 3.49]], dtype="float32")], 1000.0)
+result = rec.save(folder=tmp + "/f", dtype="int16", progress_bar=False).get_traces()""",
+    "p10_chunk_with_margin_none_frames": """
+rec = numpy_recording(50, 2)
+traces, left, right = si.get_chunk_with_margin(rec.segments[0], None, None, None, 5)
+result = [traces.shape, left, right]""",
+    "p10_chunk_with_margin_edges": """
+rec = numpy_recording(50, 2)
+out = []
+for start, end in [(0, 10), (3, 20), (20, 30), (40, 50), (46, 50)]:
+    traces, left, right = si.get_chunk_with_margin(rec.segments[0], start, end, None, 5)
+    out.append([traces[:, 0], left, right])
+result = out""",
+    "p10_chunk_with_margin_zeros": """
+rec = numpy_recording(50, 2)
+out = []
+for start, end in [(None, 10), (3, 20), (40, None)]:
+    traces, left, right = si.get_chunk_with_margin(rec.segments[0], start, end, None, 5, add_zeros=True)
+    out.append([traces[:, 1], left, right])
+result = out""",
+    "p10_chunk_with_margin_reflect": """
+rec = numpy_recording(50, 2)
+traces, left, right = si.get_chunk_with_margin(rec.segments[0], 2, 10, np.array([1]), 4, add_reflect_padding=True)
+result = [traces[:, 0], left, right]""",
+    "p10_chunk_with_margin_window_needs_zeros": """
+rec = numpy_recording(50, 2)
+si.get_chunk_with_margin(rec.segments[0], 10, 20, None, 5, window_on_margin=True)""",
+    "p10_chunk_with_margin_window": """
+rec = numpy_recording(50, 2)
+traces, left, right = si.get_chunk_with_margin(rec.segments[0], 10, 20, None, 4, add_zeros=True,
+                                               window_on_margin=True, dtype="float64")
+result = [np.round(traces[:, 0], 10), left, right]""",
+    "p10_global_job_kwargs_keys": "result = sorted(si.get_global_job_kwargs())",
+    "p10_global_job_kwargs_set": """
+si.set_global_job_kwargs(n_jobs=2, chunk_duration="2s")
+job = si.get_global_job_kwargs()
+si.reset_global_job_kwargs()
+result = [sorted(job), job["n_jobs"], job["chunk_duration"], sorted(si.get_global_job_kwargs())]""",
+}
+
+ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
+             **CASES_10}
+#: cases whose warnings are compared too (categories of the warnings raised)
+WARNING_CASES = {"p4_register_recording_past_end_warns"}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    return run_cases(ALL_CASES, tmp_path_factory.mktemp("differential_core"), setup=SETUP)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+def test_same_outcome_as_spikeinterface(outcomes, name):
+    gs_results, si_results = outcomes
+    assert_same_outcome(gs_results[name], si_results[name], name, warnings=name in WARNING_CASES)
+
+
+def test_cases_fail_or_succeed_as_written(outcomes):
+    """Cases that set ``result`` succeed in both libraries and the others raise in both, so that a passing
+    comparison is never two errors where values were meant to be compared (nor two silent successes)."""
+    gs_results, si_results = outcomes
+    for name, code in ALL_CASES.items():
+        for library, results in (("gpuspike", gs_results), ("SpikeInterface", si_results)):
+            failed = "error" in results[name]
+            assert failed == ("result =" not in code), (name, library, results[name])
