@@ -43,6 +43,9 @@ SI_CLASSES = {
     "spikeinterface.core.generate.MockRecording": "gpuspike.core.generate.MockRecording",
     "spikeinterface.generation.noise_tools.NoiseGeneratorRecording": "gpuspike.core.generate.NoiseGeneratorRecording",
     "spikeinterface.preprocessing.astype.AstypeRecording": "gpuspike.core.astype.AstypeRecording",
+    # in-memory objects: only in pickled dicts (SpikeInterface does not write them to JSON)
+    "spikeinterface.core.numpyextractors.NumpyRecording": "gpuspike.core.numpyextractors.NumpyRecording",
+    "spikeinterface.core.numpyextractors.NumpySorting": "gpuspike.core.numpyextractors.NumpySorting",
 }
 
 #: keyword arguments spelled differently: {SpikeInterface class name: {SpikeInterface name: gpuspike name}}

@@ -235,6 +235,77 @@ class NumpySorting(BaseSorting):
         return NumpySorting.from_times_labels(times, labels, sampling_frequency, unit_ids=unit_ids)
 
     @staticmethod
+    def from_times_and_labels(times_list, labels_list, sampling_frequency: float,
+                              unit_ids: Sequence | None = None) -> "NumpySorting":
+        """Build from spike times in seconds (rounded to the nearest sample) and unit labels.
+
+        Parameters
+        ----------
+        times_list : np.ndarray or list of np.ndarray
+            Spike times (s), one array per segment.
+        labels_list : np.ndarray or list of np.ndarray
+            The unit of each spike.
+        sampling_frequency : float
+        unit_ids : array-like, optional
+            Default: the sorted unique labels.
+
+        Returns
+        -------
+        NumpySorting
+        """
+        if isinstance(times_list, np.ndarray):
+            times_list, labels_list = [times_list], [labels_list]
+        samples = [np.round(np.asarray(t, dtype="float64") * sampling_frequency).astype("int64") for t in times_list]
+        return NumpySorting.from_times_labels(samples, [np.asarray(lab) for lab in labels_list], sampling_frequency,
+                                              unit_ids=unit_ids)
+
+    @staticmethod
+    def from_dict(units_dict_list, sampling_frequency: float) -> "NumpySorting":
+        """Build from ``{unit_id: frames}`` (or one such dict per segment): the older name of
+        :meth:`from_unit_dict`.
+
+        Returns
+        -------
+        NumpySorting
+        """
+        return NumpySorting.from_unit_dict(units_dict_list, sampling_frequency)
+
+    @staticmethod
+    def from_peaks(peaks: np.ndarray, sampling_frequency: float, unit_ids: Sequence) -> "NumpySorting":
+        """One unit per channel from detected peaks (fields ``sample_index``, ``channel_index``,
+        ``segment_index``): unit ``unit_ids[k]`` holds the peaks of channel ``k``.
+
+        Returns
+        -------
+        NumpySorting
+        """
+        for name in ("sample_index", "channel_index", "segment_index"):
+            if peaks.dtype.names is None or name not in peaks.dtype.names:
+                raise ValueError(f"peaks must be a structured array with the field {name!r}")
+        spikes = np.zeros(peaks.size, dtype=spike_dtype)
+        spikes["sample_index"] = peaks["sample_index"]
+        spikes["unit_index"] = peaks["channel_index"]
+        spikes["segment_index"] = peaks["segment_index"]
+        return NumpySorting(spikes, sampling_frequency, unit_ids)
+
+    @staticmethod
+    def from_neo_spiketrain_list(neo_spiketrains, sampling_frequency: float,
+                                 unit_ids: Sequence | None = None) -> "NumpySorting":
+        """Build from neo ``SpikeTrain`` objects (one unit each; a list of lists for several segments).
+
+        Returns
+        -------
+        NumpySorting
+        """
+        if not isinstance(neo_spiketrains[0], (list, tuple)):
+            neo_spiketrains = [neo_spiketrains]
+        if unit_ids is None:
+            unit_ids = np.arange(len(neo_spiketrains[0]))
+        dicts = [{u: np.round(np.asarray(train.rescale("s").magnitude) * sampling_frequency).astype("int64")
+                  for u, train in zip(np.asarray(unit_ids).tolist(), segment)} for segment in neo_spiketrains]
+        return NumpySorting.from_unit_dict(dicts, sampling_frequency)
+
+    @staticmethod
     def from_sorting(source_sorting: BaseSorting, with_metadata: bool = False, copy_spike_vector: bool = False
                      ) -> "NumpySorting":
         """Copy any sorting into memory."""
