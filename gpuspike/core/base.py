@@ -70,6 +70,19 @@ class BaseExtractor:
 
     # ------------------------------------------------------------------ ids and segments
     @property
+    def name(self) -> str:
+        """The ``name`` annotation, else the class name (shown by ``repr``)."""
+        name = self._annotations.get("name")
+        return name if name is not None else type(self).__name__
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is None:
+            self._annotations.pop("name", None)
+        else:
+            self._annotations["name"] = value
+
+    @property
     def segments(self) -> list:
         """The segment objects (SpikeInterface's name)."""
         return self._segments

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .reprs import convert_bytes_to_str, convert_seconds_to_str  # noqa: F401  (SpikeInterface's location)
+
 
 def ms_to_samples(ms: float, sampling_frequency: float) -> int:
     """The number of samples nearest to ``ms`` milliseconds.

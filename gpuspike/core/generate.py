@@ -566,6 +566,7 @@ def generate_recording(num_channels: int = 2, sampling_frequency: float = 30000.
     rec.annotate(is_filtered=True)
     if set_probe:
         rec.set_probe(generate_linear_probe_for(num_channels, ndim=ndim), in_place=True)
+    rec.name = "SyntheticRecording"
     return rec
 
 

@@ -498,6 +498,7 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
                                          generate_unit_locations_kwargs, generate_templates_kwargs)
         sorting = recording.sorting
         sorting.register_recording(recording, check_spike_frames=False)
+        sorting.name = "GroundTruthSorting"
         return recording, sorting
     return _ground_truth_from_parts(durations, sampling_frequency, num_channels, num_units, sorting, probe,
                                     generate_probe_kwargs, templates, ms_before, ms_after, upsample_factor,
@@ -558,6 +559,7 @@ def _ground_truth_from_parts(durations, sampling_frequency, num_channels, num_un
     recording.set_channel_offsets(0.0)
     sorting.set_property("main_channel_id", recording.channel_ids[main_channels])
     sorting.register_recording(recording, check_spike_frames=False)
+    recording.name, sorting.name = "GroundTruthRecording", "GroundTruthSorting"
     return recording, sorting
 
 

@@ -455,8 +455,6 @@ class BaseRecording(ChannelsMixin, BaseExtractor):
         return save_recording(self, folder=folder, format=format, overwrite=overwrite, verbose=verbose, **kwargs)
 
     def __repr__(self) -> str:
-        nseg = self.get_num_segments()
-        duration = self.get_total_duration()
-        txt = (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.sampling_frequency / 1000:.1f}kHz"
-               f" - {nseg} segments - {self.get_total_samples():,} samples - {duration:.2f}s - {self._dtype}")
-        return txt
+        from .reprs import recording_repr
+
+        return recording_repr(self)

@@ -519,5 +519,6 @@ class BaseSorting(BaseExtractor):
         return save_sorting(self, folder=folder, format=format, overwrite=overwrite, verbose=verbose, **kwargs)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}: {self.get_num_units()} units - {self.get_num_segments()} segments - "
-                f"{self.sampling_frequency / 1000:.1f}kHz")
+        from .reprs import sorting_repr
+
+        return sorting_repr(self)

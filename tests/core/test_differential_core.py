@@ -433,8 +433,26 @@ si.reset_global_job_kwargs()
 result = [sorted(job), job["n_jobs"], job["chunk_duration"], sorted(si.get_global_job_kwargs())]""",
 }
 
+# ---------------------------------------------------------------------- text summaries (what tutorials print)
+CASES_REPR = {
+    "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
+    "repr_generated_recording": "result = repr(si.generate_recording(num_channels=4, durations=[10.0, 5.0, 70.0]))",
+    "repr_odd_frequency": "result = repr(numpy_recording(2000, 3, fs=12345.6))",
+    "repr_high_frequency": "result = repr(numpy_recording(40000, 3, fs=30000.0))",
+    "repr_many_segments": """
+traces = [np.zeros((n, 2), dtype="int16") for n in (10, 20, 30, 40, 50, 60, 70, 80)]
+result = repr(si.NumpyRecording(traces, 1000.0))""",
+    "repr_numpy_sorting": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array(["a", "b", "a"])], 30000.0)
+result = repr(s)""",
+    "repr_seconds_and_bytes": """
+tools = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.core_tools", fromlist=["x"])
+result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0, 400000.0)],
+          [tools.convert_bytes_to_str(b) for b in (10, 2048, 5 * 1024 ** 3, 3 * 1024 ** 5)]]""",
+}
+
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10}
+             **CASES_10, **CASES_REPR}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
