@@ -9,26 +9,64 @@ from .recording import BaseRecording, BaseRecordingSegment
 
 #: MAD of a standard normal distribution: noise = MAD / this
 MAD_TO_STD = 0.6744897501960817
-_NOISE_METHODS = ("mad", "std")
+_NOISE_METHODS = ("mad", "std", "rms")
 
 
 def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False, num_chunks_per_segment: int = 20,
-                           chunk_size: int = 10000, concatenated: bool = True, seed: int | None = 0,
-                           margin_frames: int = 0):
+                           chunk_size: int | None = 10000, concatenated: bool = True, seed: int | None = 0,
+                           margin_frames: int = 0, *, return_in_uV: bool | None = None,
+                           chunk_duration: str | float | None = None, method: str = "full_random"):
     """Random chunks of traces from every segment, for statistics such as noise levels.
 
     Chunks start at random frames drawn with ``numpy.random.default_rng(seed)``; segments
     shorter than ``chunk_size + 2*margin_frames`` give one chunk of the whole segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    return_scaled : bool
+        Traces in µV (needs gains).
+    num_chunks_per_segment : int
+    chunk_size : int or None
+        Samples per chunk (used when ``chunk_duration`` is None).
+    concatenated : bool
+        One array (chunks stacked in time) or a list of chunks.
+    seed : int or None
+        Seed of the chunk positions (None: different at every call).
+    margin_frames : int
+        Frames kept clear at both ends of each segment.
+    return_in_uV : bool, optional
+        SpikeInterface 0.105's name of ``return_scaled`` (wins when given).
+    chunk_duration : str or float, optional
+        Chunk length as SpikeInterface 0.105 takes it ("500ms", "1s" or seconds); replaces ``chunk_size``.
+    method : {"full_random"}
+        SpikeInterface 0.105's only sampling method, accepted for its scripts.
 
     Returns
     -------
     np.ndarray or list of np.ndarray
         (num_chunks * chunk_size, num_channels) when ``concatenated``, else a list of chunks.
     """
+    if return_in_uV is not None:
+        return_scaled = return_in_uV
+    chunk_size = _random_chunk_size(recording, chunk_size, chunk_duration, method)
     chunks = [recording.get_traces(segment_index=seg, start_frame=start, end_frame=end, return_scaled=return_scaled)
               for seg, start, end in random_chunk_ranges(recording, num_chunks_per_segment, chunk_size, seed,
                                                          margin_frames)]
     return np.concatenate(chunks, axis=0) if concatenated else chunks
+
+
+def _random_chunk_size(recording: BaseRecording, chunk_size, chunk_duration, method: str) -> int:
+    """``chunk_size``, or ``chunk_duration`` in samples (SpikeInterface's ``get_random_sample_slices`` keys)."""
+    if method != "full_random":
+        raise ValueError(f"method={method!r}: the allowed value is 'full_random'")
+    if chunk_duration is not None:
+        from .job import _parse_duration
+
+        return max(1, int(_parse_duration(chunk_duration) * recording.get_sampling_frequency()))
+    if chunk_size is None:
+        raise ValueError("give chunk_size or chunk_duration")
+    return chunk_size
 
 
 def random_chunk_ranges(recording: BaseRecording, num_chunks_per_segment: int = 20, chunk_size: int = 10000,
@@ -73,14 +111,16 @@ def random_chunk_starts(num_samples: int, num_chunks: int, chunk_size: int, marg
                         rng: np.random.Generator) -> np.ndarray:
     """Sorted random chunk start frames inside one segment (shared by all backends)."""
     high = num_samples - chunk_size - margin_frames
-    if high <= margin_frames:
+    if high < margin_frames:
         return np.zeros(1, dtype="int64")
-    return np.sort(rng.integers(margin_frames, high, size=num_chunks)).astype("int64")
+    # the last start is allowed (endpoint): the same draws as SpikeInterface 0.105 for the same seed
+    return np.sort(rng.integers(margin_frames, high, size=num_chunks, endpoint=True)).astype("int64")
 
 
 def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, method: str = "mad",
-                     force_recompute: bool = False, backend: str = "numpy", **random_chunk_kwargs) -> np.ndarray:
-    """Noise level of each channel from random chunks (MAD / 0.6745 or standard deviation).
+                     force_recompute: bool = False, backend: str = "numpy", *, return_in_uV: bool | None = None,
+                     random_slices_kwargs: dict | None = None, **random_chunk_kwargs) -> np.ndarray:
+    """Noise level of each channel from random chunks (MAD / 0.6745, standard deviation or RMS).
 
     The result is cached in the ``noise_level_<scaled|raw>_<method>`` property.
 
@@ -89,17 +129,33 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     recording : BaseRecording
     return_scaled : bool
         Noise in µV (needs gains) or in raw units.
-    method : {"mad", "std"}
+    method : {"mad", "std", "rms"}
     force_recompute : bool
         Ignore the cached value.
     backend : {"numpy", "cuda", "auto"}
         Where the median absolute deviation runs.
+    return_in_uV : bool, optional
+        SpikeInterface 0.105's name of ``return_scaled`` (wins when given).
+    random_slices_kwargs : dict, optional
+        SpikeInterface 0.105's way of passing the chunk options (``num_chunks_per_segment``,
+        ``chunk_size``, ``chunk_duration``, ``seed``, ``margin_frames``, ``method``).
     **random_chunk_kwargs
         Passed to :func:`get_random_data_chunks` (``num_chunks_per_segment``, ``chunk_size``, ``seed``).
+        Job kwargs (``n_jobs``, ``chunk_duration``, ``progress_bar``, ...) are accepted as SpikeInterface
+        takes them and validated; the chunks are read in this process. A ``chunk_size`` given here sets
+        the random chunks' length, as in SpikeInterface.
+
+    Returns
+    -------
+    np.ndarray
+        float32 noise level per channel.
     """
+    if return_in_uV is not None:
+        return_scaled = return_in_uV
+    random_chunk_kwargs = _noise_chunk_kwargs(recording, random_chunk_kwargs, random_slices_kwargs)
     if method not in _NOISE_METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_NOISE_METHODS}")
-    if return_scaled and not recording.has_scaleable_traces():
+    if return_scaled and not recording.has_scaleable_traces() and np.dtype(recording.get_dtype()).kind != "f":
         raise ValueError("get_noise_levels(return_scaled=True) needs channel gains; set them or use return_scaled=False")
     key = f"noise_level_{'scaled' if return_scaled else 'raw'}_{method}"
     cached = recording.get_property(key)
@@ -112,7 +168,7 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
         # the GPU path: random chunks read through the streaming reader, scaled and reduced on the device
         ranges = random_chunk_ranges(recording, **random_chunk_kwargs)
         data = be.asarray(np.ascontiguousarray(_streamed_chunks(recording, ranges)))
-        if return_scaled:
+        if return_scaled and recording.get_property("gain_to_uV") is not None:  # float traces without gains: as is
             gains, offsets = recording._scaling(slice(None))
             scaled = be.empty(data.shape, "float32")
             be.kernels.scale(data, be.asarray(np.ascontiguousarray(gains, "float32")),
@@ -124,12 +180,40 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
         chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
         out = be.kernels.mad(np.ascontiguousarray(chunks), be.empty((chunks.shape[1],), np.float64))
         noise = be.to_host(out) / MAD_TO_STD
-    else:
+    elif method == "std":
         chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
         noise = np.std(chunks.astype("float64"), axis=0)
+    else:
+        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
+        noise = np.sqrt(np.mean(np.square(chunks.astype("float64")), axis=0))
     noise = np.asarray(noise, dtype="float32")
     recording.set_property(key, noise)
     return noise
+
+
+def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kwargs: dict | None) -> dict:
+    """Random-chunk options from gpuspike's keywords, SpikeInterface's ``random_slices_kwargs`` and job kwargs."""
+    from .job import split_job_kwargs
+    from .job_tools import fix_job_kwargs
+
+    chunk_kwargs, job_kwargs = split_job_kwargs(kwargs)
+    if "chunk_size" in job_kwargs:  # SpikeInterface reads a chunk_size given here as the random chunks' length
+        chunk_kwargs["chunk_size"] = job_kwargs.pop("chunk_size")
+    fix_job_kwargs(job_kwargs)  # validated as SpikeInterface does; the chunks are read here
+    if random_slices_kwargs:
+        overlap = sorted(set(random_slices_kwargs) & set(chunk_kwargs))
+        if overlap:
+            raise TypeError(f"{overlap} given both in random_slices_kwargs and as keywords: give them once")
+        chunk_kwargs.update(random_slices_kwargs)
+    allowed = ("num_chunks_per_segment", "chunk_size", "chunk_duration", "seed", "margin_frames", "method")
+    unknown = sorted(set(chunk_kwargs) - set(allowed))
+    if unknown:
+        raise TypeError(f"get_noise_levels got unexpected arguments {unknown}; allowed: {allowed} and job kwargs")
+    if "chunk_duration" in chunk_kwargs or "method" in chunk_kwargs:
+        chunk_kwargs["chunk_size"] = _random_chunk_size(recording, chunk_kwargs.get("chunk_size", 10000),
+                                                        chunk_kwargs.pop("chunk_duration", None),
+                                                        chunk_kwargs.pop("method", "full_random"))
+    return chunk_kwargs
 
 
 def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | None, end_frame: int | None,

@@ -104,8 +104,28 @@ class BaseSnippets(ChannelsMixin, BaseExtractor):
         return self._segments[segment_index].get_frames(indices)
 
     def get_snippets(self, indices=None, segment_index: int | None = None, channel_ids: Sequence | None = None,
-                     return_scaled: bool = False) -> np.ndarray:
-        """Snippets (num, snippet_len, num_channels) of a segment, for ``indices`` and ``channel_ids``."""
+                     return_scaled: bool = False, *, return_in_uV: bool | None = None) -> np.ndarray:
+        """Snippets (num, snippet_len, num_channels) of a segment, for ``indices`` and ``channel_ids``.
+
+        Parameters
+        ----------
+        indices : array of int, optional
+            Snippets to return (all when None).
+        segment_index : int, optional
+            Needed with several segments.
+        channel_ids : sequence, optional
+            Channels to return (all when None).
+        return_scaled : bool
+            Snippets in µV (needs gains), as float32.
+        return_in_uV : bool, optional
+            SpikeInterface 0.105's name of ``return_scaled`` (wins when given).
+
+        Returns
+        -------
+        np.ndarray
+        """
+        if return_in_uV is not None:
+            return_scaled = return_in_uV
         segment_index = self._check_segment_index(segment_index)
         n = self.get_num_snippets(segment_index)
         if indices is not None:
@@ -123,8 +143,26 @@ class BaseSnippets(ChannelsMixin, BaseExtractor):
 
     def get_snippets_from_frames(self, segment_index: int | None = None, start_frame: int | None = None,
                                  end_frame: int | None = None, channel_ids: Sequence | None = None,
-                                 return_scaled: bool = False) -> np.ndarray:
-        """Snippets whose peak frame lies in [start_frame, end_frame)."""
+                                 return_scaled: bool = False, *, return_in_uV: bool | None = None) -> np.ndarray:
+        """Snippets whose peak frame lies in [start_frame, end_frame).
+
+        Parameters
+        ----------
+        segment_index : int, optional
+        start_frame, end_frame : int, optional
+            Frame range (the segment's start / end when None).
+        channel_ids : sequence, optional
+        return_scaled : bool
+            Snippets in µV (needs gains).
+        return_in_uV : bool, optional
+            SpikeInterface 0.105's name of ``return_scaled`` (wins when given).
+
+        Returns
+        -------
+        np.ndarray
+        """
+        if return_in_uV is not None:
+            return_scaled = return_in_uV
         segment_index = self._check_segment_index(segment_index)
         sl = self._segments[segment_index].frames_to_indices(start_frame, end_frame)
         indices = np.arange(sl.start, sl.stop)

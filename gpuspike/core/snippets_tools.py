@@ -52,7 +52,7 @@ def snippets_from_sorting(recording, sorting, nbefore: int = 20, nafter: int = 4
     Returns
     -------
     NumpySnippets
-        One snippet per spike, with the recording's channel ids and ``gain_to_uV`` property.
+        One snippet per spike, with the recording's channel ids and ``gain_to_uV`` / ``offset_to_uV``.
     """
     from .job import resolve_job_kwargs
 
@@ -69,6 +69,9 @@ def snippets_from_sorting(recording, sorting, nbefore: int = 20, nafter: int = 4
         frames_list.append(frames)
     snippets = NumpySnippets(snippets_list, frames_list, recording.sampling_frequency, nbefore=nbefore,
                              channel_ids=recording.channel_ids)
-    if recording.get_property("gain_to_uV") is not None:
-        snippets.set_property("gain_to_uV", recording.get_property("gain_to_uV"))
+    # SpikeInterface 0.105 copies only the gains (its snippets then refuse return_in_uV=True); the offsets
+    # are copied too here, so that scaled snippets are right
+    for key in ("gain_to_uV", "offset_to_uV"):
+        if recording.get_property(key) is not None:
+            snippets.set_property(key, recording.get_property(key))
     return snippets

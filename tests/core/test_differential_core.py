@@ -433,6 +433,42 @@ si.reset_global_job_kwargs()
 result = [sorted(job), job["n_jobs"], job["chunk_duration"], sorted(si.get_global_job_kwargs())]""",
 }
 
+# ---------------------------------------------------------------------- return_in_uV and job kwargs accepted
+CASES_KEYWORDS = {
+    "kw_random_chunks_same_draws": """
+rec = si.generate_recording(num_channels=2, durations=[2.0], seed=0)
+result = si.get_random_data_chunks(rec, return_in_uV=False, num_chunks_per_segment=4, chunk_size=100, seed=3)""",
+    "kw_random_chunks_duration_list": """
+rec = si.generate_recording(num_channels=2, durations=[2.0, 1.0], seed=0)
+chunks = si.get_random_data_chunks(rec, chunk_duration="50ms", num_chunks_per_segment=2, seed=1, concatenated=False)
+result = [len(chunks), chunks[3]]""",
+    "kw_random_chunks_scaled": """
+rec = numpy_recording(3000, 2, dtype="int16")
+rec.set_channel_gains(0.5)
+rec.set_channel_offsets(1.0)
+result = si.get_random_data_chunks(rec, return_in_uV=True, num_chunks_per_segment=2, chunk_size=10, seed=0)""",
+    "kw_noise_levels_job_kwargs": """
+rec = si.generate_recording(num_channels=3, durations=[3.0], seed=0)
+noise = si.get_noise_levels(rec, return_in_uV=False, method="std", random_slices_kwargs=dict(seed=0),
+                            n_jobs=2, progress_bar=False)
+result = [noise.shape, bool(np.all(np.abs(noise - 1) < 0.1))]""",
+    "kw_noise_levels_rms": """
+rec = si.generate_recording(num_channels=3, durations=[3.0], seed=0)
+noise = si.get_noise_levels(rec, return_in_uV=False, method="rms", random_slices_kwargs=dict(seed=1))
+result = [noise.shape, bool(np.all(np.abs(noise - 1) < 0.1))]""",
+    "kw_noise_levels_float_no_gains": """
+result = si.get_noise_levels(numpy_recording(3000, 2), return_in_uV=True, random_slices_kwargs=dict(seed=0)).shape""",
+    "kw_noise_levels_int_no_gains": """
+si.get_noise_levels(numpy_recording(3000, 2, dtype="int16"), return_in_uV=True)""",
+    "kw_snippets_in_uV": """
+snippets = si.NumpySnippets([np.arange(60, dtype="int16").reshape(3, 10, 2)], [np.array([20, 60, 150])], 1000.0,
+                            nbefore=3)
+snippets.set_property("gain_to_uV", np.array([0.5, 2.0]))
+snippets.set_property("offset_to_uV", np.array([1.0, -1.0]))
+result = [snippets.get_snippets(segment_index=0, return_in_uV=True)[1],
+          snippets.get_snippets_from_frames(segment_index=0, start_frame=50, end_frame=200, return_in_uV=True)]""",
+}
+
 # ---------------------------------------------------------------------- text summaries (what tutorials print)
 CASES_REPR = {
     "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
@@ -452,7 +488,7 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 }
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10, **CASES_REPR}
+             **CASES_10, **CASES_REPR, **CASES_KEYWORDS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
