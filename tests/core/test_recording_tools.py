@@ -27,11 +27,12 @@ def test_random_data_chunks_seeded_and_reproducible(noise_rec):
     assert a.shape == (8 * 100, 3) and a.dtype == np.int16
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    # each chunk is a real window of its segment, drawn like default_rng(seed).integers
+    # each chunk is a real window of its segment, drawn like default_rng(seed).integers (the last start included,
+    # as SpikeInterface 0.105 draws them)
     rng = np.random.default_rng(3)
     expected = []
     for seg, tr in enumerate(traces):
-        starts = np.sort(rng.integers(0, tr.shape[0] - 100, size=4))
+        starts = np.sort(rng.integers(0, tr.shape[0] - 100, size=4, endpoint=True))
         expected += [tr[s:s + 100] for s in starts]
     np.testing.assert_array_equal(a, np.concatenate(expected))
     chunks = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3, concatenated=False)
