@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import NotDumpableError
+from .si_methods import ExtractorMethods
 
 _PATH_KEY_HINTS = ("path", "folder", "file")
 #: missing value of a new property set on some ids only, by dtype kind (others need ``missing_value``)
@@ -38,7 +39,7 @@ class BaseSegment(abc.ABC):
         self._parent_extractor = parent
 
 
-class BaseExtractor:
+class BaseExtractor(ExtractorMethods):
     """Base of every gpuspike object: ids, properties, annotations, provenance.
 
     Parameters
@@ -164,9 +165,10 @@ class BaseExtractor:
         self._annotations[annotation_key] = value
 
     def get_annotation(self, key: str, copy: bool = True) -> Any:
-        """Return the annotation ``key`` (a deep copy unless ``copy=False``)."""
+        """Return the annotation ``key`` (a deep copy unless ``copy=False``); None when it is not set, as in
+        SpikeInterface."""
         if key not in self._annotations:
-            raise KeyError(f"unknown annotation {key!r}; available: {list(self._annotations)}")
+            return None
         value = self._annotations[key]
         return _deepcopy(value) if copy else value
 

@@ -5,10 +5,12 @@ from typing import Sequence
 
 import numpy as np
 
+from .si_methods import ChannelMethods
+
 _GROUP_MODES = ("auto", "by_probe", "by_shank", "by_side")
 
 
-class ChannelsMixin:
+class ChannelsMixin(ChannelMethods):
     """Channel ids, gains/offsets, groups and probeinterface probes.
 
     The class using it must provide ``_main_ids``, properties and ``channel_slice``.

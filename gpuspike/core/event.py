@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import BaseExtractor, BaseSegment
+from .si_methods import EventMethods
 
 
 class BaseEventSegment(BaseSegment):
@@ -17,6 +18,20 @@ class BaseEventSegment(BaseSegment):
     def get_events(self, channel_id, start_time: float | None, end_time: float | None) -> np.ndarray:
         """Events of ``channel_id`` with time in [start_time, end_time] (None = open end)."""
 
+    def get_event_times(self, channel_id, start_time: float | None, end_time: float | None) -> np.ndarray:
+        """Times (s) of the events of ``channel_id`` in [start_time, end_time].
+
+        Parameters
+        ----------
+        channel_id : int or str
+        start_time, end_time : float or None
+
+        Returns
+        -------
+        np.ndarray
+        """
+        return event_times(self.get_events(channel_id, start_time, end_time))
+
 
 def event_times(events: np.ndarray) -> np.ndarray:
     """The times of events: a plain array of times, or the ``time`` / ``timestamp`` field."""
@@ -25,7 +40,7 @@ def event_times(events: np.ndarray) -> np.ndarray:
     return events["time"] if "time" in events.dtype.names else events["timestamp"]
 
 
-class BaseEvent(BaseExtractor):
+class BaseEvent(EventMethods, BaseExtractor):
     """Base class of events: per channel, a structured array whose ``time`` field is in seconds.
 
     Parameters

@@ -239,6 +239,34 @@ class TimeSeriesChunkExecutor:
                   f"chunk_memory={chunk_bytes / 1e6:.1f}MB - total_memory={chunk_bytes * self.n_jobs / 1e6:.1f}MB - "
                   f"chunk_duration={self.chunk_size / time_series.sampling_frequency:.2f}s")
 
+    def get_chunk_memory(self) -> int:
+        """Bytes of one chunk of traces.
+
+        Returns
+        -------
+        int
+        """
+        return int(self.chunk_size * self.time_series.get_num_channels()
+                   * np.dtype(self.time_series.get_dtype()).itemsize)
+
+    def ensure_chunk_size(self, total_memory=None, chunk_size=None, chunk_memory=None, chunk_duration=None,
+                          n_jobs: int = 1, **other_kwargs) -> int:
+        """:func:`ensure_chunk_size` for this executor's recording.
+
+        Parameters
+        ----------
+        total_memory, chunk_size, chunk_memory, chunk_duration, n_jobs
+            As :func:`ensure_chunk_size`.
+        **other_kwargs
+            Ignored (other job kwargs).
+
+        Returns
+        -------
+        int
+        """
+        return ensure_chunk_size(self.time_series, total_memory, chunk_size, chunk_memory, chunk_duration, n_jobs,
+                                 **other_kwargs)
+
     def run(self, slices: list | None = None) -> list | None:
         """Run every chunk (or ``slices``: (segment_index, start_frame, end_frame) triples).
 

@@ -190,6 +190,9 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         Accepted for SpikeInterface compatibility; the spike vector is read into memory.
     """
 
+    #: SpikeInterface's marker of folder-based extractors
+    mode = "folder"
+
     def __init__(self, folder_path, mmap_mode: str | None = None) -> None:
         folder_path = check_folder(Path(folder_path), "NumpyFolderSorting").absolute()
         info = read_json(folder_path / "numpysorting_info.json")

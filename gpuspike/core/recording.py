@@ -9,6 +9,7 @@ import numpy as np
 
 from .base import BaseExtractor, BaseSegment
 from .channels import ChannelsMixin
+from .si_methods import RecordingMethods, RecordingSegmentMethods
 
 
 def as_frame(value, name: str) -> int:
@@ -39,7 +40,7 @@ def check_frames(start_frame, end_frame, num_samples: int, clamp_end: bool = Fal
     return start, end
 
 
-class BaseRecordingSegment(BaseSegment):
+class BaseRecordingSegment(RecordingSegmentMethods, BaseSegment):
     """One segment of a recording: traces with a time axis.
 
     Parameters
@@ -106,7 +107,7 @@ class BaseRecordingSegment(BaseSegment):
                 "time_vector": self.time_vector}
 
 
-class BaseRecording(ChannelsMixin, BaseExtractor):
+class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
     """Base class of all recordings: lazy multi-segment traces with channel metadata.
 
     Parameters

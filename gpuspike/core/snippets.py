@@ -9,6 +9,7 @@ import numpy as np
 
 from .base import BaseExtractor, BaseSegment
 from .channels import ChannelsMixin
+from .si_methods import SnippetsMethods
 
 
 class BaseSnippetsSegment(BaseSegment):
@@ -33,7 +34,7 @@ class BaseSnippetsSegment(BaseSegment):
         return slice(lo, hi)
 
 
-class BaseSnippets(ChannelsMixin, BaseExtractor):
+class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
     """Base class of snippets: (num_snippets, snippet_len, num_channels) cutouts per segment.
 
     Parameters

@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import BaseExtractor, BaseSegment
+from .si_methods import SortingMethods
 
 #: the canonical bulk form of a sorting, sorted by segment then sample
 spike_dtype = np.dtype([("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
@@ -49,7 +50,7 @@ class BaseSortingSegment(BaseSegment):
         return None
 
 
-class BaseSorting(BaseExtractor):
+class BaseSorting(SortingMethods, BaseExtractor):
     """Base class of all sortings.
 
     Parameters

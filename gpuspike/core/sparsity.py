@@ -5,7 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-_METHODS = ("radius", "best_channels", "threshold", "snr", "ptp", "energy", "by_property")
+_METHODS = ("radius", "best_channels", "closest_channels", "threshold", "snr", "amplitude", "ptp", "energy",
+            "by_property")
+_AMPLITUDE_MODES = ("extremum", "at_index", "peak_to_peak")
 _PEAK_SIGNS = ("neg", "pos", "both")
 
 
@@ -157,21 +159,30 @@ class ChannelSparsity:
         return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_best_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg") -> "ChannelSparsity":
-        """The ``num_channels`` channels of largest template amplitude for each unit."""
+    def from_best_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg",
+                           amplitude_mode: str | None = None) -> "ChannelSparsity":
+        """The ``num_channels`` channels of largest template amplitude for each unit.
+
+        ``amplitude_mode`` ("extremum", "at_index", "peak_to_peak"; None: "extremum") says how the
+        amplitude is taken, as in SpikeInterface 0.105.
+        """
         info = _templates_info(we_or_templates)
         if num_channels is None or not 1 <= int(num_channels) <= len(info.channel_ids):
             raise ValueError(f"num_channels={num_channels!r}: allowed 1..{len(info.channel_ids)}")
         be = info.backend
-        amps = _abs_amplitudes(info, peak_sign)
+        amps = _amplitudes(info, peak_sign, amplitude_mode)
         out = np.zeros(amps.shape, dtype=bool)
         mask = be.to_host(be.kernels.best_channels_sparsity(be.asarray(amps), int(num_channels), be.asarray(out)))
         return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
 
     @classmethod
     def from_snr(cls, we_or_templates, threshold: float, peak_sign: str = "neg",
-                 noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
-        """Channels whose template amplitude / noise level is at least ``threshold``."""
+                 noise_levels: np.ndarray | None = None, amplitude_mode: str | None = None) -> "ChannelSparsity":
+        """Channels whose template amplitude / noise level is at least ``threshold``.
+
+        ``amplitude_mode`` ("extremum", "at_index", "peak_to_peak"; None: "extremum") says how the
+        amplitude is taken, as in SpikeInterface 0.105.
+        """
         if threshold is None:
             raise ValueError("method='threshold' needs threshold= (an SNR, e.g. 5)")
         info = _templates_info(we_or_templates)
@@ -181,7 +192,7 @@ class ChannelSparsity:
         if noise_levels.shape != (len(info.channel_ids),):
             raise ValueError(f"noise_levels has shape {noise_levels.shape}, expected ({len(info.channel_ids)},)")
         be = info.backend
-        amps = _abs_amplitudes(info, peak_sign)
+        amps = _amplitudes(info, peak_sign, amplitude_mode)
         out = np.zeros(amps.shape, dtype=bool)
         mask = be.to_host(be.kernels.snr_sparsity(be.asarray(amps), be.asarray(noise_levels), float(threshold),
                                                   be.asarray(out)))
@@ -247,6 +258,130 @@ class ChannelSparsity:
                 energies = np.linalg.norm(wfs, axis=(0, 1))
                 mask[u] = energies / (noise * np.sqrt(wfs.shape[0])) >= threshold
         return cls(mask, we.unit_ids, we.channel_ids)
+
+    @classmethod
+    def from_amplitude(cls, we_or_templates, threshold: float, amplitude_mode: str | None = None,
+                       peak_sign: str = "neg") -> "ChannelSparsity":
+        """Channels whose template amplitude (in the templates' unit, µV when scaled) is at least ``threshold``.
+
+        Parameters
+        ----------
+        we_or_templates : WaveformExtractor or dict
+        threshold : float
+        amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+            How the amplitude is taken (None: "extremum").
+        peak_sign : {"neg", "pos", "both"}
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        if threshold is None:
+            raise ValueError("method='amplitude' needs threshold= (in µV)")
+        info = _templates_info(we_or_templates)
+        amps = _amplitudes(info, peak_sign, amplitude_mode)
+        return cls(amps >= threshold, info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_closest_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg") -> "ChannelSparsity":
+        """The ``num_channels`` channels closest to each unit's extremum channel (itself included).
+
+        Parameters
+        ----------
+        we_or_templates : WaveformExtractor or dict
+        num_channels : int
+        peak_sign : {"neg", "pos", "both"}
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        info = _templates_info(we_or_templates)
+        if num_channels is None or int(num_channels) < 1:
+            raise ValueError(f"num_channels={num_channels!r}: give a positive number of channels")
+        if info.locations is None:
+            raise ValueError("method='closest_channels' needs channel locations: attach a probe (recording.set_probe)")
+        locations = np.asarray(info.locations, dtype="float64")
+        distances = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
+        channels, _, _ = _extremum(info, peak_sign)
+        mask = np.zeros((len(info.unit_ids), len(info.channel_ids)), dtype=bool)
+        for u, channel in enumerate(channels):
+            mask[u, np.argsort(distances[channel], kind="stable")[:int(num_channels)]] = True
+        return cls(mask, info.unit_ids, info.channel_ids)
+
+    @classmethod
+    def from_radius_and_main_channel(cls, unit_ids: Sequence, channel_ids: Sequence, main_channel_indices: Sequence,
+                                     channel_locations: np.ndarray, radius_um: float) -> "ChannelSparsity":
+        """Channels within ``radius_um`` of each unit's given main channel.
+
+        Parameters
+        ----------
+        unit_ids, channel_ids : sequence
+        main_channel_indices : sequence of int
+            Main channel index of each unit.
+        channel_locations : np.ndarray
+            (num_channels, 2 or 3) µm.
+        radius_um : float
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        locations = np.asarray(channel_locations, dtype="float64")
+        main = np.asarray(main_channel_indices, dtype="int64")
+        if len(main) != len(unit_ids):
+            raise ValueError(f"main_channel_indices has {len(main)} values for {len(unit_ids)} units")
+        if locations.shape[0] != len(channel_ids):
+            raise ValueError(f"channel_locations has {locations.shape[0]} rows for {len(channel_ids)} channels")
+        distances = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
+        mask = np.zeros((len(unit_ids), len(channel_ids)), dtype=bool)
+        for u, channel in enumerate(main):
+            mask[u] = distances[channel] <= radius_um
+        return cls(mask, unit_ids, channel_ids)
+
+    def sparsify_templates(self, templates_array: np.ndarray) -> np.ndarray:
+        """Dense templates (units, samples, channels) to (units, samples, max active channels), zero padded.
+
+        Parameters
+        ----------
+        templates_array : np.ndarray
+
+        Returns
+        -------
+        np.ndarray
+        """
+        templates_array = np.asarray(templates_array)
+        if templates_array.ndim != 3 or templates_array.shape[0] != self.num_units or \
+                templates_array.shape[2] != self.num_channels:
+            raise ValueError(f"templates_array has shape {templates_array.shape}, expected ({self.num_units}, "
+                             f"num_samples, {self.num_channels})")
+        out = np.zeros((self.num_units, templates_array.shape[1], self.max_num_active_channels),
+                       dtype=templates_array.dtype)
+        for u in range(self.num_units):
+            channels = np.flatnonzero(self.mask[u])
+            out[u, :, :channels.size] = templates_array[u][:, channels]
+        return out
+
+    def densify_templates(self, templates_array: np.ndarray) -> np.ndarray:
+        """Sparse templates (units, samples, <= num channels) back to dense, zeros off the mask.
+
+        Parameters
+        ----------
+        templates_array : np.ndarray
+
+        Returns
+        -------
+        np.ndarray
+        """
+        templates_array = np.asarray(templates_array)
+        if templates_array.ndim != 3 or templates_array.shape[0] != self.num_units:
+            raise ValueError(f"templates_array has shape {templates_array.shape}, expected ({self.num_units}, "
+                             f"num_samples, channels)")
+        out = np.zeros((self.num_units, templates_array.shape[1], self.num_channels), dtype=templates_array.dtype)
+        for u in range(self.num_units):
+            channels = np.flatnonzero(self.mask[u])
+            out[u][:, channels] = templates_array[u][:, :channels.size]
+        return out
 
     @classmethod
     def from_property(cls, we_or_templates, by_property: str, peak_sign: str = "neg") -> "ChannelSparsity":
@@ -348,9 +483,21 @@ def _abs_amplitudes(info: _TemplatesInfo, peak_sign: str) -> np.ndarray:
     return np.abs(amps)
 
 
+def _amplitudes(info: _TemplatesInfo, peak_sign: str, amplitude_mode: str | None) -> np.ndarray:
+    """Absolute amplitude of every (unit, channel) as SpikeInterface's ``amplitude_mode`` takes it."""
+    if amplitude_mode is None or amplitude_mode == "extremum":
+        return _abs_amplitudes(info, peak_sign)
+    if amplitude_mode not in _AMPLITUDE_MODES:
+        raise ValueError(f"amplitude_mode={amplitude_mode!r}: allowed values are {_AMPLITUDE_MODES}")
+    templates = info.templates.astype("float64")
+    if amplitude_mode == "at_index":
+        return np.abs(templates[:, int(info.nbefore), :])
+    return np.ptp(templates, axis=1) if templates.size else np.zeros((templates.shape[0], templates.shape[2]))
+
+
 def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "neg", num_channels: int | None = 5,
                      radius_um: float | None = 100.0, threshold: float | None = 5.0, by_property: str | None = None,
-                     noise_levels: np.ndarray | None = None) -> ChannelSparsity:
+                     noise_levels: np.ndarray | None = None, amplitude_mode: str | None = None) -> ChannelSparsity:
     """Sparsity of a WaveformExtractor (or templates dict) by one of the methods.
 
     Parameters
@@ -358,18 +505,21 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
     we_or_templates : WaveformExtractor or dict
         A dict needs "templates" (units, samples, channels) and, per method, "channel_locations",
         "noise_levels", "unit_ids", "channel_ids", "nbefore".
-    method : {"radius", "best_channels", "threshold" (alias "snr"), "ptp", "energy", "by_property"}
+    method : {"radius", "best_channels", "closest_channels", "threshold" (alias "snr"), "amplitude", "ptp", \
+"energy", "by_property"}
     peak_sign : {"neg", "pos", "both"}
     num_channels : int
-        For "best_channels".
+        For "best_channels" and "closest_channels".
     radius_um : float
         For "radius".
     threshold : float
-        SNR threshold for "threshold", "ptp" and "energy".
+        SNR threshold for "threshold", "ptp" and "energy"; µV for "amplitude".
     by_property : str
         For "by_property".
     noise_levels : np.ndarray, optional
         Per-channel noise for "threshold", "ptp" and "energy" (computed when not given).
+    amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+        How "best_channels", "snr" and "amplitude" take a template's amplitude (None: "extremum").
 
     Returns
     -------
@@ -381,9 +531,16 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
     if method == "radius":
         return ChannelSparsity.from_radius(we_or_templates, radius_um, peak_sign=peak_sign)
     if method == "best_channels":
-        return ChannelSparsity.from_best_channels(we_or_templates, num_channels, peak_sign=peak_sign)
+        return ChannelSparsity.from_best_channels(we_or_templates, num_channels, peak_sign=peak_sign,
+                                                  amplitude_mode=amplitude_mode)
+    if method == "closest_channels":
+        return ChannelSparsity.from_closest_channels(we_or_templates, num_channels, peak_sign=peak_sign)
     if method in ("threshold", "snr"):
-        return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels)
+        return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels,
+                                        amplitude_mode=amplitude_mode)
+    if method == "amplitude":
+        return ChannelSparsity.from_amplitude(we_or_templates, threshold, amplitude_mode=amplitude_mode,
+                                              peak_sign=peak_sign)
     if method == "ptp":
         return ChannelSparsity.from_ptp(we_or_templates, threshold, noise_levels=noise_levels)
     if method == "energy":

@@ -469,6 +469,106 @@ result = [snippets.get_snippets(segment_index=0, return_in_uV=True)[1],
           snippets.get_snippets_from_frames(segment_index=0, start_frame=50, end_frame=200, return_in_uV=True)]""",
 }
 
+# ---------------------------------------------------------------------- methods SpikeInterface users call
+CASES_METHODS = {
+    "m_missing_annotation": "result = numpy_recording(10, 3).get_annotation('nope')",
+    "m_id_to_index": "result = numpy_recording(10, 3, ['a', 'b', 'c']).id_to_index('c')",
+    "m_get_channel_property": """
+rec = numpy_recording(10, 3, ['a', 'b', 'c'])
+rec.set_property("quality", np.array([0.5, 1.5, 2.5]))
+result = rec.get_channel_property("b", "quality")""",
+    "m_delete_annotation": """
+rec = numpy_recording(10, 3)
+rec.annotate(foo=1)
+rec.delete_annotation("foo")
+result = "foo" in rec.get_annotation_keys()""",
+    "m_delete_missing_annotation": "numpy_recording(10, 3).delete_annotation('nope')",
+    "m_clear_channel_groups": """
+rec = numpy_recording(10, 3, ['a', 'b', 'c'])
+rec.set_channel_groups([4, 5, 6])
+rec.clear_channel_groups(channel_ids=['b'])
+result = rec.get_channel_groups()""",
+    "m_dummy_probe": """
+rec = numpy_recording(10, 3)
+rec.set_dummy_probe_from_locations(np.array([[0.0, 0.0], [0.0, 20.0], [10.0, 40.0]]))
+result = [rec.has_probe(), rec.get_channel_locations(), rec.has_3d_probe(), rec.is_probe_3d(),
+          rec.get_probe().get_contact_count()]""",
+    "m_remove_probe": """
+rec = numpy_recording(10, 3)
+rec.set_dummy_probe_from_locations(np.array([[0.0, 0.0], [0.0, 20.0], [10.0, 40.0]]))
+rec.remove_probe()
+result = rec.has_probe()""",
+    "m_select_channels_with_probe": """
+rec = numpy_recording(10, 6, list("abcdef"))
+probe = linear_probe(3)
+probe.set_device_channel_indices([4, 0, 2])
+sub = rec.select_channels_with_probe(probe)
+result = [sub.channel_ids, sub.get_channel_locations(), sub.get_channel_groups(), rec.get_num_channels()]""",
+    "m_check_serializability": """
+rec = numpy_recording(10, 3)
+gen = si.generate_recording(num_channels=2, durations=[1.0])
+result = [rec.check_serializability("memory"), rec.check_serializability("json"), rec.check_serializability("pickle"),
+          gen.check_serializability("json"), gen.check_serializability("pickle")]""",
+    "m_segment_t_starts": """
+rec = si.NumpyRecording([np.zeros((10, 2)), np.zeros((5, 2))], 100.0, t_starts=[1.0, 3.0])
+plain = numpy_recording(10, 2)
+timed = numpy_recording(10, 2)
+timed.set_times(np.arange(10) / 1000.0 + 2.0)
+result = [rec.get_segment_t_starts(), plain.get_segment_t_starts(), rec.has_any_time_vector(),
+          timed.has_any_time_vector(), timed.get_segment_t_starts()]""",
+    "m_binary_compatible_with": """
+import os
+rec = numpy_recording(100, 3, dtype="int16")
+path = os.path.join(tmp, "traces.raw")
+si.BinaryRecordingExtractor.write_recording(rec, [path])
+binary = si.BinaryRecordingExtractor([path], 1000.0, "int16", num_channels=3)
+result = [binary.binary_compatible_with(dtype="int16", time_axis=0, file_paths_length=1, file_offset=0,
+                                        file_suffix=".raw"),
+          binary.binary_compatible_with(dtype="float32"), binary.binary_compatible_with(file_paths_length=2),
+          rec.binary_compatible_with()]""",
+    "m_segment_get_data": """
+rec = numpy_recording(20, 3)
+result = [rec.segments[0].get_data(2, 5, [0, 2]), rec.segments[0].get_num_channels(),
+          rec.segments[0].has_time_vector()]""",
+    "m_sorting_info": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array(["a", "b", "a"])], 1000.0)
+before = s.sorting_info
+s.set_sorting_info({"r": 1}, {"p": 2}, {"l": 3})
+result = [before, s.sorting_info]""",
+    "m_reordered_spike_vector": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9, 12]), np.array([3, 4, 8])],
+                                            [np.array(["b", "a", "b", "a"]), np.array(["a", "b", "b"])], 1000.0)
+spikes, order, slices = s.to_reordered_spike_vector()
+spikes2, order2, slices2 = s.to_reordered_spike_vector(lexsort=("sample_index", "unit_index", "segment_index"))
+result = [spikes, order, slices, spikes2, order2, slices2, s.to_reordered_spike_vector(return_order=False,
+                                                                                       return_slices=False)]""",
+    "m_reordered_spike_vector_bad": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5])], [np.array(["a", "b"])], 1000.0)
+s.to_reordered_spike_vector(lexsort=("unit_index", "sample_index", "segment_index"))""",
+    "m_search_cached_spikes_sorted": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9, 12]), np.array([3, 4, 8])],
+                                            [np.array(["b", "a", "b", "a"]), np.array(["a", "b", "b"])], 1000.0)
+result = [s.search_cached_spikes_sorted([0, 5, 10, 20], segment_index=0),
+          s.search_cached_spikes_sorted([4], segment_index=1)]""",
+    "m_sparsify_densify_templates": """
+sparsity = si.ChannelSparsity(np.array([[True, False, True], [False, True, False]]), ["u", "v"], ["a", "b", "c"])
+dense = np.arange(2 * 4 * 3, dtype="float32").reshape(2, 4, 3)
+sparse = sparsity.sparsify_templates(dense)
+result = [sparse, sparsity.densify_templates(sparse)]""",
+    "m_from_radius_and_main_channel": """
+locations = np.array([[0.0, 0.0], [0.0, 20.0], [0.0, 40.0], [0.0, 60.0]])
+sparsity = si.ChannelSparsity.from_radius_and_main_channel(["u", "v"], ["a", "b", "c", "d"], [0, 2], locations, 25.0)
+result = sparsity.mask""",
+    "m_snippets_methods": """
+snippets = si.NumpySnippets([np.arange(60, dtype="int16").reshape(3, 10, 2)], [np.array([20, 60, 150])], 1000.0,
+                            nbefore=3, channel_ids=["x", "y"])
+result = [snippets.select_channels(["y"]).get_snippets(segment_index=0), snippets.get_times(), snippets.is_filtered()]""",
+    "m_event_select_segment": """
+ev = si.NumpyEvent.from_dict([{"ttl": np.array([0.5, 1.5])}, {"ttl": np.array([2.5])}, {"ttl": np.array([3.5, 4.5])}])
+sub = ev.select_segment([2, 0])
+result = [sub.get_num_segments(), sub.get_events("ttl", segment_index=0), sub.get_events("ttl", segment_index=1)]""",
+}
+
 # ---------------------------------------------------------------------- text summaries (what tutorials print)
 CASES_REPR = {
     "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
@@ -488,7 +588,7 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 }
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10, **CASES_REPR, **CASES_KEYWORDS}
+             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 

@@ -43,6 +43,16 @@ SI_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
                                           amplitude_mode="extremum").mask,
         snr=si.compute_sparsity(templates, method="snr", threshold=3.0, noise_levels=noise, peak_sign="neg",
                                 amplitude_mode="extremum").mask,
+        closest_channels=si.compute_sparsity(templates, method="closest_channels", num_channels=4,
+                                             peak_sign="neg", amplitude_mode="extremum").mask,
+        amplitude=si.compute_sparsity(templates, method="amplitude", threshold=15.0, peak_sign="neg",
+                                      amplitude_mode="extremum").mask,
+        amplitude_ptp=si.compute_sparsity(templates, method="amplitude", threshold=20.0, peak_sign="neg",
+                                          amplitude_mode="peak_to_peak").mask,
+        best_channels_at_index=si.compute_sparsity(templates, method="best_channels", num_channels=4,
+                                                   peak_sign="neg", amplitude_mode="at_index").mask,
+        snr_ptp=si.compute_sparsity(templates, method="snr", threshold=3.0, noise_levels=noise, peak_sign="neg",
+                                    amplitude_mode="peak_to_peak").mask,
     )
     np.savez(base + "/si_out.npz", selected=analyzer.get_extension("random_spikes").get_data(),
              waveforms=analyzer.get_extension("waveforms").get_data(),
@@ -96,13 +106,18 @@ def test_templates_equal(both, mode):
     np.testing.assert_allclose(we.get_all_templates(mode=mode), ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
 
 
-@pytest.mark.parametrize("method,kwargs", [("radius", dict(radius_um=40.0)), ("best_channels", dict(num_channels=4)),
-                                           ("threshold", dict(threshold=3.0))])
-def test_sparsity_masks_equal(both, method, kwargs):
+@pytest.mark.parametrize("key,method,kwargs", [
+    ("radius", "radius", dict(radius_um=40.0)), ("best_channels", "best_channels", dict(num_channels=4)),
+    ("snr", "threshold", dict(threshold=3.0)), ("closest_channels", "closest_channels", dict(num_channels=4)),
+    ("amplitude", "amplitude", dict(threshold=15.0)),
+    ("amplitude_ptp", "amplitude", dict(threshold=20.0, amplitude_mode="peak_to_peak")),
+    ("best_channels_at_index", "best_channels", dict(num_channels=4, amplitude_mode="at_index")),
+    ("snr_ptp", "snr", dict(threshold=3.0, amplitude_mode="peak_to_peak"))])
+def test_sparsity_masks_equal(both, key, method, kwargs):
     we, si_out, noise = both
     sparsity = gs.compute_sparsity(we, method=method, noise_levels=noise, **kwargs)
-    key = "mask_" + {"threshold": "snr"}.get(method, method)
-    np.testing.assert_array_equal(sparsity.mask, si_out[key])
+    assert 0 < sparsity.mask.sum() < sparsity.mask.size, key  # a mask that tells something
+    np.testing.assert_array_equal(sparsity.mask, si_out["mask_" + key])
 
 
 SI_EDGE_SCRIPT = SI_PREAMBLE + textwrap.dedent('''

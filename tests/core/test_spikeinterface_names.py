@@ -7,7 +7,7 @@ import pytest
 
 import gpuspike.extractors as extractors
 import gpuspike.full as full
-from gpuspike._spikeinterface_names import NOT_IN_GPUSPIKE
+from gpuspike._spikeinterface_names import COMPARED_CLASSES, NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS
 
 from _si_compare import run_si_script
 
@@ -17,6 +17,19 @@ LIST_NAMES = textwrap.dedent('''
     import spikeinterface.core as si
     names = sorted(n for n in dir(si) if not n.startswith("_") and not isinstance(getattr(si, n), types.ModuleType))
     print("NAMES" + json.dumps(names))
+''')
+
+
+LIST_METHODS = textwrap.dedent('''
+    import json, sys, warnings
+    warnings.simplefilter("ignore")
+    import spikeinterface.core as si
+    out = {}
+    for name in sys.argv[1].split(","):
+        cls = getattr(si, name, None)
+        if cls is not None:
+            out[name] = sorted(n for n in dir(cls) if not n.startswith("_"))
+    print("METHODS" + json.dumps(out))
 ''')
 
 
@@ -40,7 +53,8 @@ def test_listed_names_are_current(si_core_names):
 
 
 def test_reasons_are_given():
-    assert all(isinstance(reason, str) and len(reason) > 20 for reason in NOT_IN_GPUSPIKE.values())
+    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS):
+        assert all(isinstance(reason, str) and len(reason) > 20 for reason in table.values())
 
 
 def test_extractors_offer_spikeinterface_spellings():
@@ -53,3 +67,30 @@ def test_extractors_offer_spikeinterface_spellings():
         assert hasattr(extractors, name), name
         assert name in extractors.__all__, name
     assert extractors.MEArecRecordingExtractor is extractors.MEArecRecording
+
+
+@pytest.fixture(scope="module")
+def si_methods():
+    out = run_si_script(LIST_METHODS, ",".join(COMPARED_CLASSES))
+    return json.loads(out.stdout.split("METHODS", 1)[1])
+
+
+@pytest.mark.compare
+def test_every_spikeinterface_method_exists_or_is_listed(si_methods):
+    """Public methods and attributes of SpikeInterface's main classes exist on gpuspike's class of that name."""
+    missing = []
+    for class_name, names in si_methods.items():
+        cls = getattr(full, class_name)
+        missing += [f"{class_name}.{n}" for n in names
+                    if not hasattr(cls, n) and f"{class_name}.{n}" not in NOT_IN_GPUSPIKE_METHODS]
+    assert not missing, f"neither in gpuspike nor listed in NOT_IN_GPUSPIKE_METHODS: {missing}"
+
+
+@pytest.mark.compare
+def test_listed_methods_are_current(si_methods):
+    stale = []
+    for key in NOT_IN_GPUSPIKE_METHODS:
+        class_name, name = key.split(".")
+        if name not in si_methods.get(class_name, []) or hasattr(getattr(full, class_name), name):
+            stale.append(key)
+    assert not stale, f"remove these from gpuspike._spikeinterface_names.NOT_IN_GPUSPIKE_METHODS: {stale}"
