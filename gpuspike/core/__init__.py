@@ -44,10 +44,10 @@ from .sparsity import ChannelSparsity, compute_sparsity
 from .template_tools import (get_template_amplitude_on_main_channel, get_template_amplitudes,
                              get_template_extremum_amplitude, get_template_extremum_channel,
                              get_template_extremum_channel_peak_shift, get_template_peak_shift_on_main_channel)
-from .waveforms import WaveformExtractor, compute_templates, load_waveforms
+from .waveforms import WaveformExtractor, compute_templates
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
                                extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
-                               precompute_sparsity, split_waveforms_by_units)
+                               load_waveforms, precompute_sparsity, split_waveforms_by_units)
 from .waveform_extraction import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset

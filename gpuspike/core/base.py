@@ -344,9 +344,20 @@ class BaseExtractor(ExtractorMethods):
         return d
 
     @staticmethod
-    def from_dict(d: dict, base_folder: str | Path | None = None) -> "BaseExtractor":
-        """Rebuild an object from :meth:`to_dict` output (gpuspike's or SpikeInterface's)."""
-        return _from_dict(d, base_folder)
+    def from_dict(dictionary: dict, base_folder: str | Path | None = None) -> "BaseExtractor":
+        """Rebuild an object from :meth:`to_dict` output (gpuspike's or SpikeInterface's).
+
+        Parameters
+        ----------
+        dictionary : dict
+        base_folder : str or Path, optional
+            The folder relative paths in the dict start from.
+
+        Returns
+        -------
+        BaseExtractor
+        """
+        return _from_dict(dictionary, base_folder)
 
     def to_json(self, relative_to: str | Path | None = None) -> str:
         """The dict of :meth:`to_dict` as JSON text."""

@@ -1,10 +1,12 @@
 """In-memory objects: NumpyRecording, NumpySorting, NumpyEvent, NumpySnippets (not dumpable)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .base import BaseExtractor
 from .event import BaseEvent, BaseEventSegment, event_times
 from .recording import BaseRecording, BaseRecordingSegment
 from .snippets import BaseSnippets, BaseSnippetsSegment
@@ -76,13 +78,36 @@ class NumpyRecording(BaseRecording):
                         "t_starts": t_starts, "channel_ids": channel_ids}
 
     @staticmethod
-    def from_recording(source_recording: BaseRecording, **job_kwargs) -> "NumpyRecording":
-        """Load a whole recording into memory (keeps properties, annotations and times)."""
+    def from_recording(source_recording: BaseRecording, with_metadata: bool = True, with_time_vector: bool = False,
+                       **job_kwargs) -> "NumpyRecording":
+        """Load a whole recording into memory.
+
+        Parameters
+        ----------
+        source_recording : BaseRecording
+        with_metadata : bool
+            Copy properties, annotations and probe.
+        with_time_vector : bool
+            Copy the segments' time vectors too (segment start times are always kept), as
+            SpikeInterface 0.105.
+        **job_kwargs
+            Accepted for SpikeInterface compatibility (the traces are read in this process).
+
+        Returns
+        -------
+        NumpyRecording
+        """
         traces_list = [source_recording.get_traces(segment_index=i) for i in range(source_recording.get_num_segments())]
         rec = NumpyRecording(traces_list, source_recording.sampling_frequency,
                              channel_ids=source_recording.channel_ids)
-        source_recording.copy_metadata(rec)
-        source_recording._copy_times_to(rec)
+        if with_metadata:
+            source_recording.copy_metadata(rec)
+        for seg_src, seg_dst in zip(source_recording.segments, rec.segments):
+            if seg_src.time_vector is not None:
+                if with_time_vector:
+                    seg_dst.time_vector, seg_dst.t_start = seg_src.time_vector, None
+            elif seg_src.t_start is not None:
+                seg_dst.t_start = seg_src.t_start
         return rec
 
 
@@ -169,12 +194,18 @@ class NumpySorting(BaseSorting):
 
     @staticmethod
     def from_times_labels(times_list=None, labels_list=None, sampling_frequency: float | None = None,
-                          unit_ids: Sequence | None = None, *, times=None, labels=None) -> "NumpySorting":
+                          unit_ids: Sequence | None = None, *, times=None, labels=None,
+                          samples_list=None) -> "NumpySorting":
         """Build from spike frames and unit labels (one array each, or one per segment).
 
         ``times_list`` holds sample indices (frames), as in the specification; ``times=`` and
-        ``labels=`` (the specification's keyword names) are accepted as aliases.
+        ``labels=`` (the specification's keyword names) and ``samples_list=`` (SpikeInterface 0.105's,
+        of ``from_samples_and_labels``) are accepted as aliases.
         """
+        if samples_list is not None:
+            if times is not None:
+                raise TypeError("give times or samples_list, not both")
+            times = samples_list
         if times is not None:
             if times_list is not None:
                 raise TypeError("give times_list or times, not both")
@@ -260,15 +291,36 @@ class NumpySorting(BaseSorting):
                                               unit_ids=unit_ids)
 
     @staticmethod
-    def from_dict(units_dict_list, sampling_frequency: float) -> "NumpySorting":
-        """Build from ``{unit_id: frames}`` (or one such dict per segment): the older name of
-        :meth:`from_unit_dict`.
+    def from_dict(dictionary, base_folder=None, *, sampling_frequency: float | None = None,
+                  units_dict_list=None) -> "BaseExtractor":
+        """An object rebuilt from an extractor dict (SpikeInterface 0.105's meaning), or a sorting built
+        from ``{unit_id: frames}`` dicts (0.100's meaning, :meth:`from_unit_dict`).
+
+        Parameters
+        ----------
+        dictionary : dict or list of dict
+            An extractor dict (with a "class" key) or ``{unit_id: frames}`` (one per segment).
+        base_folder : str, Path or float, optional
+            The folder relative paths start from (extractor dict), or — positionally, as 0.100
+            called it — the sampling frequency of unit dicts.
+        sampling_frequency : float, optional
+            Sampling frequency of unit dicts.
+        units_dict_list : dict or list of dict, optional
+            0.100's keyword name of ``dictionary`` for unit dicts.
 
         Returns
         -------
-        NumpySorting
+        BaseExtractor
         """
-        return NumpySorting.from_unit_dict(units_dict_list, sampling_frequency)
+        if units_dict_list is not None:
+            dictionary = units_dict_list
+        if isinstance(dictionary, dict) and "class" in dictionary and "kwargs" in dictionary:
+            return BaseExtractor.from_dict(dictionary, base_folder)
+        if sampling_frequency is None:
+            if base_folder is None or isinstance(base_folder, (str, Path)):
+                raise ValueError("NumpySorting.from_dict with unit dicts needs sampling_frequency")
+            sampling_frequency = base_folder
+        return NumpySorting.from_unit_dict(dictionary, sampling_frequency)
 
     @staticmethod
     def from_peaks(peaks: np.ndarray, sampling_frequency: float, unit_ids: Sequence) -> "NumpySorting":

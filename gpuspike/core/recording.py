@@ -433,9 +433,9 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         """(num_samples, num_channels) of a segment."""
         return self.get_num_samples(segment_index), self.get_num_channels()
 
-    def get_sample_size_in_bytes(self) -> int:
-        """Bytes of one sample of every channel."""
-        return self.get_num_channels() * self._dtype.itemsize
+    def get_sample_size_in_bytes(self, dtype=None) -> int:
+        """Bytes of one sample of every channel (in ``dtype`` when given, else the recording's)."""
+        return self.get_num_channels() * (self._dtype if dtype is None else np.dtype(dtype)).itemsize
 
     def get_data(self, start_frame: int, end_frame: int, segment_index: int | None = None, **kwargs) -> np.ndarray:
         """Alias of :meth:`get_traces` (SpikeInterface's generic time-series name)."""

@@ -151,8 +151,9 @@ def _preallocate(path: Path, size: int) -> None:
         os.close(fd)
 
 
-def write_binary_recording(recording, file_paths, dtype=None, file_offset: int = 0, verbose: bool = False,
-                           **job_kwargs) -> list[Path]:
+def write_binary_recording(recording, file_paths, dtype=None, file_offset: int = 0, verbose: bool = False, *,
+                           byte_offset: int | None = None, add_file_extension: bool = True,
+                           file_timestamps_paths=None, **job_kwargs) -> list[Path]:
     """Write the traces of every segment to raw binary files (time axis first), in parallel chunks.
 
     Each file is preallocated, then every chunk is written with ``os.pwrite`` at its offset: no
@@ -168,16 +169,39 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
     file_offset : int
         Bytes left (zeroed) before the traces in each file.
     verbose : bool
+    byte_offset : int, optional
+        SpikeInterface 0.105's name of ``file_offset``.
+    add_file_extension : bool
+        Append ".raw" to a path that does not end in ".raw", ".bin" or ".dat" (SpikeInterface 0.105).
+    file_timestamps_paths : str, Path or list, optional
+        One file per segment: the time vector (float64) of segments that have one is written there.
     **job_kwargs
         n_jobs, chunk_duration / chunk_size / chunk_memory / total_memory, progress_bar, engine, ...
 
     Returns
     -------
     list of Path
+        The trace files written.
     """
+    if byte_offset is not None:
+        if file_offset:
+            raise TypeError("give file_offset or byte_offset (its SpikeInterface name), not both")
+        file_offset = byte_offset
     file_paths = [Path(p) for p in (file_paths if isinstance(file_paths, (list, tuple)) else [file_paths])]
     if len(file_paths) != recording.get_num_segments():
         raise ValueError(f"file_paths has {len(file_paths)} files for {recording.get_num_segments()} segments")
+    if add_file_extension:
+        file_paths = [p if p.suffix in (".raw", ".bin", ".dat") else p.parent / (p.name + ".raw") for p in file_paths]
+    if file_timestamps_paths is not None:
+        stamps = [Path(p) for p in (file_timestamps_paths if isinstance(file_timestamps_paths, (list, tuple))
+                                    else [file_timestamps_paths])]
+        if len(stamps) != recording.get_num_segments():
+            raise ValueError(f"file_timestamps_paths has {len(stamps)} files for {recording.get_num_segments()} "
+                             f"segments")
+        for i, path in enumerate(stamps):
+            if recording.has_time_vector(i):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.asarray(recording.get_times(i), dtype="float64").tofile(path)
     dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
     bytes_per_frame = recording.get_num_channels() * dtype.itemsize
     for i, path in enumerate(file_paths):
@@ -247,7 +271,7 @@ def write_memory_recording_copy(recording, sharedmem: bool = True, **job_kwargs)
         return SharedMemoryRecording.from_recording(recording)
     from .numpyextractors import NumpyRecording
 
-    return NumpyRecording.from_recording(recording)
+    return NumpyRecording.from_recording(recording, with_time_vector=True)
 
 
 def _reject_unknown(specific: dict, allowed: tuple, where: str) -> None:

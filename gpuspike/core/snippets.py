@@ -175,7 +175,23 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
 
         return ChannelSliceSnippets(self, channel_ids=channel_ids, renamed_channel_ids=renamed_channel_ids)
 
-    def remove_channels(self, channel_ids: Sequence) -> "BaseSnippets":
+    def remove_channels(self, channel_ids: Sequence | None = None,
+                        remove_channel_ids: Sequence | None = None) -> "BaseSnippets":
+        """A view without the given channels (``remove_channel_ids`` is SpikeInterface 0.105's name).
+
+        Parameters
+        ----------
+        channel_ids : sequence, optional
+        remove_channel_ids : sequence, optional
+
+        Returns
+        -------
+        BaseSnippets
+        """
+        if remove_channel_ids is not None:
+            channel_ids = remove_channel_ids
+        if channel_ids is None:
+            raise TypeError("remove_channels needs channel_ids (the channels to remove)")
         remove = set(self.ids_to_indices(channel_ids).tolist())
         return self.channel_slice([c for i, c in enumerate(self.channel_ids) if i not in remove])
 

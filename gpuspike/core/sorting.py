@@ -94,8 +94,9 @@ class BaseSorting(SortingMethods, BaseExtractor):
         """Samples per second."""
         return self._sampling_frequency
 
-    def id_to_index(self, unit_id) -> int:
-        return int(self.ids_to_indices([unit_id])[0])
+    def id_to_index(self, id) -> int:
+        """Position of one unit id among ``unit_ids``."""
+        return int(self.ids_to_indices([id])[0])
 
     # ---------------------------------------------------------------- recording
     def register_recording(self, recording, check_spike_frames: bool = True) -> None:
@@ -277,13 +278,28 @@ class BaseSorting(SortingMethods, BaseExtractor):
                         ).astype("int64")
 
     def to_spike_vector(self, concatenated: bool = True, extremum_channel_inds: dict | None = None,
-                        use_cache: bool = True):
+                        use_cache: bool = True, *, main_channel_indices: Sequence | None = None,
+                        return_slices: bool = False):
         """All spikes as a structured array (sample_index, unit_index, segment_index).
 
         Sorted by segment, then sample, then unit. Cached. ``concatenated=False`` returns one
-        array per segment; ``extremum_channel_inds`` ({unit_id: channel_index}) adds a
-        ``channel_index`` field.
+        array per segment; ``extremum_channel_inds`` ({unit_id: channel_index}) or
+        ``main_channel_indices`` (one channel index per unit, SpikeInterface 0.105's spelling) adds a
+        ``channel_index`` field; ``return_slices`` also returns the (num_segments, 2) start / stop of
+        each segment in the concatenated vector.
         """
+        if main_channel_indices is not None:
+            if extremum_channel_inds is not None:
+                raise TypeError("give main_channel_indices or extremum_channel_inds, not both")
+            main = np.asarray(main_channel_indices, dtype="int64")
+            if main.shape != (len(self.unit_ids),):
+                raise ValueError(f"main_channel_indices has shape {main.shape}, expected ({len(self.unit_ids)},)")
+            extremum_channel_inds = dict(zip(self.unit_ids.tolist(), main.tolist()))
+        if return_slices:
+            vector = self.to_spike_vector(True, extremum_channel_inds, use_cache)
+            bounds = np.searchsorted(vector["segment_index"], np.arange(self.get_num_segments() + 1))
+            slices = np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64")
+            return (vector if concatenated else [vector[a:b] for a, b in slices]), slices
         if self._cached_spike_vector is None or not use_cache:
             vector = self._compute_spike_vector()
             if use_cache:

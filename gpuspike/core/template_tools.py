@@ -5,7 +5,8 @@ import numpy as np
 
 from .sparsity import _abs_amplitudes, _extremum, _templates_info, check_peak_sign
 
-_MODES = ("extremum", "at_index")
+_MODES = ("extremum", "at_index", "peak_to_peak")
+_OPERATORS = ("average", "median", "std")
 
 
 def _check_mode(mode: str) -> str:
@@ -14,11 +15,55 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: str = "extremum") -> dict:
-    """Absolute amplitude of each unit's template on every channel.
+def _info(waveform_extractor, operator: str | None):
+    """Templates and metadata; ``operator`` ("average", "median", "std") picks the templates kind."""
+    info = _templates_info(waveform_extractor)
+    if operator is None or operator == "average":
+        return info
+    if operator not in _OPERATORS:
+        raise ValueError(f"operator={operator!r}: allowed values are {_OPERATORS}")
+    if not hasattr(waveform_extractor, "get_all_templates"):
+        raise ValueError(f"operator={operator!r} needs a WaveformExtractor (a templates dict holds one kind)")
+    templates = np.asarray(waveform_extractor.get_all_templates(mode=operator), dtype="float32")
+    if templates.shape[2] != len(info.channel_ids):  # sparse templates of a sparse extractor
+        templates = waveform_extractor.sparsity.densify_templates(templates)
+    info.templates = np.ascontiguousarray(templates)
+    return info
 
-    ``mode="extremum"``: the extremum over time (min for "neg", max for "pos", max |x| for
-    "both"); ``mode="at_index"``: the value at the spike sample (``nbefore``).
+
+def _signed_amplitudes(info, peak_sign: str, mode: str) -> np.ndarray:
+    """(units, channels) amplitudes as SpikeInterface 0.105 takes them, before the absolute value."""
+    templates = info.templates.astype("float64")
+    if templates.shape[0] == 0:
+        return np.zeros((0, templates.shape[2]))
+    if mode == "extremum":
+        if peak_sign == "both":
+            return np.max(np.abs(templates), axis=1)
+        return np.min(templates, axis=1) if peak_sign == "neg" else np.max(templates, axis=1)
+    if mode == "at_index":
+        at = templates[:, int(info.nbefore), :]
+        return np.abs(at) if peak_sign == "both" else at
+    return np.ptp(templates, axis=1)
+
+
+def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: str = "extremum", *,
+                            peak_mode: str | None = None, abs_value: bool = True,
+                            operator: str = "average") -> dict:
+    """Amplitude of each unit's template on every channel.
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}
+    mode : {"extremum", "at_index", "peak_to_peak"}
+        "extremum": the extremum over time (min for "neg", max for "pos", max |x| for "both");
+        "at_index": the value at the spike sample (``nbefore``); "peak_to_peak": max - min.
+    peak_mode : str, optional
+        SpikeInterface 0.105's name of ``mode`` (wins when given).
+    abs_value : bool
+        Absolute values (else signed, as SpikeInterface's ``abs_value=False``).
+    operator : {"average", "median", "std"}
+        Which templates.
 
     Returns
     -------
@@ -26,45 +71,94 @@ def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: st
         {unit_id: np.ndarray (num_channels,)}.
     """
     check_peak_sign(peak_sign)
-    _check_mode(mode)
-    info = _templates_info(waveform_extractor)
-    if mode == "extremum":
+    mode = _check_mode(mode if peak_mode is None else peak_mode)
+    info = _info(waveform_extractor, operator)
+    if mode == "extremum" and abs_value and (operator is None or operator == "average"):
         amps = _abs_amplitudes(info, peak_sign)
     else:
-        at = info.templates[:, info.nbefore, :].astype("float64")
-        amps = np.abs(at) if peak_sign == "both" else np.abs(-at if peak_sign == "neg" else at)
+        amps = _signed_amplitudes(info, peak_sign, mode)
+        if abs_value:
+            amps = np.abs(amps)
     return {u: amps[i] for i, u in enumerate(info.unit_ids.tolist())}
 
 
 def get_template_extremum_channel(waveform_extractor, peak_sign: str = "neg", mode: str = "extremum",
-                                  outputs: str = "id") -> dict:
-    """Channel of largest amplitude for each unit ({unit_id: channel id or index})."""
+                                  outputs: str = "id", *, peak_mode: str | None = None,
+                                  operator: str = "average") -> dict:
+    """Channel of largest amplitude for each unit ({unit_id: channel id or index}).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}
+    mode : {"extremum", "at_index", "peak_to_peak"}
+    outputs : {"id", "index"}
+    peak_mode : str, optional
+        SpikeInterface 0.105's name of ``mode`` (wins when given).
+    operator : {"average", "median", "std"}
+
+    Returns
+    -------
+    dict
+    """
     if outputs not in ("id", "index"):
         raise ValueError(f"outputs={outputs!r}: allowed values are 'id', 'index'")
-    _check_mode(mode)
-    info = _templates_info(waveform_extractor)
-    if mode == "extremum":
+    mode = _check_mode(mode if peak_mode is None else peak_mode)
+    info = _info(waveform_extractor, operator)
+    if mode == "extremum" and (operator is None or operator == "average"):
         channels, _, _ = _extremum(info, peak_sign)
     else:
-        amps = get_template_amplitudes(waveform_extractor, peak_sign, mode="at_index")
-        channels = np.array([int(np.argmax(amps[u])) for u in info.unit_ids.tolist()], dtype="int64")
+        amps = np.abs(_signed_amplitudes(info, peak_sign, mode))
+        channels = np.argmax(amps, axis=1).astype("int64") if len(amps) else np.zeros(0, "int64")
     if outputs == "index":
         return {u: int(channels[i]) for i, u in enumerate(info.unit_ids.tolist())}
     return {u: info.channel_ids[channels[i]].item() for i, u in enumerate(info.unit_ids.tolist())}
 
 
-def get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign: str = "neg") -> dict:
-    """Samples between ``nbefore`` and the actual peak on the extremum channel ({unit_id: shift})."""
-    info = _templates_info(waveform_extractor)
+def get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign: str | None = "neg",
+                                             operator: str | None = None) -> dict:
+    """Samples between ``nbefore`` and the actual peak on the extremum channel ({unit_id: shift}).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}
+    operator : {"average", "median", "std"}, optional
+
+    Returns
+    -------
+    dict
+    """
+    peak_sign = "neg" if peak_sign is None else peak_sign
+    info = _info(waveform_extractor, operator)
     _, _, shifts = _extremum(info, peak_sign)
     return {u: int(shifts[i]) for i, u in enumerate(info.unit_ids.tolist())}
 
 
-def get_template_extremum_amplitude(waveform_extractor, peak_sign: str = "neg", mode: str = "at_index") -> dict:
-    """Absolute amplitude on the extremum channel ({unit_id: amplitude})."""
-    _check_mode(mode)
-    channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode=mode, outputs="index")
-    amps = get_template_amplitudes(waveform_extractor, peak_sign=peak_sign, mode=mode)
+def get_template_extremum_amplitude(waveform_extractor, peak_sign: str = "neg", mode: str = "at_index", *,
+                                    peak_mode: str | None = None, abs_value: bool = True,
+                                    operator: str = "average") -> dict:
+    """Amplitude on the extremum channel ({unit_id: amplitude}).
+
+    Parameters
+    ----------
+    waveform_extractor : WaveformExtractor or dict
+    peak_sign : {"neg", "pos", "both"}
+    mode : {"extremum", "at_index", "peak_to_peak"}
+    peak_mode : str, optional
+        SpikeInterface 0.105's name of ``mode`` (wins when given).
+    abs_value : bool
+    operator : {"average", "median", "std"}
+
+    Returns
+    -------
+    dict
+    """
+    mode = _check_mode(mode if peak_mode is None else peak_mode)
+    channels = get_template_extremum_channel(waveform_extractor, peak_sign=peak_sign, mode=mode, outputs="index",
+                                             operator=operator)
+    amps = get_template_amplitudes(waveform_extractor, peak_sign=peak_sign, mode=mode, abs_value=abs_value,
+                                   operator=operator)
     return {u: float(amps[u][channels[u]]) for u in channels}
 
 

@@ -629,3 +629,36 @@ def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefor
             wfs = np.load(path, mmap_mode="r")
         out[unit_id] = wfs
     return out
+
+
+_LOAD_OUTPUTS = ("MockWaveformExtractor", "WaveformExtractor", "SortingAnalyzer")
+
+
+def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None,
+                   output: str = "MockWaveformExtractor"):
+    """Open a waveforms folder (binary layout or ``.zarr``) as a WaveformExtractor.
+
+    Parameters
+    ----------
+    folder : str or Path
+    with_recording : bool
+        Try to load the recording (if it moved, the extractor still works without it).
+    sorting : BaseSorting, optional
+        Use this sorting instead of the saved one.
+    output : {"MockWaveformExtractor", "WaveformExtractor", "SortingAnalyzer"}
+        SpikeInterface 0.105's choice of result: its "MockWaveformExtractor" (the default) is the
+        0.100 WaveformExtractor API, which gpuspike's WaveformExtractor is. "SortingAnalyzer" is not
+        available yet.
+
+    Returns
+    -------
+    WaveformExtractor
+    """
+    if output not in _LOAD_OUTPUTS:
+        raise ValueError(f"output={output!r}: allowed values are {_LOAD_OUTPUTS}")
+    if output == "SortingAnalyzer":
+        raise NotImplementedError("load_waveforms(output='SortingAnalyzer'): gpuspike has no SortingAnalyzer yet; "
+                                  "use output='MockWaveformExtractor' (a WaveformExtractor)")
+    from .waveforms import load_waveforms as _load
+
+    return _load(folder, with_recording=with_recording, sorting=sorting)

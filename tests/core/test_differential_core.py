@@ -563,6 +563,41 @@ result = sparsity.mask""",
 snippets = si.NumpySnippets([np.arange(60, dtype="int16").reshape(3, 10, 2)], [np.array([20, 60, 150])], 1000.0,
                             nbefore=3, channel_ids=["x", "y"])
 result = [snippets.select_channels(["y"]).get_snippets(segment_index=0), snippets.get_times(), snippets.is_filtered()]""",
+    "m_spike_vector_slices": """
+s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9]), np.array([3, 4])],
+                                            [np.array(["b", "a", "b"]), np.array(["a", "b"])], 1000.0)
+spikes, slices = s.to_spike_vector(return_slices=True)
+parts, slices2 = s.to_spike_vector(concatenated=False, return_slices=True)
+result = [spikes, slices, parts, slices2, s.to_spike_vector(main_channel_indices=np.array([7, 2]))]""",
+    "m_numpy_sorting_from_extractor_dict": """
+rec = si.generate_recording(num_channels=2, durations=[0.5], seed=0)
+loaded = si.NumpySorting.from_dict(rec.to_dict())
+result = [loaded.get_num_channels(), loaded.get_traces(end_frame=5)]""",
+    "m_write_binary_recording_options": """
+import os
+rec = numpy_recording(50, 2, dtype="int16")
+rec.set_times(np.arange(50) / 1000.0 + 4.0)
+write = si.write_binary_recording if not IS_SI else __import__(
+    "spikeinterface.core.recording_tools", fromlist=["x"]).write_binary_recording
+write(rec, [os.path.join(tmp, "a")], byte_offset=16, file_timestamps_paths=[os.path.join(tmp, "t.bin")])
+raw = np.fromfile(os.path.join(tmp, "a.raw"), dtype="int16")
+result = [sorted(os.listdir(tmp)), raw[:8], raw[8:].reshape(50, 2), np.fromfile(os.path.join(tmp, "t.bin"))]""",
+    "m_from_recording_time_vector": """
+rec = numpy_recording(20, 2)
+rec.set_times(np.arange(20) / 1000.0 + 4.0)
+rec.set_property("quality", np.array([1.0, 2.0]))
+plain = si.NumpyRecording.from_recording(rec)
+timed = si.NumpyRecording.from_recording(rec, with_time_vector=True)
+bare = si.NumpyRecording.from_recording(rec, with_metadata=False)
+result = [plain.has_time_vector(), plain.get_times()[:3], timed.get_times()[:3], bare.get_property("quality"),
+          plain.get_property("quality")]""",
+    "m_sample_size_in_bytes": """
+rec = numpy_recording(20, 3, dtype="int16")
+result = [rec.get_sample_size_in_bytes(), rec.get_sample_size_in_bytes(dtype="float64")]""",
+    "m_snippets_remove_channels": """
+snippets = si.NumpySnippets([np.arange(60, dtype="int16").reshape(3, 10, 2)], [np.array([20, 60, 150])], 1000.0,
+                            nbefore=3, channel_ids=["x", "y"])
+result = snippets.remove_channels(remove_channel_ids=["x"]).channel_ids""",
     "m_event_select_segment": """
 ev = si.NumpyEvent.from_dict([{"ttl": np.array([0.5, 1.5])}, {"ttl": np.array([2.5])}, {"ttl": np.array([3.5, 4.5])}])
 sub = ev.select_segment([2, 0])

@@ -54,10 +54,22 @@ SI_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
         snr_ptp=si.compute_sparsity(templates, method="snr", threshold=3.0, noise_levels=noise, peak_sign="neg",
                                     amplitude_mode="peak_to_peak").mask,
     )
+    tools = dict(
+        amp_ptp=si.get_template_amplitudes(templates, peak_sign="neg", peak_mode="peak_to_peak"),
+        amp_signed=si.get_template_amplitudes(templates, peak_sign="neg", peak_mode="at_index", abs_value=False),
+        # 0.105's get_template_extremum_channel ignores peak_sign / mode for Templates (it is deprecated);
+        # Templates.get_main_channels honours them
+        channel_at_index=templates.get_main_channels(peak_sign="both", peak_mode="at_index", with_dict=True),
+        channel_ptp=templates.get_main_channels(peak_sign="both", peak_mode="peak_to_peak", with_dict=True),
+        extremum_amplitude=si.get_template_extremum_amplitude(templates, peak_sign="pos", peak_mode="extremum",
+                                                              abs_value=False),
+        peak_shift=si.get_template_extremum_channel_peak_shift(templates, peak_sign="neg"),
+    )
+    tools = {"tool_" + k: np.array([v[u] for u in templates.unit_ids]) for k, v in tools.items()}
     np.savez(base + "/si_out.npz", selected=analyzer.get_extension("random_spikes").get_data(),
              waveforms=analyzer.get_extension("waveforms").get_data(),
              average=ext.get_data(operator="average"), std=ext.get_data(operator="std"),
-             median=ext.get_data(operator="median"), **{"mask_" + k: v for k, v in masks.items()})
+             median=ext.get_data(operator="median"), **{"mask_" + k: v for k, v in masks.items()}, **tools)
 ''' % (MAX_SPIKES, SEED))
 
 
@@ -118,6 +130,25 @@ def test_sparsity_masks_equal(both, key, method, kwargs):
     sparsity = gs.compute_sparsity(we, method=method, noise_levels=noise, **kwargs)
     assert 0 < sparsity.mask.sum() < sparsity.mask.size, key  # a mask that tells something
     np.testing.assert_array_equal(sparsity.mask, si_out["mask_" + key])
+
+
+@pytest.mark.parametrize("key,call", [
+    ("amp_ptp", lambda we: gs.get_template_amplitudes(we, peak_sign="neg", peak_mode="peak_to_peak")),
+    ("amp_signed", lambda we: gs.get_template_amplitudes(we, peak_sign="neg", peak_mode="at_index", abs_value=False)),
+    ("channel_at_index", lambda we: gs.get_template_extremum_channel(we, peak_sign="both", mode="at_index",
+                                                                     outputs="index")),
+    ("channel_ptp", lambda we: gs.get_template_extremum_channel(we, peak_sign="both", mode="peak_to_peak",
+                                                                outputs="index")),
+    ("extremum_amplitude", lambda we: gs.get_template_extremum_amplitude(we, peak_sign="pos", peak_mode="extremum",
+                                                                         abs_value=False)),
+    ("peak_shift", lambda we: gs.get_template_extremum_channel_peak_shift(we, peak_sign="neg"))])
+def test_template_tools_equal(both, key, call):
+    """SpikeInterface 0.105's keywords (peak_mode, abs_value) give its values."""
+    we, si_out, _ = both
+    values = call(we)
+    ref = si_out["tool_" + key]
+    np.testing.assert_allclose(np.array([values[u] for u in we.unit_ids]), ref, rtol=1e-5,
+                               atol=1e-5 * np.abs(ref).max())
 
 
 SI_EDGE_SCRIPT = SI_PREAMBLE + textwrap.dedent('''
