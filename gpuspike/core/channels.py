@@ -258,6 +258,8 @@ class ChannelsMixin(ChannelMethods):
             target = self
         else:
             target = self.channel_slice(channel_ids=new_channel_ids)
+            if np.array_equal(new_channel_ids, self.channel_ids):
+                target._display_class = getattr(self, "_display_class", None) or type(self).__name__
         target._properties["contact_vector"] = arr
         target._properties["location"] = locations
         target._properties["group"] = groups

@@ -153,6 +153,10 @@ class NpzFolderSorting(NpzSortingExtractor):
     folder_path : str or Path
     """
 
+    #: SpikeInterface's fixed name of this class (shown by ``repr``)
+    name = "npzfolder"
+    mode = "folder"
+
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "NpzFolderSorting").absolute()
         d = _folder_json(folder_path, "npz.json", ".NpzSortingExtractor")
@@ -192,6 +196,8 @@ class NumpyFolderSorting(_SpikeVectorSorting):
 
     #: SpikeInterface's marker of folder-based extractors
     mode = "folder"
+    #: SpikeInterface's fixed name of this class (shown by ``repr``)
+    name = "NumpyFolder"
 
     def __init__(self, folder_path, mmap_mode: str | None = None) -> None:
         folder_path = check_folder(Path(folder_path), "NumpyFolderSorting").absolute()
@@ -270,6 +276,9 @@ class NpySnippetsExtractor(BaseSnippets):
     gain_to_uV, offset_to_uV : float or array-like, optional
     """
 
+    #: SpikeInterface's fixed name of this class (shown by ``repr``)
+    name = "npy"
+
     def __init__(self, file_paths, sampling_frequency: float, channel_ids: Sequence | None = None,
                  nbefore: int | None = None, gain_to_uV=None, offset_to_uV=None) -> None:
         file_paths = [Path(p) for p in (file_paths if isinstance(file_paths, (list, tuple)) else [file_paths])]
@@ -310,6 +319,9 @@ class NpyFolderSnippets(NpySnippetsExtractor):
     ----------
     folder_path : str or Path
     """
+
+    #: SpikeInterface's fixed name of this class (shown by ``repr``)
+    name = "npyfolder"
 
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "NpyFolderSnippets").absolute()

@@ -50,7 +50,9 @@ def convert_bytes_to_str(byte_value: float) -> str:
 
 
 def _name(obj) -> str:
-    cls = type(obj).__name__
+    # a view that keeps every channel of its parent in order (set_probe's result) shows the parent's class,
+    # as SpikeInterface's clone would
+    cls = getattr(obj, "_display_class", None) or type(obj).__name__
     return f"{obj.name} ({cls})" if obj.name != cls else cls
 
 

@@ -604,6 +604,72 @@ sub = ev.select_segment([2, 0])
 result = [sub.get_num_segments(), sub.get_events("ttl", segment_index=0), sub.get_events("ttl", segment_index=1)]""",
 }
 
+# ---------------------------------------------------------------------- tutorial-like walks (own code, same steps)
+CASES_WALKS = {
+    "walk_recording": """
+import os
+np.random.seed(0)
+traces = [np.random.normal(0, 10, (3000, 7)), np.random.normal(0, 10, (4500, 7))]
+rec = si.NumpyRecording(traces_list=traces, sampling_frequency=30000.0)
+probe = linear_probe(7)
+probe.set_device_channel_indices(np.arange(7))
+rec.set_probe(probe, in_place=True)
+paths = [os.path.join(tmp, "t0.raw"), os.path.join(tmp, "t1.raw")]
+si.BinaryRecordingExtractor.write_recording(rec, paths)
+rec2 = si.BinaryRecordingExtractor(file_paths=paths, sampling_frequency=30000.0, num_channels=7, dtype="float64")
+rec2.dump(os.path.join(tmp, "rec.json"))
+loaded = si.load(os.path.join(tmp, "rec.json"))
+saved = rec2.save(folder=os.path.join(tmp, "saved"))
+rec3 = si.NumpyRecording(traces_list=traces, sampling_frequency=30000.0, channel_ids=list("abcdefg"))
+rec3.set_property("group", [0, 0, 0, 1, 1, 1, 2])
+parts = rec3.split_by(property="group")
+result = [repr(x).replace(tmp, "<tmp>") for x in (rec, rec2, loaded, saved, rec3.select_channels(["a", "c"]))] + [
+    sorted(os.listdir(os.path.join(tmp, "saved"))), sorted(parts), [repr(p) for p in parts.values()],
+    np.array_equal(loaded.get_traces(segment_index=1), traces[1])]""",
+    "walk_sorting": """
+import os
+np.random.seed(1)
+times = [np.int_(np.sort(np.random.uniform(0, 60000, 300))) for _ in range(2)]
+labels = [np.random.randint(1, 5, size=300) for _ in range(2)]
+sorting = si.NumpySorting.from_samples_and_labels(times, labels, 30000.0)
+sorting.save(format="numpy_folder", folder=os.path.join(tmp, "s"))
+sorting2 = si.load(os.path.join(tmp, "s"))
+rates = [sorting2.get_unit_spike_train(u, segment_index=0).size / 2.0 for u in sorting2.unit_ids]
+sorting2.set_property("firing_rate", rates)
+sorting3 = sorting2.select_units(unit_ids=[1, 4])
+sorting2.dump(os.path.join(tmp, "s.json"))
+cached = sorting2.save(folder=os.path.join(tmp, "cached"))
+result = [repr(x) for x in (sorting, sorting2, sorting3, si.load(os.path.join(tmp, "s.json")), cached)] + [
+    sorting3.get_property("firing_rate"), sorted(os.listdir(os.path.join(tmp, "cached"))),
+    len(sorting.get_unit_spike_train(unit_id=1, start_frame=0, end_frame=30000, segment_index=1))]""",
+    "walk_probe": """
+from probeinterface import generate_multi_shank
+toy = __import__("spikeinterface.extractors", fromlist=["toy_example"]).toy_example if IS_SI else si.toy_example
+recording, sorting_true = toy(duration=10, num_channels=32, seed=0, num_segments=2)
+probe = recording.get_probe()
+other = generate_multi_shank(num_shank=2, num_columns=1, num_contact_per_column=16)
+other.set_device_channel_indices(np.arange(32))
+recording.set_probe(other, group_mode="by_shank", in_place=True)
+parts = recording.split_by(property="group", outputs="dict")
+result = [repr(recording), repr(probe), recording.get_property("group"), sorted(parts), repr(parts[0]),
+          repr(parts[1])]""",
+    "walk_times": """
+toy = __import__("spikeinterface.extractors", fromlist=["toy_example"]).toy_example if IS_SI else si.toy_example
+rec, sort = toy(num_segments=1, seed=0)
+default_times = rec.get_times()
+rec.set_times(default_times + 5)
+sort.register_recording(rec)
+result = [default_times[:10], rec.get_times()[:10],
+          sort.get_unit_spike_train(sort.unit_ids[0], return_times=True)[:10]]""",
+    "walk_segments": """
+rec0 = si.NumpyRecording([np.zeros((150, 5), "float32"), np.zeros((100, 5), "float32")], 1000.0)
+rec1 = si.NumpyRecording([np.zeros((n, 5), "float32") for n in (50, 200, 120)], 1000.0)
+appended = si.append_recordings([rec0, rec1])
+concatenated = si.concatenate_recordings([rec0, rec1])
+result = [repr(rec0), repr(rec1), repr(appended), [appended.get_num_samples(i) for i in range(5)],
+          repr(concatenated), concatenated.get_num_samples(0)]""",
+}
+
 # ---------------------------------------------------------------------- text summaries (what tutorials print)
 CASES_REPR = {
     "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
@@ -623,7 +689,7 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 }
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS}
+             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
