@@ -5,20 +5,20 @@ the two middle values (as ``np.median``). The result has no 1.4826 factor (calle
 
 CPU: parallel over channels, ``np.median`` on a float64 copy of each column. GPU: one thread per
 channel runs Wirth's selection (Hoare partitioning, robust to the many ties of int16 data) on
-its own row of a ``(C, T)`` float64 scratch array allocated by the launcher (``8 * T * C``
-bytes): fine for noise-level chunks, not meant for whole recordings.
+its own row of a ``(C, T)`` float64 scratch array (``8 * T * C`` bytes; pass one from a memory
+pool, else the launcher allocates it): fine for noise-level chunks, not meant for whole recordings.
 """
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_dtype, check_ndim, check_shape, launch_1d
+from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, launch_1d
+from ._launch import CudaKernel, array_type
 
-__all__ = ["mad_cpu", "mad_cuda"]
+__all__ = ["mad_cpu", "mad_cuda", "MAD_KERNEL"]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
 #: numba's simulator can swap in its fake module while a kernel runs).
@@ -46,7 +46,7 @@ def _check(data, out):
     check_dtype(out, np.float64, "out")
 
 
-def mad_cpu(data: Any, out: Any) -> Any:
+def mad_cpu(data: Any, out: Any, scratch: Any = None, stream: Any = None) -> Any:
     """Median absolute deviation of each channel, on the CPU.
 
     Parameters
@@ -55,6 +55,8 @@ def mad_cpu(data: Any, out: Any) -> Any:
         ``(num_samples, num_channels)``, any numeric dtype, ``num_samples >= 1``.
     out : np.ndarray
         ``(num_channels,)`` float64 output.
+    scratch, stream : None
+        Ignored (the CUDA version's scratch array and stream).
 
     Returns
     -------
@@ -71,8 +73,7 @@ def mad_cpu(data: Any, out: Any) -> Any:
     return out
 
 
-@cache
-def _mad_kernel():
+def _build_mad():
     global cuda
     from numba import cuda
 
@@ -131,7 +132,12 @@ def _mad_kernel():
     return kernel
 
 
-def mad_cuda(data: Any, out: Any) -> Any:
+MAD_KERNEL = CudaKernel("mad.mad", _build_mad, tuple(
+    (array_type(t, 2), array_type("float64", 2), array_type("float64", 1))
+    for t in dict.fromkeys(TRACE_DTYPES + ("float32",))))
+
+
+def mad_cuda(data: Any, out: Any, scratch: Any = None, stream: Any = None) -> Any:
     """Median absolute deviation of each channel, on the GPU; see :func:`mad_cpu`.
 
     Parameters
@@ -140,6 +146,10 @@ def mad_cuda(data: Any, out: Any) -> Any:
         ``(num_samples, num_channels)``.
     out : device array
         ``(num_channels,)`` float64.
+    scratch : device array, optional
+        ``(num_channels, num_samples)`` float64 work space (overwritten); allocated here when None.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -149,9 +159,12 @@ def mad_cuda(data: Any, out: Any) -> Any:
     _check(data, out)
     num_samples, num_channels = data.shape
     if num_channels:
-        from numba import cuda
+        if scratch is None:
+            from numba import cuda as numba_cuda
 
-        scratch = cuda.device_array((num_channels, num_samples), dtype=np.float64)
+            scratch = numba_cuda.device_array((num_channels, num_samples), dtype=np.float64)
+        check_shape(scratch, (num_channels, num_samples), "scratch")
+        check_dtype(scratch, np.float64, "scratch")
         blocks, threads = launch_1d(num_channels)
-        _mad_kernel()[blocks, threads](data, scratch, out)
+        MAD_KERNEL.launch(blocks, threads, stream, data, scratch, out)
     return out
