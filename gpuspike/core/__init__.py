@@ -30,7 +30,7 @@ from .sparsity import ChannelSparsity, compute_sparsity
 from .template_tools import (get_template_amplitudes, get_template_extremum_amplitude, get_template_extremum_channel,
                              get_template_extremum_channel_peak_shift)
 from .waveforms import WaveformExtractor, compute_templates, extract_waveforms, load_waveforms
-from .waveform_extraction import select_random_spikes
+from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
 

@@ -181,13 +181,13 @@ def _process_worker_init(payload: bytes, max_threads: int) -> None:
         _PROCESS_WORKER["error"] = exc
 
 
-def _process_run_chunk(segment_index: int, start_frame: int, end_frame: int):
+def _process_run_chunk(*chunk):
     if _PROCESS_WORKER.get("error") is not None:
         raise _PROCESS_WORKER["error"]
     try:
-        return _PROCESS_WORKER["chunk_func"](segment_index, start_frame, end_frame, _PROCESS_WORKER["ctx"])
+        return _PROCESS_WORKER["chunk_func"](*chunk, _PROCESS_WORKER["ctx"])
     except BaseException as exc:
-        add_worker_note(exc, (segment_index, start_frame, end_frame), _PROCESS_WORKER["job_name"], "process")
+        add_worker_note(exc, chunk, _PROCESS_WORKER["job_name"], "process")
         raise
 
 
@@ -320,7 +320,22 @@ class ChunkExecutor:
 
     def run(self, chunks: list | None = None) -> list:
         """Run every chunk; return results in chunk order (``[]`` when ``gather_func`` is set)."""
-        chunks = self.chunks() if chunks is None else self._check_chunks(chunks)
+        return self.run_tasks(self.chunks() if chunks is None else self._check_chunks(chunks))
+
+    def run_tasks(self, tasks: list) -> list:
+        """Run ``chunk_func(*task, worker_ctx)`` for every task (tuples, not checked against the
+        recording); return results in task order (``[]`` when ``gather_func`` is set).
+
+        Parameters
+        ----------
+        tasks : list of tuple
+            Picklable argument tuples (e.g. ``(segment_index, start_frame, end_frame)``).
+
+        Returns
+        -------
+        list
+        """
+        chunks = tasks
         results: list = []
 
         def deliver(_i, res):

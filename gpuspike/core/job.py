@@ -10,7 +10,7 @@ import numpy as np
 
 #: names accepted as job kwargs, everywhere
 JOB_KWARG_NAMES = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory", "n_jobs", "progress_bar",
-                   "mp_context", "backend", "engine", "client", "max_threads_per_worker")
+                   "mp_context", "backend", "engine", "client", "max_threads_per_worker", "num_readers")
 #: names of newer SpikeInterface releases, accepted as aliases
 JOB_KWARG_ALIASES = {"pool_engine": "engine", "max_threads_per_process": "max_threads_per_worker"}
 _CHUNK_KEYS = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory")
@@ -24,7 +24,12 @@ _global_job_kwargs: dict[str, Any] = dict(_DEFAULT_JOB_KWARGS)
 
 @dataclasses.dataclass(frozen=True)
 class JobConfig:
-    """Validated job settings (built by :func:`resolve_job_kwargs`)."""
+    """Validated job settings (built by :func:`resolve_job_kwargs`).
+
+    ``backend`` is concrete ("numpy" or "cuda"): "auto" is decided once, when the config is built
+    (and cached for the process); :attr:`backend_object` is the :class:`~gpuspike.backends.Backend`.
+    ``num_readers`` is the number of reader threads filling the GPU path's pinned ring.
+    """
 
     n_jobs: int = 1
     chunk_duration: float | None = 1.0
@@ -37,6 +42,14 @@ class JobConfig:
     engine: str = "thread"
     client: Any = None
     max_threads_per_worker: int = 1
+    num_readers: int = 4
+
+    @property
+    def backend_object(self):
+        """The :class:`~gpuspike.backends.Backend` of this job (one shared instance per process)."""
+        from ..backends import get_backend
+
+        return get_backend(self.backend)
 
     def chunk_frames(self, recording) -> int:
         """Chunk size in frames for ``recording`` from whichever chunk setting was given."""
@@ -140,6 +153,9 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     backend = merged.get("backend", "auto")
     if backend not in _BACKENDS:
         raise ValueError(f"backend={backend!r}: allowed values are {_BACKENDS}")
+    from ..backends import resolve_backend_name
+
+    backend = resolve_backend_name(backend)
     if mp_context not in _MP_CONTEXTS:
         raise ValueError(f"mp_context={mp_context!r}: allowed values are {_MP_CONTEXTS}")
     chunk_size = merged.get("chunk_size")
@@ -152,6 +168,9 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     threads = merged.get("max_threads_per_worker", 1)
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ValueError(f"max_threads_per_worker={threads!r}: give an int >= 1")
+    readers = merged.get("num_readers", 4)
+    if isinstance(readers, bool) or not isinstance(readers, (int, np.integer)) or not 1 <= readers <= 64:
+        raise ValueError(f"num_readers={readers!r}: give an int in [1, 64] (reader threads of the GPU path)")
     return JobConfig(
         n_jobs=_parse_n_jobs(merged.get("n_jobs", 1)),
         chunk_duration=_parse_duration(merged["chunk_duration"]) if merged.get("chunk_duration") is not None else None,
@@ -164,6 +183,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
         engine=engine,
         client=client,
         max_threads_per_worker=int(threads),
+        num_readers=int(readers),
     )
 
 

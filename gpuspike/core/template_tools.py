@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sparsity import _abs_amplitudes, _extremum, _templates_info, check_peak_sign
+from .sparsity import _templates_info, abs_channel_amplitudes, check_peak_sign, template_extremum
 
 _MODES = ("extremum", "at_index")
 
@@ -29,7 +29,7 @@ def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: st
     _check_mode(mode)
     info = _templates_info(waveform_extractor)
     if mode == "extremum":
-        amps = _abs_amplitudes(info, peak_sign)
+        amps = abs_channel_amplitudes(info, peak_sign)
     else:
         at = info.templates[:, info.nbefore, :].astype("float64")
         amps = np.abs(at) if peak_sign == "both" else np.abs(-at if peak_sign == "neg" else at)
@@ -44,7 +44,7 @@ def get_template_extremum_channel(waveform_extractor, peak_sign: str = "neg", mo
     _check_mode(mode)
     info = _templates_info(waveform_extractor)
     if mode == "extremum":
-        channels, _, _ = _extremum(info, peak_sign)
+        channels, _, _ = template_extremum(info, peak_sign)
     else:
         amps = get_template_amplitudes(waveform_extractor, peak_sign, mode="at_index")
         channels = np.array([int(np.argmax(amps[u])) for u in info.unit_ids.tolist()], dtype="int64")
@@ -56,7 +56,7 @@ def get_template_extremum_channel(waveform_extractor, peak_sign: str = "neg", mo
 def get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign: str = "neg") -> dict:
     """Samples between ``nbefore`` and the actual peak on the extremum channel ({unit_id: shift})."""
     info = _templates_info(waveform_extractor)
-    _, _, shifts = _extremum(info, peak_sign)
+    _, _, shifts = template_extremum(info, peak_sign)
     return {u: int(shifts[i]) for i, u in enumerate(info.unit_ids.tolist())}
 
 

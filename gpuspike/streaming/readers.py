@@ -30,6 +30,7 @@ __all__ = [
     "TracesReader",
     "ShortReadError",
     "kvikio_available",
+    "kvikio_status",
     "make_reader",
 ]
 
@@ -47,6 +48,37 @@ def kvikio_available() -> bool:
     except Exception:
         return False
     return True
+
+
+def kvikio_status() -> dict:
+    """Whether kvikio is installed and would read with GPUDirect Storage (not its compat mode).
+
+    kvikio's compat mode reads with POSIX calls into a bounce buffer: slower than gpuspike's own
+    positional reads into pinned memory, so kvikio is used only when GDS is active.
+
+    Returns
+    -------
+    dict
+        ``{"version": str or None, "gds": bool}``.
+    """
+    if not kvikio_available():
+        return {"version": None, "gds": False}
+    import kvikio
+    import kvikio.defaults as defaults
+
+    version = getattr(kvikio, "__version__", "?")
+    try:
+        preferred = getattr(defaults, "is_compat_mode_preferred", None)
+        if callable(preferred):
+            compat = bool(preferred())
+        elif hasattr(defaults, "get"):
+            mode = defaults.get("compat_mode")
+            compat = str(getattr(mode, "name", mode)).upper() != "OFF"
+        else:
+            compat = bool(defaults.compat_mode())
+    except Exception:  # noqa: BLE001 - an unknown kvikio version: assume compat mode
+        compat = True
+    return {"version": version, "gds": not compat}
 
 
 class BaseReader(abc.ABC):
@@ -386,14 +418,16 @@ def make_reader(
     recording: Any,
     segment_index: int = 0,
     prefer: Literal["auto", "pread", "kvikio", "traces"] = "auto",
+    device: bool = False,
 ) -> BaseReader:
     """Choose a reader for one segment of a recording.
 
     A binary-compatible recording (``is_binary_compatible()`` exists and returns True) is read
     from its file, described by ``get_binary_description()`` (keys ``file_paths`` -- one per
     segment --, ``dtype``, ``num_channels``, ``time_axis``, ``file_offset``): with kvikio when
-    ``prefer="kvikio"``, or ``"auto"`` and :func:`kvikio_available`, else with ``os.preadv``.
-    Everything else (and ``prefer="traces"``) goes through :class:`TracesReader`.
+    ``prefer="kvikio"``, or ``"auto"`` for the device with GPUDirect Storage active
+    (:func:`kvikio_status`), else with ``os.preadv``. Everything else (and ``prefer="traces"``)
+    goes through :class:`TracesReader`.
 
     Parameters
     ----------
@@ -403,6 +437,8 @@ def make_reader(
         Segment to read.
     prefer : {"auto", "pread", "kvikio", "traces"}
         Reader choice.
+    device : bool
+        The reads feed a GPU (kvikio is then worth it when GDS reads straight to device memory).
 
     Returns
     -------
@@ -457,6 +493,6 @@ def make_reader(
         time_axis=0,
         num_samples=num_samples,
     )
-    if prefer == "kvikio" or (prefer == "auto" and kvikio_available()):
+    if prefer == "kvikio" or (prefer == "auto" and device and kvikio_status()["gds"]):
         return KvikioReader(**kwargs)
     return PreadReader(**kwargs)

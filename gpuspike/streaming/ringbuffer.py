@@ -9,12 +9,17 @@ Data path for each block of a :class:`~gpuspike.streaming.planner.ReadPlan`::
 
 * ``num_slots`` host slots (pinned with ``numba.cuda.pinned_array`` in device mode, plain
   NumPy in host mode), each sized for the largest block; ``num_device_buffers`` device
-  buffers, each with its own stream and events. Nothing else is allocated per block.
+  buffers, each with its own (non-blocking, when ``new_stream`` makes them so) stream and
+  events. Nothing else is allocated per block.
 * A reader takes a slot *before* it takes a block index, so slots are always held by the
   oldest outstanding blocks: blocks are yielded in plan order and the ring cannot deadlock.
-* A host slot is recycled only once the copy out of it has finished (CUDA event); a device
-  buffer is recycled only after the consumer has asked for the next block, and the next copy
-  into it waits (on the GPU) for an event recorded on ``compute_stream`` at that moment.
+* Slots and buffers are recycled by events only, never by the order of streams: the compute
+  stream waits (on the device) for the event recorded after a block's copy, so the host does not
+  block; a host slot goes back to the readers once its copy event has completed (polled, also
+  while the consumer waits for a read); a device buffer is recycled only after the consumer has
+  asked for the next block, and the next copy into it waits (on the device) for an event
+  recorded on ``compute_stream`` at that moment. This is correct with per-thread default
+  streams too: nothing relies on the legacy default stream's implicit synchronisation.
 * Shutdown: a stop event plus queue waits with short timeouts; threads are joined in
   ``finally`` -- on normal end, on an exception in the consumer or a reader, on
   KeyboardInterrupt and when the consumer closes the generator early. An exception raised in a
@@ -172,6 +177,9 @@ class RingBuffer:
         ``False`` yields the host slot (CPU backend).
     num_device_buffers : int
         Device buffers in device mode (>= 2 to overlap copy with compute).
+    new_stream : callable, optional
+        Makes the stream of each device buffer (a numba stream, or an object with a ``numba``
+        attribute, e.g. the "cuda" backend's non-blocking streams); default ``numba.cuda.stream``.
     """
 
     def __init__(
@@ -182,6 +190,7 @@ class RingBuffer:
         num_slots: int = 4,
         device: bool = False,
         num_device_buffers: int = 2,
+        new_stream: Any = None,
     ) -> None:
         if int(num_slots) < 1:
             raise ValueError(f"num_slots must be >= 1, got {num_slots!r}")
@@ -200,7 +209,7 @@ class RingBuffer:
             self.host = [cuda.pinned_array(shape, self.dtype) for _ in range(self.num_slots)]
             nd = int(num_device_buffers)
             self.dev = [cuda.device_array(shape, self.dtype) for _ in range(nd)]
-            self.streams = [cuda.stream() for _ in range(nd)]
+            self.streams = [(new_stream or cuda.stream)() for _ in range(nd)]
             self.copy_events = [cuda.event() for _ in range(nd)]
             self.release_events = [cuda.event() for _ in range(nd)]
         else:
@@ -214,6 +223,16 @@ class RingBuffer:
         self._live = 0
         self._live_lock = threading.Lock()
         self._busy = False
+
+    def stream(self, d: int):
+        """The numba stream of device buffer ``d``."""
+        s = self.streams[d]
+        return getattr(s, "numba", s)
+
+    def release(self) -> None:
+        """Drop the slots and device buffers (their memory is freed with the last reference)."""
+        self.host, self.dev, self.streams = [], [], []
+        self.copy_events, self.release_events = [], []
 
     @property
     def slot_bytes(self) -> int:
@@ -359,7 +378,7 @@ class RingBuffer:
                     cond.notify_all()
                 stop.set()
 
-        def wait_ready(b: int, block: bool) -> int | None:
+        def wait_ready(b: int, block: bool, poll=None) -> int | None:
             t0 = time.perf_counter()
             with cond:
                 while True:
@@ -374,7 +393,13 @@ class RingBuffer:
                         raise RuntimeError(
                             f"reader threads ended before block {b} was read (internal error)"
                         )
-                    cond.wait(timeout=_POLL_S)
+                    if poll is not None:  # slots whose copies are done go back to the readers
+                        cond.release()
+                        try:
+                            poll()
+                        finally:
+                            cond.acquire()
+                    cond.wait(timeout=_POLL_S / 10 if poll is not None else _POLL_S)
             stats.wait_read_s += time.perf_counter() - t0
             return slot
 
@@ -404,8 +429,8 @@ class RingBuffer:
                         stacklevel=2,
                     )
             if self.device:
-                for s in self.streams:
-                    s.synchronize()
+                for d in range(len(self.streams)):
+                    self.stream(d).synchronize()
 
     def _consume_host(self, blocks, wait_ready, free, held, cols, stats):
         sel = None
@@ -439,19 +464,22 @@ class RingBuffer:
         dev_free = deque(range(nd))
         sel = cols_dev = None
         if cols is not None:
-            from ._select import select_columns_device
+            from ..kernels import select_columns_cuda
+
             cols_dev = cuda.to_device(cols)
             sel = [cuda.device_array((self.slot_frames, cols.size), self.dtype) for _ in range(nd)]
-        pending: deque = deque()  # [block index, host slot or None, device buffer]
+        pending: deque = deque()  # [block index, host slot or None, device buffer], copies issued
+        copying: list = []  # entries whose host slot waits for the end of its copy
         issued = 0
         prev_dev = None
         nblocks = len(blocks)
 
-        def release_host(entry) -> None:
-            if entry[1] is not None:
-                held.discard(entry[1])
-                self._checkin(free, entry[1])
-                entry[1] = None
+        def release_done() -> None:
+            for entry in list(copying):
+                if _event_done(self.copy_events[entry[2]]):
+                    held.discard(entry[1])
+                    self._checkin(free, entry[1])
+                    copying.remove(entry)
 
         for i, blk in enumerate(blocks):
             if prev_dev is not None:
@@ -460,39 +488,36 @@ class RingBuffer:
                 prev_dev = None
             # issue copies for block i (waiting for its read) and any later block already read
             while dev_free and issued < nblocks:
-                slot = wait_ready(issued, issued == i)
+                slot = wait_ready(issued, issued == i, release_done)
                 if slot is None:
                     break
                 held.add(slot)
                 d = dev_free.popleft()
                 n = blocks[issued].num_frames
-                stream = self.streams[d]
+                stream = self.stream(d)
                 self.release_events[d].wait(stream)
                 if n:
                     self.dev[d][:n].copy_to_device(self.host[slot][:n], stream=stream)
+                    if sel is not None:
+                        select_columns_cuda(self.dev[d][:n], cols_dev, sel[d][:n], stream=stream, checked=True)
                 self.copy_events[d].record(stream)
                 stats.bytes_h2d += n * self.num_channels * self.dtype.itemsize
-                pending.append([issued, slot, d])
+                entry = [issued, slot, d]
+                pending.append(entry)
+                copying.append(entry)
                 issued += 1
             entry = pending.popleft()
             assert entry[0] == i, (entry[0], i)
             d = entry[2]
             t0 = time.perf_counter()
-            self.copy_events[d].synchronize()
+            self.copy_events[d].wait(compute_stream)  # the consumer's kernels wait on the device
             stats.wait_h2d_s += time.perf_counter() - t0
-            release_host(entry)
-            for other in pending:  # recycle host slots whose copies already finished
-                if other[1] is not None and _event_done(self.copy_events[other[2]]):
-                    release_host(other)
+            release_done()
             n = blk.num_frames
-            arr = self.dev[d][:n]
-            if sel is not None:
-                out = sel[d][:n]
-                select_columns_device(arr, cols_dev, out, self.streams[d])
-                self.streams[d].synchronize()
-                arr = out
+            arr = self.dev[d][:n] if sel is None else sel[d][:n]
             prev_dev = d
             stats.blocks += 1
             yield blk, arr
-        for entry in pending:  # pragma: no cover - only on early exit paths
-            release_host(entry)
+        for d in range(nd):  # all copies are done once the streams are: every slot goes back
+            self.stream(d).synchronize()
+        release_done()
