@@ -132,7 +132,7 @@ def _waveform_sums_njit(waveforms, unit_bounds, ref, sums, sumsqs):  # pragma: n
             s += 1
 
 
-def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs):
+def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked=False):
     check_ndim(waveforms, 3, "waveforms")
     check_ndim(sums, 3, "sums")
     num_units = sums.shape[0]
@@ -141,11 +141,11 @@ def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs):
         check_shape(arr, tuple(sums.shape), name)
         if np.dtype(arr.dtype) != np.dtype("float64"):
             raise TypeError(f"{name} must be float64, got {arr.dtype}")
-    check_unit_bounds(unit_bounds, num_units, waveforms.shape[0])
+    check_unit_bounds(unit_bounds, num_units, waveforms.shape[0], checked)
 
 
 def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sumsqs: Any,
-                      stream: Any = None) -> tuple[Any, Any, Any]:
+                      stream: Any = None, checked: bool = False) -> tuple[Any, Any, Any]:
     """Per unit reference window, shifted sums and sums of squares of stored, unit-major waveforms, on the CPU.
 
     One thread per unit reads that unit's rows as one contiguous stream; every waveform byte is
@@ -163,13 +163,15 @@ def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sum
         ``(U, nsamples, K)`` float64 sums of ``waveform - ref`` and of its square, updated in place.
     stream : None
         Ignored (the CUDA version's stream).
+    checked : bool
+        The caller validated ``unit_bounds`` on the host: check its shape and dtype only.
 
     Returns
     -------
     tuple
         ``(ref, sums, sumsqs)``.
     """
-    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs)
+    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked)
     _waveform_sums_njit(waveforms, unit_bounds, ref, sums, sumsqs)
     return ref, sums, sumsqs
 
@@ -211,12 +213,12 @@ WAVEFORM_SUMS_KERNEL = CudaKernel("template_sums.waveform_sums", _build_waveform
 
 
 def waveform_sums_cuda(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sumsqs: Any,
-                       stream: Any = None) -> tuple[Any, Any, Any]:
+                       stream: Any = None, checked: bool = False) -> tuple[Any, Any, Any]:
     """Per unit reference, shifted sums and sums of squares on the GPU; same contract as :func:`waveform_sums_cpu`.
 
     Parameters
     ----------
-    waveforms, unit_bounds, ref, sums, sumsqs
+    waveforms, unit_bounds, ref, sums, sumsqs, checked
         As in :func:`waveform_sums_cpu`, as device arrays.
     stream : numba stream, optional
         Stream of the launch (default stream when None).
@@ -226,7 +228,7 @@ def waveform_sums_cuda(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, su
     tuple
         ``(ref, sums, sumsqs)``.
     """
-    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs)
+    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked)
     if sums.size:
         blocks, threads = launch_1d(sums.size)
         WAVEFORM_SUMS_KERNEL.launch(blocks, threads, stream, waveforms, unit_bounds, ref, sums, sumsqs)

@@ -47,9 +47,6 @@ def pytest_collection_modifyitems(config, items):
     if usable:
         return
     if REAL_GPU_ASKED:  # asked for the real device: its absence is a failure, not a skip
-        for item in items:
-            if "gpu" in item.keywords:
-                item.add_marker(pytest.mark.usefixtures("_fail_without_gpu"))
         config._gpuspike_gpu_problem = why
         return
     skip_gpu = pytest.mark.skip(
@@ -60,11 +57,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_gpu)
 
 
-@pytest.fixture
-def _fail_without_gpu(request):
+def pytest_runtest_setup(item):
     """Fails a ``gpu`` test when GPUSPIKE_REAL_GPU=1 and the GPU stack is not usable."""
-    pytest.fail(f"GPUSPIKE_REAL_GPU=1 but the GPU path is not usable: {request.config._gpuspike_gpu_problem}; "
-                "run `gpuspike doctor` for what is missing", pytrace=False)
+    problem = getattr(item.config, "_gpuspike_gpu_problem", None)
+    if problem is not None and "gpu" in item.keywords:
+        pytest.fail(f"GPUSPIKE_REAL_GPU=1 but the GPU path is not usable: {problem}; run `gpuspike doctor` for "
+                    "what is missing", pytrace=False)
 
 
 @pytest.fixture(params=["numpy", "cuda-sim"])

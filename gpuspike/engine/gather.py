@@ -241,12 +241,14 @@ def templates_of_waveforms(waveforms, unit_bounds: np.ndarray, backend, dtype: s
         ``(mean, std)``, host arrays ``(U, nsamples, K)``; units without waveforms get zeros.
     """
     num_units = unit_bounds.size - 1
+    if unit_bounds[0] != 0 or unit_bounds[-1] != waveforms.shape[0] or np.any(np.diff(unit_bounds) < 0):
+        raise ValueError(f"unit_bounds must rise from 0 to {waveforms.shape[0]}, got {unit_bounds}")
     shape = (num_units,) + tuple(waveforms.shape[1:])
     ref = backend.empty(shape, "float64", stream=stream)
     sums = backend.zeros(shape, "float64", stream=stream)
     sumsqs = backend.zeros(shape, "float64", stream=stream)
     bounds = backend.asarray(np.ascontiguousarray(unit_bounds, "int64"), stream=stream)
-    backend.kernels.waveform_sums(waveforms, bounds, ref, sums, sumsqs, stream=stream)
+    backend.kernels.waveform_sums(waveforms, bounds, ref, sums, sumsqs, stream=stream, checked=True)
     counts = backend.asarray(np.diff(unit_bounds).astype("int64"), stream=stream)
     mean = backend.empty(shape, dtype, stream=stream)
     std = backend.empty(shape, dtype, stream=stream)
