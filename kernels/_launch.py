@@ -83,6 +83,8 @@ def signatures(*groups: Iterable[tuple[str, ...]]) -> tuple[tuple[str, ...], ...
 
 
 def _is_c_contiguous(shape: tuple, strides: tuple, itemsize: int) -> bool:
+    if 0 in shape:  # an empty array is contiguous (numpy's flags, numba's layout "C")
+        return True
     expected = itemsize
     for size, stride in zip(reversed(shape), reversed(strides)):
         if size == 0:

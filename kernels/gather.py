@@ -201,7 +201,7 @@ def gather_waveforms_sparse_cpu(
     unit_indices : np.ndarray
         ``(num_spikes,)`` int, unit index of each spike, in ``[0, U)``.
     sparse_channels : np.ndarray
-        ``(U, Kmax)`` int, channel indices per unit, padded with ``-1``.
+        ``(U, Kmax)`` int64, channel indices per unit, padded with ``-1``.
 
     Returns
     -------

@@ -13,8 +13,8 @@ bounded, whatever the spike rate:
 * ``"windows"`` mode: spike windows are merged into clusters; clusters are packed back to back
   into blocks of at most ``chunk_size`` frames (the gaps are neither read nor copied, and no frame
   is read twice); a cluster longer than ``chunk_size`` (overlapping windows of a burst) is cut
-  between spikes into pieces of at most ``chunk_size`` frames (or one window, if a window is
-  longer), each a block of its own, neighbours overlapping by less than a window.
+  between spikes into pieces of at most ``chunk_size + window`` frames, each a block of its own,
+  neighbours overlapping by less than a window.
 * every spike belongs to exactly one block, which holds its whole window (and clipped margin);
   the block gives the position of each of its peaks in the block's buffer.
 
@@ -250,13 +250,13 @@ def _split_cluster(sp: np.ndarray, k0: int, k1: int, lead: int, trail: int, num_
     whose read span is at most ``chunk_size`` (or one window, when a window is longer)."""
     ws, we = _windows(sp, lead, trail, num_samples, k0, k1)
     run_end = np.maximum.accumulate(we)
+    span = chunk_size + lead + trail  # a piece: a chunk, plus the window of its last spike
     pieces = []
     j = 0
     n = k1 - k0
     while j < n:
-        # the spikes whose running window end stays within chunk_size of this piece's start (or
-        # within its first window, when a window is longer than chunk_size)
-        stop = int(np.searchsorted(run_end, max(ws[j] + chunk_size, run_end[j]), side="right"))
+        # the spikes whose running window end stays within a span of this piece's start
+        stop = int(np.searchsorted(run_end, max(ws[j] + span, run_end[j]), side="right"))
         pieces.append((k0 + j, k0 + stop, int(ws[j]), int(run_end[stop - 1])))
         j = stop
     return pieces
