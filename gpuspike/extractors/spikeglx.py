@@ -6,7 +6,9 @@ sample count follows from each file's size, never from ``fileSizeBytes`` in the 
 """
 from __future__ import annotations
 
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,55 @@ def _check_folder(folder: Path) -> None:
         size = meta_file.with_suffix(".bin").stat().st_size
         if size % 2:
             check_bin_against_meta(meta_file, meta_file.with_suffix(".bin"))
+
+
+_NEO_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _imro_gains_for_np1000_tables():
+    """Let neo take per-channel gains from the imro table of every probe whose ProbeTable entry has an
+    NP1.0-style imro table.
+
+    neo tells NP1.0 gains (per channel, in the imro table) from NP2.0 gains (one fixed gain) by
+    looking for "1.0" in the ProbeTable's description of the probe; the NHP 128-channel probes
+    (NP1200, NP1210), the Optopix (NP1300, NP1400) and NXT (NP3000) descriptions do not say it,
+    so neo stops on their list of selectable gains. Their ``imro_table_format_type`` is
+    ``imro_np1000`` and their ADC has 10 bits: the gains are in the imro table and a level is
+    ``imAiRangeMax / 512``, as on NP1.0.
+    """
+    import neo.rawio.spikeglxrawio as sglx
+
+    original = getattr(sglx, "_is_1_0_probe", None)
+    if original is None:
+        yield
+        return
+
+    def is_np1000_style(features):
+        return original(features) or (features.get("imro_table_format_type") == "imro_np1000"
+                                      and str(features.get("adc_bit_depth")) == "10")
+
+    with _NEO_PATCH_LOCK:
+        sglx._is_1_0_probe = is_np1000_style
+        try:
+            yield
+        finally:
+            sglx._is_1_0_probe = original
+
+
+def _open(folder_path):
+    """neo's parse of the folder; again with imro gains when neo cannot scale the probe."""
+    try:
+        return open_neo_folder("SpikeGLXRawIO", folder_path, _check_folder)
+    except ValueError as err:
+        if "Found multiple gains in probe features" not in str(err):
+            raise
+    with _imro_gains_for_np1000_tables():
+        folder, io = open_neo_folder("SpikeGLXRawIO", folder_path, _check_folder)
+    warnings.warn(f"{folder}: neo cannot tell how to scale this probe (its ProbeTable entry lists selectable gains "
+                  f"but no '1.0' description); the gains are taken from the imro table, as on NP1.0 probes",
+                  UserWarning, stacklevel=3)
+    return folder, io
 
 
 def _streams_without_bin(folder: Path) -> dict[str, MissingDataFileError]:
@@ -140,7 +191,7 @@ class SpikeGLXRecording(NeoBinaryRecording):
     def __init__(self, folder_path: str | Path, stream_id: str | None = None, stream_name: str | None = None,
                  load_sync_channel: bool = False, all_annotations: bool = False,
                  use_names_as_ids: bool = False) -> None:
-        folder, io = open_neo_folder("SpikeGLXRawIO", folder_path, _check_folder)
+        folder, io = _open(folder_path)
         streams = io.header["signal_streams"]
         ids, names = [str(s) for s in streams["id"]], [str(s) for s in streams["name"]]
         index = choose_stream(ids, names, stream_id, stream_name, folder, unavailable=_streams_without_bin(folder))
