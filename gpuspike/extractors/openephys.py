@@ -126,13 +126,12 @@ def _check_stream_files(dat: Path) -> None:
             return
 
 
-def _check_folder(folder: Path) -> None:
-    """Every stream folder an ``structure.oebin`` names and that exists must hold what neo reads."""
-    oebins = sorted(folder.rglob("structure.oebin"))
-    if not oebins:
-        raise FileNotFoundError(f"folder_path={str(folder)!r} holds no structure.oebin: not an Open Ephys "
-                                f"binary-format folder")
-    for oebin in oebins:
+def _check_experiment(folder: Path, experiment_name: str) -> None:
+    """Every stream folder that an ``structure.oebin`` of the experiment names, and that exists, must hold
+    what neo reads."""
+    for oebin in sorted(folder.rglob("structure.oebin")):
+        if oebin.parents[1].name != experiment_name:
+            continue
         for i, stream in enumerate(_load_oebin(oebin)["continuous"]):
             field = f"continuous[{i}]"
             if not isinstance(stream, dict) or not stream.get("folder_name"):
@@ -176,7 +175,11 @@ def _missing_streams(folder: Path, experiment_name: str) -> dict[str, MissingDat
 
 
 def _experiment_names(folder: Path) -> list[str]:
-    names = {oebin.parents[1].name for oebin in folder.rglob("structure.oebin")}
+    oebins = sorted(folder.rglob("structure.oebin"))
+    if not oebins:
+        raise FileNotFoundError(f"folder_path={str(folder)!r} holds no structure.oebin: not an Open Ephys "
+                                f"binary-format folder")
+    names = {oebin.parents[1].name for oebin in oebins}
     bad = sorted(n for n in names if not re.fullmatch(r"experiment\d+", n))
     if bad:
         raise ValueError(f"{folder}: the experiment folder {bad[0]!r} is not named experimentN as the Open Ephys GUI "
@@ -224,8 +227,8 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
         folder = Path(folder_path).absolute()
         if not folder.is_dir():
             raise FileNotFoundError(f"folder_path={str(folder)!r} is not a folder")
-        _check_folder(folder)
         experiment_name = _choose_experiment(folder, experiment_name, block_index)
+        _check_experiment(folder, experiment_name)
         folder, io = open_neo_folder("OpenEphysBinaryRawIO", folder, lambda _: None,
                                      experiment_names=[experiment_name])
         streams = io.header["signal_streams"]

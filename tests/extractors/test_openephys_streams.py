@@ -173,6 +173,11 @@ def test_experiment_name_and_block_index(real_data, tmp_path):
         read_openephys(session, experiment_name="experiment1", block_index=0)
     with pytest.raises(ValueError, match=r"block_index=2: allowed 0..1"):
         read_openephys(session, block_index=2)
+    # a broken experiment does not stop the others
+    next((node / "experiment2").rglob("continuous.dat")).unlink()
+    np.testing.assert_array_equal(read_openephys(session, block_index=0).get_traces(), next(iter(first.values()))[1])
+    with pytest.raises(MissingDataFileError, match=r"experiment2.*continuous.dat is missing"):
+        read_openephys(session, experiment_name="experiment2")
 
 
 def test_load_sync_timestamps(real_data, tmp_path):
