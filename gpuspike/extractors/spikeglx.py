@@ -145,9 +145,9 @@ def _ap_meta_for_lf(lf_meta_file: Path, io, stream_id: str) -> Path | None:
     """The AP ``.meta`` of an LF stream: beside it (``.lf.meta`` -> ``.ap.meta``), else the one neo reads
     for the same probe's AP stream."""
     name = lf_meta_file.name
-    if ".lf." in name:
-        candidate = lf_meta_file.with_name(name.replace(".lf.", ".ap.")) if name.count(".lf.") == 1 else None
-        if candidate is not None and candidate.is_file():
+    if name.count(".lf.") == 1:
+        candidate = lf_meta_file.with_name(name.replace(".lf.", ".ap."))
+        if candidate.is_file():
             return candidate
     ap_stream = stream_id.rsplit(".", 1)[0] + ".ap"
     for info in io.signals_info_list:

@@ -85,6 +85,15 @@ def test_lf_stream_without_ap_meta_warns_and_has_no_probe(real_data, tmp_path):
         lf.get_channel_locations()
 
 
+def test_lf_stream_of_renamed_files_finds_the_ap_meta_of_the_same_probe(real_data, tmp_path):
+    """neo names streams after the ``fileName`` inside the meta; renamed files still pair up."""
+    np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
+    ap_meta, _ = rig.write_pair(tmp_path / "sglx", "probe_ap.meta", np1, seed=7)
+    rig.write_pair(tmp_path / "sglx", "probe_lf.meta", rig.lf_meta_from_ap(np1), num_samples=60, seed=8)
+    lf = read_spikeglx(tmp_path / "sglx", stream_id="imec0.lf")
+    np.testing.assert_array_equal(lf.get_channel_locations(), probeinterface.read_spikeglx(ap_meta).contact_positions)
+
+
 def test_lf_stream_saving_fewer_channels_than_the_ap_stream(real_data, tmp_path):
     np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
     lf_text = rig.lf_meta_from_ap(np1)
