@@ -74,22 +74,6 @@ def open_neo_folder(rawio_name: str, folder_path: str | Path, check_folder: Call
     return folder, io
 
 
-def check_frames_whole(file_path: Path, num_channels: int, itemsize: int = 2, file_offset: int = 0) -> int:
-    """Number of frames in a binary file; a clear error when its size is not a whole number of frames."""
-    file_path = Path(file_path)
-    if not file_path.is_file():
-        raise FileNotFoundError(f"binary file {str(file_path)!r} does not exist")
-    size = file_path.stat().st_size - file_offset
-    frame = num_channels * itemsize
-    if size < 0 or size % frame:
-        raise ValueError(
-            f"binary file {str(file_path)!r} has {size + file_offset} bytes, not a whole number of frames of "
-            f"{num_channels} channels x {itemsize} bytes (header says {num_channels} channels): the file is "
-            f"truncated or the header does not belong to it"
-        )
-    return size // frame
-
-
 def is_sync_stream(stream_id: str) -> bool:
     """A stream holding only sync channels (SpikeGLX ``imec0.ap-SYNC``, Open Ephys ``...ProbeA-APSYNC``)."""
     return "SYNC" in str(stream_id)
