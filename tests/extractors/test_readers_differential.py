@@ -143,8 +143,18 @@ def _build_cases(real: Path, base: Path) -> dict:
     catgt = np1.replace("Noise4Sam_g0_t0.imec0.ap.bin", "Noise4Sam_g0_tcat.imec0.ap.bin")
     rig.write_pair(base / "sglx_catgt", "Noise4Sam_g0_tcat.imec0.ap.meta", catgt, seed=31)
     rig.write_pair(base / "sglx_no_first_sample", rig.NP1_AP_META, rig.edit_meta(np1, firstSample=None), seed=32)
+    # two triggers (two segments) of one probe, and two probes in one run
+    for trigger in (0, 1):
+        text = rig.edit_meta(np1.replace("Noise4Sam_g0_t0", f"Noise4Sam_g0_t{trigger}"),
+                             firstSample=str(177385 + 90000 * trigger))
+        rig.write_pair(base / "sglx_two_triggers", f"Noise_g0_t{trigger}.imec0.ap.meta", text,
+                       num_samples=500 + 100 * trigger, seed=34 + trigger)
+    rig.write_pair(base / "sglx_two_probes", rig.NP1_AP_META, np1, seed=36)
+    subset = rig.real_meta_text(real, "NP1_saved_only_subset_of_channels.meta").replace("Day_3_g0_t0", "Noise4Sam_g0_t0")
+    rig.write_pair(base / "sglx_two_probes", "Noise_g0_t0.imec1.ap.meta", subset, seed=37)
     for key in ("sglx_ap_lf_nidq", "sglx_lf_only", "sglx_quad_base", "sglx_NP1100", "sglx_NP1121", "sglx_NP1020",
-                "sglx_NP1030", "sglx_np2000", "sglx_nhp128", "sglx_catgt", "sglx_no_first_sample"):
+                "sglx_NP1030", "sglx_np2000", "sglx_nhp128", "sglx_catgt", "sglx_no_first_sample",
+                "sglx_two_triggers", "sglx_two_probes"):
         folders[key] = "spikeglx"
     rig.openephys_session(real, base / "oe_np1", rig.OE_NP1, seed=40)
     rig.openephys_session(real, base / "oe_np2_sync", rig.OE_NP2_4SHANK, seed=41, experiment="experiment1")
@@ -156,7 +166,19 @@ def _build_cases(real: Path, base: Path) -> dict:
     for f in lfp_dat.parent.iterdir():
         f.unlink()
     lfp_dat.parent.rmdir()
-    for key in ("oe_np1", "oe_np2_sync", "oe_np2_no_settings", "oe_onix", "oe_missing_stream"):
+    # two record nodes, and two recordings (segments) of one experiment
+    rig.openephys_session(real, base / "oe_two_nodes", rig.OE_NP1, seed=45)
+    second_node = base / "oe_two_nodes_tmp"
+    rig.openephys_session(real, second_node, rig.OE_NP1, seed=46)
+    (second_node / "Record_Node_101").rename(base / "oe_two_nodes" / "Record_Node_102")
+    second_node.rmdir()
+    rig.openephys_session(real, base / "oe_two_recordings", rig.OE_NP1, seed=47)
+    other = base / "oe_two_recordings_tmp"
+    rig.openephys_session(real, other, rig.OE_NP1, num_samples=700, seed=48)
+    (other / "Record_Node_101" / "experiment1" / "recording1").rename(
+        base / "oe_two_recordings" / "Record_Node_101" / "experiment1" / "recording2")
+    for key in ("oe_np1", "oe_np2_sync", "oe_np2_no_settings", "oe_onix", "oe_missing_stream", "oe_two_nodes",
+                "oe_two_recordings"):
         folders[key] = "openephys"
     cases = {}
     for key, reader in folders.items():
@@ -245,7 +267,7 @@ def test_every_stream_spikeinterface_reads_is_read_the_same(compared):
                 assert gs_warnings, f"{where}: SpikeInterface warns {si['warnings']} but gpuspike says nothing"
             compared_streams += 1
     # every folder gives at least one stream, and both readers agree on nearly all of them
-    assert compared_streams >= 49, compared_streams
+    assert compared_streams >= 56, compared_streams
     # SpikeInterface 0.105 fails on: the quad-base buffer, neo's NP1200 ProbeTable entry, and neo's
     # array annotations of SYNC streams (all_annotations=True)
     sync_annotations = {f"oe_np2_sync_annotations / Record_Node_101#Neuropix-PXI-100.ProbeA-{band}SYNC"
@@ -283,3 +305,7 @@ def test_the_comparison_covers_the_cases_of_the_issue(compared):
     assert named["channel_ids"][0] == "AP0" and "channel_name" not in named["properties"]
     assert "stream_name" in named["annotations"] and "channel_names" in named["properties"]
     assert {"history", "identifier"} <= set(results["oe_np2_sync_annotations"]["1"]["properties"])
+    assert results["sglx_two_triggers"]["imec0.ap"]["num_samples"] == [500, 600]
+    assert set(results["sglx_two_probes"]) == {"imec0.ap", "imec1.ap", "imec0.ap-SYNC", "imec1.ap-SYNC"}
+    assert len(results["oe_two_nodes"]) == 2 and all(r["has_probe"] for r in results["oe_two_nodes"].values())
+    assert results["oe_two_recordings"]["0"]["num_samples"] == [1000, 700]
