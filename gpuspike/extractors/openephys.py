@@ -100,7 +100,7 @@ def _load_oebin(oebin: Path) -> dict:
 
 def _node_name(oebin: Path) -> str:
     """neo's record-node prefix of the streams of ``oebin`` (``""`` before GUI 0.5's record nodes)."""
-    node = oebin.parents[2].name
+    node = oebin.parents[2].stem
     return node if node.startswith("Record") else ""
 
 

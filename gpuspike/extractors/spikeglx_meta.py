@@ -85,6 +85,13 @@ def channel_map_names(meta: dict) -> list[str]:
     return [entry.split(";")[0] for entry in entries]
 
 
+def is_imec_meta(meta: dict) -> bool:
+    """A probe's (imec) meta, told as neo tells it: from the device part of the recorded file name
+    (``run_g0_t0.imec0.ap.bin``)."""
+    parts = Path(meta.get("fileName", "").replace("\\", "/")).stem.split(".")
+    return len(parts) >= 2 and "imec" in parts[-2]
+
+
 def check_meta_before_parsing(meta_file: Path) -> dict:
     """The fields neo needs to parse a .meta/.bin pair, checked so that a bad one gets a clear error.
 
@@ -106,7 +113,7 @@ def check_meta_before_parsing(meta_file: Path) -> dict:
         raise HeaderError(meta_file, "snsChanMap",
                           f"names {len(names)} channels but nSavedChans={n_saved}: the meta file is truncated or "
                           f"was edited")
-    if meta.get("typeThis", "imec") == "imec" or "imroTbl" in meta:
+    if is_imec_meta(meta):
         number_field(meta, meta_file, "imAiRangeMax", kind=float)
         if "imroTbl" not in meta:
             raise HeaderError(meta_file, "imroTbl", "missing (an imec meta file needs the probe's readout table)")

@@ -153,6 +153,16 @@ def test_nidq_and_sync_streams_have_no_probe_and_volts(real_data, tmp_path):
     assert sync.get_channel_groups() is None and "saturation_threshold_uV" not in sync.get_annotation_keys()
 
 
+def test_old_nidq_meta_without_type_is_not_taken_for_an_imec_meta(real_data, tmp_path):
+    """Before typeThis, the device came from the file name (as neo reads it): no imec fields needed."""
+    np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
+    _, data = rig.write_pair(tmp_path / "sglx", "Noise_g0_t0.nidq.meta",
+                             rig.edit_meta(rig.nidq_meta_from_imec(np1), typeThis=None), num_samples=300)
+    rec = read_spikeglx(tmp_path / "sglx")
+    assert rec.get_annotation("neo_stream_id") == "nidq"
+    np.testing.assert_array_equal(rec.get_traces(), data)
+
+
 # ---------------------------------------------------------------------------- 5. neo's warnings
 def test_neo_warnings_reach_the_user(real_data, tmp_path):
     np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
