@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .headers import MissingDataFileError
+from .headers import HeaderError, MissingDataFileError
 from .neobinary import NeoBinaryRecording, choose_stream, is_sync_stream, open_neo_folder
 from .probes import attach_neuropixels_probe
 from .spikeglx_meta import (channel_map_names, check_bin_against_meta, check_meta_before_parsing, read_meta,
@@ -170,8 +170,13 @@ def _read_probe(meta_file: Path, lf_meta: tuple[Path, dict] | None = None):
     if lf_meta is None:
         return probe
     lf_meta_file, lf = lf_meta
-    ap_readout = _imec_readout_channels(read_meta(meta_file), meta_file)
-    lf_readout = _imec_readout_channels(lf, lf_meta_file)
+    try:
+        ap_readout = _imec_readout_channels(read_meta(meta_file), meta_file)
+        lf_readout = _imec_readout_channels(lf, lf_meta_file)
+    except HeaderError as err:
+        warnings.warn(f"{err}; the LF recording is read without a probe (no channel locations)", UserWarning,
+                      stacklevel=4)
+        return None
     if np.array_equal(ap_readout, lf_readout):
         return probe
     position = {int(c): i for i, c in enumerate(ap_readout)}

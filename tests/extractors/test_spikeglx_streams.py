@@ -85,6 +85,17 @@ def test_lf_stream_without_ap_meta_warns_and_has_no_probe(real_data, tmp_path):
         lf.get_channel_locations()
 
 
+def test_lf_stream_with_an_unreadable_channel_subset_is_read_without_probe(real_data, tmp_path):
+    np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
+    lf_text = rig.edit_meta(rig.lf_meta_from_ap(np1), snsSaveChanSubset="384:700,768")  # 318 of 385 listed
+    _, _, (_, lf_data) = write_ap_and_lf(real_data, tmp_path / "sglx", lf_text=lf_text)
+    with pytest.warns(UserWarning, match=r"field snsSaveChanSubset: lists 318 channels but nSavedChans=385.*without a "
+                                         r"probe"):
+        lf = read_spikeglx(tmp_path / "sglx", stream_id="imec0.lf")
+    assert not lf.has_probe()
+    np.testing.assert_array_equal(lf.get_traces(), lf_data[:, :384])
+
+
 def test_lf_stream_of_renamed_files_finds_the_ap_meta_of_the_same_probe(real_data, tmp_path):
     """neo names streams after the ``fileName`` inside the meta; renamed files still pair up."""
     np1 = rig.real_meta_text(real_data, rig.NP1_AP_META)
