@@ -75,7 +75,17 @@ def open_neo_folder(rawio_name: str, folder_path: str | Path, check_folder: Call
 
 
 def is_sync_stream(stream_id: str) -> bool:
-    """A stream holding only sync channels (SpikeGLX ``imec0.ap-SYNC``, Open Ephys ``...ProbeA-APSYNC``)."""
+    """A stream holding only sync channels (SpikeGLX ``imec0.ap-SYNC``, Open Ephys ``...ProbeA-APSYNC``).
+
+    Parameters
+    ----------
+    stream_id : str
+        neo's stream id.
+
+    Returns
+    -------
+    bool
+    """
     return "SYNC" in str(stream_id)
 
 
@@ -83,8 +93,22 @@ def choose_stream(stream_ids: Sequence[str], stream_names: Sequence[str], stream
                   stream_name: str | None, folder, unavailable: dict[str, Exception] | None = None) -> int:
     """Index of the stream asked for (by id or name); the only non-sync stream when none is asked.
 
-    ``unavailable`` maps names of streams that the headers announce but whose data is missing
-    to the error to raise when one of them is asked for.
+    Parameters
+    ----------
+    stream_ids, stream_names : sequences of str
+        neo's streams.
+    stream_id, stream_name : str or None
+        What the user asked for (at most one).
+    folder : Path
+        For the error messages.
+    unavailable : dict, optional
+        Names of streams that the headers announce but whose data is missing, mapped to the
+        error to raise when one of them is asked for.
+
+    Returns
+    -------
+    int
+        Index into ``stream_ids``.
     """
     stream_ids = [str(s) for s in stream_ids]
     stream_names = [str(s) for s in stream_names]

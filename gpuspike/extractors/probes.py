@@ -73,7 +73,20 @@ def neuropixels_sample_shifts(probe) -> np.ndarray | None:
 
 
 def neuropixels_saturation_uV(probe, lf_band: bool) -> float | None:
-    """Input amplitude (µV) at which the ADC saturates: half the ADC range over the band's gain."""
+    """Input amplitude (µV) at which the ADC saturates: half the ADC range over the band's gain.
+
+    Parameters
+    ----------
+    probe : probeinterface.Probe
+        With the ``adc_range_vpp`` and ``ap_gain`` / ``lf_gain`` annotations probeinterface sets.
+    lf_band : bool
+        Use the LF gain.
+
+    Returns
+    -------
+    float or None
+        None when the probe lacks the annotations.
+    """
     vpp = probe.annotations.get("adc_range_vpp")
     gain = probe.annotations.get("lf_gain" if lf_band else "ap_gain")
     if vpp is None or gain is None:

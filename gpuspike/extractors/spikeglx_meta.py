@@ -42,8 +42,26 @@ def read_meta(meta_file: str | Path) -> dict[str, str]:
 
 
 def number_field(meta: dict, meta_file: Path, key: str, kind=int, positive: bool = True):
-    """``meta[key]`` as ``kind``; a :class:`HeaderError` naming the file and field when it is missing,
-    not a number, or (``positive``) not > 0."""
+    """``meta[key]`` as a number; a :class:`HeaderError` naming the file and field when it is missing,
+    not a number, or (``positive``) not > 0.
+
+    Parameters
+    ----------
+    meta : dict
+        From :func:`read_meta`.
+    meta_file : Path
+        The file, for the error.
+    key : str
+        The field.
+    kind : type
+        ``int`` or ``float``.
+    positive : bool
+        Require a value > 0.
+
+    Returns
+    -------
+    int or float
+    """
     if key not in meta:
         raise HeaderError(meta_file, key, "missing (the file is not a complete SpikeGLX meta file)")
     text = meta[key].strip()
@@ -57,7 +75,20 @@ def number_field(meta: dict, meta_file: Path, key: str, kind=int, positive: bool
 
 
 def saved_channels(meta: dict, meta_file: Path) -> np.ndarray:
-    """Acquisition indices of the saved channels (``snsSaveChanSubset``: ``all`` or ``a:b,c,...``, inclusive)."""
+    """Acquisition indices of the saved channels (``snsSaveChanSubset``: ``all`` or ``a:b,c,...``, inclusive).
+
+    Parameters
+    ----------
+    meta : dict
+        From :func:`read_meta`.
+    meta_file : Path
+        The file, for the errors.
+
+    Returns
+    -------
+    np.ndarray
+        int64, ``nSavedChans`` values (a :class:`HeaderError` when the field lists another count).
+    """
     n_saved = number_field(meta, meta_file, "nSavedChans")
     text = meta.get("snsSaveChanSubset", "all").strip()
     if text == "all":
@@ -80,20 +111,45 @@ def saved_channels(meta: dict, meta_file: Path) -> np.ndarray:
 
 
 def channel_map_names(meta: dict) -> list[str]:
-    """Channel names of the saved channels, from ``snsChanMap`` (``(header)(AP0;0:0)(AP1;1:1)...``)."""
+    """Channel names of the saved channels, from ``snsChanMap`` (``(header)(AP0;0:0)(AP1;1:1)...``).
+
+    Parameters
+    ----------
+    meta : dict
+        From :func:`read_meta`.
+
+    Returns
+    -------
+    list of str
+        ``["AP0", ..., "SY0"]`` (empty when the field is missing).
+    """
     entries = meta.get("snsChanMap", "").strip()[1:-1].split(")(")[1:]
     return [entry.split(";")[0] for entry in entries]
 
 
 def is_imec_meta(meta: dict) -> bool:
     """A probe's (imec) meta, told as neo tells it: from the device part of the recorded file name
-    (``run_g0_t0.imec0.ap.bin``)."""
+    (``run_g0_t0.imec0.ap.bin``).
+
+    Parameters
+    ----------
+    meta : dict
+        From :func:`read_meta`.
+
+    Returns
+    -------
+    bool
+    """
     parts = Path(meta.get("fileName", "").replace("\\", "/")).stem.split(".")
     return len(parts) >= 2 and "imec" in parts[-2]
 
 
 def check_meta_before_parsing(meta_file: Path) -> dict:
     """The fields neo needs to parse a .meta/.bin pair, checked so that a bad one gets a clear error.
+
+    Parameters
+    ----------
+    meta_file : Path
 
     Returns
     -------
@@ -123,6 +179,11 @@ def check_meta_before_parsing(meta_file: Path) -> dict:
 def check_bin_against_meta(meta_file: Path, bin_file: Path) -> int:
     """The ``.bin`` must hold whole frames of ``nSavedChans`` int16 samples, and the ``.meta`` must agree
     with itself about the frame size.
+
+    Parameters
+    ----------
+    meta_file : Path
+    bin_file : Path
 
     Returns
     -------
