@@ -243,7 +243,7 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
         parsed = parse_stream_name(names[index], _stream_kind(io, index))
         self.annotate(neo_stream_name=names[index], experiment_name=experiment_name)
 
-        if load_probe and parsed.kind == "neural" and "NI-DAQmx" not in parsed.source:
+        if load_probe and parsed.kind == "neural" and "NI-DAQmx" not in parsed.folder:
             experiments = io.folder_structure[parsed.node]["experiments"]
             settings = Path(experiments[sorted(experiments)[0]]["settings_file"])
             if settings.is_file():
