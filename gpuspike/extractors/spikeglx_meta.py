@@ -173,6 +173,13 @@ def check_meta_before_parsing(meta_file: Path) -> dict:
         number_field(meta, meta_file, "imAiRangeMax", kind=float)
         if "imroTbl" not in meta:
             raise HeaderError(meta_file, "imroTbl", "missing (an imec meta file needs the probe's readout table)")
+        entries = len(meta["imroTbl"].strip().split(")(")) - 1
+        n_readout = sum(1 for name in names[:n_saved] if not name.startswith("SY"))
+        if entries < n_readout:
+            raise HeaderError(meta_file, "imroTbl",
+                              f"has {entries} entries for {n_readout} saved channels, and neo reads one gain per "
+                              f"channel from it: group-addressed tables (NP1110, UHD2) cannot be read by neo's "
+                              f"SpikeGLXRawIO (nor by SpikeInterface 0.105)")
     return meta
 
 

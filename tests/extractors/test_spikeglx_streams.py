@@ -260,6 +260,9 @@ BAD_METAS = {
     "no sampling rate": (dict(imSampRate=None), "imSampRate", "missing"),
     "bad sampling rate": (dict(imSampRate="thirty"), "imSampRate", "is not a number"),
     "no imro table": (dict(imroTbl=None), "imroTbl", "missing"),
+    "group-addressed imro (NP1110)": (dict(imDatPrb_pn="NP1110", imDatPrb_type="1110",
+                                           imroTbl="(1110,2,0,500,250,1)" + "".join(f"({g} 0 0)" for g in range(24))),
+                                      "imroTbl", "has 24 entries for 384 saved channels"),
 }
 
 
