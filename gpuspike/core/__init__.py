@@ -1,6 +1,7 @@
 """Core objects and tools of gpuspike (the SpikeInterface core module API)."""
 from .base import BaseExtractor, BaseSegment
-from .errors import CorruptFolderError, FolderExistsError, NotDumpableError
+from .errors import (ConcurrentSaveError, CorruptFolderError, FolderExistsError, NotDumpableError,
+                     RefusedOverwriteError, UnsafeFolderError)
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype, minimum_spike_dtype
 from .event import BaseEvent, BaseEventSegment
@@ -49,6 +50,9 @@ __all__ = [
     "CorruptFolderError",
     "FolderExistsError",
     "NotDumpableError",
+    "RefusedOverwriteError",
+    "ConcurrentSaveError",
+    "UnsafeFolderError",
     "BaseRecording",
     "BaseRecordingSegment",
     "BaseSorting",

@@ -378,9 +378,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     """
     from .base import _from_jsonable
     from .errors import CorruptFolderError
-    from .loading import load
+    from .loading import check_folder, load, read_json
 
     folder = Path(folder)
+    if not folder.exists():
+        check_folder(folder, "load_waveforms")  # renames back a folder whose overwrite was interrupted
     if folder.suffix == ".zarr":
         from .waveforms_zarr import load_waveforms_zarr
 

@@ -35,8 +35,14 @@ def test_overwrite_false_never_touches_existing_folder(tmp_path, format):
         rec.save(folder=tmp_path / "x", format=format, **NOBAR)
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # overwrite=True replaces only what gpuspike or SpikeInterface wrote: a folder of the user's is refused
+    with pytest.raises(gs.RefusedOverwriteError, match="not written by gpuspike.*keep.txt"):
+        rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)
+    assert (target / "keep.txt").read_text() == "mine"
+    (target / "keep.txt").unlink()  # an empty folder loses nothing: it may be replaced
     rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)
-    assert not (target / "keep.txt").exists()
+    rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)  # and so may a saved one
+    assert gs.load(target).get_num_channels() == 2
 
 
 def test_overwrite_false_for_sortings(tmp_path):
