@@ -59,15 +59,16 @@ def load_properties_from_folder(folder: Path, obj) -> None:
     prop_folder = Path(folder) / "properties"
     if not prop_folder.is_dir():
         return
+    from .folder_safety import read_property
+
     n = len(obj._main_ids)
-    for path in sorted(prop_folder.glob("*.npy")):
+    for path in sorted(list(prop_folder.glob("*.npy")) + list(prop_folder.glob("*.json"))):
         try:
-            try:
-                values = np.load(path, allow_pickle=False)
-            except ValueError:
-                values = np.load(path, allow_pickle=True)
+            values = read_property(path)
         except Exception as err:
             raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
+        if values is None:
+            continue
         if values.shape[:1] != (n,):
             raise CorruptFolderError(f"property file {str(path)!r} has {values.shape[:1]} values, expected {n}")
         obj._properties[path.stem] = values

@@ -18,6 +18,8 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .sparsity import ChannelSparsity
+from .folder_safety import check_unit_ids_for_files
+from .validation import check_extraction_inputs, check_waveform_dtype
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
                                   init_gather_worker, place_edge_waveforms, select_random_spikes, shares_memory,
                                   templates_from_waveform_buffer)
@@ -280,6 +282,7 @@ class WaveformExtractor:
             raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
         if isinstance(folder, WaveformExtractor):  # the specification's we.save(we, sparsity=..., folder=...)
             raise TypeError("save(folder=...) takes a folder; call we.save(folder=..., sparsity=...)")
+        check_unit_ids_for_files(self.unit_ids)
         we = self
         if sparsity is not None:
             if self.is_sparse():
@@ -415,6 +418,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         if not (folder / "sorting.json").is_file():
             raise CorruptFolderError(f"{folder / 'sorting.json'} is missing: give sorting=")
         sorting = load(folder / "sorting.json", base_folder=folder)
+    check_unit_ids_for_files(sorting.unit_ids)
     selected = _load_selected(folder, sorting)
     templates = {}
     for f in folder.glob("templates_*.npy"):
