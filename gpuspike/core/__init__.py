@@ -42,6 +42,7 @@ from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorti
                          read_numpy_sorting_folder, read_npy_snippets_folder, read_npz_event_folder)
 from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
 from .saving import write_binary_recording
+from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "RefusedOverwriteError",
     "ConcurrentSaveError",
     "UnsafeFolderError",
+    "RemoveExcessSpikesSorting",
+    "remove_excess_spikes",
     "BaseRecording",
     "BaseRecordingSegment",
     "BaseSorting",

@@ -393,11 +393,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     params_file = folder / "params.json"
     if not params_file.is_file():
         raise CorruptFolderError(f"{params_file} is missing: {folder} is not a waveforms folder")
-    params = json.loads(params_file.read_text())
+    params = read_json(params_file)
     attrs_file = folder / "recording_info" / "recording_attributes.json"
     if not attrs_file.is_file():
         raise CorruptFolderError(f"{attrs_file} is missing")
-    rec_attributes = _from_jsonable(json.loads(attrs_file.read_text()))
+    rec_attributes = _from_jsonable(read_json(attrs_file))
     rec_attributes["channel_ids"] = np.asarray(rec_attributes["channel_ids"])
     probe_file = folder / "recording_info" / "probegroup.json"
     rec_attributes["probegroup"] = None
@@ -407,7 +407,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         rec_attributes["probegroup"] = probeinterface.read_probeinterface(probe_file)
     sparsity = None
     if (folder / "sparsity.json").is_file():
-        sparsity = ChannelSparsity.from_dict(json.loads((folder / "sparsity.json").read_text()))
+        sparsity = ChannelSparsity.from_dict(read_json(folder / "sparsity.json"))
     recording = None
     if with_recording and (folder / "recording.json").is_file():
         try:
@@ -432,7 +432,9 @@ def _load_selected(folder: Path, sorting) -> np.ndarray:
     if f.is_file():
         from .base import _from_jsonable
 
-        return np.asarray(_from_jsonable(json.loads(f.read_text()))["selected_indices"], dtype="int64")
+        from .loading import read_json
+
+        return np.asarray(_from_jsonable(read_json(f))["selected_indices"], dtype="int64")
     spikes = sorting.to_spike_vector()
     selected = []
     for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
@@ -537,17 +539,29 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
     A spike closer than ``ms_before`` / ``ms_after`` to a segment edge is extracted like any
     other, as in SpikeInterface 0.105: the samples of its window that fall outside the segment
     are 0 (not the channel offset), and it counts in the templates.
+
+    Spikes at or beyond the end of their segment hold no data: they are dropped with a warning
+    (``we.sorting`` is then a :class:`~gpuspike.core.excess_spikes.RemoveExcessSpikesSorting`
+    view), as SpikeInterface 0.105's ``create_sorting_analyzer`` does.
+
+    A unit with zero spikes (in the sorting, or after dropping those spikes) gets zero waveforms
+    (shape ``(0, nsamples, channels)``) and an all-zero template for every mode ("average",
+    "std", "median", "percentile"), with no warning, exactly as in SpikeInterface 0.105. Such a
+    template is not a flat unit: check ``sorting.count_num_spikes_per_unit()`` (or drop the unit
+    with ``sorting.remove_empty_units()``) before reading amplitudes from templates.
     """
     from .job import resolve_job_kwargs
 
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, mode, folder, overwrite)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
+                                      "extract_waveforms", unit_ids_name_files=mode == "folder")
     if format not in _SAVE_FORMATS:
         raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
         return_scaled = False
-    dtype = np.dtype("float32" if return_scaled else recording.get_dtype()) if dtype is None else np.dtype(dtype)
+    dtype = check_waveform_dtype(dtype, np.dtype("float32" if return_scaled else recording.get_dtype()))
     sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
                                  threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
                                  return_scaled, seed, config)
@@ -670,11 +684,36 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
     unless ``with_std=False``, which halves the accumulation work). Spikes near a segment edge
     add their partially filled windows (zeros outside the segment), as in :func:`extract_waveforms`.
+    Spikes beyond the end of the recording are dropped with a warning, and a unit with zero spikes
+    gets all-zero "average" and "std" templates, as in :func:`extract_waveforms` and
+    SpikeInterface 0.105.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    ms_before, ms_after : float
+        Window around each spike (finite, >= 0; at least one sample in all).
+    max_spikes_per_unit : int or None
+        Spikes sampled per unit (None = all).
+    return_scaled : bool
+        Templates in µV (needs gains; ignored with a warning when the recording has none).
+    seed : int, optional
+        Seed of the spike sampling.
+    with_std : bool
+        Also accumulate the "std" template.
+    **job_kwargs
+        n_jobs, chunk_duration, progress_bar, backend, engine, ...
+
+    Returns
+    -------
+    WaveformExtractor
+        Template-only (no waveforms kept).
     """
     from .job import resolve_job_kwargs
 
     config = _config if _config is not None else resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, "memory", None, False)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit, "compute_templates")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: computing unscaled templates (return_scaled=False)")
         return_scaled = False

@@ -94,12 +94,16 @@ def test_missing_traces_file(saved):
         load(folder)
 
 
-@pytest.mark.parametrize("dtype, match", [("int16", "says 5000"), ("int17", "not a numpy dtype")])
-def test_wrong_dtype_in_json(saved, dtype, match):
+@pytest.mark.parametrize("dtype, match, keep_record", [("int16", "kwargs dtype '<i2' differs from the dtype '<f4'", True),
+                                                       ("int16", "says 5000", False),
+                                                       ("int17", "not a numpy dtype", True)])
+def test_wrong_dtype_in_json(saved, dtype, match, keep_record):
     _, folder = saved
     d = json.loads((folder / "binary.json").read_text())
-    assert d["kwargs"]["dtype"] == "<f4"
+    assert d["kwargs"]["dtype"] == "<f4" and d["dtype"] == "<f4"
     d["kwargs"]["dtype"] = dtype
+    if not keep_record:  # as in SpikeInterface's binary.json: the file size is the check left
+        del d["dtype"]
     (folder / "binary.json").write_text(json.dumps(d))
     with pytest.raises(CorruptFolderError, match=match):
         load(folder)
