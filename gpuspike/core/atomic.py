@@ -57,12 +57,14 @@ def resolve_target(folder: str | Path) -> Path:
     return Path(os.path.realpath(Path(folder)))
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells a folder from its replacement: device and inode, and the change time (an inode
+    number can be reused by a folder created after the first one was deleted)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
-    return st.st_dev, st.st_ino
+    return st.st_dev, st.st_ino, st.st_ctime_ns
 
 
 def check_target(folder: str | Path, overwrite: bool) -> Path:

@@ -167,6 +167,12 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
 
         try:
             drive(len(batches), submit, wait_first, 2 * nthreads, deliver_batch, task_done)
+        except TypeError as exc:
+            if "Could not serialize" not in str(exc):
+                raise
+            raise TypeError(f"job {name!r}: a Dask worker could not send a chunk's result back ({exc}); with "
+                            f"engine='dask', chunk_func must return picklable values (arrays, numbers, tuples, "
+                            f"dicts of them)") from exc
         except (distributed.KilledWorker, distributed.client.FutureCancelledError) as exc:
             raise RuntimeError(
                 f"job {name!r}: a Dask worker died (killed by a signal such as SIGKILL, or by the out-of-memory "

@@ -221,7 +221,7 @@ def check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dat
 
 
 def check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit, where: str,
-                            unit_ids_name_files: bool = False):
+                            unit_ids_name_files: bool = False, num_spikes_for_sparsity=None):
     """Checks at the entry of :func:`extract_waveforms` / :func:`compute_templates`, before any work.
 
     Returns the sorting to use: ``sorting`` itself, or a view without its spikes beyond the end
@@ -232,6 +232,8 @@ def check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_
 
     check_window(ms_before, ms_after, recording.sampling_frequency)
     check_max_spikes_per_unit(max_spikes_per_unit)
+    if num_spikes_for_sparsity is not None:
+        check_max_spikes_per_unit(num_spikes_for_sparsity, "num_spikes_for_sparsity")
     if unit_ids_name_files:
         check_unit_ids_for_files(sorting.unit_ids)
     return drop_excess_spikes(sorting, recording, where)

@@ -555,7 +555,8 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, mode, folder, overwrite)
     sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
-                                      "extract_waveforms", unit_ids_name_files=mode == "folder")
+                                      "extract_waveforms", unit_ids_name_files=mode == "folder",
+                                      num_spikes_for_sparsity=num_spikes_for_sparsity if sparse else None)
     if format not in _SAVE_FORMATS:
         raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
     if return_scaled and not recording.has_scaleable_traces():

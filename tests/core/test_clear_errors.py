@@ -207,6 +207,21 @@ def test_unpicklable_worker_result_named(saved_rec):
                                                                  **NOBAR))) == 3
 
 
+def test_unpicklable_dask_result_named(saved_rec):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None,
+                                       host="127.0.0.1", silence_logs=logging.CRITICAL)
+    client = distributed.Client(cluster)
+    try:
+        with pytest.raises(TypeError, match="job 'locks': a Dask worker could not send a chunk's result back.*"
+                                            "Could not serialize object of type lock"):
+            run_chunks(saved_rec, chunk_lock, job_kwargs=dict(engine="dask", client=client, chunk_size=1000,
+                                                              **NOBAR), job_name="locks")
+    finally:
+        client.close()
+        cluster.close()
+
+
 def test_json_config_errors_name_the_file(tmp_path):
     rec = gs.generate_recording(num_channels=2, durations=[0.1], seed=0)
     rec.save(folder=tmp_path / "r", **NOBAR)

@@ -2,7 +2,6 @@
 the way SpikeInterface 0.105 handles it."""
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,6 +226,9 @@ def test_max_spikes_per_unit_must_be_an_int(value, error):
         gs.extract_waveforms(rec, sorting, mode="memory", max_spikes_per_unit=value, **NOBAR)
     with pytest.raises(error, match="max_spikes_per_unit"):
         gs.compute_templates(rec, sorting, max_spikes_per_unit=value, **NOBAR)
+    with pytest.raises(error, match=f"num_spikes_for_sparsity={value!r}"):
+        gs.extract_waveforms(rec, sorting, mode="memory", sparse=True, method="best_channels",
+                             num_spikes_for_sparsity=value, **NOBAR)
 
 
 def test_set_times_must_not_decrease():

@@ -242,3 +242,22 @@ def test_hostile_folder_json_subprocess_gpuspike_info(tmp_path, rec_folder):
     assert res.returncode != 0 and "not an extractor class" in res.stdout + res.stderr
     assert not marker.exists()
     assert isinstance(CorruptFolderError("x"), ValueError)
+
+
+def test_pickle_codec_in_zarr_waveforms_folder_refused(tmp_path):
+    import numcodecs
+
+    marker = tmp_path / "marker"
+    rec = gs.generate_recording(num_channels=2, durations=[0.2], seed=0)
+    sorting = gs.NumpySorting.from_times_labels([np.array([100, 900])], [np.array(["a", "b"])],
+                                                rec.sampling_frequency)
+    gs.extract_waveforms(rec, sorting, folder=tmp_path / "wf", format="zarr", **NOBAR)
+    array = tmp_path / "wf.zarr" / "templates_average"
+    meta = json.loads((array / ".zarray").read_text())
+    meta.update(dtype="|O", compressor=None, filters=[{"id": "pickle", "protocol": 5}])
+    (array / ".zarray").write_text(json.dumps(meta))
+    for chunk in [p for p in array.iterdir() if not p.name.startswith(".")]:
+        chunk.write_bytes(numcodecs.Pickle().encode(np.array([_Evil(marker)], dtype=object)))
+    with pytest.raises(gs.UnsafeFolderError, match="array 'templates_average' of waveforms folder.*'pickle' codec"):
+        gs.load_waveforms(tmp_path / "wf.zarr")
+    assert not marker.exists()
