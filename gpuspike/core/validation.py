@@ -60,15 +60,13 @@ def checked_cast(values: np.ndarray, dtype, what: str) -> np.ndarray:
         return values.astype(dtype, copy=False)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        if values.dtype.kind == "f":
-            finite = np.isfinite(values)
-            if not finite.all():
-                bad = values[~finite]
-                raise ValueError(f"{what}: {bad.size} value(s) are NaN or infinite (e.g. {bad[0]}), which "
-                                 f"dtype={dtype} cannot hold; allowed range {_range_text(info.min, info.max)}")
-        elif values.dtype.kind == "b":
+        if values.dtype.kind == "b":
             return values.astype(dtype)
-        lo, hi = values.min(), values.max()
+        lo, hi = values.min(), values.max()  # two passes; NaN and inf show up in them
+        if values.dtype.kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
+            bad = values[~np.isfinite(values)]
+            raise ValueError(f"{what}: {bad.size} value(s) are NaN or infinite (e.g. {bad[0]}), which "
+                             f"dtype={dtype} cannot hold; allowed range {_range_text(info.min, info.max)}")
         if lo < info.min or hi > info.max:
             raise ValueError(f"{what}: values span {_range_text(lo, hi)}, outside the range "
                              f"{_range_text(info.min, info.max)} of dtype={dtype}; they would wrap around. "
@@ -76,14 +74,17 @@ def checked_cast(values: np.ndarray, dtype, what: str) -> np.ndarray:
         return values.astype(dtype)
     if dtype.kind == "f":
         info = np.finfo(dtype)
-        finite_before = np.isfinite(values) if values.dtype.kind == "f" else np.ones(values.shape, bool)
-        out = values.astype(dtype)
-        overflow = finite_before & ~np.isfinite(out)
-        if overflow.any():
-            bad = values[overflow]
-            raise ValueError(f"{what}: values up to {np.abs(bad).max()} overflow dtype={dtype} (largest "
+        lo, hi = values.min(), values.max()
+        finite = np.isfinite(lo) and np.isfinite(hi) if values.dtype.kind == "f" else True
+        if finite and (lo < info.min or hi > info.max):
+            raise ValueError(f"{what}: values span {_range_text(lo, hi)}, which overflows dtype={dtype} (largest "
                              f"{info.max}); choose a wider dtype")
-        return out
+        if not finite:  # NaN / inf stay NaN / inf: only finite values that overflow are refused
+            finite_values = values[np.isfinite(values)]
+            if finite_values.size and (finite_values.min() < info.min or finite_values.max() > info.max):
+                raise ValueError(f"{what}: values up to {np.abs(finite_values).max()} overflow dtype={dtype} "
+                                 f"(largest {info.max}); choose a wider dtype")
+        return values.astype(dtype)
     return values.astype(dtype)
 
 
