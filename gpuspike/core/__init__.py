@@ -1,6 +1,7 @@
 """Core objects and tools of gpuspike (the SpikeInterface core module API)."""
 from .base import BaseExtractor, BaseSegment
-from .errors import CorruptFolderError, FolderExistsError, NotDumpableError
+from .errors import (ConcurrentSaveError, CorruptFolderError, FolderExistsError, NotDumpableError,
+                     RefusedOverwriteError, UnsafeFolderError)
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype, minimum_spike_dtype
 from .event import BaseEvent, BaseEventSegment
@@ -41,6 +42,7 @@ from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorti
                          read_numpy_sorting_folder, read_npy_snippets_folder, read_npz_event_folder)
 from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
 from .saving import write_binary_recording
+from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
 
 __all__ = [
@@ -49,6 +51,11 @@ __all__ = [
     "CorruptFolderError",
     "FolderExistsError",
     "NotDumpableError",
+    "RefusedOverwriteError",
+    "ConcurrentSaveError",
+    "UnsafeFolderError",
+    "RemoveExcessSpikesSorting",
+    "remove_excess_spikes",
     "BaseRecording",
     "BaseRecordingSegment",
     "BaseSorting",

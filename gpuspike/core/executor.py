@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
-from .job import JobConfig, divide_recording_into_chunks
+from .job import JobConfig, cap_n_jobs, divide_recording_into_chunks
 
 #: environment variables that cap the threads of BLAS / OpenMP libraries
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -336,6 +336,7 @@ class ChunkExecutor:
         list
         """
         chunks = tasks
+        self.config = cap_n_jobs(self.config, len(chunks), self.job_name)
         results: list = []
 
         def deliver(_i, res):
@@ -423,6 +424,14 @@ class ChunkExecutor:
                 f"SIGKILL, or by the out-of-memory killer) while running chunks (engine='process', "
                 f"n_jobs={self.config.n_jobs}, mp_context={self.mp_context()!r}). If memory is the cause, lower "
                 f"n_jobs or the chunk size (chunk_duration / chunk_memory / total_memory).") from exc
+        except (TypeError, AttributeError, pickle.PicklingError) as exc:
+            failed = True
+            if "_sendback_result" not in str(exc.__cause__ or ""):
+                raise  # raised by chunk_func or gather_func, not while sending a result back
+            raise TypeError(
+                f"job {self.job_name or 'chunks'!r}: a worker process could not send a chunk's result back "
+                f"({type(exc).__name__}: {exc}); with engine='process', chunk_func must return picklable values "
+                f"(arrays, numbers, tuples, dicts of them). Use engine='thread' to keep other objects.") from exc
         except BaseException:
             failed = True
             raise

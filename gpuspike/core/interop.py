@@ -33,6 +33,7 @@ _CLASS_MAP = {
     "SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
     "ChannelsAggregationRecording": "gpuspike.core.aggregate.AggregateChannelsRecording",
     "UnitsAggregationSorting": "gpuspike.core.aggregate.AggregateUnitsSorting",
+    "RemoveExcessSpikesSorting": "gpuspike.core.excess_spikes.RemoveExcessSpikesSorting",
 }
 
 #: SpikeInterface keyword names that gpuspike spells differently: {class name: {si_name: gpuspike_name}}

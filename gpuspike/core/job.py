@@ -292,3 +292,34 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
     executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
                              gather_func=gather_func, chunks_per_task=chunks_per_task)
     return executor.run(chunks)
+
+
+#: more workers than this many per core only add overhead (threads contend, processes each hold a recording)
+MAX_JOBS_PER_CORE = 4
+
+
+def cap_n_jobs(config: JobConfig, num_tasks: int, job_name: str = "") -> JobConfig:
+    """``config`` with ``n_jobs`` capped at ``num_tasks`` (no idle workers are started), warning
+    when the workers left exceed :data:`MAX_JOBS_PER_CORE` per core.
+
+    Parameters
+    ----------
+    config : JobConfig
+    num_tasks : int
+        Chunks (or tasks) the job will run.
+    job_name : str
+        Names the job in the warning.
+
+    Returns
+    -------
+    JobConfig
+    """
+    import warnings
+
+    n_jobs = max(1, min(config.n_jobs, int(num_tasks)))
+    cores = os.cpu_count() or 1
+    if config.engine != "dask" and n_jobs > MAX_JOBS_PER_CORE * cores:
+        warnings.warn(f"job {job_name or 'chunks'!r}: n_jobs={config.n_jobs} starts {n_jobs} {config.engine} workers "
+                      f"on {cores} cores (more than {MAX_JOBS_PER_CORE} per core only adds overhead); "
+                      f"n_jobs=-1 uses one per core", RuntimeWarning, stacklevel=3)
+    return config if n_jobs == config.n_jobs else dataclasses.replace(config, n_jobs=n_jobs)

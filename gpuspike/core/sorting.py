@@ -41,10 +41,10 @@ class BaseSorting(BaseExtractor):
     _id_kind = "unit_id"
 
     def __init__(self, sampling_frequency: float, unit_ids: Sequence) -> None:
+        from .validation import check_sampling_frequency
+
+        sampling_frequency = check_sampling_frequency(sampling_frequency)
         BaseExtractor.__init__(self, unit_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be > 0, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
         self._recording = None
         self._cached_spike_vector = None
@@ -76,7 +76,13 @@ class BaseSorting(BaseExtractor):
 
     # ---------------------------------------------------------------- recording
     def register_recording(self, recording, check_spike_frames: bool = True) -> None:
-        """Attach a recording: times then come from its time vector / t_start."""
+        """Attach a recording: times then come from its time vector / t_start.
+
+        With ``check_spike_frames``, spikes at or beyond the end of a segment of ``recording``
+        raise a warning (as in SpikeInterface 0.105; the sorting is attached unchanged).
+        :func:`extract_waveforms` and :func:`compute_templates` drop such spikes, with the same
+        warning; :func:`gpuspike.core.excess_spikes.remove_excess_spikes` drops them explicitly.
+        """
         if abs(recording.sampling_frequency - self.sampling_frequency) > 1e-6 * self.sampling_frequency:
             raise ValueError(
                 f"register_recording: sampling frequencies differ (recording {recording.sampling_frequency}, "
@@ -88,14 +94,9 @@ class BaseSorting(BaseExtractor):
                 f"sorting has {self.get_num_segments()}"
             )
         if check_spike_frames:
-            spikes = self.to_spike_vector()
-            for seg in range(self.get_num_segments()):
-                mask = spikes["segment_index"] == seg
-                if np.any(mask) and spikes["sample_index"][mask].max() >= recording.get_num_samples(seg):
-                    raise ValueError(
-                        f"register_recording: spikes of segment {seg} go beyond the recording's "
-                        f"{recording.get_num_samples(seg)} samples"
-                    )
+            from .excess_spikes import warn_excess_spikes
+
+            warn_excess_spikes(self, recording, "register_recording", dropped=False)
         self._recording = recording
 
     def has_recording(self) -> bool:
@@ -170,9 +171,9 @@ class BaseSorting(BaseExtractor):
                         use_cache: bool = True):
         """All spikes as a structured array (sample_index, unit_index, segment_index).
 
-        Sorted by segment, then sample, then unit. Cached. ``concatenated=False`` returns one
-        array per segment; ``extremum_channel_inds`` ({unit_id: channel_index}) adds a
-        ``channel_index`` field.
+        Sorted by segment, then sample, then unit. Cached, and returned read-only (copy it to
+        edit it). ``concatenated=False`` returns one array per segment; ``extremum_channel_inds``
+        ({unit_id: channel_index}) adds a ``channel_index`` field.
         """
         if self._cached_spike_vector is None or not use_cache:
             vector = self._compute_spike_vector()
@@ -180,6 +181,8 @@ class BaseSorting(BaseExtractor):
                 self._cached_spike_vector = vector
         else:
             vector = self._cached_spike_vector
+        if vector.flags.writeable:
+            vector.flags.writeable = False  # shared with the cache: editing it would corrupt every later call
         if extremum_channel_inds is not None:
             lookup = np.array([extremum_channel_inds[u] for u in self.unit_ids], dtype="int64")
             ext_dtype = np.dtype(spike_dtype.descr + [("channel_index", "int64")])

@@ -19,6 +19,8 @@ import numpy as np
 from .atomic import atomic_folder, check_target
 from .random_spikes import select_random_spikes
 from .sparsity import ChannelSparsity
+from .folder_safety import check_unit_ids_for_files
+from .validation import check_extraction_inputs, check_waveform_dtype
 
 _TEMPLATE_MODES = ("average", "std", "median", "percentile")
 _SAVE_FORMATS = ("binary", "zarr")
@@ -278,6 +280,7 @@ class WaveformExtractor:
             raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
         if isinstance(folder, WaveformExtractor):  # the specification's we.save(we, sparsity=..., folder=...)
             raise TypeError("save(folder=...) takes a folder; call we.save(folder=..., sparsity=...)")
+        check_unit_ids_for_files(self.unit_ids)
         we = self
         if sparsity is not None:
             if self.is_sparse():
@@ -376,9 +379,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     """
     from .base import _from_jsonable
     from .errors import CorruptFolderError
-    from .loading import load
+    from .loading import check_folder, load, read_json
 
     folder = Path(folder)
+    if not folder.exists():
+        check_folder(folder, "load_waveforms")  # renames back a folder whose overwrite was interrupted
     if folder.suffix == ".zarr":
         from .waveforms_zarr import load_waveforms_zarr
 
@@ -386,11 +391,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     params_file = folder / "params.json"
     if not params_file.is_file():
         raise CorruptFolderError(f"{params_file} is missing: {folder} is not a waveforms folder")
-    params = json.loads(params_file.read_text())
+    params = read_json(params_file)
     attrs_file = folder / "recording_info" / "recording_attributes.json"
     if not attrs_file.is_file():
         raise CorruptFolderError(f"{attrs_file} is missing")
-    rec_attributes = _from_jsonable(json.loads(attrs_file.read_text()))
+    rec_attributes = _from_jsonable(read_json(attrs_file))
     rec_attributes["channel_ids"] = np.asarray(rec_attributes["channel_ids"])
     probe_file = folder / "recording_info" / "probegroup.json"
     rec_attributes["probegroup"] = None
@@ -400,7 +405,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         rec_attributes["probegroup"] = probeinterface.read_probeinterface(probe_file)
     sparsity = None
     if (folder / "sparsity.json").is_file():
-        sparsity = ChannelSparsity.from_dict(json.loads((folder / "sparsity.json").read_text()))
+        sparsity = ChannelSparsity.from_dict(read_json(folder / "sparsity.json"))
     recording = None
     if with_recording and (folder / "recording.json").is_file():
         try:
@@ -411,6 +416,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         if not (folder / "sorting.json").is_file():
             raise CorruptFolderError(f"{folder / 'sorting.json'} is missing: give sorting=")
         sorting = load(folder / "sorting.json", base_folder=folder)
+    check_unit_ids_for_files(sorting.unit_ids)
     selected = _load_selected(folder, sorting)
     templates = {}
     for f in folder.glob("templates_*.npy"):
@@ -424,7 +430,9 @@ def _load_selected(folder: Path, sorting) -> np.ndarray:
     if f.is_file():
         from .base import _from_jsonable
 
-        return np.asarray(_from_jsonable(json.loads(f.read_text()))["selected_indices"], dtype="int64")
+        from .loading import read_json
+
+        return np.asarray(_from_jsonable(read_json(f))["selected_indices"], dtype="int64")
     spikes = sorting.to_spike_vector()
     selected = []
     for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
@@ -528,17 +536,30 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
     A spike closer than ``ms_before`` / ``ms_after`` to a segment edge is extracted like any
     other, as in SpikeInterface 0.105: the samples of its window that fall outside the segment
     are 0 (not the channel offset), and it counts in the templates.
+
+    Spikes at or beyond the end of their segment hold no data: they are dropped with a warning
+    (``we.sorting`` is then a :class:`~gpuspike.core.excess_spikes.RemoveExcessSpikesSorting`
+    view), as SpikeInterface 0.105's ``create_sorting_analyzer`` does.
+
+    A unit with zero spikes (in the sorting, or after dropping those spikes) gets zero waveforms
+    (shape ``(0, nsamples, channels)``) and an all-zero template for every mode ("average",
+    "std", "median", "percentile"), with no warning, exactly as in SpikeInterface 0.105. Such a
+    template is not a flat unit: check ``sorting.count_num_spikes_per_unit()`` (or drop the unit
+    with ``sorting.remove_empty_units()``) before reading amplitudes from templates.
     """
     from .job import resolve_job_kwargs
 
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, mode, folder, overwrite)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
+                                      "extract_waveforms", unit_ids_name_files=mode == "folder",
+                                      num_spikes_for_sparsity=num_spikes_for_sparsity if sparse else None)
     if format not in _SAVE_FORMATS:
         raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
         return_scaled = False
-    dtype = np.dtype("float32" if return_scaled else recording.get_dtype()) if dtype is None else np.dtype(dtype)
+    dtype = check_waveform_dtype(dtype, np.dtype("float32" if return_scaled else recording.get_dtype()))
     sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
                                  threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
                                  return_scaled, seed, config)
@@ -622,13 +643,16 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
     unless ``with_std=False``, which halves the accumulation work). Spikes near a segment edge
     add their partially filled windows (zeros outside the segment), as in :func:`extract_waveforms`.
+    Spikes beyond the end of the recording are dropped with a warning, and a unit with zero spikes
+    gets all-zero "average" and "std" templates, as in :func:`extract_waveforms` and
+    SpikeInterface 0.105.
 
     Parameters
     ----------
     recording, sorting : BaseRecording, BaseSorting
         The traces and the spikes.
     ms_before, ms_after : float
-        Window around each spike.
+        Window around each spike (finite, >= 0; at least one sample in all).
     max_spikes_per_unit : int or None
         Spikes sampled per unit (None = every spike).
     return_scaled : bool
@@ -643,12 +667,13 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     Returns
     -------
     WaveformExtractor
-        Template-only ("average" and "std").
+        Template-only ("average" and "std"; no waveforms kept).
     """
     from .job import resolve_job_kwargs
 
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, "memory", None, False)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit, "compute_templates")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: computing unscaled templates (return_scaled=False)")
         return_scaled = False
