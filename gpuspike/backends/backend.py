@@ -75,11 +75,21 @@ class DeviceStream:
         """Wait until everything queued on the stream has run."""
         self.numba.synchronize()
 
-    def record(self):
-        """Record an event on the stream and return it (a numba event)."""
+    def record(self, timing: bool = True):
+        """Record an event on the stream and return it (a numba event).
+
+        Parameters
+        ----------
+        timing : bool
+            A timing event (``elapsed_time`` works; a little slower to record).
+
+        Returns
+        -------
+        numba event
+        """
         from numba import cuda
 
-        event = cuda.event(timing=False)
+        event = cuda.event(timing=timing)
         event.record(self.numba)
         return event
 

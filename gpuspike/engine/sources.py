@@ -225,10 +225,14 @@ class RingSource:
     """
 
     partials_on_device = True
+    #: record timing events around the copies and each block's kernels (benchmarks)
+    profile = False
 
     def __init__(self, config) -> None:
         self.config = config
         self.stats: list = []
+        #: with ``profile``: ``(start, end)`` events around each block's work on the compute stream
+        self.compute_events: list = []
 
     def run(self, job: BlockJob, recording, segments: list, edge: BlockSpec | None, bytes_per_frame: int,
             output_on_device: bool = True) -> list:
@@ -266,20 +270,26 @@ class RingSource:
             for sp in segments:
                 if not sp.blocks:
                     continue
-                reader = make_reader(recording, sp.segment_index, prefer="auto", device=True)
+                reader = make_reader(recording, sp.segment_index, prefer="auto", device=True,
+                                     num_threads=self.config.num_readers)
                 columns = None
                 if reader.num_channels != recording.get_num_channels():
                     columns = recording.get_binary_description()["channel_indices"]
                 if ring is None:
                     ring = RingBuffer(slot_frames, reader.num_channels, reader.dtype, num_slots=RING_SLOTS,
-                                      device=True, num_device_buffers=DEVICE_BUFFERS, new_stream=be.new_stream)
+                                      device=True, num_device_buffers=DEVICE_BUFFERS, new_stream=be.new_stream,
+                                      direct=reader.writes_device)
+                    ring.profile = self.profile
                 with stream_blocks(recording, sp.segment_index, sp.plan, device=True, reader=reader,
                                    num_readers=self.config.num_readers, ring=ring, channel_indices=columns,
                                    compute_stream=stream.numba) as source:
                     for read_block, traces in source:
                         spec = sp.blocks[read_block.index]
+                        start = stream.record() if self.profile else None
                         job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks,
                                                           False, stream))
+                        if start is not None:
+                            self.compute_events.append((start, stream.record()))
                         if progress is not None:
                             progress.update(1)
                     self.stats.append(source.stats)

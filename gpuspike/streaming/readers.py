@@ -93,6 +93,8 @@ class BaseReader(abc.ABC):
     """
 
     name = "base"
+    #: the buffers it fills are device arrays (GPUDirect Storage), not host memory
+    writes_device = False
 
     def __init__(self, dtype: Any, num_channels: int) -> None:
         self.dtype = np.dtype(dtype)
@@ -289,18 +291,27 @@ class PreadReader(BaseReader):
 
 
 class KvikioReader(BaseReader):
-    """``kvikio.CuFile.pread`` of a raw binary file into device (CuPy) or host buffers.
+    """``kvikio.CuFile.pread`` of a raw binary file straight into device memory (GPUDirect Storage).
 
-    kvikio uses GPUDirect Storage when available and its POSIX compat mode otherwise (its
-    default ``KVIKIO_COMPAT_MODE=AUTO``). Only usable when :func:`kvikio_available`.
+    gpuspike uses it only where GDS is active (not kvikio's POSIX compat mode, which is slower
+    than its own ``preadv`` into pinned memory): :func:`make_reader` picks it for a device ring
+    when :func:`kvikio_status` says so, and the ring then has device slots and no host copy.
+    Reads are widened to whole 4 KiB pages of the file (GDS's alignment; the file offset of a
+    frame rarely is one) into a page-aligned device staging buffer, then the frames are copied
+    device to device into place. kvikio's thread pool is sized to ``num_threads``.
 
     Parameters
     ----------
     file_path, dtype, num_channels, file_offset, time_axis, num_samples
         As for :class:`PreadReader`.
+    num_threads : int
+        Threads of kvikio's pool (the ring's reader count is a good value).
     """
 
     name = "kvikio"
+    #: the buffers it fills are device arrays
+    writes_device = True
+    ALIGN = 4096
 
     def __init__(
         self,
@@ -310,16 +321,18 @@ class KvikioReader(BaseReader):
         file_offset: int = 0,
         time_axis: int = 0,
         num_samples: int | None = None,
+        num_threads: int = 4,
     ) -> None:
         super().__init__(dtype, num_channels)
         if time_axis != 0:
             raise ValueError(f"time_axis must be 0 for KvikioReader, got {time_axis!r}")
         try:
             import kvikio
+            import kvikio.defaults as kvikio_defaults
         except ImportError as err:  # pragma: no cover - depends on the install
             raise ImportError(
-                "KvikioReader needs kvikio: `pip install kvikio-cu12` (or the gpu extra: "
-                "`pip install gpuspike[gpu]`); PreadReader works without it"
+                "KvikioReader needs kvikio: install the GPU extra (`pip install \".[gpu]\"` from the "
+                "gpuspike clone); PreadReader works without it"
             ) from err
         self.file_path = Path(file_path)
         self.file_offset = int(file_offset)
@@ -331,7 +344,26 @@ class KvikioReader(BaseReader):
                     f"file {str(self.file_path)!r} is truncated: need {needed} bytes, the file "
                     f"has {self.file_size}"
                 )
+        for setter in ("set", "num_threads_reset"):  # kvikio >= 25: set({...}); older: num_threads_reset(n)
+            fn = getattr(kvikio_defaults, setter, None)
+            if fn is None:
+                continue
+            try:
+                fn({"num_threads": int(num_threads)}) if setter == "set" else fn(int(num_threads))
+                break
+            except Exception:  # noqa: BLE001 - an older signature: try the next one
+                continue
         self._file = kvikio.CuFile(str(self.file_path), "r")
+        self._staging = threading.local()
+
+    def _staging_buffer(self, nbytes: int):
+        from numba import cuda
+
+        buf = getattr(self._staging, "buf", None)
+        if buf is None or buf.shape[0] < nbytes:
+            size = -(-nbytes // self.ALIGN) * self.ALIGN
+            buf = self._staging.buf = cuda.device_array(size, dtype=np.uint8)
+        return buf
 
     def read_range(self, start_frame: int, end_frame: int, out) -> None:
         n = int(end_frame) - int(start_frame)
@@ -342,14 +374,19 @@ class KvikioReader(BaseReader):
         self._check_out(out, n)
         nbytes = n * self.bytes_per_frame
         offset = self.file_offset + int(start_frame) * self.bytes_per_frame
-        got = int(self._file.pread(out[:n], nbytes, offset).get())
-        if got != nbytes:
+        first = offset // self.ALIGN * self.ALIGN
+        last = min(-(-(offset + nbytes) // self.ALIGN) * self.ALIGN, self.file_size)
+        staging = self._staging_buffer(last - first)
+        got = int(self._file.pread(staging[:last - first], last - first, first).get())
+        if got < offset + nbytes - first:
             raise ShortReadError(
                 f"short read from {str(self.file_path)!r}: frames [{start_frame}, {end_frame}) "
-                f"are bytes [{offset}, {offset + nbytes}), only {got} bytes were read "
+                f"are bytes [{offset}, {offset + nbytes}), only {got} bytes from {first} were read "
                 f"(file size {self.file_size})"
             )
-        self._count(got)
+        dst = out[:n].reshape(-1).view(np.uint8)
+        dst.copy_to_device(staging[offset - first:offset - first + nbytes])
+        self._count(nbytes)
 
     def close(self) -> None:
         f, self._file = getattr(self, "_file", None), None
@@ -419,6 +456,7 @@ def make_reader(
     segment_index: int = 0,
     prefer: Literal["auto", "pread", "kvikio", "traces"] = "auto",
     device: bool = False,
+    num_threads: int = 4,
 ) -> BaseReader:
     """Choose a reader for one segment of a recording.
 
@@ -439,6 +477,8 @@ def make_reader(
         Reader choice.
     device : bool
         The reads feed a GPU (kvikio is then worth it when GDS reads straight to device memory).
+    num_threads : int
+        Threads of kvikio's pool, when kvikio is used.
 
     Returns
     -------
@@ -494,5 +534,5 @@ def make_reader(
         num_samples=num_samples,
     )
     if prefer == "kvikio" or (prefer == "auto" and device and kvikio_status()["gds"]):
-        return KvikioReader(**kwargs)
+        return KvikioReader(**kwargs, num_threads=num_threads)
     return PreadReader(**kwargs)

@@ -34,7 +34,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -143,6 +143,9 @@ class RingStats:
         Time the consumer waited for a copy to finish (link-bound stall).
     max_live_slots : int
         Most host slots checked out at once (never more than ``num_slots``).
+    copy_events : list
+        With ``RingBuffer.profile`` on: ``(start, end)`` timing events around each block's copy
+        (and column selection), recorded on the copy's stream.
     """
 
     blocks: int = 0
@@ -152,6 +155,7 @@ class RingStats:
     wait_read_s: float = 0.0
     wait_h2d_s: float = 0.0
     max_live_slots: int = 0
+    copy_events: list = field(default_factory=list)
 
 
 def _event_done(event) -> bool:
@@ -180,6 +184,10 @@ class RingBuffer:
     new_stream : callable, optional
         Makes the stream of each device buffer (a numba stream, or an object with a ``numba``
         attribute, e.g. the "cuda" backend's non-blocking streams); default ``numba.cuda.stream``.
+    direct : bool
+        Device mode with a reader that writes device memory itself (GPUDirect Storage): the slots
+        are device arrays, nothing is copied, and a slot is read again only after the kernels of
+        its previous block are done (an event recorded on the compute stream).
     """
 
     def __init__(
@@ -191,6 +199,7 @@ class RingBuffer:
         device: bool = False,
         num_device_buffers: int = 2,
         new_stream: Any = None,
+        direct: bool = False,
     ) -> None:
         if int(num_slots) < 1:
             raise ValueError(f"num_slots must be >= 1, got {num_slots!r}")
@@ -201,8 +210,16 @@ class RingBuffer:
         self.dtype = np.dtype(dtype)
         self.num_slots = int(num_slots)
         self.device = bool(device)
+        self.direct = bool(direct) and self.device
         shape = (self.slot_frames, self.num_channels)
-        if self.device:
+        if self.direct:
+            from numba import cuda
+
+            self._cuda = cuda
+            self.host = [cuda.device_array(shape, self.dtype) for _ in range(self.num_slots)]
+            self.slot_events = [cuda.event() for _ in range(self.num_slots)]
+            self.dev, self.streams, self.copy_events, self.release_events = [], [], [], []
+        elif self.device:
             from numba import cuda
 
             self._cuda = cuda
@@ -220,6 +237,8 @@ class RingBuffer:
             self.copy_events = []
             self.release_events = []
         self.stats = RingStats()
+        #: record timing events around every copy (benchmarks); off by default
+        self.profile = False
         self._live = 0
         self._live_lock = threading.Lock()
         self._busy = False
@@ -232,7 +251,7 @@ class RingBuffer:
     def release(self) -> None:
         """Drop the slots and device buffers (their memory is freed with the last reference)."""
         self.host, self.dev, self.streams = [], [], []
-        self.copy_events, self.release_events = [], []
+        self.copy_events, self.release_events, self.slot_events = [], [], []
 
     @property
     def slot_bytes(self) -> int:
@@ -363,6 +382,8 @@ class RingBuffer:
                         free.put(slot)
                         return
                     self._checkout()
+                    if self.direct:  # the kernels of this slot's previous block are done
+                        self.slot_events[slot].synchronize()
                     t0 = time.perf_counter()
                     reader.read_block(blocks[b], self.host[slot])
                     dt = time.perf_counter() - t0
@@ -411,12 +432,12 @@ class RingBuffer:
         try:
             for t in threads:
                 t.start()
-            if self.device:
+            if self.device and not self.direct:
                 yield from self._consume_device(
                     blocks, wait_ready, free, held, cols, compute_stream, stats
                 )
             else:
-                yield from self._consume_host(blocks, wait_ready, free, held, cols, stats)
+                yield from self._consume_host(blocks, wait_ready, free, held, cols, stats, compute_stream)
         finally:
             stop.set()
             for t in threads:
@@ -431,14 +452,24 @@ class RingBuffer:
             if self.device:
                 for d in range(len(self.streams)):
                     self.stream(d).synchronize()
+                if self.direct and compute_stream is not None:
+                    compute_stream.synchronize()
 
-    def _consume_host(self, blocks, wait_ready, free, held, cols, stats):
-        sel = None
-        if cols is not None:
+    def _consume_host(self, blocks, wait_ready, free, held, cols, stats, compute_stream=None):
+        """Host slots, or (direct mode) device slots the reader filled: yielded as they are."""
+        sel = cols_dev = None
+        if cols is not None and self.direct:
+            cols_dev = self._cuda.to_device(cols)
+            sel = self._cuda.device_array((self.slot_frames, cols.size), self.dtype)
+        elif cols is not None:
             sel = np.empty((self.slot_frames, cols.size), self.dtype)
+        if self.direct and compute_stream is None:
+            compute_stream = self._cuda.default_stream()
         prev = None
         for i, blk in enumerate(blocks):
             if prev is not None:
+                if self.direct:  # the reader waits for the kernels queued on this slot until now
+                    self.slot_events[prev].record(compute_stream)
                 held.discard(prev)
                 self._checkin(free, prev)
                 prev = None
@@ -447,12 +478,19 @@ class RingBuffer:
             prev = slot
             n = blk.num_frames
             arr = self.host[slot][:n]
-            if sel is not None:
+            if sel is not None and self.direct:
+                from ..kernels import select_columns_cuda
+
+                select_columns_cuda(arr, cols_dev, sel[:n], stream=compute_stream, checked=True)
+                arr = sel[:n]
+            elif sel is not None:
                 np.take(arr, cols, axis=1, out=sel[:n])
                 arr = sel[:n]
             stats.blocks += 1
             yield blk, arr
         if prev is not None:
+            if self.direct:
+                self.slot_events[prev].record(compute_stream)
             held.discard(prev)
             self._checkin(free, prev)
 
@@ -496,11 +534,18 @@ class RingBuffer:
                 n = blocks[issued].num_frames
                 stream = self.stream(d)
                 self.release_events[d].wait(stream)
+                if self.profile:
+                    start = cuda.event(timing=True)
+                    start.record(stream)
                 if n:
                     self.dev[d][:n].copy_to_device(self.host[slot][:n], stream=stream)
                     if sel is not None:
                         select_columns_cuda(self.dev[d][:n], cols_dev, sel[d][:n], stream=stream, checked=True)
                 self.copy_events[d].record(stream)
+                if self.profile:
+                    end = cuda.event(timing=True)
+                    end.record(stream)
+                    stats.copy_events.append((start, end))
                 stats.bytes_h2d += n * self.num_channels * self.dtype.itemsize
                 entry = [issued, slot, d]
                 pending.append(entry)
