@@ -5,7 +5,9 @@ the median absolute deviation divided by 0.6745 (``"mad"``), the standard deviat
 or the root mean square (``"rms"``) of each channel, in µV when scaled; then the mean over all
 slices. The slices are the job's "spikes" (a window of ``L`` frames after each start), so they
 are planned and read like spike windows; the MAD runs on the backend (one thread per channel on a
-GPU), the other statistics on the host.
+GPU), the other statistics on the host. The MAD of integer traces is taken on the raw values and
+multiplied by ``|gain|`` (the MAD is equivariant under ``x * gain + offset``): exact, and no scaled
+copy of the chunk is made.
 """
 from __future__ import annotations
 
@@ -79,11 +81,14 @@ class NoiseJob(BlockJob):
         if self.method == "mad" and state["device"].shape[1] != num_channels:
             state["device"] = be.zeros((self.spikes.size, num_channels), "float64", stream=stream)
             state["scratch"] = be.empty((num_channels, self.length), "float64", stream=stream)
-        if self.scaled and "scaled" not in state:
+        if self.scaled and "scaled" not in state and not (
+                self.method == "mad" and np.dtype(block.traces.dtype).kind in "iu"):
             state["scaled"] = be.empty((self.length, num_channels), "float32", stream=stream)
+        raw_mad = self.method == "mad" and np.dtype(block.traces.dtype).kind in "iu"
+        state["raw_mad"] = raw_mad
         for position, peak in zip(block.positions.tolist(), block.peaks.tolist()):
             chunk = block.traces[peak:peak + self.length]
-            if self.scaled:
+            if self.scaled and not raw_mad:
                 be.kernels.scale(chunk, ctx["gains"], ctx["offsets"], state["scaled"], stream=stream)
                 chunk = state["scaled"]
             if self.method == "mad":
@@ -101,6 +106,8 @@ class NoiseJob(BlockJob):
     def finish(self, ctx: dict, state: dict) -> dict:
         be = ctx["backend"]
         stats = state["host"] if self.method != "mad" else be.to_host(state["device"])
+        if self.scaled and state.get("raw_mad") and stats is not None and stats.shape[1]:
+            stats = stats * np.abs(self._gains.astype("float64"))
         return {"done": state["done"], "stats": stats}
 
     def reduce(self, partials: list, backend) -> np.ndarray:
