@@ -1,4 +1,4 @@
-"""Command line: ``gpuspike demo | info | extract-waveforms``."""
+"""Command line: ``gpuspike demo | info | extract-waveforms | doctor``."""
 from __future__ import annotations
 
 import argparse
@@ -149,7 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     ext.add_argument("--n-jobs", type=int, default=1)
     ext.add_argument("--backend", choices=("auto", "numpy", "cuda"), default="auto")
     ext.set_defaults(func=_extract)
+    from .doctor import build_parser as doctor_parser
+
+    doctor = doctor_parser(sub.add_parser(
+        "doctor", help="check the GPU stack, compile every CUDA kernel, run a tiny job on cuda and numpy"))
+    doctor.set_defaults(func=_doctor)
     return parser
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import main as doctor_main
+
+    return doctor_main(args=args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -217,16 +217,46 @@ def describe(path: str | Path) -> str:
     str
         Kind, channels, segments, duration, units, sparsity and size on disk, where they apply.
 
+        Temporary folders of saves to ``path`` (next to it) or inside it are listed, with
+        whether their writer still runs (those of killed saves are removed by the next save).
+
     Raises
     ------
     FileNotFoundError
-        ``path`` does not exist.
+        ``path`` does not exist (and no temporary folder of a save to it does).
     ValueError
         ``path`` is none of the above.
     """
     path = Path(path)
+    leftovers = _leftover_lines(path)
     if not path.exists():
+        if leftovers:
+            return "\n".join([f"{path}: does not exist; temporary folders of saves to it:"] + leftovers)
         raise FileNotFoundError(f"path={str(path)!r} does not exist")
+    try:
+        text = _describe_existing(path)
+    except ValueError:
+        if not leftovers:
+            raise
+        text = f"{path}"
+    if leftovers:
+        text += "\n  temporary folders of saves (a killed save's are cleaned by the next save to its folder):\n" + \
+            "\n".join(leftovers)
+    return text
+
+
+def _leftover_lines(path: Path) -> list[str]:
+    """Lines on the temporary folders of saves to ``path`` (next to it) and inside it."""
+    from .core.leftovers import describe_leftover, list_leftovers, list_leftovers_in
+
+    found = list_leftovers(path) + (list_leftovers_in(path) if path.is_dir() else [])
+    lines = []
+    for lo in found:
+        lines.append(f"    {describe_leftover(lo)} ({_human(_size_on_disk(lo.path))})")
+    return lines
+
+
+def _describe_existing(path: Path) -> str:
     if path.is_file():
         if path.suffix == ".meta":
             return describe_spikeglx_meta(path)

@@ -1,7 +1,10 @@
-"""Helpers shared by the kernel wrappers: argument checks and CUDA launch geometry.
+"""Helpers shared by the kernel wrappers: argument checks, launch geometry, the dtypes launched.
 
 Imports numpy only. Works on NumPy arrays, CuPy arrays and numba (real or simulated) device
-arrays alike, reading only ``shape``, ``dtype`` and, for index checks, a min/max reduction.
+arrays alike, reading only ``shape``, ``dtype`` and, for value checks (indices in range, windows
+inside the traces), a min/max reduction. A reduction over a device array waits for the device,
+so callers that validated the values on the host, before uploading them, pass
+``checked=True`` to the kernel wrappers and skip it.
 """
 from __future__ import annotations
 
@@ -15,6 +18,10 @@ THREADS_PER_BLOCK = 128
 MAX_BLOCKS = 65535
 
 PEAK_SIGN_CODES = {"neg": 0, "pos": 1, "both": 2}
+
+#: Sample dtypes of recordings whose traces the library hands to the CUDA kernels (the declared
+#: kernel signatures cover these; other dtypes still run, compiled on first launch).
+TRACE_DTYPES: tuple[str, ...] = ("int16", "uint16", "int32", "float32", "float64")
 
 
 def peak_sign_code(peak_sign: str) -> int:
@@ -84,22 +91,32 @@ def check_integer(x: Any, name: str) -> None:
         raise TypeError(f"{name} must be an integer array, got dtype {np.dtype(x.dtype)}")
 
 
-def check_index_range(x: Any, low: int, high: int, name: str) -> None:
-    """Raise ``ValueError`` naming ``name`` unless every value of ``x`` is in ``[low, high)``."""
+def check_index_range(x: Any, low: int, high: int, name: str, checked: bool = False) -> None:
+    """Raise ``ValueError`` naming ``name`` unless every value of ``x`` is in ``[low, high)``.
+
+    With ``checked`` (the caller validated the values on the host) only the dtype is checked.
+    """
     check_integer(x, name)
+    if checked:
+        return
     mm = min_max(x)
     if mm is not None and (mm[0] < low or mm[1] >= high):
         raise ValueError(f"{name} must lie in [{low}, {high}), got values in [{mm[0]}, {mm[1]}]")
 
 
-def check_windows(peak_samples: Any, nbefore: int, nafter: int, num_samples: int) -> None:
-    """Check that every window ``[p - nbefore, p + nafter)`` lies inside ``[0, num_samples)``."""
+def check_windows(peak_samples: Any, nbefore: int, nafter: int, num_samples: int, checked: bool = False) -> None:
+    """Check that every window ``[p - nbefore, p + nafter)`` lies inside ``[0, num_samples)``.
+
+    With ``checked`` (the caller validated the peaks on the host) only shapes and dtypes are checked.
+    """
     if nbefore < 0 or nafter < 0 or nbefore + nafter <= 0:
         raise ValueError(
             f"nbefore={nbefore} and nafter={nafter} must be >= 0 with nbefore + nafter > 0"
         )
     check_ndim(peak_samples, 1, "peak_samples")
     check_integer(peak_samples, "peak_samples")
+    if checked:
+        return
     mm = min_max(peak_samples)
     if mm is not None and (mm[0] - nbefore < 0 or mm[1] + nafter > num_samples):
         raise ValueError(

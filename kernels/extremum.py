@@ -22,12 +22,15 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_integer, check_ndim, check_shape, launch_1d, peak_sign_code
+from ._launch import CudaKernel, array_type
 
 __all__ = [
     "channel_amplitudes_cpu",
     "channel_amplitudes_cuda",
     "template_extremum_cpu",
     "template_extremum_cuda",
+    "AMPLITUDES_KERNEL",
+    "EXTREMUM_KERNEL",
 ]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
@@ -111,7 +114,7 @@ def _check_extremum(templates, out_channels, out_amplitudes, out_shifts):
     check_integer(out_shifts, "out_shifts")
 
 
-def channel_amplitudes_cpu(templates: Any, peak_sign: str, out: Any) -> Any:
+def channel_amplitudes_cpu(templates: Any, peak_sign: str, out: Any, stream: Any = None) -> Any:
     """Amplitude of every template on every channel, on the CPU.
 
     Parameters
@@ -122,6 +125,8 @@ def channel_amplitudes_cpu(templates: Any, peak_sign: str, out: Any) -> Any:
         min over time, max over time, or max of the absolute value.
     out : np.ndarray
         ``(U, C)`` float output.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -140,7 +145,8 @@ def channel_amplitudes_cpu(templates: Any, peak_sign: str, out: Any) -> Any:
 
 
 def template_extremum_cpu(
-    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any
+    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any,
+    stream: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Extremum channel, its amplitude and the peak shift of every template, on the CPU.
 
@@ -158,6 +164,8 @@ def template_extremum_cpu(
         ``(U,)`` float, amplitude on that channel (signed min for "neg", abs max for "both").
     out_shifts : np.ndarray
         ``(U,)`` int, peak sample shift.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -225,13 +233,23 @@ def _kernels():
     return amplitudes_kernel, extremum_kernel
 
 
-def channel_amplitudes_cuda(templates: Any, peak_sign: str, out: Any) -> Any:
+_TEMPLATE_TYPES = ("float32", "float64")
+AMPLITUDES_KERNEL = CudaKernel("extremum.channel_amplitudes", lambda: _kernels()[0], tuple(
+    (array_type(t, 3), "int64", array_type(o, 2)) for t in _TEMPLATE_TYPES for o in _TEMPLATE_TYPES))
+EXTREMUM_KERNEL = CudaKernel("extremum.template_extremum", lambda: _kernels()[1], tuple(
+    (array_type(t, 3), "int64", "int64", array_type("int64", 1), array_type(o, 1), array_type("int64", 1))
+    for t in _TEMPLATE_TYPES for o in _TEMPLATE_TYPES))
+
+
+def channel_amplitudes_cuda(templates: Any, peak_sign: str, out: Any, stream: Any = None) -> Any:
     """Amplitude of every template on every channel, on the GPU (see :func:`channel_amplitudes_cpu`).
 
     Parameters
     ----------
     templates, peak_sign, out
         As in :func:`channel_amplitudes_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -243,12 +261,13 @@ def channel_amplitudes_cuda(templates: Any, peak_sign: str, out: Any) -> Any:
     n = templates.shape[0] * templates.shape[2]
     if n:
         blocks, threads = launch_1d(n)
-        _kernels()[0][blocks, threads](templates, code, out)
+        AMPLITUDES_KERNEL.launch(blocks, threads, stream, templates, code, out)
     return out
 
 
 def template_extremum_cuda(
-    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any
+    templates: Any, peak_sign: str, nbefore: int, out_channels: Any, out_amplitudes: Any, out_shifts: Any,
+    stream: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Extremum channel, amplitude and shift per template, on the GPU (see :func:`template_extremum_cpu`).
 
@@ -256,6 +275,8 @@ def template_extremum_cuda(
     ----------
     templates, peak_sign, nbefore, out_channels, out_amplitudes, out_shifts
         As in :func:`template_extremum_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -266,7 +287,8 @@ def template_extremum_cuda(
     _check_extremum(templates, out_channels, out_amplitudes, out_shifts)
     if templates.shape[0]:
         blocks, threads = launch_1d(templates.shape[0])
-        _kernels()[1][blocks, threads](templates, code, nbefore, out_channels, out_amplitudes, out_shifts)
+        EXTREMUM_KERNEL.launch(blocks, threads, stream, templates, code, int(nbefore), out_channels, out_amplitudes,
+                               out_shifts)
     return out_channels, out_amplitudes, out_shifts
 
 

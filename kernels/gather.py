@@ -14,23 +14,29 @@ scaled on the way, ``float32(x) * gain + offset`` in float32 — bitwise the ``s
 followed by a gather, without writing a scaled copy of the whole chunk.
 ``out_rows`` should hold distinct rows: with duplicates, which spike's window lands in the row is
 unspecified. The caller guarantees each window ``[p - nbefore, p + nafter)`` lies inside
-``traces``; the wrappers check it (a min/max reduction) and raise ``ValueError`` otherwise.
+``traces``; the wrappers check it (a min/max reduction) and raise ``ValueError`` otherwise,
+unless ``checked=True`` says the caller validated peaks and rows on the host.
+The CUDA kernels scale with round-to-nearest multiply and add (no fused multiply-add), so they
+give the CPU's bits.
 """
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_dtype, check_index_range, check_ndim, check_shape, check_windows, launch_1d
+from ._common import (TRACE_DTYPES, check_dtype, check_index_range, check_ndim, check_shape, check_windows,
+                      launch_1d)
+from ._launch import CudaKernel, array_type, rounded_ops
 
 __all__ = [
     "gather_waveforms_cpu",
     "gather_waveforms_cuda",
     "gather_waveforms_sparse_cpu",
     "gather_waveforms_sparse_cuda",
+    "GATHER_DENSE_KERNEL",
+    "GATHER_SPARSE_KERNEL",
 ]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
@@ -76,10 +82,27 @@ def _gather_sparse_njit(
                     out[row, i, k] = traces[start + i, ch]
 
 
-def _scaling_args(traces, gains, offsets, placeholder):
-    """``(gains, offsets, scaled)`` for a kernel; without scaling, ``placeholder`` (an array already
-    on the device, never read) stands in, so that nothing is allocated or copied per call."""
+_HOST_PLACEHOLDER = np.zeros(1, np.float32)
+_device_placeholder = None
+
+
+def _placeholder(on_device: bool):
+    """A float32 array, never read, that stands in for absent gains/offsets (one per process)."""
+    global _device_placeholder
+    if not on_device:
+        return _HOST_PLACEHOLDER
+    if _device_placeholder is None:
+        from numba import cuda as numba_cuda
+
+        _device_placeholder = numba_cuda.to_device(_HOST_PLACEHOLDER)
+    return _device_placeholder
+
+
+def _scaling_args(traces, gains, offsets, on_device: bool):
+    """``(gains, offsets, scaled)`` for a kernel; without scaling, a placeholder array (already on
+    the device, never read) stands in, so that nothing is allocated or copied per call."""
     if gains is None and offsets is None:
+        placeholder = _placeholder(on_device)
         return placeholder, placeholder, False
     if gains is None or offsets is None:
         raise ValueError("gains and offsets go together: give both (scaled gather) or neither (raw gather)")
@@ -90,29 +113,29 @@ def _scaling_args(traces, gains, offsets, placeholder):
     return gains, offsets, True
 
 
-def _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, num_out_channels):
+def _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, num_out_channels, checked):
     check_ndim(traces, 2, "traces")
-    check_windows(peak_samples, nbefore, nafter, traces.shape[0])
+    check_windows(peak_samples, nbefore, nafter, traces.shape[0], checked)
     check_ndim(out, 3, "out")
     if out.shape[1] != nbefore + nafter or out.shape[2] != num_out_channels:
         raise ValueError(
             f"out must have shape (N, {nbefore + nafter}, {num_out_channels}), got {tuple(out.shape)}"
         )
     check_shape(out_rows, tuple(peak_samples.shape), "out_rows")
-    check_index_range(out_rows, 0, out.shape[0], "out_rows")
+    check_index_range(out_rows, 0, out.shape[0], "out_rows", checked)
 
 
-def _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels):
+def _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, checked):
     check_ndim(sparse_channels, 2, "sparse_channels")
-    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, sparse_channels.shape[1])
+    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, sparse_channels.shape[1], checked)
     check_shape(unit_indices, tuple(peak_samples.shape), "unit_indices")
-    check_index_range(unit_indices, 0, sparse_channels.shape[0], "unit_indices")
-    check_index_range(sparse_channels, -1, traces.shape[1], "sparse_channels")
+    check_index_range(unit_indices, 0, sparse_channels.shape[0], "unit_indices", checked)
+    check_index_range(sparse_channels, -1, traces.shape[1], "sparse_channels", checked)
 
 
 def gather_waveforms_cpu(
     traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any,
-    gains: Any = None, offsets: Any = None,
+    gains: Any = None, offsets: Any = None, stream: Any = None, checked: bool = False,
 ) -> Any:
     """Gather dense waveforms (all channels) on the CPU, scaled on the way when gains are given.
 
@@ -130,6 +153,10 @@ def gather_waveforms_cpu(
         ``(num_spikes,)`` int, destination row of each spike, in ``[0, N)``.
     gains, offsets : np.ndarray, optional
         ``(num_channels,)`` float32: write ``float32(x) * gain + offset`` instead of ``x``.
+    stream : None
+        Ignored (the CUDA version's stream).
+    checked : bool
+        The caller validated peaks and rows on the host: skip the value checks.
 
     Returns
     -------
@@ -142,8 +169,8 @@ def gather_waveforms_cpu(
         If a window falls outside ``traces``, a row outside ``out``, a shape mismatches, or only
         one of ``gains``/``offsets`` is given.
     """
-    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
+    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1], checked)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, False)
     _gather_dense_njit(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
     return out
 
@@ -159,12 +186,14 @@ def gather_waveforms_sparse_cpu(
     sparse_channels: Any,
     gains: Any = None,
     offsets: Any = None,
+    stream: Any = None,
+    checked: bool = False,
 ) -> Any:
     """Gather sparse waveforms (per unit channel lists) on the CPU, scaled when gains are given.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out_rows, gains, offsets
+    traces, peak_samples, nbefore, nafter, out_rows, gains, offsets, stream, checked
         As in :func:`gather_waveforms_cpu` (``gains``/``offsets`` indexed by channel of ``traces``).
     out : np.ndarray
         ``(N, nbefore + nafter, Kmax)``; channel slot ``k`` of a row holds channel
@@ -172,7 +201,7 @@ def gather_waveforms_sparse_cpu(
     unit_indices : np.ndarray
         ``(num_spikes,)`` int, unit index of each spike, in ``[0, U)``.
     sparse_channels : np.ndarray
-        ``(U, Kmax)`` int, channel indices per unit, padded with ``-1``.
+        ``(U, Kmax)`` int64, channel indices per unit, padded with ``-1``.
 
     Returns
     -------
@@ -184,17 +213,18 @@ def gather_waveforms_sparse_cpu(
     ValueError
         As :func:`gather_waveforms_cpu`, and for unit or channel indices out of range.
     """
-    _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
+    _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, checked)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, False)
     _gather_sparse_njit(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains,
                         offsets, scaled)
     return out
 
 
-@cache
-def _dense_kernel():
+def _build_dense():
     global cuda
     from numba import cuda
+
+    fmul, fadd, _, _ = rounded_ops()
 
     @cuda.jit
     def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled):
@@ -209,17 +239,18 @@ def _dense_kernel():
             c = r - i * num_channels
             x = traces[peak_samples[s] - nbefore + i, c]
             if scaled:
-                out[out_rows[s], i, c] = np.float32(x) * gains[c] + offsets[c]
+                out[out_rows[s], i, c] = fadd(fmul(np.float32(x), gains[c]), offsets[c])
             else:
                 out[out_rows[s], i, c] = x
 
     return kernel
 
 
-@cache
-def _sparse_kernel():
+def _build_sparse():
     global cuda
     from numba import cuda
+
+    fmul, fadd, _, _ = rounded_ops()
 
     @cuda.jit
     def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets,
@@ -237,36 +268,55 @@ def _sparse_kernel():
             if ch < 0:
                 out[out_rows[s], i, k] = 0
             elif scaled:
-                out[out_rows[s], i, k] = np.float32(traces[peak_samples[s] - nbefore + i, ch]) * gains[ch] \
-                    + offsets[ch]
+                x = np.float32(traces[peak_samples[s] - nbefore + i, ch])
+                out[out_rows[s], i, k] = fadd(fmul(x, gains[ch]), offsets[ch])
             else:
                 out[out_rows[s], i, k] = traces[peak_samples[s] - nbefore + i, ch]
 
     return kernel
 
 
+def _gather_signatures(sparse: bool) -> tuple:
+    i64 = array_type("int64", 1)
+    f32 = array_type("float32", 1)
+    sigs = []
+    for t in TRACE_DTYPES:
+        for o in dict.fromkeys((t, "float32", "float64")):  # raw, scaled (or cast), float64 (reference windows)
+            units = (i64, array_type("int64", 2)) if sparse else ()
+            sigs.append((array_type(t, 2), i64, "int64", "int64", array_type(o, 3), i64) + units
+                        + (f32, f32, "boolean"))
+    return tuple(sigs)
+
+
+GATHER_DENSE_KERNEL = CudaKernel("gather.gather_waveforms", _build_dense, _gather_signatures(False))
+GATHER_SPARSE_KERNEL = CudaKernel("gather.gather_waveforms_sparse", _build_sparse, _gather_signatures(True))
+
+
 def gather_waveforms_cuda(
     traces: Any, peak_samples: Any, nbefore: int, nafter: int, out: Any, out_rows: Any,
-    gains: Any = None, offsets: Any = None,
+    gains: Any = None, offsets: Any = None, stream: Any = None, checked: bool = False,
 ) -> Any:
     """Gather dense waveforms on the GPU; same contract as :func:`gather_waveforms_cpu`.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets
+    traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, checked
         As in :func:`gather_waveforms_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
     device array
         ``out``.
     """
-    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1])
+    _check_common(traces, peak_samples, nbefore, nafter, out, out_rows, traces.shape[1], checked)
     n = peak_samples.shape[0] * (nbefore + nafter) * traces.shape[1]
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, True)
     if n:
         blocks, threads = launch_1d(n)
-        _dense_kernel()[blocks, threads](traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled)
+        GATHER_DENSE_KERNEL.launch(blocks, threads, stream, traces, peak_samples, int(nbefore), int(nafter), out,
+                                   out_rows, gains, offsets, scaled)
     return out
 
 
@@ -281,25 +331,28 @@ def gather_waveforms_sparse_cuda(
     sparse_channels: Any,
     gains: Any = None,
     offsets: Any = None,
+    stream: Any = None,
+    checked: bool = False,
 ) -> Any:
     """Gather sparse waveforms on the GPU; same contract as :func:`gather_waveforms_sparse_cpu`.
 
     Parameters
     ----------
-    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets
+    traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets, checked
         As in :func:`gather_waveforms_sparse_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
     device array
         ``out``.
     """
-    _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels)
+    _check_sparse(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, checked)
     n = peak_samples.shape[0] * (nbefore + nafter) * out.shape[2]
-    gains, offsets, scaled = _scaling_args(traces, gains, offsets, peak_samples)
+    gains, offsets, scaled = _scaling_args(traces, gains, offsets, True)
     if n:
         blocks, threads = launch_1d(n)
-        _sparse_kernel()[blocks, threads](
-            traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets, scaled
-        )
+        GATHER_SPARSE_KERNEL.launch(blocks, threads, stream, traces, peak_samples, int(nbefore), int(nafter), out,
+                                    out_rows, unit_indices, sparse_channels, gains, offsets, scaled)
     return out

@@ -1,21 +1,22 @@
 """Scaling of raw traces to float32: ``out = traces * gains + offsets``.
 
 The arithmetic is done in float32 exactly as NumPy's
-``traces.astype(np.float32) * gains + offsets`` (cast, multiply, add; no fused multiply-add on
-the CPU, so the CPU result is bitwise that of NumPy; a GPU may fuse the multiply-add, ≤ 1 ulp).
+``traces.astype(np.float32) * gains + offsets`` (cast, multiply, add, each rounded: no fused
+multiply-add on the CPU nor on the GPU, where the kernel uses round-to-nearest intrinsics), so
+every device gives NumPy's bits.
 """
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_dtype, check_ndim, check_shape, launch_1d
+from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, launch_1d
+from ._launch import CudaKernel, array_type, rounded_ops
 
-__all__ = ["scale_cpu", "scale_cuda"]
+__all__ = ["scale_cpu", "scale_cuda", "SCALE_KERNEL"]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
 #: numba's simulator can swap in its fake module while a kernel runs).
@@ -41,7 +42,8 @@ def _check(traces: Any, gains: Any, offsets: Any, out: Any) -> None:
     check_dtype(out, np.float32, "out")
 
 
-def scale_cpu(traces: np.ndarray, gains: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> np.ndarray:
+def scale_cpu(traces: np.ndarray, gains: np.ndarray, offsets: np.ndarray, out: np.ndarray,
+              stream: Any = None) -> np.ndarray:
     """Scale raw traces to float32 on the CPU: ``out = float32(traces) * gains + offsets``.
 
     Parameters
@@ -54,6 +56,8 @@ def scale_cpu(traces: np.ndarray, gains: np.ndarray, offsets: np.ndarray, out: n
         Per channel offsets, shape ``(num_channels,)``, float32.
     out : np.ndarray
         Preallocated output, shape of ``traces``, float32. May not alias ``traces``.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -72,10 +76,11 @@ def scale_cpu(traces: np.ndarray, gains: np.ndarray, offsets: np.ndarray, out: n
     return out
 
 
-@cache
-def _scale_kernel():
+def _build_scale():
     global cuda
     from numba import cuda
+
+    fmul, fadd, _, _ = rounded_ops()
 
     @cuda.jit
     def kernel(traces, gains, offsets, out):
@@ -84,12 +89,17 @@ def _scale_kernel():
         for i in range(cuda.grid(1), n, cuda.gridsize(1)):
             t = i // num_channels
             c = i - t * num_channels
-            out[t, c] = numba.float32(traces[t, c]) * gains[c] + offsets[c]
+            out[t, c] = fadd(fmul(numba.float32(traces[t, c]), gains[c]), offsets[c])
 
     return kernel
 
 
-def scale_cuda(traces: Any, gains: Any, offsets: Any, out: Any) -> Any:
+_F32 = array_type("float32", 1)
+SCALE_KERNEL = CudaKernel("scale.scale", _build_scale, tuple(
+    (array_type(t, 2), _F32, _F32, array_type("float32", 2)) for t in TRACE_DTYPES))
+
+
+def scale_cuda(traces: Any, gains: Any, offsets: Any, out: Any, stream: Any = None) -> Any:
     """Scale raw traces to float32 on the GPU; same contract as :func:`scale_cpu`.
 
     Parameters
@@ -102,15 +112,17 @@ def scale_cuda(traces: Any, gains: Any, offsets: Any, out: Any) -> Any:
         ``(num_channels,)`` float32.
     out : device array
         ``(num_samples, num_channels)`` float32, preallocated.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
     device array
-        ``out``, filled (asynchronously, on the default stream).
+        ``out``, filled asynchronously on ``stream``.
     """
     _check(traces, gains, offsets, out)
     n = traces.shape[0] * traces.shape[1]
     if n:
         blocks, threads = launch_1d(n)
-        _scale_kernel()[blocks, threads](traces, gains, offsets, out)
+        SCALE_KERNEL.launch(blocks, threads, stream, traces, gains, offsets, out)
     return out

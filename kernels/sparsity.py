@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_dtype, check_index_range, check_ndim, check_shape, launch_1d
+from ._launch import CudaKernel, array_type, rounded_ops
 
 __all__ = [
     "radius_sparsity_cpu",
@@ -30,6 +31,9 @@ __all__ = [
     "best_channels_sparsity_cuda",
     "snr_sparsity_cpu",
     "snr_sparsity_cuda",
+    "RADIUS_KERNEL",
+    "BEST_CHANNELS_KERNEL",
+    "SNR_KERNEL",
 ]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
@@ -99,7 +103,8 @@ def _check_snr(amplitudes, noise_levels, threshold, out):
     check_dtype(out, np.bool_, "out")
 
 
-def radius_sparsity_cpu(channel_locations: Any, extremum_channels: Any, radius_um: float, out: Any) -> Any:
+def radius_sparsity_cpu(channel_locations: Any, extremum_channels: Any, radius_um: float, out: Any,
+                        stream: Any = None) -> Any:
     """Radius sparsity mask on the CPU.
 
     Parameters
@@ -112,6 +117,8 @@ def radius_sparsity_cpu(channel_locations: Any, extremum_channels: Any, radius_u
         Inclusive radius in µm.
     out : np.ndarray
         ``(U, C)`` bool output.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -123,7 +130,7 @@ def radius_sparsity_cpu(channel_locations: Any, extremum_channels: Any, radius_u
     return out
 
 
-def best_channels_sparsity_cpu(amplitudes: Any, num_channels: int, out: Any) -> Any:
+def best_channels_sparsity_cpu(amplitudes: Any, num_channels: int, out: Any, stream: Any = None) -> Any:
     """Best channels sparsity mask on the CPU.
 
     Parameters
@@ -134,6 +141,8 @@ def best_channels_sparsity_cpu(amplitudes: Any, num_channels: int, out: Any) -> 
         Channels kept per unit (all of them when ``>= C``).
     out : np.ndarray
         ``(U, C)`` bool output.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -145,7 +154,7 @@ def best_channels_sparsity_cpu(amplitudes: Any, num_channels: int, out: Any) -> 
     return out
 
 
-def snr_sparsity_cpu(amplitudes: Any, noise_levels: Any, threshold: float, out: Any) -> Any:
+def snr_sparsity_cpu(amplitudes: Any, noise_levels: Any, threshold: float, out: Any, stream: Any = None) -> Any:
     """SNR threshold sparsity mask on the CPU.
 
     Parameters
@@ -158,6 +167,8 @@ def snr_sparsity_cpu(amplitudes: Any, noise_levels: Any, threshold: float, out: 
         Minimum ``|amplitude| / noise_level`` kept.
     out : np.ndarray
         ``(U, C)`` bool output.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
@@ -174,6 +185,8 @@ def _kernels():
     global cuda
     from numba import cuda
 
+    _, _, dmul, dadd = rounded_ops()
+
     @cuda.jit
     def radius_kernel(locations, extremum_channels, radius_um, out):
         num_units, num_channels = out.shape
@@ -185,7 +198,7 @@ def _kernels():
             acc = 0.0
             for d in range(ndim):
                 diff = float(locations[c, d]) - float(locations[e, d])
-                acc += diff * diff
+                acc = dadd(acc, dmul(diff, diff))
             out[u, c] = math.sqrt(acc) <= radius_um
 
     @cuda.jit
@@ -213,13 +226,26 @@ def _kernels():
     return radius_kernel, best_kernel, snr_kernel
 
 
-def radius_sparsity_cuda(channel_locations: Any, extremum_channels: Any, radius_um: float, out: Any) -> Any:
+_B2 = array_type("bool", 2)
+RADIUS_KERNEL = CudaKernel("sparsity.radius_sparsity", lambda: _kernels()[0], tuple(
+    (array_type(t, 2), array_type("int64", 1), "float64", _B2) for t in ("float64", "float32")))
+BEST_CHANNELS_KERNEL = CudaKernel("sparsity.best_channels_sparsity", lambda: _kernels()[1], tuple(
+    (array_type(t, 2), "int64", _B2) for t in ("float64", "float32")))
+SNR_KERNEL = CudaKernel("sparsity.snr_sparsity", lambda: _kernels()[2], tuple(
+    (array_type(t, 2), array_type(n, 1), "float64", _B2) for t in ("float64", "float32")
+    for n in ("float64", "float32")))
+
+
+def radius_sparsity_cuda(channel_locations: Any, extremum_channels: Any, radius_um: float, out: Any,
+                         stream: Any = None) -> Any:
     """Radius sparsity mask on the GPU; see :func:`radius_sparsity_cpu`.
 
     Parameters
     ----------
     channel_locations, extremum_channels, radius_um, out
         As in :func:`radius_sparsity_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -229,17 +255,19 @@ def radius_sparsity_cuda(channel_locations: Any, extremum_channels: Any, radius_
     _check_radius(channel_locations, extremum_channels, radius_um, out)
     if out.size:
         blocks, threads = launch_1d(out.size)
-        _kernels()[0][blocks, threads](channel_locations, extremum_channels, float(radius_um), out)
+        RADIUS_KERNEL.launch(blocks, threads, stream, channel_locations, extremum_channels, float(radius_um), out)
     return out
 
 
-def best_channels_sparsity_cuda(amplitudes: Any, num_channels: int, out: Any) -> Any:
+def best_channels_sparsity_cuda(amplitudes: Any, num_channels: int, out: Any, stream: Any = None) -> Any:
     """Best channels sparsity mask on the GPU; see :func:`best_channels_sparsity_cpu`.
 
     Parameters
     ----------
     amplitudes, num_channels, out
         As in :func:`best_channels_sparsity_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -249,17 +277,19 @@ def best_channels_sparsity_cuda(amplitudes: Any, num_channels: int, out: Any) ->
     _check_best(amplitudes, num_channels, out)
     if out.size:
         blocks, threads = launch_1d(out.size)
-        _kernels()[1][blocks, threads](amplitudes, int(num_channels), out)
+        BEST_CHANNELS_KERNEL.launch(blocks, threads, stream, amplitudes, int(num_channels), out)
     return out
 
 
-def snr_sparsity_cuda(amplitudes: Any, noise_levels: Any, threshold: float, out: Any) -> Any:
+def snr_sparsity_cuda(amplitudes: Any, noise_levels: Any, threshold: float, out: Any, stream: Any = None) -> Any:
     """SNR threshold sparsity mask on the GPU; see :func:`snr_sparsity_cpu`.
 
     Parameters
     ----------
     amplitudes, noise_levels, threshold, out
         As in :func:`snr_sparsity_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
@@ -269,5 +299,5 @@ def snr_sparsity_cuda(amplitudes: Any, noise_levels: Any, threshold: float, out:
     _check_snr(amplitudes, noise_levels, threshold, out)
     if out.size:
         blocks, threads = launch_1d(out.size)
-        _kernels()[2][blocks, threads](amplitudes, noise_levels, float(threshold), out)
+        SNR_KERNEL.launch(blocks, threads, stream, amplitudes, noise_levels, float(threshold), out)
     return out

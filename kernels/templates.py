@@ -1,138 +1,179 @@
 """Per unit sums and sums of squares of spike windows, for template mean and std.
 
-``accumulate_templates_*`` adds each window (cast to float64) to ``sums[unit]``, its square to
-``sumsqs[unit]`` and 1 to ``counts[unit]``; call it once per chunk, then
-``templates_from_sums_*`` gives mean and population std (``ddof=0``) without ever storing
-waveforms. Both devices add a unit's spikes in increasing spike order, so results are
-deterministic (the CPU and the simulated GPU agree bitwise).
+``accumulate_templates_*`` adds each window, shifted by its unit's reference window ``ref[u]``
+(float64), to ``sums[unit]``, the square of the shifted window to ``sumsqs[unit]``, and 1 to
+``counts[unit]``; call it once per block, then ``templates_from_sums_*`` gives mean and population
+std (``ddof=0``) without ever storing waveforms:
 
-CPU: the spikes are grouped by unit (a stable argsort), then parallel over units: a thread adds
-its unit's windows row by row (contiguous channels, vectorized), so no two threads write the
-same element and one unit's sums stay in cache. GPU: the spikes are first grouped by unit (a stable counting pass, one thread per unit), then one thread per
-``(unit, sample, channel)`` loops over that unit's spikes: no atomics, deterministic.
+    mean = ref + S1 / n,        var = S2 / n - (S1 / n)**2   (clipped at 0)
 
-``templates_from_sums`` uses ``var = sumsq / n - mean**2`` (clipped at 0): for data whose std is
-many orders of magnitude below its mean, cancellation limits the relative precision of std.
-Units with no spikes get mean = std = 0 (as SpikeInterface).
+The shift is the classic "shifted data" variance: with ``ref`` one of the unit's windows, the
+sums stay small, so the std keeps its precision when it is tiny next to the mean, and a unit
+whose windows are all identical gets a std of exactly 0. With raw integer traces every shifted
+sum is an integer, exact in float64 whatever the order of addition.
+
+Spikes come grouped by unit: ``peak_samples[unit_bounds[u]:unit_bounds[u + 1]]`` are the peaks of
+unit ``u`` (the caller groups them on the host, a stable sort keeping time order). A unit's
+windows are added in that order on every device, so the CPU and a GPU give the same bits.
+
+CPU: parallel over units; a thread adds its unit's windows row by row (contiguous channels), four
+windows per pass over the unit's sums. GPU: one thread per ``(unit, sample, channel)`` loops over
+its unit's spikes: no atomics, no scratch memory. Both round every float operation (no fused
+multiply-add).
+
+``templates_from_sums`` can also scale raw sums to physical units on the way
+(``mean * gain + offset``, ``std * |gain|``). Units with no spikes get mean = std = 0.
 """
 from __future__ import annotations
 
 import math
-from functools import cache
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_dtype, check_index_range, check_ndim, check_shape, check_windows, launch_1d
+from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, check_windows, launch_1d, to_host
+from ._launch import CudaKernel, array_type, rounded_ops
 
 __all__ = [
     "accumulate_templates_cpu",
     "accumulate_templates_cuda",
     "templates_from_sums_cpu",
     "templates_from_sums_cuda",
+    "check_unit_bounds",
+    "ACCUMULATE_KERNEL",
+    "FROM_SUMS_KERNEL",
 ]
 
 #: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
 #: numba's simulator can swap in its fake module while a kernel runs).
 cuda = None
 
-@njit(cache=True, nogil=True)
-def group_by_unit(unit_indices, num_units):  # pragma: no cover - compiled
-    """Spike order grouped by unit (stable: increasing spike order within a unit) and the
-    ``(num_units + 1,)`` bounds of each unit's group in that order."""
-    order = np.argsort(unit_indices, kind="mergesort")
-    bounds = np.zeros(num_units + 1, np.int64)
-    for s in range(unit_indices.shape[0]):
-        bounds[unit_indices[s] + 1] += 1
-    for u in range(num_units):
-        bounds[u + 1] += bounds[u]
-    return order, bounds
-
 
 @njit(parallel=True, cache=True, nogil=True)
-def window_sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts,
-                     with_squares):  # pragma: no cover
-    """Add each window to ``sums[unit]`` (and, ``with_squares``, its float64 square to ``sumsqs``;
-    else ``sumsqs`` is not touched and values are added in the dtype of ``sums``); +1 to counts."""
+def window_sums_njit(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts,
+                     with_squares):  # pragma: no cover - compiled
+    """Add each window (minus ``ref[u]``) to ``sums[u]`` and its square to ``sumsqs[u]`` in float64,
+    or, without ``with_squares``, the plain window to ``sums`` in the dtype of ``sums`` (``ref`` and
+    ``sumsqs`` untouched); +1 to counts. Peaks grouped by unit (``unit_bounds``)."""
     num_channels = traces.shape[1]
     nsamples = nbefore + nafter
-    order, bounds = group_by_unit(unit_indices, sums.shape[0])
     for u in prange(sums.shape[0]):
-        j = bounds[u]
-        while j + 3 < bounds[u + 1]:  # four windows per pass over the unit's sums, in spike order
-            t0 = peak_samples[order[j]] - nbefore
-            t1 = peak_samples[order[j + 1]] - nbefore
-            t2 = peak_samples[order[j + 2]] - nbefore
-            t3 = peak_samples[order[j + 3]] - nbefore
+        j = unit_bounds[u]
+        end = unit_bounds[u + 1]
+        while j + 3 < end:  # four windows per pass over the unit's sums, in spike order
+            t0 = peak_samples[j] - nbefore
+            t1 = peak_samples[j + 1] - nbefore
+            t2 = peak_samples[j + 2] - nbefore
+            t3 = peak_samples[j + 3] - nbefore
             for i in range(nsamples):
                 for c in range(num_channels):
                     if with_squares:
-                        a = np.float64(traces[t0 + i, c])
-                        b = np.float64(traces[t1 + i, c])
-                        d = np.float64(traces[t2 + i, c])
-                        e = np.float64(traces[t3 + i, c])
+                        r = ref[u, i, c]
+                        a = np.float64(traces[t0 + i, c]) - r
+                        b = np.float64(traces[t1 + i, c]) - r
+                        d = np.float64(traces[t2 + i, c]) - r
+                        e = np.float64(traces[t3 + i, c]) - r
                         sums[u, i, c] = (((sums[u, i, c] + a) + b) + d) + e
                         sumsqs[u, i, c] = (((sumsqs[u, i, c] + a * a) + b * b) + d * d) + e * e
                     else:
                         sums[u, i, c] = (((sums[u, i, c] + traces[t0 + i, c]) + traces[t1 + i, c])
                                          + traces[t2 + i, c]) + traces[t3 + i, c]
             j += 4
-        while j < bounds[u + 1]:
-            start = peak_samples[order[j]] - nbefore
+        while j < end:
+            start = peak_samples[j] - nbefore
             for i in range(nsamples):
                 for c in range(num_channels):
                     if with_squares:
-                        v = np.float64(traces[start + i, c])
+                        v = np.float64(traces[start + i, c]) - ref[u, i, c]
                         sums[u, i, c] += v
                         sumsqs[u, i, c] += v * v
                     else:
                         sums[u, i, c] += traces[start + i, c]
             j += 1
-        counts[u] += bounds[u + 1] - bounds[u]
+        counts[u] += end - unit_bounds[u]
 
 
-def _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts):
+def check_unit_bounds(unit_bounds: Any, num_units: int, num_spikes: int, checked: bool = False) -> None:
+    """Check ``unit_bounds``: ``(num_units + 1,)`` int64 rising from 0 to ``num_spikes``.
+
+    Parameters
+    ----------
+    unit_bounds : array
+        Bounds of each unit's group of spikes.
+    num_units, num_spikes : int
+        Expected units and spikes.
+    checked : bool
+        The caller validated the values on the host: check shape and dtype only.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape or values.
+    TypeError
+        Not int64.
+    """
+    check_shape(unit_bounds, (num_units + 1,), "unit_bounds")
+    check_dtype(unit_bounds, np.int64, "unit_bounds")
+    if checked:
+        return
+    bounds = to_host(unit_bounds)
+    if bounds[0] != 0 or bounds[-1] != num_spikes or np.any(np.diff(bounds) < 0):
+        raise ValueError(f"unit_bounds must rise from 0 to the number of spikes ({num_spikes}), "
+                         f"got {bounds[:4]}...{bounds[-2:]}")
+
+
+def _check_accumulate(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked):
     check_ndim(traces, 2, "traces")
-    check_windows(peak_samples, nbefore, nafter, traces.shape[0])
+    check_windows(peak_samples, nbefore, nafter, traces.shape[0], checked)
     check_ndim(sums, 3, "sums")
     num_units = sums.shape[0]
     check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
-    check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+    for name, arr in (("ref", ref), ("sumsqs", sumsqs)):
+        check_shape(arr, tuple(sums.shape), name)
+        check_dtype(arr, np.float64, name)
     check_shape(counts, (num_units,), "counts")
     check_dtype(sums, np.float64, "sums")
-    check_dtype(sumsqs, np.float64, "sumsqs")
     check_dtype(counts, np.int64, "counts")
-    check_shape(unit_indices, tuple(peak_samples.shape), "unit_indices")
-    check_index_range(unit_indices, 0, num_units, "unit_indices")
+    check_unit_bounds(unit_bounds, num_units, peak_samples.shape[0], checked)
 
 
 def accumulate_templates_cpu(
     traces: Any,
     peak_samples: Any,
-    unit_indices: Any,
+    unit_bounds: Any,
     nbefore: int,
     nafter: int,
+    ref: Any,
     sums: Any,
     sumsqs: Any,
     counts: Any,
+    stream: Any = None,
+    checked: bool = False,
 ) -> tuple[Any, Any, Any]:
-    """Add spike windows to per unit sums, sums of squares and counts, on the CPU.
+    """Add spike windows, shifted by each unit's reference window, to per unit sums, on the CPU.
 
     Parameters
     ----------
     traces : np.ndarray
-        ``(num_samples, num_channels)`` traces of one chunk, any dtype (cast to float64).
+        ``(num_samples, num_channels)`` traces of one block, any dtype (cast to float64).
     peak_samples : np.ndarray
-        ``(num_spikes,)`` int, peak positions within ``traces``; windows must lie inside.
-    unit_indices : np.ndarray
-        ``(num_spikes,)`` int, unit of each spike in ``[0, U)``.
+        ``(num_spikes,)`` int64 peak positions within ``traces``, grouped by unit; windows must
+        lie inside ``traces``.
+    unit_bounds : np.ndarray
+        ``(U + 1,)`` int64: unit ``u``'s peaks are ``peak_samples[unit_bounds[u]:unit_bounds[u+1]]``.
     nbefore, nafter : int
         Window ``[p - nbefore, p + nafter)``.
+    ref : np.ndarray
+        ``(U, nbefore + nafter, num_channels)`` float64 reference window of each unit (subtracted).
     sums, sumsqs : np.ndarray
         ``(U, nbefore + nafter, num_channels)`` float64, updated in place.
     counts : np.ndarray
         ``(U,)`` int64, updated in place.
+    stream : None
+        Ignored (the CUDA version's stream).
+    checked : bool
+        The caller validated peaks and bounds on the host: skip the value checks.
 
     Returns
     -------
@@ -142,52 +183,23 @@ def accumulate_templates_cpu(
     Raises
     ------
     ValueError
-        If a window falls outside ``traces``, a unit index is out of range, or a shape mismatches.
+        If a window falls outside ``traces``, the bounds are wrong, or a shape mismatches.
     TypeError
         If an accumulator has the wrong dtype.
     """
-    _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
-    window_sums_njit(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts, True)
+    _check_accumulate(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked)
+    window_sums_njit(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, True)
     return sums, sumsqs, counts
 
 
-@cache
-def _group_kernel():
+def _build_window_sums():
     global cuda
     from numba import cuda
 
-    @cuda.jit
-    def kernel(unit_indices, unit_start, unit_count, order):
-        # one thread per unit: stable counting sort of the spikes by unit
-        num_units = unit_start.shape[0]
-        num_spikes = unit_indices.shape[0]
-        for u in range(cuda.grid(1), num_units, cuda.gridsize(1)):
-            before = 0
-            mine = 0
-            for s in range(num_spikes):
-                v = unit_indices[s]
-                if v < u:
-                    before += 1
-                elif v == u:
-                    mine += 1
-            unit_start[u] = before
-            unit_count[u] = mine
-            k = before
-            for s in range(num_spikes):
-                if unit_indices[s] == u:
-                    order[k] = s
-                    k += 1
-
-    return kernel
-
-
-@cache
-def _window_sums_kernel():
-    global cuda
-    from numba import cuda
+    _, _, dmul, dadd = rounded_ops()
 
     @cuda.jit
-    def kernel(traces, peak_samples, order, unit_start, unit_count, nbefore, sums, sumsqs, counts, with_squares):
+    def kernel(traces, peak_samples, unit_bounds, nbefore, ref, sums, sumsqs, counts, with_squares):
         num_units, nsamples, num_channels = sums.shape
         per_unit = nsamples * num_channels
         n = num_units * per_unit
@@ -196,136 +208,202 @@ def _window_sums_kernel():
             r = j - u * per_unit
             i = r // num_channels
             c = r - i * num_channels
-            first = unit_start[u]
+            first = unit_bounds[u]
+            last = unit_bounds[u + 1]
             if with_squares:
                 acc = sums[u, i, c]
                 acc2 = sumsqs[u, i, c]
-                for k in range(first, first + unit_count[u]):
-                    v = float(traces[peak_samples[order[k]] - nbefore + i, c])
-                    acc += v
-                    acc2 += v * v
+                shift = ref[u, i, c]
+                for k in range(first, last):
+                    v = dadd(float(traces[peak_samples[k] - nbefore + i, c]), -shift)
+                    acc = dadd(acc, v)
+                    acc2 = dadd(acc2, dmul(v, v))
                 sums[u, i, c] = acc
                 sumsqs[u, i, c] = acc2
             else:  # in the dtype of sums, as the CPU kernel
                 total = sums[u, i, c]
-                for k in range(first, first + unit_count[u]):
-                    total += traces[peak_samples[order[k]] - nbefore + i, c]
+                for k in range(first, last):
+                    total += traces[peak_samples[k] - nbefore + i, c]
                 sums[u, i, c] = total
             if r == 0:
-                counts[u] += unit_count[u]
+                counts[u] += last - first
 
     return kernel
 
 
-def launch_window_sums(traces, peak_samples, unit_indices, nbefore: int, sums, sumsqs, counts,
-                       with_squares: bool) -> None:
-    """Group the spikes by unit on the device, then one thread per ``(unit, sample, channel)``
-    adds that unit's windows in spike order (``sumsqs`` untouched unless ``with_squares``).
+def _window_sums_signatures() -> tuple:
+    i64 = array_type("int64", 1)
+    f64 = array_type("float64", 3)
+    sigs = []
+    for t in TRACE_DTYPES:
+        for s in ("float64", "float32"):  # with squares: float64; means only: float32 or float64
+            acc = array_type(s, 3)
+            sigs.append((array_type(t, 2), i64, i64, "int64", f64 if s == "float64" else acc, acc,
+                         f64 if s == "float64" else acc, i64, "boolean"))
+    return tuple(sigs)
 
-    Allocates three small scratch arrays (``num_spikes + 2 * U`` int64) on the device.
-    """
-    num_spikes = peak_samples.shape[0]
-    num_units = sums.shape[0]
-    if num_spikes == 0 or num_units == 0:
+
+ACCUMULATE_KERNEL = CudaKernel("templates.window_sums", _build_window_sums, _window_sums_signatures())
+
+
+def launch_window_sums(traces, peak_samples, unit_bounds, nbefore: int, ref, sums, sumsqs, counts,
+                       with_squares: bool, stream) -> None:
+    """One thread per ``(unit, sample, channel)`` adds that unit's windows in spike order
+    (``ref`` and ``sumsqs`` untouched unless ``with_squares``)."""
+    if peak_samples.shape[0] == 0 or sums.size == 0:
         return
-    from numba import cuda
-
-    unit_start = cuda.device_array(num_units, dtype=np.int64)
-    unit_count = cuda.device_array(num_units, dtype=np.int64)
-    order = cuda.device_array(num_spikes, dtype=np.int64)
-    blocks, threads = launch_1d(num_units)
-    _group_kernel()[blocks, threads](unit_indices, unit_start, unit_count, order)
     blocks, threads = launch_1d(sums.size)
-    _window_sums_kernel()[blocks, threads](traces, peak_samples, order, unit_start, unit_count, nbefore, sums,
-                                           sumsqs, counts, with_squares)
+    ACCUMULATE_KERNEL.launch(blocks, threads, stream, traces, peak_samples, unit_bounds, int(nbefore), ref, sums,
+                             sumsqs, counts, bool(with_squares))
 
 
 def accumulate_templates_cuda(
     traces: Any,
     peak_samples: Any,
-    unit_indices: Any,
+    unit_bounds: Any,
     nbefore: int,
     nafter: int,
+    ref: Any,
     sums: Any,
     sumsqs: Any,
     counts: Any,
+    stream: Any = None,
+    checked: bool = False,
 ) -> tuple[Any, Any, Any]:
-    """Add spike windows to per unit sums on the GPU; same contract as :func:`accumulate_templates_cpu`.
-
-    Allocates three small scratch arrays (``num_spikes + 2 * U`` int64) on the device.
+    """Add shifted spike windows to per unit sums on the GPU; same contract as :func:`accumulate_templates_cpu`.
 
     Parameters
     ----------
-    traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts
+    traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked
         As in :func:`accumulate_templates_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
     tuple
         ``(sums, sumsqs, counts)``.
     """
-    _check_accumulate(traces, peak_samples, unit_indices, nbefore, nafter, sums, sumsqs, counts)
-    launch_window_sums(traces, peak_samples, unit_indices, nbefore, sums, sumsqs, counts, True)
+    _check_accumulate(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked)
+    launch_window_sums(traces, peak_samples, unit_bounds, nbefore, ref, sums, sumsqs, counts, True, stream)
     return sums, sumsqs, counts
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def _from_sums_njit(sums, sumsqs, counts, mean, std):  # pragma: no cover
+def _from_sums_njit(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted,
+                    scaled):  # pragma: no cover
     num_units, nsamples, num_channels = sums.shape
     for u in prange(num_units):
         n = counts[u]
         for i in range(nsamples):
             for c in range(num_channels):
                 if n > 0:
-                    m = sums[u, i, c] / n
-                    var = sumsqs[u, i, c] / n - m * m
-                    mean[u, i, c] = m
-                    std[u, i, c] = math.sqrt(var) if var > 0.0 else 0.0
+                    m = np.float64(sums[u, i, c]) / n
+                    centre = m + ref[u, i, c] if shifted else m
+                    if scaled:
+                        centre = centre * gains[c] + offsets[c]
+                    mean[u, i, c] = centre
+                    if with_std:
+                        var = sumsqs[u, i, c] / n - m * m
+                        sd = math.sqrt(var) if var > 0.0 else 0.0
+                        std[u, i, c] = sd * abs(gains[c]) if scaled else sd
                 else:
                     mean[u, i, c] = 0.0
-                    std[u, i, c] = 0.0
+                    if with_std:
+                        std[u, i, c] = 0.0
 
 
-def _check_from_sums(sums, sumsqs, counts, mean, std):
+def _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, placeholders):
+    """Check the arguments of templates_from_sums; return the kernel's array arguments and flags."""
     check_ndim(sums, 3, "sums")
-    check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+    if np.dtype(sums.dtype) not in (np.dtype("float32"), np.dtype("float64")):
+        raise TypeError(f"sums must be float32 or float64, got {sums.dtype}")
     check_shape(counts, (sums.shape[0],), "counts")
     check_shape(mean, tuple(sums.shape), "mean")
-    check_shape(std, tuple(sums.shape), "std")
-    if np.dtype(mean.dtype).kind != "f" or np.dtype(std.dtype).kind != "f":
-        raise TypeError(f"mean and std must be float arrays, got {mean.dtype} and {std.dtype}")
+    with_std = sumsqs is not None
+    if with_std != (std is not None):
+        raise ValueError("sumsqs and std go together: give both (mean and std) or neither (mean only)")
+    if with_std:
+        check_shape(sumsqs, tuple(sums.shape), "sumsqs")
+        check_shape(std, tuple(sums.shape), "std")
+        check_dtype(sumsqs, np.float64, "sumsqs")
+        check_dtype(sums, np.float64, "sums")
+    for name, arr in (("mean", mean), ("std", std)):
+        if arr is not None and np.dtype(arr.dtype).kind != "f":
+            raise TypeError(f"{name} must be a float array, got {arr.dtype}")
+    shifted = ref is not None
+    if shifted:
+        check_shape(ref, tuple(sums.shape), "ref")
+        check_dtype(ref, np.float64, "ref")
+    scaled = gains is not None
+    if scaled != (offsets is not None):
+        raise ValueError("gains and offsets go together: give both (scaled templates) or neither")
+    if scaled:
+        for name, arr in (("gains", gains), ("offsets", offsets)):
+            check_shape(arr, (sums.shape[2],), name)
+            check_dtype(arr, np.float64, name)
+    p3, p1 = placeholders
+    return ((sumsqs if with_std else sums if np.dtype(sums.dtype) == np.float64 else p3),
+            (ref if shifted else p3), (std if with_std else mean),
+            (gains if scaled else p1), (offsets if scaled else p1), with_std, shifted, scaled)
 
 
-def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any) -> tuple[Any, Any]:
+_HOST_P3 = np.zeros((1, 1, 1))
+_HOST_P1 = np.zeros(1)
+_device_placeholders = None
+
+
+def _device_p():
+    global _device_placeholders
+    if _device_placeholders is None:
+        from numba import cuda as numba_cuda
+
+        _device_placeholders = (numba_cuda.to_device(_HOST_P3), numba_cuda.to_device(_HOST_P1))
+    return _device_placeholders
+
+
+def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any, ref: Any = None,
+                            gains: Any = None, offsets: Any = None, stream: Any = None) -> tuple[Any, Any]:
     """Mean and population std (``ddof=0``) per unit from accumulated sums, on the CPU.
 
     Parameters
     ----------
-    sums, sumsqs : np.ndarray
-        ``(U, nsamples, num_channels)`` float64 from :func:`accumulate_templates_cpu`.
+    sums : np.ndarray
+        ``(U, nsamples, C)`` float64 (float32 allowed for means only), from
+        :func:`accumulate_templates_cpu` or the sums-only kernels.
+    sumsqs : np.ndarray or None
+        ``(U, nsamples, C)`` float64 sums of squares; None for means only.
     counts : np.ndarray
         ``(U,)`` int, spikes per unit.
-    mean, std : np.ndarray
-        ``(U, nsamples, num_channels)`` float (float64 or float32) outputs. Units with 0 spikes
-        get zeros.
+    mean : np.ndarray
+        ``(U, nsamples, C)`` float output (float32 or float64).
+    std : np.ndarray or None
+        ``(U, nsamples, C)`` float output; None for means only (with ``sumsqs=None``).
+    ref : np.ndarray, optional
+        ``(U, nsamples, C)`` float64 reference windows the sums were shifted by (added back).
+    gains, offsets : np.ndarray, optional
+        ``(C,)`` float64: scale raw sums, ``mean * gain + offset`` and ``std * |gain|``.
+    stream : None
+        Ignored (the CUDA version's stream).
 
     Returns
     -------
     tuple
-        ``(mean, std)``.
+        ``(mean, std)`` (``std`` None for means only). Units with 0 spikes get zeros.
     """
-    _check_from_sums(sums, sumsqs, counts, mean, std)
-    _from_sums_njit(sums, sumsqs, counts, mean, std)
+    args = _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, (_HOST_P3, _HOST_P1))
+    _from_sums_njit(sums, args[0], counts, args[1], mean, args[2], args[3], args[4], args[5], args[6], args[7])
     return mean, std
 
 
-@cache
-def _from_sums_kernel():
+def _build_from_sums():
     global cuda
     from numba import cuda
 
+    _, _, dmul, dadd = rounded_ops()
+
     @cuda.jit
-    def kernel(sums, sumsqs, counts, mean, std):
+    def kernel(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted, scaled):
         num_units, nsamples, num_channels = sums.shape
         per_unit = nsamples * num_channels
         for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
@@ -335,32 +413,58 @@ def _from_sums_kernel():
             c = r - i * num_channels
             n = counts[u]
             if n > 0:
-                m = sums[u, i, c] / n
-                var = sumsqs[u, i, c] / n - m * m
-                mean[u, i, c] = m
-                std[u, i, c] = math.sqrt(var) if var > 0.0 else 0.0
+                m = float(sums[u, i, c]) / n
+                centre = dadd(m, ref[u, i, c]) if shifted else m
+                if scaled:
+                    centre = dadd(dmul(centre, gains[c]), offsets[c])
+                mean[u, i, c] = centre
+                if with_std:
+                    var = dadd(sumsqs[u, i, c] / n, -dmul(m, m))
+                    sd = math.sqrt(var) if var > 0.0 else 0.0
+                    std[u, i, c] = dmul(sd, abs(gains[c])) if scaled else sd
             else:
                 mean[u, i, c] = 0.0
-                std[u, i, c] = 0.0
+                if with_std:
+                    std[u, i, c] = 0.0
 
     return kernel
 
 
-def templates_from_sums_cuda(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any) -> tuple[Any, Any]:
+def _from_sums_signatures() -> tuple:
+    f64 = array_type("float64", 3)
+    v64 = array_type("float64", 1)
+    sigs = []
+    for out in ("float32", "float64"):
+        o = array_type(out, 3)
+        # mean and std from float64 sums; means only from float64 or float32 sums
+        sigs.append((f64, f64, array_type("int64", 1), f64, o, o, v64, v64, "boolean", "boolean", "boolean"))
+        s32 = array_type("float32", 3)
+        sigs.append((s32, f64, array_type("int64", 1), f64, o, o, v64, v64, "boolean", "boolean", "boolean"))
+    return tuple(sigs)
+
+
+FROM_SUMS_KERNEL = CudaKernel("templates.templates_from_sums", _build_from_sums, _from_sums_signatures())
+
+
+def templates_from_sums_cuda(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any, ref: Any = None,
+                             gains: Any = None, offsets: Any = None, stream: Any = None) -> tuple[Any, Any]:
     """Mean and population std per unit on the GPU; same contract as :func:`templates_from_sums_cpu`.
 
     Parameters
     ----------
-    sums, sumsqs, counts, mean, std
+    sums, sumsqs, counts, mean, std, ref, gains, offsets
         As in :func:`templates_from_sums_cpu`, as device arrays.
+    stream : numba stream, optional
+        Stream of the launch (default stream when None).
 
     Returns
     -------
     tuple
         ``(mean, std)``.
     """
-    _check_from_sums(sums, sumsqs, counts, mean, std)
+    args = _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, _device_p())
     if sums.size:
         blocks, threads = launch_1d(sums.size)
-        _from_sums_kernel()[blocks, threads](sums, sumsqs, counts, mean, std)
+        FROM_SUMS_KERNEL.launch(blocks, threads, stream, sums, args[0], counts, args[1], mean, args[2], args[3],
+                                args[4], args[5], args[6], args[7])
     return mean, std

@@ -3,12 +3,19 @@
 numba's CUDA simulator must be switched on before numba is first imported, so this happens
 here, at the top of the first file pytest loads. It is on by default so that every CUDA kernel
 and the streaming pipeline run on CPU-only machines; run ``pytest -m gpu`` with
-``GPUSPIKE_REAL_GPU=1`` on a GPU machine to test the real device instead.
+``GPUSPIKE_REAL_GPU=1`` on a GPU machine to test the real device instead: there, a missing or
+unusable GPU fails the ``gpu`` tests instead of skipping them.
+
+Every CUDA launch of the suite is checked against the signatures declared next to its kernel
+(``GPUSPIKE_CHECK_LAUNCHES=1``): the compile gate compiles exactly those for real GPUs, so a
+launch the declarations miss fails here.
 """
 import os
 
-if os.environ.get("GPUSPIKE_REAL_GPU", "0") != "1":
+REAL_GPU_ASKED = os.environ.get("GPUSPIKE_REAL_GPU", "0") == "1"
+if not REAL_GPU_ASKED:
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+os.environ["GPUSPIKE_CHECK_LAUNCHES"] = "1"
 
 import pytest  # noqa: E402
 
@@ -24,22 +31,47 @@ def _real_gpu_present() -> bool:
         return False
 
 
+def _gpu_stack_usable() -> tuple[bool, str]:
+    """A real GPU, numba-cuda and CuPy all usable (what the ``gpu`` tests need)."""
+    if not _real_gpu_present():
+        return False, "no CUDA GPU found by numba.cuda (driver missing, or NUMBA_ENABLE_CUDASIM=1)"
+    from gpuspike.backends import cuda_status
+
+    status = cuda_status()
+    return status.usable and not status.simulator, status.message
+
+
 def pytest_collection_modifyitems(config, items):
-    if _real_gpu_present():
+    usable, why = _gpu_stack_usable() if REAL_GPU_ASKED or not os.environ.get("NUMBA_ENABLE_CUDASIM") else (
+        False, "NUMBA_ENABLE_CUDASIM=1")
+    if usable:
+        return
+    if REAL_GPU_ASKED:  # asked for the real device: its absence is a failure, not a skip
+        config._gpuspike_gpu_problem = why
         return
     skip_gpu = pytest.mark.skip(
-        reason="needs a real CUDA GPU (none present, or NUMBA_ENABLE_CUDASIM=1); "
-        "run `GPUSPIKE_REAL_GPU=1 pytest -m gpu` on a GPU machine"
+        reason=f"needs a real CUDA GPU ({why}); run `GPUSPIKE_REAL_GPU=1 pytest -m gpu` on a GPU machine"
     )
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
 
 
+def pytest_runtest_setup(item):
+    """Fails a ``gpu`` test when GPUSPIKE_REAL_GPU=1 and the GPU stack is not usable."""
+    problem = getattr(item.config, "_gpuspike_gpu_problem", None)
+    if problem is not None and "gpu" in item.keywords:
+        pytest.fail(f"GPUSPIKE_REAL_GPU=1 but the GPU path is not usable: {problem}; run `gpuspike doctor` for "
+                    "what is missing", pytrace=False)
+
+
 @pytest.fixture(params=["numpy", "cuda-sim"])
 def backend_name(request):
-    """The backend matrix: the NumPy backend and the CUDA backend under numba's simulator."""
+    """The backend matrix: the NumPy backend and the CUDA backend (numba's simulator, or the real
+    GPU under GPUSPIKE_REAL_GPU=1, where a missing GPU fails the test)."""
     if request.param == "cuda-sim" and os.environ.get("NUMBA_ENABLE_CUDASIM", "0") != "1":
         if not _real_gpu_present():
+            if REAL_GPU_ASKED:
+                pytest.fail("GPUSPIKE_REAL_GPU=1 but no CUDA GPU is usable; run `gpuspike doctor`", pytrace=False)
             pytest.skip("CUDA simulator disabled and no GPU present")
     return "numpy" if request.param == "numpy" else "cuda"

@@ -11,7 +11,9 @@ from .backend import (
     CudaBackend,
     NumpyBackend,
     available_backends,
+    DeviceStream,
     get_backend,
+    resolve_backend_name,
 )
 from .cuda import CudaStatus, cuda_status
 
@@ -21,8 +23,10 @@ __all__ = [
     "BackendUnavailableError",
     "CudaBackend",
     "CudaStatus",
+    "DeviceStream",
     "NumpyBackend",
     "available_backends",
     "cuda_status",
     "get_backend",
+    "resolve_backend_name",
 ]

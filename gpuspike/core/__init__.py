@@ -1,6 +1,7 @@
 """Core objects and tools of gpuspike (the SpikeInterface core module API)."""
 from .base import BaseExtractor, BaseSegment
-from .errors import CorruptFolderError, FolderExistsError, NotDumpableError
+from .errors import (ConcurrentSaveError, CorruptFolderError, FolderExistsError, NotDumpableError,
+                     RefusedOverwriteError, UnsafeFolderError)
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype, minimum_spike_dtype
 from .event import BaseEvent, BaseEventSegment
@@ -48,7 +49,7 @@ from .waveforms import WaveformExtractor, compute_templates
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
                                extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
                                load_waveforms, precompute_sparsity, split_waveforms_by_units)
-from .waveform_extraction import select_random_spikes
+from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
 
@@ -60,6 +61,7 @@ from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorti
 from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
 from .zarrsorting import ZarrSortingExtractor, read_zarr_sorting
 from .saving import write_binary_recording
+from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
 
 
@@ -73,6 +75,11 @@ __all__ = [
     "CorruptFolderError",
     "FolderExistsError",
     "NotDumpableError",
+    "RefusedOverwriteError",
+    "ConcurrentSaveError",
+    "UnsafeFolderError",
+    "RemoveExcessSpikesSorting",
+    "remove_excess_spikes",
     "BaseRecording",
     "BaseRecordingSegment",
     "BaseSorting",

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import abc
 import copy
-import importlib
 import json
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -54,7 +53,17 @@ class BaseExtractor(ExtractorMethods):
     _dumpable_class: bool = True
     _id_kind = "id"
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("gpuspike."):
+            from .registry import register_extractor_class
+
+            register_extractor_class(cls)
+
     def __init__(self, main_ids: Sequence) -> None:
+        from .validation import check_id_types
+
+        check_id_types(main_ids, f"{self._id_kind}s")
         main_ids = _to_id_array(main_ids)
         if main_ids.dtype.kind == "O":
             main_ids = main_ids.astype(str)
@@ -129,6 +138,9 @@ class BaseExtractor(ExtractorMethods):
         if ids is None:
             return slice(None) if prefer_slice else np.arange(len(self._main_ids))
         lookup = self._id_lookup()
+        if isinstance(ids, (str, bytes, int, float, np.generic)) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
+            raise TypeError(f"{self._id_kind}s={ids!r} is a single id: give a list or array of ids, "
+                            f"e.g. {self._id_kind}s=[{ids!r}]")
         ids = _to_id_array(ids)
         try:
             indices = np.fromiter((lookup[i] for i in ids.tolist()), dtype=np.int64, count=len(ids))
@@ -230,9 +242,12 @@ class BaseExtractor(ExtractorMethods):
             return
         if key in self._properties:
             full = self._properties[key]
-            if full.dtype.kind != kind:
+            if full.dtype.kind != kind and not (full.dtype.kind in "iuf" and kind in "iuf"):
                 raise TypeError(f"property {key!r} has dtype {full.dtype} (kind {full.dtype.kind!r}), values have "
                                 f"{values.dtype} (kind {kind!r}): give values of the same kind")
+            if full.dtype.kind in "iu" and kind in "iuf":
+                # numbers of another kind go into an integer property only when they are whole and in range
+                values = _checked_property_values(values, full.dtype, key)
             full = full.copy()
         else:
             if missing_value is None:
@@ -469,6 +484,18 @@ def _hashable_in(value, lookup: dict) -> bool:
         return False
 
 
+def _checked_property_values(values: np.ndarray, dtype: np.dtype, key: str) -> np.ndarray:
+    """Values for an integer property: whole numbers within the range of its dtype (else ValueError)."""
+    from .validation import checked_cast
+
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (np.mod(values, 1) == 0)
+        if not whole.all():
+            raise ValueError(f"property {key!r} has dtype {dtype}, but values such as {values[~whole][0]} are not "
+                             f"whole numbers; give integers, or delete the property first to store floats")
+    return checked_cast(values, dtype, f"property {key!r}")
+
+
 def _deepcopy(value):
     try:
         return copy.deepcopy(value)
@@ -585,13 +612,10 @@ def _make_paths_absolute(d: dict, base: Path) -> dict:
 
 
 def _import_class(class_path: str):
-    module_name, _, cls_name = class_path.rpartition(".")
-    if not module_name.startswith("gpuspike"):
-        from .interop import resolve_foreign_class
+    """The extractor class a dict names: only registered classes (see :mod:`gpuspike.core.registry`)."""
+    from .registry import resolve_class
 
-        return resolve_foreign_class(class_path)
-    module = importlib.import_module(module_name)
-    return getattr(module, cls_name)
+    return resolve_class(class_path)
 
 
 def _from_dict(d: dict, base_folder: str | Path | None = None) -> BaseExtractor:
@@ -607,7 +631,33 @@ def _from_dict(d: dict, base_folder: str | Path | None = None) -> BaseExtractor:
     from .serialization import apply_dict_metadata
 
     apply_dict_metadata(obj, d, foreign=getattr(cls, "__foreign__", False))
+    if hasattr(obj, "get_traces"):
+        _check_recorded_layout(obj, d)
     return obj
+
+
+def _check_recorded_layout(recording, d: dict) -> None:
+    """A dict that records the samples of each segment and the dtype next to its kwargs (gpuspike's
+    ``binary.json``) must match the files and the kwargs."""
+    from .errors import CorruptFolderError
+
+    recorded_dtype, kwargs_dtype = d.get("dtype"), (d.get("kwargs") or {}).get("dtype")
+    if recorded_dtype is not None and kwargs_dtype is not None:
+        try:
+            differ = np.dtype(recorded_dtype) != np.dtype(kwargs_dtype)
+        except TypeError:
+            differ = True
+        if differ:
+            raise CorruptFolderError(f"{d['class']}: kwargs dtype {kwargs_dtype!r} differs from the dtype "
+                                     f"{recorded_dtype!r} the traces were written with (byte order or type edited)")
+    num_samples, class_path = d.get("num_samples"), d["class"]
+    if num_samples is None:
+        return
+    expected = list(num_samples) if isinstance(num_samples, (list, tuple)) else [num_samples]
+    actual = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    if [int(n) for n in expected] != actual:
+        raise CorruptFolderError(f"{class_path}: the dict says the segments hold {expected} samples, the data holds "
+                                 f"{actual}: a file is truncated or was replaced, or the dtype is wrong")
 
 
 def _rebuild_kwargs(kwargs, base_folder):

@@ -50,6 +50,11 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
             dtype = np.dtype(kwargs.get("dtype"))
         except TypeError:
             raise CorruptFolderError(f"{str(json_path)!r}: dtype {kwargs.get('dtype')!r} is not a numpy dtype") from None
+        recorded = d.get("dtype")
+        if recorded is not None and _dtype_or_none(recorded) != dtype:
+            raise CorruptFolderError(f"{str(json_path)!r}: kwargs dtype {dtype.str!r} differs from the dtype "
+                                     f"{np.dtype(recorded).str!r} the traces were written with (byte order or "
+                                     f"type edited): fix the kwargs or save again")
         num_channels = kwargs.get("num_channels", kwargs.get("num_chan"))
         _check_raw_files(json_path, kwargs.get("file_paths"), dtype, num_channels, int(kwargs.get("file_offset", 0)),
                          d.get("num_samples"))
@@ -77,6 +82,13 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
         self._kwargs = {"folder_path": str(folder_path)}
 
 
+def _dtype_or_none(value):
+    try:
+        return np.dtype(value)
+    except TypeError:
+        return None
+
+
 def _check_raw_files(json_path: Path, file_paths, dtype: np.dtype, num_channels, file_offset: int,
                      num_samples) -> None:
     if not file_paths:
@@ -84,6 +96,9 @@ def _check_raw_files(json_path: Path, file_paths, dtype: np.dtype, num_channels,
     if not isinstance(num_channels, int) or num_channels < 1:
         raise CorruptFolderError(f"{str(json_path)!r}: num_channels={num_channels!r} is not a positive int")
     frame = num_channels * dtype.itemsize
+    if num_samples is not None and len(num_samples) != len(file_paths):
+        raise CorruptFolderError(f"{str(json_path)!r} gives num_samples for {len(num_samples)} segments but lists "
+                                 f"{len(file_paths)} files")
     for i, path in enumerate(file_paths):
         path = Path(path)
         if not path.is_file():
@@ -94,7 +109,7 @@ def _check_raw_files(json_path: Path, file_paths, dtype: np.dtype, num_channels,
                 f"traces file {str(path)!r} has {size + file_offset} bytes, not a whole number of {frame}-byte "
                 f"frames ({num_channels} channels of {dtype}): the file is truncated or the dtype is wrong"
             )
-        if num_samples is not None and i < len(num_samples) and size // frame != int(num_samples[i]):
+        if num_samples is not None and size // frame != int(num_samples[i]):
             raise CorruptFolderError(
                 f"traces file {str(path)!r} holds {size // frame} samples of {dtype} but {str(json_path)!r} "
                 f"says {num_samples[i]}: the file is truncated or the dtype is wrong"

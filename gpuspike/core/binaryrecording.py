@@ -81,7 +81,10 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         self.bytes_per_frame = self.num_channels * self.dtype.itemsize
         if not self.file_path.is_file():
             raise CorruptFolderError(f"binary file {str(self.file_path)!r} does not exist")
-        size = self.file_path.stat().st_size
+        st = self.file_path.stat()
+        size = st.st_size
+        # the file this segment's metadata describes: a file replaced or truncated later is detected
+        self._identity = (st.st_dev, st.st_ino, size)
         data_bytes = size - self.file_offset
         if data_bytes < 0:
             raise CorruptFolderError(
@@ -100,9 +103,35 @@ class BinaryRecordingSegment(BaseRecordingSegment):
     def _file(self) -> int:
         pid = os.getpid()
         if self._fd is None or self._fd_pid != pid:
-            self._fd = os.open(self.file_path, os.O_RDONLY)
+            fd = os.open(self.file_path, os.O_RDONLY)
+            try:
+                self._check_identity(os.fstat(fd))
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
             self._fd_pid = pid
         return self._fd
+
+    def _check_identity(self, st) -> None:
+        dev, ino, size = self._identity
+        if (st.st_dev, st.st_ino) != (dev, ino):
+            raise CorruptFolderError(
+                f"binary file {str(self.file_path)!r} was replaced after the recording was opened (another file is "
+                f"now at that path): its metadata no longer describes it. Load the recording (folder) again")
+        if st.st_size < size:
+            raise CorruptFolderError(
+                f"binary file {str(self.file_path)!r} shrank from {size} to {st.st_size} bytes after the recording "
+                f"was opened. Load the recording (folder) again")
+
+    def check_file_unchanged(self) -> None:
+        """Raise :class:`CorruptFolderError` when the file was replaced or truncated since this segment was opened."""
+        try:
+            st = os.stat(self.file_path)
+        except FileNotFoundError:
+            raise CorruptFolderError(f"binary file {str(self.file_path)!r} was removed after the recording was "
+                                     f"opened") from None
+        self._check_identity(st)
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)
@@ -122,6 +151,12 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         return int(self.num_samples)
 
     def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
+        traces = self._read(start_frame, end_frame, channel_indices)
+        if not self.dtype.isnative:  # a file in the other byte order: returned in this machine's order
+            traces = traces.astype(self.dtype.newbyteorder("="))
+        return traces
+
+    def _read(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
         n = end_frame - start_frame
         fd = self._file()
         if self.time_axis == 0:
@@ -210,7 +245,8 @@ class BinaryRecordingExtractor(BaseRecording):
         if file_timestamps_paths is not None and len(file_timestamps_paths) != len(file_path_list):
             raise ValueError(f"file_timestamps_paths has {len(file_timestamps_paths)} files for "
                              f"{len(file_path_list)} segments")
-        super().__init__(sampling_frequency, channel_ids, dtype)
+        # traces are returned in this machine's byte order, whatever the file's
+        super().__init__(sampling_frequency, channel_ids, dtype.newbyteorder("="))
         for i, file_path in enumerate(file_path_list):
             t_start = None if t_starts is None or t_starts[i] is None else float(t_starts[i])
             time_vector = None
@@ -266,11 +302,20 @@ class BinaryRecordingExtractor(BaseRecording):
         write_binary_recording(recording, file_paths=file_paths, dtype=dtype, **job_kwargs)
 
     def is_binary_compatible(self) -> bool:
-        """True: the traces are raw binary files that can be read by offset."""
-        return True
+        """True when the files can be read by offset into arrays as they are: samples in this
+        machine's byte order (a file in the other order is read through ``get_traces``, which swaps)."""
+        return np.dtype(self._bin_kwargs["dtype"]).isnative
 
     def get_binary_description(self) -> dict:
-        """``dict(file_paths, dtype, num_channels, time_axis, file_offset)`` for the streaming readers."""
+        """``dict(file_paths, dtype, num_channels, time_axis, file_offset)`` for the streaming readers.
+
+        Raises
+        ------
+        CorruptFolderError
+            A file was replaced, removed or truncated since the recording was opened.
+        """
+        for segment in self._segments:
+            segment.check_file_unchanged()
         return dict(self._bin_kwargs)
 
 

@@ -79,7 +79,10 @@ class ChannelsMixin(ChannelMethods):
     # ---------------------------------------------------------------- groups and locations
     def set_channel_groups(self, groups, channel_ids: Sequence | None = None) -> None:
         """Set the ``group`` property (e.g. tetrodes, shanks)."""
-        self.set_property("group", np.asarray(groups, dtype="int64"), ids=channel_ids)
+        from .validation import check_integer_frames
+
+        groups = check_integer_frames(groups, "set_channel_groups: groups", "group numbers (integers)")
+        self.set_property("group", groups, ids=channel_ids)
 
     def get_channel_groups(self, channel_ids: Sequence | None = None) -> np.ndarray:
         """The ``group`` property (zeros when not set)."""

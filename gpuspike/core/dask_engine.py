@@ -19,6 +19,8 @@ from collections import OrderedDict
 from .executor import add_worker_note, decode_args, drive, encode_args, pin_worker_threads, run_init
 
 _INSTALL_HINT = 'engine="dask" needs dask.distributed: pip install "gpuspike[dask]"'
+#: seconds a job waits for a Dask worker (at the start, or after every worker left) before failing
+WORKER_WAIT_S = 60.0
 _MAX_CACHED_JOBS = 4
 _worker_jobs: OrderedDict = OrderedDict()  # token -> {"job": decoded payload, "ctx": {thread id: ctx}}
 _worker_lock = threading.Lock()
@@ -44,6 +46,8 @@ def check_client(client) -> None:
             "set_global_job_kwargs(engine='dask', client=client)")
     if not isinstance(client, (distributed.Client, str)):
         raise TypeError(f"client={client!r}: give a dask.distributed.Client or a scheduler address string")
+    if not isinstance(client, str):
+        check_client_open(client)
 
 
 def _worker_state(token: str, payload: tuple) -> dict:
@@ -83,6 +87,46 @@ def _dask_run_batch(token: str, payload: tuple, batch: list) -> list:
         raise
 
 
+def check_client_open(client, job_name: str | None = None) -> None:
+    """A clear error for a client that was closed (its calls would fail with unrelated errors)."""
+    status = getattr(client, "status", "running")
+    if status in ("closed", "closing", "failed"):
+        where = "client=" if job_name is None else f"job {job_name!r}"
+        raise RuntimeError(f"{where}: the Dask client is {status}; create a new one "
+                           f"(client = dask.distributed.Client(...)) and pass it as client=")
+
+
+def wait_for_workers(client, job_name: str, timeout: float | None = None) -> dict:
+    """``client.nthreads()`` once at least one worker is connected; RuntimeError after ``timeout``
+    seconds (default :data:`WORKER_WAIT_S`) without any."""
+    check_client_open(client, job_name)
+    timeout = WORKER_WAIT_S if timeout is None else timeout
+    nthreads = client.nthreads()
+    if nthreads:
+        return nthreads
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:  # distributed's WorkerStartTimeoutError
+        check_client_open(client, job_name)
+        raise RuntimeError(f"job {job_name!r}: the Dask cluster has no worker, and none connected within "
+                           f"{timeout:g} s. Start workers (e.g. LocalCluster(n_workers=4), or `dask worker "
+                           f"<scheduler address>`), or use engine='process' / 'thread'") from None
+    return client.nthreads()
+
+
+def wait_while_workers(client, futures: list, job_name: str) -> set:
+    """Wait until one of ``futures`` is done; fail clearly when no worker is left to run them."""
+    distributed = import_distributed()
+    while True:
+        try:
+            return distributed.wait(futures, timeout=max(1.0, WORKER_WAIT_S / 4),
+                                    return_when="FIRST_COMPLETED").done
+        except TimeoutError:
+            check_client_open(client, job_name)
+            if not client.nthreads():
+                wait_for_workers(client, job_name)
+
+
 def run_dask(executor, chunks: list, deliver, progress) -> None:
     """Run ``executor``'s job on its Dask client (``executor.config.client``)."""
     distributed = import_distributed()
@@ -97,7 +141,7 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
     client = distributed.Client(config.client) if own_client else config.client
     payload_future = None
     try:
-        nthreads = max(1, sum(client.nthreads().values()))
+        nthreads = max(1, sum(wait_for_workers(client, name).values()))
         per_task = executor.chunks_per_task or max(1, min(64, math.ceil(len(chunks) / (4 * nthreads))))
         batches = [chunks[i:i + per_task] for i in range(0, len(chunks), per_task)]
         token = uuid.uuid4().hex
@@ -111,7 +155,7 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
                                  key=f"gpuspike-{name}-{token}-{i}")
 
         def wait_first(futures):
-            return distributed.wait(futures, return_when="FIRST_COMPLETED").done
+            return wait_while_workers(client, futures, name)
 
         def deliver_batch(i, results):
             for res in results:
@@ -123,6 +167,12 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
 
         try:
             drive(len(batches), submit, wait_first, 2 * nthreads, deliver_batch, task_done)
+        except TypeError as exc:
+            if "Could not serialize" not in str(exc):
+                raise
+            raise TypeError(f"job {name!r}: a Dask worker could not send a chunk's result back ({exc}); with "
+                            f"engine='dask', chunk_func must return picklable values (arrays, numbers, tuples, "
+                            f"dicts of them)") from exc
         except (distributed.KilledWorker, distributed.client.FutureCancelledError) as exc:
             raise RuntimeError(
                 f"job {name!r}: a Dask worker died (killed by a signal such as SIGKILL, or by the out-of-memory "

@@ -11,3 +11,17 @@ class FolderExistsError(FileExistsError):
 
 class CorruptFolderError(ValueError):
     """A saved folder or file is incomplete or inconsistent."""
+
+
+class RefusedOverwriteError(FolderExistsError):
+    """``overwrite=True`` on something gpuspike must not replace (a folder it did not write, the
+    working directory or a parent of it, the home folder, a file-system root, a file)."""
+
+
+class ConcurrentSaveError(FolderExistsError):
+    """Another writer created or replaced the target folder while this save ran; this save was discarded."""
+
+
+class UnsafeFolderError(CorruptFolderError):
+    """A folder asks for something a folder may not do: run code (a pickle, a class that is not an
+    extractor) or name a path outside itself."""

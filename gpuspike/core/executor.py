@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
-from .job import JobConfig, divide_recording_into_chunks
+from .job import JobConfig, cap_n_jobs, divide_recording_into_chunks
 
 #: environment variables that cap the threads of BLAS / OpenMP libraries
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
@@ -181,13 +181,13 @@ def _process_worker_init(payload: bytes, max_threads: int) -> None:
         _PROCESS_WORKER["error"] = exc
 
 
-def _process_run_chunk(segment_index: int, start_frame: int, end_frame: int):
+def _process_run_chunk(*chunk):
     if _PROCESS_WORKER.get("error") is not None:
         raise _PROCESS_WORKER["error"]
     try:
-        return _PROCESS_WORKER["chunk_func"](segment_index, start_frame, end_frame, _PROCESS_WORKER["ctx"])
+        return _PROCESS_WORKER["chunk_func"](*chunk, _PROCESS_WORKER["ctx"])
     except BaseException as exc:
-        add_worker_note(exc, (segment_index, start_frame, end_frame), _PROCESS_WORKER["job_name"], "process")
+        add_worker_note(exc, chunk, _PROCESS_WORKER["job_name"], "process")
         raise
 
 
@@ -320,7 +320,23 @@ class ChunkExecutor:
 
     def run(self, chunks: list | None = None) -> list:
         """Run every chunk; return results in chunk order (``[]`` when ``gather_func`` is set)."""
-        chunks = self.chunks() if chunks is None else self._check_chunks(chunks)
+        return self.run_tasks(self.chunks() if chunks is None else self._check_chunks(chunks))
+
+    def run_tasks(self, tasks: list) -> list:
+        """Run ``chunk_func(*task, worker_ctx)`` for every task (tuples, not checked against the
+        recording); return results in task order (``[]`` when ``gather_func`` is set).
+
+        Parameters
+        ----------
+        tasks : list of tuple
+            Picklable argument tuples (e.g. ``(segment_index, start_frame, end_frame)``).
+
+        Returns
+        -------
+        list
+        """
+        chunks = tasks
+        self.config = cap_n_jobs(self.config, len(chunks), self.job_name)
         results: list = []
 
         def deliver(_i, res):
@@ -408,6 +424,14 @@ class ChunkExecutor:
                 f"SIGKILL, or by the out-of-memory killer) while running chunks (engine='process', "
                 f"n_jobs={self.config.n_jobs}, mp_context={self.mp_context()!r}). If memory is the cause, lower "
                 f"n_jobs or the chunk size (chunk_duration / chunk_memory / total_memory).") from exc
+        except (TypeError, AttributeError, pickle.PicklingError) as exc:
+            failed = True
+            if "_sendback_result" not in str(exc.__cause__ or ""):
+                raise  # raised by chunk_func or gather_func, not while sending a result back
+            raise TypeError(
+                f"job {self.job_name or 'chunks'!r}: a worker process could not send a chunk's result back "
+                f"({type(exc).__name__}: {exc}); with engine='process', chunk_func must return picklable values "
+                f"(arrays, numbers, tuples, dicts of them). Use engine='thread' to keep other objects.") from exc
         except BaseException:
             failed = True
             raise

@@ -43,6 +43,8 @@ SI_CLASSES = {
     "spikeinterface.core.generate.MockRecording": "gpuspike.core.generate.MockRecording",
     "spikeinterface.generation.noise_tools.NoiseGeneratorRecording": "gpuspike.core.generate.NoiseGeneratorRecording",
     "spikeinterface.preprocessing.astype.AstypeRecording": "gpuspike.core.astype.AstypeRecording",
+    "spikeinterface.curation.remove_excess_spikes.RemoveExcessSpikesSorting":
+        "gpuspike.core.excess_spikes.RemoveExcessSpikesSorting",
     # in-memory objects: only in pickled dicts (SpikeInterface does not write them to JSON)
     "spikeinterface.core.numpyextractors.NumpyRecording": "gpuspike.core.numpyextractors.NumpyRecording",
     "spikeinterface.core.numpyextractors.NumpySorting": "gpuspike.core.numpyextractors.NumpySorting",

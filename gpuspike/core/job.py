@@ -11,7 +11,7 @@ import numpy as np
 
 #: names accepted as job kwargs, everywhere
 JOB_KWARG_NAMES = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory", "n_jobs", "progress_bar",
-                   "mp_context", "backend", "engine", "client", "max_threads_per_worker")
+                   "mp_context", "backend", "engine", "client", "max_threads_per_worker", "num_readers")
 #: names of newer SpikeInterface releases, accepted as aliases
 JOB_KWARG_ALIASES = {"pool_engine": "engine", "max_threads_per_process": "max_threads_per_worker"}
 _CHUNK_KEYS = ("chunk_duration", "chunk_size", "chunk_memory", "total_memory")
@@ -30,7 +30,12 @@ _global_job_kwargs_set = False
 
 @dataclasses.dataclass(frozen=True)
 class JobConfig:
-    """Validated job settings (built by :func:`resolve_job_kwargs`)."""
+    """Validated job settings (built by :func:`resolve_job_kwargs`).
+
+    ``backend`` is concrete ("numpy" or "cuda"): "auto" is decided once, when the config is built
+    (and cached for the process); :attr:`backend_object` is the :class:`~gpuspike.backends.Backend`.
+    ``num_readers`` is the number of reader threads filling the GPU path's pinned ring.
+    """
 
     n_jobs: int = 1
     chunk_duration: float | None = 1.0
@@ -43,6 +48,14 @@ class JobConfig:
     engine: str = "thread"
     client: Any = None
     max_threads_per_worker: int = 1
+    num_readers: int = 4
+
+    @property
+    def backend_object(self):
+        """The :class:`~gpuspike.backends.Backend` of this job (one shared instance per process)."""
+        from ..backends import get_backend
+
+        return get_backend(self.backend)
 
     def chunk_frames(self, recording) -> int:
         """Chunk size in frames for ``recording`` from whichever chunk setting was given."""
@@ -148,6 +161,9 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     backend = merged.get("backend", "auto")
     if backend not in _BACKENDS:
         raise ValueError(f"backend={backend!r}: allowed values are {_BACKENDS}")
+    from ..backends import resolve_backend_name
+
+    backend = resolve_backend_name(backend)
     if mp_context not in _MP_CONTEXTS:
         raise ValueError(f"mp_context={mp_context!r}: allowed values are {_MP_CONTEXTS}")
     chunk_size = merged.get("chunk_size")
@@ -160,6 +176,9 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     threads = merged.get("max_threads_per_worker", 1)
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ValueError(f"max_threads_per_worker={threads!r}: give an int >= 1")
+    readers = merged.get("num_readers", 4)
+    if isinstance(readers, bool) or not isinstance(readers, (int, np.integer)) or not 1 <= readers <= 64:
+        raise ValueError(f"num_readers={readers!r}: give an int in [1, 64] (reader threads of the GPU path)")
     return JobConfig(
         n_jobs=_parse_n_jobs(merged.get("n_jobs", 1)),
         chunk_duration=_parse_duration(merged["chunk_duration"]) if merged.get("chunk_duration") is not None else None,
@@ -172,6 +191,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
         engine=engine,
         client=client,
         max_threads_per_worker=int(threads),
+        num_readers=int(readers),
     )
 
 
@@ -325,3 +345,34 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
     executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
                              gather_func=gather_func, chunks_per_task=chunks_per_task)
     return executor.run(chunks)
+
+
+#: more workers than this many per core only add overhead (threads contend, processes each hold a recording)
+MAX_JOBS_PER_CORE = 4
+
+
+def cap_n_jobs(config: JobConfig, num_tasks: int, job_name: str = "") -> JobConfig:
+    """``config`` with ``n_jobs`` capped at ``num_tasks`` (no idle workers are started), warning
+    when the workers left exceed :data:`MAX_JOBS_PER_CORE` per core.
+
+    Parameters
+    ----------
+    config : JobConfig
+    num_tasks : int
+        Chunks (or tasks) the job will run.
+    job_name : str
+        Names the job in the warning.
+
+    Returns
+    -------
+    JobConfig
+    """
+    import warnings
+
+    n_jobs = max(1, min(config.n_jobs, int(num_tasks)))
+    cores = os.cpu_count() or 1
+    if config.engine != "dask" and n_jobs > MAX_JOBS_PER_CORE * cores:
+        warnings.warn(f"job {job_name or 'chunks'!r}: n_jobs={config.n_jobs} starts {n_jobs} {config.engine} workers "
+                      f"on {cores} cores (more than {MAX_JOBS_PER_CORE} per core only adds overhead); "
+                      f"n_jobs=-1 uses one per core", RuntimeWarning, stacklevel=3)
+    return config if n_jobs == config.n_jobs else dataclasses.replace(config, n_jobs=n_jobs)

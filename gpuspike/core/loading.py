@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
 from .base import BaseExtractor, _from_dict, _from_jsonable
 from .errors import CorruptFolderError
-
-_PARTIAL = re.compile(r"^\..+\.(partial|old)-[0-9a-f]{8}$")
+from .leftovers import parse_leftover
 
 
 def read_json(path: Path) -> dict:
@@ -25,16 +23,33 @@ def read_json(path: Path) -> dict:
 
 
 def check_folder(folder: Path, what: str) -> Path:
-    """Raise clear errors for a missing folder or the temporary folder of an interrupted save."""
+    """Raise clear errors for a missing folder or the temporary folder of a save.
+
+    A folder that is missing because an overwrite was killed between its two renames is first
+    recovered from its previous copy (with a warning), see :mod:`gpuspike.core.leftovers`.
+    """
     folder = Path(folder)
     if not folder.exists():
-        raise FileNotFoundError(f"{what}: folder {str(folder)!r} does not exist")
+        from .atomic import prepare_target, resolve_target
+
+        try:
+            prepare_target(resolve_target(folder))
+        except OSError:
+            pass
+        if not folder.exists():
+            raise FileNotFoundError(f"{what}: folder {str(folder)!r} does not exist")
     if not folder.is_dir():
         raise CorruptFolderError(f"{what}: {str(folder)!r} is not a folder")
-    if _PARTIAL.match(folder.name):
+    leftover = parse_leftover(folder)
+    if leftover is not None and leftover.kind == "partial":
         raise CorruptFolderError(
             f"{what}: {str(folder)!r} is the temporary folder of an interrupted save (it was never completed); "
             f"save again"
+        )
+    if leftover is not None:
+        raise CorruptFolderError(
+            f"{what}: {str(folder)!r} is the previous copy of {leftover.target.name!r}, kept while an overwrite "
+            f"of it ran; load({str(leftover.target)!r}) renames it back if that save was interrupted"
         )
     return folder
 
@@ -44,15 +59,16 @@ def load_properties_from_folder(folder: Path, obj) -> None:
     prop_folder = Path(folder) / "properties"
     if not prop_folder.is_dir():
         return
+    from .folder_safety import read_property
+
     n = len(obj._main_ids)
-    for path in sorted(prop_folder.glob("*.npy")):
+    for path in sorted(list(prop_folder.glob("*.npy")) + list(prop_folder.glob("*.json"))):
         try:
-            try:
-                values = np.load(path, allow_pickle=False)
-            except ValueError:
-                values = np.load(path, allow_pickle=True)
+            values = read_property(path)
         except Exception as err:
             raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
+        if values is None:
+            continue
         if values.shape[:1] != (n,):
             raise CorruptFolderError(f"property file {str(path)!r} has {values.shape[:1]} values, expected {n}")
         obj._properties[path.stem] = values

@@ -16,9 +16,10 @@ from .errors import CorruptFolderError
 from .event import BaseEvent
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_properties_from_folder, read_json)
-from .numpyextractors import NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment
+from .numpyextractors import NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_snippet_frames
 from .snippets import BaseSnippets
 from .sorting import BaseSorting, spike_dtype
+from .validation import check_trace_dtype, checked_cast
 
 
 def _load_npz(path: Path) -> dict:
@@ -261,7 +262,11 @@ class NpySnippetsSegment(NumpySnippetsSegment):
             raise CorruptFolderError(f"snippets file {str(file_path)!r} cannot be read ({err})") from None
         if data.dtype.names is None or not {"frame", "snippet"} <= set(data.dtype.names):
             raise CorruptFolderError(f"snippets file {str(file_path)!r} lacks the 'frame'/'snippet' fields")
-        super().__init__(data["snippet"], data["frame"].astype("int64"))
+        try:
+            frames = check_snippet_frames(data["frame"], f"snippets file {str(file_path)!r}")
+        except (TypeError, ValueError) as err:
+            raise CorruptFolderError(str(err)) from None
+        super().__init__(data["snippet"], frames)
 
 
 class NpySnippetsExtractor(BaseSnippets):
@@ -303,12 +308,13 @@ class NpySnippetsExtractor(BaseSnippets):
     @staticmethod
     def write_snippets(snippets: BaseSnippets, file_paths, dtype=None) -> None:
         """Write one ``.npy`` file of (frame, snippet) records per segment."""
-        dtype = np.dtype(snippets.get_dtype() if dtype is None else dtype)
+        dtype = check_trace_dtype(snippets.get_dtype() if dtype is None else dtype)
         record = np.dtype([("frame", np.int64), ("snippet", dtype, (snippets.snippet_len, snippets.get_num_channels()))])
         for seg, path in enumerate(file_paths):
             arr = np.empty(snippets.get_num_snippets(seg), dtype=record)
             arr["frame"] = snippets.get_frames(segment_index=seg)
-            arr["snippet"] = snippets.get_snippets(segment_index=seg).astype(dtype, copy=False)
+            arr["snippet"] = checked_cast(snippets.get_snippets(segment_index=seg), dtype,
+                                          f"snippets of segment {seg} saved as dtype={dtype}")
             np.save(path, arr)
 
 

@@ -1,6 +1,7 @@
 """In-memory objects: NumpyRecording, NumpySorting, NumpyEvent, NumpySnippets (not dumpable)."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -58,6 +59,10 @@ class NumpyRecording(BaseRecording):
             if not isinstance(traces, np.ndarray) or traces.ndim != 2:
                 raise ValueError(f"traces_list[{i}] must be a 2D numpy array (num_samples, num_channels)")
         num_channels = traces_list[0].shape[1]
+        if num_channels > traces_list[0].shape[0]:
+            warnings.warn(f"traces_list[0] has shape {traces_list[0].shape}: {num_channels} channels but only "
+                          f"{traces_list[0].shape[0]} samples. Traces are (num_samples, num_channels); if yours are "
+                          f"(num_channels, num_samples), pass traces.T", UserWarning, stacklevel=2)
         dtype = traces_list[0].dtype
         for i, traces in enumerate(traces_list):
             if traces.shape[1] != num_channels:
@@ -176,6 +181,10 @@ class NumpySorting(BaseSorting):
             num_segments = int(spikes["segment_index"].max()) + 1 if spikes.size else 1
             if num_samples is not None:
                 num_segments = max(num_segments, len(num_samples))
+        if spikes.size and (spikes["segment_index"][0] < 0 or spikes["segment_index"][-1] >= num_segments):
+            raise ValueError(f"spikes segment_index spans [{spikes['segment_index'][0]}, "
+                             f"{spikes['segment_index'][-1]}]; allowed: 0..{num_segments - 1} "
+                             f"(num_segments={num_segments})")
         if num_samples is not None and len(num_samples) != num_segments:
             raise ValueError(f"num_samples has {len(num_samples)} values for {num_segments} segments")
         bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
@@ -229,6 +238,8 @@ class NumpySorting(BaseSorting):
             if t.size and t.dtype.kind == "f" and not np.all(np.mod(t, 1) == 0):
                 raise ValueError(f"segment {i}: times must be sample indices (integers); "
                                  f"for seconds use from_times_labels(times * sampling_frequency, ...)")
+            if t.size and t.dtype.kind not in "iuf":
+                raise TypeError(f"segment {i}: times has dtype {t.dtype}; sample indices (integers) expected")
         if unit_ids is None:
             unit_ids = np.unique(np.concatenate(labels_list)) if labels_list else np.zeros(0, "int64")
         unit_ids = np.asarray(unit_ids)
@@ -257,9 +268,11 @@ class NumpySorting(BaseSorting):
         for seg, d in enumerate(units_dict_list):
             if list(d.keys()) != unit_ids:
                 raise ValueError(f"units_dict_list[{seg}] has other unit ids than segment 0")
+        from .validation import check_integer_frames
+
         times, labels = [], []
-        for d in units_dict_list:
-            t = [np.asarray(v, dtype="int64") for v in d.values()]
+        for seg, d in enumerate(units_dict_list):
+            t = [check_integer_frames(v, f"units_dict_list[{seg}][{u!r}]").reshape(-1) for u, v in d.items()]
             times.append(np.concatenate(t) if t else np.zeros(0, "int64"))
             labels.append(np.concatenate([np.full(len(v), i) for i, v in enumerate(t)]) if t else np.zeros(0, "int64"))
         labels = [np.asarray(unit_ids)[lab.astype("int64")] if len(lab) else np.asarray(unit_ids)[:0] for lab in labels]
@@ -380,9 +393,11 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
     for name in spike_dtype.names:
         if name not in spikes.dtype.names:
             raise ValueError(f"spikes is missing the field {name!r}")
+    from .validation import check_integer_frames
+
     out = np.zeros(spikes.size, dtype=spike_dtype)
     for name in spike_dtype.names:
-        out[name] = spikes[name]
+        out[name] = check_integer_frames(spikes[name], f"spikes[{name!r}]", "integers")
     if out.size and (out["unit_index"].min() < 0 or out["unit_index"].max() >= num_units):
         raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
     if out.size and (out["sample_index"].min() < 0):
@@ -460,6 +475,19 @@ class NumpyEvent(BaseEvent):
         return event
 
 
+def check_snippet_frames(frames, what: str) -> np.ndarray:
+    """Peak frames of snippets as int64: whole numbers, sorted (frames are looked up by binary search)."""
+    from .validation import check_integer_frames
+
+    frames = check_integer_frames(frames, what).reshape(-1)
+    steps = np.diff(frames)
+    if (steps < 0).any():
+        i = int(np.flatnonzero(steps < 0)[0])
+        raise ValueError(f"{what}: frames must be sorted; frame {i + 1} ({frames[i + 1]}) comes after a larger "
+                         f"one ({frames[i]}). Sort the snippets by frame first (order = np.argsort(frames))")
+    return frames
+
+
 class NumpySnippetsSegment(BaseSnippetsSegment):
     def __init__(self, snippets: np.ndarray, frames: np.ndarray) -> None:
         super().__init__()
@@ -511,7 +539,7 @@ class NumpySnippets(BaseSnippets):
         if channel_ids is None:
             channel_ids = np.arange(first.shape[2])
         super().__init__(sampling_frequency, nbefore, first.shape[1], channel_ids, first.dtype)
-        for s, f in zip(snippets_list, spikesframes_list):
-            self.add_segment(NumpySnippetsSegment(s, np.asarray(f, dtype="int64")))
+        for i, (s, f) in enumerate(zip(snippets_list, spikesframes_list)):
+            self.add_segment(NumpySnippetsSegment(s, check_snippet_frames(f, f"spikesframes_list[{i}]")))
         self._kwargs = {"snippets_list": snippets_list, "spikesframes_list": spikesframes_list,
                         "sampling_frequency": sampling_frequency, "nbefore": nbefore, "channel_ids": channel_ids}

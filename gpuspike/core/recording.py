@@ -124,10 +124,10 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
 
     def __init__(self, sampling_frequency: float, channel_ids: Sequence, dtype) -> None:
+        from .validation import check_sampling_frequency
+
+        sampling_frequency = check_sampling_frequency(sampling_frequency)
         BaseExtractor.__init__(self, channel_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be > 0, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
         self._dtype = np.dtype(dtype)
         self._annotations["is_filtered"] = False
@@ -250,12 +250,18 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         return self._segments[segment_index].time_vector is not None
 
     def set_times(self, times, segment_index: int | None = None, with_warning: bool = True) -> None:
-        """Set the time (s) of every sample of a segment (e.g. for synchronization)."""
+        """Set the time (s) of every sample of a segment (e.g. for synchronization).
+
+        ``times`` must be finite and non-decreasing (times are looked up by binary search).
+        """
+        from .validation import check_time_vector
+
         segment_index = self._check_segment_index(segment_index)
         times = np.asarray(times, dtype="float64")
         n = self.get_num_samples(segment_index)
         if times.shape != (n,):
             raise ValueError(f"times has shape {times.shape}, expected ({n},) for segment {segment_index}")
+        check_time_vector(times, f"set_times(segment_index={segment_index})")
         segment = self._segments[segment_index]
         segment.time_vector = times
         segment.t_start = None

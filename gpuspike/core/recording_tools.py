@@ -9,7 +9,6 @@ from .recording import BaseRecording, BaseRecordingSegment
 
 #: MAD of a standard normal distribution: noise = MAD / this
 MAD_TO_STD = 0.6744897501960817
-_NOISE_METHODS = ("mad", "std", "rms")
 
 
 def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False, num_chunks_per_segment: int = 20,
@@ -18,8 +17,8 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
                            chunk_duration: str | float | None = None, method: str = "full_random"):
     """Random chunks of traces from every segment, for statistics such as noise levels.
 
-    Chunks start at random frames drawn with ``numpy.random.default_rng(seed)``; segments
-    shorter than ``chunk_size + 2*margin_frames`` give one chunk of the whole segment.
+    Chunks start at random frames drawn with ``numpy.random.default_rng(seed)`` as SpikeInterface 0.105
+    draws them (:func:`random_chunk_ranges`): the same seed gives the same chunks in both libraries.
 
     Parameters
     ----------
@@ -71,135 +70,157 @@ def _random_chunk_size(recording: BaseRecording, chunk_size, chunk_duration, met
 
 def random_chunk_ranges(recording: BaseRecording, num_chunks_per_segment: int = 20, chunk_size: int = 10000,
                         seed: int | None = 0, margin_frames: int = 0) -> list[tuple[int, int, int]]:
-    """(segment_index, start, end) of the random chunks of :func:`get_random_data_chunks`."""
+    """(segment_index, start, end) of random chunks, SpikeInterface 0.105's "full_random" slices.
+
+    Every chunk has the same length: when ``chunk_size`` does not fit a segment (with its margins),
+    it is reduced to that segment's ``num_samples - 2 * margin_frames - 1`` for every segment, with
+    a warning. Starts are drawn per segment with ``rng.integers(margin, num_samples - chunk_size -
+    margin, endpoint=True)`` from ``numpy.random.default_rng(seed)`` and sorted (chunks may overlap).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    num_chunks_per_segment : int
+        Chunks drawn in each segment.
+    chunk_size : int
+        Frames per chunk.
+    seed : int or None
+        Seed of the draw.
+    margin_frames : int
+        Frames kept free at both ends of each segment.
+
+    Returns
+    -------
+    list of tuple
+        ``(segment_index, start_frame, end_frame)``, sorted by segment then start.
+    """
+    import warnings
+
     if num_chunks_per_segment < 1:
         raise ValueError(f"num_chunks_per_segment must be >= 1, got {num_chunks_per_segment}")
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    for seg in range(recording.get_num_segments()):
+        limit = recording.get_num_samples(seg) - 2 * margin_frames
+        if chunk_size > limit:
+            chunk_size = limit - 1
+            warnings.warn(f"chunk_size is greater than the number of samples for segment index {seg}. "
+                          f"Using {chunk_size}.")
+    if chunk_size < 1:
+        raise ValueError(f"a segment is too short for random chunks with margin_frames={margin_frames}")
     rng = np.random.default_rng(seed)
     ranges = []
     for seg in range(recording.get_num_segments()):
         n = recording.get_num_samples(seg)
         for start in random_chunk_starts(n, num_chunks_per_segment, chunk_size, margin_frames, rng):
-            ranges.append((seg, int(start), min(int(start) + chunk_size, n)))
+            ranges.append((seg, int(start), int(start) + chunk_size))
     return ranges
-
-
-def _streamed_chunks(recording: BaseRecording, ranges: list[tuple[int, int, int]]) -> np.ndarray:
-    """Raw traces of ``ranges`` read through the streaming path (planner, readers, pinned ring)."""
-    from ..streaming import plan_reads, stream_blocks
-
-    parts = []
-    for seg in range(recording.get_num_segments()):
-        mine = [(start, end) for s, start, end in ranges if s == seg]
-        if not mine:
-            continue
-        starts = np.array([start for start, _ in mine], dtype="int64")
-        length = mine[0][1] - mine[0][0]  # one length per segment (chunk_size, or the whole short segment)
-        plan = plan_reads(recording.get_num_samples(seg), max(length, 1), peak_samples=starts, nbefore=0,
-                          nafter=length, mode="windows")
-        out = np.empty((starts.size, length, recording.get_num_channels()), dtype=recording.get_dtype())
-        with stream_blocks(recording, seg, plan, device=False) as blocks:
-            for block, traces in blocks:
-                for k, rel in zip(block.spike_indices, block.relative_peaks):
-                    out[k] = traces[rel:rel + length]
-        parts.append(out.reshape(-1, out.shape[2]))
-    return np.concatenate(parts, axis=0)
 
 
 def random_chunk_starts(num_samples: int, num_chunks: int, chunk_size: int, margin_frames: int,
                         rng: np.random.Generator) -> np.ndarray:
-    """Sorted random chunk start frames inside one segment (shared by all backends)."""
+    """Sorted random chunk start frames inside one segment, as SpikeInterface 0.105 draws them.
+
+    Parameters
+    ----------
+    num_samples : int
+        Segment length.
+    num_chunks : int
+        Starts to draw.
+    chunk_size : int
+        Chunk length (it fits: ``chunk_size <= num_samples - 2 * margin_frames``).
+    margin_frames : int
+        Frames kept free at both ends.
+    rng : np.random.Generator
+        The generator (shared across segments).
+
+    Returns
+    -------
+    np.ndarray
+        int64 sorted starts.
+    """
     high = num_samples - chunk_size - margin_frames
-    if high < margin_frames:
-        return np.zeros(1, dtype="int64")
-    # the last start is allowed (endpoint): the same draws as SpikeInterface 0.105 for the same seed
     return np.sort(rng.integers(margin_frames, high, size=num_chunks, endpoint=True)).astype("int64")
 
 
 def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, method: str = "mad",
-                     force_recompute: bool = False, backend: str = "numpy", *, return_in_uV: bool | None = None,
-                     random_slices_kwargs: dict | None = None, **random_chunk_kwargs) -> np.ndarray:
-    """Noise level of each channel from random chunks (MAD / 0.6745, standard deviation or RMS).
+                     force_recompute: bool = False, backend: str | None = None, progress_bar: bool | None = None,
+                     *, return_in_uV: bool | None = None, random_slices_kwargs: dict | None = None,
+                     **random_chunk_kwargs) -> np.ndarray:
+    """Noise level of each channel: the mean over random chunks of each chunk's MAD / 0.6745 (or std, rms).
 
-    The result is cached in the ``noise_level_<scaled|raw>_<method>`` property.
+    As SpikeInterface 0.105: every random chunk gives a statistic per channel (the median
+    absolute deviation scaled to a standard deviation, the standard deviation, or the root mean
+    square), in µV when scaled, and the noise level is their mean. The chunks are read and reduced
+    by the block engine, on the GPU with ``backend="cuda"``. The result is cached in the
+    ``noise_level_<method>_<scaled|raw>`` property.
 
     Parameters
     ----------
     recording : BaseRecording
+        The recording.
     return_scaled : bool
         Noise in µV (needs gains) or in raw units.
     method : {"mad", "std", "rms"}
+        Statistic of each chunk.
     force_recompute : bool
         Ignore the cached value.
-    backend : {"numpy", "cuda", "auto"}
-        Where the median absolute deviation runs.
+    backend : {"auto", "numpy", "cuda"}, optional
+        Where the statistics run (default: the global job kwargs' backend).
+    progress_bar : bool, optional
+        Show a progress bar (default: the global job kwargs').
     return_in_uV : bool, optional
-        SpikeInterface 0.105's name of ``return_scaled`` (wins when given).
+        SpikeInterface 0.105's name of ``return_scaled`` (wins when given). A float recording without
+        gains is taken as already in µV, as SpikeInterface does.
     random_slices_kwargs : dict, optional
         SpikeInterface 0.105's way of passing the chunk options (``num_chunks_per_segment``,
         ``chunk_size``, ``chunk_duration``, ``seed``, ``margin_frames``, ``method``).
     **random_chunk_kwargs
-        Passed to :func:`get_random_data_chunks` (``num_chunks_per_segment``, ``chunk_size``, ``seed``).
-        Job kwargs (``n_jobs``, ``chunk_duration``, ``progress_bar``, ...) are accepted as SpikeInterface
-        takes them and validated; the chunks are read in this process. A ``chunk_size`` given here sets
-        the random chunks' length, as in SpikeInterface.
+        ``num_chunks_per_segment``, ``chunk_size``, ``seed``, ``margin_frames`` of the random chunks, and
+        job kwargs (``n_jobs``, ``chunk_duration``, ...) as SpikeInterface takes them; a ``chunk_size``
+        given here sets the random chunks' length, as in SpikeInterface.
 
     Returns
     -------
     np.ndarray
         float32 noise level per channel.
     """
+    from ..engine import NOISE_METHODS, NoiseJob, run_block_job
+    from .job import resolve_job_kwargs
+
     if return_in_uV is not None:
         return_scaled = return_in_uV
-    random_chunk_kwargs = _noise_chunk_kwargs(recording, random_chunk_kwargs, random_slices_kwargs)
-    if method not in _NOISE_METHODS:
-        raise ValueError(f"method={method!r}: allowed values are {_NOISE_METHODS}")
-    if return_scaled and not recording.has_scaleable_traces() and np.dtype(recording.get_dtype()).kind != "f":
+    random_chunk_kwargs, job_kwargs = _noise_chunk_kwargs(recording, random_chunk_kwargs, random_slices_kwargs)
+    if method not in NOISE_METHODS:
+        raise ValueError(f"method={method!r}: allowed values are {NOISE_METHODS}")
+    unscaled_floats = np.dtype(recording.get_dtype()).kind == "f" and recording.get_property("gain_to_uV") is None
+    if return_scaled and not recording.has_scaleable_traces() and not unscaled_floats:
         raise ValueError("get_noise_levels(return_scaled=True) needs channel gains; set them or use return_scaled=False")
-    key = f"noise_level_{'scaled' if return_scaled else 'raw'}_{method}"
+    key = f"noise_level_{method}_{'scaled' if return_scaled else 'raw'}"
     cached = recording.get_property(key)
     if cached is not None and not force_recompute and not random_chunk_kwargs:
         return cached
-    from ..backends import get_backend
-
-    be = get_backend(backend)
-    if method == "mad" and be.name == "cuda":
-        # the GPU path: random chunks read through the streaming reader, scaled and reduced on the device
-        ranges = random_chunk_ranges(recording, **random_chunk_kwargs)
-        data = be.asarray(np.ascontiguousarray(_streamed_chunks(recording, ranges)))
-        if return_scaled and recording.get_property("gain_to_uV") is not None:  # float traces without gains: as is
-            gains, offsets = recording._scaling(slice(None))
-            scaled = be.empty(data.shape, "float32")
-            be.kernels.scale(data, be.asarray(np.ascontiguousarray(gains, "float32")),
-                             be.asarray(np.ascontiguousarray(offsets, "float32")), scaled)
-            data = scaled
-        out = be.kernels.mad(data, be.empty((data.shape[1],), np.float64))
-        noise = be.to_host(out) / MAD_TO_STD
-    elif method == "mad":
-        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
-        out = be.kernels.mad(np.ascontiguousarray(chunks), be.empty((chunks.shape[1],), np.float64))
-        noise = be.to_host(out) / MAD_TO_STD
-    elif method == "std":
-        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
-        noise = np.std(chunks.astype("float64"), axis=0)
-    else:
-        chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
-        noise = np.sqrt(np.mean(np.square(chunks.astype("float64")), axis=0))
-    noise = np.asarray(noise, dtype="float32")
+    config = resolve_job_kwargs(backend=backend, progress_bar=progress_bar, **job_kwargs)
+    ranges = random_chunk_ranges(recording, **random_chunk_kwargs)
+    gains = offsets = None
+    if return_scaled and not unscaled_floats:
+        gains, offsets = recording._scaling(slice(None))
+    job = NoiseJob(ranges, method, gains, offsets)
+    noise = np.asarray(run_block_job(job, recording, config), dtype="float32")
     recording.set_property(key, noise)
     return noise
 
 
-def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kwargs: dict | None) -> dict:
-    """Random-chunk options from gpuspike's keywords, SpikeInterface's ``random_slices_kwargs`` and job kwargs."""
+def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kwargs: dict | None
+                        ) -> tuple[dict, dict]:
+    """(random-chunk options, job kwargs) from gpuspike's keywords, SpikeInterface's ``random_slices_kwargs``
+    and job kwargs."""
     from .job import split_job_kwargs
-    from .job_tools import fix_job_kwargs
 
     chunk_kwargs, job_kwargs = split_job_kwargs(kwargs)
     if "chunk_size" in job_kwargs:  # SpikeInterface reads a chunk_size given here as the random chunks' length
         chunk_kwargs["chunk_size"] = job_kwargs.pop("chunk_size")
-    fix_job_kwargs(job_kwargs)  # validated as SpikeInterface does; the chunks are read here
     if random_slices_kwargs:
         overlap = sorted(set(random_slices_kwargs) & set(chunk_kwargs))
         if overlap:
@@ -213,7 +234,7 @@ def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kw
         chunk_kwargs["chunk_size"] = _random_chunk_size(recording, chunk_kwargs.get("chunk_size", 10000),
                                                         chunk_kwargs.pop("chunk_duration", None),
                                                         chunk_kwargs.pop("method", "full_random"))
-    return chunk_kwargs
+    return chunk_kwargs, job_kwargs
 
 
 def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | None, end_frame: int | None,

@@ -16,9 +16,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import atomic_folder
+from .atomic import atomic_folder, check_target
+from .base import _jsonable
 from .binaryrecording import pwrite_all
+from .folder_safety import check_savable_properties
 from .job import run_chunks, split_job_kwargs
+from .validation import check_trace_dtype, check_zarr_codecs, checked_cast
 
 #: SpikeInterface class paths written in folder JSON files, so that SpikeInterface loads our folders
 SI_BINARY_CLASS = "spikeinterface.core.binaryrecordingextractor.BinaryRecordingExtractor"
@@ -83,13 +86,17 @@ def default_folder(suffix: str = "") -> Path:
 
 
 def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json") -> None:
-    """Write properties/, annotations.json, provenance.json (when dumpable) and the probe of ``obj``."""
+    """Write properties/, annotations.json, provenance.json (when dumpable) and the probe of ``obj``.
+
+    Properties are never pickled (see :func:`gpuspike.core.folder_safety.write_property`).
+    """
+    from .folder_safety import write_property
+
     folder = Path(folder)
     prop_folder = folder / "properties"
     prop_folder.mkdir(exist_ok=True)
     for key in obj.get_property_keys():
-        values = np.asarray(obj.get_property(key))
-        np.save(prop_folder / f"{key}.npy", values, allow_pickle=values.dtype.kind == "O")
+        write_property(prop_folder, key, obj.get_property(key))
     write_json(folder / "annotations.json", obj._annotations)
     if obj.is_dumpable:
         write_json(folder / "provenance.json", obj.to_dict())
@@ -128,7 +135,9 @@ def _init_binary_writer(recording, file_paths: Sequence[str], dtype: str, file_o
 def _write_binary_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
     """Read one chunk and ``os.pwrite`` it at its offset; returns the bytes written."""
     traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
-    traces = np.ascontiguousarray(traces.astype(ctx["dtype"], copy=False))
+    traces = np.ascontiguousarray(checked_cast(traces, ctx["dtype"], f"save(dtype={ctx['dtype']}): traces of segment "
+                                                                     f"{segment_index}, frames [{start_frame}, "
+                                                                     f"{end_frame})"))
     fd = os.open(ctx["file_paths"][segment_index], os.O_WRONLY)
     try:
         pwrite_all(fd, memoryview(traces).cast("B"), ctx["file_offset"] + start_frame * ctx["bytes_per_frame"])
@@ -202,7 +211,7 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
             if recording.has_time_vector(i):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.asarray(recording.get_times(i), dtype="float64").tofile(path)
-    dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+    dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
     bytes_per_frame = recording.get_num_channels() * dtype.itemsize
     for i, path in enumerate(file_paths):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,6 +250,9 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
     """
     _check_format(format, _RECORDING_FORMATS, "recordings")
     specific, job_kwargs = split_job_kwargs(kwargs)
+    if format != "memory":
+        check_trace_dtype(recording.get_dtype() if specific.get("dtype") is None else specific["dtype"])
+        check_savable_properties(recording)
     if format == "memory":
         sharedmem = specific.pop("sharedmem", True)
         _reject_unknown(specific, (), "save(format='memory')")
@@ -251,11 +263,14 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
         _reject_unknown(specific, ("compressor", "filters", "channel_chunk_size", "compressor_by_dataset",
                                    "filters_by_dataset", "dtype", "storage_options"), "save(format='zarr')")
         specific.pop("storage_options", None)
+        check_zarr_codecs(specific.get("compressor", "default"), specific.get("filters"),
+                          specific.get("compressor_by_dataset"), specific.get("filters_by_dataset"))
         folder = default_folder(".zarr") if folder is None else folder
         return ZarrRecordingExtractor.write_recording(recording, folder, overwrite=overwrite, verbose=verbose,
                                                       **specific, **job_kwargs)
     _reject_unknown(specific, ("dtype",), "save(format='binary')")
     folder = default_folder() if folder is None else Path(folder)
+    check_target(folder, overwrite)
     return save_binary_folder(recording, folder, overwrite=overwrite, dtype=specific.get("dtype"), verbose=verbose,
                               **job_kwargs)
 
@@ -299,7 +314,9 @@ def save_binary_folder(recording, folder, overwrite: bool = False, dtype=None, v
                   "is_filtered": recording.is_filtered(), "gain_to_uV": recording.get_channel_gains(),
                   "offset_to_uV": recording.get_channel_offsets()}
         num_samples = [recording.get_num_samples(i) for i in range(nseg)]
-        write_json(tmp / "binary.json", foreign_dict(SI_BINARY_CLASS, kwargs, num_samples=num_samples))
+        # num_samples and dtype again outside the kwargs: load() checks the files and the kwargs against them
+        write_json(tmp / "binary.json", foreign_dict(SI_BINARY_CLASS, kwargs, num_samples=num_samples,
+                                                     dtype=dtype.str))
         write_json(tmp / "si_folder.json", foreign_dict(SI_BINARY_FOLDER_CLASS, {"folder_path": "."}))
     return BinaryFolderRecording(folder)
 
@@ -349,6 +366,7 @@ def save_sorting(sorting, folder=None, format: str = "numpy_folder", overwrite: 
     _reject_unknown(specific, (), f"sorting.save(format={format!r})")
     from .npzsorting import NpzFolderSorting, NumpyFolderSorting
 
+    check_savable_properties(sorting)
     folder = default_folder() if folder is None else Path(folder)
     if format == "numpy_folder":
         return NumpyFolderSorting.write_sorting(sorting, folder, overwrite=overwrite)
@@ -372,6 +390,7 @@ def save_snippets(snippets, folder=None, format: str = "npy", overwrite: bool = 
         return copy
     from .npzsorting import NpyFolderSnippets
 
+    check_savable_properties(snippets)
     folder = default_folder() if folder is None else Path(folder)
     return NpyFolderSnippets.write_snippets(snippets, folder, overwrite=overwrite, dtype=specific.get("dtype"))
 
@@ -389,5 +408,6 @@ def save_event(event, folder=None, format: str = "npz", overwrite: bool = False,
         return copy
     from .npzsorting import NpzFolderEvent
 
+    check_savable_properties(event)
     folder = default_folder() if folder is None else Path(folder)
     return NpzFolderEvent.write_event(event, folder, overwrite=overwrite)

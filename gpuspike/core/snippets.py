@@ -52,10 +52,13 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
 
     def __init__(self, sampling_frequency: float, nbefore: int | None, snippet_len: int, channel_ids: Sequence,
                  dtype) -> None:
+        from .validation import check_sampling_frequency
+
+        sampling_frequency = check_sampling_frequency(sampling_frequency)
         BaseExtractor.__init__(self, channel_ids)
         if nbefore is not None and not 0 <= nbefore <= snippet_len:
             raise ValueError(f"nbefore={nbefore} must be in 0..snippet_len={snippet_len}")
-        self._sampling_frequency = float(sampling_frequency)
+        self._sampling_frequency = sampling_frequency
         self._nbefore = nbefore
         self._snippet_len = int(snippet_len)
         self._dtype = np.dtype(dtype)

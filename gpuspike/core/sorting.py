@@ -64,10 +64,10 @@ class BaseSorting(SortingMethods, BaseExtractor):
     _id_kind = "unit_id"
 
     def __init__(self, sampling_frequency: float, unit_ids: Sequence) -> None:
+        from .validation import check_sampling_frequency
+
+        sampling_frequency = check_sampling_frequency(sampling_frequency)
         BaseExtractor.__init__(self, unit_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be > 0, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
         self._recording = None
         self._cached_spike_vector = None
@@ -107,9 +107,12 @@ class BaseSorting(SortingMethods, BaseExtractor):
         recording : BaseRecording
             Same sampling frequency and number of segments as the sorting.
         check_spike_frames : bool
-            Warn (as SpikeInterface 0.105) when spikes lie beyond the recording's samples.
+            Warn (as SpikeInterface 0.105) when spikes lie at or beyond the end of a segment of
+            ``recording`` (the sorting is attached unchanged). :func:`extract_waveforms` and
+            :func:`compute_templates` drop such spikes, with the same warning;
+            :func:`gpuspike.core.excess_spikes.remove_excess_spikes` drops them explicitly.
         """
-        if abs(recording.sampling_frequency - self.sampling_frequency) > 0.1:
+        if abs(recording.sampling_frequency - self.sampling_frequency) > 1e-6 * self.sampling_frequency:
             raise ValueError(
                 f"register_recording: sampling frequencies differ (recording {recording.sampling_frequency}, "
                 f"sorting {self.sampling_frequency})"
@@ -119,11 +122,10 @@ class BaseSorting(SortingMethods, BaseExtractor):
                 f"register_recording: recording has {recording.get_num_segments()} segments, "
                 f"sorting has {self.get_num_segments()}"
             )
-        if check_spike_frames and exceeding_spikes(self, recording):
-            warnings.warn(
-                "register_recording: some spikes lie beyond the recording's samples; remove them "
-                "(e.g. sorting.frame_slice or select the spikes below recording.get_num_samples()) before "
-                "computing on them", UserWarning, stacklevel=2)
+        if check_spike_frames:
+            from .excess_spikes import warn_excess_spikes
+
+            warn_excess_spikes(self, recording, "register_recording", dropped=False)
         self._recording = recording
         for i, segment in enumerate(self._segments):  # the recording's start times, as SpikeInterface 0.105
             segment._t_start = recording.get_start_time(i)
@@ -282,11 +284,11 @@ class BaseSorting(SortingMethods, BaseExtractor):
                         return_slices: bool = False):
         """All spikes as a structured array (sample_index, unit_index, segment_index).
 
-        Sorted by segment, then sample, then unit. Cached. ``concatenated=False`` returns one
-        array per segment; ``extremum_channel_inds`` ({unit_id: channel_index}) or
-        ``main_channel_indices`` (one channel index per unit, SpikeInterface 0.105's spelling) adds a
-        ``channel_index`` field; ``return_slices`` also returns the (num_segments, 2) start / stop of
-        each segment in the concatenated vector.
+        Sorted by segment, then sample, then unit. Cached, and returned read-only (copy it to
+        edit it). ``concatenated=False`` returns one array per segment; ``extremum_channel_inds``
+        ({unit_id: channel_index}) or ``main_channel_indices`` (one channel index per unit,
+        SpikeInterface 0.105's spelling) adds a ``channel_index`` field; ``return_slices`` also returns
+        the (num_segments, 2) start / stop of each segment in the concatenated vector.
         """
         if main_channel_indices is not None:
             if extremum_channel_inds is not None:
@@ -306,6 +308,8 @@ class BaseSorting(SortingMethods, BaseExtractor):
                 self._cached_spike_vector = vector
         else:
             vector = self._cached_spike_vector
+        if vector.flags.writeable:
+            vector.flags.writeable = False  # shared with the cache: editing it would corrupt every later call
         if extremum_channel_inds is not None:
             lookup = np.array([extremum_channel_inds[u] for u in self.unit_ids], dtype="int64")
             ext_dtype = np.dtype(spike_dtype.descr + [("channel_index", "int64")])

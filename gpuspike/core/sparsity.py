@@ -145,18 +145,10 @@ class ChannelSparsity:
     @classmethod
     def from_radius(cls, we_or_templates, radius_um: float, peak_sign: str = "neg") -> "ChannelSparsity":
         """Channels within ``radius_um`` of each unit's extremum channel."""
-        if radius_um is None or radius_um <= 0:
-            raise ValueError(f"radius_um={radius_um!r}: give a positive radius in µm")
         info = _templates_info(we_or_templates)
-        if info.locations is None:
-            raise ValueError("method='radius' needs channel locations: attach a probe (recording.set_probe) "
-                             "or set_channel_locations(); or use method='best_channels'")
-        be = info.backend
-        channels, _, _ = _extremum(info, peak_sign)
-        out = np.zeros((len(info.unit_ids), len(info.channel_ids)), dtype=bool)
-        mask = be.to_host(be.kernels.radius_sparsity(be.asarray(np.ascontiguousarray(info.locations, "float64")),
-                                                     be.asarray(channels), float(radius_um), be.asarray(out)))
-        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+        mask = sparsity_mask(info.backend, info.templates, "radius", peak_sign, info.nbefore,
+                             locations=info.locations, radius_um=radius_um)
+        return cls(mask, info.unit_ids, info.channel_ids)
 
     @classmethod
     def from_best_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg",
@@ -167,13 +159,17 @@ class ChannelSparsity:
         amplitude is taken, as in SpikeInterface 0.105.
         """
         info = _templates_info(we_or_templates)
+        if amplitude_mode is None or amplitude_mode == "extremum":
+            mask = sparsity_mask(info.backend, info.templates, "best_channels", peak_sign, info.nbefore,
+                                 num_channels=num_channels)
+            return cls(mask, info.unit_ids, info.channel_ids)
         if num_channels is None or not 1 <= int(num_channels) <= len(info.channel_ids):
             raise ValueError(f"num_channels={num_channels!r}: allowed 1..{len(info.channel_ids)}")
-        be = info.backend
         amps = _amplitudes(info, peak_sign, amplitude_mode)
-        out = np.zeros(amps.shape, dtype=bool)
-        mask = be.to_host(be.kernels.best_channels_sparsity(be.asarray(amps), int(num_channels), be.asarray(out)))
-        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+        mask = np.zeros(amps.shape, dtype=bool)
+        for u in range(amps.shape[0]):
+            mask[u, np.argsort(amps[u])[::-1][:int(num_channels)]] = True
+        return cls(mask, info.unit_ids, info.channel_ids)
 
     @classmethod
     def from_snr(cls, we_or_templates, threshold: float, peak_sign: str = "neg",
@@ -188,15 +184,15 @@ class ChannelSparsity:
         info = _templates_info(we_or_templates)
         if noise_levels is None:
             noise_levels = info.noise_levels()
+        if amplitude_mode is None or amplitude_mode == "extremum":
+            mask = sparsity_mask(info.backend, info.templates, "threshold", peak_sign, info.nbefore,
+                                 threshold=threshold, noise_levels=noise_levels)
+            return cls(mask, info.unit_ids, info.channel_ids)
         noise_levels = np.asarray(noise_levels, dtype="float64")
         if noise_levels.shape != (len(info.channel_ids),):
             raise ValueError(f"noise_levels has shape {noise_levels.shape}, expected ({len(info.channel_ids)},)")
-        be = info.backend
         amps = _amplitudes(info, peak_sign, amplitude_mode)
-        out = np.zeros(amps.shape, dtype=bool)
-        mask = be.to_host(be.kernels.snr_sparsity(be.asarray(amps), be.asarray(noise_levels), float(threshold),
-                                                  be.asarray(out)))
-        return cls(mask.astype(bool), info.unit_ids, info.channel_ids)
+        return cls(amps / noise_levels >= float(threshold), info.unit_ids, info.channel_ids)
 
     @classmethod
     def from_ptp(cls, we_or_templates, threshold: float, noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
@@ -303,7 +299,7 @@ class ChannelSparsity:
             raise ValueError("method='closest_channels' needs channel locations: attach a probe (recording.set_probe)")
         locations = np.asarray(info.locations, dtype="float64")
         distances = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
-        channels, _, _ = _extremum(info, peak_sign)
+        channels, _, _ = template_extremum(info, peak_sign)
         mask = np.zeros((len(info.unit_ids), len(info.channel_ids)), dtype=bool)
         for u, channel in enumerate(channels):
             mask[u, np.argsort(distances[channel], kind="stable")[:int(num_channels)]] = True
@@ -390,18 +386,23 @@ class ChannelSparsity:
         The unit's value is the sorting's property when it has one (as SpikeInterface), else the
         value of the unit's extremum channel.
         """
+        check_peak_sign(peak_sign)
         info = _templates_info(we_or_templates)
-        recording = getattr(we_or_templates, "recording", None)
+        if isinstance(we_or_templates, dict):
+            recording, sorting = we_or_templates.get("recording"), we_or_templates.get("sorting")
+        else:
+            recording = getattr(we_or_templates, "recording", None)
+            sorting = getattr(we_or_templates, "sorting", None)
         if recording is None:
             raise ValueError("method='by_property' needs the recording")
         values = recording.get_property(by_property)
         if values is None:
             raise ValueError(f"by_property={by_property!r} is not a recording property; "
                              f"available: {recording.get_property_keys()}")
-        sorting = getattr(we_or_templates, "sorting", None)
         unit_values = None if sorting is None else sorting.get_property(by_property)
         if unit_values is None:
-            channels, _, _ = _extremum(info, peak_sign)
+            be = info.backend
+            channels = be.to_host(_extremum_channels(be, info.templates, peak_sign, info.nbefore))
             unit_values = values[np.asarray(channels)]
         mask = values[None, :] == np.asarray(unit_values)[:, None]
         return cls(mask, info.unit_ids, info.channel_ids)
@@ -459,34 +460,215 @@ def _templates_info(obj, backend: str = "numpy") -> _TemplatesInfo:
     raise TypeError(f"expected a WaveformExtractor or a dict with 'templates', got {type(obj).__name__}")
 
 
-def _extremum(info: _TemplatesInfo, peak_sign: str):
+def _extremum_channels(be, templates, peak_sign: str, nbefore: int, stream=None):
+    """Extremum channel of each template, as an array of ``be`` (host: numpy)."""
+    num_units = templates.shape[0]
+    channels = be.empty((num_units,), "int64", stream=stream)
+    amplitudes = be.empty((num_units,), "float64", stream=stream)
+    shifts = be.empty((num_units,), "int64", stream=stream)
+    be.kernels.template_extremum(templates, peak_sign, int(nbefore), channels, amplitudes, shifts, stream=stream)
+    return channels
+
+
+def template_extremum(info: _TemplatesInfo, peak_sign: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extremum channel, its amplitude and the peak shift of each template (host arrays).
+
+    Parameters
+    ----------
+    info : _TemplatesInfo
+        Templates and where they are.
+    peak_sign : {"neg", "pos", "both"}
+        Which peak.
+
+    Returns
+    -------
+    tuple of np.ndarray
+        ``(channels, amplitudes, shifts)``.
+    """
     check_peak_sign(peak_sign)
-    be = info.backend
-    num_units = info.templates.shape[0]
-    channels = np.zeros(num_units, dtype="int64")
-    amplitudes = np.zeros(num_units, dtype="float64")
-    shifts = np.zeros(num_units, dtype="int64")
+    be, templates = info.backend, info.templates
+    num_units = templates.shape[0]
+    out = (be.empty((num_units,), "int64"), be.empty((num_units,), "float64"), be.empty((num_units,), "int64"))
+    if num_units:
+        be.kernels.template_extremum(templates, peak_sign, int(info.nbefore), *out)
+    return tuple(be.to_host(x) for x in out)
+
+
+def abs_channel_amplitudes(info: _TemplatesInfo, peak_sign: str) -> np.ndarray:
+    """Absolute amplitude of each template on each channel (host ``(num_units, num_channels)``).
+
+    Parameters
+    ----------
+    info : _TemplatesInfo
+        Templates and where they are.
+    peak_sign : {"neg", "pos", "both"}
+        Which peak.
+
+    Returns
+    -------
+    np.ndarray
+    """
+    check_peak_sign(peak_sign)
+    be, templates = info.backend, info.templates
+    out = be.empty((templates.shape[0], templates.shape[2]), "float64")
+    if templates.shape[0] and templates.shape[2]:
+        be.kernels.channel_amplitudes(templates, peak_sign, out)
+    return np.abs(be.to_host(out))
+
+
+def sparsity_mask(be, templates, method: str, peak_sign: str, nbefore: int, locations: np.ndarray | None = None,
+                  radius_um: float | None = None, num_channels: int | None = None, threshold: float | None = None,
+                  noise_levels: np.ndarray | None = None, stream=None) -> np.ndarray:
+    """The boolean mask of a radius, best-channels or SNR sparsity, computed where ``templates`` are.
+
+    Only the mask comes back: on a GPU, the templates (left there by the sparsity estimate), the
+    extremum channels and the amplitudes stay on the device.
+
+    Parameters
+    ----------
+    be : Backend
+        The backend holding ``templates``.
+    templates : array
+        ``(num_units, nsamples, num_channels)`` float templates on ``be``.
+    method : {"radius", "best_channels", "threshold", "snr"}
+        Sparsity method.
+    peak_sign : {"neg", "pos", "both"}
+        Which peak defines amplitudes and the extremum channel.
+    nbefore : int
+        Samples before the spike in a template.
+    locations : np.ndarray, optional
+        ``(num_channels, 2 or 3)`` channel positions (radius).
+    radius_um : float, optional
+        Radius (radius).
+    num_channels : int, optional
+        Channels kept per unit (best_channels).
+    threshold : float, optional
+        Minimum amplitude / noise (threshold / snr).
+    noise_levels : np.ndarray, optional
+        Noise per channel, in the units of the templates (threshold / snr).
+    stream : DeviceStream, optional
+        Stream of the work.
+
+    Returns
+    -------
+    np.ndarray
+        ``(num_units, num_channels)`` bool, on the host.
+
+    Raises
+    ------
+    ValueError
+        A missing or invalid parameter of the method, naming it.
+    """
+    check_peak_sign(peak_sign)
+    num_units, _, total_channels = templates.shape
+    if method == "radius":
+        if radius_um is None or not radius_um > 0:
+            raise ValueError(f"radius_um={radius_um!r}: give a positive radius in µm")
+        if locations is None:
+            raise ValueError("method='radius' needs channel locations: attach a probe (recording.set_probe) "
+                             "or set_channel_locations(); or use method='best_channels'")
+    elif method == "best_channels":
+        if num_channels is None or not 1 <= int(num_channels) <= total_channels:
+            raise ValueError(f"num_channels={num_channels!r}: allowed 1..{total_channels}")
+    elif method in ("threshold", "snr"):
+        if threshold is None:
+            raise ValueError("method='threshold' needs threshold= (an SNR, e.g. 5)")
+        noise_levels = np.asarray(noise_levels, dtype="float64")
+        if noise_levels.shape != (total_channels,):
+            raise ValueError(f"noise_levels has shape {noise_levels.shape}, expected ({total_channels},)")
+    else:
+        raise ValueError(f"method={method!r}: sparsity_mask takes 'radius', 'best_channels', 'threshold', 'snr'")
     if num_units == 0:
-        return channels, amplitudes, shifts
-    outs = be.kernels.template_extremum(be.asarray(info.templates), peak_sign, int(info.nbefore), be.asarray(channels),
-                                        be.asarray(amplitudes), be.asarray(shifts))
-    return tuple(be.to_host(x) for x in outs)
+        return np.zeros((0, total_channels), dtype=bool)
+    mask = be.empty((num_units, total_channels), "bool", stream=stream)
+    if method == "radius":
+        channels = _extremum_channels(be, templates, peak_sign, nbefore, stream)
+        be.kernels.radius_sparsity(be.asarray(np.ascontiguousarray(locations, "float64"), stream=stream), channels,
+                                   float(radius_um), mask, stream=stream)
+    else:
+        amplitudes = be.empty((num_units, total_channels), "float64", stream=stream)
+        be.kernels.channel_amplitudes(templates, peak_sign, amplitudes, stream=stream)
+        if method == "best_channels":
+            be.kernels.best_channels_sparsity(amplitudes, int(num_channels), mask, stream=stream)
+        else:
+            be.kernels.snr_sparsity(amplitudes, be.asarray(noise_levels, stream=stream), float(threshold), mask,
+                                    stream=stream)
+    return be.to_host(mask, stream=stream).astype(bool)
 
 
-def _abs_amplitudes(info: _TemplatesInfo, peak_sign: str) -> np.ndarray:
-    check_peak_sign(peak_sign)
-    be = info.backend
-    out = np.zeros((info.templates.shape[0], info.templates.shape[2]), dtype="float64")
-    if out.size == 0:
-        return out
-    amps = be.to_host(be.kernels.channel_amplitudes(be.asarray(info.templates), peak_sign, be.asarray(out)))
-    return np.abs(amps)
+def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before: float, ms_after: float,
+                                 return_scaled: bool, seed, config, method: str = "radius", peak_sign: str = "neg",
+                                 radius_um: float | None = 100.0, num_channels: int | None = 5,
+                                 threshold: float | None = 5.0, by_property: str | None = None,
+                                 label: str = "estimate_sparsity", selected: np.ndarray | None = None
+                                 ) -> "ChannelSparsity":
+    """Sparsity from the mean templates of ``num_spikes`` random spikes per unit, on the job's backend.
+
+    The means are accumulated by the block engine (means only) and stay where they were
+    computed; the extremum channels, amplitudes and masks are computed there too, and only the
+    mask comes back.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+        The traces and the spikes.
+    num_spikes : int
+        Random spikes per unit.
+    ms_before, ms_after : float
+        Window.
+    return_scaled : bool
+        Templates in µV (SNR thresholds compare with noise in µV).
+    seed : int or None
+        Seed of the spike sampling.
+    config : JobConfig
+        Backend, engine and budget.
+    method, peak_sign, radius_um, num_channels, threshold, by_property
+        As in :func:`compute_sparsity`.
+    label : str
+        Progress-bar label.
+    selected : np.ndarray, optional
+        Indices (in the spike vector) of the spikes to average, instead of ``num_spikes`` random ones
+        drawn with ``seed`` (SpikeInterface's :func:`estimate_sparsity` draws its own).
+
+    Returns
+    -------
+    ChannelSparsity
+    """
+    from .random_spikes import select_random_spikes
+    from .waveforms import _accumulate
+
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
+    if selected is None:
+        selected = select_random_spikes(sorting, num_spikes, seed)
+    mean, _, stream = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, False, config,
+                                  label, keep_on_backend=True)
+    from ..backends import get_backend
+
+    be = get_backend("numpy") if isinstance(mean, np.ndarray) else config.backend_object
+    nbefore = int(ms_before * recording.sampling_frequency / 1000.0)
+    if method == "by_property":
+        return ChannelSparsity.from_property({"templates": be.to_host(mean, stream=stream), "recording": recording,
+                                              "sorting": sorting, "unit_ids": sorting.unit_ids,
+                                              "channel_ids": recording.channel_ids, "nbefore": nbefore},
+                                             by_property, peak_sign=peak_sign)
+    locations = None
+    if method == "radius":
+        locations = recording.get_channel_locations()
+    noise = None
+    if method in ("threshold", "snr"):
+        from .recording_tools import get_noise_levels
+
+        noise = get_noise_levels(recording, return_scaled=return_scaled)
+    mask = sparsity_mask(be, mean, method, peak_sign, nbefore, locations=locations, radius_um=radius_um,
+                         num_channels=num_channels, threshold=threshold, noise_levels=noise, stream=stream)
+    return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
 
 
 def _amplitudes(info: _TemplatesInfo, peak_sign: str, amplitude_mode: str | None) -> np.ndarray:
     """Absolute amplitude of every (unit, channel) as SpikeInterface's ``amplitude_mode`` takes it."""
     if amplitude_mode is None or amplitude_mode == "extremum":
-        return _abs_amplitudes(info, peak_sign)
+        return abs_channel_amplitudes(info, peak_sign)
     if amplitude_mode not in _AMPLITUDE_MODES:
         raise ValueError(f"amplitude_mode={amplitude_mode!r}: allowed values are {_AMPLITUDE_MODES}")
     templates = info.templates.astype("float64")

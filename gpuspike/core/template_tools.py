@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sparsity import _abs_amplitudes, _extremum, _templates_info, check_peak_sign
+from .sparsity import _templates_info, abs_channel_amplitudes, check_peak_sign, template_extremum
 
 _MODES = ("extremum", "at_index", "peak_to_peak")
 _OPERATORS = ("average", "median", "std")
@@ -74,7 +74,7 @@ def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: st
     mode = _check_mode(mode if peak_mode is None else peak_mode)
     info = _info(waveform_extractor, operator)
     if mode == "extremum" and abs_value and (operator is None or operator == "average"):
-        amps = _abs_amplitudes(info, peak_sign)
+        amps = abs_channel_amplitudes(info, peak_sign)
     else:
         amps = _signed_amplitudes(info, peak_sign, mode)
         if abs_value:
@@ -106,7 +106,7 @@ def get_template_extremum_channel(waveform_extractor, peak_sign: str = "neg", mo
     mode = _check_mode(mode if peak_mode is None else peak_mode)
     info = _info(waveform_extractor, operator)
     if mode == "extremum" and (operator is None or operator == "average"):
-        channels, _, _ = _extremum(info, peak_sign)
+        channels, _, _ = template_extremum(info, peak_sign)
     else:
         amps = np.abs(_signed_amplitudes(info, peak_sign, mode))
         channels = np.argmax(amps, axis=1).astype("int64") if len(amps) else np.zeros(0, "int64")
@@ -131,7 +131,7 @@ def get_template_extremum_channel_peak_shift(waveform_extractor, peak_sign: str 
     """
     peak_sign = "neg" if peak_sign is None else peak_sign
     info = _info(waveform_extractor, operator)
-    _, _, shifts = _extremum(info, peak_sign)
+    _, _, shifts = template_extremum(info, peak_sign)
     return {u: int(shifts[i]) for i, u in enumerate(info.unit_ids.tolist())}
 
 

@@ -17,11 +17,11 @@ from typing import Sequence
 import numpy as np
 
 from .atomic import atomic_folder, check_target
+from .random_spikes import select_random_spikes
 from .sparsity import ChannelSparsity
+from .folder_safety import check_unit_ids_for_files
+from .validation import check_extraction_inputs, check_waveform_dtype
 from .waveforms_compat import LegacyWaveformExtractorMixin
-from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
-                                  init_gather_worker, place_edge_waveforms, select_random_spikes, shares_memory,
-                                  templates_from_waveform_buffer)
 
 _TEMPLATE_MODES = ("average", "std", "median", "percentile")
 _SAVE_FORMATS = ("binary", "zarr")
@@ -282,6 +282,7 @@ class WaveformExtractor(LegacyWaveformExtractorMixin):
             raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
         if isinstance(folder, WaveformExtractor):  # the specification's we.save(we, sparsity=..., folder=...)
             raise TypeError("save(folder=...) takes a folder; call we.save(folder=..., sparsity=...)")
+        check_unit_ids_for_files(self.unit_ids)
         we = self
         if sparsity is not None:
             if self.is_sparse() and np.any(sparsity.mask & ~self.sparsity.mask):
@@ -381,9 +382,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     """
     from .base import _from_jsonable
     from .errors import CorruptFolderError
-    from .loading import load
+    from .loading import check_folder, load, read_json
 
     folder = Path(folder)
+    if not folder.exists():
+        check_folder(folder, "load_waveforms")  # renames back a folder whose overwrite was interrupted
     if folder.suffix == ".zarr":
         from .waveforms_zarr import load_waveforms_zarr
 
@@ -391,11 +394,11 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     params_file = folder / "params.json"
     if not params_file.is_file():
         raise CorruptFolderError(f"{params_file} is missing: {folder} is not a waveforms folder")
-    params = json.loads(params_file.read_text())
+    params = read_json(params_file)
     attrs_file = folder / "recording_info" / "recording_attributes.json"
     if not attrs_file.is_file():
         raise CorruptFolderError(f"{attrs_file} is missing")
-    rec_attributes = _from_jsonable(json.loads(attrs_file.read_text()))
+    rec_attributes = _from_jsonable(read_json(attrs_file))
     rec_attributes["channel_ids"] = np.asarray(rec_attributes["channel_ids"])
     probe_file = folder / "recording_info" / "probegroup.json"
     rec_attributes["probegroup"] = None
@@ -405,7 +408,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         rec_attributes["probegroup"] = probeinterface.read_probeinterface(probe_file)
     sparsity = None
     if (folder / "sparsity.json").is_file():
-        sparsity = ChannelSparsity.from_dict(json.loads((folder / "sparsity.json").read_text()))
+        sparsity = ChannelSparsity.from_dict(read_json(folder / "sparsity.json"))
     recording = None
     if with_recording and (folder / "recording.json").is_file():
         try:
@@ -416,6 +419,7 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         if not (folder / "sorting.json").is_file():
             raise CorruptFolderError(f"{folder / 'sorting.json'} is missing: give sorting=")
         sorting = load(folder / "sorting.json", base_folder=folder)
+    check_unit_ids_for_files(sorting.unit_ids)
     selected = _load_selected(folder, sorting)
     templates = {}
     for f in folder.glob("templates_*.npy"):
@@ -429,7 +433,9 @@ def _load_selected(folder: Path, sorting) -> np.ndarray:
     if f.is_file():
         from .base import _from_jsonable
 
-        return np.asarray(_from_jsonable(json.loads(f.read_text()))["selected_indices"], dtype="int64")
+        from .loading import read_json
+
+        return np.asarray(_from_jsonable(read_json(f))["selected_indices"], dtype="int64")
     spikes = sorting.to_spike_vector()
     selected = []
     for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
@@ -457,13 +463,12 @@ def _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, r
     if method == "radius" and not recording.has_probe() and recording.get_property("location") is None:
         raise ValueError("sparse=True with method='radius' needs channel locations: attach a probe with "
                          "recording.set_probe(...) or choose method='best_channels'")
-    estimate = compute_templates(recording, sorting, ms_before=ms_before, ms_after=ms_after,
-                                 max_spikes_per_unit=num_spikes_for_sparsity, return_scaled=return_scaled,
-                                 seed=seed, with_std=False, _config=config)
-    from .sparsity import compute_sparsity
+    from .sparsity import estimate_sparsity_on_backend
 
-    return compute_sparsity(estimate, method=method, peak_sign=peak_sign, num_channels=num_channels,
-                            radius_um=radius_um, threshold=threshold, by_property=by_property)
+    return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, ms_before, ms_after,
+                                        return_scaled, seed, config, method=method, peak_sign=peak_sign,
+                                        radius_um=radius_um, num_channels=num_channels, threshold=threshold,
+                                        by_property=by_property, label="extract_waveforms: sparsity estimate")
 
 
 def _check_inputs(recording, sorting, mode, folder, overwrite):
@@ -534,17 +539,30 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
     A spike closer than ``ms_before`` / ``ms_after`` to a segment edge is extracted like any
     other, as in SpikeInterface 0.105: the samples of its window that fall outside the segment
     are 0 (not the channel offset), and it counts in the templates.
+
+    Spikes at or beyond the end of their segment hold no data: they are dropped with a warning
+    (``we.sorting`` is then a :class:`~gpuspike.core.excess_spikes.RemoveExcessSpikesSorting`
+    view), as SpikeInterface 0.105's ``create_sorting_analyzer`` does.
+
+    A unit with zero spikes (in the sorting, or after dropping those spikes) gets zero waveforms
+    (shape ``(0, nsamples, channels)``) and an all-zero template for every mode ("average",
+    "std", "median", "percentile"), with no warning, exactly as in SpikeInterface 0.105. Such a
+    template is not a flat unit: check ``sorting.count_num_spikes_per_unit()`` (or drop the unit
+    with ``sorting.remove_empty_units()``) before reading amplitudes from templates.
     """
     from .job import resolve_job_kwargs
 
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, mode, folder, overwrite)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
+                                      "extract_waveforms", unit_ids_name_files=mode == "folder",
+                                      num_spikes_for_sparsity=num_spikes_for_sparsity if sparse else None)
     if format not in _SAVE_FORMATS:
         raise ValueError(f"format={format!r}: allowed values are {_SAVE_FORMATS}")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
         return_scaled = False
-    dtype = np.dtype("float32" if return_scaled else recording.get_dtype()) if dtype is None else np.dtype(dtype)
+    dtype = check_waveform_dtype(dtype, np.dtype("float32" if return_scaled else recording.get_dtype()))
     sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
                                  threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
                                  return_scaled, seed, config)
@@ -566,87 +584,48 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
 
 def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
                       want_mean_std: bool = False) -> tuple[dict, dict]:
-    """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) from one read of them."""
+    """Waveforms per unit, and mean/std templates ({} unless ``want_mean_std``) from one read of them.
+
+    The gather runs on the block engine; the waveforms buffer is unit-major (each unit's
+    waveforms are one contiguous block of rows, in time order) so that its templates read each
+    waveform once, where the buffer is (on the device after a GPU gather), before the buffer
+    comes back.
+    """
+    from ..engine import GatherJob, run_block_job, templates_of_waveforms
+
     spikes = sorting.to_spike_vector()[selected]
     fs = recording.sampling_frequency
     nbefore = int(params["ms_before"] * fs / 1000.0)
     nafter = int(params["ms_after"] * fs / 1000.0)
     sparse_channels = None if sparsity is None else sparsity.padded_channel_indices()
     width = recording.get_num_channels() if sparsity is None else max(1, sparsity.max_num_active_channels)
-    shape = (spikes.size, nbefore + nafter, width)
-    # unit-major rows: each unit's waveforms are one contiguous block of the buffer (time order within)
     rows = np.empty(spikes.size, dtype="int64")
     rows[np.argsort(spikes["unit_index"], kind="stable")] = np.arange(spikes.size)
-    streaming_backend = gpu_streaming_backend(config)
-    if streaming_backend is not None:
-        from .waveform_streaming import stream_gather
+    job = GatherJob(spikes, rows, spikes.size, nbefore, nafter, width, sparse_channels, params["return_scaled"],
+                    dtype, label="extract_waveforms: gather")
+    output = run_block_job(job, recording, config)
+    from ..backends import get_backend
 
-        buffer = np.zeros(shape, dtype=dtype)
-        stream_gather(recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels, buffer,
-                      config, streaming_backend)
-    else:
-        buffer = _gather_in_chunks(recording, spikes, rows, nbefore, nafter, params["return_scaled"],
-                                   sparse_channels, shape, dtype, config)
-    # interior spikes came from the kernels; the few edge spikes are cut here, alike on every path
-    place_edge_waveforms(buffer, recording, spikes, rows, nbefore, nafter, params["return_scaled"], sparse_channels)
-    return _split_by_unit(buffer, spikes, sorting, sparsity, width), _buffer_templates(
-        buffer, spikes, sorting, sparsity, want_mean_std)
-
-
-def _gather_in_chunks(recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, shape, dtype,
-                      config) -> np.ndarray:
-    """The chunked gather on any engine: the waveforms buffer (interior spikes filled) in RAM."""
-    from .job import run_chunks
-
-    check_engine_can_run(recording, config, "extract_waveforms")
-    tmpdir = None
-    gather_func = None
-    if config.engine == "dask":  # workers may be other machines: waveforms come back as results
-        buffer, buffer_path = np.zeros(shape, dtype=dtype), None
-        gather_func = _result_writer(buffer)
-    elif shares_memory(config):
-        buffer, buffer_path = np.zeros(shape, dtype=dtype), None
-    else:
-        tmpdir = Path(tempfile.mkdtemp(prefix="gpuspike_wfs_"))
-        buffer_path = tmpdir / "all_waveforms.npy"
-        np.lib.format.open_memmap(buffer_path, mode="w+", dtype=dtype, shape=shape).flush()
-        buffer = None
-    try:
-        worker_buffer = None if gather_func is not None else buffer
-        init_args = (recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, worker_buffer,
-                     buffer_path, config.backend, (shape[1], shape[2], np.dtype(dtype).str))
-        run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
-                   job_name="extract_waveforms", gather_func=gather_func)
-        return np.load(buffer_path) if buffer is None else buffer
-    finally:
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+    where = config.backend_object if job.placement == "device" else get_backend("numpy")
+    templates = {}
+    if want_mean_std:
+        num_units = sorting.get_num_units()
+        bounds = np.searchsorted(np.sort(spikes["unit_index"]), np.arange(num_units + 1)).astype("int64")
+        mean, std = templates_of_waveforms(output, bounds, where, "float32", stream=job.stream)
+        templates = {"average": _densify(mean, sparsity), "std": _densify(std, sparsity)}
+    buffer = where.to_host(output, stream=job.stream)
+    return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
 
 
-def _result_writer(buffer: np.ndarray):
-    """A gather_func that places ``(rows, waveforms)`` results into ``buffer``."""
-    def write(result) -> None:
-        result_rows, waveforms = result
-        buffer[result_rows] = waveforms
-
-    return write
-
-
-def _buffer_templates(buffer, spikes, sorting, sparsity, want_mean_std: bool) -> dict:
-    """"average" and "std" templates (dense, zeros outside sparse channels) from the unit-major buffer."""
-    if not want_mean_std:
-        return {}
-    num_units = sorting.get_num_units()
-    mean, std = templates_from_waveform_buffer(buffer, np.sort(spikes["unit_index"]), num_units, "float32")
-    if sparsity is not None:
-        dense_mean = np.zeros((num_units, mean.shape[1], sparsity.mask.shape[1]), "float32")
-        dense_std = np.zeros_like(dense_mean)
-        for u in range(num_units):  # per unit: place its K active channels
-            active = np.flatnonzero(sparsity.mask[u])
-            dense_mean[u][:, active] = mean[u][:, :active.size]
-            dense_std[u][:, active] = std[u][:, :active.size]
-        mean, std = dense_mean, dense_std
-    return {"average": mean, "std": std}
+def _densify(templates: np.ndarray, sparsity) -> np.ndarray:
+    """Sparse templates (K channel slots per unit) placed on all channels (zeros elsewhere)."""
+    if sparsity is None:
+        return templates
+    dense = np.zeros(templates.shape[:2] + (sparsity.mask.shape[1],), templates.dtype)
+    for u in range(templates.shape[0]):
+        active = np.flatnonzero(sparsity.mask[u])
+        dense[u][:, active] = templates[u][:, :active.size]
+    return dense
 
 
 def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
@@ -660,27 +639,50 @@ def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
 
 def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: float = 2.0,
                       max_spikes_per_unit: int | None = None, return_scaled: bool = True, seed: int | None = None,
-                      with_std: bool = True, _config=None, **job_kwargs) -> WaveformExtractor:
+                      with_std: bool = True, **job_kwargs) -> WaveformExtractor:
     """Mean and std templates of all spikes (or a sample) in one streaming pass, storing no waveforms.
 
-    This is what an hour-long recording needs: memory is bounded by the chunk size whatever the
+    This is what an hour-long recording needs: memory is bounded by the block size whatever the
     number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
     unless ``with_std=False``, which halves the accumulation work). Spikes near a segment edge
     add their partially filled windows (zeros outside the segment), as in :func:`extract_waveforms`.
+    Spikes beyond the end of the recording are dropped with a warning, and a unit with zero spikes
+    gets all-zero "average" and "std" templates, as in :func:`extract_waveforms` and
+    SpikeInterface 0.105.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+        The traces and the spikes.
+    ms_before, ms_after : float
+        Window around each spike (finite, >= 0; at least one sample in all).
+    max_spikes_per_unit : int or None
+        Spikes sampled per unit (None = every spike).
+    return_scaled : bool
+        Templates in µV (needs gains; computed unscaled with a warning when the recording has none).
+    seed : int, optional
+        Seed of the spike sampling.
+    with_std : bool
+        Also the standard deviation.
+    **job_kwargs
+        n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+
+    Returns
+    -------
+    WaveformExtractor
+        Template-only ("average" and "std"; no waveforms kept).
     """
     from .job import resolve_job_kwargs
 
-    config = _config if _config is not None else resolve_job_kwargs(**job_kwargs)
+    config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, "memory", None, False)
+    sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit, "compute_templates")
     if return_scaled and not recording.has_scaleable_traces():
         warnings.warn("the recording has no gains: computing unscaled templates (return_scaled=False)")
         return_scaled = False
     selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
-    spikes = sorting.to_spike_vector()[selected]
-    fs = recording.sampling_frequency
-    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
-    mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter, return_scaled,
-                                     config, with_std=with_std)
+    mean, std = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config,
+                            "compute_templates")
     params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
               "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
     templates = {"average": mean.astype("float32")}
@@ -688,3 +690,32 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
         templates["std"] = std.astype("float32")
     return WaveformExtractor(recording, sorting, params, rec_attributes_of(recording), selected, None, None,
                              templates=templates)
+
+
+def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config, label,
+                keep_on_backend: bool = False):
+    """Templates (float64) of the ``selected`` spikes through the block engine's accumulate job.
+
+    With ``keep_on_backend``, also the stream the results were computed on: ``(mean, std, stream)``.
+    """
+    from ..engine import AccumulateJob, edge_positions, run_block_job
+
+    spikes = sorting.to_spike_vector()[selected]
+    fs = recording.sampling_frequency
+    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
+    num_units = sorting.get_num_units()
+    gains = offsets = None
+    if return_scaled:
+        gains, offsets = recording._scaling(slice(None))
+    # raw int16 sums of a few hundred spikes per unit are exact in float32: a means-only job moves
+    # half the accumulator bytes then (edge windows, padded with non-integers, need float64)
+    raw = np.dtype(recording.get_dtype())
+    num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    per_unit = np.bincount(spikes["unit_index"], minlength=num_units)
+    exact32 = (not with_std and raw.kind in "iu" and raw.itemsize <= 2
+               and int(per_unit.max(initial=0)) * 2 ** (8 * raw.itemsize) <= 2**24
+               and edge_positions(spikes, num_samples, nbefore, nafter).size == 0)
+    job = AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
+                        with_std=with_std, sums_dtype="float32" if exact32 else "float64", label=label)
+    result = run_block_job(job, recording, config, keep_on_backend=keep_on_backend)
+    return result + (job.stream,) if keep_on_backend else result

@@ -271,6 +271,15 @@ def extract_waveforms(recording, sorting, folder=None, mode: str = "folder",
     Returns
     -------
     WaveformExtractor
+
+    Notes
+    -----
+    A spike closer than ``ms_before`` / ``ms_after`` to a segment edge is extracted like any
+    other, as in SpikeInterface 0.105: the samples of its window outside the segment are 0.
+    Spikes at or beyond the end of their segment hold no data: they are dropped with a warning.
+    A unit with zero spikes gets zero waveforms (shape ``(0, nsamples, channels)``) and an all-zero
+    template for every mode, with no warning, exactly as in SpikeInterface 0.105; check
+    ``sorting.count_num_spikes_per_unit()`` before reading amplitudes from templates.
     """
     from .job import split_job_kwargs
     from .waveforms import extract_waveforms as _extract
@@ -281,6 +290,12 @@ def extract_waveforms(recording, sorting, folder=None, mode: str = "folder",
         if value is not None:
             raise ValueError(f"extract_waveforms({name}={value!r}): SpikeInterface 0.105 accepts only "
                              f"{name}=None ({hint})")
+    from .validation import check_extraction_inputs
+
+    if sparse and sparsity is None:  # checked (and spikes past the end dropped) before the sparsity pass
+        sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
+                                          "extract_waveforms", unit_ids_name_files=mode == "folder",
+                                          num_spikes_for_sparsity=num_spikes_for_sparsity)
     sparsity_args, job_kwargs = split_job_kwargs(kwargs)
     allowed = ("method", "peak_sign", "radius_um", "num_channels", "threshold", "by_property", "amplitude_mode",
                "noise_levels")
@@ -416,13 +431,13 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
     sorting, recording : BaseSorting, BaseRecording
     num_spikes_for_sparsity : int
     ms_before, ms_after : float
-    method : {"radius", "best_channels", "snr", "threshold", "by_property", "ptp"}
+    method : {"radius", "best_channels", "closest_channels", "snr", "threshold", "amplitude", "by_property", "ptp"}
     peak_sign : {"neg", "pos", "both"}
     radius_um : float
     num_channels : int
     threshold : float
-    amplitude_mode : {"extremum"}
-        The template amplitude used (gpuspike measures extremum amplitudes).
+    amplitude_mode : {"extremum", "at_index", "peak_to_peak"}
+        How "best_channels", "snr" and "amplitude" take a template's amplitude.
     by_property : str, optional
     noise_levels : np.ndarray, optional
         Raw noise levels for "snr" (computed when not given).
@@ -438,8 +453,10 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
     from .sorting_tools import random_spikes_selection
     from .sparsity import compute_sparsity
 
-    if amplitude_mode != "extremum":
-        raise ValueError(f"amplitude_mode={amplitude_mode!r}: gpuspike estimates sparsity from 'extremum' amplitudes")
+    from .validation import check_max_spikes_per_unit, check_window
+
+    check_window(ms_before, ms_after, recording.sampling_frequency)
+    check_max_spikes_per_unit(num_spikes_for_sparsity, "num_spikes_for_sparsity")
     if method == "by_property":
         values = recording.get_property(by_property)
         if values is None:
@@ -453,12 +470,25 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
         main = np.asarray(main_channel_indices)
         distances = np.linalg.norm(locations[main][:, None, :] - locations[None, :, :], axis=2)
         return ChannelSparsity(distances <= radius_um, sorting.unit_ids, recording.channel_ids)
+    if method in ("radius", "closest_channels") and recording.get_property("location") is None:
+        raise ValueError(f"method={method!r} needs channel locations: attach a probe (recording.set_probe) or "
+                         f"set_channel_locations(); or use method='best_channels'")
     fs = recording.sampling_frequency
     nbefore, nafter = ms_to_samples(ms_before, fs), ms_to_samples(ms_after, fs)
     num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
     selected = random_spikes_selection(sorting, num_samples, method="uniform",
                                        max_spikes_per_unit=num_spikes_for_sparsity,
                                        margin_size=max(nbefore, nafter), seed=2205)
+    if method in ("radius", "best_channels", "snr", "threshold") and amplitude_mode in (None, "extremum") \
+            and noise_levels is None:
+        # the templates, amplitudes and mask stay on the job's backend; only the mask comes back
+        from .job import resolve_job_kwargs
+        from .sparsity import estimate_sparsity_on_backend
+
+        return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, _ms(nbefore, fs),
+                                            _ms(nafter, fs), False, None, resolve_job_kwargs(**job_kwargs),
+                                            method=method, peak_sign=peak_sign, radius_um=radius_um,
+                                            num_channels=num_channels, threshold=threshold, selected=selected)
     templates = estimate_templates_with_accumulator(recording, sorting.to_spike_vector()[selected], sorting.unit_ids,
                                                     nbefore, nafter, return_in_uV=False, **job_kwargs)
     info = {"templates": templates, "unit_ids": sorting.unit_ids, "channel_ids": recording.channel_ids,
@@ -475,7 +505,8 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
         return ChannelSparsity(recording.get_property(by_property)[None, :] == unit_values[:, None],
                                sorting.unit_ids, recording.channel_ids)
     return compute_sparsity(info, method=method, peak_sign=peak_sign, num_channels=num_channels,
-                            radius_um=radius_um, threshold=threshold)
+                            radius_um=radius_um, threshold=threshold,
+                            amplitude_mode=None if method in ("radius", "closest_channels", "ptp") else amplitude_mode)
 
 
 def precompute_sparsity(recording, sorting, num_spikes_for_sparsity: int = 100, unit_batch_size: int = 200,

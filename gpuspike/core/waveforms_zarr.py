@@ -32,20 +32,33 @@ _VERSION = 1
 class _LazyZarrWaveforms(Mapping):
     """{unit_id: waveforms} read from the zarr group on access."""
 
-    def __init__(self, root, unit_ids) -> None:
+    def __init__(self, root, unit_ids, folder: Path | None = None) -> None:
         self._root = root
         self._unit_ids = list(unit_ids)
+        self._folder = folder
 
     def __getitem__(self, unit_id):
         if unit_id not in self._unit_ids:
             raise KeyError(unit_id)
-        return self._root[f"waveforms_{unit_id}"][...]
+        return _safe_array(self._root, f"waveforms_{unit_id}", self._folder)[...]
 
     def __iter__(self):
         return iter(self._unit_ids)
 
     def __len__(self) -> int:
         return len(self._unit_ids)
+
+
+def _safe_array(root, name: str, folder: Path | None = None):
+    from .errors import CorruptFolderError
+    from .folder_safety import check_zarr_array
+
+    where = f"array {name!r} of the waveforms folder" + ("" if folder is None else f" {str(folder)!r}")
+    try:
+        array = root[name]
+    except Exception as err:
+        raise CorruptFolderError(f"{where} cannot be opened ({type(err).__name__}: {err})") from None
+    return check_zarr_array(array, where)
 
 
 def _chunks(shape: tuple) -> tuple:
@@ -73,6 +86,9 @@ def save_waveforms_zarr(we, folder: str | Path, overwrite: bool = False) -> Path
     Path
         The absolute folder.
     """
+    from .folder_safety import check_unit_ids_for_files
+
+    check_unit_ids_for_files(we.unit_ids)
     folder = Path(folder).absolute()
     compressor = get_default_zarr_compressor()
     rec_attributes = {k: v for k, v in we._rec_attributes.items() if k != "probegroup"}
@@ -114,11 +130,11 @@ def save_waveforms_zarr(we, folder: str | Path, overwrite: bool = False) -> Path
     return folder
 
 
-def _sorting_from_arrays(root, attrs: dict):
+def _sorting_from_arrays(root, attrs: dict, folder: Path):
     from .numpyextractors import NumpySorting
     from .sorting import spike_dtype
 
-    packed = np.asarray(root["sorting_spikes"][...], dtype="int64").reshape(-1, 3)
+    packed = np.asarray(_safe_array(root, "sorting_spikes", folder)[...], dtype="int64").reshape(-1, 3)
     spikes = np.zeros(packed.shape[0], dtype=spike_dtype)
     spikes["sample_index"], spikes["unit_index"], spikes["segment_index"] = packed.T
     unit_ids = np.asarray(_from_jsonable(attrs["unit_ids"]))
@@ -150,9 +166,12 @@ def load_waveforms_zarr(folder: str | Path, with_recording: bool = True, sorting
     from .sparsity import ChannelSparsity
     from .waveforms import WaveformExtractor
 
+    from .folder_safety import check_zarr_folder
+
     folder = Path(folder).absolute()
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {str(folder)!r} does not exist")
+    check_zarr_folder(folder, "waveforms folder")
     try:
         root = open_group(folder, mode="r")
         attrs = dict(root.attrs)
@@ -176,15 +195,19 @@ def load_waveforms_zarr(folder: str | Path, with_recording: bool = True, sorting
         if attrs.get("sorting") is not None:
             sorting = load(attrs["sorting"], base_folder=folder)
         elif "sorting_spikes" in root:
-            sorting = _sorting_from_arrays(root, attrs)
+            sorting = _sorting_from_arrays(root, attrs, folder)
         else:
             raise CorruptFolderError(f"{folder} holds no sorting: give sorting=")
     saved_ids = np.asarray(_from_jsonable(attrs["unit_ids"]))
     if not np.array_equal(np.asarray(sorting.unit_ids), saved_ids):
         raise ValueError(f"sorting.unit_ids {sorting.unit_ids.tolist()} differ from the saved unit ids "
                          f"{saved_ids.tolist()}")
+    from .folder_safety import check_file_name, check_unit_ids_for_files
+
+    check_unit_ids_for_files(sorting.unit_ids)
     selected = np.asarray(attrs["selected_indices"], dtype="int64")
-    waveforms = _LazyZarrWaveforms(root, sorting.unit_ids.tolist()) if attrs.get("has_waveforms") else None
-    templates = {key: np.asarray(root[f"templates_{key}"][...]) for key in attrs.get("templates", [])}
+    waveforms = _LazyZarrWaveforms(root, sorting.unit_ids.tolist(), folder) if attrs.get("has_waveforms") else None
+    templates = {key: np.asarray(_safe_array(root, f"templates_{check_file_name(key, 'template mode')}", folder)[...])
+                 for key in attrs.get("templates", [])}
     return WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity, folder,
                              templates, format="zarr")

@@ -9,17 +9,47 @@ Layout: root attrs ``sampling_frequency``, ``num_segments``, ``provenance``, ``p
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
+from .folder_safety import (check_file_name, check_savable_properties, check_zarr_array, check_zarr_folder,
+                            decode_object_property, encode_object_property, is_string_objects)
 from .job import run_chunks, resolve_job_kwargs
 from .loading import attach_probegroup, check_folder
 from .recording import BaseRecording, BaseRecordingSegment
 
 SI_ZARR_CLASS = "spikeinterface.core.zarrextractors.ZarrRecordingExtractor"
+#: root attribute holding object-dtype properties as JSON (SpikeInterface skips such properties)
+OBJECT_PROPERTIES_ATTR = "gpuspike_object_properties"
+
+
+def missing_chunks(array_folder: Path, array) -> set:
+    """Chunk indices of a zarr v2 array in a local folder that have no chunk file."""
+    array_folder = Path(array_folder)
+    if not (array_folder / ".zarray").is_file() or 0 in array.shape:
+        return set()
+    meta = getattr(array, "metadata", None)
+    separator = getattr(meta, "dimension_separator", None) or getattr(array, "_dimension_separator", None) or "."
+    counts = tuple(-(-int(s) // int(c)) for s, c in zip(array.shape, array.chunks))
+    if separator == "/":
+        names = []
+        for root, _, files in os.walk(array_folder):
+            rel = Path(root).relative_to(array_folder).parts
+            names.extend(".".join(rel + (f,)) for f in files if not f.startswith("."))
+    else:
+        names = [f for f in os.listdir(array_folder) if not f.startswith(".")]
+    present = np.zeros(counts, dtype=bool)
+    for name in names:
+        parts = name.split(".")
+        if len(parts) == len(counts) and all(p.isdigit() for p in parts):
+            index = tuple(int(p) for p in parts)
+            if all(i < n for i, n in zip(index, counts)):
+                present[index] = True
+    return {tuple(int(i) for i in idx) for idx in np.argwhere(~present)}
 
 
 def _zarr():
@@ -57,30 +87,79 @@ def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=Non
         data = np.asarray(data)
         shape, dtype = data.shape, data.dtype
     chunks = tuple(max(1, int(c)) for c in (shape if chunks is None else chunks))
+    # every chunk is written, even an all-zero one, so that a missing chunk file always means damage
     if _zarr_major() >= 3:
         arr = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, compressors=compressor,
-                                 filters=filters, fill_value=None if np.dtype(dtype).names else 0)
+                                 filters=filters, fill_value=None if np.dtype(dtype).names else 0,
+                                 config={"write_empty_chunks": True})
     else:
         arr = group.create_dataset(name, shape=shape, chunks=chunks, dtype=dtype, compressor=compressor,
-                                   filters=filters)
+                                   filters=filters, write_empty_chunks=True)
     if data is not None and data.size:
         arr[...] = data
     return arr
 
 
 class ZarrRecordingSegment(BaseRecordingSegment):
-    def __init__(self, array, sampling_frequency: float, t_start: float | None = None, time_vector=None) -> None:
+    """One ``traces_seg{i}`` array. A chunk that is missing (the writers store every chunk) or
+    cannot be decoded raises :class:`CorruptFolderError` naming the array, the chunk and the frames,
+    instead of reading as zeros or as a bare codec error.
+
+    Parameters
+    ----------
+    array : zarr array
+    sampling_frequency : float
+    t_start : float, optional
+    time_vector : np.ndarray, optional
+    where : str
+        Names the array in errors.
+    missing_chunks : set of tuple, optional
+        Chunk indices without a chunk file (found when the folder was opened).
+    """
+
+    def __init__(self, array, sampling_frequency: float, t_start: float | None = None, time_vector=None,
+                 where: str = "", missing_chunks: set | None = None) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start, time_vector=time_vector)
         self._array = array
+        self._where = where or "zarr array"
+        self._missing = sorted(missing_chunks or ())
+        self._time_chunk = int(array.chunks[0]) if array.chunks[0] else 1
 
     def get_num_samples(self) -> int:
         return int(self._array.shape[0])
 
+    def _chunk_frames(self, time_chunk: int) -> str:
+        start = time_chunk * self._time_chunk
+        return f"[{start}, {min(start + self._time_chunk, self.get_num_samples())})"
+
     def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
-        if isinstance(channel_indices, slice):
-            return self._array[start_frame:end_frame, channel_indices]
-        traces = self._array[start_frame:end_frame]
-        return traces[:, channel_indices]
+        if end_frame > start_frame:
+            first, last = start_frame // self._time_chunk, (end_frame - 1) // self._time_chunk
+            missing = [c for c in self._missing if first <= c[0] <= last]
+            if missing:
+                raise CorruptFolderError(
+                    f"{self._where}: chunk {'.'.join(map(str, missing[0]))} (frames {self._chunk_frames(missing[0][0])}"
+                    f") is missing ({len(missing)} missing chunk(s) among frames [{start_frame}, {end_frame})): the "
+                    f"folder is incomplete or damaged; it would read as zeros")
+        try:
+            if isinstance(channel_indices, slice):
+                return self._array[start_frame:end_frame, channel_indices]
+            traces = self._array[start_frame:end_frame]
+            return traces[:, channel_indices]
+        except Exception as err:
+            raise self._decode_error(start_frame, end_frame, err) from None
+
+    def _decode_error(self, start_frame: int, end_frame: int, err: Exception) -> CorruptFolderError:
+        for c in range(start_frame // self._time_chunk, max(start_frame, end_frame - 1) // self._time_chunk + 1):
+            lo = c * self._time_chunk
+            try:
+                self._array[lo:min(lo + self._time_chunk, self.get_num_samples())]
+            except Exception as chunk_err:
+                return CorruptFolderError(f"{self._where}: the chunk of frames {self._chunk_frames(c)} (time chunk "
+                                          f"{c}) cannot be read ({type(chunk_err).__name__}: {chunk_err}): the file "
+                                          f"is damaged")
+        return CorruptFolderError(f"{self._where}: frames [{start_frame}, {end_frame}) cannot be read "
+                                  f"({type(err).__name__}: {err})")
 
 
 class ZarrRecordingExtractor(BaseRecording):
@@ -98,6 +177,7 @@ class ZarrRecordingExtractor(BaseRecording):
 
     def __init__(self, folder_path, storage_options: dict | None = None, load_compression_ratio: bool = False) -> None:
         folder_path = check_folder(Path(folder_path), "ZarrRecordingExtractor").absolute()
+        check_zarr_folder(folder_path, "zarr folder")
         try:
             root = open_group(folder_path, "r")
         except Exception as err:
@@ -114,34 +194,52 @@ class ZarrRecordingExtractor(BaseRecording):
         for seg in range(num_segments):
             if f"traces_seg{seg}" not in keys:
                 raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the 'traces_seg{seg}' array")
-        channel_ids = np.asarray(root["channel_ids"][:])
+        def array(path: str):
+            where = f"array {path!r} of zarr folder {str(folder_path)!r}"
+            try:
+                found = root[path]
+            except Exception as err:
+                raise CorruptFolderError(f"{where} cannot be opened ({type(err).__name__}: {err})") from None
+            return check_zarr_array(found, where)
+
+        channel_ids = np.asarray(array("channel_ids")[:])
         sampling_frequency = float(attrs["sampling_frequency"])
-        super().__init__(sampling_frequency, channel_ids, root["traces_seg0"].dtype)
-        t_starts = np.asarray(root["t_starts"][:]) if "t_starts" in keys else None
+        super().__init__(sampling_frequency, channel_ids, array("traces_seg0").dtype)
+        t_starts = np.asarray(array("t_starts")[:]) if "t_starts" in keys else None
         nbytes, stored = 0, 0
         for seg in range(num_segments):
-            array = root[f"traces_seg{seg}"]
-            if array.shape[1:] != (len(channel_ids),):
-                raise CorruptFolderError(f"'traces_seg{seg}' of {str(folder_path)!r} has shape {array.shape}, "
+            name = f"traces_seg{seg}"
+            traces = array(name)
+            if traces.shape[1:] != (len(channel_ids),):
+                raise CorruptFolderError(f"'traces_seg{seg}' of {str(folder_path)!r} has shape {traces.shape}, "
                                          f"expected (n, {len(channel_ids)})")
-            time_vector = np.asarray(root[f"times_seg{seg}"][:]) if f"times_seg{seg}" in keys else None
+            times_name = f"times_seg{seg}"
+            time_vector = np.asarray(array(times_name)[:]) if times_name in keys else None
             t_start = None
             if time_vector is None and t_starts is not None and not np.isnan(t_starts[seg]):
                 t_start = float(t_starts[seg])
-            self.add_segment(ZarrRecordingSegment(array, sampling_frequency, t_start, time_vector))
+            self.add_segment(ZarrRecordingSegment(traces, sampling_frequency, t_start, time_vector,
+                                                  where=f"array {name!r} of zarr folder {str(folder_path)!r}",
+                                                  missing_chunks=missing_chunks(folder_path / name, traces)))
             if load_compression_ratio:
-                nbytes += array.nbytes
-                stored += array.nbytes_stored() if callable(array.nbytes_stored) else array.nbytes_stored
+                nbytes += traces.nbytes
+                stored += traces.nbytes_stored() if callable(traces.nbytes_stored) else traces.nbytes_stored
         probegroup = attrs.get("probegroup", attrs.get("probe"))
         if probegroup is not None:
             attach_probegroup(self, probegroup, sort_by_wiring="probegroup" not in attrs)
         if "properties" in keys:
             props = root["properties"]
             for key in props.keys():
-                values = np.asarray(props[key][:])
+                values = np.asarray(array(f"properties/{key}")[:])
                 if values.shape[:1] != (len(channel_ids),):
                     raise CorruptFolderError(f"property {key!r} of {str(folder_path)!r} has shape {values.shape}")
                 self._properties[key] = values
+        for key, encoded in (attrs.get(OBJECT_PROPERTIES_ATTR) or {}).items():
+            try:
+                self._properties[key] = decode_object_property(encoded)
+            except (TypeError, ValueError, KeyError) as err:
+                raise CorruptFolderError(f"object property {key!r} of {str(folder_path)!r} cannot be read "
+                                         f"({err})") from None
         from .base import _from_jsonable
 
         self._annotations.update(_from_jsonable(attrs.get("annotations") or {}))
@@ -174,14 +272,19 @@ class ZarrRecordingExtractor(BaseRecording):
         **job_kwargs
             The time chunk of the zarr arrays is the job chunk, so parallel workers never share a chunk.
         """
+        from .validation import check_trace_dtype, check_zarr_codecs
+
         folder_path = Path(folder_path)
         if folder_path.suffix != ".zarr":
             folder_path = folder_path.with_name(folder_path.name + ".zarr")
+        check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dataset)
+        dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
+        check_savable_properties(recording)
         if compressor == "default":
             compressor = get_default_zarr_compressor()
-        compressor_by_dataset = compressor_by_dataset or {}
+        compressor_by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
+                                 for k, v in (compressor_by_dataset or {}).items()}
         filters_by_dataset = filters_by_dataset or {}
-        dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
         config = resolve_job_kwargs(**job_kwargs)
         chunk = min(config.chunk_frames(recording), max(1, max(recording.get_num_samples(i)
                                                                for i in range(recording.get_num_segments()))))
@@ -228,11 +331,18 @@ def _write_zarr_metadata(root, recording: BaseRecording) -> None:
     if np.any(~np.isnan(t_starts)):
         create_array(root, "t_starts", data=t_starts)
     props = root.create_group("properties")
+    object_properties = {}
     for key in recording.get_property_keys():
+        check_file_name(key, "property key")
         values = np.asarray(recording.get_property(key))
         if values.dtype.kind == "O":
-            continue
+            if not is_string_objects(values):
+                object_properties[key] = encode_object_property(values, key)
+                continue
+            values = values.astype(str)
         create_array(props, key, data=values)
+    if object_properties:
+        root.attrs[OBJECT_PROPERTIES_ATTR] = object_properties
 
 
 def _init_zarr_writer(recording, zarr_path: str, names: list, dtype: str) -> dict:
@@ -242,12 +352,22 @@ def _init_zarr_writer(recording, zarr_path: str, names: list, dtype: str) -> dic
 
         recording = _from_dict(recording)
     root = open_group(zarr_path, "r+")
-    return {"recording": recording, "arrays": [root[n] for n in names], "dtype": np.dtype(dtype)}
+    return {"recording": recording, "arrays": [writing_all_chunks(root[n]) for n in names], "dtype": np.dtype(dtype)}
+
+
+def writing_all_chunks(array):
+    """``array`` set to store every chunk, even one equal to the fill value (a runtime setting in zarr 3)."""
+    if hasattr(array, "with_config"):
+        return array.with_config({"write_empty_chunks": True})
+    return array
 
 
 def _write_zarr_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
+    from .validation import checked_cast
+
     traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
-    traces = traces.astype(ctx["dtype"], copy=False)
+    traces = checked_cast(traces, ctx["dtype"], f"save(format='zarr', dtype={ctx['dtype']}): traces of segment "
+                                                f"{segment_index}, frames [{start_frame}, {end_frame})")
     ctx["arrays"][segment_index][start_frame:end_frame, :] = traces
     return traces.nbytes
 

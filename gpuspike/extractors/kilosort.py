@@ -149,11 +149,11 @@ class BasePhyKilosortSorting(BaseSorting):
         if spike_times.shape != spike_clusters.shape:
             raise ValueError(f"{folder}: spike_times.npy has {spike_times.size} spikes, "
                              f"spike_clusters.npy has {spike_clusters.size}")
-        if spike_times.dtype.kind == "f":
-            if not np.all(np.mod(spike_times, 1) == 0):
-                raise ValueError(f"{folder / 'spike_times.npy'}: holds non-integer values; sample indices expected")
-        spike_times = spike_times.astype("int64")
-        spike_clusters = spike_clusters.astype("int64")
+        from ..core.validation import check_integer_frames
+
+        spike_times = check_integer_frames(spike_times, f"{folder / 'spike_times.npy'}")
+        clusters_file = "spike_clusters.npy" if (folder / "spike_clusters.npy").is_file() else "spike_templates.npy"
+        spike_clusters = check_integer_frames(spike_clusters, f"{folder / clusters_file}", "cluster ids (integers)")
         if spike_times.size and spike_times.min() < 0:
             raise ValueError(f"{folder / 'spike_times.npy'}: negative sample indices")
 

@@ -11,6 +11,7 @@ from .readers import (
     ShortReadError,
     TracesReader,
     kvikio_available,
+    kvikio_status,
     make_reader,
 )
 from .ringbuffer import RingBuffer, RingStats, parse_memory, slots_for_budget
@@ -26,6 +27,7 @@ __all__ = [
     "TracesReader",
     "ShortReadError",
     "kvikio_available",
+    "kvikio_status",
     "make_reader",
     "RingBuffer",
     "RingStats",

@@ -220,6 +220,7 @@ def stream_blocks(
         num_slots = max(1, min(num_slots, len(plan)))
         if ring is not None:
             if (ring.device != bool(device) or ring.num_channels != rdr.num_channels
+                    or ring.direct != (bool(device) and rdr.writes_device)
                     or ring.dtype != rdr.dtype or ring.slot_frames < plan.max_block_frames):
                 raise ValueError(
                     f"ring (device={ring.device}, {ring.slot_frames} frames x "
@@ -235,6 +236,7 @@ def stream_blocks(
                 num_slots=num_slots,
                 device=device,
                 num_device_buffers=max(nd, 1),
+                direct=bool(device) and rdr.writes_device,
             )
         if device and compute_stream is None:
             from numba import cuda

@@ -1,16 +1,26 @@
 """Read planner: decide which frames of one recording segment to read, and in which blocks.
 
-A job needs either the whole segment (filtering, saving, noise levels) or only windows around
-spikes (waveforms of sampled spikes). The planner turns that need into read blocks:
+A job needs either the whole segment (filtering, saving) or only windows around spikes
+(waveforms, templates, random chunks). The planner turns that need into read blocks, every one
+bounded, whatever the spike rate:
 
-* needed frame intervals are sorted and merged into non-overlapping *ranges* (one ``pread``
-  each), so no frame is ever read twice;
-* ranges are grouped into *blocks* of at most ``chunk_size`` frames; a block's buffer holds its
-  ranges packed back to back (the gaps between ranges are neither read nor copied);
-* a spike window (with its margin) is never split across two blocks; a cluster of overlapping
-  windows longer than ``chunk_size`` gets a block of its own (the only oversize blocks);
-* every spike is assigned to exactly one block, with the position of its peak inside that
-  block's buffer, so kernels gather ``buffer[rel - nbefore : rel + nafter]``.
+* ``"whole"`` mode: the segment is cut every ``chunk_size`` frames; a piece owns the spikes whose
+  peak falls in it and its block is one contiguous read from the first owned window to the last
+  (a window reaching past the cut is read with its block: neighbouring blocks overlap by at most
+  one window). A block holds at most ``chunk_size + window`` frames, where ``window`` is
+  ``nbefore + nafter + 2 * margin``; pieces owning no spike are not read. Without spikes, the
+  blocks are the pieces themselves and cover the segment exactly once.
+* ``"windows"`` mode: spike windows are merged into clusters; clusters are packed back to back
+  into blocks of at most ``chunk_size`` frames (the gaps are neither read nor copied, and no frame
+  is read twice); a cluster longer than ``chunk_size`` (overlapping windows of a burst) is cut
+  between spikes into pieces of at most ``chunk_size + window`` frames, each a block of its own,
+  neighbours overlapping by less than a window.
+* every spike belongs to exactly one block, which holds its whole window (and clipped margin);
+  the block gives the position of each of its peaks in the block's buffer.
+
+The total planned is at most ``num_samples * (1 + window / chunk_size)`` frames. Spikes are
+handled as index ranges into the sorted peaks, so an hour of Neuropixels data at 100 kHz of
+spikes (360 million) plans in seconds, with memory for the peaks only.
 
 Edges: a spike window ``[peak - nbefore, peak + nafter)`` must lie inside
 ``[0, num_samples)``; otherwise :func:`plan_reads` raises ``ValueError`` naming
@@ -42,18 +52,19 @@ class ReadBlock:
         and disjoint; they are packed back to back in the block's buffer.
     buffer_offsets : np.ndarray
         ``(k,)`` int64: frame offset of each range inside the block's buffer.
-    spike_indices : np.ndarray
-        int64 indices (into the planner's ``peak_samples`` input) of the spikes in this block,
-        in increasing order of peak sample.
-    relative_peaks : np.ndarray
-        int64 position of each of those spikes' peak inside the block's buffer.
+    spike_start, spike_stop : int
+        The block's spikes are positions ``spike_start:spike_stop`` of the plan's peaks sorted
+        by time (see :attr:`spike_indices` for their indices in the planner's input).
     """
 
     index: int
     ranges: np.ndarray
     buffer_offsets: np.ndarray
-    spike_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    relative_peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    spike_start: int = 0
+    spike_stop: int = 0
+    _sorted_peaks: np.ndarray | None = field(default=None, repr=False)
+    _order: np.ndarray | None = field(default=None, repr=False)
+    _lead: int = field(default=0, repr=False)
 
     @property
     def start_frame(self) -> int:
@@ -75,11 +86,36 @@ class ReadBlock:
         """True when the block is one range (buffer row ``i`` is frame ``start_frame + i``)."""
         return self.ranges.shape[0] == 1
 
+    @property
+    def num_spikes(self) -> int:
+        """Number of spikes this block owns."""
+        return self.spike_stop - self.spike_start
+
+    @property
+    def spike_indices(self) -> np.ndarray:
+        """int64 indices (into the planner's ``peak_samples`` input) of the block's spikes, in
+        increasing order of peak sample."""
+        if self._order is None:
+            return np.arange(self.spike_start, self.spike_stop, dtype=np.int64)
+        return self._order[self.spike_start:self.spike_stop].astype(np.int64, copy=False)
+
+    @property
+    def relative_peaks(self) -> np.ndarray:
+        """int64 position of each of the block's peaks inside the block's buffer."""
+        if self.spike_stop == self.spike_start:
+            return np.zeros(0, dtype=np.int64)
+        peaks = self._sorted_peaks[self.spike_start:self.spike_stop].astype(np.int64, copy=False)
+        if self.ranges.shape[0] == 1:
+            return peaks - self.ranges[0, 0]
+        # the range holding a window holds its (clipped) start
+        rid = np.searchsorted(self.ranges[:, 0], np.maximum(peaks - self._lead, 0), side="right") - 1
+        return peaks - self.ranges[rid, 0] + self.buffer_offsets[rid]
+
     def __repr__(self) -> str:
         return (
             f"ReadBlock(index={self.index}, frames=[{self.start_frame}, {self.end_frame}), "
             f"num_frames={self.num_frames}, num_ranges={self.ranges.shape[0]}, "
-            f"num_spikes={self.spike_indices.size})"
+            f"num_spikes={self.num_spikes})"
         )
 
 
@@ -92,9 +128,9 @@ class ReadPlan:
     num_samples : int
         Length of the segment in frames.
     chunk_size : int
-        Maximum frames per block (except oversize window clusters).
+        Frames per block (a whole-mode block may add one window; see the module docstring).
     mode : {"windows", "whole"}
-        ``"windows"``: only the (merged) spike windows are read; ``"whole"``: the whole segment.
+        ``"windows"``: only the (merged) spike windows are read; ``"whole"``: contiguous blocks.
     blocks : tuple of ReadBlock
     nbefore, nafter, margin : int
         Window parameters the plan was made with (0 when planning a whole segment).
@@ -127,7 +163,7 @@ class ReadPlan:
 
     @property
     def ranges(self) -> np.ndarray:
-        """All ``(n, 2)`` frame ranges of the plan, sorted and disjoint."""
+        """All ``(n, 2)`` frame ranges of the plan, in block order."""
         if not self.blocks:
             return np.zeros((0, 2), dtype=np.int64)
         return np.concatenate([b.ranges for b in self.blocks], axis=0)
@@ -138,7 +174,17 @@ class ReadPlan:
         return int(sum(b.num_frames for b in self.blocks))
 
     def planned_bytes(self, bytes_per_frame: int) -> int:
-        """Total bytes the plan reads for frames of ``bytes_per_frame`` bytes."""
+        """Total bytes the plan reads for frames of ``bytes_per_frame`` bytes.
+
+        Parameters
+        ----------
+        bytes_per_frame : int
+            Bytes of one frame (channels x item size).
+
+        Returns
+        -------
+        int
+        """
         return self.planned_frames * int(bytes_per_frame)
 
     @property
@@ -149,7 +195,7 @@ class ReadPlan:
     @property
     def num_spikes(self) -> int:
         """Number of spikes assigned to the plan's blocks."""
-        return int(sum(b.spike_indices.size for b in self.blocks))
+        return int(sum(b.num_spikes for b in self.blocks))
 
 
 def _check_int(name: str, value, minimum: int) -> int:
@@ -160,35 +206,79 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _merge(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Merge sorted-by-start half-open intervals that overlap or touch -> (k, 2)."""
-    if starts.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    run_end = np.maximum.accumulate(ends)
-    new = np.ones(starts.size, dtype=bool)
-    new[1:] = starts[1:] > run_end[:-1]
-    first = np.flatnonzero(new)
-    last = np.append(first[1:] - 1, starts.size - 1)
-    return np.stack([starts[first], run_end[last]], axis=1).astype(np.int64)
+_SLICE = 1 << 23  # spikes per slice of the vectorised passes: memory bounded by the peaks
 
 
-def _split_whole(num_samples: int, chunk_size: int, clusters: np.ndarray) -> list:
-    """Cut ``[0, num_samples)`` into pieces <= chunk_size, never cutting inside a cluster."""
+def _windows(sp: np.ndarray, lead: int, trail: int, num_samples: int, lo: int, hi: int):
+    """Clipped window starts and ends of sorted peaks ``sp[lo:hi]``."""
+    part = sp[lo:hi].astype(np.int64, copy=False)
+    return np.maximum(part - lead, 0), np.minimum(part + trail, num_samples)
+
+
+def _clusters(sp: np.ndarray, lead: int, trail: int, num_samples: int):
+    """Merged windows of sorted peaks: ``(starts, ends, first_spike)`` of each cluster (windows
+    that overlap or touch merge), computed slice by slice."""
+    starts, ends, firsts = [], [], []
+    carry = -1  # running end of the windows seen so far
+    for lo in range(0, sp.size, _SLICE):
+        hi = min(lo + _SLICE, sp.size)
+        ws, we = _windows(sp, lead, trail, num_samples, lo, hi)
+        running = np.maximum.accumulate(np.maximum(we, carry))
+        prev = np.empty_like(running)
+        prev[0] = carry
+        prev[1:] = running[:-1]
+        first = np.flatnonzero(ws > prev)
+        if ends:  # the open cluster of the previous slices runs on until this slice's first new one
+            upto = int(first[0]) if first.size else ws.size
+            if upto:
+                ends[-1][-1] = running[upto - 1]
+        if first.size:
+            last = np.append(first[1:] - 1, ws.size - 1)
+            starts.append(ws[first])
+            ends.append(running[last])
+            firsts.append(first + lo)
+        carry = int(running[-1])
+    if not starts:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    return np.concatenate(starts), np.concatenate(ends), np.concatenate(firsts).astype(np.int64)
+
+
+def _split_cluster(sp: np.ndarray, k0: int, k1: int, lead: int, trail: int, num_samples: int,
+                   chunk_size: int) -> list:
+    """Cut a cluster of spikes ``k0:k1`` (sorted peaks) into pieces ``(k_start, k_stop, start, end)``
+    whose read span is at most ``chunk_size`` (or one window, when a window is longer)."""
+    ws, we = _windows(sp, lead, trail, num_samples, k0, k1)
+    run_end = np.maximum.accumulate(we)
+    span = chunk_size + lead + trail  # a piece: a chunk, plus the window of its last spike
     pieces = []
-    cstart, cend = clusters[:, 0], clusters[:, 1]
-    a = 0
-    while a < num_samples:
-        cut = a + chunk_size
-        if cut >= num_samples:
-            cut = num_samples
-        else:
-            # the cluster (if any) that strictly contains the cut
-            j = np.searchsorted(cstart, cut, side="left") - 1
-            if j >= 0 and cstart[j] < cut < cend[j]:
-                cut = int(cstart[j]) if cstart[j] > a else int(cend[j])
-        pieces.append((a, cut))
-        a = cut
+    j = 0
+    n = k1 - k0
+    while j < n:
+        # the spikes whose running window end stays within a span of this piece's start
+        stop = int(np.searchsorted(run_end, max(ws[j] + span, run_end[j]), side="right"))
+        pieces.append((k0 + j, k0 + stop, int(ws[j]), int(run_end[stop - 1])))
+        j = stop
     return pieces
+
+
+def _check_peaks(peaks: np.ndarray, nbefore: int, nafter: int, num_samples: int) -> None:
+    if peaks.ndim != 1:
+        raise ValueError(f"peak_samples must be 1-D, got shape {peaks.shape}")
+    if peaks.size and not np.issubdtype(peaks.dtype, np.integer):
+        raise TypeError(f"peak_samples must hold integers, got dtype {peaks.dtype}")
+    if nbefore + nafter == 0 and peaks.size:
+        raise ValueError("nbefore + nafter must be >= 1 when peak_samples is given, got 0")
+    if peaks.size:
+        low, high = int(peaks.min()), int(peaks.max())
+        if low - nbefore < 0 or high + nafter > num_samples:
+            bad = np.flatnonzero((peaks < nbefore) | (peaks > num_samples - nafter))
+            raise ValueError(
+                f"peak_samples: {bad.size} spike window(s) [peak - nbefore, peak + nafter) fall "
+                f"outside [0, num_samples={num_samples}) with nbefore={nbefore}, "
+                f"nafter={nafter}; first: index {bad[0]}, peak {peaks[bad[0]]}. "
+                "Drop or clip those spikes before planning."
+            )
 
 
 def plan_reads(
@@ -201,15 +291,14 @@ def plan_reads(
     threshold: float = 0.5,
     mode: PlanMode = "auto",
 ) -> ReadPlan:
-    """Plan the reads of one segment.
+    """Plan the reads of one segment in bounded blocks.
 
     Parameters
     ----------
     num_samples : int
         Length of the segment in frames.
     chunk_size : int
-        Maximum frames per block (>= 1). A cluster of overlapping spike windows longer than
-        this gets a block of its own.
+        Frames per block (>= 1). Whole-mode blocks may add one window; see the module docstring.
     peak_samples : np.ndarray or None
         Peak frame of each spike (int, ideally sorted; unsorted input is accepted and the
         block's ``spike_indices`` still index the input). ``None`` plans the whole segment.
@@ -221,7 +310,7 @@ def plan_reads(
         segment; a spike's margin travels in the same block as its window.
     threshold : float
         In ``mode="auto"``, read only the windows when they cover less than this fraction of
-        the segment, else stream the whole segment.
+        the segment, else read contiguous blocks.
     mode : {"auto", "windows", "whole"}
         Force one strategy, or let ``threshold`` decide.
 
@@ -245,89 +334,59 @@ def plan_reads(
         raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
 
     if peak_samples is None:
-        pieces = _split_whole(num_samples, chunk_size, np.zeros((0, 2), dtype=np.int64))
+        cuts = np.arange(0, num_samples, chunk_size, dtype=np.int64)
         blocks = tuple(
-            ReadBlock(i, np.array([p], dtype=np.int64), np.zeros(1, dtype=np.int64))
-            for i, p in enumerate(pieces)
+            ReadBlock(i, np.array([[a, min(a + chunk_size, num_samples)]], dtype=np.int64),
+                      np.zeros(1, dtype=np.int64))
+            for i, a in enumerate(cuts.tolist())
         )
         return ReadPlan(num_samples, chunk_size, "whole", blocks, 0, 0, margin, 1.0)
 
     peaks = np.asarray(peak_samples)
-    if peaks.ndim != 1:
-        raise ValueError(f"peak_samples must be 1-D, got shape {peaks.shape}")
-    if peaks.size and not np.issubdtype(peaks.dtype, np.integer):
-        raise TypeError(f"peak_samples must hold integers, got dtype {peaks.dtype}")
-    peaks = peaks.astype(np.int64, copy=False)
-    if nbefore + nafter == 0 and peaks.size:
-        raise ValueError("nbefore + nafter must be >= 1 when peak_samples is given, got 0")
-    if peaks.size:
-        bad = np.flatnonzero((peaks - nbefore < 0) | (peaks + nafter > num_samples))
-        if bad.size:
-            raise ValueError(
-                f"peak_samples: {bad.size} spike window(s) [peak - nbefore, peak + nafter) fall "
-                f"outside [0, num_samples={num_samples}) with nbefore={nbefore}, "
-                f"nafter={nafter}; first: index {bad[0]}, peak {peaks[bad[0]]}. "
-                "Drop or clip those spikes before planning."
-            )
-
+    _check_peaks(peaks, nbefore, nafter, num_samples)
+    order = None
     if peaks.size > 1 and np.any(peaks[1:] < peaks[:-1]):
         order = np.argsort(peaks, kind="stable")
+        sp = peaks[order]
     else:
-        order = np.arange(peaks.size, dtype=np.int64)
-    sp = peaks[order]
-    wstart = np.maximum(sp - nbefore - margin, 0)
-    wend = np.minimum(sp + nafter + margin, num_samples)
-    # window starts are sorted because peaks are; ends too (same width, monotone clipping)
-    clusters = _merge(wstart, wend)
-    covered = int((clusters[:, 1] - clusters[:, 0]).sum())
+        sp = peaks
+    lead, trail = nbefore + margin, nafter + margin
+    cstart, cend, cfirst = _clusters(sp, lead, trail, num_samples)
+    covered = int((cend - cstart).sum())
     coverage = covered / num_samples if num_samples else 1.0
-
     if mode == "auto":
         mode = "windows" if coverage < threshold else "whole"
 
-    # blocks: list of ranges arrays
-    block_ranges: list[np.ndarray] = []
+    def block(i, ranges, k0, k1):
+        ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+        offsets = np.concatenate([[0], np.cumsum(ranges[:, 1] - ranges[:, 0])[:-1]]).astype(np.int64)
+        return ReadBlock(i, ranges, offsets, int(k0), int(k1), sp, order, lead)
+
+    blocks = []
     if mode == "whole":
-        for a, b in _split_whole(num_samples, chunk_size, clusters):
-            block_ranges.append(np.array([[a, b]], dtype=np.int64))
+        cuts = np.arange(0, num_samples + chunk_size, chunk_size, dtype=np.int64)
+        bounds = np.searchsorted(sp, cuts[:-1] if cuts.size > 1 else cuts, side="left")
+        bounds = np.append(bounds, sp.size)
+        for k0, k1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            if k1 > k0:
+                start = max(int(sp[k0]) - lead, 0)
+                end = min(int(sp[k1 - 1]) + trail, num_samples)
+                blocks.append(block(len(blocks), [[start, end]], k0, k1))
     else:
-        # greedy packing, one searchsorted per block (not per cluster)
-        cum = np.concatenate([[0], np.cumsum(clusters[:, 1] - clusters[:, 0])])
-        k, n = 0, clusters.shape[0]
-        while k < n:
-            stop = int(np.searchsorted(cum, cum[k] + chunk_size, side="right")) - 1
-            stop = max(stop, k + 1)  # an oversize cluster gets a block of its own
-            block_ranges.append(clusters[k:stop])
-            k = stop
-
-    # assign spikes: find the range containing each window start (all ranges, all blocks)
-    if block_ranges:
-        all_ranges = np.concatenate(block_ranges, axis=0)
-        counts = np.array([r.shape[0] for r in block_ranges])
-        range_block = np.repeat(np.arange(len(block_ranges)), counts)
-        offsets_per_block = [
-            np.concatenate([[0], np.cumsum(r[:, 1] - r[:, 0])[:-1]]).astype(np.int64)
-            for r in block_ranges
-        ]
-        range_offset = np.concatenate(offsets_per_block)
-    else:
-        all_ranges = np.zeros((0, 2), dtype=np.int64)
-        range_block = np.zeros(0, dtype=np.int64)
-        range_offset = np.zeros(0, dtype=np.int64)
-        offsets_per_block = []
-    rid = np.searchsorted(all_ranges[:, 0], wstart, side="right") - 1
-    spike_block = range_block[rid] if sp.size else np.zeros(0, dtype=np.int64)
-    rel = sp - all_ranges[rid, 0] + range_offset[rid] if sp.size else np.zeros(0, np.int64)
-    bounds = np.searchsorted(spike_block, np.arange(len(block_ranges) + 1))
-
-    blocks = tuple(
-        ReadBlock(
-            i,
-            r,
-            offsets_per_block[i],
-            order[bounds[i] : bounds[i + 1]].astype(np.int64),
-            rel[bounds[i] : bounds[i + 1]].astype(np.int64),
-        )
-        for i, r in enumerate(block_ranges)
-    )
-    return ReadPlan(num_samples, chunk_size, mode, blocks, nbefore, nafter, margin, coverage)
+        clast = np.append(cfirst[1:], sp.size)
+        pending: list = []  # packed clusters of the block being built: [start, end, k0, k1]
+        used = 0
+        for c0, c1, k0, k1 in zip(cstart.tolist(), cend.tolist(), cfirst.tolist(), clast.tolist()):
+            span = c1 - c0
+            if pending and (span > chunk_size or used + span > chunk_size):
+                blocks.append(block(len(blocks), [p[:2] for p in pending], pending[0][2], pending[-1][3]))
+                pending, used = [], 0
+            if span > chunk_size:  # a burst of overlapping windows: cut it between spikes
+                for k_a, k_b, a, b in _split_cluster(sp, k0, k1, lead, trail, num_samples, chunk_size):
+                    blocks.append(block(len(blocks), [[a, b]], k_a, k_b))
+                continue
+            pending.append([c0, c1, k0, k1])
+            used += span
+        if pending:
+            blocks.append(block(len(blocks), [p[:2] for p in pending], pending[0][2], pending[-1][3]))
+    return ReadPlan(num_samples, chunk_size, mode, tuple(blocks), nbefore, nafter, margin, coverage)

@@ -30,6 +30,7 @@ __all__ = [
     "TracesReader",
     "ShortReadError",
     "kvikio_available",
+    "kvikio_status",
     "make_reader",
 ]
 
@@ -49,6 +50,37 @@ def kvikio_available() -> bool:
     return True
 
 
+def kvikio_status() -> dict:
+    """Whether kvikio is installed and would read with GPUDirect Storage (not its compat mode).
+
+    kvikio's compat mode reads with POSIX calls into a bounce buffer: slower than gpuspike's own
+    positional reads into pinned memory, so kvikio is used only when GDS is active.
+
+    Returns
+    -------
+    dict
+        ``{"version": str or None, "gds": bool}``.
+    """
+    if not kvikio_available():
+        return {"version": None, "gds": False}
+    import kvikio
+    import kvikio.defaults as defaults
+
+    version = getattr(kvikio, "__version__", "?")
+    try:
+        preferred = getattr(defaults, "is_compat_mode_preferred", None)
+        if callable(preferred):
+            compat = bool(preferred())
+        elif hasattr(defaults, "get"):
+            mode = defaults.get("compat_mode")
+            compat = str(getattr(mode, "name", mode)).upper() != "OFF"
+        else:
+            compat = bool(defaults.compat_mode())
+    except Exception:  # noqa: BLE001 - an unknown kvikio version: assume compat mode
+        compat = True
+    return {"version": version, "gds": not compat}
+
+
 class BaseReader(abc.ABC):
     """Common part of the readers: frame geometry, byte counting, block reads.
 
@@ -61,6 +93,8 @@ class BaseReader(abc.ABC):
     """
 
     name = "base"
+    #: the buffers it fills are device arrays (GPUDirect Storage), not host memory
+    writes_device = False
 
     def __init__(self, dtype: Any, num_channels: int) -> None:
         self.dtype = np.dtype(dtype)
@@ -257,18 +291,27 @@ class PreadReader(BaseReader):
 
 
 class KvikioReader(BaseReader):
-    """``kvikio.CuFile.pread`` of a raw binary file into device (CuPy) or host buffers.
+    """``kvikio.CuFile.pread`` of a raw binary file straight into device memory (GPUDirect Storage).
 
-    kvikio uses GPUDirect Storage when available and its POSIX compat mode otherwise (its
-    default ``KVIKIO_COMPAT_MODE=AUTO``). Only usable when :func:`kvikio_available`.
+    gpuspike uses it only where GDS is active (not kvikio's POSIX compat mode, which is slower
+    than its own ``preadv`` into pinned memory): :func:`make_reader` picks it for a device ring
+    when :func:`kvikio_status` says so, and the ring then has device slots and no host copy.
+    Reads are widened to whole 4 KiB pages of the file (GDS's alignment; the file offset of a
+    frame rarely is one) into a page-aligned device staging buffer, then the frames are copied
+    device to device into place. kvikio's thread pool is sized to ``num_threads``.
 
     Parameters
     ----------
     file_path, dtype, num_channels, file_offset, time_axis, num_samples
         As for :class:`PreadReader`.
+    num_threads : int
+        Threads of kvikio's pool (the ring's reader count is a good value).
     """
 
     name = "kvikio"
+    #: the buffers it fills are device arrays
+    writes_device = True
+    ALIGN = 4096
 
     def __init__(
         self,
@@ -278,16 +321,18 @@ class KvikioReader(BaseReader):
         file_offset: int = 0,
         time_axis: int = 0,
         num_samples: int | None = None,
+        num_threads: int = 4,
     ) -> None:
         super().__init__(dtype, num_channels)
         if time_axis != 0:
             raise ValueError(f"time_axis must be 0 for KvikioReader, got {time_axis!r}")
         try:
             import kvikio
+            import kvikio.defaults as kvikio_defaults
         except ImportError as err:  # pragma: no cover - depends on the install
             raise ImportError(
-                "KvikioReader needs kvikio: `pip install kvikio-cu12` (or the gpu extra: "
-                "`pip install gpuspike[gpu]`); PreadReader works without it"
+                "KvikioReader needs kvikio: install the GPU extra (`pip install \".[gpu]\"` from the "
+                "gpuspike clone); PreadReader works without it"
             ) from err
         self.file_path = Path(file_path)
         self.file_offset = int(file_offset)
@@ -299,7 +344,26 @@ class KvikioReader(BaseReader):
                     f"file {str(self.file_path)!r} is truncated: need {needed} bytes, the file "
                     f"has {self.file_size}"
                 )
+        for setter in ("set", "num_threads_reset"):  # kvikio >= 25: set({...}); older: num_threads_reset(n)
+            fn = getattr(kvikio_defaults, setter, None)
+            if fn is None:
+                continue
+            try:
+                fn({"num_threads": int(num_threads)}) if setter == "set" else fn(int(num_threads))
+                break
+            except Exception:  # noqa: BLE001 - an older signature: try the next one
+                continue
         self._file = kvikio.CuFile(str(self.file_path), "r")
+        self._staging = threading.local()
+
+    def _staging_buffer(self, nbytes: int):
+        from numba import cuda
+
+        buf = getattr(self._staging, "buf", None)
+        if buf is None or buf.shape[0] < nbytes:
+            size = -(-nbytes // self.ALIGN) * self.ALIGN
+            buf = self._staging.buf = cuda.device_array(size, dtype=np.uint8)
+        return buf
 
     def read_range(self, start_frame: int, end_frame: int, out) -> None:
         n = int(end_frame) - int(start_frame)
@@ -310,14 +374,19 @@ class KvikioReader(BaseReader):
         self._check_out(out, n)
         nbytes = n * self.bytes_per_frame
         offset = self.file_offset + int(start_frame) * self.bytes_per_frame
-        got = int(self._file.pread(out[:n], nbytes, offset).get())
-        if got != nbytes:
+        first = offset // self.ALIGN * self.ALIGN
+        last = min(-(-(offset + nbytes) // self.ALIGN) * self.ALIGN, self.file_size)
+        staging = self._staging_buffer(last - first)
+        got = int(self._file.pread(staging[:last - first], last - first, first).get())
+        if got < offset + nbytes - first:
             raise ShortReadError(
                 f"short read from {str(self.file_path)!r}: frames [{start_frame}, {end_frame}) "
-                f"are bytes [{offset}, {offset + nbytes}), only {got} bytes were read "
+                f"are bytes [{offset}, {offset + nbytes}), only {got} bytes from {first} were read "
                 f"(file size {self.file_size})"
             )
-        self._count(got)
+        dst = out[:n].reshape(-1).view(np.uint8)
+        dst.copy_to_device(staging[offset - first:offset - first + nbytes])
+        self._count(nbytes)
 
     def close(self) -> None:
         f, self._file = getattr(self, "_file", None), None
@@ -386,14 +455,17 @@ def make_reader(
     recording: Any,
     segment_index: int = 0,
     prefer: Literal["auto", "pread", "kvikio", "traces"] = "auto",
+    device: bool = False,
+    num_threads: int = 4,
 ) -> BaseReader:
     """Choose a reader for one segment of a recording.
 
     A binary-compatible recording (``is_binary_compatible()`` exists and returns True) is read
     from its file, described by ``get_binary_description()`` (keys ``file_paths`` -- one per
     segment --, ``dtype``, ``num_channels``, ``time_axis``, ``file_offset``): with kvikio when
-    ``prefer="kvikio"``, or ``"auto"`` and :func:`kvikio_available`, else with ``os.preadv``.
-    Everything else (and ``prefer="traces"``) goes through :class:`TracesReader`.
+    ``prefer="kvikio"``, or ``"auto"`` for the device with GPUDirect Storage active
+    (:func:`kvikio_status`), else with ``os.preadv``. Everything else (and ``prefer="traces"``)
+    goes through :class:`TracesReader`.
 
     Parameters
     ----------
@@ -403,6 +475,10 @@ def make_reader(
         Segment to read.
     prefer : {"auto", "pread", "kvikio", "traces"}
         Reader choice.
+    device : bool
+        The reads feed a GPU (kvikio is then worth it when GDS reads straight to device memory).
+    num_threads : int
+        Threads of kvikio's pool, when kvikio is used.
 
     Returns
     -------
@@ -457,6 +533,6 @@ def make_reader(
         time_axis=0,
         num_samples=num_samples,
     )
-    if prefer == "kvikio" or (prefer == "auto" and kvikio_available()):
-        return KvikioReader(**kwargs)
+    if prefer == "kvikio" or (prefer == "auto" and device and kvikio_status()["gds"]):
+        return KvikioReader(**kwargs, num_threads=num_threads)
     return PreadReader(**kwargs)

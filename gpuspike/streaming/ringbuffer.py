@@ -9,12 +9,17 @@ Data path for each block of a :class:`~gpuspike.streaming.planner.ReadPlan`::
 
 * ``num_slots`` host slots (pinned with ``numba.cuda.pinned_array`` in device mode, plain
   NumPy in host mode), each sized for the largest block; ``num_device_buffers`` device
-  buffers, each with its own stream and events. Nothing else is allocated per block.
+  buffers, each with its own (non-blocking, when ``new_stream`` makes them so) stream and
+  events. Nothing else is allocated per block.
 * A reader takes a slot *before* it takes a block index, so slots are always held by the
   oldest outstanding blocks: blocks are yielded in plan order and the ring cannot deadlock.
-* A host slot is recycled only once the copy out of it has finished (CUDA event); a device
-  buffer is recycled only after the consumer has asked for the next block, and the next copy
-  into it waits (on the GPU) for an event recorded on ``compute_stream`` at that moment.
+* Slots and buffers are recycled by events only, never by the order of streams: the compute
+  stream waits (on the device) for the event recorded after a block's copy, so the host does not
+  block; a host slot goes back to the readers once its copy event has completed (polled, also
+  while the consumer waits for a read); a device buffer is recycled only after the consumer has
+  asked for the next block, and the next copy into it waits (on the device) for an event
+  recorded on ``compute_stream`` at that moment. This is correct with per-thread default
+  streams too: nothing relies on the legacy default stream's implicit synchronisation.
 * Shutdown: a stop event plus queue waits with short timeouts; threads are joined in
   ``finally`` -- on normal end, on an exception in the consumer or a reader, on
   KeyboardInterrupt and when the consumer closes the generator early. An exception raised in a
@@ -29,7 +34,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -138,6 +143,9 @@ class RingStats:
         Time the consumer waited for a copy to finish (link-bound stall).
     max_live_slots : int
         Most host slots checked out at once (never more than ``num_slots``).
+    copy_events : list
+        With ``RingBuffer.profile`` on: ``(start, end)`` timing events around each block's copy
+        (and column selection), recorded on the copy's stream.
     """
 
     blocks: int = 0
@@ -147,6 +155,7 @@ class RingStats:
     wait_read_s: float = 0.0
     wait_h2d_s: float = 0.0
     max_live_slots: int = 0
+    copy_events: list = field(default_factory=list)
 
 
 def _event_done(event) -> bool:
@@ -172,6 +181,13 @@ class RingBuffer:
         ``False`` yields the host slot (CPU backend).
     num_device_buffers : int
         Device buffers in device mode (>= 2 to overlap copy with compute).
+    new_stream : callable, optional
+        Makes the stream of each device buffer (a numba stream, or an object with a ``numba``
+        attribute, e.g. the "cuda" backend's non-blocking streams); default ``numba.cuda.stream``.
+    direct : bool
+        Device mode with a reader that writes device memory itself (GPUDirect Storage): the slots
+        are device arrays, nothing is copied, and a slot is read again only after the kernels of
+        its previous block are done (an event recorded on the compute stream).
     """
 
     def __init__(
@@ -182,6 +198,8 @@ class RingBuffer:
         num_slots: int = 4,
         device: bool = False,
         num_device_buffers: int = 2,
+        new_stream: Any = None,
+        direct: bool = False,
     ) -> None:
         if int(num_slots) < 1:
             raise ValueError(f"num_slots must be >= 1, got {num_slots!r}")
@@ -192,15 +210,23 @@ class RingBuffer:
         self.dtype = np.dtype(dtype)
         self.num_slots = int(num_slots)
         self.device = bool(device)
+        self.direct = bool(direct) and self.device
         shape = (self.slot_frames, self.num_channels)
-        if self.device:
+        if self.direct:
+            from numba import cuda
+
+            self._cuda = cuda
+            self.host = [cuda.device_array(shape, self.dtype) for _ in range(self.num_slots)]
+            self.slot_events = [cuda.event() for _ in range(self.num_slots)]
+            self.dev, self.streams, self.copy_events, self.release_events = [], [], [], []
+        elif self.device:
             from numba import cuda
 
             self._cuda = cuda
             self.host = [cuda.pinned_array(shape, self.dtype) for _ in range(self.num_slots)]
             nd = int(num_device_buffers)
             self.dev = [cuda.device_array(shape, self.dtype) for _ in range(nd)]
-            self.streams = [cuda.stream() for _ in range(nd)]
+            self.streams = [(new_stream or cuda.stream)() for _ in range(nd)]
             self.copy_events = [cuda.event() for _ in range(nd)]
             self.release_events = [cuda.event() for _ in range(nd)]
         else:
@@ -211,9 +237,21 @@ class RingBuffer:
             self.copy_events = []
             self.release_events = []
         self.stats = RingStats()
+        #: record timing events around every copy (benchmarks); off by default
+        self.profile = False
         self._live = 0
         self._live_lock = threading.Lock()
         self._busy = False
+
+    def stream(self, d: int):
+        """The numba stream of device buffer ``d``."""
+        s = self.streams[d]
+        return getattr(s, "numba", s)
+
+    def release(self) -> None:
+        """Drop the slots and device buffers (their memory is freed with the last reference)."""
+        self.host, self.dev, self.streams = [], [], []
+        self.copy_events, self.release_events, self.slot_events = [], [], []
 
     @property
     def slot_bytes(self) -> int:
@@ -344,6 +382,8 @@ class RingBuffer:
                         free.put(slot)
                         return
                     self._checkout()
+                    if self.direct:  # the kernels of this slot's previous block are done
+                        self.slot_events[slot].synchronize()
                     t0 = time.perf_counter()
                     reader.read_block(blocks[b], self.host[slot])
                     dt = time.perf_counter() - t0
@@ -359,7 +399,7 @@ class RingBuffer:
                     cond.notify_all()
                 stop.set()
 
-        def wait_ready(b: int, block: bool) -> int | None:
+        def wait_ready(b: int, block: bool, poll=None) -> int | None:
             t0 = time.perf_counter()
             with cond:
                 while True:
@@ -374,7 +414,13 @@ class RingBuffer:
                         raise RuntimeError(
                             f"reader threads ended before block {b} was read (internal error)"
                         )
-                    cond.wait(timeout=_POLL_S)
+                    if poll is not None:  # slots whose copies are done go back to the readers
+                        cond.release()
+                        try:
+                            poll()
+                        finally:
+                            cond.acquire()
+                    cond.wait(timeout=_POLL_S / 10 if poll is not None else _POLL_S)
             stats.wait_read_s += time.perf_counter() - t0
             return slot
 
@@ -386,12 +432,12 @@ class RingBuffer:
         try:
             for t in threads:
                 t.start()
-            if self.device:
+            if self.device and not self.direct:
                 yield from self._consume_device(
                     blocks, wait_ready, free, held, cols, compute_stream, stats
                 )
             else:
-                yield from self._consume_host(blocks, wait_ready, free, held, cols, stats)
+                yield from self._consume_host(blocks, wait_ready, free, held, cols, stats, compute_stream)
         finally:
             stop.set()
             for t in threads:
@@ -404,16 +450,26 @@ class RingBuffer:
                         stacklevel=2,
                     )
             if self.device:
-                for s in self.streams:
-                    s.synchronize()
+                for d in range(len(self.streams)):
+                    self.stream(d).synchronize()
+                if self.direct and compute_stream is not None:
+                    compute_stream.synchronize()
 
-    def _consume_host(self, blocks, wait_ready, free, held, cols, stats):
-        sel = None
-        if cols is not None:
+    def _consume_host(self, blocks, wait_ready, free, held, cols, stats, compute_stream=None):
+        """Host slots, or (direct mode) device slots the reader filled: yielded as they are."""
+        sel = cols_dev = None
+        if cols is not None and self.direct:
+            cols_dev = self._cuda.to_device(cols)
+            sel = self._cuda.device_array((self.slot_frames, cols.size), self.dtype)
+        elif cols is not None:
             sel = np.empty((self.slot_frames, cols.size), self.dtype)
+        if self.direct and compute_stream is None:
+            compute_stream = self._cuda.default_stream()
         prev = None
         for i, blk in enumerate(blocks):
             if prev is not None:
+                if self.direct:  # the reader waits for the kernels queued on this slot until now
+                    self.slot_events[prev].record(compute_stream)
                 held.discard(prev)
                 self._checkin(free, prev)
                 prev = None
@@ -422,12 +478,19 @@ class RingBuffer:
             prev = slot
             n = blk.num_frames
             arr = self.host[slot][:n]
-            if sel is not None:
+            if sel is not None and self.direct:
+                from ..kernels import select_columns_cuda
+
+                select_columns_cuda(arr, cols_dev, sel[:n], stream=compute_stream, checked=True)
+                arr = sel[:n]
+            elif sel is not None:
                 np.take(arr, cols, axis=1, out=sel[:n])
                 arr = sel[:n]
             stats.blocks += 1
             yield blk, arr
         if prev is not None:
+            if self.direct:
+                self.slot_events[prev].record(compute_stream)
             held.discard(prev)
             self._checkin(free, prev)
 
@@ -439,19 +502,22 @@ class RingBuffer:
         dev_free = deque(range(nd))
         sel = cols_dev = None
         if cols is not None:
-            from ._select import select_columns_device
+            from ..kernels import select_columns_cuda
+
             cols_dev = cuda.to_device(cols)
             sel = [cuda.device_array((self.slot_frames, cols.size), self.dtype) for _ in range(nd)]
-        pending: deque = deque()  # [block index, host slot or None, device buffer]
+        pending: deque = deque()  # [block index, host slot or None, device buffer], copies issued
+        copying: list = []  # entries whose host slot waits for the end of its copy
         issued = 0
         prev_dev = None
         nblocks = len(blocks)
 
-        def release_host(entry) -> None:
-            if entry[1] is not None:
-                held.discard(entry[1])
-                self._checkin(free, entry[1])
-                entry[1] = None
+        def release_done() -> None:
+            for entry in list(copying):
+                if _event_done(self.copy_events[entry[2]]):
+                    held.discard(entry[1])
+                    self._checkin(free, entry[1])
+                    copying.remove(entry)
 
         for i, blk in enumerate(blocks):
             if prev_dev is not None:
@@ -460,39 +526,43 @@ class RingBuffer:
                 prev_dev = None
             # issue copies for block i (waiting for its read) and any later block already read
             while dev_free and issued < nblocks:
-                slot = wait_ready(issued, issued == i)
+                slot = wait_ready(issued, issued == i, release_done)
                 if slot is None:
                     break
                 held.add(slot)
                 d = dev_free.popleft()
                 n = blocks[issued].num_frames
-                stream = self.streams[d]
+                stream = self.stream(d)
                 self.release_events[d].wait(stream)
+                if self.profile:
+                    start = cuda.event(timing=True)
+                    start.record(stream)
                 if n:
                     self.dev[d][:n].copy_to_device(self.host[slot][:n], stream=stream)
+                    if sel is not None:
+                        select_columns_cuda(self.dev[d][:n], cols_dev, sel[d][:n], stream=stream, checked=True)
                 self.copy_events[d].record(stream)
+                if self.profile:
+                    end = cuda.event(timing=True)
+                    end.record(stream)
+                    stats.copy_events.append((start, end))
                 stats.bytes_h2d += n * self.num_channels * self.dtype.itemsize
-                pending.append([issued, slot, d])
+                entry = [issued, slot, d]
+                pending.append(entry)
+                copying.append(entry)
                 issued += 1
             entry = pending.popleft()
             assert entry[0] == i, (entry[0], i)
             d = entry[2]
             t0 = time.perf_counter()
-            self.copy_events[d].synchronize()
+            self.copy_events[d].wait(compute_stream)  # the consumer's kernels wait on the device
             stats.wait_h2d_s += time.perf_counter() - t0
-            release_host(entry)
-            for other in pending:  # recycle host slots whose copies already finished
-                if other[1] is not None and _event_done(self.copy_events[other[2]]):
-                    release_host(other)
+            release_done()
             n = blk.num_frames
-            arr = self.dev[d][:n]
-            if sel is not None:
-                out = sel[d][:n]
-                select_columns_device(arr, cols_dev, out, self.streams[d])
-                self.streams[d].synchronize()
-                arr = out
+            arr = self.dev[d][:n] if sel is None else sel[d][:n]
             prev_dev = d
             stats.blocks += 1
             yield blk, arr
-        for entry in pending:  # pragma: no cover - only on early exit paths
-            release_host(entry)
+        for d in range(nd):  # all copies are done once the streams are: every slot goes back
+            self.stream(d).synchronize()
+        release_done()

@@ -89,15 +89,19 @@ def test_backend_kernels_run_and_agree(backend_name):
     be.kernels.scale(be.asarray(traces), be.asarray(gains), be.asarray(offsets), out)
     np.testing.assert_array_equal(be.to_host(out), traces.astype(np.float32) * gains + offsets)
 
-    peaks = np.array([3, 12, 25], dtype=np.int64)
-    units = np.array([1, 0, 1], dtype=np.int64)
-    sums, sumsqs, counts = be.zeros((2, 5, 3), np.float64), be.zeros((2, 5, 3), np.float64), be.zeros(2, np.int64)
-    be.kernels.accumulate_templates(be.asarray(traces), be.asarray(peaks), be.asarray(units), 2, 3, sums, sumsqs,
-                                    counts)
-    mean, std = be.empty((2, 5, 3), np.float64), be.empty((2, 5, 3), np.float64)
-    be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std)
-    expected = np.stack([traces[p - 2 : p + 3] for p in peaks[units == 0]]).mean(axis=0)
-    np.testing.assert_allclose(be.to_host(mean)[0], expected, rtol=1e-12)
+    peaks = np.array([12, 3, 25], dtype=np.int64)  # grouped by unit: unit 0 then unit 1
+    bounds = np.array([0, 1, 3], dtype=np.int64)
+    shape = (2, 5, 3)
+    sums, sumsqs, counts = be.zeros(shape, np.float64), be.zeros(shape, np.float64), be.zeros(2, np.int64)
+    ref = be.asarray(np.stack([traces[10:15], traces[1:6]]).astype(np.float64))
+    be.kernels.accumulate_templates(be.asarray(traces), be.asarray(peaks), be.asarray(bounds), 2, 3, ref, sums,
+                                    sumsqs, counts)
+    mean, std = be.empty(shape, np.float64), be.empty(shape, np.float64)
+    be.kernels.templates_from_sums(sums, sumsqs, counts, mean, std, ref)
+    windows = [traces[p - 2 : p + 3].astype(np.float64) for p in (3, 25)]
+    np.testing.assert_allclose(be.to_host(mean)[1], np.mean(windows, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(be.to_host(std)[1], np.std(windows, axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(be.to_host(std)[0], np.zeros((5, 3)))  # one spike: std exactly 0
     np.testing.assert_array_equal(be.to_host(counts), [1, 2])
 
 
@@ -136,7 +140,7 @@ def test_cuda_without_gpu_or_simulator_raises_with_install_hint():
         pytest.skip("a real usable GPU is present")
     assert out.startswith("ERROR:"), out
     message = out[len("ERROR:"):]
-    assert "pip install gpuspike[gpu]" in message
+    assert 'pip install \".[gpu]\"' in message and "gpuspike doctor" in message
     assert "CuPy" in message or "driver" in message or "numba-cuda" in message
     assert "NUMBA_ENABLE_CUDASIM" in message
 
@@ -160,7 +164,7 @@ def test_cuda_status_names_what_is_missing(monkeypatch):
     assert not status.usable and not status.numba_cuda and not status.cupy
     assert "numba-cuda is not installed" in status.message
     assert "CuPy is not installed" in status.message
-    assert "pip install gpuspike[gpu]" in status.message
+    assert 'pip install ".[gpu]"' in status.message and ".[gpu-cu13]" in status.message
 
 
 @pytest.mark.gpu

@@ -75,8 +75,22 @@ SI_SCRIPT = textwrap.dedent('''
         out["gs_npz_amp"] = sorting.get_property("amp")
         np.savez(base / "si_read.npz", **out)
 
+    def si_objects(base):
+        base = Path(base)
+        rec = si.NumpyRecording([np.zeros((100, 3), dtype="int16")], sampling_frequency=1000.0)
+        rec.set_property("labels", np.array(["a", "bb", "c"], dtype=object))
+        rec.set_property("notes", np.array([None, "x", 3], dtype=object))
+        rec.save(folder=base / "si_obj", format="binary", progress_bar=False)
+        seen = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gs_rec = si.load(base / "gs_obj")
+        for key in gs_rec.get_property_keys():
+            seen[key] = [str(v) for v in gs_rec.get_property(key)]
+        (base / "si_saw.json").write_text(json.dumps(seen))
+
     if __name__ == "__main__":
-        {"write": si_write, "read": si_read}[sys.argv[1]](sys.argv[2])
+        {"write": si_write, "read": si_read, "objects": si_objects}[sys.argv[1]](sys.argv[2])
 ''')
 
 
@@ -175,3 +189,23 @@ def test_spikeinterface_loads_gpuspike_folders(tmp_path, si_run):
         for u in ("u0", "u1", "u2"):
             assert np.array_equal(out[f"gs_npz_{u}_{seg}"], np.sort(s[lab == u]))
     np.testing.assert_array_equal(out["gs_npz_amp"], inp["amp"])
+
+
+def test_object_properties_between_the_libraries(tmp_path, si_run):
+    """SpikeInterface pickles object properties; gpuspike never unpickles them and stores its own as
+    strings (read by both) or JSON (read by gpuspike, ignored by SpikeInterface)."""
+    rec = gs.NumpyRecording([np.zeros((100, 3), dtype="int16")], 1000.0)
+    rec.set_property("labels", np.array(["a", "bb", "c"], dtype=object))
+    mixed = np.empty(3, dtype=object)
+    mixed[:] = [None, "x", 3]
+    rec.set_property("notes", mixed)
+    rec.save(folder=tmp_path / "gs_obj", progress_bar=False)
+    si_run("objects", tmp_path)
+    seen = json.loads((tmp_path / "si_saw.json").read_text())
+    assert seen["labels"] == ["a", "bb", "c"]  # a string array: SpikeInterface reads it
+    assert "notes" not in seen  # JSON: SpikeInterface skips it (and nothing breaks)
+    loaded = load(tmp_path / "gs_obj")
+    assert loaded.get_property("notes").tolist() == [None, "x", 3]
+    with pytest.warns(RuntimeWarning, match="property '(labels|notes)' was not loaded.*never unpickles"):
+        si_rec = load(tmp_path / "si_obj")
+    assert "notes" not in si_rec.get_property_keys() and si_rec.get_num_channels() == 3

@@ -152,9 +152,11 @@ def test_spec_global_job_kwargs_example():
 
 def test_resolve_defaults_and_frozen():
     config = resolve_job_kwargs()
-    assert config == JobConfig(n_jobs=1, chunk_duration=1.0, progress_bar=True)
-    assert (config.engine, config.backend, config.mp_context, config.max_threads_per_worker) == ("thread", "auto",
+    # "auto" is decided once, when the config is built: numpy here (no GPU; the simulator is not a GPU)
+    assert config == JobConfig(n_jobs=1, chunk_duration=1.0, progress_bar=True, backend="numpy")
+    assert (config.engine, config.backend, config.mp_context, config.max_threads_per_worker) == ("thread", "numpy",
                                                                                                None, 1)
+    assert config.backend_object.name == "numpy" and resolve_job_kwargs(backend="cuda").backend == "cuda"
     assert resolve_job_kwargs(mp_context="spawn").engine == "process"  # a start method asks for processes
     assert resolve_job_kwargs(engine="process").engine == "process"
     with pytest.raises(dataclasses.FrozenInstanceError):

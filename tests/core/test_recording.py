@@ -127,8 +127,9 @@ def test_sorting_register_recording_uses_time_vector(rec):
     sl = seg0.frame_slice(40, 160)
     np.testing.assert_array_equal(sl.get_unit_spike_train("a", return_times=True), tv[[50, 150]])
     assert sl.get_num_samples() == 120
-    # spikes past the end of the recording: a warning, as in SpikeInterface 0.105
+    # spikes past the end of the recording: a warning, as in SpikeInterface 0.105 (extraction drops them)
     bad = NumpySorting.from_unit_dict([{"a": [500]}, {"a": [1]}], 100.0)
-    with pytest.warns(UserWarning, match="spikes lie beyond the recording"):
+    with pytest.warns(UserWarning, match=r"register_recording: the sorting has 1 spike\(s\) beyond the end.*"
+                                         r"segment 0: 1 spike\(s\) at frames >= 200 \(up to 500\)"):
         bad.register_recording(r)
     assert bad.get_recording() is r

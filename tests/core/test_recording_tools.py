@@ -27,8 +27,8 @@ def test_random_data_chunks_seeded_and_reproducible(noise_rec):
     assert a.shape == (8 * 100, 3) and a.dtype == np.int16
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
-    # each chunk is a real window of its segment, drawn like default_rng(seed).integers (the last start included,
-    # as SpikeInterface 0.105 draws them)
+    # each chunk is a real window of its segment, drawn as SpikeInterface 0.105's "full_random" slices:
+    # default_rng(seed).integers(margin, n - chunk_size - margin, endpoint=True), sorted per segment
     rng = np.random.default_rng(3)
     expected = []
     for seg, tr in enumerate(traces):
@@ -39,32 +39,36 @@ def test_random_data_chunks_seeded_and_reproducible(noise_rec):
     assert len(chunks) == 8 and all(ch.shape == (100, 3) for ch in chunks)
     scaled = get_random_data_chunks(rec, num_chunks_per_segment=4, chunk_size=100, seed=3, return_scaled=True)
     np.testing.assert_allclose(scaled, a * 0.25)
-    short = NumpyRecording([traces[0][:50]], 1000.0)
-    np.testing.assert_array_equal(get_random_data_chunks(short, chunk_size=100), traces[0][:50])
+    short = NumpyRecording([traces[0][:50]], 1000.0)  # chunk_size reduced to the segment, with a warning
+    with pytest.warns(UserWarning, match="Using 49"):
+        one = get_random_data_chunks(short, chunk_size=100, num_chunks_per_segment=1, seed=0)
+    start = np.random.default_rng(0).integers(0, 1, size=1, endpoint=True)[0]
+    np.testing.assert_array_equal(one, traces[0][start:start + 49])
 
 
 def test_noise_levels_mad_and_std(noise_rec, backend_name):
+    """SpikeInterface 0.105's estimator: each random chunk's MAD / 0.6745 (or std), averaged over chunks."""
     backend = backend_name
     rec, traces, sigma = noise_rec
     kw = dict(num_chunks_per_segment=3, chunk_size=300, seed=0)
-    chunks = get_random_data_chunks(rec, **kw).astype("float64")
-    med = np.median(chunks, axis=0)
-    ref_mad = np.median(np.abs(chunks - med), axis=0) / 0.6744897501960817
+    chunks = [c.astype("float64") for c in get_random_data_chunks(rec, concatenated=False, **kw)]
+    ref_mad = np.mean([np.median(np.abs(c - np.median(c, axis=0)), axis=0) for c in chunks], axis=0) \
+        / 0.6744897501960817
     raw = get_noise_levels(rec, return_scaled=False, method="mad", backend=backend, **kw)
     np.testing.assert_allclose(raw, ref_mad, rtol=1e-5)
     np.testing.assert_allclose(raw, sigma, rtol=0.15)  # Gaussian noise: MAD/0.6745 estimates sigma
     scaled = get_noise_levels(rec, return_scaled=True, method="mad", backend=backend, **kw)
     np.testing.assert_allclose(scaled, ref_mad * 0.25, rtol=1e-5)
-    std = get_noise_levels(rec, return_scaled=False, method="std", **kw)
-    np.testing.assert_allclose(std, chunks.std(axis=0), rtol=1e-5)
+    std = get_noise_levels(rec, return_scaled=False, method="std", backend=backend, **kw)
+    np.testing.assert_allclose(std, np.mean([c.std(axis=0) for c in chunks], axis=0), rtol=1e-5)
     np.testing.assert_allclose(std, sigma, rtol=0.15)
 
 
 def test_noise_levels_cached(noise_rec):
     rec, _, _ = noise_rec
     first = get_noise_levels(rec, return_scaled=False, method="std")
-    np.testing.assert_array_equal(rec.get_property("noise_level_raw_std"), first)
-    assert get_noise_levels(rec, return_scaled=False, method="std") is rec.get_property("noise_level_raw_std")
+    np.testing.assert_array_equal(rec.get_property("noise_level_std_raw"), first)  # SpikeInterface 0.105's key
+    assert get_noise_levels(rec, return_scaled=False, method="std") is rec.get_property("noise_level_std_raw")
     with pytest.raises(ValueError, match="method='var'"):
         get_noise_levels(rec, method="var")
 
@@ -146,20 +150,25 @@ def test_channel_distances_and_closest(geom_rec):
         get_closest_channels(rec, num_channels=9)
 
 
-def test_noise_levels_cuda_streamed_chunks_equal_numpy_with_a_short_segment():
-    """The CUDA path reads the same random chunks through the streaming reader (one segment shorter
-    than chunk_size, so its only chunk is the whole segment)."""
+def test_noise_levels_cuda_equal_numpy_with_a_short_segment():
+    """One segment shorter than chunk_size: every chunk shrinks to it (SpikeInterface 0.105), and the
+    CUDA path, reading the chunks through the pinned ring, gives the NumPy backend's levels."""
     rng = np.random.default_rng(9)
     traces = [rng.integers(-300, 300, (5000, 3)).astype("int16"), rng.integers(-300, 300, (700, 3)).astype("int16")]
     recording = gs.NumpyRecording(traces, 10000.0)
     recording.set_channel_gains([0.5, 1.0, 2.0])
     recording.set_channel_offsets([1.0, 0.0, -1.0])
     kwargs = dict(chunk_size=1000, num_chunks_per_segment=4, seed=3, force_recompute=True)
-    expected = gs.get_noise_levels(recording, backend="numpy", **kwargs)
-    np.testing.assert_array_equal(gs.get_noise_levels(recording, backend="cuda", **kwargs), expected)
-    ranges = gs.core.recording_tools.random_chunk_ranges(recording, 4, 1000, 3)
-    assert [r for r in ranges if r[0] == 1] == [(1, 0, 700)]
-    scaled = np.concatenate([recording.get_traces(segment_index=s, start_frame=a, end_frame=b, return_scaled=True)
-                             for s, a, b in ranges]).astype("float64")
-    mad = np.median(np.abs(scaled - np.median(scaled, axis=0)), axis=0) / 0.6744897501960817
-    np.testing.assert_allclose(expected, mad, rtol=1e-5)
+    with pytest.warns(UserWarning, match="Using 699"):
+        expected = gs.get_noise_levels(recording, backend="numpy", **kwargs)
+    with pytest.warns(UserWarning, match="Using 699"):
+        np.testing.assert_allclose(gs.get_noise_levels(recording, backend="cuda", **kwargs), expected, rtol=1e-6)
+    with pytest.warns(UserWarning):
+        ranges = gs.core.recording_tools.random_chunk_ranges(recording, 4, 1000, 3)
+    assert len(ranges) == 8 and all(b - a == 699 for _, a, b in ranges)
+    stats = []
+    for s, a, b in ranges:
+        raw = recording.get_traces(segment_index=s, start_frame=a, end_frame=b, return_scaled=False)
+        scaled = (raw.astype("float32") * np.float32([0.5, 1.0, 2.0]) + np.float32([1.0, 0.0, -1.0])).astype("float64")
+        stats.append(np.median(np.abs(scaled - np.median(scaled, axis=0)), axis=0))
+    np.testing.assert_allclose(expected, np.mean(stats, axis=0) / 0.6744897501960817, rtol=1e-5)

@@ -35,8 +35,14 @@ def test_overwrite_false_never_touches_existing_folder(tmp_path, format):
         rec.save(folder=tmp_path / "x", format=format, **NOBAR)
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # overwrite=True replaces only what gpuspike or SpikeInterface wrote: a folder of the user's is refused
+    with pytest.raises(gs.RefusedOverwriteError, match="not written by gpuspike.*keep.txt"):
+        rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)
+    assert (target / "keep.txt").read_text() == "mine"
+    (target / "keep.txt").unlink()  # an empty folder loses nothing: it may be replaced
     rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)
-    assert not (target / "keep.txt").exists()
+    rec.save(folder=tmp_path / "x", format=format, overwrite=True, **NOBAR)  # and so may a saved one
+    assert gs.load(target).get_num_channels() == 2
 
 
 def test_overwrite_false_for_sortings(tmp_path):
@@ -88,12 +94,16 @@ def test_missing_traces_file(saved):
         load(folder)
 
 
-@pytest.mark.parametrize("dtype, match", [("int16", "says 5000"), ("int17", "not a numpy dtype")])
-def test_wrong_dtype_in_json(saved, dtype, match):
+@pytest.mark.parametrize("dtype, match, keep_record", [("int16", "kwargs dtype '<i2' differs from the dtype '<f4'", True),
+                                                       ("int16", "says 5000", False),
+                                                       ("int17", "not a numpy dtype", True)])
+def test_wrong_dtype_in_json(saved, dtype, match, keep_record):
     _, folder = saved
     d = json.loads((folder / "binary.json").read_text())
-    assert d["kwargs"]["dtype"] == "<f4"
+    assert d["kwargs"]["dtype"] == "<f4" and d["dtype"] == "<f4"
     d["kwargs"]["dtype"] = dtype
+    if not keep_record:  # as in SpikeInterface's binary.json: the file size is the check left
+        del d["dtype"]
     (folder / "binary.json").write_text(json.dumps(d))
     with pytest.raises(CorruptFolderError, match=match):
         load(folder)

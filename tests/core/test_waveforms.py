@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import gpuspike as gs
-from gpuspike.core.waveform_extraction import select_random_spikes
+from gpuspike.core.random_spikes import select_random_spikes
 
 from _waveforms_helpers import (JOB, assert_close, gt, nb_na, ref_sampled_indices, ref_select, ref_templates,
                                  ref_waveforms)
@@ -222,17 +222,20 @@ def test_input_errors(gt16, tmp_path):
                              **JOB, sparse=False).get_waveforms("no-such-unit")
 
 
-def test_superchunks_cover_the_recording_and_grow_with_the_accumulators():
-    from gpuspike.core.waveform_extraction import superchunks
+def test_tasks_cover_the_blocks_and_grow_with_the_accumulators():
+    from gpuspike.engine.blocks import group_tasks, plan_job_blocks
 
     sizes = (1_000_000, 33_333)
-    recording = gs.NumpyRecording([np.zeros((n, 4), "int16") for n in sizes], 1000.0)  # 8 bytes a frame
-    # expected group: 16 chunks; 8 bytes of traces per byte of sums (1e5 B -> 100 000 frames);
-    # at most a quarter of the 1 033 333 frames (two tasks for each of 2 workers), in whole chunks
-    for accumulator_bytes, group in ((0, 16_000), (10**5, 100_000), (10**9, 259_000)):
-        groups = superchunks(recording, chunk_size=1000, n_jobs=2, accumulator_bytes=accumulator_bytes)
-        for seg, n in enumerate(sizes):
-            mine = [(a, b) for s, a, b in groups if s == seg]
-            assert mine[0][0] == 0 and mine[-1][1] == n
-            assert all(b == c for (_, b), (c, _) in zip(mine[:-1], mine[1:]))  # contiguous, disjoint
-            assert all(b - a == group for a, b in mine[:-1]) and 0 < mine[-1][1] - mine[-1][0] <= group
+    segments = plan_job_blocks(list(sizes), 1000)  # whole segments, 1000-frame blocks
+    blocks = [b for sp in segments for b in sp.blocks]
+    bytes_per_frame = 8
+    # no accumulators: one block a task; else enough blocks to read 8 x the accumulator bytes, but
+    # no more than a quarter of the blocks (two tasks for each of 2 workers), never across segments
+    for state_bytes, per_task in ((0, 1), (10**5, 100), (10**9, 259)):
+        tasks = group_tasks(blocks, bytes_per_frame, state_bytes, n_jobs=2)
+        assert [b for t in tasks for b in t] == blocks
+        for t in tasks:
+            assert len({b.segment_index for b in t}) == 1
+        first_segment = [t for t in tasks if t[0].segment_index == 0]
+        assert all(len(t) == per_task for t in first_segment[:-1])
+        assert 0 < len(first_segment[-1]) <= per_task

@@ -124,4 +124,4 @@ def test_spikeinterface_opens_our_folder(tmp_path, sparse):
     # SpikeInterface's "uniform" random spikes selection = ours, same seed
     np.testing.assert_array_equal(out["selection"], ref_select(sorting, 7, 5))
     np.testing.assert_array_equal(out["selection"],
-                                  gs.core.waveform_extraction.select_random_spikes(sorting, 7, 5))
+                                  gs.core.random_spikes.select_random_spikes(sorting, 7, 5))

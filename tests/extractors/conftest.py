@@ -15,10 +15,16 @@ def real_data_root() -> Path:
     return Path(os.environ.get("GPUSPIKE_REAL_DATA", str(default))).resolve()
 
 
-@pytest.fixture
-def real_data() -> Path:
+@pytest.fixture(scope="session")
+def real_data_session() -> Path:
+    """The real headers' folder, for module- and session-scoped fixtures."""
     root = real_data_root()
     if not (root / "spikeglx").is_dir() or not (root / "openephys").is_dir():
         pytest.skip(f"real header files not found at {root} (set GPUSPIKE_REAL_DATA to the folder holding "
                     f"spikeglx/ and openephys/)")
     return root
+
+
+@pytest.fixture
+def real_data(real_data_session) -> Path:
+    return real_data_session

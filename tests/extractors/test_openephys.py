@@ -82,9 +82,10 @@ def test_openephys_truncated_dat_names_the_file(real_data, tmp_path):
     dat = written["ProbeA"][0]
     with open(dat, "ab") as fh:
         fh.write(b"\x00")
-    with pytest.raises(ValueError, match="not a whole number of frames of 384 channels") as info:
+    with pytest.raises(ValueError, match=r"field continuous\[0\]\.channels: .*not a whole number of frames of 384 "
+                                         r"int16 channels") as info:
         read_openephys(dst)
-    assert str(dat) in str(info.value)
+    assert str(dat) in str(info.value) and "structure.oebin" in str(info.value)
 
 
 def test_openephys_missing_pieces(real_data, tmp_path):

@@ -168,9 +168,10 @@ def test_truncated_bin_names_the_file(real_data, tmp_path):
     folder, meta_file, bin_file, meta, data = make_folder(real_data, tmp_path, METAS["np1_sync"], seed=4)
     with open(bin_file, "ab") as fh:
         fh.write(b"\x01\x02\x03")
-    with pytest.raises(ValueError, match=r"not a whole number of frames.*385 channels") as info:
+    with pytest.raises(ValueError, match=r"field nSavedChans: .*not a whole number of frames of 385 int16 channels") \
+            as info:
         read_spikeglx(folder)
-    assert str(bin_file) in str(info.value)
+    assert str(bin_file) in str(info.value) and str(meta_file) in str(info.value)
 
 
 def test_bad_inputs(tmp_path):

@@ -68,8 +68,9 @@ def templates_mean_std(traces, peak_samples, unit_indices, nbefore, nafter, num_
     return mean, std, counts
 
 
-def templates_sums(traces, peak_samples, unit_indices, nbefore, nafter, num_units):
-    """Sums and sums of squares (float64) of the windows per unit, and counts."""
+def templates_sums(traces, peak_samples, unit_indices, nbefore, nafter, num_units, ref=None):
+    """Sums and sums of squares (float64) of the windows per unit (minus ``ref[unit]`` when given),
+    and counts."""
     nsamples = nbefore + nafter
     sums = np.zeros((num_units, nsamples, traces.shape[1]))
     sumsqs = np.zeros_like(sums)
@@ -78,10 +79,21 @@ def templates_sums(traces, peak_samples, unit_indices, nbefore, nafter, num_unit
         p = int(peak_samples[s])
         u = int(unit_indices[s])
         w = traces[p - nbefore : p + nafter].astype(np.float64)
+        if ref is not None:
+            w = w - ref[u]
         sums[u] += w
         sumsqs[u] += w * w
         counts[u] += 1
     return sums, sumsqs, counts
+
+
+def group_by_unit(peak_samples, unit_indices, num_units):
+    """Peaks reordered unit by unit (time order kept within a unit) and the (num_units + 1,) bounds."""
+    units = np.asarray(unit_indices, dtype=np.int64)
+    order = np.argsort(units, kind="stable")
+    counts = np.bincount(units, minlength=num_units) if units.size else np.zeros(num_units, np.int64)
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return np.ascontiguousarray(np.asarray(peak_samples, dtype=np.int64)[order]), bounds
 
 
 def channel_amplitudes(templates: np.ndarray, peak_sign: str) -> np.ndarray:

@@ -61,7 +61,7 @@ def _sparse_inputs(seed, num_samples, num_channels, num_spikes, nbefore, nafter,
     rng = np.random.default_rng(seed + 1000)
     # last unit never has spikes
     unit_indices = rng.integers(0, max(num_units - 1, 1), num_spikes).astype(np.int64)
-    sparse_channels = np.full((num_units, kmax), -1, dtype=np.int32)
+    sparse_channels = np.full((num_units, kmax), -1, dtype=np.int64)
     for u in range(num_units):
         k = int(rng.integers(0, min(kmax, num_channels), endpoint=True))  # 0..kmax channels
         sparse_channels[u, :k] = np.sort(rng.choice(num_channels, k, replace=False))
@@ -91,7 +91,7 @@ def test_gather_sparse_padding_is_zero_not_left_alone(device):
     peaks = np.array([5], dtype=np.int64)
     out_rows = np.array([0], dtype=np.int64)
     units = np.array([0], dtype=np.int64)
-    sparse_channels = np.array([[1, -1, -1]], dtype=np.int32)
+    sparse_channels = np.array([[1, -1, -1]], dtype=np.int64)
     out = device(
         "gather_waveforms_sparse", traces, peaks, 2, 3, poison((1, 5, 3), np.float32), out_rows, units,
         sparse_channels,
@@ -121,7 +121,7 @@ def test_gather_rejects_bad_rows_units_and_channels(device):
     out = np.zeros((2, 4, 2), np.float32)
     good_rows = np.array([0, 1], dtype=np.int64)
     units = np.array([0, 1], dtype=np.int64)
-    chans = np.array([[0, 1], [2, -1]], dtype=np.int32)
+    chans = np.array([[0, 1], [2, -1]], dtype=np.int64)
     with pytest.raises(ValueError, match="out_rows"):
         device("gather_waveforms", traces, peaks, 2, 2, np.zeros((2, 4, 3), np.float32), np.array([0, 2]))
     with pytest.raises(ValueError, match="unit_indices"):

@@ -12,6 +12,9 @@ CASES = [
     (4, 25, 2, "float32"),
     (5, 16, 3, "sorted"),  # sorted and reverse-sorted columns (selection worst cases)
     (6, 12, 2, "constant"),
+    (7, 64, 3, "uint16"),  # counted: unsigned values
+    (8, 9, 2, "wide"),  # int32 values far apart: the counting path falls back to sorting
+    (9, 2000, 3, "halves"),  # even length, medians and deviations at half-integers
 ]
 
 
@@ -21,6 +24,12 @@ def _data(seed, num_samples, num_channels, kind):
         return rng.integers(-3000, 3000, (num_samples, num_channels)).astype(np.int16)
     if kind == "ties":
         return rng.integers(-2, 3, (num_samples, num_channels)).astype(np.int16)
+    if kind == "uint16":
+        return rng.integers(0, 65535, (num_samples, num_channels)).astype(np.uint16)
+    if kind == "wide":
+        return rng.integers(-2**31, 2**31 - 1, (num_samples, num_channels)).astype(np.int32)
+    if kind == "halves":
+        return rng.integers(-7, 8, (num_samples, num_channels)).astype(np.int16) * 3
     if kind == "float32":
         return rng.normal(0, 12, (num_samples, num_channels)).astype(np.float32)
     if kind == "sorted":

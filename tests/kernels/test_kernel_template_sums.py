@@ -15,7 +15,8 @@ def test_accumulate_sums_adds_windows(device, case, sums_dtype):
     sums0 = rng.normal(0, 10, shape).astype(sums_dtype)  # random start: the kernel must add, not overwrite
     counts0 = rng.integers(0, 5, num_units).astype(np.int64)
     ref_sums, _, ref_counts = ref.templates_sums(traces, peaks, units, nbefore, nafter, num_units)
-    res = device("accumulate_sums", traces, peaks, units, nbefore, nafter, sums0.copy(), counts0.copy())
+    grouped, bounds = ref.group_by_unit(peaks, units, num_units)
+    res = device("accumulate_sums", traces, grouped, bounds, nbefore, nafter, sums0.copy(), counts0.copy())
     assert res[5].dtype == sums_dtype
     # int16 windows of a few spikes: exact in float32 as in float64
     assert_close(res[5], sums0.astype(np.float64) + ref_sums, rtol=1e-6 if sums_dtype == np.float32 else 1e-12)
@@ -24,19 +25,18 @@ def test_accumulate_sums_adds_windows(device, case, sums_dtype):
 
 @pytest.mark.parametrize("case", CASES)
 def test_accumulate_sums_matches_templates_sums(device, case):
-    """The mean from accumulate_sums equals the mean of accumulate_templates bitwise (same order)."""
+    """accumulate_sums equals accumulate_templates with a zero reference bitwise (same order)."""
     seed, num_samples, num_channels, num_spikes, num_units, nbefore, nafter = case
     traces, peaks, units = _inputs(*case)
     traces = traces.astype(np.float32) * np.float32(0.37)
     shape = (num_units, nbefore + nafter, num_channels)
-    a = device("accumulate_sums", traces, peaks, units, nbefore, nafter, np.zeros(shape), np.zeros(num_units, "int64"))
-    b = device("accumulate_templates", traces, peaks, units, nbefore, nafter, np.zeros(shape), np.zeros(shape),
+    grouped, bounds = ref.group_by_unit(peaks, units, num_units)
+    a = device("accumulate_sums", traces, grouped, bounds, nbefore, nafter, np.zeros(shape),
                np.zeros(num_units, "int64"))
-    if device.exact_float:
-        np.testing.assert_array_equal(a[5], b[5])
-    else:
-        assert_close(a[5], b[5], rtol=1e-12)
-    np.testing.assert_array_equal(a[6], b[7])
+    b = device("accumulate_templates", traces, grouped, bounds, nbefore, nafter, np.zeros(shape), np.zeros(shape),
+               np.zeros(shape), np.zeros(num_units, "int64"))
+    np.testing.assert_array_equal(a[5], b[6])
+    np.testing.assert_array_equal(a[6], b[8])
 
 
 def test_accumulate_sums_rejects_bad_arguments():
@@ -44,12 +44,13 @@ def test_accumulate_sums_rejects_bad_arguments():
 
     traces = np.zeros((20, 2), np.int16)
     sums = np.zeros((1, 4, 2))
+    bounds = np.array([0, 1])
     with pytest.raises(TypeError, match="sums must be float32 or float64"):
-        accumulate_sums_cpu(traces, np.array([5]), np.array([0]), 2, 2, sums.astype(np.int32), np.zeros(1, "int64"))
+        accumulate_sums_cpu(traces, np.array([5]), bounds, 2, 2, sums.astype(np.int32), np.zeros(1, "int64"))
     with pytest.raises(ValueError, match="peak_samples"):
-        accumulate_sums_cpu(traces, np.array([19]), np.array([0]), 2, 2, sums, np.zeros(1, "int64"))
-    with pytest.raises(ValueError, match="unit_indices"):
-        accumulate_sums_cpu(traces, np.array([5]), np.array([3]), 2, 2, sums, np.zeros(1, "int64"))
+        accumulate_sums_cpu(traces, np.array([19]), bounds, 2, 2, sums, np.zeros(1, "int64"))
+    with pytest.raises(ValueError, match="unit_bounds"):
+        accumulate_sums_cpu(traces, np.array([5]), np.array([0, 2]), 2, 2, sums, np.zeros(1, "int64"))
 
 
 @pytest.mark.parametrize("counts", [[3, 0, 2], [1], [0, 0], [4, 1, 1, 5], [9, 0, 8]])
@@ -60,51 +61,52 @@ def test_waveform_sums_match_reference(device, counts):
     waveforms = rng.normal(0, 50, (int(bounds[-1]), nsamples, width)).astype(np.float32)
     shape = (num_units, nsamples, width)
     sums0, sumsqs0 = rng.normal(0, 10, shape), rng.uniform(0, 10, shape)  # must add, not overwrite
-    res = device("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
-    ref_sums = np.stack([waveforms[bounds[u]:bounds[u + 1]].astype(np.float64).sum(axis=0) for u in range(num_units)])
-    ref_sumsqs = np.stack([(waveforms[bounds[u]:bounds[u + 1]].astype(np.float64) ** 2).sum(axis=0)
-                           for u in range(num_units)])
-    assert_close(res[2], sums0 + ref_sums, rtol=1e-12)
-    assert_close(res[3], sumsqs0 + ref_sumsqs, rtol=1e-12)
+    res = device("waveform_sums", waveforms, bounds, np.full(shape, np.nan), sums0.copy(), sumsqs0.copy())
+    # the reference window of a unit is its first waveform (zeros without one)
+    first = np.stack([waveforms[bounds[u]].astype(np.float64) if counts[u] else np.zeros((nsamples, width))
+                      for u in range(num_units)])
+    shifted = [waveforms[bounds[u]:bounds[u + 1]].astype(np.float64) - first[u] for u in range(num_units)]
+    np.testing.assert_array_equal(res[2], first)
+    assert_close(res[3], sums0 + np.stack([w.sum(axis=0) for w in shifted]), rtol=1e-12)
+    assert_close(res[4], sumsqs0 + np.stack([(w ** 2).sum(axis=0) for w in shifted]), rtol=1e-12)
 
 
 def test_waveform_sums_rejects_bad_bounds():
     from gpuspike.kernels import waveform_sums_cpu
 
     waveforms = np.zeros((4, 3, 2), np.float32)
+    z2 = np.zeros((2, 3, 2))
     with pytest.raises(ValueError, match="unit_bounds"):
-        waveform_sums_cpu(waveforms, np.array([0, 3, 2]), np.zeros((2, 3, 2)), np.zeros((2, 3, 2)))
+        waveform_sums_cpu(waveforms, np.array([0, 3, 2]), z2.copy(), z2.copy(), z2.copy())
     with pytest.raises(ValueError, match="unit_bounds"):
-        waveform_sums_cpu(waveforms, np.array([0, 2]), np.zeros((2, 3, 2)), np.zeros((2, 3, 2)))
+        waveform_sums_cpu(waveforms, np.array([0, 2]), z2.copy(), z2.copy(), z2.copy())
     with pytest.raises(TypeError, match="sums must be float64"):
-        waveform_sums_cpu(waveforms, np.array([0, 4]), np.zeros((1, 3, 2), np.float32), np.zeros((1, 3, 2)))
+        waveform_sums_cpu(waveforms, np.array([0, 4]), np.zeros((1, 3, 2)), np.zeros((1, 3, 2), np.float32),
+                          np.zeros((1, 3, 2)))
 
 
 @pytest.mark.parametrize("counts", [[4, 1, 1, 5], [9, 0, 8], [13]])
 def test_waveform_sums_cuda_equals_cpu_bitwise(cuda_device, cpu, counts):
     """Runs of four rows (and the rest) are added in row order on the CPU, one by one on the GPU."""
-    if not cuda_device.exact_float:
-        pytest.skip("a real GPU may fuse multiply-adds: compared within a tolerance elsewhere")
     rng = np.random.default_rng(sum(counts))
     bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     waveforms = rng.normal(0, 1e3, (int(bounds[-1]), 6, 5)).astype(np.float32) * np.float32(1.7)
     shape = (len(counts), 6, 5)
     sums0, sumsqs0 = rng.normal(0, 10, shape), rng.uniform(0, 10, shape)
-    a = cuda_device("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
-    b = cpu("waveform_sums", waveforms, bounds, sums0.copy(), sumsqs0.copy())
-    assert_bitwise(a[2], b[2])
-    assert_bitwise(a[3], b[3])
+    a = cuda_device("waveform_sums", waveforms, bounds, np.zeros(shape), sums0.copy(), sumsqs0.copy())
+    b = cpu("waveform_sums", waveforms, bounds, np.zeros(shape), sums0.copy(), sumsqs0.copy())
+    for i in (2, 3, 4):
+        assert_bitwise(a[i], b[i])
 
 
 def test_accumulate_sums_cuda_equals_cpu_bitwise_many_spikes_per_unit(cuda_device, cpu):
-    if not cuda_device.exact_float:
-        pytest.skip("a real GPU may fuse multiply-adds: compared within a tolerance elsewhere")
     rng = np.random.default_rng(3)
     traces = (rng.normal(0, 300, (200, 7)) * 1.3).astype(np.float32)  # not integers: rounding order shows
     peaks = np.sort(rng.integers(3, 195, 23)).astype(np.int64)
     units = rng.integers(0, 2, 23).astype(np.int64)  # ~11 spikes per unit: groups of four and a rest
+    grouped, bounds = ref.group_by_unit(peaks, units, 2)
     sums0 = rng.normal(0, 10, (2, 8, 7))
-    a = cuda_device("accumulate_sums", traces, peaks, units, 3, 5, sums0.copy(), np.zeros(2, np.int64))
-    b = cpu("accumulate_sums", traces, peaks, units, 3, 5, sums0.copy(), np.zeros(2, np.int64))
+    a = cuda_device("accumulate_sums", traces, grouped, bounds, 3, 5, sums0.copy(), np.zeros(2, np.int64))
+    b = cpu("accumulate_sums", traces, grouped, bounds, 3, 5, sums0.copy(), np.zeros(2, np.int64))
     assert_bitwise(a[5], b[5])
     np.testing.assert_array_equal(a[6], np.bincount(units, minlength=2))

@@ -29,35 +29,37 @@ def buffer_frames(block):
 
 def check_plan(plan, num_samples, chunk_size, peaks, nbefore, nafter, margin):
     """All the invariants of a plan, checked against the reference."""
-    ranges = plan.ranges
-    # sorted, non-empty, disjoint, inside the segment
-    assert np.all(ranges[:, 1] > ranges[:, 0])
-    assert np.all(ranges[1:, 0] >= ranges[:-1, 1])
-    if ranges.size:
-        assert ranges[0, 0] >= 0 and ranges[-1, 1] <= num_samples
-    # never a frame twice: frame count of ranges == size of their union
-    union = np.zeros(num_samples, dtype=np.int64)
-    for a, b in ranges:
-        union[a:b] += 1
-    assert union.max(initial=0) <= 1
-    assert plan.planned_frames == int(union.sum())
-    # coverage: exactly the needed frames (windows mode) or everything (whole mode)
-    if plan.mode == "windows":
-        np.testing.assert_array_equal(
-            union.astype(bool), needed_mask(num_samples, peaks, nbefore, nafter, margin)
-        )
-    else:
-        assert union.sum() == num_samples
-    # block sizes: <= chunk_size unless the block is exactly one needed cluster
-    clusters = set(runs(needed_mask(num_samples, peaks, nbefore, nafter, margin)))
+    window = nbefore + nafter + 2 * margin
+    needed = needed_mask(num_samples, peaks, nbefore, nafter, margin)
+    read = np.zeros(num_samples, dtype=np.int64)
     for blk in plan.blocks:
-        if blk.num_frames > chunk_size:
-            assert blk.is_contiguous
-            assert (blk.start_frame, blk.end_frame) in clusters, blk
+        r = blk.ranges
+        # inside a block: sorted, non-empty, disjoint ranges inside the segment
+        assert np.all(r[:, 1] > r[:, 0])
+        assert np.all(r[1:, 0] >= r[:-1, 1])
+        assert r[0, 0] >= 0 and r[-1, 1] <= num_samples
         np.testing.assert_array_equal(
             blk.buffer_offsets,
-            np.concatenate([[0], np.cumsum(np.diff(blk.ranges, axis=1)[:, 0])[:-1]]),
+            np.concatenate([[0], np.cumsum(np.diff(r, axis=1)[:, 0])[:-1]]),
         )
+        # bounded: at most a chunk plus one window, whatever the spike rate
+        assert blk.num_frames <= chunk_size + window, blk
+        if plan.mode == "windows" and blk.num_frames > chunk_size:  # a piece of a burst cut between spikes
+            assert blk.is_contiguous, blk
+        elif plan.mode != "windows":
+            assert blk.is_contiguous
+        for a, b in r:
+            read[a:b] += 1
+    assert plan.planned_frames == int(read.sum())
+    # total bytes bounded: the file once, plus at most one window per chunk of the file
+    assert plan.planned_frames <= num_samples + -(-num_samples // chunk_size) * window
+    if plan.mode == "windows":
+        # exactly the needed frames, each once except where a burst was cut between spikes
+        np.testing.assert_array_equal(read > 0, needed)
+    elif len(peaks) == 0 and plan.coverage == 1.0:  # planned without spikes: every frame once
+        assert np.all(read == 1)
+    else:
+        assert np.all(read[needed] >= 1)
     # every spike in exactly one block, its window (+ clipped margin) contiguous in the buffer
     seen = np.zeros(len(peaks), dtype=np.int64)
     for blk in plan.blocks:
@@ -108,15 +110,21 @@ def test_threshold_switches_mode():
     p = plan_reads(1000, 100, peaks, 10, 10, threshold=0.5)
     assert p.coverage == pytest.approx(0.2)
     assert p.planned_frames == 200
-    assert plan_reads(1000, 100, peaks, 10, 10, mode="whole").planned_frames == 1000
+    # whole mode: one contiguous read per chunk, from its first window to its last (here one each)
+    whole = plan_reads(1000, 100, peaks, 10, 10, mode="whole")
+    assert whole.planned_frames == 200 and all(b.is_contiguous for b in whole.blocks)
+    dense = np.arange(10, 990, 7)  # windows overlap: the chunks' reads cover [0, 993), overlapping at the cuts
+    frames = plan_reads(1000, 100, dense, 10, 10, mode="whole").planned_frames
+    assert 993 <= frames <= 1000 * (1 + 20 / 100)
 
 
-def test_whole_mode_never_cuts_a_window():
-    # window of spike at 100 is [95, 110): the natural cut at 100 must move to 95
-    peaks = np.array([100])
+def test_whole_mode_reads_windows_across_the_cut():
+    # cut every 100 frames; the spike at 99 owns [94, 109): its block reaches past the cut at 100
+    peaks = np.array([10, 99, 100, 250])
     plan = plan_reads(300, 100, peaks, 5, 10, mode="whole")
-    np.testing.assert_array_equal(plan.ranges, [[0, 95], [95, 195], [195, 295], [295, 300]])
-    assert plan.blocks[1].relative_peaks.tolist() == [5]
+    assert [b.ranges.tolist() for b in plan.blocks] == [[[5, 109]], [[95, 110]], [[245, 260]]]
+    assert [b.spike_indices.tolist() for b in plan.blocks] == [[0, 1], [2], [3]]
+    assert plan.blocks[0].relative_peaks.tolist() == [5, 94]
     check_plan(plan, 300, 100, peaks, 5, 10, 0)
 
 
@@ -128,6 +136,20 @@ def test_oversize_window_gets_own_block():
     plan = plan_reads(500, 30, peaks, nbefore=20, nafter=40, mode="whole")
     assert (10, 70) in [(b.start_frame, b.end_frame) for b in plan.blocks]
     check_plan(plan, 500, 30, peaks, 20, 40, 0)
+
+
+def test_burst_is_cut_between_spikes():
+    # 100 overlapping windows (a burst) span 310 frames: cut into blocks of at most 50 + 15 frames
+    peaks = np.arange(100, 400, 3)
+    plan = plan_reads(1000, 50, peaks, 5, 10, mode="windows")
+    assert plan.max_block_frames <= 65
+    assert len(plan) == 6
+    check_plan(plan, 1000, 50, peaks, 5, 10, 0)
+    # windows longer than the chunk: a block still holds the spikes within a chunk + one window
+    dup = np.array([100, 100, 100, 103, 400])
+    plan = plan_reads(1000, 5, dup, 5, 10, mode="windows")
+    assert [b.num_spikes for b in plan.blocks] == [4, 1] and plan.max_block_frames == 18
+    check_plan(plan, 1000, 5, dup, 5, 10, 0)
 
 
 def test_margin_is_clipped_at_edges():
@@ -219,3 +241,33 @@ def test_whole_plan_properties(num_samples, chunk_size):
     assert all(b.num_frames <= chunk_size for b in plan.blocks)
     assert len(plan) == -(-num_samples // chunk_size)
     check_plan(plan, num_samples, chunk_size, np.zeros(0, np.int64), 0, 0, 0)
+
+
+# ---------------------------------------------------------------- an hour of Neuropixels data
+@pytest.mark.parametrize("rate_hz", [500, 3_000, 20_000, 100_000])
+def test_one_hour_plans_are_bounded_at_any_spike_rate(rate_hz):
+    """A 384-channel int16 hour at 30 kHz; total firing rates of 0.5 to 100 kHz (up to 360 M spikes)."""
+    fs, seconds, bytes_per_frame = 30_000, 3600, 384 * 2
+    num_samples = fs * seconds
+    nbefore, nafter = 30, 60
+    chunk = fs  # one-second blocks
+    rng = np.random.default_rng(rate_hz)
+    n = rate_hz * seconds
+    # Poisson spike train: cumulative exponential gaps, kept inside the windows' reach (int32: 4 bytes a spike)
+    gaps = rng.exponential(fs / rate_hz, n)
+    peaks = (nbefore + np.cumsum(gaps) * ((num_samples - nafter - nbefore) / max(gaps.sum(), 1))).astype(np.int32)
+    del gaps
+    peaks = np.minimum(peaks, num_samples - nafter)
+    plan = plan_reads(num_samples, chunk, peaks, nbefore, nafter)
+    window = nbefore + nafter
+    assert plan.max_block_frames <= chunk + window
+    assert plan.planned_bytes(bytes_per_frame) <= num_samples * bytes_per_frame * (1 + window / chunk)
+    # every spike exactly once: the blocks' spike ranges tile the sorted spikes
+    starts = np.array([b.spike_start for b in plan.blocks])
+    stops = np.array([b.spike_stop for b in plan.blocks])
+    assert starts[0] == 0 and stops[-1] == n and np.array_equal(starts[1:], stops[:-1])
+    assert plan.num_spikes == n
+    # spot check: the windows of a block's first and last spikes lie inside its buffer
+    for blk in plan.blocks[:: max(1, len(plan) // 50)]:
+        rel = blk.relative_peaks
+        assert rel.min() >= nbefore and rel.max() + nafter <= blk.num_frames

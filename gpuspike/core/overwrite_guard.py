@@ -1,0 +1,105 @@
+"""What ``overwrite=True`` may replace: only a folder that gpuspike or SpikeInterface wrote.
+
+A folder is recognised by the metadata these libraries write in it (``si_folder.json``,
+``binary.json``, ``npz.json``, ``numpysorting_info.json``, a WaveformExtractor's ``params.json``,
+a SortingAnalyzer's ``spikeinterface_info.json``, the attributes of a saved zarr group). An
+empty folder may be replaced too (nothing is lost). Never replaced: a file, the working
+directory or any folder above it, the home folder or any folder above it, a mount point or a
+file-system root, or a folder holding anything else.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .errors import RefusedOverwriteError
+
+#: files whose presence marks a folder written by gpuspike or SpikeInterface
+MARKER_FILES = ("si_folder.json", "binary.json", "npz.json", "npy.json", "numpysorting_info.json", "cached.json",
+                "spikeinterface_info.json")
+#: attributes of the root of a zarr folder written by gpuspike or SpikeInterface
+_ZARR_MARKER_ATTRS = ("zarr_class_info", "gpuspike_zarr_waveforms_version", "spikeinterface_info")
+
+
+def _real(path: Path | str) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def is_within(path: Path, ancestor: Path) -> bool:
+    """True when ``path`` is ``ancestor`` or inside it (both already resolved)."""
+    return path == ancestor or ancestor in path.parents
+
+
+def protected_reason(folder: Path) -> str | None:
+    """Why ``folder`` (resolved) must never be replaced, or None."""
+    folder = _real(folder)
+    cwd = _real(os.getcwd())
+    if is_within(cwd, folder):
+        return "the working directory" if folder == cwd else f"a parent of the working directory {str(cwd)!r}"
+    home = _real(Path.home())
+    if is_within(home, folder):
+        return "the home folder" if folder == home else f"a parent of the home folder {str(home)!r}"
+    if folder.parent == folder:
+        return "a file-system root"
+    if os.path.ismount(folder):
+        return "a mount point"
+    return None
+
+
+def _zarr_attrs(folder: Path) -> dict:
+    for name in (".zattrs", "zarr.json"):
+        path = folder / name
+        if path.is_file():
+            try:
+                d = json.loads(path.read_text(encoding="utf8"))
+            except (OSError, ValueError):
+                return {}
+            if name == "zarr.json":
+                d = d.get("attributes", {}) if isinstance(d, dict) else {}
+            return d if isinstance(d, dict) else {}
+    return {}
+
+
+def written_by_us(folder: Path) -> bool:
+    """True when ``folder`` holds the metadata of a folder written by gpuspike or SpikeInterface."""
+    folder = Path(folder)
+    if any((folder / name).is_file() for name in MARKER_FILES):
+        return True
+    if (folder / "params.json").is_file() and ((folder / "waveforms").is_dir()
+                                               or (folder / "recording_info").is_dir()):
+        return True  # a WaveformExtractor folder (SpikeInterface's legacy layout)
+    attrs = _zarr_attrs(folder)
+    if any(key in attrs for key in _ZARR_MARKER_ATTRS):
+        return True
+    return "sampling_frequency" in attrs and "num_segments" in attrs
+
+
+def check_replaceable(folder: Path) -> None:
+    """Raise :class:`RefusedOverwriteError` unless ``overwrite=True`` may replace the existing ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+        An existing path (already resolved through symbolic links).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RefusedOverwriteError(f"overwrite=True refused: {str(folder)!r} is a file, not a folder that "
+                                    f"gpuspike wrote; remove it yourself or choose another folder")
+    reason = protected_reason(folder)
+    if reason is not None:
+        raise RefusedOverwriteError(f"overwrite=True refused: folder {str(folder)!r} is {reason}; give the path "
+                                    f"of the saved folder itself (e.g. folder='my_recording')")
+    try:
+        entries = sorted(p.name for p in folder.iterdir())
+    except OSError as err:
+        raise RefusedOverwriteError(f"overwrite=True refused: folder {str(folder)!r} cannot be listed ({err})") \
+            from None
+    if not entries or written_by_us(folder):
+        return
+    shown = entries[:8] + (["..."] if len(entries) > 8 else [])
+    raise RefusedOverwriteError(
+        f"overwrite=True refused: folder {str(folder)!r} was not written by gpuspike or SpikeInterface (it holds "
+        f"{shown} and none of {list(MARKER_FILES)}), so replacing it could delete your files. Remove it "
+        f"yourself, or choose another folder.")

@@ -1,0 +1,18 @@
+"""One block engine for CPU and GPU: jobs written once over the backend interface.
+
+A job (:class:`~gpuspike.engine.job.BlockJob`) processes blocks of traces and reduces the partial
+results; a source reads the blocks — the chunk executor on the CPU (threads, processes, Dask),
+the pinned ring buffer on a GPU — and :func:`~gpuspike.engine.run.run_block_job` picks the source
+once, from the job kwargs. Jobs: gather waveforms (dense or sparse), accumulate templates (mean,
+std) of any number of spikes, noise levels.
+"""
+from .accumulate import AccumulateJob
+from .blocks import BlockSpec, SegmentPlan, edge_positions, plan_job_blocks
+from .gather import GatherJob, edge_windows, templates_of_waveforms
+from .job import BlockData, BlockJob
+from .noise import MAD_TO_STD, NOISE_METHODS, NoiseJob
+from .run import run_block_job
+
+__all__ = ["AccumulateJob", "BlockData", "BlockJob", "BlockSpec", "GatherJob", "MAD_TO_STD", "NOISE_METHODS",
+           "NoiseJob", "SegmentPlan", "edge_positions", "edge_windows", "plan_job_blocks", "run_block_job",
+           "templates_of_waveforms"]

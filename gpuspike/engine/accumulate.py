@@ -1,0 +1,170 @@
+"""Accumulate job: template mean (and std) of every spike of ``spikes``, storing no waveform.
+
+Per block, the block's spikes are grouped by unit on the host (a stable sort: time order within a
+unit) and the window sums run on the backend. With the std, sums are shifted by a reference
+window per unit — the first window of the unit that the task (or the GPU run) meets, gathered
+into ``ref`` by the gather kernel — so the std keeps its precision and identical windows give
+exactly 0. Sums are taken on raw samples (integers stay exact in float64 whatever the order of
+addition) and scaled once, on the backend, by ``templates_from_sums``.
+
+Partial sums of several tasks are rebased to one reference per unit before they are added
+(``S1 + n d``, ``S2 + 2 d S1 + n d**2`` with ``d = ref_task - ref``): exact for integer data.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .gather import edge_windows
+from .job import BlockData, BlockJob
+
+__all__ = ["AccumulateJob"]
+
+
+class AccumulateJob(BlockJob):
+    """Per unit sums (and shifted sums of squares) of the windows of ``spikes``.
+
+    Parameters
+    ----------
+    spikes : np.ndarray
+        Spike vector, sorted by segment then sample.
+    num_units : int
+        Units (``spikes["unit_index"]`` lies in ``[0, num_units)``).
+    nbefore, nafter : int
+        Window.
+    num_channels : int
+        Channels of the recording.
+    gains, offsets : np.ndarray, optional
+        ``(num_channels,)`` gains and offsets to µV: results in µV (raw sums scaled once at the
+        end); None for raw units.
+    with_std : bool
+        Also the std (else means only, a quarter of the accumulator traffic).
+    sums_dtype : {"float64", "float32"}
+        dtype of the sums of a means-only job (float32 where exact: raw int16 of few spikes).
+    label : str
+        For progress bars and errors.
+    """
+
+    def __init__(self, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int, num_channels: int,
+                 gains: np.ndarray | None = None, offsets: np.ndarray | None = None, with_std: bool = True,
+                 sums_dtype: str = "float64", label: str = "templates") -> None:
+        self.spikes = spikes
+        self.num_units = int(num_units)
+        self.nbefore, self.nafter = int(nbefore), int(nafter)
+        self.shape = (self.num_units, self.nbefore + self.nafter, int(num_channels))
+        self.scaled = gains is not None
+        if self.scaled:
+            self._gains = np.ascontiguousarray(gains, "float64")
+            self._offsets = np.zeros(self.shape[2]) if offsets is None else np.ascontiguousarray(offsets, "float64")
+        self.with_std = bool(with_std)
+        self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
+        self.label = label
+
+    def state_bytes(self, num_channels: int) -> int:
+        arrays = 3 if self.with_std else 1  # sums, sumsqs, ref
+        return arrays * int(np.prod(self.shape)) * np.dtype(self.sums_dtype).itemsize
+
+    def init_worker(self, backend, recording) -> dict:
+        return {"backend": backend}
+
+    def start(self, ctx: dict) -> dict:
+        be = ctx["backend"]
+        state = {"sums": be.zeros(self.shape, self.sums_dtype), "counts": be.zeros((self.num_units,), "int64")}
+        if self.with_std:
+            state["sumsqs"] = be.zeros(self.shape, "float64")
+            state["ref"] = be.zeros(self.shape, "float64")
+            state["has_ref"] = np.zeros(self.num_units, dtype=bool)
+        return state
+
+    def process(self, ctx: dict, state: dict, block: BlockData) -> None:
+        n = block.positions.size
+        if n == 0:
+            return
+        be, stream = ctx["backend"], block.stream
+        units = self.spikes["unit_index"][block.positions]
+        order = np.argsort(units, kind="stable")
+        peaks = np.ascontiguousarray(block.peaks[order])
+        bounds = np.searchsorted(units[order], np.arange(self.num_units + 1)).astype("int64")
+        peaks_dev = be.asarray(peaks, stream=stream)
+        bounds_dev = be.asarray(bounds, stream=stream)
+        if not self.with_std:
+            be.kernels.accumulate_sums(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, state["sums"],
+                                       state["counts"], stream=stream, checked=True)
+            return
+        present = np.flatnonzero(np.diff(bounds) > 0)
+        new = present[~state["has_ref"][present]]
+        if new.size:  # the first window of each unit met for the first time: its reference
+            be.kernels.gather_waveforms(block.traces, be.asarray(peaks[bounds[new]], stream=stream), self.nbefore,
+                                        self.nafter, state["ref"], be.asarray(new.astype("int64"), stream=stream),
+                                        stream=stream, checked=True)
+            state["has_ref"][new] = True
+        be.kernels.accumulate_templates(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, state["ref"],
+                                        state["sums"], state["sumsqs"], state["counts"], stream=stream, checked=True)
+
+    def reduce(self, partials: list, backend, keep_on_backend: bool = False) -> tuple:
+        """Mean and std (None for a means-only job), float64, from the partial sums.
+
+        Parameters
+        ----------
+        partials : list of dict
+            Task states in task order (one, possibly on the device, from the GPU path).
+        backend : Backend
+            Where the partials are; the templates are computed there.
+        keep_on_backend : bool
+            Return the results as arrays of ``backend`` (a sparsity estimate continues there).
+
+        Returns
+        -------
+        tuple
+            ``(mean, std)``.
+        """
+        if not partials:
+            partials = [self.start({"backend": backend})]
+        total = partials[0] if len(partials) == 1 else self._combine(partials)
+        stream = self.stream
+        mean = backend.empty(self.shape, "float64", stream=stream)
+        std = backend.empty(self.shape, "float64", stream=stream) if self.with_std else None
+        scaling = {}
+        if self.scaled:
+            scaling = {"gains": backend.asarray(self._gains, stream=stream),
+                       "offsets": backend.asarray(self._offsets, stream=stream)}
+        backend.kernels.templates_from_sums(total["sums"], total.get("sumsqs"), total["counts"], mean, std,
+                                            total.get("ref"), stream=stream, **scaling)
+        if keep_on_backend:
+            return mean, std
+        return backend.to_host(mean, stream=stream), None if std is None else backend.to_host(std, stream=stream)
+
+    def _combine(self, partials: list) -> dict:
+        """Add host partials of several tasks, rebased to one reference window per unit."""
+        total = {"sums": np.zeros(self.shape, self.sums_dtype), "counts": np.zeros(self.num_units, "int64")}
+        if self.with_std:
+            total.update(sumsqs=np.zeros(self.shape), ref=np.zeros(self.shape), has_ref=np.zeros(self.num_units, bool))
+        for part in partials:
+            total["counts"] += part["counts"]
+            if not self.with_std:
+                total["sums"] += part["sums"]
+                continue
+            first = part["has_ref"] & ~total["has_ref"]
+            total["ref"][first] = part["ref"][first]
+            total["has_ref"] |= part["has_ref"]
+            n = part["counts"].astype("float64")[:, None, None]
+            d = part["ref"] - total["ref"]
+            d[~part["has_ref"]] = 0.0
+            total["sumsqs"] += part["sumsqs"] + 2.0 * d * part["sums"] + n * d * d
+            total["sums"] += part["sums"] + n * d
+        return total
+
+    def edge_traces(self, recording, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Raw windows (float64) of the edge spikes; outside the segment, the raw value that scales
+        to 0 (``-offset / gain``), so that the final scaling gives SpikeInterface's zeros."""
+        fill = np.zeros(self.shape[2])
+        if self.scaled:
+            nonzero = self._gains != 0
+            fill[nonzero] = -self._offsets[nonzero] / self._gains[nonzero]
+        windows = edge_windows(recording, self.spikes[positions], self.nbefore, self.nafter, False, fill_raw=fill)
+        nsamples = self.nbefore + self.nafter
+        peaks = np.arange(positions.size, dtype="int64") * nsamples + self.nbefore
+        return windows.reshape(-1, windows.shape[2]), peaks, False
+
+    def finish(self, ctx: dict, state: dict) -> dict:
+        return state
+

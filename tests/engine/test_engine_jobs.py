@@ -1,0 +1,162 @@
+"""Every job of the block engine gives the reference's result on numpy and on cuda (simulator),
+with small blocks, small budgets, several segments and spikes at the segment edges."""
+import numpy as np
+import pytest
+
+import gpuspike as gs
+from gpuspike.core.random_spikes import select_random_spikes
+
+from _engine_data import MS, assert_close, mean_std, recording, scaled_traces, sorting, windows
+
+JOB = dict(progress_bar=False)
+# job kwargs that give many blocks (or a tight budget) on both backends
+BUDGETS = [dict(chunk_size=90), dict(chunk_memory="2k"), dict(total_memory="40k"), dict(chunk_duration="1s")]
+
+
+@pytest.fixture(scope="module")
+def data():
+    rec = recording()
+    return rec, sorting(rec)
+
+
+@pytest.mark.parametrize("budget", BUDGETS, ids=lambda b: "-".join(f"{k}={v}" for k, v in b.items()))
+def test_dense_waveforms_and_templates(data, backend_name, budget):
+    rec, srt = data
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=6, seed=3, sparse=False,
+                              precompute_template=("average", "std"), backend=backend_name, **MS, **budget, **JOB)
+    ref = windows(rec, srt, select_random_spikes(srt, 6, 3))
+    for u in srt.unit_ids.tolist():
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u])  # bitwise on every backend
+    mean, std = mean_std(ref, srt.unit_ids)
+    assert_close(we.get_all_templates(mode="average"), mean)
+    assert_close(we.get_all_templates(mode="std"), std)
+
+
+def test_sparse_waveforms(data, backend_name):
+    rec, srt = data
+    mask = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 1]], dtype=bool)
+    sparsity = gs.ChannelSparsity(mask, srt.unit_ids, rec.channel_ids)
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=5, seed=4, sparsity=sparsity,
+                              precompute_template=("average", "std"), backend=backend_name, chunk_size=120, **MS,
+                              **JOB)
+    ref = windows(rec, srt, select_random_spikes(srt, 5, 4))
+    for i, u in enumerate(srt.unit_ids.tolist()):
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u][:, :, mask[i]])
+    mean, std = mean_std(ref, srt.unit_ids)
+    assert_close(we.get_all_templates(mode="average"), mean * mask[:, None, :])
+    assert_close(we.get_all_templates(mode="std"), std * mask[:, None, :])
+
+
+@pytest.mark.parametrize("dtype", ["int16", "float32"])
+@pytest.mark.parametrize("budget", BUDGETS[:3], ids=["chunk_size", "chunk_memory", "total_memory"])
+def test_templates_of_every_spike(backend_name, dtype, budget):
+    rec = recording(dtype=dtype, seed=5)
+    srt = sorting(rec, seed=6)
+    tw = gs.compute_templates(rec, srt, backend=backend_name, **MS, **budget, **JOB)
+    ref = windows(rec, srt, np.arange(srt.to_spike_vector().size))
+    mean, std = mean_std(ref, srt.unit_ids)
+    assert_close(tw.get_all_templates(mode="average"), mean)
+    assert_close(tw.get_all_templates(mode="std"), std)
+
+
+def test_unscaled_templates_and_waveforms(data, backend_name):
+    rec, srt = data
+    tw = gs.compute_templates(rec, srt, return_scaled=False, backend=backend_name, chunk_size=100, **MS, **JOB)
+    ref = windows(rec, srt, np.arange(srt.to_spike_vector().size), scaled=False)
+    mean, std = mean_std(ref, srt.unit_ids)
+    assert_close(tw.get_all_templates(), mean)
+    assert_close(tw.get_all_templates(mode="std"), std)
+    we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=4, seed=0, return_scaled=False,
+                              sparse=False, backend=backend_name, chunk_size=100, **MS, **JOB)
+    ref = windows(rec, srt, select_random_spikes(srt, 4, 0), scaled=False)
+    for u in srt.unit_ids.tolist():
+        np.testing.assert_array_equal(we.get_waveforms(u), ref[u])
+        assert we.get_waveforms(u).dtype == np.int16
+
+
+def test_identical_windows_have_a_std_of_exactly_zero(backend_name):
+    """float traces repeating one pattern: every window of a unit is the same; std is 0, not noise."""
+    rng = np.random.default_rng(2)
+    pattern = (rng.normal(0, 80, (10, 3)) * 0.37).astype("float32")
+    rec = gs.NumpyRecording([np.tile(pattern, (80, 1))], 10_000.0)
+    rec.set_channel_gains(np.array([0.7, 1.9, 3.1], "float32"))
+    rec.set_channel_offsets(np.array([-5.0, 0.0, 12.5], "float32"))
+    peaks = np.arange(14, 790, 10)  # 78 spikes, each window the same 10 samples of the pattern
+    srt = gs.NumpySorting.from_unit_dict([{"a": peaks}], 10_000.0)
+    tw = gs.compute_templates(rec, srt, backend=backend_name, chunk_size=200, **MS, **JOB)
+    np.testing.assert_array_equal(tw.get_all_templates(mode="std"), np.zeros((1, 10, 3), "float32"))
+    expected = np.roll(pattern, 0, axis=0).astype("float32") * rec.get_property("gain_to_uV") \
+        + rec.get_property("offset_to_uV")
+    assert_close(tw.get_all_templates(mode="average")[0], expected[np.r_[0:10]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("method,kwargs", [("radius", dict(radius_um=25.0)), ("best_channels", dict(num_channels=2)),
+                                           ("snr", dict(threshold=0.5))])
+def test_sparsity_estimate(data, backend_name, method, kwargs):
+    # the engine's own sparse pass (gpuspike.extract_waveforms estimates sparsity as SpikeInterface 0.105 does,
+    # through estimate_sparsity, and hands the engine the result)
+    from gpuspike.core.waveforms import extract_waveforms as engine_extract_waveforms
+
+    rec, srt = data
+    we = engine_extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=3, seed=1, sparse=True, method=method,
+                              num_spikes_for_sparsity=7, backend=backend_name, chunk_size=150, **kwargs, **MS, **JOB)
+    mean, _ = mean_std(windows(rec, srt, select_random_spikes(srt, 7, 1)), srt.unit_ids)
+    amplitudes = np.abs(mean.min(axis=1))  # peak_sign="neg"
+    if method == "radius":
+        extremum = np.argmin(mean.min(axis=1), axis=1)
+        locations = rec.get_channel_locations()
+        distance = np.linalg.norm(locations[None, :, :] - locations[extremum][:, None, :], axis=2)
+        expected = distance <= kwargs["radius_um"]
+    elif method == "best_channels":
+        order = np.argsort(-amplitudes, axis=1, kind="stable")[:, :2]
+        expected = np.zeros_like(amplitudes, dtype=bool)
+        np.put_along_axis(expected, order, True, axis=1)
+    else:
+        noise = gs.get_noise_levels(rec, return_scaled=True)
+        expected = amplitudes / noise >= kwargs["threshold"]
+    np.testing.assert_array_equal(we.sparsity.mask, expected)
+
+
+@pytest.mark.parametrize("method", ["mad", "std", "rms"])
+def test_noise_levels_are_the_mean_of_per_chunk_statistics(data, backend_name, method):
+    rec, _ = data
+    from gpuspike.core.recording_tools import random_chunk_ranges
+
+    kw = dict(num_chunks_per_segment=3, chunk_size=60, seed=11)
+    noise = gs.get_noise_levels(rec, return_scaled=True, method=method, force_recompute=True, backend=backend_name,
+                                **kw)
+    stats = []
+    for seg, start, end in random_chunk_ranges(rec, **kw):
+        chunk = scaled_traces(rec, seg)[start:end].astype("float64")
+        if method == "mad":
+            med = np.median(chunk, axis=0)
+            stats.append(np.median(np.abs(chunk - med), axis=0) / 0.6744897501960817)
+        elif method == "std":
+            stats.append(chunk.std(axis=0))
+        else:
+            stats.append(np.sqrt((chunk ** 2).mean(axis=0)))
+    assert_close(noise, np.mean(stats, axis=0), rtol=1e-6)
+
+
+def test_budget_that_cannot_hold_a_block_names_the_smallest_that_works(data, backend_name):
+    rec, srt = data
+    with pytest.raises(ValueError, match=r"total_memory=.* cannot hold one block .* give total_memory >= ") as info:
+        gs.compute_templates(rec, srt, backend=backend_name, total_memory=200, **MS, **JOB)
+    smallest = info.value.args[0].split("e.g. total_memory='")[1].split("'")[0]
+    tw = gs.compute_templates(rec, srt, backend=backend_name, total_memory=smallest, **MS, **JOB)  # enough
+    assert tw.get_all_templates().shape == (3, 10, 5)
+    with pytest.raises(ValueError, match=r"chunk_memory=.* give chunk_memory >= "):
+        gs.compute_templates(rec, srt, backend=backend_name, chunk_memory=50, **MS, **JOB)
+
+
+def test_same_job_kwargs_work_on_both_backends():
+    """chunk_memory='200k' on a 16-channel recording: one block of 6250 frames on either backend."""
+    rec = recording(lengths=(9000,), num_channels=16, seed=7)
+    srt = sorting(rec, per_segment=10, seed=8)
+    results = {}
+    for backend in ("numpy", "cuda"):
+        we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=2, seed=0, sparse=False,
+                                  backend=backend, chunk_memory="200k", **MS, **JOB)
+        results[backend] = we
+    for u in srt.unit_ids.tolist():
+        np.testing.assert_array_equal(results["numpy"].get_waveforms(u), results["cuda"].get_waveforms(u))
