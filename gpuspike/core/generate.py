@@ -137,6 +137,16 @@ def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.n
 
     ``times`` and ``refractory_period`` must be in the same units. Removal is repeated until no
     interval is that short (as in SpikeInterface).
+
+    Parameters
+    ----------
+    times : np.ndarray
+    refractory_period : float
+        In the units of ``times``.
+
+    Returns
+    -------
+    np.ndarray
     """
     times = np.sort(np.asarray(times))
     while times.size > 1:
@@ -153,6 +163,16 @@ def synthetize_spike_train_bad_isi(duration: float, baseline_rate: float, num_vi
                                    violation_delta: float = 1e-5) -> np.ndarray:
     """A regular spike train (s) at ``baseline_rate`` plus ``num_violations`` spikes ``violation_delta``
     after its first spikes.
+
+    Parameters
+    ----------
+    duration : float
+        Seconds.
+    baseline_rate : float
+        Hz.
+    num_violations : int
+    violation_delta : float
+        Seconds after a spike.
 
     Returns
     -------
@@ -591,7 +611,19 @@ def generate_recording_by_size(full_traces_size_GiB: float, seed: int | None = N
 
 
 def generate_linear_probe_for(num_channels: int, ndim: int = 2, ypitch: float = 20.0):
-    """A simple linear probe with ``num_channels`` contacts, wired in order."""
+    """A simple linear probe with ``num_channels`` contacts, wired in order.
+
+    Parameters
+    ----------
+    num_channels : int
+    ndim : {2, 3}
+    ypitch : float
+        µm between contacts.
+
+    Returns
+    -------
+    probeinterface.Probe
+    """
     from probeinterface import generate_linear_probe
 
     probe = generate_linear_probe(num_elec=num_channels, ypitch=ypitch)

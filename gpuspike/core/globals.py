@@ -41,7 +41,12 @@ def set_global_tmp_folder(folder) -> None:
 
 
 def is_set_global_tmp_folder() -> bool:
-    """True when :func:`set_global_tmp_folder` chose the temporary folder."""
+    """True when :func:`set_global_tmp_folder` chose the temporary folder.
+
+    Returns
+    -------
+    bool
+    """
     return _tmp_folder_set
 
 
@@ -79,5 +84,10 @@ def set_global_dataset_folder(folder) -> None:
 
 
 def is_set_global_dataset_folder() -> bool:
-    """True when :func:`set_global_dataset_folder` chose the dataset folder."""
+    """True when :func:`set_global_dataset_folder` chose the dataset folder.
+
+    Returns
+    -------
+    bool
+    """
     return _dataset_folder is not None

@@ -290,6 +290,12 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
 def generate_channel_locations(num_channels: int, num_columns: int, contact_spacing_um: float) -> np.ndarray:
     """Channel locations of ``num_columns`` columns (filled column by column), ``contact_spacing_um`` apart.
 
+    Parameters
+    ----------
+    num_channels : int
+    num_columns : int
+    contact_spacing_um : float
+
     Returns
     -------
     np.ndarray
@@ -416,7 +422,12 @@ class GroundTruthRecording(InjectTemplatesRecording):
                         "generate_templates_kwargs": generate_templates_kwargs}
 
     def get_templates_uV(self) -> np.ndarray:
-        """The injected templates in µV, (num_units, num_samples, num_channels)."""
+        """The injected templates in µV, (num_units, num_samples, num_channels).
+
+        Returns
+        -------
+        np.ndarray
+        """
         return np.array(self.templates, dtype="float32")
 
 

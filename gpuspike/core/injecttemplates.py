@@ -172,8 +172,8 @@ class InjectTemplatesRecording(BaseRecording):
             parent = None if parent_recording is None else parent_recording._segments[seg]
             self.add_segment(InjectTemplatesRecordingSegment(
                 self.sampling_frequency, self._dtype, spikes[sl], templates, self.nbefore,
-                None if amplitudes is None else amplitudes[sl], None if upsample_vector is None else upsample_vector[sl],
-                parent, int(num_samples[seg])))
+                None if amplitudes is None else amplitudes[sl],
+                None if upsample_vector is None else upsample_vector[sl], parent, int(num_samples[seg])))
         self._kwargs = {"sorting": sorting, "templates": templates, "nbefore": self.nbefore,
                         "amplitude_factor": amplitude_factor, "upsample_vector": upsample_vector,
                         "check_borders": False}

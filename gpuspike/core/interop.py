@@ -33,7 +33,8 @@ SI_CLASSES = {
         "gpuspike.core.segmentutils.ConcatenateSegmentRecording",
     "spikeinterface.core.segmentutils.SelectSegmentRecording": "gpuspike.core.segmentutils.SelectSegmentRecording",
     "spikeinterface.core.segmentutils.AppendSegmentSorting": "gpuspike.core.segmentutils.AppendSegmentSorting",
-    "spikeinterface.core.segmentutils.ConcatenateSegmentSorting": "gpuspike.core.segmentutils.ConcatenateSegmentSorting",
+    "spikeinterface.core.segmentutils.ConcatenateSegmentSorting":
+        "gpuspike.core.segmentutils.ConcatenateSegmentSorting",
     "spikeinterface.core.segmentutils.SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
     "spikeinterface.core.channelsaggregationrecording.ChannelsAggregationRecording":
         "gpuspike.core.aggregate.AggregateChannelsRecording",

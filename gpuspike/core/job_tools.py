@@ -25,7 +25,12 @@ job_keys = ("pool_engine", "n_jobs", "total_memory", "chunk_size", "chunk_memory
 
 
 def get_usable_cpu_count() -> int:
-    """CPUs this process may use (affinity / cgroup aware where the platform says)."""
+    """CPUs this process may use (affinity / cgroup aware where the platform says).
+
+    Returns
+    -------
+    int
+    """
     if hasattr(os, "process_cpu_count"):
         return os.process_cpu_count() or 1
     if hasattr(os, "sched_getaffinity"):
@@ -119,6 +124,15 @@ def ensure_chunk_size(recording, total_memory=None, chunk_size=None, chunk_memor
     (bytes over all ``n_jobs`` workers) or ``chunk_duration`` (seconds, or "1s" / "500ms"); with
     none of them and ``n_jobs=1``, one chunk spans the longest segment.
 
+    Parameters
+    ----------
+    recording : BaseRecording
+    total_memory, chunk_size, chunk_memory, chunk_duration
+        The job kwargs that size a chunk; the first one given, in this order, decides.
+    n_jobs : int
+    **other_kwargs
+        Other job kwargs (ignored).
+
     Returns
     -------
     int
@@ -141,7 +155,17 @@ def ensure_chunk_size(recording, total_memory=None, chunk_size=None, chunk_memor
 
 
 def divide_segment_into_chunks(num_frames: int, chunk_size: int | None) -> list[tuple[int, int]]:
-    """(start, end) pairs covering [0, num_frames) in chunks of ``chunk_size`` (one chunk when None)."""
+    """(start, end) pairs covering [0, num_frames) in chunks of ``chunk_size`` (one chunk when None).
+
+    Parameters
+    ----------
+    num_frames : int
+    chunk_size : int or None
+
+    Returns
+    -------
+    list of (int, int)
+    """
     if chunk_size is None or chunk_size > num_frames:
         return [(0, num_frames)]
     from .job import divide_segment_into_chunks as divide
@@ -150,7 +174,17 @@ def divide_segment_into_chunks(num_frames: int, chunk_size: int | None) -> list[
 
 
 def divide_recording_into_chunks(recording, chunk_size: int | None) -> list[tuple[int, int, int]]:
-    """(segment_index, start, end) for every chunk of every segment."""
+    """(segment_index, start, end) for every chunk of every segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    chunk_size : int or None
+
+    Returns
+    -------
+    list of (int, int, int)
+    """
     return [(seg, a, b) for seg in range(recording.get_num_segments())
             for a, b in divide_segment_into_chunks(recording.get_num_samples(seg), chunk_size)]
 
@@ -269,6 +303,11 @@ class TimeSeriesChunkExecutor:
 
     def run(self, slices: list | None = None) -> list | None:
         """Run every chunk (or ``slices``: (segment_index, start_frame, end_frame) triples).
+
+        Parameters
+        ----------
+        slices : list of (int, int, int), optional
+            The chunks to run (default: the recording divided into ``chunk_size`` chunks).
 
         Returns
         -------

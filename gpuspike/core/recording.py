@@ -312,7 +312,8 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
             Seconds added to every time (negative: earlier).
         segment_index : int, optional
         """
-        indices = range(self.get_num_segments()) if segment_index is None else [self._check_segment_index(segment_index)]
+        indices = (range(self.get_num_segments()) if segment_index is None
+                   else [self._check_segment_index(segment_index)])
         for i in indices:
             segment = self._segments[i]
             if segment.time_vector is not None:

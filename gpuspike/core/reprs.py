@@ -70,7 +70,16 @@ def _short_list(values: list, max_size: int = 6) -> str:
 
 
 def recording_repr(recording) -> str:
-    """One line (split at 100 characters), then per-segment samples / durations / memory, then file paths."""
+    """One line (split at 100 characters), then per-segment samples / durations / memory, then file paths.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+
+    Returns
+    -------
+    str
+    """
     nseg = recording.get_num_segments()
     text = (f"{_name(recording)}: {recording.get_num_channels()} channels - "
             f"{_frequency(recording.get_sampling_frequency())} - {nseg} segments - "
@@ -94,7 +103,16 @@ def recording_repr(recording) -> str:
 
 
 def sorting_repr(sorting) -> str:
-    """``Name: N units - S segments - F kHz`` (and the file path)."""
+    """``Name: N units - S segments - F kHz`` (and the file path).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+
+    Returns
+    -------
+    str
+    """
     text = (f"{_name(sorting)}: {sorting.get_num_units()} units - {sorting.get_num_segments()} segments - "
             f"{sorting.get_sampling_frequency() / 1000.0:0.1f}kHz")
     if "file_path" in sorting._kwargs:

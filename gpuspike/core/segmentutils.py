@@ -213,7 +213,8 @@ class SelectSegmentSorting(BaseSorting):
             n = sorting.get_num_samples(i) if sorting.has_recording() else None
             self.add_segment(ProxySortingSegment(sorting._segments[i], n))
         if sorting.has_recording():
-            self.register_recording(select_segment_recording(sorting.get_recording(), indices), check_spike_frames=False)
+            self.register_recording(select_segment_recording(sorting.get_recording(), indices),
+                                    check_spike_frames=False)
         self._kwargs = {"sorting": sorting, "segment_indices": indices}
 
 

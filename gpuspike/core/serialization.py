@@ -16,7 +16,17 @@ import numpy as np
 
 
 def plain(value):
-    """A JSON-able value with numpy arrays as (nested) lists, numpy scalars as Python scalars."""
+    """A JSON-able value with numpy arrays as (nested) lists, numpy scalars as Python scalars.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        The same value made of JSON types.
+    """
     if isinstance(value, np.ndarray):
         if value.dtype.names is not None:
             return [[plain(x) for x in row] for row in value.tolist()]
@@ -106,6 +116,15 @@ def apply_dict_metadata(obj, d: dict, foreign: bool) -> None:
 
     Properties the object already has from its own files (folder formats) are kept when the dict
     came from another library (``foreign``), which lists unset main properties as None.
+
+    Parameters
+    ----------
+    obj : BaseExtractor
+        The object rebuilt from ``d["kwargs"]``.
+    d : dict
+        Its dict (gpuspike's or SpikeInterface's).
+    foreign : bool
+        The dict names a SpikeInterface class.
     """
     from .base import _from_jsonable
 

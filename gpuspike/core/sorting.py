@@ -243,7 +243,8 @@ class BaseSorting(SortingMethods, BaseExtractor):
 
         The registered recording is not changed; its times are shifted when read through the sorting.
         """
-        indices = range(self.get_num_segments()) if segment_index is None else [self._check_segment_index(segment_index)]
+        indices = (range(self.get_num_segments()) if segment_index is None
+                   else [self._check_segment_index(segment_index)])
         for i in indices:
             segment = self._segments[i]
             segment._t_start = (segment._t_start or 0.0) + shift

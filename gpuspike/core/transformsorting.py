@@ -89,19 +89,39 @@ class TransformSorting(BaseSorting):
         return self.added_spikes_from_existing_mask | self.added_spikes_from_new_mask
 
     def get_added_spikes_indices(self) -> np.ndarray:
-        """Positions of the added spikes in the spike vector."""
+        """Positions of the added spikes in the spike vector.
+
+        Returns
+        -------
+        np.ndarray
+        """
         return np.flatnonzero(self.added_spikes_mask)
 
     def get_added_spikes_from_existing_indices(self) -> np.ndarray:
-        """Positions of the spikes added to existing units."""
+        """Positions of the spikes added to existing units.
+
+        Returns
+        -------
+        np.ndarray
+        """
         return np.flatnonzero(self.added_spikes_from_existing_mask)
 
     def get_added_spikes_from_new_indices(self) -> np.ndarray:
-        """Positions of the spikes of new units."""
+        """Positions of the spikes of new units.
+
+        Returns
+        -------
+        np.ndarray
+        """
         return np.flatnonzero(self.added_spikes_from_new_mask)
 
     def get_added_units_inds(self) -> np.ndarray:
-        """Ids of the new units."""
+        """Ids of the new units.
+
+        Returns
+        -------
+        np.ndarray
+        """
         return self.unit_ids[len(self.parent_unit_ids):]
 
     @staticmethod

@@ -155,7 +155,16 @@ class LegacyWaveformExtractorMixin:
 
     def has_extension(self, extension_name: str) -> bool:
         """True for computed core parts ("random_spikes", "waveforms", "templates") and for extension
-        folders (``<folder>/<name>/params.json``, written by SpikeInterface's postprocessing)."""
+        folders (``<folder>/<name>/params.json``, written by SpikeInterface's postprocessing).
+
+        Parameters
+        ----------
+        extension_name : str
+
+        Returns
+        -------
+        bool
+        """
         if extension_name == "random_spikes":
             return self._selected_indices.size > 0 or self.has_waveforms()
         if extension_name == "waveforms":
@@ -165,7 +174,12 @@ class LegacyWaveformExtractorMixin:
         return self.folder is not None and (Path(self.folder) / extension_name / "params.json").is_file()
 
     def get_available_extension_names(self) -> list[str]:
-        """Names for which :meth:`has_extension` is True (core parts and extension folders)."""
+        """Names for which :meth:`has_extension` is True (core parts and extension folders).
+
+        Returns
+        -------
+        list of str
+        """
         names = [n for n in _CORE_EXTENSIONS if self.has_extension(n)]
         if self.folder is not None:
             names += sorted(p.name for p in Path(self.folder).iterdir()
@@ -192,31 +206,69 @@ class LegacyWaveformExtractorMixin:
 
     def get_template_segment(self, unit_id, segment_index: int, mode: str = "average",
                              sparsity: ChannelSparsity | None = None) -> np.ndarray:
-        """Template of a unit from the waveforms of one segment (``mode``: average, median or std)."""
+        """Template of a unit from the waveforms of one segment (``mode``: average, median or std).
+
+        Parameters
+        ----------
+        unit_id : int or str
+        segment_index : int
+        mode : {"average", "median", "std"}
+        sparsity : ChannelSparsity, optional
+            Return the template on these channels.
+
+        Returns
+        -------
+        np.ndarray
+            (nsamples, channels).
+        """
         if mode not in ("average", "median", "std"):
             raise ValueError(f"mode={mode!r}: allowed values are 'average', 'median', 'std'")
         wfs = self.get_waveforms_segment(segment_index, unit_id, sparsity=sparsity).astype("float64")
         return {"average": np.mean, "median": np.median, "std": np.std}[mode](wfs, axis=0)
 
     def is_filtered(self) -> bool:
-        """Whether the recording was annotated as filtered."""
+        """Whether the recording was annotated as filtered.
+
+        Returns
+        -------
+        bool
+        """
         if self.has_recording():
             return self.recording.is_filtered()
         return bool(self._rec_attributes.get("is_filtered", False))
 
     def get_num_samples(self, segment_index: int | None = None) -> int:
-        """Samples of a segment of the recording."""
+        """Samples of a segment of the recording.
+
+        Parameters
+        ----------
+        segment_index : int, optional
+
+        Returns
+        -------
+        int
+        """
         segment_index = self.sorting._check_segment_index(segment_index)
         if self.has_recording():
             return self.recording.get_num_samples(segment_index)
         return int(self._rec_attributes["num_samples"][segment_index])
 
     def get_total_samples(self) -> int:
-        """Samples of all segments."""
+        """Samples of all segments.
+
+        Returns
+        -------
+        int
+        """
         return sum(self.get_num_samples(i) for i in range(self.get_num_segments()))
 
     def get_total_duration(self) -> float:
-        """Seconds of all segments."""
+        """Seconds of all segments.
+
+        Returns
+        -------
+        float
+        """
         return self.get_total_samples() / self.sampling_frequency
 
 

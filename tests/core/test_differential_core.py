@@ -564,7 +564,8 @@ result = sparsity.mask""",
     "m_snippets_methods": """
 snippets = si.NumpySnippets([np.arange(60, dtype="int16").reshape(3, 10, 2)], [np.array([20, 60, 150])], 1000.0,
                             nbefore=3, channel_ids=["x", "y"])
-result = [snippets.select_channels(["y"]).get_snippets(segment_index=0), snippets.get_times(), snippets.is_filtered()]""",
+result = [snippets.select_channels(["y"]).get_snippets(segment_index=0), snippets.get_times(),
+          snippets.is_filtered()]""",
     "m_spike_vector_slices": """
 s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9]), np.array([3, 4])],
                                             [np.array(["b", "a", "b"]), np.array(["a", "b"])], 1000.0)

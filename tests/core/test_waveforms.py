@@ -45,7 +45,8 @@ def test_select_random_spikes_rejects_zero(gt16):
 def test_extract_dense_memory_matches_numpy(gt16, return_scaled):
     recording, sorting = gt16
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=12, seed=7,
-                              return_scaled=return_scaled, precompute_template=("average", "std", "median"), **JOB, sparse=False)
+                              return_scaled=return_scaled, precompute_template=("average", "std", "median"), **JOB,
+                              sparse=False)
     assert we.dtype == (np.float32 if return_scaled else np.int16)
     assert (we.nbefore, we.nafter) == nb_na(recording, 1.0, 2.0)
     selected = ref_select(sorting, 12, 7)

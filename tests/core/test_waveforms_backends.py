@@ -16,7 +16,8 @@ def small():
 def test_backends_give_identical_waveforms_and_templates(small, backend_name):
     recording, sorting = small
     we = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=4, seed=5, ms_before=0.4,
-                              ms_after=0.6, precompute_template=("average", "std"), backend=backend_name, **JOB, sparse=False)
+                              ms_after=0.6, precompute_template=("average", "std"), backend=backend_name, **JOB,
+                              sparse=False)
     selected = ref_select(sorting, 4, 5)
     ref = ref_waveforms(recording, sorting, selected, 0.4, 0.6, dtype="float32")
     for u in sorting.unit_ids.tolist():
@@ -133,7 +134,8 @@ def test_backends_cut_edge_spikes_the_same(backend_name):
     assert_close(we.get_all_templates(mode="std"), ref_templates(ref, sorting.unit_ids, "std"))
     mask = np.array([[True, False, True, False], [False, True, True, True]])
     sparse = gs.extract_waveforms(recording, sorting, mode="memory", max_spikes_per_unit=None,
-                                  sparsity=gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids), **kwargs, sparse=False)
+                                  sparsity=gs.ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids), **kwargs,
+                                  sparse=False)
     for i, u in enumerate(sorting.unit_ids.tolist()):
         np.testing.assert_array_equal(sparse.get_waveforms(u), ref[u][:, :, mask[i]])
     for with_std in (True, False):
