@@ -297,7 +297,7 @@ class ChunkExecutor:
         preferred = getattr(self.recording, "_preferred_mp_context", None)
         if preferred is not None and not (preferred == "fork" and fork_unsafe):
             return preferred
-        if self.config.backend == "cuda":
+        if not self.config.backend_object.fork_safe:
             return "spawn"
         method = multiprocessing.get_start_method()
         if method == "fork" and fork_unsafe:

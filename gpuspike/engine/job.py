@@ -45,6 +45,9 @@ class BlockData:
         ``traces`` are already in the job's output units (the in-memory edge block).
     stream : DeviceStream or None
         The stream every operation on this block is queued on (None on the CPU).
+    ranges : np.ndarray or None
+        ``(k, 2)`` frame ranges of the segment held by ``traces``, back to back (None for the
+        in-memory edge block).
     """
 
     segment_index: int
@@ -53,6 +56,7 @@ class BlockData:
     peaks: np.ndarray
     prescaled: bool = False
     stream: Any = None
+    ranges: Any = None
 
 
 class BlockJob(abc.ABC):

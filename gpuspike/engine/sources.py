@@ -87,7 +87,8 @@ def run_block_task(task: BlockTask, ctx: dict):
         traces = spec.traces if spec.traces is not None else read_block(ctx, spec)
         if not job.host_blocks:
             traces = backend.asarray(traces)
-        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled))
+        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled,
+                                          ranges=None if spec.traces is not None else spec.ranges))
     partial = job.finish(ctx, state)
     if backend.is_device and isinstance(partial, dict):  # Dask workers with a GPU: results to the host
         partial = {k: (v if isinstance(v, np.ndarray) or v is None else backend.to_host(v))
@@ -287,7 +288,7 @@ class RingSource:
                         spec = sp.blocks[read_block.index]
                         start = stream.record() if self.profile else None
                         job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks,
-                                                          False, stream))
+                                                          False, stream, spec.ranges))
                         if start is not None:
                             self.compute_events.append((start, stream.record()))
                         if progress is not None:
