@@ -24,7 +24,14 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 - ``best_channels_sparsity(amplitudes, num_channels, out)``
 - ``snr_sparsity(amplitudes, noise_levels, threshold, out)``
 - ``mad(data, out)``
+
+Compiled CPU kernels are cached per user (``~/.cache/gpuspike/numba`` on Linux, or
+``$NUMBA_CACHE_DIR``), never inside the installed package: see :mod:`gpuspike.kernels._cache`.
 """
+from ._cache import install_cache_locator
+
+install_cache_locator()  # before the kernel modules below define their cached dispatchers
+
 from .extremum import (
     channel_amplitudes_cpu,
     channel_amplitudes_cuda,
