@@ -118,8 +118,7 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
                 deliver(i, res)
 
         def task_done(i):
-            if progress is not None:
-                progress.update(len(batches[i]))
+            progress.done(*batches[i])
 
         try:
             drive(len(batches), submit, wait_first, 2 * nthreads, deliver_batch, task_done)

@@ -18,7 +18,8 @@ _ENGINES = ("process", "thread", "dask")
 _BACKENDS = ("auto", "numpy", "cuda")
 _MP_CONTEXTS = (None, "fork", "spawn", "forkserver")
 
-_DEFAULT_JOB_KWARGS: dict[str, Any] = {"n_jobs": 1, "chunk_duration": "1s", "progress_bar": True}
+# progress bars off in library calls, as in SpikeInterface (the CLI and the demo turn them on)
+_DEFAULT_JOB_KWARGS: dict[str, Any] = {"n_jobs": 1, "chunk_duration": "1s", "progress_bar": False}
 _global_job_kwargs: dict[str, Any] = dict(_DEFAULT_JOB_KWARGS)
 
 
@@ -31,7 +32,7 @@ class JobConfig:
     chunk_size: int | None = None
     chunk_memory: int | None = None
     total_memory: int | None = None
-    progress_bar: bool = True
+    progress_bar: bool = False
     mp_context: str | None = None
     backend: str = "auto"
     engine: str = "thread"
@@ -146,7 +147,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size={chunk_size!r}: give a number of samples >= 1")
-    progress_bar = merged.get("progress_bar", True)
+    progress_bar = merged.get("progress_bar", False)
     if not isinstance(progress_bar, (bool, np.bool_)):
         raise ValueError(f"progress_bar={progress_bar!r}: allowed values are True, False")
     threads = merged.get("max_threads_per_worker", 1)
@@ -209,7 +210,12 @@ def get_global_job_kwargs() -> dict:
 
 
 def reset_global_job_kwargs() -> None:
-    """Back to the defaults: n_jobs=1, chunk_duration="1s", progress_bar=True."""
+    """Back to the defaults: n_jobs=1, chunk_duration="1s", progress_bar=False.
+
+    Returns
+    -------
+    None
+    """
     _global_job_kwargs.clear()
     _global_job_kwargs.update(_DEFAULT_JOB_KWARGS)
 
@@ -232,7 +238,7 @@ def divide_recording_into_chunks(recording, chunk_size: int) -> list[tuple[int, 
 
 def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job_kwargs: dict | JobConfig | None = None,
                job_name: str = "", chunks: list | None = None, gather_func=None,
-               chunks_per_task: int | None = None) -> list:
+               chunks_per_task: int | None = None, stage: str = "") -> list:
     """Run ``chunk_func(segment_index, start_frame, end_frame, worker_ctx)`` on every chunk.
 
     Parameters
@@ -253,13 +259,15 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
         ``progress_bar``, ``mp_context``, ``backend``, ``engine``, ``client``,
         ``max_threads_per_worker``; global job kwargs fill the rest.
     job_name : str
-        Names the job in the progress bar and in errors.
+        The public call the job serves: names the progress bar and errors.
     chunks : list of (segment_index, start_frame, end_frame), optional
         Defaults to every chunk of every segment.
     gather_func : callable, optional
         Called with each result, in chunk order; then ``[]`` is returned.
     chunks_per_task : int, optional
         Chunks per Dask task (default: about 4 tasks per Dask thread).
+    stage : str
+        The stage of the public call (the bar reads ``"job_name: stage"``).
 
     Returns
     -------
@@ -270,5 +278,5 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
 
     config = job_kwargs if isinstance(job_kwargs, JobConfig) else resolve_job_kwargs(**(job_kwargs or {}))
     executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
-                             gather_func=gather_func, chunks_per_task=chunks_per_task)
+                             gather_func=gather_func, chunks_per_task=chunks_per_task, stage=stage)
     return executor.run(chunks)

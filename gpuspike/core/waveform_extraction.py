@@ -320,7 +320,8 @@ def superchunks(recording, chunk_size: int, n_jobs: int, accumulator_bytes: int 
 
 
 def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
-                         return_scaled: bool, config, job_name: str = "accumulate_templates", with_std: bool = True):
+                         return_scaled: bool, config, job_name: str = "compute_templates", with_std: bool = True,
+                         stage: str = ""):
     """Mean and std templates (float64) of ``spikes`` without storing waveforms.
 
     Counts are the numbers of spikes per unit in ``spikes``; an edge spike adds its partially
@@ -360,7 +361,7 @@ def accumulate_templates(recording, spikes: np.ndarray, num_units: int, nbefore:
         init_args = (recording, spikes, nbefore, nafter, scale_in_workers, num_units, chunk_size, config.backend,
                      with_std, sums_dtype)
         run_chunks(recording, accumulate_superchunk, init_accumulate_worker, init_args, job_kwargs=config,
-                   job_name=job_name, gather_func=gather,
+                   job_name=job_name, stage=stage, gather_func=gather,
                    chunks=superchunks(recording, chunk_size, config.n_jobs,
                                       accumulator_bytes=(2 if with_std else 1) * 8 * int(np.prod(shape))))
     sums = np.asarray(total[0], dtype="float64")

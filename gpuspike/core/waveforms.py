@@ -7,6 +7,7 @@ templates_<mode>.npy, recording.json / sorting.json), so SpikeInterface's own
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from .atomic import atomic_folder, check_target
+from .progress import progress_call
 from .sparsity import ChannelSparsity
 from .waveform_extraction import (accumulate_templates, check_engine_can_run, gather_chunk, gpu_streaming_backend,
                                   init_gather_worker, place_edge_waveforms, select_random_spikes, shares_memory,
@@ -456,7 +458,8 @@ def _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, r
                          "recording.set_probe(...) or choose method='best_channels'")
     estimate = compute_templates(recording, sorting, ms_before=ms_before, ms_after=ms_after,
                                  max_spikes_per_unit=num_spikes_for_sparsity, return_scaled=return_scaled,
-                                 seed=seed, with_std=False, _config=config)
+                                 seed=seed, with_std=False, _config=config,
+                                 _job=("extract_waveforms", "sparsity estimate"))
     from .sparsity import compute_sparsity
 
     return compute_sparsity(estimate, method=method, peak_sign=peak_sign, num_channels=num_channels,
@@ -542,16 +545,20 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
         warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
         return_scaled = False
     dtype = np.dtype("float32" if return_scaled else recording.get_dtype()) if dtype is None else np.dtype(dtype)
-    sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
-                                 threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
-                                 return_scaled, seed, config)
-    params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
-              "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
-              "dtype": dtype.str, "seed": seed}
-    selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
-    want_mean_std = bool({"average", "std"} & set(precompute_template))
-    waveforms, templates = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
-                                             want_mean_std)
+    estimate_sparsity = sparsity is None and sparse
+    with progress_call(config.progress_bar, "extract_waveforms", 2 if estimate_sparsity else 1) as call:
+        with call.stage("sparsity estimate") if estimate_sparsity else contextlib.nullcontext():
+            sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um,
+                                         num_channels, threshold, by_property, num_spikes_for_sparsity, ms_before,
+                                         ms_after, return_scaled, seed, config)
+        params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
+                  "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
+                  "dtype": dtype.str, "seed": seed}
+        selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
+        want_mean_std = bool({"average", "std"} & set(precompute_template))
+        with call.stage("gather"):
+            waveforms, templates = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
+                                                     want_mean_std)
     rec_attributes = rec_attributes_of(recording)
     we = WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity,
                            templates=templates)
@@ -613,7 +620,7 @@ def _gather_in_chunks(recording, spikes, rows, nbefore, nafter, return_scaled, s
         init_args = (recording, spikes, rows, nbefore, nafter, return_scaled, sparse_channels, worker_buffer,
                      buffer_path, config.backend, (shape[1], shape[2], np.dtype(dtype).str))
         run_chunks(recording, gather_chunk, init_gather_worker, init_args, job_kwargs=config,
-                   job_name="extract_waveforms", gather_func=gather_func)
+                   job_name="extract_waveforms", stage="gather", gather_func=gather_func)
         return np.load(buffer_path) if buffer is None else buffer
     finally:
         if tmpdir is not None:
@@ -657,7 +664,8 @@ def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
 
 def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: float = 2.0,
                       max_spikes_per_unit: int | None = None, return_scaled: bool = True, seed: int | None = None,
-                      with_std: bool = True, _config=None, **job_kwargs) -> WaveformExtractor:
+                      with_std: bool = True, _config=None, _job: tuple[str, str] = ("compute_templates", ""),
+                      **job_kwargs) -> WaveformExtractor:
     """Mean and std templates of all spikes (or a sample) in one streaming pass, storing no waveforms.
 
     This is what an hour-long recording needs: memory is bounded by the chunk size whatever the
@@ -677,7 +685,7 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     fs = recording.sampling_frequency
     nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
     mean, std = accumulate_templates(recording, spikes, sorting.get_num_units(), nbefore, nafter, return_scaled,
-                                     config, with_std=with_std)
+                                     config, with_std=with_std, job_name=_job[0], stage=_job[1])
     params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
               "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
     templates = {"average": mean.astype("float32")}
