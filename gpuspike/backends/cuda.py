@@ -8,7 +8,8 @@ import os
 from dataclasses import dataclass
 
 INSTALL_HINT = (
-    "install the GPU extra on a machine with an NVIDIA GPU and driver: `pip install gpuspike[gpu]`; "
+    "install the GPU extra on a machine with an NVIDIA GPU and driver, from the gpuspike source folder: "
+    "`pip install \".[gpu]\"` (gpuspike is not on PyPI; see the docs' Getting started for CUDA 13 and conda); "
     "or set NUMBA_ENABLE_CUDASIM=1 before numba is first imported to run the CUDA kernels in "
     "numba's simulator (slow, for tests)"
 )

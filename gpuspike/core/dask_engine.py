@@ -6,7 +6,7 @@ from its dict, runs ``init_func`` once per worker thread and per job, then ``chu
 every chunk of a batch, and sends back the batch's results. The caller keeps at most two
 batches per Dask thread in flight and hands results over in chunk order.
 
-Dask is optional: ``pip install "gpuspike[dask]"``.
+Dask is optional: ``pip install "dask[distributed]"`` (or the ``dask`` extra of gpuspike).
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from collections import OrderedDict
 
 from .executor import add_worker_note, decode_args, drive, encode_args, pin_worker_threads, run_init
 
-_INSTALL_HINT = 'engine="dask" needs dask.distributed: pip install "gpuspike[dask]"'
+_INSTALL_HINT = ('engine="dask" needs dask.distributed: pip install "dask[distributed]" (or the dask extra, '
+                 'pip install ".[dask]" in the gpuspike source folder)')
 _MAX_CACHED_JOBS = 4
 _worker_jobs: OrderedDict = OrderedDict()  # token -> {"job": decoded payload, "ctx": {thread id: ctx}}
 _worker_lock = threading.Lock()

@@ -287,7 +287,7 @@ class KvikioReader(BaseReader):
         except ImportError as err:  # pragma: no cover - depends on the install
             raise ImportError(
                 "KvikioReader needs kvikio: `pip install kvikio-cu12` (or the gpu extra: "
-                "`pip install gpuspike[gpu]`); PreadReader works without it"
+                "`pip install \".[gpu]\"` in the gpuspike source folder); PreadReader works without it"
             ) from err
         self.file_path = Path(file_path)
         self.file_offset = int(file_offset)

@@ -136,7 +136,7 @@ def test_cuda_without_gpu_or_simulator_raises_with_install_hint():
         pytest.skip("a real usable GPU is present")
     assert out.startswith("ERROR:"), out
     message = out[len("ERROR:"):]
-    assert "pip install gpuspike[gpu]" in message
+    assert 'pip install ".[gpu]"' in message
     assert "CuPy" in message or "driver" in message or "numba-cuda" in message
     assert "NUMBA_ENABLE_CUDASIM" in message
 
@@ -160,7 +160,7 @@ def test_cuda_status_names_what_is_missing(monkeypatch):
     assert not status.usable and not status.numba_cuda and not status.cupy
     assert "numba-cuda is not installed" in status.message
     assert "CuPy is not installed" in status.message
-    assert "pip install gpuspike[gpu]" in status.message
+    assert 'pip install ".[gpu]"' in status.message
 
 
 @pytest.mark.gpu

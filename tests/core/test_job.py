@@ -252,7 +252,7 @@ def test_dask_engine_needs_client_and_dask(monkeypatch):
     with pytest.raises(TypeError, match="client"):
         resolve_job_kwargs(engine="dask", client=42)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask were not installed
-    with pytest.raises(ImportError, match=r'pip install "gpuspike\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "dask\[distributed\]"'):
         resolve_job_kwargs(engine="dask", client="tcp://127.0.0.1:8786")
 
 
