@@ -136,7 +136,8 @@ def _add_extract_waveforms(subparsers) -> None:
                      help="how --sparse chooses channels")
     ext.add_argument("--radius-um", type=float, default=100.0, metavar="UM", help="radius of --method radius")
     ext.add_argument("--num-channels", type=int, default=5, metavar="N", help="channels of --method best_channels")
-    ext.add_argument("--seed", type=int, default=None, help="seed of the spike sampling (default: a new random sample on each run)")
+    ext.add_argument("--seed", type=int, default=None,
+                     help="seed of the spike sampling (default: a new random sample on each run)")
     ext.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     _add_job_arguments(ext, n_jobs=1)
     ext.set_defaults(func=_cmd_extract_waveforms)

@@ -18,14 +18,6 @@ def field(text: str, name: str) -> str:
     return match.group(1)
 
 
-def real_spikeglx() -> Path:
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
-    root = Path(os.environ.get("GPUSPIKE_REAL_DATA", str(default))).resolve()
-    if not (root / "spikeglx").is_dir():
-        pytest.skip(f"real header files not found at {root} (set GPUSPIKE_REAL_DATA)")
-    return root / "spikeglx"
-
-
 def test_waveforms_folder_written_by_hand(tmp_path):
     folder = tmp_path / "we"
     (folder / "recording_info").mkdir(parents=True)
@@ -55,8 +47,8 @@ def test_waveforms_folder_written_by_hand(tmp_path):
     assert field(text, "size on disk") == f"{size / 1024:.1f} KiB"
 
 
-def test_spikeglx_meta_and_folder(tmp_path):
-    src = real_spikeglx() / "NP1_saved_only_subset_of_channels.meta"
+def test_spikeglx_meta_and_folder(tmp_path, real_data):
+    src = real_data / "spikeglx" / "NP1_saved_only_subset_of_channels.meta"
     meta = tmp_path / src.name
     shutil.copy(src, meta)
     np.zeros((4500, 152), "int16").tofile(meta.with_suffix(".bin"))
