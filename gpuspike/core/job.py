@@ -107,6 +107,18 @@ def _parse_n_jobs(value) -> int:
 def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     """Validate job kwargs (global ones filled in) into a frozen :class:`JobConfig`.
 
+    Parameters
+    ----------
+    **job_kwargs
+        ``n_jobs``, ``chunk_duration`` / ``chunk_size`` / ``chunk_memory`` / ``total_memory``,
+        ``progress_bar``, ``mp_context``, ``backend``, ``engine``, ``client``,
+        ``max_threads_per_worker`` (and the newer aliases ``pool_engine``,
+        ``max_threads_per_process``).
+
+    Returns
+    -------
+    JobConfig
+
     Raises
     ------
     TypeError
@@ -179,7 +191,20 @@ def _apply_aliases(job_kwargs: dict) -> dict:
 
 
 def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
-    """Split a dict into (specific kwargs, job kwargs); job kwargs include the newer aliases."""
+    """Split a dict into (specific kwargs, job kwargs); job kwargs include the newer aliases.
+
+    Parameters
+    ----------
+    mixed_kwargs : dict
+        Keyword arguments of a function that also takes job kwargs.
+
+    Returns
+    -------
+    specific : dict
+        The keys that are not job kwargs.
+    job_kwargs : dict
+        The job kwargs.
+    """
     names = set(JOB_KWARG_NAMES) | set(JOB_KWARG_ALIASES)
     job_kwargs = {k: v for k, v in mixed_kwargs.items() if k in names}
     specific = {k: v for k, v in mixed_kwargs.items() if k not in names}
@@ -188,6 +213,15 @@ def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
 
 def set_global_job_kwargs(**job_kwargs) -> None:
     """Set job kwargs used by every job of this session (validated now).
+
+    Parameters
+    ----------
+    **job_kwargs
+        As :func:`resolve_job_kwargs`; one chunk setting replaces the global one.
+
+    Returns
+    -------
+    None
 
     Examples
     --------
@@ -205,7 +239,13 @@ def set_global_job_kwargs(**job_kwargs) -> None:
 
 
 def get_global_job_kwargs() -> dict:
-    """The job kwargs set for this session (a copy)."""
+    """The job kwargs set for this session (a copy).
+
+    Returns
+    -------
+    dict
+        The global job kwargs (``n_jobs``, ``chunk_duration``, ``progress_bar`` by default).
+    """
     return dict(_global_job_kwargs)
 
 

@@ -292,6 +292,13 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
         SNR threshold for "threshold".
     by_property : str
         For "by_property".
+    noise_levels : np.ndarray, optional
+        Noise of each channel for "threshold" / "snr" (default: computed from the recording).
+
+    Returns
+    -------
+    ChannelSparsity
+        The channels of each unit.
     """
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")

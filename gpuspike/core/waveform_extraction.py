@@ -21,6 +21,20 @@ def select_random_spikes(sorting: BaseSorting, max_spikes_per_unit: int | None, 
     from ``numpy.random.default_rng(seed)`` over its spikes (segment then time order), the
     selection rule of SpikeInterface's "uniform" random spikes, so the same seed selects the
     same spikes in both tools. ``None`` keeps every spike.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+        The sorting.
+    max_spikes_per_unit : int or None
+        Spikes kept per unit (None: all).
+    seed : int, optional
+        Seed of the draw.
+
+    Returns
+    -------
+    np.ndarray
+        Sorted int64 indices into the spike vector.
     """
     spikes = sorting.to_spike_vector()
     if max_spikes_per_unit is None:

@@ -377,6 +377,10 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         Try to load the recording (if it moved, the extractor still works without it).
     sorting : BaseSorting, optional
         Use this sorting instead of the saved one.
+
+    Returns
+    -------
+    WaveformExtractor
     """
     from .base import _from_jsonable
     from .errors import CorruptFolderError
@@ -524,10 +528,31 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
         Use this sparsity.
     use_relative_path : bool
         Store the recording/sorting paths relative to the folder.
+    num_spikes_for_sparsity : int
+        Spikes per unit of the templates the sparsity is estimated from.
+    method : {"radius", "best_channels", "threshold" (alias "snr"), "by_property"}
+        How ``sparse=True`` chooses each unit's channels (see :func:`compute_sparsity`).
+    peak_sign : {"neg", "pos", "both"}
+        Which extremum locates a unit's peak channel.
+    radius_um : float
+        Radius around the peak channel, for "radius".
+    num_channels : int
+        Channels per unit, for "best_channels".
+    threshold : float
+        SNR threshold, for "threshold".
+    by_property : str, optional
+        Channel property grouping the channels, for "by_property".
     seed : int, optional
         Seed of the spike sampling (same seed → same spikes on every backend).
+    format : {"binary", "zarr"}
+        Layout of the folder.
     **job_kwargs
         n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+
+    Returns
+    -------
+    WaveformExtractor
+        Saved in ``folder`` (``mode="folder"``) or in memory.
 
     Notes
     -----
@@ -672,6 +697,27 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
     number of spikes. Returns a template-only :class:`WaveformExtractor` ("average", and "std"
     unless ``with_std=False``, which halves the accumulation work). Spikes near a segment edge
     add their partially filled windows (zeros outside the segment), as in :func:`extract_waveforms`.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    ms_before, ms_after : float
+        Window around each spike.
+    max_spikes_per_unit : int or None
+        Spikes sampled per unit (None, the default: every spike).
+    return_scaled : bool
+        Templates in µV (needs gains; ignored with a warning when the recording has none).
+    seed : int, optional
+        Seed of the spike sampling.
+    with_std : bool
+        Also the standard deviation.
+    **job_kwargs
+        n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+
+    Returns
+    -------
+    WaveformExtractor
+        Templates only (``get_template``, ``get_all_templates``); it holds no waveforms.
     """
     from .job import resolve_job_kwargs
 
