@@ -97,6 +97,11 @@ def test_accumulate_cuda_equals_cpu(cuda_device, cpu, case):
     args = _accumulators(rng, num_units, nbefore + nafter, num_channels, True)
     a = device("accumulate_templates", traces, peaks, units, nbefore, nafter, *[x.copy() for x in args])
     b = cpu("accumulate_templates", traces, peaks, units, nbefore, nafter, *[x.copy() for x in args])
+    ref_sums, ref_sumsqs, ref_counts = ref.templates_sums(traces, peaks, units, nbefore, nafter, num_units)
+    for result in (a, b):  # both against the NumPy reference, then against each other
+        assert_close(result[5], args[0] + ref_sums, rtol=1e-12)
+        assert_close(result[6], args[1] + ref_sumsqs, rtol=1e-12)
+        np.testing.assert_array_equal(result[7], args[2] + ref_counts)
     for i in (5, 6, 7):
         if device.exact_float:
             assert_bitwise(a[i], b[i])  # same summation order: deterministic and identical
