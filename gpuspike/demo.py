@@ -155,10 +155,10 @@ def _recording(settings: DemoSettings, out: Path, job_kwargs: dict, say) -> tupl
 def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, backend_name: str, say) -> float:
     """Run both jobs on the first 0.2 s, so that compiling (first run) is not timed with the jobs."""
     import gpuspike as gs
-    from gpuspike.kernels._cache import kernel_cache_dir
+    from gpuspike.kernels._cache import kernel_cache_dir, kernels_cached
 
     cache = Path(kernel_cache_dir())
-    cached = backend_name == "numpy" and any(cache.rglob("*.nbi"))
+    cached = backend_name == "numpy" and kernels_cached()
     if cached:
         message = f"loading the compiled kernels from {cache} ..."
     elif backend_name == "numpy":

@@ -43,6 +43,18 @@ def kernel_cache_dir() -> str:
     return _candidate_dirs()[-1]
 
 
+def kernels_cached() -> bool:
+    """Whether compiled kernels of this installation are in the cache (numba may still recompile
+    some, e.g. after a numba upgrade).
+
+    Returns
+    -------
+    bool
+    """
+    folder = os.path.join(kernel_cache_dir(), KernelCacheLocator.get_suitable_cache_subpath(__file__))
+    return os.path.isdir(folder) and any(name.endswith(".nbi") for name in os.listdir(folder))
+
+
 def _candidate_dirs() -> list[str]:
     folders = []
     try:
