@@ -155,10 +155,14 @@ def _recording(settings: DemoSettings, out: Path, job_kwargs: dict, say) -> tupl
 def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, backend_name: str, say) -> float:
     """Run both jobs on the first 0.2 s, so that compiling (first run) is not timed with the jobs."""
     import gpuspike as gs
-    from gpuspike.kernels._cache import kernel_cache_dir, kernels_cached
+    import numba
+
+    from gpuspike.kernels._cache import installation_cache_dir, kernel_cache_dir
 
     cache = Path(kernel_cache_dir())
-    cached = backend_name == "numpy" and kernels_cached()
+    # written once the demo's kernels compiled for this installation (numba recompiles after an upgrade)
+    marker = Path(installation_cache_dir()) / "demo-kernels-compiled.txt"
+    cached = backend_name == "numpy" and marker.is_file() and marker.read_text() == numba.__version__
     if cached:
         message = f"loading the compiled kernels from {cache} ..."
     elif backend_name == "numpy":
@@ -173,6 +177,9 @@ def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, bac
                              radius_um=radius_um, max_spikes_per_unit=5, precompute_template=("average", "std"),
                              **quiet)
         gs.compute_templates(small_recording, small_sorting, **quiet)
+    if backend_name == "numpy":
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(numba.__version__)
     return spinner.seconds
 
 

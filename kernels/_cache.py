@@ -43,16 +43,15 @@ def kernel_cache_dir() -> str:
     return _candidate_dirs()[-1]
 
 
-def kernels_cached() -> bool:
-    """Whether compiled kernels of this installation are in the cache (numba may still recompile
-    some, e.g. after a numba upgrade).
+def installation_cache_dir() -> str:
+    """The folder (inside :func:`kernel_cache_dir`) of the kernels of this installation of gpuspike:
+    a wheel install and an editable clone each have their own.
 
     Returns
     -------
-    bool
+    str
     """
-    folder = os.path.join(kernel_cache_dir(), KernelCacheLocator.get_suitable_cache_subpath(__file__))
-    return os.path.isdir(folder) and any(name.endswith(".nbi") for name in os.listdir(folder))
+    return os.path.join(kernel_cache_dir(), KernelCacheLocator.get_suitable_cache_subpath(__file__))
 
 
 def _candidate_dirs() -> list[str]:

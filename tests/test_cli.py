@@ -61,19 +61,23 @@ def _demo_argv(out, *extra):
             "--no-progress", "--no-plot", "--n-jobs", "1", "--backend", "numpy", *extra]
 
 
-def test_demo_says_what_it_does_and_reuses_its_recording(tmp_path, capsys):
+def test_demo_says_what_it_does_and_reuses_its_recording(tmp_path, capsys, monkeypatch):
+    import gpuspike.kernels._cache as kernel_cache
+
+    monkeypatch.setattr(kernel_cache, "installation_cache_dir", lambda: str(tmp_path / "fresh-cache"))
     out = tmp_path / "demo"
     assert main(_demo_argv(out)) == 0
     first = capsys.readouterr().out
     steps = [line for line in first.splitlines() if line.endswith("...")]
     assert any(line.startswith("generating") for line in steps)
     assert any(line.startswith("saving the traces") for line in steps)
-    assert any("kernels" in line for line in steps)  # compiling (first time) or loading from the cache
-    assert first.index("kernels") < first.index("done in")  # said before it happens
+    assert any(line.startswith("compiling kernels for this machine, once") for line in steps)  # a new cache
+    assert first.index("compiling kernels") < first.index("done in")  # said before it happens
     written = (out / "recording").stat().st_mtime_ns
     assert main(_demo_argv(out)) == 0
     second = capsys.readouterr().out
     assert "reusing the recording saved in" in second and "generating" not in second
+    assert "loading the compiled kernels" in second and "compiling" not in second
     assert (out / "recording").stat().st_mtime_ns == written  # not rewritten
     assert _summary(first, "units / spikes") == _summary(second, "units / spikes")
     assert main(_demo_argv(out, "--regenerate")) == 0
