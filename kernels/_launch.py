@@ -316,8 +316,16 @@ def jit_kernel(py_func: Callable, device: bool = False):
     -------
     dispatcher
     """
+    import numba
     from numba import cuda
 
+    if not numba.config.ENABLE_CUDASIM:
+        try:
+            from ._cache import install_cuda_cache_locator
+
+            install_cuda_cache_locator()
+        except Exception:  # noqa: BLE001 - another numba-cuda layout: its default locations apply
+            pass
     try:
         return cuda.jit(py_func, device=device, cache=True)
     except Exception:  # noqa: BLE001 - no cache locator (e.g. a zipped install): compile per process

@@ -372,7 +372,7 @@ def get_backend(name: str = "auto") -> Backend:
         If ``name`` is not one of "auto", "numpy", "cuda".
     BackendUnavailableError
         If "cuda" is asked for and neither a usable GPU nor the simulator is present; the message
-        names what is missing and how to install it (``pip install gpuspike[gpu]``).
+        names what is missing and how to install it (``pip install ".[gpu]"`` in the gpuspike source folder).
     """
     if isinstance(name, Backend):
         return name

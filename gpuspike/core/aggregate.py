@@ -123,7 +123,20 @@ class AggregateChannelsRecording(BaseRecording):
 
 def aggregate_channels(recording_list: Sequence[BaseRecording], renamed_channel_ids: Sequence | None = None
                        ) -> BaseRecording:
-    """Stack recordings on the channel axis (lazy). Clashing channel ids are renamed 0..N-1."""
+    """Stack recordings on the channel axis (lazy). Clashing channel ids are renamed 0..N-1.
+
+    Parameters
+    ----------
+    recording_list : sequence of BaseRecording
+        Recordings with the same sampling frequency, segments and samples per segment.
+    renamed_channel_ids : sequence, optional
+        Channel ids of the result (default: the original ids, or 0..N-1 when they clash).
+
+    Returns
+    -------
+    BaseRecording
+        An :class:`AggregateChannelsRecording` view.
+    """
     return AggregateChannelsRecording(recording_list, renamed_channel_ids)
 
 
@@ -173,5 +186,18 @@ class AggregateUnitsSorting(BaseSorting):
 
 
 def aggregate_units(sorting_list: Sequence[BaseSorting], renamed_unit_ids: Sequence | None = None) -> BaseSorting:
-    """Stack sortings on the unit axis (lazy). Clashing unit ids are renamed 0..N-1."""
+    """Stack sortings on the unit axis (lazy). Clashing unit ids are renamed 0..N-1.
+
+    Parameters
+    ----------
+    sorting_list : sequence of BaseSorting
+        Sortings with the same sampling frequency and segments.
+    renamed_unit_ids : sequence, optional
+        Unit ids of the result (default: the original ids, or 0..N-1 when they clash).
+
+    Returns
+    -------
+    BaseSorting
+        An :class:`AggregateUnitsSorting` view.
+    """
     return AggregateUnitsSorting(sorting_list, renamed_unit_ids)

@@ -21,8 +21,14 @@ _DATALAD_HINT = "pip install datalad (it also needs git-annex: conda install -c 
 
 
 def get_global_dataset_folder() -> Path:
-    """Cache folder of downloaded datasets: ``$GPUSPIKE_DATASET_FOLDER``, else ``~/spikeinterface_datasets``
-    (the folder SpikeInterface uses, so both libraries share one cache)."""
+    """Cache folder of downloaded datasets.
+
+    Returns
+    -------
+    Path
+        ``$GPUSPIKE_DATASET_FOLDER``, else ``~/spikeinterface_datasets`` (the folder
+        SpikeInterface uses, so both libraries share one cache).
+    """
     folder = os.environ.get("GPUSPIKE_DATASET_FOLDER")
     return Path(folder).expanduser() if folder else Path.home() / "spikeinterface_datasets"
 

@@ -35,6 +35,23 @@ def synthesize_random_firings(num_units: int = 20, sampling_frequency: float = 3
                               seed: int | None = None):
     """Poisson spike trains with a refractory period, for all units of one segment.
 
+    Parameters
+    ----------
+    num_units : int
+        Units.
+    sampling_frequency : float
+        Hz.
+    duration : float
+        Seconds.
+    refractory_period_ms : float
+        Shortest interval between two spikes of a unit.
+    firing_rates : float or sequence of float
+        Mean rate (Hz), one value or one per unit.
+    add_shift_shuffle : bool
+        Shift some spikes a little (SpikeInterface's option), so trains are less regular.
+    seed : int, optional
+        Seed of the trains.
+
     Returns
     -------
     times : np.ndarray (int64)
@@ -81,7 +98,17 @@ def _clean_refractory_frames(frames: np.ndarray, refractory: int) -> np.ndarray:
 def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.ndarray:
     """Remove spikes that come sooner than ``refractory_period`` after the previous kept spike.
 
-    ``times`` and ``refractory_period`` must be in the same units.
+    Parameters
+    ----------
+    times : np.ndarray
+        Spike times (any order).
+    refractory_period : float
+        Shortest interval kept, in the units of ``times``.
+
+    Returns
+    -------
+    np.ndarray
+        The kept times, sorted.
     """
     times = np.sort(np.asarray(times))
     if times.size < 2:
@@ -98,7 +125,26 @@ def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.n
 
 def synthetize_spike_train_bad_isi(duration: float, baseline_rate: float, num_violations: int,
                                    violation_delta: float = 1e-5, seed: int | None = None) -> np.ndarray:
-    """A Poisson spike train (times in s) with ``num_violations`` extra spikes ``violation_delta`` after others."""
+    """A Poisson spike train (times in s) with ``num_violations`` extra spikes ``violation_delta`` after others.
+
+    Parameters
+    ----------
+    duration : float
+        Seconds.
+    baseline_rate : float
+        Mean rate of the Poisson train (Hz).
+    num_violations : int
+        Extra spikes, each ``violation_delta`` after a spike of the train.
+    violation_delta : float
+        Seconds between a spike and its violating copy.
+    seed : int, optional
+        Seed of the train.
+
+    Returns
+    -------
+    np.ndarray
+        Spike times in seconds, sorted.
+    """
     rng = _rng(seed)
     isis = rng.exponential(1.0 / baseline_rate, size=int(duration * baseline_rate * 2) + 10)
     train = np.cumsum(isis)
@@ -157,8 +203,31 @@ def generate_sorting(num_units: int = 5, sampling_frequency: float = 30000.0, du
                      ) -> BaseSorting:
     """Random Poisson sorting with a refractory period (deterministic per ``seed``).
 
-    ``firing_rate`` / ``refractory_period`` (ms) are the older names of ``firing_rates`` /
-    ``refractory_period_ms``.
+    Parameters
+    ----------
+    num_units : int
+        Units.
+    sampling_frequency : float
+        Hz.
+    durations : sequence of float
+        Seconds of each segment.
+    firing_rates : float or sequence of float
+        Mean rate (Hz), one value or one per unit.
+    empty_units : sequence, optional
+        Units without spikes.
+    refractory_period_ms : float
+        Shortest interval between two spikes of a unit.
+    seed : int, optional
+        Seed of the spike trains.
+    firing_rate : float, optional
+        Older name of ``firing_rates``.
+    refractory_period : float, optional
+        Older name of ``refractory_period_ms`` (ms).
+
+    Returns
+    -------
+    BaseSorting
+        A :class:`GeneratedSorting`.
     """
     rates = _resolve_rates(firing_rates, firing_rate, num_units)
     if refractory_period is not None:
@@ -169,7 +238,26 @@ def generate_sorting(num_units: int = 5, sampling_frequency: float = 30000.0, du
 
 def inject_some_duplicate_units(sorting: BaseSorting, num: int = 4, max_shift: int = 5, ratio: float | None = None,
                                 seed: int | None = None) -> BaseSorting:
-    """Add ``num`` units that copy existing units with a random shift (and keep a ``ratio`` of spikes)."""
+    """Add ``num`` units that copy existing units with a random shift (and keep a ``ratio`` of spikes).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+        The sorting to add duplicates to.
+    num : int
+        Duplicated units added.
+    max_shift : int
+        Largest shift (samples) of a duplicate's spikes.
+    ratio : float, optional
+        Fraction of the original's spikes a duplicate keeps (default: all).
+    seed : int, optional
+        Seed of the choices.
+
+    Returns
+    -------
+    BaseSorting
+        The original units followed by the duplicates.
+    """
     rng = _rng(seed)
     if num > sorting.get_num_units():
         raise ValueError(f"num={num} > {sorting.get_num_units()} units")
@@ -192,7 +280,26 @@ def inject_some_duplicate_units(sorting: BaseSorting, num: int = 4, max_shift: i
 
 def inject_some_split_units(sorting: BaseSorting, split_ids: Sequence, num_split: int = 2,
                             output_ids: bool = False, seed: int | None = None):
-    """Split each unit of ``split_ids`` into ``num_split`` units (spikes assigned at random)."""
+    """Split each unit of ``split_ids`` into ``num_split`` units (spikes assigned at random).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+        The sorting whose units are split.
+    split_ids : sequence
+        Units to split.
+    num_split : int
+        Units each of them becomes.
+    output_ids : bool
+        Also return which new units each split unit became.
+    seed : int, optional
+        Seed of the assignment.
+
+    Returns
+    -------
+    BaseSorting or (BaseSorting, dict)
+        The sorting with split units, and with ``output_ids`` ``{split unit id: [new unit ids]}``.
+    """
     rng = _rng(seed)
     sorting.ids_to_indices(split_ids)
     keep_ids = [u for u in sorting.unit_ids.tolist() if u not in set(np.asarray(split_ids).tolist())]
@@ -304,7 +411,32 @@ class NoiseGeneratorRecording(BaseRecording):
 def generate_recording(num_channels: int = 2, sampling_frequency: float = 30000.0,
                        durations: Sequence = (5.0, 2.5), set_probe: bool = True, ndim: int = 2,
                        seed: int | None = None, noise_levels=5.0, dtype="float32") -> BaseRecording:
-    """Lazy Gaussian-noise recording, with a probe attached when ``set_probe``."""
+    """Lazy Gaussian-noise recording, with a probe attached when ``set_probe``.
+
+    Parameters
+    ----------
+    num_channels : int
+        Channels.
+    sampling_frequency : float
+        Hz.
+    durations : sequence of float
+        Seconds of each segment.
+    set_probe : bool
+        Attach a linear probe.
+    ndim : int
+        Dimensions of the probe (2 or 3).
+    seed : int, optional
+        Seed of the noise (same seed, same traces).
+    noise_levels : float or np.ndarray
+        Standard deviation of the noise, one value or one per channel.
+    dtype : numpy dtype
+        dtype of the traces.
+
+    Returns
+    -------
+    BaseRecording
+        A :class:`NoiseGeneratorRecording` (traces generated chunk by chunk on request).
+    """
     rec = NoiseGeneratorRecording(num_channels, sampling_frequency, durations, noise_levels=noise_levels,
                                   dtype=dtype, seed=_resolve_seed(seed))
     if set_probe:
@@ -325,7 +457,18 @@ def generate_linear_probe_for(num_channels: int, ndim: int = 2, ypitch: float = 
 
 
 def generate_neuropixels_like_probe(num_channels: int = 384):
-    """A Neuropixels 1.0-like probe: 4 staggered columns 16 µm apart, 20 µm rows, 12 µm square contacts."""
+    """A Neuropixels 1.0-like probe: 4 staggered columns 16 µm apart, 20 µm rows, 12 µm square contacts.
+
+    Parameters
+    ----------
+    num_channels : int
+        Contacts (a multiple of 4).
+
+    Returns
+    -------
+    probeinterface.Probe
+        The probe, wired to channels in depth order.
+    """
     from probeinterface import generate_multi_columns_probe
 
     if num_channels % 4:
@@ -345,6 +488,29 @@ def generate_snippets(nbefore: int = 20, nafter: int = 44, num_channels: int = 2
                       durations: Sequence = (10.325, 6.79), set_probe: bool = True, ndim: int = 2, num_units: int = 5,
                       empty_units: Sequence | None = None, seed: int | None = None, **job_kwargs):
     """Snippets cut around the spikes of a random sorting in a noise recording.
+
+    Parameters
+    ----------
+    nbefore, nafter : int
+        Samples before and after each spike.
+    num_channels : int
+        Channels.
+    sampling_frequency : float
+        Hz.
+    durations : sequence of float
+        Seconds of each segment.
+    set_probe : bool
+        Attach a linear probe.
+    ndim : int
+        Dimensions of the probe.
+    num_units : int
+        Units of the random sorting.
+    empty_units : sequence, optional
+        Units without spikes.
+    seed : int, optional
+        Seed of the noise and of the spikes.
+    **job_kwargs
+        Accepted for SpikeInterface compatibility (the snippets are cut in memory).
 
     Returns
     -------

@@ -13,7 +13,26 @@ from .sorting import BaseSorting
 
 def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margin_um: float = 20.0,
                             minimum_z: float = 5.0, maximum_z: float = 40.0, seed: int | None = None) -> np.ndarray:
-    """Random 3D unit locations (x, y, z) over the probe; z is the distance to the probe plane."""
+    """Random 3D unit locations (x, y, z) over the probe; z is the distance to the probe plane.
+
+    Parameters
+    ----------
+    num_units : int
+        Units.
+    channel_locations : np.ndarray
+        (channels, 2) contact positions in µm.
+    margin_um : float
+        How far beyond the contacts (x, y) a unit may lie.
+    minimum_z, maximum_z : float
+        Range of the distance to the probe plane (µm).
+    seed : int, optional
+        Seed of the positions.
+
+    Returns
+    -------
+    np.ndarray
+        (units, 3) positions in µm.
+    """
     rng = np.random.default_rng(seed)
     lo = channel_locations.min(axis=0) - margin_um
     hi = channel_locations.max(axis=0) + margin_um
@@ -31,6 +50,28 @@ def generate_templates(channel_locations: np.ndarray, unit_locations: np.ndarray
 
     The peak (negative) sits at sample ``int(ms_before * fs / 1000)``. Each unit has its own
     width and repolarisation ratio; far channels see a smaller, slightly delayed and wider spike.
+
+    Parameters
+    ----------
+    channel_locations : np.ndarray
+        (channels, 2 or 3) contact positions in µm.
+    unit_locations : np.ndarray
+        (units, 3) positions of the units in µm (z: distance to the probe plane).
+    sampling_frequency : float
+        Hz.
+    ms_before, ms_after : float
+        Window around the peak.
+    amplitudes : np.ndarray, optional
+        Peak amplitude of each unit (µV; default uniform in 60..250).
+    seed : int, optional
+        Seed of the shapes.
+    dtype : numpy dtype
+        dtype of the result.
+
+    Returns
+    -------
+    np.ndarray
+        (units, samples, channels) templates.
     """
     rng = np.random.default_rng(seed)
     num_units = unit_locations.shape[0]

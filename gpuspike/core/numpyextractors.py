@@ -21,6 +21,8 @@ def _as_list(x, name: str) -> list:
 
 
 class NumpyRecordingSegment(BaseRecordingSegment):
+    """One segment of a :class:`NumpyRecording`: its (samples, channels) array, held in memory."""
+
     def __init__(self, traces: np.ndarray, sampling_frequency: float, t_start: float | None) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
         self._traces = traces
@@ -267,6 +269,8 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
 
 
 class NumpyEventSegment(BaseEventSegment):
+    """One segment of a :class:`NumpyEvent`: ``{channel_id: structured array of events}`` in memory."""
+
     def __init__(self, event_dict: dict) -> None:
         super().__init__()
         self._events = {k: np.sort(np.asarray(v), order="time") for k, v in event_dict.items()}
@@ -338,6 +342,8 @@ def check_snippet_frames(frames, what: str) -> np.ndarray:
 
 
 class NumpySnippetsSegment(BaseSnippetsSegment):
+    """One segment of a :class:`NumpySnippets`: its snippets (n, samples, channels) and frames, in memory."""
+
     def __init__(self, snippets: np.ndarray, frames: np.ndarray) -> None:
         super().__init__()
         self._snippets = snippets

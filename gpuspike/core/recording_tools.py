@@ -19,10 +19,26 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
     Chunks start at random frames drawn with ``numpy.random.default_rng(seed)``; segments
     shorter than ``chunk_size + 2*margin_frames`` give one chunk of the whole segment.
 
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    return_scaled : bool
+        Traces in µV (needs gains).
+    num_chunks_per_segment : int
+        Chunks drawn from each segment.
+    chunk_size : int
+        Frames per chunk.
+    concatenated : bool
+        One array of all chunks (else a list).
+    seed : int, optional
+        Seed of the chunk positions.
+    margin_frames : int
+        Frames kept clear of the segment edges.
+
     Returns
     -------
     np.ndarray or list of np.ndarray
-        (num_chunks * chunk_size, num_channels) when ``concatenated``, else a list of chunks.
     """
     chunks = [recording.get_traces(segment_index=seg, start_frame=start, end_frame=end, return_scaled=return_scaled)
               for seg, start, end in random_chunk_ranges(recording, num_chunks_per_segment, chunk_size, seed,
@@ -166,6 +182,25 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int, e
                           window_on_margin: bool = False, dtype=None):
     """Traces of [start_frame, end_frame) plus ``margin`` frames each side where available.
 
+    Parameters
+    ----------
+    rec_segment : BaseRecordingSegment
+        The segment to read.
+    start_frame, end_frame : int
+        The chunk.
+    channel_indices : array-like or slice or None
+        Channels read (None: all).
+    margin : int
+        Frames wanted on each side.
+    add_zeros : bool
+        Pad with zeros at the segment edges so both margins are ``margin``.
+    add_reflect_padding : bool
+        Pad by reflection instead (exclusive with ``add_zeros``).
+    window_on_margin : bool
+        Taper the margins with a half cosine (float32 result).
+    dtype : numpy dtype, optional
+        Convert the traces to this dtype.
+
     Returns
     -------
     traces : np.ndarray
@@ -216,12 +251,23 @@ def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | No
                             dimensions: str | tuple = ("x", "y"), flip: bool = False):
     """Channel order by depth: sorted by the last of ``dimensions``, then the ones before.
 
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations.
+    channel_ids : sequence, optional
+        Channels ordered (default: all).
+    dimensions : str or tuple of str
+        Location axes sorted on ("x", "y", "z"), the last one first.
+    flip : bool
+        Deepest first.
+
     Returns
     -------
     order_f : np.ndarray
-        Indices that sort the channels.
+        Indices that sort the channels by depth.
     order_r : np.ndarray
-        Indices that undo the sort.
+        The inverse permutation.
     """
     locations = recording.get_channel_locations(channel_ids=channel_ids)
     axis = {"x": 0, "y": 1, "z": 2}
@@ -239,7 +285,18 @@ def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | No
 
 
 def get_channel_distances(recording: BaseRecording) -> np.ndarray:
-    """Euclidean distances (µm) between all pairs of channels, shape (C, C)."""
+    """Euclidean distances (µm) between all pairs of channels, shape (C, C).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations (a probe).
+
+    Returns
+    -------
+    np.ndarray
+        (channels, channels) distances.
+    """
     locations = recording.get_channel_locations()
     diff = locations[:, None, :] - locations[None, :, :]
     return np.sqrt(np.sum(diff**2, axis=2))
@@ -251,6 +308,15 @@ def get_closest_channels(recording: BaseRecording, channel_ids: Sequence | None 
 
     As in SpikeInterface, with ``channel_ids`` only these channels are considered, and the
     returned indices point into ``channel_ids``.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations.
+    channel_ids : sequence, optional
+        Channels considered (default: all).
+    num_channels : int, optional
+        Closest channels returned per channel (default: all).
 
     Returns
     -------

@@ -375,7 +375,7 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
                                  return_scaled: bool, seed, config, method: str = "radius", peak_sign: str = "neg",
                                  radius_um: float | None = 100.0, num_channels: int | None = 5,
                                  threshold: float | None = 5.0, by_property: str | None = None,
-                                 label: str = "estimate_sparsity") -> "ChannelSparsity":
+                                 job: tuple[str, str] = ("estimate_sparsity", "")) -> "ChannelSparsity":
     """Sparsity from the mean templates of ``num_spikes`` random spikes per unit, on the job's backend.
 
     The means are accumulated by the block engine (means only) and stay where they were
@@ -398,8 +398,8 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
         Backend, engine and budget.
     method, peak_sign, radius_um, num_channels, threshold, by_property
         As in :func:`compute_sparsity`.
-    label : str
-        Progress-bar label.
+    job : tuple of str
+        The public call and its stage, for the progress bar.
 
     Returns
     -------
@@ -412,7 +412,7 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
     selected = select_random_spikes(sorting, num_spikes, seed)
     mean, _, stream = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, False, config,
-                                  label, keep_on_backend=True)
+                                  job, keep_on_backend=True)
     from ..backends import get_backend
 
     be = get_backend("numpy") if isinstance(mean, np.ndarray) else config.backend_object
@@ -455,6 +455,13 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
         SNR threshold for "threshold".
     by_property : str
         For "by_property".
+    noise_levels : np.ndarray, optional
+        Noise of each channel for "threshold" / "snr" (default: computed from the recording).
+
+    Returns
+    -------
+    ChannelSparsity
+        The channels of each unit.
     """
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")

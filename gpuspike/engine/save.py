@@ -30,19 +30,19 @@ class SaveBinaryJob(BlockJob):
         Bytes before the traces in each file.
     num_channels : int
         Channels of the recording.
-    label : str
-        For progress bars and errors.
+    job_name, stage : str
+        The public call and its stage, for progress bars and errors.
     """
 
     host_blocks = True
 
     def __init__(self, file_paths: list, dtype, file_offset: int, num_channels: int,
-                 label: str = "write_binary_recording") -> None:
+                 job_name: str = "write_binary_recording", stage: str = "") -> None:
         self.file_paths = [str(p) for p in file_paths]
         self.dtype = np.dtype(dtype)
         self.file_offset = int(file_offset)
         self.bytes_per_frame = int(num_channels) * self.dtype.itemsize
-        self.label = label
+        self.job_name, self.stage = job_name, stage
 
     def init_worker(self, backend, recording) -> dict:
         return {"backend": backend}

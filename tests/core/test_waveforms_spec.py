@@ -11,9 +11,6 @@ from gpuspike import compute_sparsity, extract_waveforms, load_waveforms
 
 from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms
 
-SI_PYTHON = Path("/work/si-venv/bin/python")
-
-
 @pytest.fixture
 def spec_env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -103,23 +100,14 @@ print("JSON" + json.dumps(out))
 """
 
 
-def _si_available() -> bool:
-    if not SI_PYTHON.is_file():
-        return False
-    res = subprocess.run([str(SI_PYTHON), "-c", "import spikeinterface"], capture_output=True, timeout=120)
-    return res.returncode == 0
-
-
 @pytest.mark.compare
 @pytest.mark.parametrize("sparse", [False, True])
-def test_spikeinterface_opens_our_folder(tmp_path, sparse):
-    if not _si_available():
-        pytest.skip("SpikeInterface venv /work/si-venv not available")
+def test_spikeinterface_opens_our_folder(tmp_path, sparse, si_python):
     recording, sorting = gt(seed=2, num_channels=8, num_units=3, durations=(1.0,), rate=15.0)
     we = extract_waveforms(recording, sorting, folder=tmp_path / "wf", max_spikes_per_unit=5, seed=0, sparse=sparse,
                            method="best_channels", num_channels=3, **JOB)
     np.save(tmp_path / "spikes.npy", sorting.to_spike_vector())
-    res = subprocess.run([str(SI_PYTHON), "-c", _SI_SCRIPT, str(tmp_path / "wf"), str(tmp_path / "spikes.npy"),
+    res = subprocess.run([si_python, "-c", _SI_SCRIPT, str(tmp_path / "wf"), str(tmp_path / "spikes.npy"),
                           str(sorting.sampling_frequency), json.dumps(sorting.unit_ids.tolist())],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
