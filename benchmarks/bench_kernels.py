@@ -144,6 +144,7 @@ def test_accumulate_sums_kernel(benchmark, data):
 
 @pytest.mark.benchmark(group="accumulate_sums")
 def test_accumulate_sums_numpy(benchmark, data):
+    """``np.add.at``: the obvious vectorised NumPy, but an unbuffered scatter (slow)."""
     sums = np.zeros((NUM_UNITS, NSAMPLES, NUM_CHANNELS), np.float32)
 
     def numpy_sums(traces, peaks, units):
@@ -151,6 +152,23 @@ def test_accumulate_sums_numpy(benchmark, data):
         np.add.at(sums, units, windows)
 
     _bench(benchmark, numpy_sums, data["traces"], data["peaks"], data["units"])
+
+
+@pytest.mark.benchmark(group="accumulate_sums")
+def test_accumulate_sums_numpy_per_unit(benchmark, data):
+    """The fair NumPy baseline: a loop over units, each summing its windows with one ``sum``."""
+    sums = np.zeros((NUM_UNITS, NSAMPLES, NUM_CHANNELS), np.float32)
+    order = np.argsort(data["units"], kind="stable")
+    bounds = np.searchsorted(data["units"][order], np.arange(NUM_UNITS + 1))
+
+    def numpy_per_unit(traces, peaks):
+        offsets = np.arange(-NBEFORE, NAFTER)
+        for u in range(NUM_UNITS):
+            mine = peaks[order[bounds[u]:bounds[u + 1]]]
+            if mine.size:
+                sums[u] += traces[mine[:, None] + offsets[None, :]].sum(axis=0, dtype=np.float32)
+
+    _bench(benchmark, numpy_per_unit, data["traces"], data["peaks"])
 
 
 # --- templates of stored waveforms (unit-major buffer) ------------------------------------------

@@ -7,7 +7,8 @@ zarr (default compressor: Blosc zstd 5, bit shuffle) with the same job kwargs, a
 prints wall times, throughput and the gpuspike / SpikeInterface time ratios.
 
 SpikeInterface runs in this process when importable, else in ``--si-python`` (default
-``/work/si-venv/bin/python``, an environment with spikeinterface 0.105 and zarr 2), else is skipped.
+``$GPUSPIKE_SI_PYTHON``: the python of an environment with spikeinterface 0.105 and zarr 2), else
+is skipped.
 
 Usage::
 
@@ -51,7 +52,7 @@ def _run_si(source: Path, workdir: Path, job_kwargs: dict, si_python: str) -> di
 
         cmd = [sys.executable, "-c", SI_BENCH]
     except ImportError:
-        if not Path(si_python).exists():
+        if not si_python or not Path(si_python).exists():
             print(f"SpikeInterface not importable and {si_python} missing: skipping the comparison")
             return None
         cmd = [si_python, "-c", SI_BENCH]
@@ -71,7 +72,8 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--chunk-duration", default="1s")
     parser.add_argument("--workdir", default=None)
-    parser.add_argument("--si-python", default="/work/si-venv/bin/python")
+    parser.add_argument("--si-python", default=os.environ.get("GPUSPIKE_SI_PYTHON", ""),
+                        help="python of an environment with SpikeInterface (default: $GPUSPIKE_SI_PYTHON)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 

@@ -7,6 +7,11 @@ floor measured in the same run (one pass over the traces at memcpy speed). Befor
 the page cache is re-warmed and a buffer the size of the dense waveforms is touched and freed
 (see ``warm_up``: this takes out a VM artefact of fresh memory, for both tools alike).
 
+Before timing, it checks that both tools give the same results (the same sampled spikes,
+templates, sparsity, noise levels within the spread of their random chunks, byte-identical
+saved traces) and stops with the differences if not. The printed report is also written to
+``benchmarks/compare_spikeinterface.txt`` (``--output``), next to RESULTS.md.
+
 Run it in an environment with both packages (``pip install -e ".[compare]"``)::
 
     python benchmarks/compare_spikeinterface.py            # W1
@@ -15,7 +20,9 @@ Run it in an environment with both packages (``pip install -e ".[compare]"``)::
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
+import platform
 import shutil
 import tempfile
 import time
@@ -69,7 +76,7 @@ def run(args) -> list[tuple[str, float, float, float]]:
     import spikeinterface.core as si
 
     tmp = Path(tempfile.mkdtemp(prefix="gpuspike_bench_"))
-    rows = []
+    rows, report = [], []
     try:
         spikes, unit_ids = make_w1(tmp, args.duration, args.num_units, args.seed)
         gs_rec = gs.load_extractor(tmp / "w1")
@@ -79,9 +86,9 @@ def run(args) -> list[tuple[str, float, float, float]]:
         traces_bytes = gs_rec.get_total_memory_size()
 
         def warm_page_cache():  # W1 reads from the page cache: re-warm it after the other tool's run
-            step = 300_000  # 10 s at a time: little memory of its own
-            for start in range(0, gs_rec.get_num_samples(), step):
-                gs_rec.get_traces(start_frame=start, end_frame=start + step, return_scaled=False).sum()
+            step, total = 300_000, gs_rec.get_num_samples()  # 10 s at a time: little memory of its own
+            for start in range(0, total, step):
+                gs_rec.get_traces(start_frame=start, end_frame=min(start + step, total), return_scaled=False).sum()
 
         warm_page_cache()
         per_unit = np.bincount(spikes["unit_index"], minlength=len(unit_ids))
@@ -118,8 +125,8 @@ def run(args) -> list[tuple[str, float, float, float]]:
                                         precompute_template=("average", "std"), seed=args.seed, backend=args.backend,
                                         **kwargs, **job)
 
-        for sparse in (False, True):  # compile the kernels once (numba JIT), outside the timings
-            gs_extract(sparse)
+        for sparse in (False, True):  # compile the kernels once (numba JIT), outside the timings; check agreement
+            check_waveforms_agree(gs_extract(sparse), si_analyzer(sparse), sparse, report)
         for label, sparse in (("waveforms+templates dense", False), ("waveforms+templates sparse r=40um", True)):
             t_gs, we = _timeit(lambda: gs_extract(sparse), args.repeat, warm_up)
             out_bytes = sum(np.asarray(we.get_waveforms(u)).nbytes for u in we.unit_ids)
@@ -133,13 +140,18 @@ def run(args) -> list[tuple[str, float, float, float]]:
 
         fs = gs_rec.sampling_frequency
         nbefore, nafter = int(1.0 * fs / 1000.0), int(2.0 * fs / 1000.0)
-        gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job)  # compile
+        check_close("templates of all spikes (average)",
+                    gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job).get_all_templates(),
+                    estimate_templates_with_accumulator(si_rec, spikes, unit_ids, nbefore, nafter, return_std=True,
+                                                       **_si_scaled_kwarg(si), **job)[0], report)
         t_gs, _ = _timeit(lambda: gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job), args.repeat,
                           warm_up)
         t_si, _ = _timeit(lambda: estimate_templates_with_accumulator(
             si_rec, spikes, unit_ids, nbefore, nafter, return_std=True, **_si_scaled_kwarg(si),
             **job), args.repeat, warm_up)
         rows.append(("templates of all spikes (avg, std)", t_gs, t_si, traces_bytes / bandwidth))
+        check_noise_levels(gs.get_noise_levels(gs_rec, force_recompute=True),
+                           si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)), report)
         t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), args.repeat, warm_up)
         t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)),
                           args.repeat, warm_up)
@@ -150,17 +162,86 @@ def run(args) -> list[tuple[str, float, float, float]]:
         t_si, _ = _timeit(lambda: si_rec.save(folder=tmp / "si_save", overwrite=True, **job), args.repeat,
                           warm_up)
         rows.append(("save binary", t_gs, t_si, 2 * traces_bytes / bandwidth))
-        print(f"\nW1: 384 ch x {args.duration:g} s int16 ({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
-              f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}, "
-              f"best of {args.repeat} runs per tool (page cache re-warmed before each)")
-        print(f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth")
-        print(f"{'job':38s} {'gpuspike s':>11s} {'SI s':>9s} {'floor s':>9s} {'SI/gpuspike':>12s} "
-              f"{'gpuspike/floor':>15s}")
-        for label, t_gs, t_si, floor in rows:
-            print(f"{label:38s} {t_gs:11.3f} {t_si:9.3f} {floor:9.3f} {t_si / t_gs:12.1f} {t_gs / floor:15.1f}")
+        check_saved_traces_equal(tmp / "gs_save", tmp / "si_save", report)
+        lines = [f"compare_spikeinterface.py {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in vars(args).items() if k != 'output')}",
+                 f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: {platform.node()} "
+                 f"({platform.processor() or platform.machine()}), gpuspike {gs.__version__}, "
+                 f"spikeinterface {si.__version__ if hasattr(si, '__version__') else _si_version()}",
+                 f"W1: 384 ch x {args.duration:g} s int16 ({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
+                 f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}, "
+                 f"best of {args.repeat} runs per tool (page cache re-warmed before each)",
+                 f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth",
+                 "outputs agree: " + "; ".join(report),
+                 f"{'job':38s} {'gpuspike s':>11s} {'SI s':>9s} {'floor s':>9s} {'SI/gpuspike':>12s} "
+                 f"{'gpuspike/floor':>15s}"]
+        lines += [f"{label:38s} {t_gs:11.3f} {t_si:9.3f} {floor:9.3f} {t_si / t_gs:12.1f} {t_gs / floor:15.1f}"
+                  for label, t_gs, t_si, floor in rows]
+        text = "\n".join(lines) + "\n"
+        print("\n" + text, end="")
+        if args.output:
+            Path(args.output).write_text(text)
+            print(f"written to {args.output}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _si_version() -> str:
+    import spikeinterface
+
+    return spikeinterface.__version__
+
+
+# ---------------------------------------------------------------------------------- agreement checks
+def check_close(what: str, ours, theirs, report: list, rtol: float = 1e-4, atol: float = 1e-3) -> None:
+    """Stop unless the arrays agree (µV: ``atol`` absolute plus ``rtol`` relative)."""
+    ours, theirs = np.asarray(ours, "float64"), np.asarray(theirs, "float64")
+    if ours.shape != theirs.shape:
+        raise AssertionError(f"{what}: shapes differ, gpuspike {ours.shape} vs SpikeInterface {theirs.shape}")
+    diff = float(np.max(np.abs(ours - theirs), initial=0.0))
+    if not np.allclose(ours, theirs, rtol=rtol, atol=atol):
+        raise AssertionError(f"{what}: the tools disagree (max difference {diff:.3g})")
+    report.append(f"{what} max diff {diff:.1e}")
+
+
+def check_waveforms_agree(we, analyzer, sparse: bool, report: list) -> None:
+    """Same sampled spikes, same sparsity, same average and std templates."""
+    label = "sparse" if sparse else "dense"
+    selected = analyzer.get_extension("random_spikes").get_data()
+    if not np.array_equal(np.asarray(we._selected_indices), np.asarray(selected)):
+        raise AssertionError(f"{label}: the tools sampled different spikes")
+    templates = analyzer.get_extension("templates")
+    shared = np.ones((len(we.unit_ids), 1, len(we.channel_ids)), dtype=bool)
+    if sparse:  # each tool estimates its sparsity from its own random spikes: a unit near a tie may differ
+        ours, theirs = we.sparsity.mask, analyzer.sparsity.mask
+        differ = ours != theirs
+        if differ.sum() > 0.01 * differ.size:
+            raise AssertionError(f"{label}: sparsity masks differ on {int(differ.sum())} of {differ.size}")
+        report.append(f"sparsity masks differ on {int(differ.sum())} of {differ.size} unit-channel pairs "
+                      f"({int(differ.any(axis=1).sum())} units; templates compared where both keep the channel)")
+        shared = (ours & theirs)[:, None, :]
+    for mode in ("average", "std"):
+        check_close(f"{label} {mode}", np.where(shared, we.get_all_templates(mode=mode), 0.0),
+                    np.where(shared, templates.get_data(operator=mode), 0.0), report)
+
+
+def check_noise_levels(ours, theirs, report: list) -> None:
+    """Noise levels come from random chunks: each tool draws its own, so they agree within 10%."""
+    ratio = np.asarray(ours, "float64") / np.asarray(theirs, "float64")
+    if not np.all(np.abs(ratio - 1.0) < 0.10):
+        raise AssertionError(f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
+    report.append(f"noise levels within {100 * float(np.max(np.abs(ratio - 1))):.1f}%")
+
+
+def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:
+    """Both saved binary folders hold the same bytes of traces."""
+    a, b = sorted(ours.glob("traces_cached_seg*.raw")), sorted(theirs.glob("traces_cached_seg*.raw"))
+    if not a or [p.name for p in a] != [p.name for p in b]:
+        raise AssertionError(f"saved folders list different trace files: {[p.name for p in a]} vs {[p.name for p in b]}")
+    for x, y in zip(a, b):
+        if x.read_bytes() != y.read_bytes():
+            raise AssertionError(f"saved traces differ: {x.name}")
+    report.append("saved traces byte-identical")
 
 
 def main() -> None:
@@ -172,6 +253,8 @@ def main() -> None:
     parser.add_argument("--backend", default="numpy", choices=("numpy", "cuda", "auto"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs per tool and job")
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "compare_spikeinterface.txt"),
+                        help="file for the report (next to RESULTS.md); '' to skip")
     run(parser.parse_args())
 
 

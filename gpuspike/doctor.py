@@ -353,15 +353,17 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     -------
     argparse.ArgumentParser
     """
-    if parser is None:
+    standalone = parser is None
+    if standalone:
         parser = argparse.ArgumentParser(prog="gpuspike doctor", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", action="append", metavar="SM",
                         help="compile for this GPU architecture, e.g. sm_80 or sm_90 (repeatable); "
-                             "default: the GPU present")
+                             "default: the GPU present, and a GPU is then required")
     parser.add_argument("--skip-compile", action="store_true", help="do not compile the kernels (default: compile)")
     parser.add_argument("--skip-job", action="store_true",
                         help="do not run the tiny end-to-end job on the GPU (default: run it when a GPU is usable)")
-    parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
+    if standalone:  # the compile step's child process (python -m gpuspike.doctor --compile-only)
+        parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON line (default: text)")
     return parser
 
@@ -397,7 +399,7 @@ def main(argv: list[str] | None = None, args: argparse.Namespace | None = None) 
     """
     if args is None:
         args = build_parser().parse_args(argv)
-    if args.compile_only:
+    if getattr(args, "compile_only", False):
         return _compile_only(args)
     report = doctor(args.arch, compile_kernels=not args.skip_compile, run_job=not args.skip_job, quiet=args.json)
     if args.json:

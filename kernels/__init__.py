@@ -30,7 +30,15 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 - ``snr_sparsity(amplitudes, noise_levels, threshold, out)``
 - ``mad(data, out, scratch=None)``
 - ``select_columns(src, columns, out)``
+
+Compiled kernels (CPU, and CUDA on a GPU) are cached per user (``~/.cache/gpuspike/numba`` on
+Linux, or ``$NUMBA_CACHE_DIR``), never inside the installed package: see
+:mod:`gpuspike.kernels._cache`.
 """
+from ._cache import install_cache_locator
+
+install_cache_locator()  # before the kernel modules below define their cached dispatchers
+
 from .extremum import (
     AMPLITUDES_KERNEL,
     EXTREMUM_KERNEL,

@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-__all__ = ["CudaKernel", "LaunchRecord", "array_type", "argument_type", "checking_launches", "launch_log",
-           "rounded_ops", "signatures"]
+__all__ = ["CudaKernel", "LaunchRecord", "array_type", "argument_type", "bind_device_globals", "checking_launches",
+           "jit_kernel", "launch_log", "rounded_ops", "signatures"]
 
 #: Hardware limits of a CUDA grid (blocks per dimension).
 GRID_X_LIMIT = 2**31 - 1
@@ -281,3 +281,52 @@ def rounded_ops() -> tuple[Callable, Callable, Callable, Callable]:
     from numba.cuda import libdevice
 
     return libdevice.fmul_rn, libdevice.fadd_rn, libdevice.dmul_rn, libdevice.dadd_rn
+
+
+def bind_device_globals(namespace: dict) -> None:
+    """Bind ``cuda`` and the rounded operations (``fmul``, ``fadd``, ``dmul``, ``dadd``) as globals
+    of a kernel module, on its first build.
+
+    Kernels are module-level functions that use these globals: numba's simulator swaps the
+    module's ``cuda`` while a kernel runs, and module-level kernels without closures can be cached
+    on disk.
+
+    Parameters
+    ----------
+    namespace : dict
+        The kernel module's ``globals()``.
+    """
+    from numba import cuda
+
+    namespace["cuda"] = cuda
+    namespace["fmul"], namespace["fadd"], namespace["dmul"], namespace["dadd"] = rounded_ops()
+
+
+def jit_kernel(py_func: Callable, device: bool = False):
+    """``numba.cuda.jit`` of a module-level kernel (or device function), cached on disk where numba can.
+
+    Parameters
+    ----------
+    py_func : callable
+        The kernel's Python function.
+    device : bool
+        A device function (called by kernels) rather than a kernel.
+
+    Returns
+    -------
+    dispatcher
+    """
+    import numba
+    from numba import cuda
+
+    if not numba.config.ENABLE_CUDASIM:
+        try:
+            from ._cache import install_cuda_cache_locator
+
+            install_cuda_cache_locator()
+        except Exception:  # noqa: BLE001 - another numba-cuda layout: its default locations apply
+            pass
+    try:
+        return cuda.jit(py_func, device=device, cache=True)
+    except Exception:  # noqa: BLE001 - no cache locator (e.g. a zipped install): compile per process
+        return cuda.jit(py_func, device=device)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_integer, check_ndim, check_shape, launch_1d, peak_sign_code
-from ._launch import CudaKernel, array_type
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = [
     "channel_amplitudes_cpu",
@@ -33,9 +33,12 @@ __all__ = [
     "EXTREMUM_KERNEL",
 ]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the device function the kernels call, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
+channel_amp = None
 
 
 @njit(cache=True, nogil=True)
@@ -178,59 +181,59 @@ def template_extremum_cpu(
     return out_channels, out_amplitudes, out_shifts
 
 
-@cache
-def _kernels():
-    global cuda
-    from numba import cuda
-
-    @cuda.jit(device=True)
-    def channel_amp(templates, u, c, code):
-        best = templates[u, 0, c]
+def _channel_amp_device(templates, u, c, code):  # pragma: no cover - CUDA device function
+    best = templates[u, 0, c]
+    if code == 2:
+        best = abs(best)
+    for i in range(1, templates.shape[1]):
+        v = templates[u, i, c]
         if code == 2:
-            best = abs(best)
-        for i in range(1, templates.shape[1]):
-            v = templates[u, i, c]
+            v = abs(v)
+        if (code == 0 and v < best) or (code != 0 and v > best):
+            best = v
+    return best
+
+
+def _amplitudes_kernel(templates, code, out):  # pragma: no cover - CUDA kernel
+    num_units, _, num_channels = templates.shape
+    for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
+        u = j // num_channels
+        c = j - u * num_channels
+        out[u, c] = channel_amp(templates, u, c, code)
+
+
+def _extremum_kernel(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):  # pragma: no cover
+    num_units, nsamples, num_channels = templates.shape
+    for u in range(cuda.grid(1), num_units, cuda.gridsize(1)):
+        best_c = 0
+        best = channel_amp(templates, u, 0, code)
+        for c in range(1, num_channels):
+            a = channel_amp(templates, u, c, code)
+            if (code == 0 and a < best) or (code != 0 and a > best):
+                best = a
+                best_c = c
+        pos = 0
+        pv = templates[u, 0, best_c]
+        if code == 2:
+            pv = abs(pv)
+        for i in range(1, nsamples):
+            v = templates[u, i, best_c]
             if code == 2:
                 v = abs(v)
-            if (code == 0 and v < best) or (code != 0 and v > best):
-                best = v
-        return best
+            if (code == 0 and v < pv) or (code != 0 and v > pv):
+                pv = v
+                pos = i
+        out_channels[u] = best_c
+        out_amplitudes[u] = best
+        out_shifts[u] = pos - nbefore
 
-    @cuda.jit
-    def amplitudes_kernel(templates, code, out):
-        num_units, _, num_channels = templates.shape
-        for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
-            u = j // num_channels
-            c = j - u * num_channels
-            out[u, c] = channel_amp(templates, u, c, code)
 
-    @cuda.jit
-    def extremum_kernel(templates, code, nbefore, out_channels, out_amplitudes, out_shifts):
-        num_units, nsamples, num_channels = templates.shape
-        for u in range(cuda.grid(1), num_units, cuda.gridsize(1)):
-            best_c = 0
-            best = channel_amp(templates, u, 0, code)
-            for c in range(1, num_channels):
-                a = channel_amp(templates, u, c, code)
-                if (code == 0 and a < best) or (code != 0 and a > best):
-                    best = a
-                    best_c = c
-            pos = 0
-            pv = templates[u, 0, best_c]
-            if code == 2:
-                pv = abs(pv)
-            for i in range(1, nsamples):
-                v = templates[u, i, best_c]
-                if code == 2:
-                    v = abs(v)
-                if (code == 0 and v < pv) or (code != 0 and v > pv):
-                    pv = v
-                    pos = i
-            out_channels[u] = best_c
-            out_amplitudes[u] = best
-            out_shifts[u] = pos - nbefore
-
-    return amplitudes_kernel, extremum_kernel
+@cache
+def _kernels():
+    bind_device_globals(globals())
+    global channel_amp
+    channel_amp = jit_kernel(_channel_amp_device, device=True)
+    return jit_kernel(_amplitudes_kernel), jit_kernel(_extremum_kernel)
 
 
 _TEMPLATE_TYPES = ("float32", "float64")

@@ -28,7 +28,7 @@ from numba import njit, prange
 
 from ._common import (TRACE_DTYPES, check_dtype, check_index_range, check_ndim, check_shape, check_windows,
                       launch_1d)
-from ._launch import CudaKernel, array_type, rounded_ops
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = [
     "gather_waveforms_cpu",
@@ -39,9 +39,11 @@ __all__ = [
     "GATHER_SPARSE_KERNEL",
 ]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -220,60 +222,53 @@ def gather_waveforms_sparse_cpu(
     return out
 
 
+def _dense_kernel(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets,
+                  scaled):  # pragma: no cover - CUDA kernel
+    num_channels = traces.shape[1]
+    nsamples = nbefore + nafter
+    per_spike = nsamples * num_channels
+    n = peak_samples.shape[0] * per_spike
+    for j in range(cuda.grid(1), n, cuda.gridsize(1)):
+        s = j // per_spike
+        r = j - s * per_spike
+        i = r // num_channels
+        c = r - i * num_channels
+        x = traces[peak_samples[s] - nbefore + i, c]
+        if scaled:
+            out[out_rows[s], i, c] = fadd(fmul(np.float32(x), gains[c]), offsets[c])
+        else:
+            out[out_rows[s], i, c] = x
+
+
 def _build_dense():
-    global cuda
-    from numba import cuda
+    bind_device_globals(globals())
+    return jit_kernel(_dense_kernel)
 
-    fmul, fadd, _, _ = rounded_ops()
 
-    @cuda.jit
-    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, gains, offsets, scaled):
-        num_channels = traces.shape[1]
-        nsamples = nbefore + nafter
-        per_spike = nsamples * num_channels
-        n = peak_samples.shape[0] * per_spike
-        for j in range(cuda.grid(1), n, cuda.gridsize(1)):
-            s = j // per_spike
-            r = j - s * per_spike
-            i = r // num_channels
-            c = r - i * num_channels
-            x = traces[peak_samples[s] - nbefore + i, c]
-            if scaled:
-                out[out_rows[s], i, c] = fadd(fmul(np.float32(x), gains[c]), offsets[c])
-            else:
-                out[out_rows[s], i, c] = x
-
-    return kernel
+def _sparse_kernel(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets,
+               scaled):  # pragma: no cover - CUDA kernel
+    kmax = out.shape[2]
+    nsamples = nbefore + nafter
+    per_spike = nsamples * kmax
+    n = peak_samples.shape[0] * per_spike
+    for j in range(cuda.grid(1), n, cuda.gridsize(1)):
+        s = j // per_spike
+        r = j - s * per_spike
+        i = r // kmax
+        k = r - i * kmax
+        ch = sparse_channels[unit_indices[s], k]
+        if ch < 0:
+            out[out_rows[s], i, k] = 0
+        elif scaled:
+            x = np.float32(traces[peak_samples[s] - nbefore + i, ch])
+            out[out_rows[s], i, k] = fadd(fmul(x, gains[ch]), offsets[ch])
+        else:
+            out[out_rows[s], i, k] = traces[peak_samples[s] - nbefore + i, ch]
 
 
 def _build_sparse():
-    global cuda
-    from numba import cuda
-
-    fmul, fadd, _, _ = rounded_ops()
-
-    @cuda.jit
-    def kernel(traces, peak_samples, nbefore, nafter, out, out_rows, unit_indices, sparse_channels, gains, offsets,
-               scaled):
-        kmax = out.shape[2]
-        nsamples = nbefore + nafter
-        per_spike = nsamples * kmax
-        n = peak_samples.shape[0] * per_spike
-        for j in range(cuda.grid(1), n, cuda.gridsize(1)):
-            s = j // per_spike
-            r = j - s * per_spike
-            i = r // kmax
-            k = r - i * kmax
-            ch = sparse_channels[unit_indices[s], k]
-            if ch < 0:
-                out[out_rows[s], i, k] = 0
-            elif scaled:
-                x = np.float32(traces[peak_samples[s] - nbefore + i, ch])
-                out[out_rows[s], i, k] = fadd(fmul(x, gains[ch]), offsets[ch])
-            else:
-                out[out_rows[s], i, k] = traces[peak_samples[s] - nbefore + i, ch]
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_sparse_kernel)
 
 
 def _gather_signatures(sparse: bool) -> tuple:

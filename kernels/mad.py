@@ -18,13 +18,16 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, launch_1d
-from ._launch import CudaKernel, array_type
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = ["mad_cpu", "mad_cuda", "MAD_KERNEL"]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the device functions the kernel calls, bound by the first build (lazy
+#: import; module globals, so that numba's simulator can swap in its fake module while a kernel
+#: runs and the module-level kernel can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
+select = median = None
 
 
 @njit(cache=True, nogil=True)
@@ -136,63 +139,64 @@ def mad_cpu(data: Any, out: Any, scratch: Any = None, stream: Any = None) -> Any
     return out
 
 
+def _select_device(a, c, n, k):  # pragma: no cover - CUDA device function
+    # Wirth: after the call a[c, k] is the k-th smallest of a[c, :n], with
+    # a[c, :k] <= a[c, k] <= a[c, k+1:]
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        x = a[c, k]
+        i = lo
+        j = hi
+        while True:
+            while a[c, i] < x:
+                i += 1
+            while x < a[c, j]:
+                j -= 1
+            if i <= j:
+                tmp = a[c, i]
+                a[c, i] = a[c, j]
+                a[c, j] = tmp
+                i += 1
+                j -= 1
+            if i > j:
+                break
+        if j < k:
+            lo = i
+        if k < i:
+            hi = j
+    return a[c, k]
+
+
+def _median_device(a, c, n):  # pragma: no cover - CUDA device function
+    k = n // 2
+    upper = select(a, c, n, k)
+    if n % 2 == 1:
+        return upper
+    lower = a[c, 0]
+    for t in range(1, k):
+        if a[c, t] > lower:
+            lower = a[c, t]
+    return (lower + upper) / 2.0
+
+
+def _mad_kernel(data, scratch, out):  # pragma: no cover - CUDA kernel
+    num_samples, num_channels = data.shape
+    for c in range(cuda.grid(1), num_channels, cuda.gridsize(1)):
+        for t in range(num_samples):
+            scratch[c, t] = data[t, c]
+        med = median(scratch, c, num_samples)
+        for t in range(num_samples):
+            scratch[c, t] = abs(scratch[c, t] - med)
+        out[c] = median(scratch, c, num_samples)
+
+
 def _build_mad():
-    global cuda
-    from numba import cuda
-
-    @cuda.jit(device=True)
-    def select(a, c, n, k):
-        # Wirth: after the call a[c, k] is the k-th smallest of a[c, :n], with
-        # a[c, :k] <= a[c, k] <= a[c, k+1:]
-        lo = 0
-        hi = n - 1
-        while lo < hi:
-            x = a[c, k]
-            i = lo
-            j = hi
-            while True:
-                while a[c, i] < x:
-                    i += 1
-                while x < a[c, j]:
-                    j -= 1
-                if i <= j:
-                    tmp = a[c, i]
-                    a[c, i] = a[c, j]
-                    a[c, j] = tmp
-                    i += 1
-                    j -= 1
-                if i > j:
-                    break
-            if j < k:
-                lo = i
-            if k < i:
-                hi = j
-        return a[c, k]
-
-    @cuda.jit(device=True)
-    def median(a, c, n):
-        k = n // 2
-        upper = select(a, c, n, k)
-        if n % 2 == 1:
-            return upper
-        lower = a[c, 0]
-        for t in range(1, k):
-            if a[c, t] > lower:
-                lower = a[c, t]
-        return (lower + upper) / 2.0
-
-    @cuda.jit
-    def kernel(data, scratch, out):
-        num_samples, num_channels = data.shape
-        for c in range(cuda.grid(1), num_channels, cuda.gridsize(1)):
-            for t in range(num_samples):
-                scratch[c, t] = data[t, c]
-            med = median(scratch, c, num_samples)
-            for t in range(num_samples):
-                scratch[c, t] = abs(scratch[c, t] - med)
-            out[c] = median(scratch, c, num_samples)
-
-    return kernel
+    global select, median
+    bind_device_globals(globals())
+    select = jit_kernel(_select_device, device=True)
+    median = jit_kernel(_median_device, device=True)
+    return jit_kernel(_mad_kernel)
 
 
 MAD_KERNEL = CudaKernel("mad.mad", _build_mad, tuple(

@@ -14,13 +14,15 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, launch_1d
-from ._launch import CudaKernel, array_type, rounded_ops
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = ["scale_cpu", "scale_cuda", "SCALE_KERNEL"]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -76,22 +78,18 @@ def scale_cpu(traces: np.ndarray, gains: np.ndarray, offsets: np.ndarray, out: n
     return out
 
 
+def _scale_kernel(traces, gains, offsets, out):  # pragma: no cover - CUDA kernel
+    num_channels = traces.shape[1]
+    n = traces.shape[0] * num_channels
+    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+        t = i // num_channels
+        c = i - t * num_channels
+        out[t, c] = fadd(fmul(numba.float32(traces[t, c]), gains[c]), offsets[c])
+
+
 def _build_scale():
-    global cuda
-    from numba import cuda
-
-    fmul, fadd, _, _ = rounded_ops()
-
-    @cuda.jit
-    def kernel(traces, gains, offsets, out):
-        num_channels = traces.shape[1]
-        n = traces.shape[0] * num_channels
-        for i in range(cuda.grid(1), n, cuda.gridsize(1)):
-            t = i // num_channels
-            c = i - t * num_channels
-            out[t, c] = fadd(fmul(numba.float32(traces[t, c]), gains[c]), offsets[c])
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_scale_kernel)
 
 
 _F32 = array_type("float32", 1)

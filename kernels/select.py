@@ -13,13 +13,15 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import TRACE_DTYPES, check_index_range, check_ndim, launch_1d
-from ._launch import CudaKernel, array_type
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = ["select_columns_cpu", "select_columns_cuda", "SELECT_COLUMNS_KERNEL"]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -66,19 +68,17 @@ def select_columns_cpu(src: Any, columns: Any, out: Any, stream: Any = None, che
     return out
 
 
+def _select_kernel(src, columns, out):  # pragma: no cover - CUDA kernel
+    width = out.shape[1]
+    for j in range(cuda.grid(1), out.shape[0] * width, cuda.gridsize(1)):
+        i = j // width
+        k = j - i * width
+        out[i, k] = src[i, columns[k]]
+
+
 def _build_select():
-    global cuda
-    from numba import cuda
-
-    @cuda.jit
-    def kernel(src, columns, out):
-        width = out.shape[1]
-        for j in range(cuda.grid(1), out.shape[0] * width, cuda.gridsize(1)):
-            i = j // width
-            k = j - i * width
-            out[i, k] = src[i, columns[k]]
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_select_kernel)
 
 
 SELECT_COLUMNS_KERNEL = CudaKernel("select.select_columns", _build_select, tuple(

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import check_dtype, check_index_range, check_ndim, check_shape, launch_1d
-from ._launch import CudaKernel, array_type, rounded_ops
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = [
     "radius_sparsity_cpu",
@@ -36,9 +36,11 @@ __all__ = [
     "SNR_KERNEL",
 ]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -180,50 +182,46 @@ def snr_sparsity_cpu(amplitudes: Any, noise_levels: Any, threshold: float, out: 
     return out
 
 
+def _radius_kernel(locations, extremum_channels, radius_um, out):  # pragma: no cover - CUDA kernel
+    num_units, num_channels = out.shape
+    ndim = locations.shape[1]
+    for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
+        u = j // num_channels
+        c = j - u * num_channels
+        e = extremum_channels[u]
+        acc = 0.0
+        for d in range(ndim):
+            diff = float(locations[c, d]) - float(locations[e, d])
+            acc = dadd(acc, dmul(diff, diff))
+        out[u, c] = math.sqrt(acc) <= radius_um
+
+
+def _best_kernel(amplitudes, num_channels_kept, out):  # pragma: no cover - CUDA kernel
+    num_units, num_channels = amplitudes.shape
+    for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
+        u = j // num_channels
+        c = j - u * num_channels
+        a = abs(amplitudes[u, c])
+        rank = 0
+        for c2 in range(num_channels):
+            b = abs(amplitudes[u, c2])
+            if b > a or (b == a and c2 < c):
+                rank += 1
+        out[u, c] = rank < num_channels_kept
+
+
+def _snr_kernel(amplitudes, noise_levels, threshold, out):  # pragma: no cover - CUDA kernel
+    num_units, num_channels = amplitudes.shape
+    for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
+        u = j // num_channels
+        c = j - u * num_channels
+        out[u, c] = abs(numba.float64(amplitudes[u, c])) / numba.float64(noise_levels[c]) >= threshold
+
+
 @cache
 def _kernels():
-    global cuda
-    from numba import cuda
-
-    _, _, dmul, dadd = rounded_ops()
-
-    @cuda.jit
-    def radius_kernel(locations, extremum_channels, radius_um, out):
-        num_units, num_channels = out.shape
-        ndim = locations.shape[1]
-        for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
-            u = j // num_channels
-            c = j - u * num_channels
-            e = extremum_channels[u]
-            acc = 0.0
-            for d in range(ndim):
-                diff = float(locations[c, d]) - float(locations[e, d])
-                acc = dadd(acc, dmul(diff, diff))
-            out[u, c] = math.sqrt(acc) <= radius_um
-
-    @cuda.jit
-    def best_kernel(amplitudes, num_channels_kept, out):
-        num_units, num_channels = amplitudes.shape
-        for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
-            u = j // num_channels
-            c = j - u * num_channels
-            a = abs(amplitudes[u, c])
-            rank = 0
-            for c2 in range(num_channels):
-                b = abs(amplitudes[u, c2])
-                if b > a or (b == a and c2 < c):
-                    rank += 1
-            out[u, c] = rank < num_channels_kept
-
-    @cuda.jit
-    def snr_kernel(amplitudes, noise_levels, threshold, out):
-        num_units, num_channels = amplitudes.shape
-        for j in range(cuda.grid(1), num_units * num_channels, cuda.gridsize(1)):
-            u = j // num_channels
-            c = j - u * num_channels
-            out[u, c] = abs(numba.float64(amplitudes[u, c])) / numba.float64(noise_levels[c]) >= threshold
-
-    return radius_kernel, best_kernel, snr_kernel
+    bind_device_globals(globals())
+    return jit_kernel(_radius_kernel), jit_kernel(_best_kernel), jit_kernel(_snr_kernel)
 
 
 _B2 = array_type("bool", 2)

@@ -20,15 +20,17 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import TRACE_DTYPES, check_ndim, check_shape, check_windows, launch_1d
-from ._launch import CudaKernel, array_type, rounded_ops
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 from .templates import check_unit_bounds, launch_window_sums, window_sums_njit
 
 __all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda",
            "WAVEFORM_SUMS_KERNEL"]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 def _check(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts, checked):
@@ -176,35 +178,31 @@ def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sum
     return ref, sums, sumsqs
 
 
+def _waveform_sums_kernel(waveforms, unit_bounds, ref, sums, sumsqs):  # pragma: no cover - CUDA kernel
+    num_units, nsamples, width = sums.shape
+    per_unit = nsamples * width
+    for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
+        u = j // per_unit
+        r = j - u * per_unit
+        i = r // width
+        c = r - i * width
+        first = unit_bounds[u]
+        last = unit_bounds[u + 1]
+        shift = float(waveforms[first, i, c]) if first < last else 0.0
+        ref[u, i, c] = shift
+        acc = sums[u, i, c]
+        acc2 = sumsqs[u, i, c]
+        for s in range(first, last):
+            v = dadd(float(waveforms[s, i, c]), -shift)
+            acc = dadd(acc, v)
+            acc2 = dadd(acc2, dmul(v, v))
+        sums[u, i, c] = acc
+        sumsqs[u, i, c] = acc2
+
+
 def _build_waveform_sums():
-    global cuda
-    from numba import cuda
-
-    _, _, dmul, dadd = rounded_ops()
-
-    @cuda.jit
-    def kernel(waveforms, unit_bounds, ref, sums, sumsqs):
-        num_units, nsamples, width = sums.shape
-        per_unit = nsamples * width
-        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
-            u = j // per_unit
-            r = j - u * per_unit
-            i = r // width
-            c = r - i * width
-            first = unit_bounds[u]
-            last = unit_bounds[u + 1]
-            shift = float(waveforms[first, i, c]) if first < last else 0.0
-            ref[u, i, c] = shift
-            acc = sums[u, i, c]
-            acc2 = sumsqs[u, i, c]
-            for s in range(first, last):
-                v = dadd(float(waveforms[s, i, c]), -shift)
-                acc = dadd(acc, v)
-                acc2 = dadd(acc2, dmul(v, v))
-            sums[u, i, c] = acc
-            sumsqs[u, i, c] = acc2
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_waveform_sums_kernel)
 
 
 _F64 = array_type("float64", 3)

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._common import TRACE_DTYPES, check_dtype, check_ndim, check_shape, check_windows, launch_1d, to_host
-from ._launch import CudaKernel, array_type, rounded_ops
+from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
 
 __all__ = [
     "accumulate_templates_cpu",
@@ -45,9 +45,11 @@ __all__ = [
     "FROM_SUMS_KERNEL",
 ]
 
-#: ``numba.cuda``, bound by the first CUDA launch (lazy import; a module global so that
-#: numba's simulator can swap in its fake module while a kernel runs).
+#: ``numba.cuda`` and the rounded float operations, bound by the first build (lazy import;
+#: module globals, so that numba's simulator can swap in its fake module while a kernel runs and
+#: the module-level kernels can be cached on disk).
 cuda = None
+fmul = fadd = dmul = dadd = None
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -192,43 +194,40 @@ def accumulate_templates_cpu(
     return sums, sumsqs, counts
 
 
+def _window_sums_kernel(traces, peak_samples, unit_bounds, nbefore, ref, sums, sumsqs, counts,
+                        with_squares):  # pragma: no cover - CUDA kernel
+    num_units, nsamples, num_channels = sums.shape
+    per_unit = nsamples * num_channels
+    n = num_units * per_unit
+    for j in range(cuda.grid(1), n, cuda.gridsize(1)):
+        u = j // per_unit
+        r = j - u * per_unit
+        i = r // num_channels
+        c = r - i * num_channels
+        first = unit_bounds[u]
+        last = unit_bounds[u + 1]
+        if with_squares:
+            acc = sums[u, i, c]
+            acc2 = sumsqs[u, i, c]
+            shift = ref[u, i, c]
+            for k in range(first, last):
+                v = dadd(float(traces[peak_samples[k] - nbefore + i, c]), -shift)
+                acc = dadd(acc, v)
+                acc2 = dadd(acc2, dmul(v, v))
+            sums[u, i, c] = acc
+            sumsqs[u, i, c] = acc2
+        else:  # in the dtype of sums, as the CPU kernel
+            total = sums[u, i, c]
+            for k in range(first, last):
+                total += traces[peak_samples[k] - nbefore + i, c]
+            sums[u, i, c] = total
+        if r == 0:
+            counts[u] += last - first
+
+
 def _build_window_sums():
-    global cuda
-    from numba import cuda
-
-    _, _, dmul, dadd = rounded_ops()
-
-    @cuda.jit
-    def kernel(traces, peak_samples, unit_bounds, nbefore, ref, sums, sumsqs, counts, with_squares):
-        num_units, nsamples, num_channels = sums.shape
-        per_unit = nsamples * num_channels
-        n = num_units * per_unit
-        for j in range(cuda.grid(1), n, cuda.gridsize(1)):
-            u = j // per_unit
-            r = j - u * per_unit
-            i = r // num_channels
-            c = r - i * num_channels
-            first = unit_bounds[u]
-            last = unit_bounds[u + 1]
-            if with_squares:
-                acc = sums[u, i, c]
-                acc2 = sumsqs[u, i, c]
-                shift = ref[u, i, c]
-                for k in range(first, last):
-                    v = dadd(float(traces[peak_samples[k] - nbefore + i, c]), -shift)
-                    acc = dadd(acc, v)
-                    acc2 = dadd(acc2, dmul(v, v))
-                sums[u, i, c] = acc
-                sumsqs[u, i, c] = acc2
-            else:  # in the dtype of sums, as the CPU kernel
-                total = sums[u, i, c]
-                for k in range(first, last):
-                    total += traces[peak_samples[k] - nbefore + i, c]
-                sums[u, i, c] = total
-            if r == 0:
-                counts[u] += last - first
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_window_sums_kernel)
 
 
 def _window_sums_signatures() -> tuple:
@@ -396,38 +395,35 @@ def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std:
     return mean, std
 
 
+def _from_sums_kernel(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted,
+                      scaled):  # pragma: no cover - CUDA kernel
+    num_units, nsamples, num_channels = sums.shape
+    per_unit = nsamples * num_channels
+    for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
+        u = j // per_unit
+        r = j - u * per_unit
+        i = r // num_channels
+        c = r - i * num_channels
+        n = counts[u]
+        if n > 0:
+            m = float(sums[u, i, c]) / n
+            centre = dadd(m, ref[u, i, c]) if shifted else m
+            if scaled:
+                centre = dadd(dmul(centre, gains[c]), offsets[c])
+            mean[u, i, c] = centre
+            if with_std:
+                var = dadd(sumsqs[u, i, c] / n, -dmul(m, m))
+                sd = math.sqrt(var) if var > 0.0 else 0.0
+                std[u, i, c] = dmul(sd, abs(gains[c])) if scaled else sd
+        else:
+            mean[u, i, c] = 0.0
+            if with_std:
+                std[u, i, c] = 0.0
+
+
 def _build_from_sums():
-    global cuda
-    from numba import cuda
-
-    _, _, dmul, dadd = rounded_ops()
-
-    @cuda.jit
-    def kernel(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted, scaled):
-        num_units, nsamples, num_channels = sums.shape
-        per_unit = nsamples * num_channels
-        for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
-            u = j // per_unit
-            r = j - u * per_unit
-            i = r // num_channels
-            c = r - i * num_channels
-            n = counts[u]
-            if n > 0:
-                m = float(sums[u, i, c]) / n
-                centre = dadd(m, ref[u, i, c]) if shifted else m
-                if scaled:
-                    centre = dadd(dmul(centre, gains[c]), offsets[c])
-                mean[u, i, c] = centre
-                if with_std:
-                    var = dadd(sumsqs[u, i, c] / n, -dmul(m, m))
-                    sd = math.sqrt(var) if var > 0.0 else 0.0
-                    std[u, i, c] = dmul(sd, abs(gains[c])) if scaled else sd
-            else:
-                mean[u, i, c] = 0.0
-                if with_std:
-                    std[u, i, c] = 0.0
-
-    return kernel
+    bind_device_globals(globals())
+    return jit_kernel(_from_sums_kernel)
 
 
 def _from_sums_signatures() -> tuple:

@@ -17,7 +17,79 @@ if not REAL_GPU_ASKED:
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 os.environ["GPUSPIKE_CHECK_LAUNCHES"] = "1"
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
+
+#: the repository root (tests/..)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def running_in_ci() -> bool:
+    """True under CI (``CI=1`` / ``CI=true``): what a test needs must then be there."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def skip_or_fail_in_ci(reason: str) -> None:
+    """Skip with ``reason``; under CI fail instead (.ci/run provides every external requirement)."""
+    if running_in_ci():
+        pytest.fail(f"{reason} -- CI must provide it (see .ci/run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _si_python() -> tuple[str | None, str]:
+    """(interpreter that imports spikeinterface, or None; why not)."""
+    try:
+        import spikeinterface  # noqa: F401
+
+        return sys.executable, ""
+    except ImportError:
+        pass
+    python = os.environ.get("GPUSPIKE_SI_PYTHON")
+    if not python:
+        return None, ("SpikeInterface is not importable here and GPUSPIKE_SI_PYTHON is not set (point it at the "
+                      "python of an environment with spikeinterface==0.105.*; it pins zarr < 3)")
+    try:
+        check = subprocess.run([python, "-c", "import spikeinterface"], capture_output=True, text=True, timeout=120)
+    except OSError as err:
+        return None, f"GPUSPIKE_SI_PYTHON={python!r} cannot run: {err}"
+    if check.returncode:
+        return None, f"GPUSPIKE_SI_PYTHON={python!r} cannot import spikeinterface: {check.stderr.strip()[-300:]}"
+    return python, ""
+
+
+_SI_PYTHON = None
+
+
+@pytest.fixture(scope="session")
+def si_python() -> str:
+    """The Python that runs SpikeInterface 0.105: this interpreter when ``import spikeinterface``
+    works, else ``$GPUSPIKE_SI_PYTHON``. Skips (fails under CI) when neither has it."""
+    global _SI_PYTHON
+    if _SI_PYTHON is None:
+        _SI_PYTHON = _si_python()
+    python, reason = _SI_PYTHON
+    if python is None:
+        skip_or_fail_in_ci(reason)
+    return python
+
+
+def real_data_root() -> Path:
+    """The real acquisition headers: ``$GPUSPIKE_REAL_DATA``, else ``<repo>/../shared/data/real``."""
+    default = REPO.parent / "shared" / "data" / "real"
+    return Path(os.environ.get("GPUSPIKE_REAL_DATA", str(default))).resolve()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder holding ``spikeglx/`` and ``openephys/`` real headers (skips, or fails under CI, without it)."""
+    root = real_data_root()
+    if not (root / "spikeglx").is_dir() or not (root / "openephys").is_dir():
+        skip_or_fail_in_ci(f"real header files not found at {root} (set GPUSPIKE_REAL_DATA to the folder holding "
+                           f"spikeglx/ and openephys/)")
+    return root
 
 
 def _real_gpu_present() -> bool:

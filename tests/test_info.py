@@ -18,14 +18,6 @@ def field(text: str, name: str) -> str:
     return match.group(1)
 
 
-def real_spikeglx() -> Path:
-    default = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real"
-    root = Path(os.environ.get("GPUSPIKE_REAL_DATA", str(default))).resolve()
-    if not (root / "spikeglx").is_dir():
-        pytest.skip(f"real header files not found at {root} (set GPUSPIKE_REAL_DATA)")
-    return root / "spikeglx"
-
-
 def test_waveforms_folder_written_by_hand(tmp_path):
     folder = tmp_path / "we"
     (folder / "recording_info").mkdir(parents=True)
@@ -55,8 +47,8 @@ def test_waveforms_folder_written_by_hand(tmp_path):
     assert field(text, "size on disk") == f"{size / 1024:.1f} KiB"
 
 
-def test_spikeglx_meta_and_folder(tmp_path):
-    src = real_spikeglx() / "NP1_saved_only_subset_of_channels.meta"
+def test_spikeglx_meta_and_folder(tmp_path, real_data):
+    src = real_data / "spikeglx" / "NP1_saved_only_subset_of_channels.meta"
     meta = tmp_path / src.name
     shutil.copy(src, meta)
     np.zeros((4500, 152), "int16").tofile(meta.with_suffix(".bin"))
@@ -76,11 +68,8 @@ def test_spikeglx_meta_and_folder(tmp_path):
 
 def test_saved_recording_and_sorting_folders(tmp_path):
     rec, sorting = gs.generate_ground_truth_recording(durations=[1.0, 0.5], num_channels=4, num_units=3, seed=1)
-    try:
-        rec.save(folder=tmp_path / "rec", n_jobs=1, progress_bar=False)
-        sorting.save(folder=tmp_path / "sorting")
-    except (ImportError, ModuleNotFoundError) as err:  # saving written by another module
-        pytest.skip(f"saving not available: {err}")
+    rec.save(folder=tmp_path / "rec", n_jobs=1, progress_bar=False)
+    sorting.save(folder=tmp_path / "sorting")
     text = describe(tmp_path / "rec")
     assert field(text, "channels") == "4"
     assert field(text, "segments") == "2"

@@ -120,6 +120,9 @@ class Backend(abc.ABC):
     is_device : bool
         Arrays live in device memory: blocks of traces go to the device through the pinned
         ring buffer, and only results come back.
+    fork_safe : bool
+        A forked worker process can use this backend (a forked CUDA context cannot: worker
+        processes of a CUDA job are spawned).
     """
 
     name: str
@@ -128,6 +131,7 @@ class Backend(abc.ABC):
     device_name: str
     is_simulator: bool
     is_device: bool
+    fork_safe: bool = True
 
     @abc.abstractmethod
     def asarray(self, x: Any, dtype: Any = None, stream: Any = None) -> Any:
@@ -265,6 +269,7 @@ class CudaBackend(Backend):
         self.name = "cuda"
         self.is_simulator = simulator
         self.is_device = True
+        self.fork_safe = False
         self.device_name = device_name
         self.kernels = _kernel_namespace("cuda", launch_stream=lambda s: None if s is None else s.numba)
         if simulator:
@@ -367,7 +372,7 @@ def get_backend(name: str = "auto") -> Backend:
         If ``name`` is not one of "auto", "numpy", "cuda".
     BackendUnavailableError
         If "cuda" is asked for and neither a usable GPU nor the simulator is present; the message
-        names what is missing and how to install it (``pip install gpuspike[gpu]``).
+        names what is missing and how to install it (``pip install ".[gpu]"`` in the gpuspike source folder).
     """
     if isinstance(name, Backend):
         return name

@@ -8,10 +8,10 @@ import os
 from dataclasses import dataclass
 
 INSTALL_HINT = (
-    "on a machine with an NVIDIA GPU and driver, install the GPU extra from the gpuspike clone: "
-    "`pip install \".[gpu]\"` (CUDA 12 driver) or `pip install \".[gpu-cu13]\"` (CUDA 13 driver), then check "
-    "with `gpuspike doctor`; or set NUMBA_ENABLE_CUDASIM=1 before numba is first imported to run the CUDA "
-    "kernels in numba's simulator (slow, for tests)"
+    "on a machine with an NVIDIA GPU and driver, install the GPU extra from the gpuspike source folder "
+    "(gpuspike is not on PyPI): `pip install \".[gpu]\"` (CUDA 12 driver) or `pip install \".[gpu-cu13]\"` "
+    "(CUDA 13 driver), then check with `gpuspike doctor`; or set NUMBA_ENABLE_CUDASIM=1 before numba is first "
+    "imported to run the CUDA kernels in numba's simulator (slow, for tests)"
 )
 
 

@@ -98,6 +98,9 @@ def write_python(path, dict: dict) -> None:
     ----------
     path : str or Path
     dict : dict
+    Returns
+    -------
+    None
     """
     lines = []
     for k, v in dict.items():

@@ -6,7 +6,7 @@ from its dict, runs ``init_func`` once per worker thread and per job, then ``chu
 every chunk of a batch, and sends back the batch's results. The caller keeps at most two
 batches per Dask thread in flight and hands results over in chunk order.
 
-Dask is optional: ``pip install "gpuspike[dask]"``.
+Dask is optional: ``pip install "dask[distributed]"`` (or the ``dask`` extra of gpuspike).
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from collections import OrderedDict
 
 from .executor import add_worker_note, decode_args, drive, encode_args, pin_worker_threads, run_init
 
-_INSTALL_HINT = 'engine="dask" needs dask.distributed: pip install "gpuspike[dask]"'
+_INSTALL_HINT = ('engine="dask" needs dask.distributed: pip install "dask[distributed]" (or the dask extra, '
+                 'pip install ".[dask]" in the gpuspike source folder)')
 #: seconds a job waits for a Dask worker (at the start, or after every worker left) before failing
 WORKER_WAIT_S = 60.0
 _MAX_CACHED_JOBS = 4
@@ -162,8 +163,7 @@ def run_dask(executor, chunks: list, deliver, progress) -> None:
                 deliver(i, res)
 
         def task_done(i):
-            if progress is not None:
-                progress.update(len(batches[i]))
+            progress.done(*batches[i])
 
         try:
             drive(len(batches), submit, wait_first, 2 * nthreads, deliver_batch, task_done)

@@ -248,16 +248,19 @@ class ChunkExecutor:
     init_args : tuple
     config : JobConfig
     job_name : str
-        Label of the progress bar and of errors.
+        The public call this job serves (``"extract_waveforms"``): names the progress bar and errors.
     gather_func : callable, optional
         Called with each result, in chunk order (results are then not kept).
     chunks_per_task : int, optional
         Chunks per Dask task (default: about 4 tasks per Dask thread).
+    stage : str
+        The stage of the public call a user recognises (``"gather"``): the bar reads
+        ``"extract_waveforms: gather"``. The bar counts the bytes of traces of the chunks done.
     """
 
     def __init__(self, recording, chunk_func: Callable, init_func: Callable | None, init_args: tuple,
                  config: JobConfig, job_name: str = "", gather_func: Callable | None = None,
-                 chunks_per_task: int | None = None) -> None:
+                 chunks_per_task: int | None = None, stage: str = "") -> None:
         if not isinstance(config, JobConfig):
             raise TypeError(f"config={config!r}: give a JobConfig (see resolve_job_kwargs)")
         if chunks_per_task is not None and (not isinstance(chunks_per_task, int) or chunks_per_task < 1):
@@ -270,6 +273,7 @@ class ChunkExecutor:
         self.job_name = job_name
         self.gather_func = gather_func
         self.chunks_per_task = chunks_per_task
+        self.stage = stage
 
     @property
     def engine(self) -> str:
@@ -284,20 +288,21 @@ class ChunkExecutor:
 
     def mp_context(self) -> str:
         """The multiprocessing start method: ``mp_context``, else the recording's preference,
-        else ``"spawn"`` for CUDA jobs (a forked CUDA context is unusable), else the platform's."""
+        else ``"spawn"`` for CUDA jobs (a forked CUDA context is unusable), else the platform's.
+
+        "fork" becomes "forkserver" once numba's OpenMP threading layer runs in this process
+        (forked workers would abort). The process engine warns about it only when the user asked
+        for "fork" (``mp_context="fork"``); a fork gpuspike chose itself is replaced silently.
+        """
         fork_unsafe = _fork_unsafe_numba_layer()
         if self.config.mp_context is not None:
             if self.config.mp_context == "fork" and fork_unsafe:
-                warnings.warn(
-                    f"mp_context='fork': this process already runs numba's {fork_unsafe!r} threading layer, "
-                    "which does not survive a fork (workers would abort); using 'forkserver' instead",
-                    RuntimeWarning, stacklevel=3)
                 return "forkserver"
             return self.config.mp_context
         preferred = getattr(self.recording, "_preferred_mp_context", None)
         if preferred is not None and not (preferred == "fork" and fork_unsafe):
             return preferred
-        if self.config.backend == "cuda":
+        if not self.config.backend_object.fork_safe:
             return "spawn"
         method = multiprocessing.get_start_method()
         if method == "fork" and fork_unsafe:
@@ -319,10 +324,24 @@ class ChunkExecutor:
         return out
 
     def run(self, chunks: list | None = None) -> list:
-        """Run every chunk; return results in chunk order (``[]`` when ``gather_func`` is set)."""
-        return self.run_tasks(self.chunks() if chunks is None else self._check_chunks(chunks))
+        """Run every chunk; return results in chunk order (``[]`` when ``gather_func`` is set).
 
-    def run_tasks(self, tasks: list) -> list:
+        Parameters
+        ----------
+        chunks : list of (segment_index, start_frame, end_frame), optional
+            Default: every chunk of every segment.
+
+        Returns
+        -------
+        list
+        """
+        import numpy as np
+
+        chunks = self.chunks() if chunks is None else self._check_chunks(chunks)
+        bytes_per_frame = self.recording.get_num_channels() * np.dtype(self.recording.get_dtype()).itemsize
+        return self.run_tasks(chunks, lambda chunk: (chunk[2] - chunk[1]) * bytes_per_frame)
+
+    def run_tasks(self, tasks: list, task_bytes: Callable[[tuple], int]) -> list:
         """Run ``chunk_func(*task, worker_ctx)`` for every task (tuples, not checked against the
         recording); return results in task order (``[]`` when ``gather_func`` is set).
 
@@ -330,6 +349,8 @@ class ChunkExecutor:
         ----------
         tasks : list of tuple
             Picklable argument tuples (e.g. ``(segment_index, start_frame, end_frame)``).
+        task_bytes : callable
+            Bytes of traces a task reads (what the progress bar counts).
 
         Returns
         -------
@@ -345,12 +366,11 @@ class ChunkExecutor:
             else:
                 results.append(res)
 
-        progress = None
-        if self.config.progress_bar:
-            from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-            progress = tqdm(total=len(chunks), desc=self.job_name or "chunks")
-        try:
+        total = sum(task_bytes(task) for task in chunks)
+        with progress_bar(self.config.progress_bar, self.job_name, self.stage, total=total, unit="B") as bar:
+            progress = _ChunkProgress(bar, task_bytes)
             engine = self.engine
             if engine == "in-process":
                 self._run_in_process(chunks, deliver, progress)
@@ -362,9 +382,6 @@ class ChunkExecutor:
                 from .dask_engine import run_dask
 
                 run_dask(self, chunks, deliver, progress)
-        finally:
-            if progress is not None:
-                progress.close()
         return results
 
     # ------------------------------------------------------------------------------ engines
@@ -372,8 +389,7 @@ class ChunkExecutor:
         ctx = run_init(self.init_func, self.init_args)
         for i, chunk in enumerate(chunks):
             deliver(i, self.chunk_func(*chunk, ctx))
-            if progress is not None:
-                progress.update(1)
+            progress.done(chunk)
 
     def _run_threads(self, chunks, deliver, progress) -> None:
         local = threading.local()
@@ -393,7 +409,7 @@ class ChunkExecutor:
         pool = ThreadPoolExecutor(max_workers=self.config.n_jobs, thread_name_prefix=f"gpuspike-{self.job_name}")
         try:
             drive(len(chunks), lambda i: pool.submit(task, chunks[i]), _wait_first, 2 * self.config.n_jobs,
-                  deliver, lambda i: progress.update(1) if progress is not None else None)
+                  deliver, lambda i: progress.done(chunks[i]))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             for setter, previous in restore:
@@ -409,20 +425,26 @@ class ChunkExecutor:
                 f"job {self.job_name or 'chunks'!r}: chunk_func, init_func and init_args must be picklable for "
                 f"engine='process' (module-level functions, no lambdas or closures); use engine='thread' "
                 f"or n_jobs=1 instead ({type(exc).__name__}: {exc})") from exc
-        context = multiprocessing.get_context(self.mp_context())
+        method = self.mp_context()
+        if self.config.mp_context == "fork" and method != "fork":
+            warnings.warn(
+                f"mp_context='fork': this process already runs numba's {_fork_unsafe_numba_layer()!r} threading "
+                f"layer, which does not survive a fork (workers would abort); using {method!r} instead. Pass "
+                f"mp_context='forkserver' (or 'spawn') to choose it yourself.", RuntimeWarning, stacklevel=4)
+        context = multiprocessing.get_context(method)
         pool = ProcessPoolExecutor(max_workers=self.config.n_jobs, mp_context=context,
                                    initializer=_process_worker_init,
                                    initargs=(payload, self.config.max_threads_per_worker))
         failed = False
         try:
             drive(len(chunks), lambda i: pool.submit(_process_run_chunk, *chunks[i]), _wait_first,
-                  2 * self.config.n_jobs, deliver, lambda i: progress.update(1) if progress is not None else None)
+                  2 * self.config.n_jobs, deliver, lambda i: progress.done(chunks[i]))
         except BrokenProcessPool as exc:
             failed = True
             raise RuntimeError(
                 f"job {self.job_name or 'chunks'!r}: a worker process died abruptly (killed by a signal such as "
                 f"SIGKILL, or by the out-of-memory killer) while running chunks (engine='process', "
-                f"n_jobs={self.config.n_jobs}, mp_context={self.mp_context()!r}). If memory is the cause, lower "
+                f"n_jobs={self.config.n_jobs}, mp_context={method!r}). If memory is the cause, lower "
                 f"n_jobs or the chunk size (chunk_duration / chunk_memory / total_memory).") from exc
         except (TypeError, AttributeError, pickle.PicklingError) as exc:
             failed = True
@@ -437,6 +459,18 @@ class ChunkExecutor:
             raise
         finally:
             _shutdown_process_pool(pool, terminate=failed)
+
+
+class _ChunkProgress:
+    """Advances a bar by the bytes of traces of each task done."""
+
+    def __init__(self, bar, task_bytes: Callable[[tuple], int]) -> None:
+        self.bar = bar
+        self.task_bytes = task_bytes
+
+    def done(self, *tasks) -> None:
+        """Count ``tasks`` as done."""
+        self.bar.update(sum(self.task_bytes(task) for task in tasks))
 
 
 def _wait_first(futures: list) -> set:

@@ -92,14 +92,19 @@ def synthesize_random_firings(num_units: int = 20, sampling_frequency: float = 3
     Parameters
     ----------
     num_units : int
+        Units.
     sampling_frequency : float
+        Hz.
     duration : float
         Seconds.
     refractory_period_ms : float
+        Shortest interval between two spikes of a unit.
     firing_rates : float, array or (low, high)
+        Mean rate (Hz), one value or one per unit.
     add_shift_shuffle : bool
         Jitter half of the spikes by 1 to 20 refractory periods (a less flat autocorrelogram).
     seed : int, optional
+        Seed of the trains.
 
     Returns
     -------
@@ -386,7 +391,12 @@ def create_sorting_npz(num_seg: int, file_path) -> None:
     Parameters
     ----------
     num_seg : int
+        Segments.
     file_path : str or Path
+        The ``.npz`` file written.
+    Returns
+    -------
+    None
     """
     d = {"unit_ids": np.array([0, 1, 2], dtype="int64"), "num_segment": np.array([num_seg], dtype="int64"),
          "sampling_frequency": np.array([30000.0], dtype="float64")}
@@ -634,7 +644,18 @@ def generate_linear_probe_for(num_channels: int, ndim: int = 2, ypitch: float = 
 
 
 def generate_neuropixels_like_probe(num_channels: int = 384):
-    """A Neuropixels 1.0-like probe: 4 staggered columns 16 µm apart, 20 µm rows, 12 µm square contacts."""
+    """A Neuropixels 1.0-like probe: 4 staggered columns 16 µm apart, 20 µm rows, 12 µm square contacts.
+
+    Parameters
+    ----------
+    num_channels : int
+        Contacts (a multiple of 4).
+
+    Returns
+    -------
+    probeinterface.Probe
+        The probe, wired to channels in depth order.
+    """
     from probeinterface import generate_multi_columns_probe
 
     if num_channels % 4:
@@ -659,17 +680,27 @@ def generate_snippets(nbefore: int = 20, nafter: int = 44, num_channels: int = 2
     Parameters
     ----------
     nbefore, nafter : int
+        Samples before and after each spike.
     num_channels : int
+        Channels.
     wf_folder : str or Path, optional
         Accepted for SpikeInterface compatibility (snippets are kept in memory).
     sampling_frequency : float
-    durations : list of float
+        Hz.
+    durations : sequence of float
+        Seconds of each segment.
     set_probe : bool
+        Attach a linear probe.
     ndim : int
+        Dimensions of the probe.
     num_units : int
-    empty_units : list, optional
+        Units of the random sorting.
+    empty_units : sequence, optional
+        Units without spikes.
     seed : int, optional
+        Seed of the noise and of the spikes.
     **job_kwargs
+        Accepted for SpikeInterface compatibility (the snippets are cut in memory).
 
     Returns
     -------

@@ -34,6 +34,9 @@ def set_global_tmp_folder(folder) -> None:
     Parameters
     ----------
     folder : str or Path
+    Returns
+    -------
+    None
     """
     global _tmp_folder, _tmp_folder_set
     _tmp_folder = Path(folder)
@@ -51,7 +54,12 @@ def is_set_global_tmp_folder() -> bool:
 
 
 def reset_global_tmp_folder() -> None:
-    """Back to a new temporary folder under the system's temporary directory."""
+    """Back to a new temporary folder under the system's temporary directory.
+
+    Returns
+    -------
+    None
+    """
     global _tmp_folder, _tmp_folder_set
     _tmp_folder, _tmp_folder_set = None, False
 
@@ -78,6 +86,9 @@ def set_global_dataset_folder(folder) -> None:
     Parameters
     ----------
     folder : str or Path
+    Returns
+    -------
+    None
     """
     global _dataset_folder
     _dataset_folder = Path(folder)

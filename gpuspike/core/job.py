@@ -19,9 +19,10 @@ _ENGINES = ("process", "thread", "dask")
 _BACKENDS = ("auto", "numpy", "cuda")
 _MP_CONTEXTS = (None, "fork", "spawn", "forkserver")
 
-#: the keys of SpikeInterface 0.105's global job kwargs; threads, not processes, by default (see resolve_job_kwargs)
+#: the keys of SpikeInterface 0.105's global job kwargs; threads, not processes, by default (see resolve_job_kwargs);
+#: progress bars off in library calls (the CLI and the demo turn them on; SpikeInterface 0.105.3's default is on)
 _DEFAULT_JOB_KWARGS: dict[str, Any] = {"pool_engine": "thread", "n_jobs": 1, "chunk_duration": "1s",
-                                       "progress_bar": True, "mp_context": None, "max_threads_per_worker": 1}
+                                       "progress_bar": False, "mp_context": None, "max_threads_per_worker": 1}
 #: gpuspike names stored under SpikeInterface's key
 _GLOBAL_KEY = {"engine": "pool_engine", "max_threads_per_worker": "max_threads_per_worker"}
 _global_job_kwargs: dict[str, Any] = dict(_DEFAULT_JOB_KWARGS)
@@ -42,7 +43,7 @@ class JobConfig:
     chunk_size: int | None = None
     chunk_memory: int | None = None
     total_memory: int | None = None
-    progress_bar: bool = True
+    progress_bar: bool = False
     mp_context: str | None = None
     backend: str = "auto"
     engine: str = "thread"
@@ -125,6 +126,18 @@ def _parse_n_jobs(value) -> int:
 def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     """Validate job kwargs (global ones filled in) into a frozen :class:`JobConfig`.
 
+    Parameters
+    ----------
+    **job_kwargs
+        ``n_jobs``, ``chunk_duration`` / ``chunk_size`` / ``chunk_memory`` / ``total_memory``,
+        ``progress_bar``, ``mp_context``, ``backend``, ``engine``, ``client``,
+        ``max_threads_per_worker`` (and the newer aliases ``pool_engine``,
+        ``max_threads_per_process``).
+
+    Returns
+    -------
+    JobConfig
+
     Raises
     ------
     TypeError
@@ -170,7 +183,7 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
                                    or chunk_size < 1):
         raise ValueError(f"chunk_size={chunk_size!r}: give a number of samples >= 1")
-    progress_bar = merged.get("progress_bar", True)
+    progress_bar = merged.get("progress_bar", False)
     if not isinstance(progress_bar, (bool, np.bool_)):
         raise ValueError(f"progress_bar={progress_bar!r}: allowed values are True, False")
     threads = merged.get("max_threads_per_worker", 1)
@@ -206,7 +219,20 @@ def _apply_aliases(job_kwargs: dict) -> dict:
 
 
 def split_job_kwargs(mixed_kwargs: dict) -> tuple[dict, dict]:
-    """Split a dict into (specific kwargs, job kwargs); job kwargs include the newer aliases."""
+    """Split a dict into (specific kwargs, job kwargs); job kwargs include the newer aliases.
+
+    Parameters
+    ----------
+    mixed_kwargs : dict
+        Keyword arguments of a function that also takes job kwargs.
+
+    Returns
+    -------
+    specific : dict
+        The keys that are not job kwargs.
+    job_kwargs : dict
+        The job kwargs.
+    """
     names = set(JOB_KWARG_NAMES) | set(JOB_KWARG_ALIASES)
     job_kwargs = {k: v for k, v in mixed_kwargs.items() if k in names}
     specific = {k: v for k, v in mixed_kwargs.items() if k not in names}
@@ -235,7 +261,11 @@ def set_global_job_kwargs(**job_kwargs) -> None:
     **job_kwargs
         ``n_jobs``, ``chunk_duration`` / ``chunk_size`` / ``chunk_memory`` / ``total_memory``,
         ``progress_bar``, ``mp_context``, ``pool_engine`` (or ``engine``),
-        ``max_threads_per_worker``, ``backend``, ``client``.
+        ``max_threads_per_worker``, ``backend``, ``client``; one chunk setting replaces the global one.
+
+    Returns
+    -------
+    None
 
     Examples
     --------
@@ -279,7 +309,12 @@ def is_set_global_job_kwargs_set() -> bool:
 
 def reset_global_job_kwargs() -> None:
     """Back to the defaults: ``pool_engine="thread"``, ``n_jobs=1``, ``chunk_duration="1s"``,
-    ``progress_bar=True``, ``mp_context=None``, ``max_threads_per_worker=1``."""
+    ``progress_bar=False``, ``mp_context=None``, ``max_threads_per_worker=1``.
+
+    Returns
+    -------
+    None
+    """
     global _global_job_kwargs_set
     _global_job_kwargs.clear()
     _global_job_kwargs.update(_DEFAULT_JOB_KWARGS)
@@ -305,7 +340,7 @@ def divide_recording_into_chunks(recording, chunk_size: int) -> list[tuple[int, 
 
 def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job_kwargs: dict | JobConfig | None = None,
                job_name: str = "", chunks: list | None = None, gather_func=None,
-               chunks_per_task: int | None = None) -> list:
+               chunks_per_task: int | None = None, stage: str = "") -> list:
     """Run ``chunk_func(segment_index, start_frame, end_frame, worker_ctx)`` on every chunk.
 
     Parameters
@@ -326,13 +361,15 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
         ``progress_bar``, ``mp_context``, ``backend``, ``engine``, ``client``,
         ``max_threads_per_worker``; global job kwargs fill the rest.
     job_name : str
-        Names the job in the progress bar and in errors.
+        The public call the job serves: names the progress bar and errors.
     chunks : list of (segment_index, start_frame, end_frame), optional
         Defaults to every chunk of every segment.
     gather_func : callable, optional
         Called with each result, in chunk order; then ``[]`` is returned.
     chunks_per_task : int, optional
         Chunks per Dask task (default: about 4 tasks per Dask thread).
+    stage : str
+        The stage of the public call (the bar reads ``"job_name: stage"``).
 
     Returns
     -------
@@ -343,7 +380,7 @@ def run_chunks(recording, chunk_func, init_func=None, init_args: tuple = (), job
 
     config = job_kwargs if isinstance(job_kwargs, JobConfig) else resolve_job_kwargs(**(job_kwargs or {}))
     executor = ChunkExecutor(recording, chunk_func, init_func, init_args, config, job_name=job_name,
-                             gather_func=gather_func, chunks_per_task=chunks_per_task)
+                             gather_func=gather_func, chunks_per_task=chunks_per_task, stage=stage)
     return executor.run(chunks)
 
 

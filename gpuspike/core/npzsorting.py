@@ -139,7 +139,17 @@ def _known_num_samples(sorting) -> list | None:
 
 
 def read_npz(file_path) -> NpzSortingExtractor:
-    """Read a sorting ``.npz`` file (see :class:`NpzSortingExtractor`)."""
+    """Read a sorting ``.npz`` file (see :class:`NpzSortingExtractor`).
+
+    Parameters
+    ----------
+    file_path : str or Path
+        The ``.npz`` file.
+
+    Returns
+    -------
+    NpzSortingExtractor
+    """
     return NpzSortingExtractor(file_path)
 
 
@@ -181,7 +191,17 @@ class NpzFolderSorting(NpzSortingExtractor):
 
 
 def read_npz_folder(folder_path) -> NpzFolderSorting:
-    """Read an npz sorting folder (written by gpuspike or SpikeInterface)."""
+    """Read an npz sorting folder (written by gpuspike or SpikeInterface).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        The folder.
+
+    Returns
+    -------
+    NpzFolderSorting
+    """
     return NpzFolderSorting(folder_path)
 
 
@@ -247,7 +267,17 @@ class NumpyFolderSorting(_SpikeVectorSorting):
 
 
 def read_numpy_sorting_folder(folder_path) -> NumpyFolderSorting:
-    """Read a numpy sorting folder (SpikeInterface's default ``sorting.save()`` layout)."""
+    """Read a numpy sorting folder (SpikeInterface's default ``sorting.save()`` layout).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        The folder.
+
+    Returns
+    -------
+    NumpyFolderSorting
+    """
     return NumpyFolderSorting(folder_path)
 
 
@@ -356,7 +386,17 @@ class NpyFolderSnippets(NpySnippetsExtractor):
 
 
 def read_npy_snippets_folder(folder_path) -> NpyFolderSnippets:
-    """Read a snippets folder written by ``snippets.save()``."""
+    """Read a snippets folder written by ``snippets.save()``.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        The folder.
+
+    Returns
+    -------
+    NpyFolderSnippets
+    """
     return NpyFolderSnippets(folder_path)
 
 
@@ -408,13 +448,34 @@ class NpzFolderEvent(BaseEvent):
 
 
 def read_npz_event_folder(folder_path) -> NpzFolderEvent:
-    """Read an events folder written by ``event.save()``."""
+    """Read an events folder written by ``event.save()``.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        The folder.
+
+    Returns
+    -------
+    NpzFolderEvent
+    """
     return NpzFolderEvent(folder_path)
 
 
 def read_npy_snippets(file_paths, sampling_frequency: float, channel_ids=None, nbefore: int | None = None,
                       gain_to_uV=None, offset_to_uV=None) -> NpySnippetsExtractor:
     """Read snippets saved as ``.npy`` record files (one per segment); see :class:`NpySnippetsExtractor`.
+
+    Parameters
+    ----------
+    file_paths : str, Path or list
+        One file per segment.
+    sampling_frequency : float
+    channel_ids : sequence, optional
+    nbefore : int, optional
+        Samples before the peak in each snippet.
+    gain_to_uV, offset_to_uV : float or array, optional
+        Scaling to µV.
 
     Returns
     -------

@@ -23,6 +23,8 @@ def _as_list(x, name: str) -> list:
 
 
 class NumpyRecordingSegment(BaseRecordingSegment):
+    """One segment of a :class:`NumpyRecording`: its (samples, channels) array, held in memory."""
+
     def __init__(self, traces: np.ndarray, sampling_frequency: float, t_start: float | None) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
         self._traces = traces
@@ -489,6 +491,8 @@ def check_snippet_frames(frames, what: str) -> np.ndarray:
 
 
 class NumpySnippetsSegment(BaseSnippetsSegment):
+    """One segment of a :class:`NumpySnippets`: its snippets (n, samples, channels) and frames, in memory."""
+
     def __init__(self, snippets: np.ndarray, frames: np.ndarray) -> None:
         super().__init__()
         self._snippets = snippets

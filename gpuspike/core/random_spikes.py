@@ -16,6 +16,20 @@ def select_random_spikes(sorting: BaseSorting, max_spikes_per_unit: int | None, 
     from ``numpy.random.default_rng(seed)`` over its spikes (segment then time order), the
     selection rule of SpikeInterface's "uniform" random spikes, so the same seed selects the
     same spikes in both tools. ``None`` keeps every spike.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+        The spikes.
+    max_spikes_per_unit : int or None
+        Spikes kept per unit (all of a unit's spikes when it has fewer); None keeps every spike.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    np.ndarray
+        int64 indices into ``sorting.to_spike_vector()``, increasing.
     """
     spikes = sorting.to_spike_vector()
     if max_spikes_per_unit is None:

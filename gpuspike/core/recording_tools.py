@@ -23,9 +23,11 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
     Parameters
     ----------
     recording : BaseRecording
+        The recording.
     return_scaled : bool
         Traces in µV (needs gains).
     num_chunks_per_segment : int
+        Chunks drawn from each segment.
     chunk_size : int or None
         Samples per chunk (used when ``chunk_duration`` is None).
     concatenated : bool
@@ -44,7 +46,6 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
     Returns
     -------
     np.ndarray or list of np.ndarray
-        (num_chunks * chunk_size, num_channels) when ``concatenated``, else a list of chunks.
     """
     if return_in_uV is not None:
         return_scaled = return_in_uV
@@ -245,11 +246,14 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
     Parameters
     ----------
     rec_segment : BaseRecordingSegment
+        The segment to read.
     start_frame, end_frame : int or None
         None means the segment's start / end; then no margin is taken on that side (without
         padding).
     channel_indices : slice, array or None
+        Channels read (None: all).
     margin : int
+        Frames wanted on each side.
     add_zeros : bool
         Pad with zeros where the margin falls outside the segment: both margins are then always
         ``margin``.
@@ -315,12 +319,23 @@ def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | No
                             dimensions: str | tuple = ("x", "y"), flip: bool = False):
     """Channel order by depth: sorted by the last of ``dimensions``, then the ones before.
 
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations.
+    channel_ids : sequence, optional
+        Channels ordered (default: all).
+    dimensions : str or tuple of str
+        Location axes sorted on ("x", "y", "z"), the last one first.
+    flip : bool
+        Deepest first.
+
     Returns
     -------
     order_f : np.ndarray
-        Indices that sort the channels.
+        Indices that sort the channels by depth.
     order_r : np.ndarray
-        Indices that undo the sort.
+        The inverse permutation.
     """
     locations = recording.get_channel_locations(channel_ids=channel_ids)
     axis = {"x": 0, "y": 1, "z": 2}
@@ -338,7 +353,18 @@ def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | No
 
 
 def get_channel_distances(recording: BaseRecording) -> np.ndarray:
-    """Euclidean distances (µm) between all pairs of channels, shape (C, C)."""
+    """Euclidean distances (µm) between all pairs of channels, shape (C, C).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations (a probe).
+
+    Returns
+    -------
+    np.ndarray
+        (channels, channels) distances.
+    """
     locations = recording.get_channel_locations()
     diff = locations[:, None, :] - locations[None, :, :]
     return np.sqrt(np.sum(diff**2, axis=2))
@@ -350,6 +376,15 @@ def get_closest_channels(recording: BaseRecording, channel_ids: Sequence | None 
 
     As in SpikeInterface, with ``channel_ids`` only these channels are considered, and the
     returned indices point into ``channel_ids``.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with channel locations.
+    channel_ids : sequence, optional
+        Channels considered (default: all).
+    num_channels : int, optional
+        Closest channels returned per channel (default: all).
 
     Returns
     -------

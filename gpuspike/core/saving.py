@@ -18,10 +18,9 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .base import _jsonable
-from .binaryrecording import pwrite_all
 from .folder_safety import check_savable_properties
-from .job import run_chunks, split_job_kwargs
-from .validation import check_trace_dtype, check_zarr_codecs, checked_cast
+from .job import split_job_kwargs
+from .validation import check_trace_dtype, check_zarr_codecs
 
 #: SpikeInterface class paths written in folder JSON files, so that SpikeInterface loads our folders
 SI_BINARY_CLASS = "spikeinterface.core.binaryrecordingextractor.BinaryRecordingExtractor"
@@ -121,31 +120,6 @@ def _segment_t_starts(recording) -> list[float | None] | None:
 
 
 # ---------------------------------------------------------------------- chunked binary writer
-def _init_binary_writer(recording, file_paths: Sequence[str], dtype: str, file_offset: int) -> dict:
-    """Worker context of :func:`write_binary_recording` (module level: picklable for process pools)."""
-    if isinstance(recording, dict):
-        from .base import _from_dict
-
-        recording = _from_dict(recording)
-    dtype = np.dtype(dtype)
-    return {"recording": recording, "file_paths": list(file_paths), "dtype": dtype, "file_offset": int(file_offset),
-            "bytes_per_frame": recording.get_num_channels() * dtype.itemsize}
-
-
-def _write_binary_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
-    """Read one chunk and ``os.pwrite`` it at its offset; returns the bytes written."""
-    traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
-    traces = np.ascontiguousarray(checked_cast(traces, ctx["dtype"], f"save(dtype={ctx['dtype']}): traces of segment "
-                                                                     f"{segment_index}, frames [{start_frame}, "
-                                                                     f"{end_frame})"))
-    fd = os.open(ctx["file_paths"][segment_index], os.O_WRONLY)
-    try:
-        pwrite_all(fd, memoryview(traces).cast("B"), ctx["file_offset"] + start_frame * ctx["bytes_per_frame"])
-    finally:
-        os.close(fd)
-    return traces.nbytes
-
-
 def _preallocate(path: Path, size: int) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
     try:
@@ -216,11 +190,13 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
     for i, path in enumerate(file_paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         _preallocate(path, int(file_offset) + recording.get_num_samples(i) * bytes_per_frame)
-    init_args = (recording, [str(p) for p in file_paths], dtype.str, int(file_offset))
     if verbose:
         print(f"write_binary_recording: {recording.get_total_samples():,} samples to {len(file_paths)} file(s)")
-    run_chunks(recording, _write_binary_chunk, _init_binary_writer, init_args, job_kwargs=job_kwargs,
-               job_name="write_binary_recording")
+    from ..engine import SaveBinaryJob, run_block_job
+    from .job import resolve_job_kwargs
+
+    job = SaveBinaryJob(file_paths, dtype, int(file_offset), recording.get_num_channels())
+    run_block_job(job, recording, resolve_job_kwargs(**job_kwargs))
     return file_paths
 
 

@@ -62,7 +62,20 @@ class AppendSegmentRecording(BaseRecording):
 
 def append_recordings(recording_list: Sequence[BaseRecording], sampling_frequency_max_diff: float = 0.0
                       ) -> BaseRecording:
-    """Append the segments of several recordings into one multi-segment recording (lazy)."""
+    """Append the segments of several recordings into one multi-segment recording (lazy).
+
+    Parameters
+    ----------
+    recording_list : sequence of BaseRecording
+        Recordings with the same channels; their segments follow one another.
+    sampling_frequency_max_diff : float
+        Largest difference of sampling frequency (Hz) tolerated between the recordings.
+
+    Returns
+    -------
+    BaseRecording
+        An :class:`AppendSegmentRecording` with the segments of all recordings.
+    """
     return AppendSegmentRecording(recording_list, sampling_frequency_max_diff)
 
 
@@ -116,7 +129,22 @@ class ConcatenateSegmentRecording(BaseRecording):
 
 def concatenate_recordings(recording_list: Sequence[BaseRecording], ignore_times: bool = True,
                            sampling_frequency_max_diff: float = 0.0) -> BaseRecording:
-    """Concatenate all segments of several recordings into a mono-segment recording (lazy)."""
+    """Concatenate all segments of several recordings into a mono-segment recording (lazy).
+
+    Parameters
+    ----------
+    recording_list : sequence of BaseRecording
+        Recordings with the same channels.
+    ignore_times : bool
+        Ignore the time vectors of the segments (the result's times start at 0).
+    sampling_frequency_max_diff : float
+        Largest difference of sampling frequency (Hz) tolerated between the recordings.
+
+    Returns
+    -------
+    BaseRecording
+        A one-segment :class:`ConcatenateSegmentRecording`.
+    """
     return ConcatenateSegmentRecording(recording_list, ignore_times, sampling_frequency_max_diff)
 
 
@@ -145,12 +173,36 @@ def _check_segment_indices(segment_indices, num_segments: int) -> list[int]:
 
 
 def select_segment_recording(recording: BaseRecording, segment_indices) -> BaseRecording:
-    """A lazy view on some segments of a recording (an int or a list of ints)."""
+    """A lazy view on some segments of a recording.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    segment_indices : int or list of int
+        The segments kept, in this order.
+
+    Returns
+    -------
+    BaseRecording
+        A :class:`SelectSegmentRecording` view.
+    """
     return SelectSegmentRecording(recording, segment_indices)
 
 
 def split_recording(recording: BaseRecording) -> list[BaseRecording]:
-    """One mono-segment lazy view per segment."""
+    """One mono-segment lazy view per segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with one or more segments.
+
+    Returns
+    -------
+    list of BaseRecording
+        One recording per segment, in segment order.
+    """
     return [SelectSegmentRecording(recording, [i]) for i in range(recording.get_num_segments())]
 
 
@@ -198,7 +250,18 @@ class AppendSegmentSorting(BaseSorting):
 
 
 def append_sortings(sorting_list: Sequence[BaseSorting]) -> BaseSorting:
-    """Append the segments of several sortings into one multi-segment sorting (lazy)."""
+    """Append the segments of several sortings into one multi-segment sorting (lazy).
+
+    Parameters
+    ----------
+    sorting_list : sequence of BaseSorting
+        Sortings with the same units; their segments follow one another.
+
+    Returns
+    -------
+    BaseSorting
+        An :class:`AppendSegmentSorting` with the segments of all sortings.
+    """
     return AppendSegmentSorting(sorting_list)
 
 
@@ -219,7 +282,20 @@ class SelectSegmentSorting(BaseSorting):
 
 
 def select_segment_sorting(sorting: BaseSorting, segment_indices) -> BaseSorting:
-    """A lazy view on some segments of a sorting."""
+    """A lazy view on some segments of a sorting.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+        The sorting.
+    segment_indices : int or list of int
+        The segments kept, in this order.
+
+    Returns
+    -------
+    BaseSorting
+        A :class:`SelectSegmentSorting` view.
+    """
     return SelectSegmentSorting(sorting, segment_indices)
 
 
@@ -277,11 +353,14 @@ def split_sorting(sorting: BaseSorting, recording_or_recording_list=None):
     Parameters
     ----------
     sorting : BaseSorting
+        A sorting with one or more segments (mono-segment with ``recording_or_recording_list``).
     recording_or_recording_list : list of BaseRecording or ConcatenateSegmentRecording, optional
+        The recordings whose segment lengths split a mono-segment sorting.
 
     Returns
     -------
     list of BaseSorting, or SplitSegmentSorting
+        One sorting per segment, in segment order (or the split sorting).
     """
     if recording_or_recording_list is not None:
         return SplitSegmentSorting(sorting, recording_or_recording_list)
@@ -367,8 +446,9 @@ def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list
 
     Parameters
     ----------
-    sorting_list : list of BaseSorting
-    total_samples_list : list of int, optional
+    sorting_list : sequence of BaseSorting
+        Sortings with the same units.
+    total_samples_list : sequence of int, optional
         Length of each segment, when the sortings have no registered recording.
     ignore_times : bool
         Passed to :func:`concatenate_recordings` for the registered recordings.
@@ -376,5 +456,6 @@ def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list
     Returns
     -------
     BaseSorting
+        A one-segment :class:`ConcatenateSegmentSorting`.
     """
     return ConcatenateSegmentSorting(sorting_list, total_samples_list, ignore_times)

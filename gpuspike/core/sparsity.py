@@ -600,7 +600,7 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
                                  return_scaled: bool, seed, config, method: str = "radius", peak_sign: str = "neg",
                                  radius_um: float | None = 100.0, num_channels: int | None = 5,
                                  threshold: float | None = 5.0, by_property: str | None = None,
-                                 label: str = "estimate_sparsity", selected: np.ndarray | None = None
+                                 job: tuple[str, str] = ("estimate_sparsity", ""), selected: np.ndarray | None = None
                                  ) -> "ChannelSparsity":
     """Sparsity from the mean templates of ``num_spikes`` random spikes per unit, on the job's backend.
 
@@ -624,8 +624,8 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
         Backend, engine and budget.
     method, peak_sign, radius_um, num_channels, threshold, by_property
         As in :func:`compute_sparsity`.
-    label : str
-        Progress-bar label.
+    job : tuple of str
+        The public call and its stage, for the progress bar.
     selected : np.ndarray, optional
         Indices (in the spike vector) of the spikes to average, instead of ``num_spikes`` random ones
         drawn with ``seed`` (SpikeInterface's :func:`estimate_sparsity` draws its own).
@@ -642,7 +642,7 @@ def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before:
     if selected is None:
         selected = select_random_spikes(sorting, num_spikes, seed)
     mean, _, stream = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, False, config,
-                                  label, keep_on_backend=True)
+                                  job, keep_on_backend=True)
     from ..backends import get_backend
 
     be = get_backend("numpy") if isinstance(mean, np.ndarray) else config.backend_object
@@ -699,13 +699,14 @@ def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "
     by_property : str
         For "by_property".
     noise_levels : np.ndarray, optional
-        Per-channel noise for "threshold", "ptp" and "energy" (computed when not given).
+        Per-channel noise for "threshold", "ptp" and "energy" (default: computed from the recording).
     amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
         How "best_channels", "snr" and "amplitude" take a template's amplitude (None: "extremum").
 
     Returns
     -------
     ChannelSparsity
+        The channels of each unit.
     """
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")

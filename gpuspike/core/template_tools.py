@@ -54,7 +54,9 @@ def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: st
     Parameters
     ----------
     waveform_extractor : WaveformExtractor or dict
+        The waveforms and templates (or any object with ``get_all_templates`` and ``nbefore``).
     peak_sign : {"neg", "pos", "both"}
+        Which extremum counts.
     mode : {"extremum", "at_index", "peak_to_peak"}
         "extremum": the extremum over time (min for "neg", max for "pos", max |x| for "both");
         "at_index": the value at the spike sample (``nbefore``); "peak_to_peak": max - min.
@@ -68,7 +70,7 @@ def get_template_amplitudes(waveform_extractor, peak_sign: str = "neg", mode: st
     Returns
     -------
     dict
-        {unit_id: np.ndarray (num_channels,)}.
+        ``{unit_id: np.ndarray of one amplitude per channel}``.
     """
     check_peak_sign(peak_sign)
     mode = _check_mode(mode if peak_mode is None else peak_mode)

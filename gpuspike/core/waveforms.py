@@ -7,6 +7,7 @@ templates_<mode>.npy, recording.json / sorting.json), so SpikeInterface's own
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .random_spikes import select_random_spikes
+from .progress import progress_call
 from .sparsity import ChannelSparsity
 from .folder_safety import check_unit_ids_for_files
 from .validation import check_extraction_inputs, check_waveform_dtype
@@ -379,6 +381,10 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         Try to load the recording (if it moved, the extractor still works without it).
     sorting : BaseSorting, optional
         Use this sorting instead of the saved one.
+
+    Returns
+    -------
+    WaveformExtractor
     """
     from .base import _from_jsonable
     from .errors import CorruptFolderError
@@ -468,7 +474,7 @@ def _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, r
     return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, ms_before, ms_after,
                                         return_scaled, seed, config, method=method, peak_sign=peak_sign,
                                         radius_um=radius_um, num_channels=num_channels, threshold=threshold,
-                                        by_property=by_property, label="extract_waveforms: sparsity estimate")
+                                        by_property=by_property, job=("extract_waveforms", "sparsity estimate"))
 
 
 def _check_inputs(recording, sorting, mode, folder, overwrite):
@@ -529,10 +535,31 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
         Use this sparsity.
     use_relative_path : bool
         Store the recording/sorting paths relative to the folder.
+    num_spikes_for_sparsity : int
+        Spikes per unit of the templates the sparsity is estimated from.
+    method : {"radius", "best_channels", "threshold" (alias "snr"), "by_property"}
+        How ``sparse=True`` chooses each unit's channels (see :func:`compute_sparsity`).
+    peak_sign : {"neg", "pos", "both"}
+        Which extremum locates a unit's peak channel.
+    radius_um : float
+        Radius around the peak channel, for "radius".
+    num_channels : int
+        Channels per unit, for "best_channels".
+    threshold : float
+        SNR threshold, for "threshold".
+    by_property : str, optional
+        Channel property grouping the channels, for "by_property".
     seed : int, optional
         Seed of the spike sampling (same seed → same spikes on every backend).
+    format : {"binary", "zarr"}
+        Layout of the folder.
     **job_kwargs
         n_jobs, chunk_duration, progress_bar, backend ("auto"|"numpy"|"cuda"), engine, ...
+
+    Returns
+    -------
+    WaveformExtractor
+        Saved in ``folder`` (``mode="folder"``) or in memory.
 
     Notes
     -----
@@ -563,16 +590,20 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
         warnings.warn("the recording has no gains: extracting unscaled waveforms (return_scaled=False)")
         return_scaled = False
     dtype = check_waveform_dtype(dtype, np.dtype("float32" if return_scaled else recording.get_dtype()))
-    sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um, num_channels,
-                                 threshold, by_property, num_spikes_for_sparsity, ms_before, ms_after,
-                                 return_scaled, seed, config)
-    params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
-              "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
-              "dtype": dtype.str, "seed": seed}
-    selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
-    want_mean_std = bool({"average", "std"} & set(precompute_template))
-    waveforms, templates = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
-                                             want_mean_std)
+    estimate_sparsity = sparsity is None and sparse
+    with progress_call(config.progress_bar, "extract_waveforms", 2 if estimate_sparsity else 1) as call:
+        with call.stage("sparsity estimate") if estimate_sparsity else contextlib.nullcontext():
+            sparsity = _resolve_sparsity(recording, sorting, sparse, sparsity, method, peak_sign, radius_um,
+                                         num_channels, threshold, by_property, num_spikes_for_sparsity, ms_before,
+                                         ms_after, return_scaled, seed, config)
+        params = {"ms_before": float(ms_before), "ms_after": float(ms_after),
+                  "max_spikes_per_unit": max_spikes_per_unit, "return_scaled": bool(return_scaled),
+                  "dtype": dtype.str, "seed": seed}
+        selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
+        want_mean_std = bool({"average", "std"} & set(precompute_template))
+        with call.stage("gather"):
+            waveforms, templates = _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, config,
+                                                     want_mean_std)
     rec_attributes = rec_attributes_of(recording)
     we = WaveformExtractor(recording, sorting, params, rec_attributes, selected, waveforms, sparsity,
                            templates=templates)
@@ -602,7 +633,7 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     rows = np.empty(spikes.size, dtype="int64")
     rows[np.argsort(spikes["unit_index"], kind="stable")] = np.arange(spikes.size)
     job = GatherJob(spikes, rows, spikes.size, nbefore, nafter, width, sparse_channels, params["return_scaled"],
-                    dtype, label="extract_waveforms: gather")
+                    dtype, job_name="extract_waveforms", stage="gather")
     output = run_block_job(job, recording, config)
     from ..backends import get_backend
 
@@ -682,7 +713,7 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
         return_scaled = False
     selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
     mean, std = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config,
-                            "compute_templates")
+                            ("compute_templates", ""))
     params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
               "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
     templates = {"average": mean.astype("float32")}
@@ -692,8 +723,8 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
                              templates=templates)
 
 
-def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config, label,
-                keep_on_backend: bool = False):
+def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config,
+                job: tuple[str, str], keep_on_backend: bool = False):
     """Templates (float64) of the ``selected`` spikes through the block engine's accumulate job.
 
     With ``keep_on_backend``, also the stream the results were computed on: ``(mean, std, stream)``.
@@ -716,6 +747,7 @@ def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled
                and int(per_unit.max(initial=0)) * 2 ** (8 * raw.itemsize) <= 2**24
                and edge_positions(spikes, num_samples, nbefore, nafter).size == 0)
     job = AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
-                        with_std=with_std, sums_dtype="float32" if exact32 else "float64", label=label)
+                        with_std=with_std, sums_dtype="float32" if exact32 else "float64", job_name=job[0],
+                        stage=job[1])
     result = run_block_job(job, recording, config, keep_on_backend=keep_on_backend)
     return result + (job.stream,) if keep_on_backend else result

@@ -357,7 +357,8 @@ def extract_waveforms(recording, sorting, folder=None, mode: str = "folder",
                         f"{list(allowed)} and job kwargs")
     if sparse and sparsity is None:
         sparsity = estimate_sparsity(sorting, recording, num_spikes_for_sparsity=num_spikes_for_sparsity,
-                                     ms_before=ms_before, ms_after=ms_after, **sparsity_args, **job_kwargs)
+                                     ms_before=ms_before, ms_after=ms_after,
+                                     _job=("extract_waveforms", "sparsity estimate"), **sparsity_args, **job_kwargs)
     return _extract(recording, sorting, folder=folder, mode=mode, precompute_template=tuple(precompute_template),
                     ms_before=ms_before, ms_after=ms_after, max_spikes_per_unit=max_spikes_per_unit,
                     overwrite=bool(overwrite), return_scaled=return_scaled, dtype=dtype, sparse=False,
@@ -380,7 +381,9 @@ def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids,
     nbefore, nafter : int
         Samples before / after each spike.
     return_in_uV : bool
-        µV templates (``return_scaled`` is the older name).
+        µV templates.
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
     sparsity_mask : np.ndarray, optional
         (num_units, num_channels) bool: zeros outside each unit's channels.
     job_name : str, optional
@@ -433,6 +436,8 @@ def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, na
     return_in_uV : bool
     sparsity_mask : np.ndarray, optional
     job_name : str, optional
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
     **job_kwargs
 
     Returns
@@ -472,7 +477,7 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
                       ms_after: float = 2.5, method: str = "radius", peak_sign: str = "both", radius_um: float = 100.0,
                       num_channels: int = 5, threshold: float | None = 5, amplitude_mode: str = "extremum",
                       by_property: str | None = None, noise_levels=None, main_channel_indices=None,
-                      **job_kwargs) -> ChannelSparsity:
+                      _job: tuple[str, str] = ("estimate_sparsity", ""), **job_kwargs) -> ChannelSparsity:
     """Sparsity from raw (unscaled) templates of ``num_spikes_for_sparsity`` random spikes per unit.
 
     Spikes are drawn as SpikeInterface 0.105 draws them (uniformly per unit, away from segment
@@ -540,7 +545,8 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
         return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, _ms(nbefore, fs),
                                             _ms(nafter, fs), False, None, resolve_job_kwargs(**job_kwargs),
                                             method=method, peak_sign=peak_sign, radius_um=radius_um,
-                                            num_channels=num_channels, threshold=threshold, selected=selected)
+                                            num_channels=num_channels, threshold=threshold, selected=selected,
+                                            job=_job)
     templates = estimate_templates_with_accumulator(recording, sorting.to_spike_vector()[selected], sorting.unit_ids,
                                                     nbefore, nafter, return_in_uV=False, **job_kwargs)
     info = {"templates": templates, "unit_ids": sorting.unit_ids, "channel_ids": recording.channel_ids,
@@ -669,6 +675,8 @@ def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefor
         "memmap" writes ``waveforms_<unit_id>.npy`` in ``folder`` and returns memory maps;
         "shared_memory" returns arrays in memory.
     return_in_uV : bool
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
     folder : str or Path, optional
         Needed by "memmap".
     dtype : numpy dtype, optional

@@ -65,7 +65,17 @@ def _zarr_major() -> int:
 
 
 def get_default_zarr_compressor(clevel: int = 5):
-    """Blosc zstd (``clevel``, default 5) with bit shuffle: the default compressor of ``save(format="zarr")``."""
+    """Blosc zstd with bit shuffle: the default compressor of ``save(format="zarr")``.
+
+    Parameters
+    ----------
+    clevel : int
+        Compression level (1-9).
+
+    Returns
+    -------
+    numcodecs.Blosc
+    """
     from numcodecs import Blosc
 
     return Blosc(cname="zstd", clevel=clevel, shuffle=Blosc.BITSHUFFLE)

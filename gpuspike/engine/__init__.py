@@ -4,7 +4,7 @@ A job (:class:`~gpuspike.engine.job.BlockJob`) processes blocks of traces and re
 results; a source reads the blocks — the chunk executor on the CPU (threads, processes, Dask),
 the pinned ring buffer on a GPU — and :func:`~gpuspike.engine.run.run_block_job` picks the source
 once, from the job kwargs. Jobs: gather waveforms (dense or sparse), accumulate templates (mean,
-std) of any number of spikes, noise levels.
+std) of any number of spikes (and the means of a sparsity estimate), noise levels, save.
 """
 from .accumulate import AccumulateJob
 from .blocks import BlockSpec, SegmentPlan, edge_positions, plan_job_blocks
@@ -12,7 +12,8 @@ from .gather import GatherJob, edge_windows, templates_of_waveforms
 from .job import BlockData, BlockJob
 from .noise import MAD_TO_STD, NOISE_METHODS, NoiseJob
 from .run import run_block_job
+from .save import SaveBinaryJob
 
 __all__ = ["AccumulateJob", "BlockData", "BlockJob", "BlockSpec", "GatherJob", "MAD_TO_STD", "NOISE_METHODS",
-           "NoiseJob", "SegmentPlan", "edge_positions", "edge_windows", "plan_job_blocks", "run_block_job",
+           "NoiseJob", "SaveBinaryJob", "SegmentPlan", "edge_positions", "edge_windows", "plan_job_blocks", "run_block_job",
            "templates_of_waveforms"]

@@ -93,15 +93,15 @@ class GatherJob(BlockJob):
         Convert to µV on the way (the recording's gains and offsets).
     dtype : dtype-like
         Output dtype.
-    label : str
-        For progress bars and errors.
+    job_name, stage : str
+        The public call and its stage, for progress bars and errors.
     plan_mode : {"auto", "windows", "whole"}
         How blocks are planned.
     """
 
     def __init__(self, spikes: np.ndarray, rows: np.ndarray, num_rows: int, nbefore: int, nafter: int, width: int,
-                 sparse_channels: np.ndarray | None, scaled: bool, dtype: Any, label: str = "gather",
-                 plan_mode: str = "auto") -> None:
+                 sparse_channels: np.ndarray | None, scaled: bool, dtype: Any, job_name: str = "gather",
+                 stage: str = "", plan_mode: str = "auto") -> None:
         self.spikes = spikes
         self.rows = np.asarray(rows, dtype="int64")
         self.nbefore, self.nafter = int(nbefore), int(nafter)
@@ -109,7 +109,7 @@ class GatherJob(BlockJob):
         self.sparse_channels = None if sparse_channels is None else np.ascontiguousarray(sparse_channels, "int64")
         self.scaled = bool(scaled)
         self.dtype = np.dtype(dtype)
-        self.label = label
+        self.job_name, self.stage = job_name, stage
         self.plan_mode = plan_mode
         self.placement = "shared"
         self._output = None

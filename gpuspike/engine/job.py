@@ -45,6 +45,9 @@ class BlockData:
         ``traces`` are already in the job's output units (the in-memory edge block).
     stream : DeviceStream or None
         The stream every operation on this block is queued on (None on the CPU).
+    ranges : np.ndarray or None
+        ``(k, 2)`` frame ranges of the segment held by ``traces``, back to back (None for the
+        in-memory edge block).
     """
 
     segment_index: int
@@ -53,6 +56,7 @@ class BlockData:
     peaks: np.ndarray
     prescaled: bool = False
     stream: Any = None
+    ranges: Any = None
 
 
 class BlockJob(abc.ABC):
@@ -60,8 +64,11 @@ class BlockJob(abc.ABC):
 
     Attributes
     ----------
-    label : str
-        Names the job in progress bars and errors ("extract_waveforms: gather").
+    job_name : str
+        The public call the job serves (``"extract_waveforms"``): names progress bars and errors.
+    stage : str
+        The stage of that call a user recognises (``"gather"``): the bar reads
+        ``"extract_waveforms: gather"`` (:attr:`label`).
     spikes : np.ndarray or None
         The job's spike vector, sorted by segment then sample; None for whole-segment jobs.
     nbefore, nafter : int
@@ -75,13 +82,19 @@ class BlockJob(abc.ABC):
         does next with results left on the device, queue their work on it.
     """
 
-    label: str = "job"
+    job_name: str = "job"
+    stage: str = ""
     stream = None
     spikes: np.ndarray | None = None
     nbefore: int = 0
     nafter: int = 0
     plan_mode: str = "auto"
     host_blocks: bool = False
+
+    @property
+    def label(self) -> str:
+        """``"job_name: stage"``: the text of the job's progress bar and of its errors."""
+        return f"{self.job_name}: {self.stage}" if self.stage else self.job_name
 
     def state_bytes(self, num_channels: int) -> int:
         """Bytes of the accumulators of one task (for task sizing and memory budgets).

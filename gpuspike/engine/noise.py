@@ -33,12 +33,12 @@ class NoiseJob(BlockJob):
         Statistic of each chunk.
     gains, offsets : np.ndarray, optional
         float32 gains and offsets: statistics in µV (the chunk is scaled first); None: raw units.
-    label : str
-        For progress bars and errors.
+    job_name, stage : str
+        The public call and its stage, for progress bars and errors.
     """
 
     def __init__(self, slices: list, method: str = "mad", gains: np.ndarray | None = None,
-                 offsets: np.ndarray | None = None, label: str = "get_noise_levels") -> None:
+                 offsets: np.ndarray | None = None, job_name: str = "get_noise_levels", stage: str = "") -> None:
         if method not in NOISE_METHODS:
             raise ValueError(f"method={method!r}: allowed values are {NOISE_METHODS}")
         lengths = {int(e) - int(s) for _, s, e in slices}
@@ -56,7 +56,7 @@ class NoiseJob(BlockJob):
         if self.scaled:
             self._gains = np.ascontiguousarray(gains, "float32")
             self._offsets = np.ascontiguousarray(offsets, "float32")
-        self.label = label
+        self.job_name, self.stage = job_name, stage
 
     def init_worker(self, backend, recording) -> dict:
         ctx: dict = {"backend": backend}

@@ -87,7 +87,8 @@ def run_block_task(task: BlockTask, ctx: dict):
         traces = spec.traces if spec.traces is not None else read_block(ctx, spec)
         if not job.host_blocks:
             traces = backend.asarray(traces)
-        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled))
+        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled,
+                                          ranges=None if spec.traces is not None else spec.ranges))
     partial = job.finish(ctx, state)
     if backend.is_device and isinstance(partial, dict):  # Dask workers with a GPU: results to the host
         partial = {k: (v if isinstance(v, np.ndarray) or v is None else backend.to_host(v))
@@ -196,8 +197,9 @@ class ChunkedSource:
             placement = "file"
         job.prepare_output(placement, config.backend_object, getattr(self, "_tmpdir", None))
         executor = ChunkExecutor(recording, run_block_task, init_block_worker, (job, recording, config.backend),
-                                 config, job_name=job.label)
-        return executor.run_tasks([(t,) for t in tasks])
+                                 config, job_name=job.job_name, stage=job.stage)
+        return executor.run_tasks([(t,) for t in tasks],
+                                  lambda task: sum(b.num_frames for b in task[0].blocks) * bytes_per_frame)
 
     def cleanup(self) -> None:
         """Remove the temporary files of a ``file`` output (after the reduce)."""
@@ -205,14 +207,6 @@ class ChunkedSource:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
             self._tmpdir = None
-
-
-def _progress(config, label: str, total: int):
-    if not config.progress_bar:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=label, unit="block")
 
 
 class RingSource:
@@ -256,15 +250,30 @@ class RingSource:
         list
             One partial result (on the device).
         """
-        from ..streaming import RingBuffer, make_reader, stream_blocks
+        from ..core.progress import progress_bar
 
         be = self.config.backend_object
         stream = job.stream = be.new_stream()
         job.prepare_output("device" if output_on_device else "host", be)
         ctx = job.init_worker(be, recording)
         state = job.start(ctx)
+        total = sum(sp.plan.planned_frames for sp in segments) * bytes_per_frame
+        with progress_bar(self.config.progress_bar, job.job_name, job.stage, total=total, unit="B") as progress:
+            self._stream(job, recording, segments, ctx, state, stream, progress, bytes_per_frame)
+            if edge is not None:
+                traces = be.asarray(edge.traces, stream=stream)
+                job.process(ctx, state, BlockData(edge.segment_index, traces, edge.positions, edge.peaks,
+                                                  edge.prescaled, stream))
+            partial = job.finish(ctx, state)
+            stream.synchronize()
+        return [partial]
+
+    def _stream(self, job, recording, segments, ctx, state, stream, progress, bytes_per_frame) -> None:
+        """Every segment's blocks through one ring (pinned allocation is slow: it is made once)."""
+        from ..streaming import RingBuffer, make_reader, stream_blocks
+
+        be = self.config.backend_object
         slot_frames = max((sp.plan.max_block_frames for sp in segments), default=0)
-        progress = _progress(self.config, job.label, sum(len(sp.blocks) for sp in segments) + (edge is not None))
         ring = None
         try:
             for sp in segments:
@@ -287,25 +296,13 @@ class RingSource:
                         spec = sp.blocks[read_block.index]
                         start = stream.record() if self.profile else None
                         job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks,
-                                                          False, stream))
+                                                          False, stream, spec.ranges))
                         if start is not None:
                             self.compute_events.append((start, stream.record()))
-                        if progress is not None:
-                            progress.update(1)
+                        progress.update(read_block.num_frames * bytes_per_frame)
                     self.stats.append(source.stats)
                 reader.close()
-            if edge is not None:
-                traces = be.asarray(edge.traces, stream=stream)
-                job.process(ctx, state, BlockData(edge.segment_index, traces, edge.positions, edge.peaks,
-                                                  edge.prescaled, stream))
-                if progress is not None:
-                    progress.update(1)
-            partial = job.finish(ctx, state)
-            stream.synchronize()
-            return [partial]
         finally:
-            if progress is not None:
-                progress.close()
             if ring is not None:
                 ring.release()
 

@@ -38,7 +38,7 @@ def plot_traces(recording, time_range: Sequence[float] | None = None, channel_id
     color : color
         Line color (line mode).
     cmap, clim : str, (float, float)
-        Colormap and color limits (map mode; default symmetric at the 99th percentile of |traces|).
+        Colormap and color limits (map mode; default symmetric at the 99th percentile of ``abs(traces)``).
     vspacing : float, optional
         Offset between lines (line mode; default 1.5x the largest peak-to-peak).
     figsize : tuple, optional

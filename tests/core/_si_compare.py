@@ -48,9 +48,12 @@ def _find_si_python() -> tuple[str | None, str]:
 
 
 def si_python() -> str:
-    """The interpreter that runs SpikeInterface (skips the calling test when there is none)."""
+    """The interpreter that runs SpikeInterface (skips the calling test when there is none; under CI
+    (``CI=1``) fails instead, as the ``si_python`` fixture of tests/conftest.py does)."""
     python, reason = _find_si_python()
     if python is None:
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason} -- CI must provide it (see .ci/run)", pytrace=False)
         pytest.skip(reason)
     return python
 

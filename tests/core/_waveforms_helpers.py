@@ -6,13 +6,52 @@ import gpuspike as gs
 JOB = dict(progress_bar=False)
 
 
+def fixture_scaling(num_channels, gain=0.5):
+    """The per-channel gains and non-zero offsets (float32) that :func:`gt` sets on integer recordings.
+
+    Gains differ by channel and offsets are not 0, so a gather that indexes gains by its sparse
+    slot instead of the channel, or that reads offsets as 0, gives wrong waveforms.
+    """
+    gains = (gain * np.linspace(0.8, 1.25, num_channels)).astype("float32")
+    offsets = np.linspace(-35.0, 20.0, num_channels).astype("float32")
+    return gains, offsets
+
+
 def gt(seed=0, num_channels=16, num_units=5, durations=(2.0,), rate=15.0, dtype="int16", gain=0.5):
-    """A small dumpable ground-truth recording + sorting (int16 with a gain unless dtype is float)."""
+    """A small dumpable ground-truth recording + sorting; integer traces get :func:`fixture_scaling`'s
+    per-channel gains and offsets (float traces have none)."""
     kw = dict(durations=list(durations), num_channels=num_channels, num_units=num_units, seed=seed,
               generate_sorting_kwargs=dict(firing_rates=rate, refractory_period_ms=4.0), dtype=dtype)
     if np.dtype(dtype).kind in "iu":
         kw["gain_to_uV"] = gain
-    return gs.generate_ground_truth_recording(**kw)
+    recording, sorting = gs.generate_ground_truth_recording(**kw)
+    if np.dtype(dtype).kind in "iu":
+        set_test_scaling(recording, *fixture_scaling(num_channels, gain))
+    return recording, sorting
+
+
+#: id(recording) -> (recording, gains, offsets) that a test set on it
+_TEST_SCALING: dict = {}
+
+
+def set_test_scaling(recording, gains, offsets) -> None:
+    """Set per-channel gains and offsets on ``recording`` and remember them for :func:`ref_traces`."""
+    gains, offsets = np.asarray(gains, "float32"), np.asarray(offsets, "float32")
+    recording.set_channel_gains(gains)
+    recording.set_channel_offsets(offsets)
+    _TEST_SCALING[id(recording)] = (recording, gains, offsets)
+
+
+def ref_traces(recording, segment_index, return_scaled):
+    """Traces scaled here as ``raw * gains + offsets`` (float32) from the values the test set with
+    :func:`set_test_scaling`, not through the library's scaling."""
+    raw = recording.get_traces(segment_index=segment_index, return_scaled=False)
+    if not return_scaled or raw.dtype.kind == "f":
+        return raw
+    entry = _TEST_SCALING.get(id(recording))
+    assert entry is not None and entry[0] is recording, "scale only recordings whose gains the test set"
+    _, gains, offsets = entry
+    return raw.astype("float32") * gains + offsets
 
 
 def ref_select(sorting, max_spikes_per_unit, seed):
@@ -37,8 +76,7 @@ def ref_waveforms(recording, sorting, selected, ms_before=1.0, ms_after=2.0, ret
     """{unit_id: (n, nsamples, C)} cut from get_traces; an edge spike's window is partially filled
     (samples outside the segment are 0), as SpikeInterface 0.105 does."""
     nbefore, nafter = nb_na(recording, ms_before, ms_after)
-    traces = [recording.get_traces(segment_index=s, return_scaled=return_scaled)
-              for s in range(recording.get_num_segments())]
+    traces = [ref_traces(recording, s, return_scaled) for s in range(recording.get_num_segments())]
     if dtype is None:
         dtype = traces[0].dtype
     spikes = sorting.to_spike_vector()[np.asarray(selected, dtype=int)]

@@ -1,12 +1,13 @@
 """SpikeInterface 0.105 interoperability: each library loads the other's binary, npz and zarr folders.
 
-SpikeInterface runs with this interpreter when it is importable (the ``compare`` extra); otherwise in
+SpikeInterface runs in this process when it is importable (the ``compare`` extra); otherwise in
 the Python of a separate environment given by ``GPUSPIKE_SI_PYTHON`` (SpikeInterface pins zarr < 3);
-otherwise the tests are skipped (see ``_si_compare``).
+otherwise the tests are skipped (and fail under CI): see the ``si_python`` fixture in tests/conftest.py.
 """
 import json
 import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -17,7 +18,6 @@ import gpuspike as gs
 from gpuspike.core.loading import load
 
 from _saving_helpers import assert_recordings_equal
-from _si_compare import run_si_script, si_python
 
 pytestmark = pytest.mark.compare
 
@@ -94,18 +94,20 @@ SI_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def _si_runner():
-    si_python()
+@pytest.fixture(scope="module")
+def si_run(si_python):
+    if si_python == sys.executable:  # SpikeInterface imports here: run its functions in this process
+        namespace = {"__name__": "si_script"}
+        exec(SI_SCRIPT, namespace)
+        return lambda mode, base: namespace[f"si_{mode}"](base)
 
     def run(mode, base):
-        run_si_script(SI_SCRIPT, mode, base, timeout=300)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+        res = subprocess.run([si_python, "-c", SI_SCRIPT, mode, str(base)], capture_output=True, text=True, env=env,
+                             timeout=300)
+        assert res.returncode == 0, res.stderr[-4000:]
 
     return run
-
-
-@pytest.fixture(scope="module")
-def si_run():
-    return _si_runner()
 
 
 def _inputs(base: Path) -> dict:

@@ -3,13 +3,16 @@
 Dask is tested in test_job_dask.py (one module-scoped cluster, started after these tests so no
 fork happens while the cluster's threads run).
 """
-import warnings
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import subprocess
 import sys
+import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import psutil
@@ -39,9 +42,14 @@ def recording():
 
 
 # ----------------------------------------------------------------------------------- job functions
+# set when this module is imported: a forked worker inherits the parent's value, a spawned or
+# forkserver worker imports the module again and holds its own pid
+_IMPORTED_BY_PID = os.getpid()
+
+
 # module level, so process pools can pickle them by reference
 def init_stats(recording, scale):
-    return {"recording": recording, "scale": scale, "pid": os.getpid()}
+    return {"recording": recording, "scale": scale, "pid": os.getpid(), "imported_by": _IMPORTED_BY_PID}
 
 
 def chunk_stats(segment_index, start_frame, end_frame, ctx):
@@ -49,7 +57,29 @@ def chunk_stats(segment_index, start_frame, end_frame, ctx):
     quantized = np.round(traces.astype("float64") * ctx["scale"]).astype("int64")  # exact integer sums
     return {"chunk": (segment_index, start_frame, end_frame), "sum": quantized.sum(axis=0),
             "sumsq": (quantized ** 2).sum(axis=0), "min": traces.min(axis=0), "max": traces.max(axis=0),
-            "pid": ctx["pid"]}
+            "pid": ctx["pid"], "imported_by": ctx["imported_by"]}
+
+
+@contextlib.contextmanager
+def expected_start_method(recording, config):
+    """Yield the start method ``config`` gives; check that a switch from an explicit "fork" warns, and only then.
+
+    numba's OpenMP layer (running once a parallel kernel ran here) does not survive a fork: an
+    explicit ``mp_context="fork"`` then becomes "forkserver" with a RuntimeWarning.
+    """
+    method = ChunkExecutor(recording, chunk_stats, None, (), config).mp_context()
+    switched = config.mp_context == "fork" and method == "forkserver"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield method
+    switch_warnings = [w for w in caught if "forkserver" in str(w.message)]
+    assert len(switch_warnings) == (1 if switched else 0), [str(w.message) for w in caught]
+
+
+def assert_workers_started_by(results, method):
+    """Forked workers inherited this process's module state; spawned / forkserver ones did not."""
+    inherited = {r["imported_by"] == os.getpid() for r in results}
+    assert inherited == {method == "fork"}, (method, inherited)
 
 
 def reduce_stats(results):
@@ -128,7 +158,7 @@ def _wait_no_new_children(before, timeout=10.0):
 
 
 # ----------------------------------------------------------------------------------- job kwargs
-DEFAULT_GLOBAL = {"pool_engine": "thread", "n_jobs": 1, "chunk_duration": "1s", "progress_bar": True,
+DEFAULT_GLOBAL = {"pool_engine": "thread", "n_jobs": 1, "chunk_duration": "1s", "progress_bar": False,
                   "mp_context": None, "max_threads_per_worker": 1}  # SpikeInterface 0.105's keys
 
 
@@ -153,7 +183,7 @@ def test_spec_global_job_kwargs_example():
 def test_resolve_defaults_and_frozen():
     config = resolve_job_kwargs()
     # "auto" is decided once, when the config is built: numpy here (no GPU; the simulator is not a GPU)
-    assert config == JobConfig(n_jobs=1, chunk_duration=1.0, progress_bar=True, backend="numpy")
+    assert config == JobConfig(n_jobs=1, chunk_duration=1.0, progress_bar=False, backend="numpy")
     assert (config.engine, config.backend, config.mp_context, config.max_threads_per_worker) == ("thread", "numpy",
                                                                                                None, 1)
     assert config.backend_object.name == "numpy" and resolve_job_kwargs(backend="cuda").backend == "cuda"
@@ -229,7 +259,7 @@ def test_dask_engine_needs_client_and_dask(monkeypatch):
     with pytest.raises(TypeError, match="client"):
         resolve_job_kwargs(engine="dask", client=42)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask were not installed
-    with pytest.raises(ImportError, match=r'pip install "gpuspike\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "dask\[distributed\]"'):
         resolve_job_kwargs(engine="dask", client="tcp://127.0.0.1:8786")
 
 
@@ -279,7 +309,8 @@ _ENGINE_CHUNKINGS = [(e, c) for e in ENGINES for c in _CHUNKINGS
                          [pytest.param(e.values[0], c.values[0], id=f"{e.id}-{c.id}") for e, c in _ENGINE_CHUNKINGS])
 def test_reduction_identical_across_engines(recording, engine_kwargs, chunk_kwargs):
     config = resolve_job_kwargs(**NO_BAR, **engine_kwargs, **chunk_kwargs)
-    results = run_chunks(recording, chunk_stats, init_stats, (recording, 1000.0), config, job_name="stats")
+    with expected_start_method(recording, config) as method:
+        results = run_chunks(recording, chunk_stats, init_stats, (recording, 1000.0), config, job_name="stats")
     expected_chunks = divide_recording_into_chunks(recording, config.chunk_frames(recording))
     assert [r["chunk"] for r in results] == expected_chunks  # chunk order, whatever the engine
     got, ref = reduce_stats(results), reference_stats(recording)
@@ -288,6 +319,7 @@ def test_reduction_identical_across_engines(recording, engine_kwargs, chunk_kwar
     pids = {r["pid"] for r in results}
     if engine_kwargs.get("engine") == "process":
         assert os.getpid() not in pids and 1 <= len(pids) <= 2
+        assert_workers_started_by(results, method)
     else:
         assert pids == {os.getpid()}
 
@@ -440,9 +472,9 @@ def test_unpicklable_function_for_processes(recording):
 
 @pytest.mark.parametrize("mp_context", ["fork", "spawn"])
 def test_threads_pinned_in_process_workers(recording, mp_context):
-    results = run_chunks(recording, chunk_threads, None, (), {"n_jobs": 2, "mp_context": mp_context,
-                                                               "chunk_size": 2000, **NO_BAR},
-                         chunks=[(0, 0, 10), (0, 10, 20)])
+    config = resolve_job_kwargs(n_jobs=2, mp_context=mp_context, chunk_size=2000, **NO_BAR)
+    with expected_start_method(recording, config):
+        results = run_chunks(recording, chunk_threads, None, (), config, chunks=[(0, 0, 10), (0, 10, 20)])
     for omp, numba_threads, blas in results:
         assert omp == "1" and numba_threads == 1
         assert blas in (None, 1)
@@ -469,9 +501,11 @@ def test_executor_contract(recording):
 # ----------------------------------------------------------------------------------- saving
 @pytest.mark.parametrize("engine_kwargs", [ENGINES[1], ENGINES[3]])
 def test_binary_writes_identical_across_engines(recording, tmp_path, engine_kwargs):
-    saving = pytest.importorskip("gpuspike.core.saving")
+    from gpuspike.core import saving
+
     paths = [tmp_path / f"seg{s}.raw" for s in range(2)]
-    saving.write_binary_recording(recording, paths, chunk_size=333, **NO_BAR, **engine_kwargs)
+    with expected_start_method(recording, resolve_job_kwargs(**NO_BAR, **engine_kwargs)):
+        saving.write_binary_recording(recording, paths, chunk_size=333, **NO_BAR, **engine_kwargs)
     for s, path in enumerate(paths):
         written = np.fromfile(path, dtype=recording.get_dtype()).reshape(-1, recording.get_num_channels())
         np.testing.assert_array_equal(written, recording.get_traces(segment_index=s))
@@ -479,10 +513,8 @@ def test_binary_writes_identical_across_engines(recording, tmp_path, engine_kwar
 
 @pytest.mark.parametrize("engine_kwargs", [ENGINES[1], ENGINES[3]])
 def test_save_identical_across_engines(recording, tmp_path, engine_kwargs):
-    try:
+    with expected_start_method(recording, resolve_job_kwargs(**NO_BAR, **engine_kwargs)):
         saved = recording.save(folder=tmp_path / "rec", chunk_size=333, **NO_BAR, **engine_kwargs)
-    except ImportError as exc:  # saving is being written concurrently
-        pytest.skip(f"recording.save not available yet: {exc}")
     for s in range(2):
         np.testing.assert_array_equal(saved.get_traces(segment_index=s), recording.get_traces(segment_index=s))
 
@@ -532,9 +564,87 @@ def test_fork_after_numba_openmp_does_not_abort_workers():
     be = get_backend("numpy")
     x = np.ones((10, 3), "float32")
     be.kernels.scale(x, np.ones(3, "float32"), np.zeros(3, "float32"), np.empty_like(x))  # OpenMP layer now runs
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        parts = run_chunks(recording, _parallel_kernel_chunk, _init_recording, (recording,),
-                           job_kwargs=dict(n_jobs=2, mp_context="fork", chunk_size=4000, progress_bar=False))
+    config = resolve_job_kwargs(n_jobs=2, mp_context="fork", chunk_size=4000, progress_bar=False)
+    with expected_start_method(recording, config) as method:
+        parts = run_chunks(recording, _parallel_kernel_chunk, _init_recording, (recording,), job_kwargs=config)
     expected = recording.get_traces().astype("float64").sum(axis=0)
     np.testing.assert_allclose(np.sum(parts, axis=0), expected, rtol=1e-6)
+    if sys.platform.startswith("linux") and "omp" == _numba_threading_layer():
+        assert method == "forkserver"
+
+
+def _numba_threading_layer():
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
+
+
+_FRESH_PROCESS_FORK = textwrap.dedent("""
+    import json, os, warnings
+    import numpy as np
+    import gpuspike as gs
+    from gpuspike.core.executor import ChunkExecutor
+    from gpuspike.core.job import resolve_job_kwargs, run_chunks
+
+    MARK = {"pid": os.getpid()}  # set at run time: only a forked worker sees this value
+
+    def init(recording):
+        return {"recording": recording}
+
+    def chunk(segment_index, start_frame, end_frame, ctx):
+        traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
+        return MARK["pid"], os.getppid(), traces.astype("float64").sum(axis=0).tolist()
+
+    def run(**job_kwargs):
+        config = resolve_job_kwargs(n_jobs=2, chunk_size=300, **job_kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = run_chunks(recording, chunk, init, (recording,), job_kwargs=config)
+        return {"method": ChunkExecutor(recording, chunk, None, (), config).mp_context(),
+                "inherited": sorted({m == os.getpid() for m, _, _ in out}),
+                "parent_is_us": sorted({p == os.getpid() for _, p, _ in out}),
+                "sums": np.sum([s for _, _, s in out], axis=0).tolist(),
+                "warnings": [str(w.message) for w in caught]}
+
+    if __name__ == "__main__":  # a forkserver / spawn worker imports this file again
+        recording = gs.generate_recording(num_channels=3, durations=[1.0], sampling_frequency=1000.0, seed=5)
+        report = {"expected": recording.get_traces().astype("float64").sum(axis=0).tolist()}
+        report["explicit_fork"] = run(mp_context="fork")
+        x = np.ones((10, 3), "float32")
+        from gpuspike.backends import get_backend
+        get_backend("numpy").kernels.scale(x, np.ones(3, "float32"), np.zeros(3, "float32"), np.empty_like(x))
+        import numba
+        report["layer"] = numba.threading_layer()
+        report["explicit_fork_after_openmp"] = run(mp_context="fork")
+        report["default_after_openmp"] = run(engine="process")
+        print(json.dumps(report))
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is the default start method on Linux only")
+def test_fork_really_forks_in_a_fresh_process(tmp_path):
+    """In a process where no parallel kernel ran yet, mp_context="fork" forks (workers inherit run-time state),
+    silently; once numba's OpenMP layer runs, an explicit "fork" becomes "forkserver" with one warning, and the
+    platform's default "fork" (gpuspike's choice, not the user's) becomes "forkserver" silently."""
+    import json
+
+    script = tmp_path / "fork_probe.py"
+    script.write_text(_FRESH_PROCESS_FORK)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    fork = report["explicit_fork"]
+    assert fork["method"] == "fork" and fork["inherited"] == [True] and fork["parent_is_us"] == [True]
+    assert fork["warnings"] == []
+    for case in ("explicit_fork_after_openmp", "default_after_openmp"):
+        np.testing.assert_allclose(report[case]["sums"], report["expected"])
+    np.testing.assert_allclose(fork["sums"], report["expected"])
+    if report["layer"] == "omp":
+        switched = report["explicit_fork_after_openmp"]
+        assert switched["method"] == "forkserver" and switched["inherited"] == [False]
+        assert len([w for w in switched["warnings"] if "forkserver" in w]) == 1
+        default = report["default_after_openmp"]
+        assert default["method"] == "forkserver" and default["warnings"] == []

@@ -119,13 +119,13 @@ _RACER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import gpuspike as gs
-    import gpuspike.core.saving as saving
+    from gpuspike.engine.save import SaveBinaryJob
     target, seed, overwrite, ready, go = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
-    chunk = saving._write_binary_chunk
+    chunk = SaveBinaryJob.process
     def slow(*args):
         time.sleep(0.05)
         return chunk(*args)
-    saving._write_binary_chunk = slow
+    SaveBinaryJob.process = slow
     rec = gs.generate_recording(num_channels=3, durations=[0.4], sampling_frequency=10000.0, seed=seed)
     Path(ready).write_text("ready")
     while not Path(go).exists():
@@ -186,10 +186,10 @@ def test_concurrent_overwrites_one_wins_the_other_leaves_nothing(tmp_path):
 
 
 def test_a_folder_created_during_the_save_is_never_replaced(tmp_path, monkeypatch):
-    import gpuspike.core.saving as saving
+    from gpuspike.engine.save import SaveBinaryJob
 
     target = tmp_path / "r"
-    chunk = saving._write_binary_chunk
+    chunk = SaveBinaryJob.process
     sneaking = []
 
     def sneak(*args):  # another writer (say SpikeInterface, which takes no lock) finishes first
@@ -200,7 +200,7 @@ def test_a_folder_created_during_the_save_is_never_replaced(tmp_path, monkeypatc
             sneaking.clear()
         return chunk(*args)
 
-    monkeypatch.setattr(saving, "_write_binary_chunk", sneak)
+    monkeypatch.setattr(SaveBinaryJob, "process", sneak)
     for overwrite in (False, True):
         with pytest.raises(FolderExistsError, match="another writer while this save ran"):
             _small(seed=6, channels=4).save(folder=target, overwrite=overwrite, **NOBAR)
@@ -284,12 +284,12 @@ def test_waveforms_folder_recovered_after_killed_overwrite(tmp_path):
 _SLOW_SAVE = textwrap.dedent("""
     import sys, time
     import gpuspike as gs
-    import gpuspike.core.saving as saving
-    chunk = saving._write_binary_chunk
+    from gpuspike.engine.save import SaveBinaryJob
+    chunk = SaveBinaryJob.process
     def slow(*args):
         time.sleep(0.02)
         return chunk(*args)
-    saving._write_binary_chunk = slow
+    SaveBinaryJob.process = slow
     rec = gs.generate_recording(num_channels=16, durations=[20.0], sampling_frequency=10000.0, seed=1)
     rec.save(folder=sys.argv[1], overwrite=True, chunk_size=500, progress_bar=False)
 """)

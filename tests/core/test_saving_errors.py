@@ -145,12 +145,12 @@ def test_failed_save_leaves_nothing(tmp_path, monkeypatch):
     rec = gs.generate_recording(num_channels=2, durations=[0.3])
     rec.save(folder=tmp_path / "r", **NOBAR)
     before = (tmp_path / "r" / "traces_cached_seg0.raw").read_bytes()
-    import gpuspike.core.saving as saving
+    from gpuspike.engine.save import SaveBinaryJob
 
     def boom(*args):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(saving, "_write_binary_chunk", boom)
+    monkeypatch.setattr(SaveBinaryJob, "process", boom)
     other = gs.generate_recording(num_channels=2, durations=[0.3], seed=99)
     with pytest.raises(RuntimeError, match="disk on fire"):
         other.save(folder=tmp_path / "r", overwrite=True, **NOBAR)
@@ -161,12 +161,12 @@ def test_failed_save_leaves_nothing(tmp_path, monkeypatch):
 _SLOW_SAVE = textwrap.dedent("""
     import sys, time
     import gpuspike as gs
-    import gpuspike.core.saving as saving
-    chunk = saving._write_binary_chunk
+    from gpuspike.engine.save import SaveBinaryJob
+    chunk = SaveBinaryJob.process
     def slow(*args):
         time.sleep(0.02)
         return chunk(*args)
-    saving._write_binary_chunk = slow
+    SaveBinaryJob.process = slow
     rec = gs.generate_recording(num_channels=16, durations=[20.0], sampling_frequency=10000.0, seed=int(sys.argv[2]))
     rec.save(folder=sys.argv[1], overwrite=True, chunk_size=500, progress_bar=False)
 """)

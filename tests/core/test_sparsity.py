@@ -7,7 +7,7 @@ import pytest
 import gpuspike as gs
 from gpuspike import ChannelSparsity, compute_sparsity
 
-from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms
+from _waveforms_helpers import JOB, assert_close, gt, nb_na, ref_select, ref_templates, ref_waveforms
 
 NUM_CHANNELS = 16
 
@@ -175,30 +175,35 @@ def test_compute_sparsity_from_templates_dict():
 
 
 # ---------------------------------------------------------------------- sparse extraction
-def _estimate_templates(recording, sorting, n, seed):
-    ref = ref_waveforms(recording, sorting, ref_select(sorting, n, seed), dtype="float64")
-    return ref_templates(ref, sorting.unit_ids, "average")
-
-
 @pytest.mark.parametrize("method,kwargs", [("radius", dict(radius_um=40.0)), ("best_channels", dict(num_channels=3)),
                                            ("threshold", dict(threshold=2.0)),
                                            ("by_property", dict(by_property="group"))])
 def test_sparse_extraction(data, method, kwargs, tmp_path):
+    """The sparsity of extract_waveforms(sparse=True) is SpikeInterface 0.105's estimate_sparsity: raw
+    (unscaled) templates of up to 30 spikes per unit away from the edges (seed 2205), peak_sign "both"."""
     recording, sorting = data
     we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "sp", sparse=True, method=method,
                               num_spikes_for_sparsity=30, max_spikes_per_unit=10, seed=8,
                               precompute_template=("average", "std"), **kwargs, **JOB)
     assert we.is_sparse()
-    estimate = _estimate_templates(recording, sorting, 30, 8).astype("float32").astype("float64")
+    spikes = sorting.to_spike_vector()
+    margin = max(nb_na(recording, 1.0, 2.0))
+    inside = (spikes["sample_index"] >= margin) & (spikes["sample_index"] < recording.get_num_samples() - margin)
+    rng = np.random.default_rng(2205)
+    chosen = [rng.choice(np.flatnonzero((spikes["unit_index"] == u) & inside),
+                         size=min(30, int(((spikes["unit_index"] == u) & inside).sum())), replace=False, shuffle=False)
+              for u in range(len(sorting.unit_ids))]
+    raw = ref_waveforms(recording, sorting, np.sort(np.concatenate(chosen)), return_scaled=False, dtype="float64")
+    estimate = ref_templates(raw, sorting.unit_ids, "average").astype("float32").astype("float64")
     if method == "radius":
-        expected = radius_mask(estimate, recording.get_channel_locations(), 40.0, "neg")
+        expected = radius_mask(estimate, recording.get_channel_locations(), 40.0, "both")
     elif method == "best_channels":
-        expected = best_mask(estimate, 3, "neg")
+        expected = best_mask(estimate, 3, "both")
     elif method == "threshold":
-        expected = snr_mask(estimate, gs.get_noise_levels(recording, return_scaled=True), 2.0, "neg")
+        expected = snr_mask(estimate, gs.get_noise_levels(recording, return_scaled=False), 2.0, "both")
     else:
         groups = recording.get_property("group")
-        expected = groups[None, :] == groups[extremum_channels(estimate, "neg")][:, None]
+        expected = groups[None, :] == groups[extremum_channels(estimate, "both")][:, None]
     np.testing.assert_array_equal(we.sparsity.mask, expected)
     dense = ref_waveforms(recording, sorting, ref_select(sorting, 10, 8), dtype="float32")
     for i, u in enumerate(sorting.unit_ids.tolist()):

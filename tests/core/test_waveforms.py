@@ -6,7 +6,7 @@ import gpuspike as gs
 from gpuspike.core.random_spikes import select_random_spikes
 
 from _waveforms_helpers import (JOB, assert_close, gt, nb_na, ref_sampled_indices, ref_select, ref_templates,
-                                 ref_waveforms)
+                                 ref_traces, ref_waveforms, set_test_scaling)
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +94,7 @@ def edge_data():
     lengths = [400, 300]
     traces = [rng.integers(-300, 300, size=(n, 6)).astype("int16") for n in lengths]
     rec = gs.NumpyRecording(traces, sampling_frequency=fs)
-    rec.set_channel_gains(np.linspace(0.1, 0.6, 6))
-    rec.set_channel_offsets(np.arange(6) - 2.0)
+    set_test_scaling(rec, np.linspace(0.1, 0.6, 6), np.arange(6) - 2.0)
     nbefore, nafter = nb_na(rec, 1.0, 2.0)  # 10, 20
     times, labels = [], []
     for n in lengths:
@@ -123,7 +122,7 @@ def test_edge_spikes_partially_filled_multi_segment_string_ids(edge_data, tmp_pa
             inside = (frames >= 0) & (frames < n)
             # SpikeInterface 0.105: samples outside the segment are 0 (not the offset), the rest are data
             assert not wf[~inside].any()
-            scaled = rec.get_traces(segment_index=int(spike["segment_index"]), return_scaled=True)
+            scaled = ref_traces(rec, int(spike["segment_index"]), return_scaled=True)
             np.testing.assert_array_equal(wf[inside], scaled[frames[inside]])
         first = mine["sample_index"] < nbefore
         assert first.any() and (~first).any()

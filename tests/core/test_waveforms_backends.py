@@ -4,7 +4,7 @@ import pytest
 
 import gpuspike as gs
 
-from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms
+from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms, set_test_scaling
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,7 @@ def test_backends_cut_edge_spikes_the_same(backend_name):
     rng = np.random.default_rng(9)
     fs, lengths = 10000.0, [120, 90]
     recording = gs.NumpyRecording([rng.integers(-900, 900, (n, 4)).astype("int16") for n in lengths], fs)
-    recording.set_channel_gains(rng.uniform(0.1, 2.0, 4))
-    recording.set_channel_offsets(rng.uniform(-20, 20, 4))
+    set_test_scaling(recording, rng.uniform(0.1, 2.0, 4), rng.uniform(-20, 20, 4))
     recording.set_channel_locations(np.c_[np.zeros(4), 25.0 * np.arange(4)])
     frames = [np.array([0, 2, 5, 50, 110, 117, 119]), np.array([1, 4, 40, 82, 85, 89])]
     labels = [np.array([0, 1, 0, 1, 0, 1, 0]), np.array([1, 0, 1, 0, 1, 0])]

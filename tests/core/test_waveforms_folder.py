@@ -233,8 +233,9 @@ def test_in_memory_recording_stays_attached_after_folder_extraction(tmp_path):
     traces = np.random.default_rng(3).normal(size=(3000, 4)).astype("float32")
     recording = gs.NumpyRecording([traces], 10000.0)
     sorting = gs.NumpySorting.from_times_labels(np.array([100, 900, 2000]), np.array([0, 1, 0]), 10000.0)
-    we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "w", ms_before=1.0, ms_after=1.0,
-                              progress_bar=False, sparse=False)
+    with pytest.warns(UserWarning, match="no gains"):
+        we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "w", ms_before=1.0, ms_after=1.0,
+                                  progress_bar=False, sparse=False)
     assert we.recording is recording  # not dumpable, so not reloaded from the folder, but still usable
     np.testing.assert_array_equal(np.asarray(we.get_waveforms(0))[0], traces[90:110])
     reloaded = gs.load_waveforms(tmp_path / "w")

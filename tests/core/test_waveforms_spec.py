@@ -1,5 +1,6 @@
 """The specification's WaveformExtractor and Sparsity examples, and SpikeInterface opening our folders."""
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,6 @@ import gpuspike as gs
 from gpuspike import compute_sparsity, extract_waveforms, load_waveforms
 
 from _waveforms_helpers import JOB, assert_close, gt, ref_select, ref_templates, ref_waveforms
-
-from _si_compare import run_si_script, si_python
 
 
 @pytest.fixture
@@ -107,14 +106,15 @@ print("JSON" + json.dumps(out))
 
 @pytest.mark.compare
 @pytest.mark.parametrize("sparse", [False, True])
-def test_spikeinterface_opens_our_folder(tmp_path, sparse):
-    si_python()
+def test_spikeinterface_opens_our_folder(tmp_path, sparse, si_python):
     recording, sorting = gt(seed=2, num_channels=8, num_units=3, durations=(1.0,), rate=15.0)
     we = extract_waveforms(recording, sorting, folder=tmp_path / "wf", max_spikes_per_unit=5, seed=0, sparse=sparse,
                            method="best_channels", num_channels=3, **JOB)
     np.save(tmp_path / "spikes.npy", sorting.to_spike_vector())
-    res = run_si_script(_SI_SCRIPT, tmp_path / "wf", tmp_path / "spikes.npy", sorting.sampling_frequency,
-                        json.dumps(sorting.unit_ids.tolist()), timeout=300)
+    res = subprocess.run([si_python, "-c", _SI_SCRIPT, str(tmp_path / "wf"), str(tmp_path / "spikes.npy"),
+                          str(sorting.sampling_frequency), json.dumps(sorting.unit_ids.tolist())],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.split("JSON", 1)[1])
     assert out["sparse"] == sparse
     assert_close(np.asarray(out["templates"]), we.get_all_templates())

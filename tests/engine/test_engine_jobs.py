@@ -160,3 +160,29 @@ def test_same_job_kwargs_work_on_both_backends():
         results[backend] = we
     for u in srt.unit_ids.tolist():
         np.testing.assert_array_equal(results["numpy"].get_waveforms(u), results["cuda"].get_waveforms(u))
+
+
+def test_dask_engine_gives_the_same_results_on_both_backends(data, tmp_path):
+    """engine="dask": blocks run on the Dask workers (each on its own backend), results come back."""
+    import distributed
+
+    memory_rec, srt = data
+    rec = memory_rec.save(folder=tmp_path / "rec", **JOB)  # Dask workers rebuild it from its dict
+    # one thread: numba's simulator runs one kernel at a time (a real GPU takes launches from any thread)
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        out = {}
+        for backend in ("numpy", "cuda"):
+            we = gs.extract_waveforms(rec, srt, mode="memory", max_spikes_per_unit=5, seed=2, sparse=False,
+                                      precompute_template=("average", "std"), backend=backend, engine="dask",
+                                      client=client, chunk_size=200, **MS, **JOB)
+            tw = gs.compute_templates(rec, srt, backend=backend, engine="dask", client=client, chunk_size=200, **MS,
+                                      **JOB)
+            out[backend] = (we, tw)
+    ref = windows(rec, srt, select_random_spikes(srt, 5, 2))
+    mean, std = mean_std(windows(rec, srt, np.arange(srt.to_spike_vector().size)), srt.unit_ids)
+    for backend, (we, tw) in out.items():
+        for u in srt.unit_ids.tolist():
+            np.testing.assert_array_equal(we.get_waveforms(u), ref[u])
+        assert_close(tw.get_all_templates(mode="average"), mean)
+        assert_close(tw.get_all_templates(mode="std"), std)

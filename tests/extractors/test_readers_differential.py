@@ -195,8 +195,8 @@ def _build_cases(real: Path, base: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory, real_data_session):
-    real = real_data_session
+def compared(tmp_path_factory, real_data):
+    real = real_data
     base = tmp_path_factory.mktemp("readers")
     cases = _build_cases(real, base)
     cases_file = base / "cases.json"

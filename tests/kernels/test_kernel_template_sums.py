@@ -95,6 +95,13 @@ def test_waveform_sums_cuda_equals_cpu_bitwise(cuda_device, cpu, counts):
     sums0, sumsqs0 = rng.normal(0, 10, shape), rng.uniform(0, 10, shape)
     a = cuda_device("waveform_sums", waveforms, bounds, np.zeros(shape), sums0.copy(), sumsqs0.copy())
     b = cpu("waveform_sums", waveforms, bounds, np.zeros(shape), sums0.copy(), sumsqs0.copy())
+    wide = waveforms.astype(np.float64)
+    first = np.stack([wide[lo] if hi > lo else np.zeros(wide.shape[1:]) for lo, hi in zip(bounds[:-1], bounds[1:])])
+    shifted = [wide[lo:hi] - first[u] for u, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    for result in (a, b):  # both against the NumPy reference, then against each other
+        np.testing.assert_array_equal(result[2], first)
+        assert_close(result[3], sums0 + np.stack([w.sum(axis=0) for w in shifted]), rtol=1e-12)
+        assert_close(result[4], sumsqs0 + np.stack([(w ** 2).sum(axis=0) for w in shifted]), rtol=1e-12)
     for i in (2, 3, 4):
         assert_bitwise(a[i], b[i])
 
@@ -108,5 +115,9 @@ def test_accumulate_sums_cuda_equals_cpu_bitwise_many_spikes_per_unit(cuda_devic
     sums0 = rng.normal(0, 10, (2, 8, 7))
     a = cuda_device("accumulate_sums", traces, grouped, bounds, 3, 5, sums0.copy(), np.zeros(2, np.int64))
     b = cpu("accumulate_sums", traces, grouped, bounds, 3, 5, sums0.copy(), np.zeros(2, np.int64))
+    ref_sums, _, ref_counts = ref.templates_sums(traces, peaks, units, 3, 5, 2)
+    for result in (a, b):  # both against the NumPy reference, then against each other
+        assert_close(result[5], sums0 + ref_sums, rtol=1e-12)
+        np.testing.assert_array_equal(result[6], ref_counts)
     assert_bitwise(a[5], b[5])
     np.testing.assert_array_equal(a[6], np.bincount(units, minlength=2))

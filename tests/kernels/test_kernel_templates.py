@@ -102,6 +102,11 @@ def test_accumulate_cuda_equals_cpu(cuda_device, cpu, case):
     grouped, bounds = ref.group_by_unit(peaks, units, num_units)
     a = device("accumulate_templates", traces, grouped, bounds, nbefore, nafter, shift, *[x.copy() for x in args])
     b = cpu("accumulate_templates", traces, grouped, bounds, nbefore, nafter, shift, *[x.copy() for x in args])
+    ref_sums, ref_sumsqs, ref_counts = ref.templates_sums(traces, peaks, units, nbefore, nafter, num_units, shift)
+    for result in (a, b):  # both against the NumPy reference, then against each other
+        assert_close(result[6], args[0] + ref_sums, rtol=1e-12)
+        assert_close(result[7], args[1] + ref_sumsqs, rtol=1e-12)
+        np.testing.assert_array_equal(result[8], args[2] + ref_counts)
     for i in (6, 7, 8):
         # same summation order and rounded operations on every device: identical bits
         assert_bitwise(a[i], b[i])

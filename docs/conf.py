@@ -1,0 +1,76 @@
+"""Sphinx configuration of the gpuspike documentation (``pip install ".[docs]"``, then
+``sphinx-build -W -b html docs docs/_build/html``).
+
+The API reference is generated at every build from ``gpuspike.__all__`` and
+``gpuspike.full.__all__`` (``docs/api/index.rst``, git-ignored), so a new public name appears
+without editing the docs; its pages come from the numpydoc docstrings.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")  # importing never needs a GPU; this only keeps it so
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent))
+
+import gpuspike  # noqa: E402
+import gpuspike.full  # noqa: E402
+
+project = "gpuspike"
+author = "the gpuspike developers"
+copyright = "the gpuspike developers, MIT license"
+release = version = gpuspike.__version__
+
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.autosummary", "numpydoc"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "api/generated/*.md"]
+root_doc = "index"
+myst_heading_anchors = 3
+autosummary_generate = True
+autodoc_typehints = "none"  # numpydoc's Parameters sections say the types
+numpydoc_show_class_members = False
+numpydoc_validation_checks: set = set()
+html_theme = "furo"
+html_title = f"gpuspike {release}"
+html_static_path: list = []
+templates_path = ["_templates"]
+
+
+def _documented(obj) -> bool:
+    """Classes and functions get a page; modules and data (the spike dtypes) are listed in the text."""
+    return inspect.isclass(obj) or callable(obj)
+
+
+def _section(title: str, module: str, names: list[str]) -> str:
+    lines = [title, "-" * len(title), "", f".. currentmodule:: {module}", "", ".. autosummary::",
+             "   :toctree: generated", "   :nosignatures:", ""]
+    lines += [f"   {name}" for name in names]
+    return "\n".join(lines) + "\n\n"
+
+
+def write_api_index() -> None:
+    """Write docs/api/index.rst: one autosummary table per part of the public API."""
+    core = [n for n in gpuspike.__all__ if _documented(getattr(gpuspike, n))]
+    full_only = [n for n in gpuspike.full.__all__
+                 if n not in set(gpuspike.__all__) and _documented(getattr(gpuspike.full, n))]
+    data = [n for n in gpuspike.__all__ if not _documented(getattr(gpuspike, n))
+            and not inspect.ismodule(getattr(gpuspike, n))]
+    text = ("API reference\n=============\n\n"
+            "Generated from the docstrings. ``import gpuspike as gs`` gives the core (the first table); "
+            "``import gpuspike.full as gs`` gives everything (both tables). The submodules "
+            "``gs.recording_tools`` and ``gs.template_tools`` are importable as in SpikeInterface.\n\n")
+    for name in data:
+        text += f"- ``gs.{name}``: the NumPy dtype ``{getattr(gpuspike, name)!r}``\n"
+    text += "\n"
+    text += _section("Core: import gpuspike", "gpuspike", core)
+    text += _section("Readers, widgets and backends: import gpuspike.full", "gpuspike.full", full_only)
+    path = DOCS / "api" / "index.rst"
+    path.parent.mkdir(exist_ok=True)
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+
+
+write_api_index()
