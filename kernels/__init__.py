@@ -22,7 +22,8 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
   counts)`` (peaks grouped by unit, shifted by each unit's reference window)
 - ``templates_from_sums(sums, sumsqs, counts, mean, std, ref=None, gains=None, offsets=None)``
 - ``accumulate_sums(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts)`` (means only)
-- ``waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs)`` (stored unit-major waveforms)
+- ``waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, rows=None)`` (stored waveforms,
+  grouped by unit through ``rows``)
 - ``channel_amplitudes(templates, peak_sign, out)``
 - ``template_extremum(templates, peak_sign, nbefore, out_channels, out_amplitudes, out_shifts)``
 - ``radius_sparsity(channel_locations, extremum_channels, radius_um, out)``

@@ -104,38 +104,46 @@ def accumulate_sums_cuda(traces: Any, peak_samples: Any, unit_bounds: Any, nbefo
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _waveform_sums_njit(waveforms, unit_bounds, ref, sums, sumsqs):  # pragma: no cover
+def _waveform_sums_njit(waveforms, unit_bounds, rows, ref, sums, sumsqs):  # pragma: no cover
     num_units, nsamples, width = sums.shape
-    # a unit's waveforms are one contiguous stream; four are added per pass over the unit's sums,
+    # a unit's waveforms are read row after row; four are added per pass over the unit's sums,
     # in spike order (((s + a) + b) + c) + d, so a quarter of the sum traffic, same result bits
     for u in prange(num_units):
         s = unit_bounds[u]
         end = unit_bounds[u + 1]
+        first = rows[s] if s < end else 0
         for i in range(nsamples):
             for c in range(width):
-                ref[u, i, c] = np.float64(waveforms[s, i, c]) if s < end else 0.0
+                ref[u, i, c] = np.float64(waveforms[first, i, c]) if s < end else 0.0
         while s + 3 < end:
+            w0, w1, w2, w3 = rows[s], rows[s + 1], rows[s + 2], rows[s + 3]
             for i in range(nsamples):
                 for c in range(width):
                     r = ref[u, i, c]
-                    a = np.float64(waveforms[s, i, c]) - r
-                    b = np.float64(waveforms[s + 1, i, c]) - r
-                    d = np.float64(waveforms[s + 2, i, c]) - r
-                    e = np.float64(waveforms[s + 3, i, c]) - r
+                    a = np.float64(waveforms[w0, i, c]) - r
+                    b = np.float64(waveforms[w1, i, c]) - r
+                    d = np.float64(waveforms[w2, i, c]) - r
+                    e = np.float64(waveforms[w3, i, c]) - r
                     sums[u, i, c] = (((sums[u, i, c] + a) + b) + d) + e
                     sumsqs[u, i, c] = (((sumsqs[u, i, c] + a * a) + b * b) + d * d) + e * e
             s += 4
         while s < end:
+            w0 = rows[s]
             for i in range(nsamples):
                 for c in range(width):
-                    a = np.float64(waveforms[s, i, c]) - ref[u, i, c]
+                    a = np.float64(waveforms[w0, i, c]) - ref[u, i, c]
                     sums[u, i, c] += a
                     sumsqs[u, i, c] += a * a
             s += 1
 
 
-def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked=False):
+def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked=False, rows=None):
     check_ndim(waveforms, 3, "waveforms")
+    if rows is not None:
+        check_ndim(rows, 1, "rows")
+        check_shape(rows, (waveforms.shape[0],), "rows")
+        if np.dtype(rows.dtype) != np.dtype("int64"):
+            raise TypeError(f"rows must be int64, got {rows.dtype}")
     check_ndim(sums, 3, "sums")
     num_units = sums.shape[0]
     check_shape(sums, (num_units,) + tuple(waveforms.shape[1:]), "sums")
@@ -147,16 +155,17 @@ def _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked=Fals
 
 
 def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sumsqs: Any,
-                      stream: Any = None, checked: bool = False) -> tuple[Any, Any, Any]:
-    """Per unit reference window, shifted sums and sums of squares of stored, unit-major waveforms, on the CPU.
+                      stream: Any = None, checked: bool = False, rows: Any = None) -> tuple[Any, Any, Any]:
+    """Per unit reference window, shifted sums and sums of squares of stored waveforms, on the CPU.
 
-    One thread per unit reads that unit's rows as one contiguous stream; every waveform byte is
-    read once, in row order. Feed the results to :func:`~.templates.templates_from_sums_cpu`.
+    One thread per unit reads that unit's rows (each row one contiguous block); every waveform
+    byte is read once. Feed the results to :func:`~.templates.templates_from_sums_cpu`.
 
     Parameters
     ----------
     waveforms : np.ndarray
-        ``(N, nsamples, K)`` waveforms, those of unit ``u`` in rows ``unit_bounds[u]:unit_bounds[u+1]``.
+        ``(N, nsamples, K)`` waveforms; those of unit ``u`` are rows ``rows[unit_bounds[u]:unit_bounds[u+1]]``
+        (rows ``unit_bounds[u]:unit_bounds[u+1]`` when ``rows`` is None: a unit-major buffer).
     unit_bounds : np.ndarray
         ``(U + 1,)`` int64, rising from 0 to ``N``.
     ref : np.ndarray
@@ -167,18 +176,23 @@ def waveform_sums_cpu(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sum
         Ignored (the CUDA version's stream).
     checked : bool
         The caller validated ``unit_bounds`` on the host: check its shape and dtype only.
+    rows : np.ndarray, optional
+        ``(N,)`` int64 row of each position, the rows grouped by unit (e.g. a stable argsort of the
+        rows' unit indices); the caller guarantees it is a permutation of ``range(N)``.
 
     Returns
     -------
     tuple
         ``(ref, sums, sumsqs)``.
     """
-    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked)
-    _waveform_sums_njit(waveforms, unit_bounds, ref, sums, sumsqs)
+    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked, rows)
+    if rows is None:
+        rows = np.arange(waveforms.shape[0], dtype="int64")
+    _waveform_sums_njit(waveforms, unit_bounds, rows, ref, sums, sumsqs)
     return ref, sums, sumsqs
 
 
-def _waveform_sums_kernel(waveforms, unit_bounds, ref, sums, sumsqs):  # pragma: no cover - CUDA kernel
+def _waveform_sums_kernel(waveforms, unit_bounds, rows, ref, sums, sumsqs):  # pragma: no cover - CUDA kernel
     num_units, nsamples, width = sums.shape
     per_unit = nsamples * width
     for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
@@ -188,12 +202,12 @@ def _waveform_sums_kernel(waveforms, unit_bounds, ref, sums, sumsqs):  # pragma:
         c = r - i * width
         first = unit_bounds[u]
         last = unit_bounds[u + 1]
-        shift = float(waveforms[first, i, c]) if first < last else 0.0
+        shift = float(waveforms[rows[first], i, c]) if first < last else 0.0
         ref[u, i, c] = shift
         acc = sums[u, i, c]
         acc2 = sumsqs[u, i, c]
         for s in range(first, last):
-            v = dadd(float(waveforms[s, i, c]), -shift)
+            v = dadd(float(waveforms[rows[s], i, c]), -shift)
             acc = dadd(acc, v)
             acc2 = dadd(acc2, dmul(v, v))
         sums[u, i, c] = acc
@@ -207,16 +221,16 @@ def _build_waveform_sums():
 
 _F64 = array_type("float64", 3)
 WAVEFORM_SUMS_KERNEL = CudaKernel("template_sums.waveform_sums", _build_waveform_sums, tuple(
-    (array_type(t, 3), array_type("int64", 1), _F64, _F64, _F64) for t in dict.fromkeys(TRACE_DTYPES + ("float32",))))
+    (array_type(t, 3), array_type("int64", 1), array_type("int64", 1), _F64, _F64, _F64) for t in dict.fromkeys(TRACE_DTYPES + ("float32",))))
 
 
 def waveform_sums_cuda(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, sumsqs: Any,
-                       stream: Any = None, checked: bool = False) -> tuple[Any, Any, Any]:
+                       stream: Any = None, checked: bool = False, rows: Any = None) -> tuple[Any, Any, Any]:
     """Per unit reference, shifted sums and sums of squares on the GPU; same contract as :func:`waveform_sums_cpu`.
 
     Parameters
     ----------
-    waveforms, unit_bounds, ref, sums, sumsqs, checked
+    waveforms, unit_bounds, ref, sums, sumsqs, checked, rows
         As in :func:`waveform_sums_cpu`, as device arrays.
     stream : numba stream, optional
         Stream of the launch (default stream when None).
@@ -226,8 +240,18 @@ def waveform_sums_cuda(waveforms: Any, unit_bounds: Any, ref: Any, sums: Any, su
     tuple
         ``(ref, sums, sumsqs)``.
     """
-    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked)
+    _check_waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, checked, rows)
     if sums.size:
+        if rows is None:
+            rows = _device_arange(waveforms.shape[0], stream)
         blocks, threads = launch_1d(sums.size)
-        WAVEFORM_SUMS_KERNEL.launch(blocks, threads, stream, waveforms, unit_bounds, ref, sums, sumsqs)
+        WAVEFORM_SUMS_KERNEL.launch(blocks, threads, stream, waveforms, unit_bounds, rows, ref, sums, sumsqs)
     return ref, sums, sumsqs
+
+
+def _device_arange(n: int, stream: Any):
+    """``arange(n)`` int64 on the device (identity row order)."""
+    from numba import cuda as numba_cuda
+
+    host = np.arange(n, dtype="int64")
+    return numba_cuda.to_device(host, stream=stream) if stream is not None else numba_cuda.to_device(host)

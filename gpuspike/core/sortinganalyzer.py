@@ -1,21 +1,1148 @@
 """SortingAnalyzer: a sorting paired with its recording, and the extensions computed from them.
 
-(Work in progress, issue 18: the class is being written; the attributes below are its contract.)
+SpikeInterface 0.105's API (``create_sorting_analyzer``, ``load_sorting_analyzer``, ``compute``,
+``get_extension``, ``save_as``, ``select_units``, ``merge_units``, ...) with its ``memory``,
+``binary_folder`` and ``zarr`` formats, whose folders SpikeInterface opens and which opens
+SpikeInterface's. The extensions that read traces run on gpuspike's block engine, on the backend
+chosen once per analyzer (``backend=``) or per call (job kwarg ``backend``).
 
-Attributes and methods other modules rely on:
-
-- ``unit_ids``, ``channel_ids``, ``sampling_frequency``, ``sparsity`` (ChannelSparsity or None),
-  ``peak_sign``, ``peak_mode``, ``return_in_uV``, ``sorting``, ``recording`` (raises when absent),
-  ``has_recording()``, ``get_channel_locations()``, ``get_probe()``, ``get_num_units()``,
-  ``get_main_channels(outputs="index"|"id", with_dict=False)``, ``get_recording_property(key)``;
-- ``get_extension(name)``: None when not computed; the "templates" extension has ``nbefore``,
-  ``nafter`` and ``get_templates(unit_ids=None, operator="average", percentile=None, save=True,
-  outputs="numpy"|"Templates")`` returning dense ``(num_units, num_samples, num_channels)`` arrays;
-  "noise_levels" has ``get_data()``; "waveforms" has ``get_waveforms_one_unit(unit_id, force_dense)``
-  and "random_spikes" has ``get_random_spikes()``.
+Attributes other modules rely on: ``unit_ids``, ``channel_ids``, ``sampling_frequency``,
+``sparsity``, ``peak_sign``, ``peak_mode``, ``return_in_uV``, ``sorting``, ``recording``,
+``get_extension(name)`` (None when not computed).
 """
 from __future__ import annotations
 
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .analyzer_extension import (FOREIGN_EXTENSIONS, children_of, get_available_analyzer_extensions,
+                                 get_default_analyzer_extension_params, get_extension_class,
+                                 sort_extensions_by_dependency)
+from .analyzer_storage import BinaryFolderStore, MemoryStore, ZarrStore, store_for
+from .sparsity import ChannelSparsity
+
+_FORMATS = ("memory", "binary_folder", "zarr")
+_PEAK_SIGNS = ("both", "neg", "pos")
+_PEAK_MODES = ("extremum", "at_index", "peak_to_peak")
+
+
+def _check_choice(value, allowed, name: str):
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: allowed values are {list(allowed)}")
+    return value
+
+
+def _zarr_folder_name(folder) -> Path:
+    folder = Path(folder)
+    return folder if folder.suffix == ".zarr" else folder.with_name(folder.name + ".zarr")
+
+
+def get_rec_attributes(recording) -> dict:
+    """What an analyzer keeps of its recording (usable when the recording is gone).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+
+    Returns
+    -------
+    dict
+        ``channel_ids``, ``sampling_frequency``, ``num_channels``, ``num_samples``, ``is_filtered``,
+        ``properties``, ``dtype``, ``probegroup``.
+    """
+    return {"channel_ids": np.asarray(recording.channel_ids),
+            "sampling_frequency": float(recording.get_sampling_frequency()),
+            "num_channels": int(recording.get_num_channels()),
+            "num_samples": [int(recording.get_num_samples(i)) for i in range(recording.get_num_segments())],
+            "is_filtered": bool(recording.is_filtered()),
+            "properties": {k: np.asarray(recording.get_property(k)) for k in recording.get_property_keys()},
+            "dtype": np.dtype(recording.get_dtype()),
+            "probegroup": recording.get_probegroup() if recording.has_probe() else None}
+
 
 class SortingAnalyzer:
-    """A sorting paired with its recording (see the module docstring for the contract)."""
+    """A sorting paired with its recording, and the extensions computed from them.
+
+    Create one with :func:`create_sorting_analyzer`, open a saved one with
+    :func:`load_sorting_analyzer`; do not call this constructor directly.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    recording : BaseRecording or None
+    format : {"memory", "binary_folder", "zarr"}
+    rec_attributes : dict
+    sparsity : ChannelSparsity or None
+    return_in_uV : bool
+    peak_sign : {"both", "neg", "pos"}
+    peak_mode : {"extremum", "at_index", "peak_to_peak"}
+    backend_options : dict, optional
+    lazy, read_only : bool
+    store : MemoryStore, optional
+        Where the analyzer is kept (decided by ``create`` / ``load``).
+    backend : str, optional
+        Default backend of the computations ("numpy", "cuda", "auto"; None: the global job kwargs').
+    """
+
+    def __init__(self, sorting, recording=None, format: str = "memory", rec_attributes: dict | None = None,
+                 sparsity: ChannelSparsity | None = None, return_in_uV: bool = True, peak_sign: str = "both",
+                 peak_mode: str = "extremum", backend_options: dict | None = None, lazy: bool = False,
+                 read_only: bool = False, store: MemoryStore | None = None, backend: str | None = None) -> None:
+        self.sorting = sorting
+        self._recording = recording
+        self.rec_attributes = rec_attributes
+        self.format = format
+        self.sparsity = sparsity
+        self.return_in_uV = bool(return_in_uV)
+        self.peak_sign = peak_sign
+        self.peak_mode = peak_mode
+        self._backend_options = dict(backend_options or {})
+        self._lazy = bool(lazy) and format != "memory"
+        self._read_only = bool(read_only) and format != "memory"
+        self._store = store if store is not None else MemoryStore()
+        self.folder = self._store.folder
+        self._backend = backend
+        self._temporary_recording = None
+        self._main_channel_indices = None
+        self._fuse_template_operators: tuple = ()
+        self._merged_spike_positions: np.ndarray | None = None
+        self.extensions: dict = {}
+
+    def __repr__(self) -> str:
+        text = (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_units()} units - "
+                f"{self.get_num_segments()} segments - {self.format}")
+        if self._lazy:
+            text += " (lazy)"
+        if self.is_sparse():
+            text += " - sparse"
+        if self.has_recording():
+            text += " - has recording"
+        if self.has_temporary_recording():
+            text += " - has temporary recording"
+        text += f"\nLoaded {len(self.extensions)} extensions"
+        if self.extensions:
+            text += ": " + ", ".join(self.extensions)
+        return text
+
+    # ------------------------------------------------------------------ create / load
+    @classmethod
+    def create(cls, sorting, recording, main_channel_indices, format: str = "memory", folder=None,
+               lazy: bool = False, sparsity: ChannelSparsity | None = None, return_in_uV: bool = True,
+               peak_sign: str = "both", peak_mode: str = "extremum", backend_options: dict | None = None,
+               overwrite: bool = False, backend: str | None = None) -> "SortingAnalyzer":
+        """A new analyzer of ``sorting`` and ``recording`` in ``format`` (see :func:`create_sorting_analyzer`).
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        from .numpyextractors import NumpySorting
+
+        _check_choice(format, _FORMATS, "format")
+        copy = NumpySorting.from_sorting(sorting, with_metadata=True, copy_spike_vector=True)
+        copy.set_property("main_channel_id", np.asarray(recording.channel_ids)[np.asarray(main_channel_indices,
+                                                                                          dtype="int64")])
+        rec_attributes = get_rec_attributes(recording)
+        settings = {"return_in_uV": bool(return_in_uV), "peak_sign": peak_sign, "peak_mode": peak_mode}
+        mask = None if sparsity is None else sparsity.mask
+        if format == "memory":
+            store = MemoryStore()
+        else:
+            if folder is None:
+                raise ValueError(f"format={format!r} needs folder= (or use format='memory')")
+            folder = _zarr_folder_name(folder) if format == "zarr" else Path(folder)
+            store = store_for(format).create(folder, copy, recording, rec_attributes, mask, settings,
+                                             overwrite=overwrite, provenance=sorting if sorting.is_dumpable else None)
+        return cls(copy, recording, format, rec_attributes, sparsity, return_in_uV, peak_sign, peak_mode,
+                   backend_options, lazy, False, store, backend)
+
+    @classmethod
+    def load(cls, folder, recording=None, load_extensions: bool = True, format: str = "auto",
+             backend_options: dict | None = None, lazy: bool = False, read_only: bool = False,
+             backend: str | None = None) -> "SortingAnalyzer":
+        """Open an analyzer folder (see :func:`load_sorting_analyzer`).
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        from .loading import check_folder
+
+        _check_choice(format, ("auto", "binary_folder", "zarr"), "format")
+        folder = check_folder(Path(folder), "load_sorting_analyzer")
+        if format == "auto":
+            format = "zarr" if (folder.suffix == ".zarr" or ZarrStore.is_analyzer_folder(folder)) else "binary_folder"
+        store = store_for(format)(folder, read_only=read_only)
+        stored = store.read(with_recording=recording is None)
+        settings = _settings_of(stored.settings)
+        rec_attributes = stored.rec_attributes
+        sparsity = None
+        if stored.sparsity_mask is not None:
+            sparsity = ChannelSparsity(stored.sparsity_mask, stored.sorting.unit_ids, rec_attributes["channel_ids"])
+        analyzer = cls(stored.sorting, recording if recording is not None else stored.recording, format,
+                       rec_attributes, sparsity, settings["return_in_uV"], settings["peak_sign"],
+                       settings["peak_mode"], backend_options, lazy, read_only, store, backend)
+        if load_extensions and not lazy:
+            analyzer.load_all_saved_extension()
+        return analyzer
+
+    # ------------------------------------------------------------------ recording
+    def set_temporary_recording(self, recording, check_dtype: bool = True) -> None:
+        """Attach a recording for this session (not saved): for a moved or cached recording.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+            Same channels, sampling frequency and samples as the analyzer's.
+        check_dtype : bool
+            Require the same dtype too.
+
+        Raises
+        ------
+        ValueError
+            Naming what differs.
+        """
+        theirs = get_rec_attributes(recording)
+        ours = self.rec_attributes
+        differ = [k for k in ("channel_ids", "sampling_frequency", "num_channels", "num_samples")
+                  if not np.array_equal(np.asarray(theirs[k]), np.asarray(ours[k]))]
+        if check_dtype and ours.get("dtype") is not None and np.dtype(theirs["dtype"]) != np.dtype(ours["dtype"]):
+            differ.append("dtype")
+        if differ:
+            raise ValueError(f"set_temporary_recording: the recording differs from the analyzer's in {differ}")
+        if self.get_probegroup() is not None and recording.has_probe() and \
+                not np.array_equal(recording.get_channel_locations(), self.get_channel_locations()):
+            raise ValueError("set_temporary_recording: the recording's channel locations differ from the analyzer's")
+        if self._recording is not None:
+            warnings.warn("SortingAnalyzer recording is already set; the temporary recording replaces it for now")
+        self._temporary_recording = recording
+
+    @property
+    def recording(self):
+        """The recording (the temporary one when set).
+
+        Raises
+        ------
+        ValueError
+            The analyzer has no recording (its folder was opened without it).
+        """
+        if self._temporary_recording is not None:
+            return self._temporary_recording
+        if self._recording is None:
+            raise ValueError("this SortingAnalyzer has no recording (it was opened without it); attach one with "
+                             "set_temporary_recording(recording)")
+        return self._recording
+
+    def has_recording(self) -> bool:
+        return self._recording is not None
+
+    def has_temporary_recording(self) -> bool:
+        return self._temporary_recording is not None
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def channel_ids(self) -> np.ndarray:
+        return np.asarray(self.rec_attributes["channel_ids"])
+
+    @property
+    def unit_ids(self) -> np.ndarray:
+        return self.sorting.unit_ids
+
+    @property
+    def sampling_frequency(self) -> float:
+        return self.sorting.get_sampling_frequency()
+
+    def get_num_units(self) -> int:
+        return self.sorting.get_num_units()
+
+    def get_num_channels(self) -> int:
+        return int(self.rec_attributes["num_channels"])
+
+    def get_num_segments(self) -> int:
+        return self.sorting.get_num_segments()
+
+    def get_num_samples(self, segment_index: int | None = None) -> int:
+        if segment_index is None:
+            if self.get_num_segments() != 1:
+                raise ValueError(f"segment_index is required: the analyzer has {self.get_num_segments()} segments")
+            segment_index = 0
+        if not 0 <= segment_index < self.get_num_segments():
+            raise ValueError(f"segment_index={segment_index}: allowed 0..{self.get_num_segments() - 1}")
+        return int(self.rec_attributes["num_samples"][segment_index])
+
+    def get_total_samples(self) -> int:
+        return int(sum(self.rec_attributes["num_samples"]))
+
+    def get_total_duration(self) -> float:
+        return self.get_total_samples() / self.sampling_frequency
+
+    def get_dtype(self) -> np.dtype:
+        return np.dtype(self.rec_attributes["dtype"])
+
+    def is_sparse(self) -> bool:
+        return self.sparsity is not None
+
+    def is_filtered(self) -> bool:
+        return bool(self.rec_attributes["is_filtered"])
+
+    def is_read_only(self) -> bool:
+        return self._read_only or self._store.is_read_only()
+
+    def get_probegroup(self):
+        return self.rec_attributes.get("probegroup")
+
+    def get_probe(self):
+        probegroup = self.get_probegroup()
+        if probegroup is None:
+            raise ValueError("this analyzer's recording has no probe")
+        if len(probegroup.probes) != 1:
+            raise ValueError(f"the analyzer has {len(probegroup.probes)} probes: use get_probegroup()")
+        return probegroup.probes[0]
+
+    def get_channel_locations(self) -> np.ndarray:
+        """Locations of all channels, in channel order (from the probe, else the ``location`` property)."""
+        probegroup = self.get_probegroup()
+        if probegroup is not None:
+            contacts = probegroup.to_numpy(complete=True)
+            contacts = contacts[np.argsort(contacts["device_channel_indices"])]
+            locations = np.zeros((contacts.size, probegroup.ndim), dtype="float64")
+            for i, dim in enumerate(["x", "y", "z"][:probegroup.ndim]):
+                locations[:, i] = contacts[dim]
+            return locations
+        locations = (self.rec_attributes.get("properties") or {}).get("location")
+        if locations is None:
+            raise ValueError("this analyzer's recording has no probe and no channel locations")
+        return np.asarray(locations, dtype="float64")
+
+    def channel_ids_to_indices(self, channel_ids) -> np.ndarray:
+        ids = list(self.channel_ids)
+        missing = [c for c in channel_ids if c not in ids]
+        if missing:
+            raise ValueError(f"channel ids {missing} are not in the analyzer (channels: {ids[:20]})")
+        return np.array([ids.index(c) for c in channel_ids], dtype=int)
+
+    def get_recording_property(self, key: str, ids=None):
+        if self.has_recording() or self.has_temporary_recording():
+            return self.recording.get_property(key, ids=ids)
+        properties = self.rec_attributes.get("properties") or {}
+        if key not in properties:
+            raise ValueError(f"recording property {key!r} not found; available: {list(properties)}")
+        values = np.asarray(properties[key])
+        return values if ids is None else values[self.channel_ids_to_indices(ids)]
+
+    def get_recording_property_keys(self) -> list[str]:
+        if self.has_recording() or self.has_temporary_recording():
+            return list(self.recording.get_property_keys())
+        return list((self.rec_attributes.get("properties") or {}).keys())
+
+    def set_sorting_property(self, key: str, values, ids=None, missing_value: Any = None, save: bool = True) -> None:
+        """Set a unit property (and store it in the folder when ``save``).
+
+        Parameters
+        ----------
+        key : str
+        values : array-like
+        ids : list, optional
+        missing_value : Any, optional
+        save : bool
+        """
+        self.sorting.set_property(key, values, ids=ids, missing_value=missing_value)
+        if save and not self.is_read_only():
+            self._store.write_sorting_property(key, self.sorting.get_property(key))
+
+    def get_sorting_property(self, key: str, ids=None):
+        return self.sorting.get_property(key, ids=ids)
+
+    def get_sorting_property_keys(self) -> list[str]:
+        return list(self.sorting.get_property_keys())
+
+    def get_sorting_provenance(self):
+        """The original sorting when it can be rebuilt from the folder, else None."""
+        return self._store.sorting_provenance()
+
+    # ------------------------------------------------------------------ main channels
+    @property
+    def main_channel_indices(self) -> np.ndarray:
+        """Main channel of each unit (stored as the sorting property ``main_channel_id``)."""
+        if self._main_channel_indices is None:
+            ids = self.get_sorting_property("main_channel_id")
+            if ids is not None:
+                self._main_channel_indices = self.channel_ids_to_indices(list(np.asarray(ids)))
+            else:
+                self._main_channel_indices = self._estimate_main_channels()
+                self.set_sorting_property("main_channel_id", self.channel_ids[self._main_channel_indices],
+                                          save=False)
+        return self._main_channel_indices
+
+    def _estimate_main_channels(self) -> np.ndarray:
+        """Main channels of an analyzer written before they were stored (SpikeInterface < 0.105)."""
+        from .template_tools import _get_main_channel_from_template_array, estimate_main_channel_from_recording
+
+        warnings.warn("this analyzer has no 'main_channel_id' (written by SpikeInterface < 0.105): estimating "
+                      "it; save_as() keeps it")
+        templates = self.get_extension("templates")
+        if templates is not None:
+            key = "average" if "average" in templates.data else "median"
+            return _get_main_channel_from_template_array(np.asarray(templates.data[key]), "extremum", "both",
+                                                         templates.nbefore)
+        if self.is_sparse():
+            locations = self.get_channel_locations()
+            out = []
+            for u in range(self.get_num_units()):
+                center = locations[self.sparsity.mask[u]].mean(axis=0)
+                out.append(int(np.argmin(np.linalg.norm(locations - center, axis=1))))
+            return np.asarray(out)
+        if self.has_recording() or self.has_temporary_recording():
+            return np.asarray(estimate_main_channel_from_recording(self.recording, self.sorting, peak_sign="both",
+                                                                   peak_mode="extremum",
+                                                                   **self._job_kwargs({})))
+        raise ValueError("this dense analyzer has no recording, waveforms or templates to find its units' main "
+                         "channels: attach the recording (set_temporary_recording)")
+
+    def get_main_channels(self, outputs: str = "index", with_dict: bool = False):
+        """Main channel of each unit.
+
+        Parameters
+        ----------
+        outputs : {"index", "id"}
+        with_dict : bool
+            ``{unit_id: channel}`` instead of an array.
+
+        Returns
+        -------
+        np.ndarray or dict
+        """
+        _check_choice(outputs, ("index", "id"), "outputs")
+        main = np.asarray(self.main_channel_indices)
+        values = main if outputs == "index" else self.channel_ids[main]
+        return dict(zip(self.unit_ids, values)) if with_dict else values
+
+    # ------------------------------------------------------------------ jobs
+    def _job_kwargs(self, job_kwargs: dict) -> dict:
+        job = dict(job_kwargs)
+        if self._backend is not None:
+            job.setdefault("backend", self._backend)
+        return job
+
+    def _job_config(self, job_kwargs: dict):
+        from .job import resolve_job_kwargs
+
+        return resolve_job_kwargs(**self._job_kwargs(job_kwargs))
+
+    # ------------------------------------------------------------------ extensions
+    def compute(self, input, save: bool = True, extension_params: dict | None = None, verbose: bool = False,
+                **kwargs):
+        """Compute one extension (a name), or several (a list or a dict of params).
+
+        Parameters
+        ----------
+        input : str, list or dict
+            ``"templates"``; ``["random_spikes", "waveforms"]``; ``{"waveforms": {"ms_before": 1.5}}``.
+        save : bool
+            Store the results in the folder (binary_folder / zarr).
+        extension_params : dict, optional
+            With a list: ``{name: params}`` for some of them.
+        verbose : bool
+        **kwargs
+            Extension params (a name) and job kwargs.
+
+        Returns
+        -------
+        AnalyzerExtension or None
+            The extension for a name, None for several.
+        """
+        from .job import split_job_kwargs
+
+        if self._read_only:
+            save = False
+        if isinstance(input, str):
+            return self.compute_one_extension(input, save=save, verbose=verbose, **kwargs)
+        params, job_kwargs = split_job_kwargs(kwargs)
+        if params:
+            raise TypeError(f"compute() of several extensions takes job kwargs only; {sorted(params)} are not "
+                            f"(give extension params in a dict, or extension_params=)")
+        if isinstance(input, dict):
+            extensions = dict(input)
+        elif isinstance(input, (list, tuple)):
+            extensions = {name: {} for name in input}
+            for name, ext_params in (extension_params or {}).items():
+                if name not in extensions:
+                    raise ValueError(f"extension_params names {name!r}, which is not in {list(input)}")
+                extensions[name] = ext_params
+        else:
+            raise TypeError(f"compute() takes a name, a list or a dict of extensions, got {type(input).__name__}")
+        self.compute_several_extensions(extensions, save=save, verbose=verbose, **job_kwargs)
+        return None
+
+    def _check_dependencies(self, extension_name: str, params: dict, planned=()) -> None:
+        cls = get_extension_class(extension_name)
+        if cls.need_recording and not (self.has_recording() or self.has_temporary_recording()):
+            raise ValueError(f"extension {extension_name!r} needs the recording, and this analyzer has none: "
+                             f"attach it with set_temporary_recording(recording)")
+        for dependency in cls.get_required_dependencies(**params):
+            names = dependency.split("|")
+            if not any(self.has_extension(n) or n in planned for n in names):
+                raise ValueError(f"extension {extension_name!r} needs {' or '.join(map(repr, names))} to be "
+                                 f"computed first")
+
+    def compute_one_extension(self, extension_name: str, save: bool = True, verbose: bool = False, **kwargs):
+        """Compute one extension; the extensions depending on it are deleted first.
+
+        Parameters
+        ----------
+        extension_name : str
+        save : bool
+        verbose : bool
+        **kwargs
+            The extension's params and job kwargs.
+
+        Returns
+        -------
+        AnalyzerExtension
+        """
+        from .job import split_job_kwargs
+
+        if self._read_only:
+            save = False
+        cls = get_extension_class(extension_name)
+        params, job_kwargs = split_job_kwargs(kwargs)
+        self._check_dependencies(extension_name, params)
+        extension = cls(self)
+        extension.set_params(**params)  # validates before anything is deleted
+        for child in children_of(extension_name):
+            if self.has_extension(child):
+                if verbose:
+                    print(f"Deleting extension: {child}")
+                self.delete_extension(child)
+        if cls.need_job_kwargs:
+            extension.run(save=save, verbose=verbose, **job_kwargs)
+        else:
+            extension.run(save=save, verbose=verbose)
+        self.extensions[extension_name] = extension
+        return extension
+
+    def compute_several_extensions(self, extensions: dict, save: bool = True, verbose: bool = False,
+                                   **job_kwargs) -> None:
+        """Compute several extensions, parents first.
+
+        When "waveforms" and "templates" are computed together, the average and std templates are
+        taken from the waveform buffer while it is still where it was gathered (the GPU).
+
+        Parameters
+        ----------
+        extensions : dict
+            ``{name: params}``.
+        save : bool
+        verbose : bool
+        **job_kwargs
+        """
+        if self._read_only:
+            save = False
+        for name, params in extensions.items():
+            if not isinstance(params, dict):
+                raise TypeError(f"params of extension {name!r} must be a dict, got {type(params).__name__}")
+            self._check_dependencies(name, params, planned=list(extensions))
+        ordered = sort_extensions_by_dependency(extensions)
+        fused = ()
+        if "waveforms" in ordered and "templates" in ordered:
+            operators = ordered["templates"].get("operators") or ["average", "std"]
+            fused = tuple(op for op in operators if isinstance(op, str) and op in ("average", "std"))
+        for name, params in ordered.items():
+            self._fuse_template_operators = fused if name == "waveforms" else ()
+            try:
+                if get_extension_class(name).need_job_kwargs:
+                    self.compute_one_extension(name, save=save, verbose=verbose, **params, **job_kwargs)
+                else:
+                    self.compute_one_extension(name, save=save, verbose=verbose, **params)
+            finally:
+                self._fuse_template_operators = ()
+        waveforms = self.extensions.get("waveforms")
+        if waveforms is not None:
+            waveforms._fused_templates = {}
+
+    def get_saved_extension_names(self) -> list[str]:
+        """Extensions stored in the folder (SpikeInterface's others included: they stay on disk)."""
+        if self.format == "memory":
+            raise ValueError("get_saved_extension_names() works with the binary_folder and zarr formats only")
+        return self._store.saved_extension_names()
+
+    def get_extension(self, extension_name: str):
+        """The extension (loaded from the folder when needed), or None when it is not computed.
+
+        Parameters
+        ----------
+        extension_name : str
+
+        Returns
+        -------
+        AnalyzerExtension or None
+        """
+        if extension_name in self.extensions:
+            return self.extensions[extension_name]
+        if self.format != "memory" and extension_name in self._store.saved_extension_names():
+            return self.load_extension(extension_name)
+        return None
+
+    def load_extension(self, extension_name: str):
+        """Load a stored extension into ``extensions`` (None for SpikeInterface's others, kept on disk).
+
+        Parameters
+        ----------
+        extension_name : str
+
+        Returns
+        -------
+        AnalyzerExtension or None
+        """
+        if self.format == "memory":
+            raise ValueError("load_extension() works with the binary_folder and zarr formats; use get_extension()")
+        if extension_name in FOREIGN_EXTENSIONS or extension_name not in get_available_analyzer_extensions():
+            warnings.warn(f"extension {extension_name!r} of {str(self.folder)!r} is not one gpuspike computes "
+                          f"({get_available_analyzer_extensions()}); it stays on disk untouched")
+            return None
+        extension = get_extension_class(extension_name).load(self, lazy=self._lazy)
+        if extension is not None:
+            self.extensions[extension_name] = extension
+        return extension
+
+    def load_all_saved_extension(self) -> None:
+        """Load every stored extension gpuspike computes (the others stay on disk, listed by
+        :meth:`get_saved_extension_names`)."""
+        for name in self.get_saved_extension_names():
+            if name in get_available_analyzer_extensions():
+                self.load_extension(name)
+
+    def delete_extension(self, extension_name: str) -> None:
+        """Remove an extension from the analyzer and its folder.
+
+        Parameters
+        ----------
+        extension_name : str
+        """
+        if self.format != "memory" and not self.is_read_only() and \
+                extension_name in self._store.saved_extension_names():
+            self._store.delete_extension(extension_name)
+        self.extensions.pop(extension_name, None)
+
+    def get_loaded_extension_names(self) -> list[str]:
+        return list(self.extensions)
+
+    def has_extension(self, extension_name: str) -> bool:
+        """Whether the extension is computed (in memory or in the folder)."""
+        if extension_name in self.extensions:
+            return True
+        if self.format == "memory":
+            return False
+        return extension_name in self._store.saved_extension_names()
+
+    def get_computable_extensions(self) -> list[str]:
+        """Names of the extensions gpuspike computes."""
+        return get_available_analyzer_extensions()
+
+    def get_default_extension_params(self, extension_name: str) -> dict:
+        """Default parameters of an extension."""
+        return get_default_analyzer_extension_params(extension_name)
+
+    # ------------------------------------------------------------------ copies
+    def _new_analyzer(self, sorting, sparsity, format: str, folder, backend_options: dict | None,
+                      provenance=None):
+        _check_choice(format, _FORMATS, "format")
+        recording = self._recording if self._recording is not None else self._temporary_recording
+        settings = {"return_in_uV": self.return_in_uV, "peak_sign": self.peak_sign, "peak_mode": self.peak_mode}
+        rec_attributes = dict(self.rec_attributes)
+        if format == "memory":
+            store = MemoryStore()
+        else:
+            if folder is None:
+                raise ValueError(f"format={format!r} needs folder=")
+            folder = _zarr_folder_name(folder) if format == "zarr" else Path(folder)
+            store = store_for(format).create(folder, sorting, recording, rec_attributes,
+                                             None if sparsity is None else sparsity.mask, settings,
+                                             provenance=provenance)
+        new = SortingAnalyzer(sorting, recording, format, rec_attributes, sparsity, self.return_in_uV,
+                              self.peak_sign, self.peak_mode, backend_options, self._lazy, False, store,
+                              self._backend)
+        if self._temporary_recording is not None and self._recording is None:
+            new._recording = None
+            new._temporary_recording = self._temporary_recording
+        return new
+
+    def _all_extensions(self) -> dict:
+        if self._lazy or self.format != "memory":
+            for name in self.get_saved_extension_names() if self.format != "memory" else []:
+                if name in get_available_analyzer_extensions() and name not in self.extensions:
+                    self.load_extension(name)
+        return sort_extensions_by_dependency({name: ext.params for name, ext in self.extensions.items()})
+
+    def save_as(self, format: str = "memory", folder=None, backend_options: dict | None = None) -> "SortingAnalyzer":
+        """A copy in another format (extensions included).
+
+        Parameters
+        ----------
+        format : {"memory", "binary_folder", "zarr"}
+        folder : str or Path, optional
+        backend_options : dict, optional
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        from .numpyextractors import NumpySorting
+
+        self.main_channel_indices  # noqa: B018 - makes sure main_channel_id is kept
+        sorting = NumpySorting.from_sorting(self.sorting, with_metadata=True, copy_spike_vector=True)
+        provenance = self.get_sorting_provenance()
+        new = self._new_analyzer(sorting, self.sparsity, format, folder, backend_options, provenance=provenance)
+        for name in self._all_extensions():
+            new.extensions[name] = self.extensions[name].copy(new)
+        return new
+
+    def copy(self) -> "SortingAnalyzer":
+        """A copy in memory."""
+        return self.save_as(format="memory")
+
+    def select_units(self, unit_ids, format: str = "memory", folder=None) -> "SortingAnalyzer":
+        """A new analyzer with only ``unit_ids`` (extensions sliced).
+
+        Parameters
+        ----------
+        unit_ids : list or array
+        format : {"memory", "binary_folder", "zarr"}
+        folder : str or Path, optional
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        from .numpyextractors import NumpySorting
+
+        unit_ids = list(unit_ids)
+        missing = [u for u in unit_ids if u not in list(self.unit_ids)]
+        if missing:
+            raise ValueError(f"unit ids {missing} are not in the analyzer (units: {list(self.unit_ids)[:20]})")
+        self.main_channel_indices  # noqa: B018
+        sorting = NumpySorting.from_sorting(self.sorting.select_units(unit_ids), with_metadata=True,
+                                            copy_spike_vector=True)
+        sparsity = None
+        if self.sparsity is not None:
+            sparsity = ChannelSparsity(self.sparsity.mask[self.sorting.ids_to_indices(unit_ids)], sorting.unit_ids,
+                                       self.channel_ids)
+        new = self._new_analyzer(sorting, sparsity, format, folder, None)
+        for name in self._all_extensions():
+            new.extensions[name] = self.extensions[name].copy(new, unit_ids=unit_ids)
+        return new
+
+    def remove_units(self, remove_unit_ids, format: str = "memory", folder=None) -> "SortingAnalyzer":
+        """A new analyzer without ``remove_unit_ids``.
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        keep = self.unit_ids[~np.isin(self.unit_ids, np.asarray(list(remove_unit_ids)))]
+        return self.select_units(keep, format=format, folder=folder)
+
+    def are_units_mergeable(self, merge_unit_groups, merging_mode: str = "soft", sparsity_overlap: float = 0.75,
+                            return_masks: bool = False):
+        """Whether each group may be soft-merged: its units share ``sparsity_overlap`` of their channels.
+
+        Returns
+        -------
+        dict, or (dict, dict) with ``return_masks``
+        """
+        _check_choice(merging_mode, ("soft", "hard"), "merging_mode")
+        mergeable, masks = {}, {}
+        for group in merge_unit_groups:
+            key = tuple(group)
+            if self.sparsity is None:
+                mergeable[key] = True
+                masks[key] = np.ones(self.get_num_channels(), dtype=bool)
+                continue
+            indices = self.sorting.ids_to_indices(list(group))
+            union = self.sparsity.mask[indices].any(axis=0)
+            intersection = self.sparsity.mask[indices].all(axis=0)
+            if merging_mode == "hard":
+                mergeable[key], masks[key] = True, union
+            else:
+                ratio = intersection.sum() / max(int(union.sum()), 1)
+                mergeable[key], masks[key] = bool(ratio >= sparsity_overlap), intersection
+        return (mergeable, masks) if return_masks else mergeable
+
+    def merge_units(self, merge_unit_groups, new_unit_ids=None, censor_ms: float | None = None,
+                    merging_mode: str = "soft", sparsity_overlap: float = 0.75,
+                    raise_error_if_overlap_fails: bool = True, new_id_strategy: str = "append",
+                    return_new_unit_ids: bool = False, format: str = "memory", folder=None, verbose: bool = False,
+                    **job_kwargs):
+        """A new analyzer whose groups of units are merged into one unit each.
+
+        In "soft" mode the extensions are merged from what is stored (the merged units' templates
+        from their stored waveforms, else from the stored average / std of each unit and the
+        number of spikes each was made of), without reading traces; "hard" recomputes them.
+
+        Parameters
+        ----------
+        merge_unit_groups : list of lists
+            Groups of at least two unit ids.
+        new_unit_ids : list, optional
+            One id per group (default per ``new_id_strategy``).
+        censor_ms : float, optional
+            Drop a merged unit's spikes closer than this to its previous spike.
+        merging_mode : {"soft", "hard"}
+        sparsity_overlap : float
+            Soft merges need this fraction of shared channels.
+        raise_error_if_overlap_fails : bool
+            Else skip the groups below ``sparsity_overlap`` (with a warning).
+        new_id_strategy : {"append", "take_first", "join"}
+        return_new_unit_ids : bool
+        format : {"memory", "binary_folder", "zarr"}
+        folder : str or Path, optional
+        verbose : bool
+        **job_kwargs
+            For "hard" merges.
+
+        Returns
+        -------
+        SortingAnalyzer, or (SortingAnalyzer, list) with ``return_new_unit_ids``
+        """
+        from .sorting_merges import generate_unit_ids_for_merge_group, get_ids_after_merging, merge_spike_vector
+
+        _check_choice(merging_mode, ("soft", "hard"), "merging_mode")
+        groups = [list(g) for g in merge_unit_groups]
+        if not groups:
+            raise ValueError("merge_units: give at least one group of units to merge")
+        for group in groups:
+            if len(group) < 2:
+                raise ValueError(f"merge_units: group {group} has fewer than two units")
+            missing = [u for u in group if u not in list(self.unit_ids)]
+            if missing:
+                raise ValueError(f"merge_units: unit ids {missing} are not in the analyzer")
+        if new_unit_ids is not None and len(new_unit_ids) != len(groups):
+            raise ValueError(f"merge_units: {len(new_unit_ids)} new_unit_ids for {len(groups)} groups")
+        if self.sparsity is not None and merging_mode == "soft":
+            mergeable = self.are_units_mergeable(groups, sparsity_overlap=sparsity_overlap)
+            failing = [g for g in groups if not mergeable[tuple(g)]]
+            if failing:
+                message = (f"the units of the merge groups {failing} share less than sparsity_overlap="
+                           f"{sparsity_overlap} of their channels for a soft merge; lower sparsity_overlap, use "
+                           f"merging_mode='hard', or raise_error_if_overlap_fails=False to skip them")
+                if raise_error_if_overlap_fails:
+                    raise ValueError(message)
+                warnings.warn(message)
+                keep = [i for i, g in enumerate(groups) if mergeable[tuple(g)]]
+                groups = [groups[i] for i in keep]
+                new_unit_ids = None if new_unit_ids is None else [new_unit_ids[i] for i in keep]
+        if not groups:
+            warnings.warn("merge_units: no mergeable unit groups")
+            return (self, []) if return_new_unit_ids else self
+        new_unit_ids = generate_unit_ids_for_merge_group(self.unit_ids, groups, new_unit_ids, new_id_strategy)
+        all_unit_ids = get_ids_after_merging(self.unit_ids, groups, new_unit_ids)
+        self.main_channel_indices  # noqa: B018
+        sorting, keep_mask, positions, _ = merge_spike_vector(self.sorting, groups, new_unit_ids, censor_ms)
+        if censor_ms is None:
+            keep_mask = None
+        sparsity = None
+        if self.sparsity is not None:
+            _, masks = self.are_units_mergeable(groups, merging_mode=merging_mode, sparsity_overlap=sparsity_overlap,
+                                                return_masks=True)
+            mask = np.zeros((len(all_unit_ids), self.get_num_channels()), dtype=bool)
+            for i, unit_id in enumerate(all_unit_ids):
+                if unit_id in list(new_unit_ids):
+                    mask[i] = masks[tuple(groups[list(new_unit_ids).index(unit_id)])]
+                else:
+                    mask[i] = self.sparsity.mask[self.sorting.id_to_index(unit_id)]
+            sparsity = ChannelSparsity(mask, sorting.unit_ids, self.channel_ids)
+        new = self._new_analyzer(sorting, sparsity, format, folder, None)
+        new._merged_spike_positions = positions  # where each old spike went: the random spikes follow
+        extensions = self._all_extensions()
+        if merging_mode == "soft":
+            for name in extensions:
+                new.extensions[name] = self.extensions[name].merge(new, groups, new_unit_ids, keep_mask=keep_mask,
+                                                                   verbose=verbose, **job_kwargs)
+        elif extensions:
+            new.compute_several_extensions(dict(extensions), verbose=verbose, **job_kwargs)
+        return (new, list(new_unit_ids)) if return_new_unit_ids else new
+
+    # ------------------------------------------------------------------ aggregation
+    def is_aggregated(self) -> bool:
+        return "aggregation_key" in self.get_sorting_property_keys() and \
+            "aggregation_key" in self.get_recording_property_keys()
+
+
+def _settings_of(settings: dict) -> dict:
+    """Settings of an analyzer folder, older ones completed (SpikeInterface's rules)."""
+    if not isinstance(settings, dict):
+        raise ValueError(f"the analyzer's settings are not a JSON object: {settings!r}")
+    out = dict(settings)
+    if "return_in_uV" not in out:
+        out["return_in_uV"] = out.pop("return_scaled", True)
+    else:
+        out.pop("return_scaled", None)
+    out.setdefault("peak_sign", "both")
+    out.setdefault("peak_mode", "extremum")
+    return out
+
+
+def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=None, main_channel_indices=None,
+                            lazy: bool = False, peak_sign: str = "both", peak_mode: str = "extremum",
+                            num_spikes_for_main_channel: int = 100, seed: int | None = None, sparse: bool = True,
+                            sparsity: ChannelSparsity | None = None, set_sparsity_by_dict_key: bool = False,
+                            return_in_uV: bool = True, overwrite: bool = False, backend_options: dict | None = None,
+                            sparsity_kwargs: dict | None = None, job_kwargs: dict | None = None,
+                            return_scaled: bool | None = None, backend: str | None = None,
+                            **extra_kwargs) -> SortingAnalyzer:
+    """Pair a sorting with its recording in a SortingAnalyzer (SpikeInterface 0.105).
+
+    The main channel of each unit is taken from the sorting's ``main_channel_id`` property, else
+    estimated from the average of ``num_spikes_for_main_channel`` random spikes; with
+    ``sparse=True`` a sparsity is estimated (:func:`estimate_sparsity`, "radius" around the main
+    channel by default). Both passes over the traces run on the block engine.
+
+    Parameters
+    ----------
+    sorting : BaseSorting or dict
+        A dict (with a dict of recordings, same keys) is aggregated first.
+    recording : BaseRecording or dict
+    format : {"memory", "binary_folder", "zarr"}
+    folder : str or Path, optional
+        Needed by "binary_folder" and "zarr" (``.zarr`` appended for zarr).
+    main_channel_indices : array, optional
+        Main channel of each unit.
+    lazy : bool
+        Keep stored extension arrays memory-mapped.
+    peak_sign : {"both", "neg", "pos"}
+    peak_mode : {"extremum", "at_index", "peak_to_peak"}
+    num_spikes_for_main_channel : int
+    seed : int, optional
+        Of the main-channel estimate's random spikes.
+    sparse : bool
+    sparsity : ChannelSparsity, optional
+        Use this sparsity (``sparse`` is then ignored).
+    set_sparsity_by_dict_key : bool
+        With dicts: each unit keeps the channels of its own recording.
+    return_in_uV : bool
+        Waveforms, templates and noise levels in µV (forced False for integer traces without gains,
+        with a warning).
+    overwrite : bool
+        Replace an existing analyzer folder (only one gpuspike or SpikeInterface wrote).
+    backend_options : dict, optional
+        Kept for SpikeInterface's signature (``storage_options`` / ``saving_options``).
+    sparsity_kwargs : dict, optional
+        Arguments of :func:`estimate_sparsity` (``method``, ``radius_um``, ``num_channels``, ...).
+    job_kwargs : dict, optional
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
+    backend : {"numpy", "cuda", "auto"}, optional
+        Default backend of this analyzer's computations (a ``backend`` job kwarg of a call wins).
+    **extra_kwargs
+        Sparsity and job kwargs given directly (SpikeInterface's older way; a FutureWarning says so).
+
+    Returns
+    -------
+    SortingAnalyzer
+    """
+    from .job import split_job_kwargs
+    from .recording import BaseRecording
+    from .sorting import BaseSorting
+
+    _check_choice(format, _FORMATS, "format")
+    _check_choice(peak_sign, _PEAK_SIGNS, "peak_sign")
+    _check_choice(peak_mode, _PEAK_MODES, "peak_mode")
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    if extra_kwargs:
+        more_sparsity, more_job = split_job_kwargs(extra_kwargs)
+        warnings.warn("Passing sparsity and job arguments via keyword arguments will be deprecated in 0.106.0. "
+                      "Please pass them as a `sparsity_kwargs` or `job_kwargs` dictionary instead.", FutureWarning,
+                      stacklevel=2)
+        sparsity_kwargs = {**(sparsity_kwargs or {}), **more_sparsity}
+        job_kwargs = {**(job_kwargs or {}), **more_job}
+    sparsity_kwargs = dict(sparsity_kwargs or {})
+    job_kwargs = dict(job_kwargs or {})
+    if backend is not None:
+        job_kwargs.setdefault("backend", backend)
+    if isinstance(sorting, dict) or isinstance(recording, dict):
+        return _create_from_dicts(sorting, recording, format, folder, lazy, peak_sign, peak_mode,
+                                  num_spikes_for_main_channel, seed, sparse, sparsity, set_sparsity_by_dict_key,
+                                  return_in_uV, overwrite, backend_options, sparsity_kwargs, job_kwargs, backend)
+    if not isinstance(sorting, BaseSorting):
+        raise TypeError(f"sorting must be a BaseSorting (or a dict of them), got {type(sorting).__name__}")
+    if not isinstance(recording, BaseRecording):
+        raise TypeError(f"recording must be a BaseRecording (or a dict of them), got {type(recording).__name__}")
+    if format != "memory":
+        if folder is None:
+            raise ValueError(f"format={format!r} needs folder= (or use format='memory')")
+        from .atomic import check_target
+
+        check_target(_zarr_folder_name(folder) if format == "zarr" else Path(folder), overwrite)
+    sorting = _matching_sorting(sorting, recording)
+    if main_channel_indices is None:
+        if "main_channel_id" in sorting.get_property_keys():
+            main_channel_indices = recording.ids_to_indices(list(sorting.get_property("main_channel_id")))
+        else:
+            from .template_tools import estimate_main_channel_from_recording
+
+            main_channel_indices = estimate_main_channel_from_recording(
+                recording, sorting, peak_sign=peak_sign, peak_mode=peak_mode,
+                num_spikes_for_main_channel=num_spikes_for_main_channel, seed=seed, **job_kwargs)
+    else:
+        main_channel_indices = np.asarray(main_channel_indices, dtype="int64")
+        if main_channel_indices.shape != (sorting.get_num_units(),):
+            raise ValueError(f"main_channel_indices has shape {main_channel_indices.shape}, expected "
+                             f"({sorting.get_num_units()},): one channel index per unit")
+        if np.any((main_channel_indices < 0) | (main_channel_indices >= recording.get_num_channels())):
+            raise ValueError(f"main_channel_indices must lie in 0..{recording.get_num_channels() - 1}")
+        if sparsity is None and sparse and sparsity_kwargs.get("method", "radius") != "radius":
+            raise ValueError("with main_channel_indices, the sparsity method must be 'radius'")
+    main_channel_indices = np.asarray(main_channel_indices, dtype="int64")
+    if sparsity is not None:
+        if not isinstance(sparsity, ChannelSparsity):
+            raise TypeError(f"sparsity must be a ChannelSparsity, got {type(sparsity).__name__}")
+        if not np.array_equal(sparsity.unit_ids, sorting.unit_ids):
+            raise ValueError("sparsity.unit_ids differ from the sorting's unit ids")
+        if not np.array_equal(sparsity.channel_ids, recording.channel_ids):
+            raise ValueError("sparsity.channel_ids differ from the recording's channel ids")
+        if not all(sparsity.mask[u, c] for u, c in enumerate(main_channel_indices)):
+            raise ValueError("the sparsity does not keep every unit's main channel")
+    elif sparse:
+        from .waveforms_compat import estimate_sparsity
+
+        sparsity = estimate_sparsity(sorting, recording, main_channel_indices=main_channel_indices,
+                                     peak_sign=peak_sign, amplitude_mode=peak_mode, **sparsity_kwargs,
+                                     **job_kwargs)
+    if return_in_uV and not recording.has_scaleable_traces() and np.dtype(recording.get_dtype()).kind in "iu":
+        warnings.warn("create_sorting_analyzer: recording does not have scaling to uV, forcing return_in_uV=False")
+        return_in_uV = False
+    return SortingAnalyzer.create(sorting, recording, main_channel_indices, format=format, folder=folder,
+                                  lazy=lazy, sparsity=sparsity, return_in_uV=return_in_uV, peak_sign=peak_sign,
+                                  peak_mode=peak_mode, backend_options=backend_options, overwrite=overwrite,
+                                  backend=backend)
+
+
+def _matching_sorting(sorting, recording):
+    """``sorting``, checked against ``recording`` (sampling frequency, segments); spikes beyond the
+    recording's end are dropped with a warning, as SpikeInterface does."""
+    from .excess_spikes import drop_excess_spikes
+    from .numpyextractors import NumpySorting
+
+    fs_rec, fs_sort = recording.sampling_frequency, sorting.sampling_frequency
+    if fs_rec != fs_sort:
+        if not math.isclose(fs_rec, fs_sort, abs_tol=1e-2, rel_tol=1e-5):
+            raise ValueError(f"Sorting and Recording sampling frequencies are too different: recording: {fs_rec} - "
+                             f"sorting: {fs_sort}. Ensure that you are associating the correct Recording and Sorting "
+                             f"when creating a SortingAnalyzer.")
+        warnings.warn("Sorting and Recording have a small difference in sampling frequency. This could be due to "
+                      "rounding of floats. Using the sampling frequency from the Recording.")
+        sorting = NumpySorting.from_sorting(sorting, with_metadata=True, copy_spike_vector=True)
+        sorting._sampling_frequency = fs_rec
+    if sorting.get_num_segments() != recording.get_num_segments():
+        raise ValueError(f"the sorting has {sorting.get_num_segments()} segments and the recording "
+                         f"{recording.get_num_segments()}")
+    return drop_excess_spikes(sorting, recording, "create_sorting_analyzer")
+
+
+def _create_from_dicts(sortings, recordings, format, folder, lazy, peak_sign, peak_mode, num_spikes_for_main_channel,
+                       seed, sparse, sparsity, set_sparsity_by_dict_key, return_in_uV, overwrite, backend_options,
+                       sparsity_kwargs, job_kwargs, backend) -> SortingAnalyzer:
+    """SpikeInterface's dict input: recordings aggregated by channel, sortings by unit."""
+    from .aggregate import aggregate_channels, aggregate_units
+    from .template_tools import estimate_main_channel_from_recording
+    from .waveforms_compat import estimate_sparsity
+
+    if not (isinstance(sortings, dict) and isinstance(recordings, dict)):
+        raise TypeError("give both sorting and recording as dicts (same keys), or neither")
+    if list(sortings) != list(recordings) and set(sortings) != set(recordings):
+        raise ValueError(f"Keys of `sorting`, {list(sortings)}, and `recording`, {list(recordings)}, dicts do not "
+                         f"match.")
+    recording = aggregate_channels(recordings)
+    sorting = aggregate_units(sortings)
+    main_channel_indices = None
+    if sparsity is None and set_sparsity_by_dict_key:
+        sparsity_kwargs = {"method": "by_property", "by_property": "aggregation_key"}
+    elif sparsity is None and sparsity_kwargs.get("method") != "by_property":
+        num_units, num_channels = sorting.get_num_units(), recording.get_num_channels()
+        mask = np.zeros((num_units, num_channels), dtype=bool)
+        main_channel_indices = np.full(num_units, -1, dtype="int64")
+        unit_offset = channel_offset = 0
+        for key, one_sorting in sortings.items():
+            one_recording = recordings[key]
+            n_units, n_channels = one_sorting.get_num_units(), one_recording.get_num_channels()
+            main = np.asarray(estimate_main_channel_from_recording(
+                one_recording, one_sorting, peak_sign=peak_sign, peak_mode=peak_mode,
+                num_spikes_for_main_channel=num_spikes_for_main_channel, seed=seed, **job_kwargs))
+            main_channel_indices[unit_offset:unit_offset + n_units] = main + channel_offset
+            one = estimate_sparsity(one_sorting, one_recording, main_channel_indices=main, peak_sign=peak_sign,
+                                    amplitude_mode=peak_mode, **sparsity_kwargs, **job_kwargs)
+            mask[unit_offset:unit_offset + n_units, channel_offset:channel_offset + n_channels] = one.mask
+            unit_offset += n_units
+            channel_offset += n_channels
+        sparsity = ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids) if sparse else None
+        sparsity_kwargs = {}
+    return create_sorting_analyzer(sorting, recording, format=format, folder=folder,
+                                   main_channel_indices=main_channel_indices, lazy=lazy, peak_sign=peak_sign,
+                                   peak_mode=peak_mode, num_spikes_for_main_channel=num_spikes_for_main_channel,
+                                   seed=seed, sparse=sparse, sparsity=sparsity, return_in_uV=return_in_uV,
+                                   overwrite=overwrite, backend_options=backend_options,
+                                   sparsity_kwargs=sparsity_kwargs, job_kwargs=job_kwargs, backend=backend)
+
+
+def load_sorting_analyzer(folder, load_extensions: bool = True, format: str = "auto",
+                          backend_options: dict | None = None, lazy: bool = False, read_only: bool = False,
+                          recording=None, backend: str | None = None) -> SortingAnalyzer:
+    """Open a SortingAnalyzer folder written by gpuspike or SpikeInterface (binary_folder or zarr).
+
+    The recording is rebuilt from the folder when it can be (else the analyzer works without it,
+    serving its stored extensions). Extensions gpuspike does not compute stay on disk, untouched,
+    and are listed by ``get_saved_extension_names()``.
+
+    Parameters
+    ----------
+    folder : str or Path
+    load_extensions : bool
+        Load the stored extensions now (else on first use).
+    format : {"auto", "binary_folder", "zarr"}
+    backend_options : dict, optional
+    lazy : bool
+        Keep extension arrays memory-mapped.
+    read_only : bool
+        Never write to the folder (computations stay in memory).
+    recording : BaseRecording, optional
+        Use this recording instead of the saved one.
+    backend : {"numpy", "cuda", "auto"}, optional
+        Default backend of this analyzer's computations.
+
+    Returns
+    -------
+    SortingAnalyzer
+    """
+    return SortingAnalyzer.load(folder, recording=recording, load_extensions=load_extensions, format=format,
+                                backend_options=backend_options, lazy=lazy, read_only=read_only, backend=backend)
+
+
+def load_sorting_analyzer_or_waveforms(folder, sorting=None) -> SortingAnalyzer:
+    """Open an analyzer folder, or a (legacy) waveforms folder as an analyzer.
+
+    Parameters
+    ----------
+    folder : str or Path
+    sorting : BaseSorting, optional
+        For a waveforms folder whose sorting cannot be rebuilt.
+
+    Returns
+    -------
+    SortingAnalyzer
+    """
+    folder = Path(folder)
+    if folder.suffix == ".zarr" or (folder / "spikeinterface_info.json").exists() or \
+            BinaryFolderStore.is_analyzer_folder(folder):
+        return load_sorting_analyzer(folder)
+    from .waveforms_compat import load_waveforms
+
+    return load_waveforms(folder, sorting=sorting, output="SortingAnalyzer")
+
+
+__all__ = ["SortingAnalyzer", "create_sorting_analyzer", "load_sorting_analyzer",
+           "load_sorting_analyzer_or_waveforms", "get_rec_attributes"]

@@ -94,41 +94,57 @@ class ZarrSortingExtractor(BaseSorting):
         -------
         ZarrSortingExtractor
         """
-        from numcodecs import Delta
-
-        from .serialization import plain
-
         folder_path = Path(folder_path)
         if folder_path.suffix != ".zarr":
             folder_path = folder_path.with_name(folder_path.name + ".zarr")
-        if compressor == "default":
-            compressor = get_default_zarr_compressor()
-        spikes = sorting.to_spike_vector()
-        num_segments = sorting.get_num_segments()
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
             root = open_group(tmp, "w")
-            root.attrs.update({"zarr_class_info": {"class": SI_ZARR_SORTING_CLASS, "module": "spikeinterface"},
-                               "sampling_frequency": float(sorting.sampling_frequency),
-                               "num_segments": int(num_segments),
-                               "provenance": sorting.to_dict() if sorting.is_dumpable else None,
-                               "annotations": plain(sorting._annotations)})
-            create_array(root, "unit_ids", data=np.asarray(sorting.unit_ids))
-            group = root.create_group("spikes")
-            for field in ("sample_index", "unit_index"):
-                values = np.ascontiguousarray(spikes[field])
-                create_array(group, field, data=values, compressor=compressor, filters=[Delta(dtype=values.dtype)])
-            bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
-            create_array(group, "segment_slices",
-                         data=np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64"))
-            chunk = group["sample_index"].chunks[0] or 1
-            create_array(group, "sample_index_chunk_firsts",
-                         data=np.asarray(spikes["sample_index"][::chunk], dtype="int64"))
-            props = root.create_group("properties")
-            for key in sorting.get_property_keys():
-                values = np.asarray(sorting.get_property(key))
-                if values.dtype.kind != "O":
-                    create_array(props, key, data=values)
+            root.attrs.update({"zarr_class_info": {"class": SI_ZARR_SORTING_CLASS, "module": "spikeinterface"}})
+            write_sorting_to_group(sorting, root, compressor=compressor)
         return ZarrSortingExtractor(folder_path)
+
+
+def write_sorting_to_group(sorting: BaseSorting, group, compressor="default", relative_to=None) -> None:
+    """Write ``sorting`` into an open zarr group in SpikeInterface's layout (``unit_ids``, ``spikes/``,
+    ``properties/``; attributes ``sampling_frequency``, ``num_segments``, ``provenance``, ``annotations``).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    group : zarr.Group
+        An empty group (format 2).
+    compressor : numcodecs codec, "default" or None
+        Of the spike vector fields (with a Delta filter); default Blosc zstd with bit shuffle.
+    relative_to : str or Path, optional
+        Paths of the provenance relative to this folder.
+    """
+    from numcodecs import Delta
+
+    from .serialization import plain
+
+    if compressor == "default":
+        compressor = get_default_zarr_compressor()
+    spikes = sorting.to_spike_vector()
+    num_segments = sorting.get_num_segments()
+    group.attrs.update({"sampling_frequency": float(sorting.sampling_frequency),
+                        "num_segments": int(num_segments),
+                        "provenance": sorting.to_dict(relative_to=relative_to) if sorting.is_dumpable else None,
+                        "annotations": plain(sorting._annotations)})
+    create_array(group, "unit_ids", data=np.asarray(sorting.unit_ids))
+    spikes_group = group.create_group("spikes")
+    for field in ("sample_index", "unit_index"):
+        values = np.ascontiguousarray(spikes[field])
+        create_array(spikes_group, field, data=values, compressor=compressor, filters=[Delta(dtype=values.dtype)])
+    bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+    create_array(spikes_group, "segment_slices", data=np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64"))
+    chunk = spikes_group["sample_index"].chunks[0] or 1
+    create_array(spikes_group, "sample_index_chunk_firsts",
+                 data=np.asarray(spikes["sample_index"][::chunk], dtype="int64"))
+    props = group.create_group("properties")
+    for key in sorting.get_property_keys():
+        values = np.asarray(sorting.get_property(key))
+        if values.dtype.kind != "O":
+            create_array(props, key, data=values)
 
 
 def read_zarr_sorting(folder_path, storage_options: dict | None = None) -> ZarrSortingExtractor:

@@ -219,13 +219,14 @@ class GatherJob(BlockJob):
 
 
 def templates_of_waveforms(waveforms, unit_bounds: np.ndarray, backend, dtype: str = "float32",
-                           stream=None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std (ddof=0) per unit of a unit-major waveform buffer, on the buffer's backend.
+                           stream=None, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std (ddof=0) per unit of a waveform buffer, on the buffer's backend.
 
     Parameters
     ----------
     waveforms : array
-        ``(N, nsamples, K)`` on ``backend``; unit ``u``'s rows are ``unit_bounds[u]:unit_bounds[u+1]``.
+        ``(N, nsamples, K)`` on ``backend``; unit ``u``'s rows are ``unit_bounds[u]:unit_bounds[u+1]``
+        (a unit-major buffer), or ``rows[unit_bounds[u]:unit_bounds[u+1]]`` when ``rows`` is given.
     unit_bounds : np.ndarray
         ``(U + 1,)`` int64 (host).
     backend : Backend
@@ -234,6 +235,9 @@ def templates_of_waveforms(waveforms, unit_bounds: np.ndarray, backend, dtype: s
         dtype of the results.
     stream : DeviceStream, optional
         Stream of the work.
+    rows : np.ndarray, optional
+        ``(N,)`` int64 (host): the buffer's rows grouped by unit, e.g. the stable argsort of the rows'
+        unit indices, for a buffer in spike order.
 
     Returns
     -------
@@ -248,7 +252,12 @@ def templates_of_waveforms(waveforms, unit_bounds: np.ndarray, backend, dtype: s
     sums = backend.zeros(shape, "float64", stream=stream)
     sumsqs = backend.zeros(shape, "float64", stream=stream)
     bounds = backend.asarray(np.ascontiguousarray(unit_bounds, "int64"), stream=stream)
-    backend.kernels.waveform_sums(waveforms, bounds, ref, sums, sumsqs, stream=stream, checked=True)
+    if rows is not None:
+        rows = np.ascontiguousarray(rows, "int64")
+        if rows.shape != (waveforms.shape[0],):
+            raise ValueError(f"rows has shape {rows.shape}, expected ({waveforms.shape[0]},)")
+        rows = backend.asarray(rows, stream=stream)
+    backend.kernels.waveform_sums(waveforms, bounds, ref, sums, sumsqs, stream=stream, checked=True, rows=rows)
     counts = backend.asarray(np.diff(unit_bounds).astype("int64"), stream=stream)
     mean = backend.empty(shape, dtype, stream=stream)
     std = backend.empty(shape, dtype, stream=stream)

@@ -62,9 +62,9 @@ class KernelRunner:
         """Move ``x`` to the device if it is a NumPy array."""
         return self._to_dev(x) if isinstance(x, np.ndarray) else x
 
-    def __call__(self, name: str, *args):
+    def __call__(self, name: str, *args, **kwargs):
         dev_args = [self.device(a) for a in args]
-        self.function(name)(*dev_args)
+        self.function(name)(*dev_args, **{k: self.device(v) for k, v in kwargs.items()})
         return [
             self._to_host(d) if isinstance(a, np.ndarray) else None for a, d in zip(args, dev_args)
         ]

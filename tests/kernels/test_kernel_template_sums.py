@@ -71,6 +71,37 @@ def test_waveform_sums_match_reference(device, counts):
     assert_close(res[4], sumsqs0 + np.stack([(w ** 2).sum(axis=0) for w in shifted]), rtol=1e-12)
 
 
+@pytest.mark.parametrize("counts", [[3, 0, 2], [4, 1, 1, 5], [9, 0, 8]])
+def test_waveform_sums_of_a_spike_ordered_buffer(device, counts):
+    """With ``rows``, a unit's waveforms are scattered through the buffer (spike order, as a
+    SortingAnalyzer stores them): the sums equal those of the unit-major copy."""
+    rng = np.random.default_rng(7 + len(counts))
+    labels = rng.permutation(np.repeat(np.arange(len(counts)), counts))
+    waveforms = rng.normal(0, 50, (labels.size, 6, 4)).astype(np.float32)
+    rows = np.argsort(labels, kind="stable").astype(np.int64)
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    shape = (len(counts), 6, 4)
+    res = device("waveform_sums", waveforms, bounds, np.zeros(shape), np.zeros(shape), np.zeros(shape), rows=rows)
+    wide = waveforms.astype(np.float64)
+    for u in range(len(counts)):
+        mine = wide[labels == u]
+        first = mine[0] if mine.shape[0] else np.zeros(shape[1:])
+        np.testing.assert_array_equal(res[2][u], first)
+        assert_close(res[3][u], (mine - first).sum(axis=0), rtol=1e-12)
+        assert_close(res[4][u], ((mine - first) ** 2).sum(axis=0), rtol=1e-12)
+
+
+def test_waveform_sums_rejects_bad_rows():
+    from gpuspike.kernels import waveform_sums_cpu
+
+    waveforms = np.zeros((4, 3, 2), np.float32)
+    z = np.zeros((1, 3, 2))
+    with pytest.raises(ValueError, match="rows"):
+        waveform_sums_cpu(waveforms, np.array([0, 4]), z.copy(), z.copy(), z.copy(), rows=np.arange(3))
+    with pytest.raises(TypeError, match="rows must be int64"):
+        waveform_sums_cpu(waveforms, np.array([0, 4]), z.copy(), z.copy(), z.copy(), rows=np.arange(4.0))
+
+
 def test_waveform_sums_rejects_bad_bounds():
     from gpuspike.kernels import waveform_sums_cpu
 
