@@ -5,16 +5,13 @@ from typing import Sequence
 
 import numpy as np
 
+# the backend side (re-exported here: other modules import these names from gpuspike.core.sparsity)
+from .sparsity_backend import (_AMPLITUDE_MODES, _PEAK_SIGNS, _TemplatesInfo, _amplitudes,  # noqa: F401
+                               _extremum_channels, _templates_info, abs_channel_amplitudes, check_peak_sign,
+                               estimate_sparsity_on_backend, sparsity_mask, template_extremum)
+
 _METHODS = ("radius", "best_channels", "closest_channels", "threshold", "snr", "amplitude", "ptp", "energy",
             "by_property")
-_AMPLITUDE_MODES = ("extremum", "at_index", "peak_to_peak")
-_PEAK_SIGNS = ("neg", "pos", "both")
-
-
-def check_peak_sign(peak_sign: str) -> str:
-    if peak_sign not in _PEAK_SIGNS:
-        raise ValueError(f"peak_sign={peak_sign!r}: allowed values are {_PEAK_SIGNS}")
-    return peak_sign
 
 
 class ChannelSparsity:
@@ -121,6 +118,17 @@ class ChannelSparsity:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ChannelSparsity":
+        """The sparsity of :meth:`to_dict` (SpikeInterface's sparsity.json layout).
+
+        Parameters
+        ----------
+        d : dict
+            ``unit_id_to_channel_ids``, ``unit_ids`` and ``channel_ids``.
+
+        Returns
+        -------
+        ChannelSparsity
+        """
         unit_ids = np.asarray(d["unit_ids"])
         channel_ids = np.asarray(d["channel_ids"])
         mask = np.zeros((len(unit_ids), len(channel_ids)), dtype=bool)
@@ -132,33 +140,110 @@ class ChannelSparsity:
 
     @classmethod
     def from_unit_id_to_channel_ids(cls, unit_id_to_channel_ids: dict, unit_ids, channel_ids) -> "ChannelSparsity":
+        """The sparsity of ``{unit_id: channel ids}``.
+
+        Parameters
+        ----------
+        unit_id_to_channel_ids : dict
+        unit_ids, channel_ids : array-like
+
+        Returns
+        -------
+        ChannelSparsity
+        """
         return cls.from_dict({"unit_id_to_channel_ids": {str(k): list(v) for k, v in unit_id_to_channel_ids.items()},
                               "unit_ids": list(np.asarray(unit_ids).tolist()),
                               "channel_ids": list(np.asarray(channel_ids).tolist())})
 
     # ------------------------------------------------------------------ constructors
+    # Each takes a SortingAnalyzer or a Templates (SpikeInterface 0.105's rules, in sparsity_templates)
+    # or a WaveformExtractor / templates dict (0.100's rules: peak_sign "neg" by default).
     @classmethod
-    def create_dense(cls, we_or_templates) -> "ChannelSparsity":
-        info = _templates_info(we_or_templates)
-        return cls(np.ones((len(info.unit_ids), len(info.channel_ids)), bool), info.unit_ids, info.channel_ids)
+    def create_dense(cls, templates_or_sorting_analyzer) -> "ChannelSparsity":
+        """Every channel for every unit.
+
+        Parameters
+        ----------
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        obj = templates_or_sorting_analyzer
+        if _new_kind(obj) is None:
+            obj = _templates_info(obj)
+        return cls(np.ones((len(obj.unit_ids), len(obj.channel_ids)), bool), obj.unit_ids, obj.channel_ids)
 
     @classmethod
-    def from_radius(cls, we_or_templates, radius_um: float, peak_sign: str = "neg") -> "ChannelSparsity":
-        """Channels within ``radius_um`` of each unit's extremum channel."""
-        info = _templates_info(we_or_templates)
+    def from_radius(cls, templates_or_sorting_analyzer, radius_um: float, peak_sign: str | None = None,
+                    peak_mode: str | None = None) -> "ChannelSparsity":
+        """Channels within ``radius_um`` of each unit's main channel.
+
+        Parameters
+        ----------
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+            An analyzer's main channels are its own (``peak_sign`` and ``peak_mode`` must be None); a
+            Templates' are ``get_main_channels(peak_sign, peak_mode)`` (None: "both", "extremum"); a
+            WaveformExtractor's are its extremum channels for ``peak_sign`` (None: "neg").
+        radius_um : float
+            Radius in µm.
+        peak_sign : {"neg", "pos", "both"}, optional
+        peak_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+
+        Returns
+        -------
+        ChannelSparsity
+        """
+        obj = templates_or_sorting_analyzer
+        kind = _new_kind(obj)
+        if kind is not None:
+            from .sparsity_templates import radius_mask
+
+            return cls(radius_mask(obj, kind, radius_um, peak_sign, peak_mode), obj.unit_ids, obj.channel_ids)
+        peak_sign = check_peak_sign("neg" if peak_sign is None else peak_sign)
+        info = _templates_info(obj)
+        if peak_mode not in (None, "extremum"):
+            if radius_um is None or not radius_um > 0:
+                raise ValueError(f"radius_um={radius_um!r}: give a positive radius in µm")
+            if info.locations is None:
+                raise ValueError("method='radius' needs channel locations: attach a probe (recording.set_probe)")
+            return cls.from_radius_and_main_channel(info.unit_ids, info.channel_ids,
+                                                    _legacy_main_channels(info, peak_sign, peak_mode),
+                                                    info.locations, radius_um)
         mask = sparsity_mask(info.backend, info.templates, "radius", peak_sign, info.nbefore,
                              locations=info.locations, radius_um=radius_um)
         return cls(mask, info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_best_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg",
-                           amplitude_mode: str | None = None) -> "ChannelSparsity":
+    def from_best_channels(cls, templates_or_sorting_analyzer, num_channels: int, peak_sign: str | None = None,
+                           amplitude_mode: str | None = "extremum") -> "ChannelSparsity":
         """The ``num_channels`` channels of largest template amplitude for each unit.
 
-        ``amplitude_mode`` ("extremum", "at_index", "peak_to_peak"; None: "extremum") says how the
-        amplitude is taken, as in SpikeInterface 0.105.
+        Parameters
+        ----------
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+        num_channels : int
+            Channels kept per unit (all of them for a Templates / an analyzer with fewer channels).
+        peak_sign : {"neg", "pos", "both"}, optional
+            Must be None for an analyzer (its own); None: "both" (with a warning) for a Templates,
+            "neg" for a WaveformExtractor.
+        amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+            How the amplitude is taken (None: the analyzer's ``peak_mode``, else "extremum").
+
+        Returns
+        -------
+        ChannelSparsity
         """
-        info = _templates_info(we_or_templates)
+        obj = templates_or_sorting_analyzer
+        kind = _new_kind(obj)
+        if kind is not None:
+            from .sparsity_templates import best_channels_mask
+
+            return cls(best_channels_mask(obj, kind, num_channels, peak_sign, amplitude_mode), obj.unit_ids,
+                       obj.channel_ids)
+        peak_sign = "neg" if peak_sign is None else peak_sign
+        info = _templates_info(obj)
         if amplitude_mode is None or amplitude_mode == "extremum":
             mask = sparsity_mask(info.backend, info.templates, "best_channels", peak_sign, info.nbefore,
                                  num_channels=num_channels)
@@ -172,16 +257,43 @@ class ChannelSparsity:
         return cls(mask, info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_snr(cls, we_or_templates, threshold: float, peak_sign: str = "neg",
-                 noise_levels: np.ndarray | None = None, amplitude_mode: str | None = None) -> "ChannelSparsity":
+    def from_snr(cls, templates_or_sorting_analyzer, threshold: float, amplitude_mode: str | None = None,
+                 peak_sign: str | None = None, noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
         """Channels whose template amplitude / noise level is at least ``threshold``.
 
-        ``amplitude_mode`` ("extremum", "at_index", "peak_to_peak"; None: "extremum") says how the
-        amplitude is taken, as in SpikeInterface 0.105.
+        SpikeInterface 0.100's positional order ``(threshold, peak_sign, noise_levels, amplitude_mode)``
+        is recognised too (a peak sign where ``amplitude_mode`` stands).
+
+        Parameters
+        ----------
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+            An analyzer or a Templates must be dense.
+        threshold : float
+            In noise levels.
+        amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+            How the amplitude is taken (None: the analyzer's ``peak_mode``, else "extremum").
+        peak_sign : {"neg", "pos", "both"}, optional
+            As in :meth:`from_best_channels`.
+        noise_levels : np.ndarray, optional
+            Per channel, in the templates' units. Default: the analyzer's "noise_levels" extension, or
+            the WaveformExtractor's recording; required for a Templates.
+
+        Returns
+        -------
+        ChannelSparsity
         """
+        amplitude_mode, peak_sign, noise_levels = _legacy_snr_args(amplitude_mode, peak_sign, noise_levels)
+        obj = templates_or_sorting_analyzer
+        kind = _new_kind(obj)
+        if kind is not None:
+            from .sparsity_templates import snr_mask
+
+            return cls(snr_mask(obj, kind, threshold, peak_sign, amplitude_mode, noise_levels), obj.unit_ids,
+                       obj.channel_ids)
         if threshold is None:
             raise ValueError("method='threshold' needs threshold= (an SNR, e.g. 5)")
-        info = _templates_info(we_or_templates)
+        peak_sign = "neg" if peak_sign is None else peak_sign
+        info = _templates_info(obj)
         if noise_levels is None:
             noise_levels = info.noise_levels()
         if amplitude_mode is None or amplitude_mode == "extremum":
@@ -220,24 +332,36 @@ class ChannelSparsity:
         return cls(ptp / noise >= threshold, info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_energy(cls, waveform_extractor, threshold: float,
-                    noise_levels: np.ndarray | None = None) -> "ChannelSparsity":
+
+    @classmethod
+    def from_energy(cls, sorting_analyzer, threshold: float, noise_levels: np.ndarray | None = None
+                    ) -> "ChannelSparsity":
         """Channels whose waveform energy per sample is at least ``threshold`` noise levels.
 
         The energy of a channel is the norm of the unit's waveforms on it; it is compared with
-        ``noise * sqrt(num_samples * num_spikes)``. Needs a dense extractor with waveforms.
+        ``noise * sqrt(num_samples * num_spikes)``.
 
         Parameters
         ----------
-        waveform_extractor : WaveformExtractor
+        sorting_analyzer : SortingAnalyzer or WaveformExtractor
+            A dense analyzer with its "waveforms" extension (and "noise_levels" unless
+            ``noise_levels`` is given), or a dense WaveformExtractor that kept its waveforms.
         threshold : float
         noise_levels : np.ndarray, optional
+            Per channel (default: the analyzer's extension, or measured on the extractor's recording).
 
         Returns
         -------
         ChannelSparsity
         """
-        we = waveform_extractor
+        we = sorting_analyzer
+        kind = _new_kind(we)
+        if kind == "templates":
+            raise ValueError("method='energy' needs the waveforms: give a SortingAnalyzer, not a Templates")
+        if kind == "analyzer":
+            from .sparsity_templates import energy_mask
+
+            return cls(energy_mask(we, threshold, noise_levels), we.unit_ids, we.channel_ids)
         if threshold is None:
             raise ValueError("method='energy' needs threshold= (in noise levels, e.g. 5)")
         if not hasattr(we, "get_waveforms") or not we.has_waveforms() or we.is_sparse():
@@ -256,50 +380,69 @@ class ChannelSparsity:
         return cls(mask, we.unit_ids, we.channel_ids)
 
     @classmethod
-    def from_amplitude(cls, we_or_templates, threshold: float, amplitude_mode: str | None = None,
-                       peak_sign: str = "neg") -> "ChannelSparsity":
-        """Channels whose template amplitude (in the templates' unit, µV when scaled) is at least ``threshold``.
+    def from_amplitude(cls, templates_or_sorting_analyzer, threshold: float, amplitude_mode: str | None = None,
+                       peak_sign: str | None = None) -> "ChannelSparsity":
+        """Channels whose template amplitude (µV) is at least ``threshold``.
 
         Parameters
         ----------
-        we_or_templates : WaveformExtractor or dict
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+            An analyzer or a Templates must be dense and in µV.
         threshold : float
+            In µV (the templates' unit for a WaveformExtractor).
         amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
-            How the amplitude is taken (None: "extremum").
-        peak_sign : {"neg", "pos", "both"}
+            How the amplitude is taken (None: the analyzer's ``peak_mode``, else "extremum").
+        peak_sign : {"neg", "pos", "both"}, optional
+            As in :meth:`from_best_channels`.
 
         Returns
         -------
         ChannelSparsity
         """
+        obj = templates_or_sorting_analyzer
+        kind = _new_kind(obj)
+        if kind is not None:
+            from .sparsity_templates import amplitude_mask
+
+            return cls(amplitude_mask(obj, kind, threshold, amplitude_mode, peak_sign), obj.unit_ids,
+                       obj.channel_ids)
         if threshold is None:
             raise ValueError("method='amplitude' needs threshold= (in µV)")
-        info = _templates_info(we_or_templates)
-        amps = _amplitudes(info, peak_sign, amplitude_mode)
+        info = _templates_info(obj)
+        amps = _amplitudes(info, "neg" if peak_sign is None else peak_sign, amplitude_mode)
         return cls(amps >= threshold, info.unit_ids, info.channel_ids)
 
     @classmethod
-    def from_closest_channels(cls, we_or_templates, num_channels: int, peak_sign: str = "neg") -> "ChannelSparsity":
-        """The ``num_channels`` channels closest to each unit's extremum channel (itself included).
+    def from_closest_channels(cls, templates_or_sorting_analyzer, num_channels: int, peak_sign: str | None = None,
+                              peak_mode: str | None = None) -> "ChannelSparsity":
+        """The ``num_channels`` channels closest to each unit's main channel (itself included; ties: lower index).
 
         Parameters
         ----------
-        we_or_templates : WaveformExtractor or dict
+        templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
         num_channels : int
-        peak_sign : {"neg", "pos", "both"}
+        peak_sign, peak_mode : str, optional
+            Which main channel, as in :meth:`from_radius`.
 
         Returns
         -------
         ChannelSparsity
         """
-        info = _templates_info(we_or_templates)
+        obj = templates_or_sorting_analyzer
+        kind = _new_kind(obj)
+        if kind is not None:
+            from .sparsity_templates import closest_channels_mask
+
+            return cls(closest_channels_mask(obj, kind, num_channels, peak_sign, peak_mode), obj.unit_ids,
+                       obj.channel_ids)
+        info = _templates_info(obj)
         if num_channels is None or int(num_channels) < 1:
-            raise ValueError(f"num_channels={num_channels!r}: give a positive number of channels")
+            raise ValueError(f"num_channels={num_channels!r}: give an int >= 1")
         if info.locations is None:
             raise ValueError("method='closest_channels' needs channel locations: attach a probe (recording.set_probe)")
         locations = np.asarray(info.locations, dtype="float64")
         distances = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
-        channels, _, _ = template_extremum(info, peak_sign)
+        channels = _legacy_main_channels(info, check_peak_sign("neg" if peak_sign is None else peak_sign), peak_mode)
         mask = np.zeros((len(info.unit_ids), len(info.channel_ids)), dtype=bool)
         for u, channel in enumerate(channels):
             mask[u, np.argsort(distances[channel], kind="stable")[:int(num_channels)]] = True
@@ -324,11 +467,16 @@ class ChannelSparsity:
         ChannelSparsity
         """
         locations = np.asarray(channel_locations, dtype="float64")
-        main = np.asarray(main_channel_indices, dtype="int64")
+        main = np.asarray(main_channel_indices)
         if len(main) != len(unit_ids):
             raise ValueError(f"main_channel_indices has {len(main)} values for {len(unit_ids)} units")
-        if locations.shape[0] != len(channel_ids):
-            raise ValueError(f"channel_locations has {locations.shape[0]} rows for {len(channel_ids)} channels")
+        if locations.ndim != 2 or locations.shape[0] != len(channel_ids):
+            raise ValueError(f"channel_locations has shape {locations.shape}, expected ({len(channel_ids)}, 2 or 3)")
+        if main.size and (main.dtype.kind not in "iu" or main.min() < 0 or main.max() >= len(channel_ids)):
+            raise ValueError(f"main_channel_indices must be channel indices in 0..{len(channel_ids) - 1}, got "
+                             f"{main.tolist()[:10]}")
+        if radius_um is None or not radius_um >= 0:
+            raise ValueError(f"radius_um={radius_um!r}: give a radius >= 0 in µm")
         distances = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
         mask = np.zeros((len(unit_ids), len(channel_ids)), dtype=bool)
         for u, channel in enumerate(main):
@@ -379,20 +527,76 @@ class ChannelSparsity:
             out[u][:, channels] = templates_array[u][:, :channels.size]
         return out
 
+
     @classmethod
-    def from_property(cls, we_or_templates, by_property: str, peak_sign: str = "neg") -> "ChannelSparsity":
+    def from_property(cls, sorting, recording=None, by_property: str | None = None,
+                      peak_sign: str | None = None) -> "ChannelSparsity":
         """Channels whose recording property ``by_property`` (e.g. "group") equals the unit's value.
 
-        The unit's value is the sorting's property when it has one (as SpikeInterface), else the
-        value of the unit's extremum channel.
+        Three call forms:
+
+        * ``from_property(sorting, recording, by_property)`` (SpikeInterface 0.105): both have the
+          property; each unit keeps the channels of its value;
+        * ``from_property(sorting_analyzer, by_property)``: the same with the analyzer's sorting and
+          recording properties;
+        * ``from_property(waveform_extractor, by_property, peak_sign="neg")`` (0.100): the unit's value
+          is the sorting's property when it has one, else the value of its extremum channel.
+
+        Parameters
+        ----------
+        sorting : BaseSorting, SortingAnalyzer, WaveformExtractor or dict
+        recording : BaseRecording or str, optional
+            The recording (first form), or ``by_property`` given positionally (other forms).
+        by_property : str, optional
+        peak_sign : {"neg", "pos", "both"}, optional
+            Third form only (default "neg").
+
+        Returns
+        -------
+        ChannelSparsity
         """
-        check_peak_sign(peak_sign)
-        info = _templates_info(we_or_templates)
-        if isinstance(we_or_templates, dict):
-            recording, sorting = we_or_templates.get("recording"), we_or_templates.get("sorting")
+        from .sorting import BaseSorting
+
+        obj = sorting
+        if isinstance(obj, BaseSorting):
+            if recording is None or isinstance(recording, str) or by_property is None:
+                raise ValueError("from_property(sorting, recording, by_property): give the recording and the "
+                                 "property name (e.g. by_property='group')")
+            values = recording.get_property(by_property)
+            if values is None:
+                raise ValueError(f"by_property={by_property!r} is not a recording property; available: "
+                                 f"{recording.get_property_keys()}")
+            from .sparsity_templates import property_mask
+
+            return cls(property_mask(obj, values, by_property), obj.unit_ids, recording.channel_ids)
+        if isinstance(recording, str):  # from_property(obj, "group"[, "neg"])
+            if by_property is not None:
+                if peak_sign is not None:
+                    raise TypeError("from_property: by_property given twice (positionally and by keyword)")
+                peak_sign = by_property
+            by_property = recording
+        elif recording is not None:
+            raise TypeError(f"from_property({type(obj).__name__}, ...): the second argument is by_property (a str), "
+                            f"got {type(recording).__name__}")
+        if by_property is None:
+            raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
+        kind = _new_kind(obj)
+        if kind == "templates":
+            raise ValueError("by_property needs recording and sorting properties: use from_property(sorting, "
+                             "recording, by_property)")
+        if kind == "analyzer":
+            if peak_sign is not None:
+                raise ValueError(f"from_property(peak_sign={peak_sign!r}) with a SortingAnalyzer: pass peak_sign=None")
+            from .sparsity_templates import analyzer_property_mask
+
+            return cls(analyzer_property_mask(obj, by_property), obj.unit_ids, obj.channel_ids)
+        peak_sign = check_peak_sign("neg" if peak_sign is None else peak_sign)
+        info = _templates_info(obj)
+        if isinstance(obj, dict):
+            recording, sorting = obj.get("recording"), obj.get("sorting")
         else:
-            recording = getattr(we_or_templates, "recording", None)
-            sorting = getattr(we_or_templates, "sorting", None)
+            recording = getattr(obj, "recording", None)
+            sorting = getattr(obj, "sorting", None)
         if recording is None:
             raise ValueError("method='by_property' needs the recording")
         values = recording.get_property(by_property)
@@ -408,326 +612,117 @@ class ChannelSparsity:
         return cls(mask, info.unit_ids, info.channel_ids)
 
 
-class _TemplatesInfo:
-    """What sparsity needs from a WaveformExtractor or a Templates-like object."""
+def _new_kind(obj) -> str | None:
+    """"analyzer" or "templates" for SpikeInterface 0.105's inputs, None for a WaveformExtractor or a dict."""
+    from .sparsity_templates import input_kind
 
-    def __init__(self, templates, unit_ids, channel_ids, nbefore, locations, noise_fn, backend):
-        self.templates = templates
-        self.unit_ids = np.asarray(unit_ids)
-        self.channel_ids = np.asarray(channel_ids)
-        self.nbefore = nbefore
-        self.locations = locations
-        self.noise_levels = noise_fn
-        self.backend = backend
+    return input_kind(obj)
 
 
-def _templates_info(obj, backend: str = "numpy") -> _TemplatesInfo:
-    from ..backends import get_backend
+def _legacy_main_channels(info, peak_sign: str, peak_mode: str | None) -> np.ndarray:
+    """Extremum channel of each template of a WaveformExtractor / dict for ``peak_mode``."""
+    if peak_mode is None or peak_mode == "extremum":
+        return template_extremum(info, peak_sign)[0]
+    from .template_tools import _check_mode, _signed_amplitudes
 
-    be = get_backend(backend)
-    if hasattr(obj, "get_all_templates") and hasattr(obj, "recording"):
-        templates = np.ascontiguousarray(obj.get_all_templates(mode="average"), dtype="float32")
-        if obj.is_sparse():
-            templates = np.stack([obj.sparsity.densify_waveforms(templates[i], u)
-                                  if obj.sparsity.are_waveforms_sparse(templates[i], u) else templates[i]
-                                  for i, u in enumerate(obj.unit_ids)]) if len(obj.unit_ids) else templates
-        locations = None
-        try:
-            locations = obj.get_channel_locations()
-        except ValueError:
-            pass
-
-        def noise():
-            from .recording_tools import get_noise_levels
-
-            if obj.recording is None:
-                raise ValueError("method='threshold' needs noise_levels= when the recording is not available")
-            return get_noise_levels(obj.recording, return_scaled=obj.return_scaled)
-
-        return _TemplatesInfo(templates, obj.unit_ids, obj.channel_ids, obj.nbefore, locations, noise, be)
-    if isinstance(obj, dict) and "templates" in obj:
-        templates = np.ascontiguousarray(obj["templates"], dtype="float32")
-        locations = obj.get("channel_locations")
-
-        def noise():
-            if obj.get("noise_levels") is None:
-                raise ValueError("method='threshold' needs noise_levels")
-            return obj["noise_levels"]
-
-        return _TemplatesInfo(templates, obj.get("unit_ids", np.arange(templates.shape[0])),
-                              obj.get("channel_ids", np.arange(templates.shape[2])), obj.get("nbefore", 0),
-                              locations, noise, be)
-    raise TypeError(f"expected a WaveformExtractor or a dict with 'templates', got {type(obj).__name__}")
+    amps = np.abs(_signed_amplitudes(info, peak_sign, _check_mode(peak_mode, "peak_mode")))
+    return np.argmax(amps, axis=1) if len(amps) else np.zeros(0, "int64")
 
 
-def _extremum_channels(be, templates, peak_sign: str, nbefore: int, stream=None):
-    """Extremum channel of each template, as an array of ``be`` (host: numpy)."""
-    num_units = templates.shape[0]
-    channels = be.empty((num_units,), "int64", stream=stream)
-    amplitudes = be.empty((num_units,), "float64", stream=stream)
-    shifts = be.empty((num_units,), "int64", stream=stream)
-    be.kernels.template_extremum(templates, peak_sign, int(nbefore), channels, amplitudes, shifts, stream=stream)
-    return channels
+def _legacy_snr_args(amplitude_mode, peak_sign, noise_levels):
+    """``from_snr``'s arguments, SpikeInterface 0.100's positional order ``(peak_sign, noise_levels,
+    amplitude_mode)`` recognised by a peak sign in the ``amplitude_mode`` slot."""
+    if not (isinstance(amplitude_mode, str) and amplitude_mode in _PEAK_SIGNS):
+        return amplitude_mode, peak_sign, noise_levels
+    if isinstance(peak_sign, str):
+        raise TypeError(f"from_snr: amplitude_mode={amplitude_mode!r} is a peak sign and peak_sign={peak_sign!r}: "
+                        f"pass peak_sign=, noise_levels= and amplitude_mode= by keyword")
+    new_mode = noise_levels if isinstance(noise_levels, str) or noise_levels is None else None
+    new_noise = peak_sign if peak_sign is not None else (None if isinstance(noise_levels, str) else noise_levels)
+    return new_mode, amplitude_mode, new_noise
 
 
-def template_extremum(info: _TemplatesInfo, peak_sign: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Extremum channel, its amplitude and the peak shift of each template (host arrays).
+
+def compute_sparsity(templates_or_sorting_analyzer, noise_levels: np.ndarray | None = None, method: str | None = None,
+                     peak_sign: str | None = None, amplitude_mode: str | None = None, num_channels: int | None = 5,
+                     radius_um: float | None = 100.0, threshold: float | None = 5.0,
+                     by_property: str | None = None) -> ChannelSparsity:
+    """Sparsity of a SortingAnalyzer, a Templates, a WaveformExtractor or a templates dict, by one method.
+
+    With a SortingAnalyzer or a Templates this is SpikeInterface 0.105's ``compute_sparsity``: the
+    analyzer's ``peak_sign`` is its own (pass None) and its main channels are its own; a Templates
+    needs ``peak_sign`` and ``amplitude_mode`` for the template methods. With a WaveformExtractor or
+    a dict it is 0.100's (``peak_sign`` default "neg"); the specification's positional form
+    ``compute_sparsity(we, "radius", "neg")`` (method second) is recognised by its string.
 
     Parameters
     ----------
-    info : _TemplatesInfo
-        Templates and where they are.
-    peak_sign : {"neg", "pos", "both"}
-        Which peak.
-
-    Returns
-    -------
-    tuple of np.ndarray
-        ``(channels, amplitudes, shifts)``.
-    """
-    check_peak_sign(peak_sign)
-    be, templates = info.backend, info.templates
-    num_units = templates.shape[0]
-    out = (be.empty((num_units,), "int64"), be.empty((num_units,), "float64"), be.empty((num_units,), "int64"))
-    if num_units:
-        be.kernels.template_extremum(templates, peak_sign, int(info.nbefore), *out)
-    return tuple(be.to_host(x) for x in out)
-
-
-def abs_channel_amplitudes(info: _TemplatesInfo, peak_sign: str) -> np.ndarray:
-    """Absolute amplitude of each template on each channel (host ``(num_units, num_channels)``).
-
-    Parameters
-    ----------
-    info : _TemplatesInfo
-        Templates and where they are.
-    peak_sign : {"neg", "pos", "both"}
-        Which peak.
-
-    Returns
-    -------
-    np.ndarray
-    """
-    check_peak_sign(peak_sign)
-    be, templates = info.backend, info.templates
-    out = be.empty((templates.shape[0], templates.shape[2]), "float64")
-    if templates.shape[0] and templates.shape[2]:
-        be.kernels.channel_amplitudes(templates, peak_sign, out)
-    return np.abs(be.to_host(out))
-
-
-def sparsity_mask(be, templates, method: str, peak_sign: str, nbefore: int, locations: np.ndarray | None = None,
-                  radius_um: float | None = None, num_channels: int | None = None, threshold: float | None = None,
-                  noise_levels: np.ndarray | None = None, stream=None) -> np.ndarray:
-    """The boolean mask of a radius, best-channels or SNR sparsity, computed where ``templates`` are.
-
-    Only the mask comes back: on a GPU, the templates (left there by the sparsity estimate), the
-    extremum channels and the amplitudes stay on the device.
-
-    Parameters
-    ----------
-    be : Backend
-        The backend holding ``templates``.
-    templates : array
-        ``(num_units, nsamples, num_channels)`` float templates on ``be``.
-    method : {"radius", "best_channels", "threshold", "snr"}
-        Sparsity method.
-    peak_sign : {"neg", "pos", "both"}
-        Which peak defines amplitudes and the extremum channel.
-    nbefore : int
-        Samples before the spike in a template.
-    locations : np.ndarray, optional
-        ``(num_channels, 2 or 3)`` channel positions (radius).
-    radius_um : float, optional
-        Radius (radius).
-    num_channels : int, optional
-        Channels kept per unit (best_channels).
-    threshold : float, optional
-        Minimum amplitude / noise (threshold / snr).
-    noise_levels : np.ndarray, optional
-        Noise per channel, in the units of the templates (threshold / snr).
-    stream : DeviceStream, optional
-        Stream of the work.
-
-    Returns
-    -------
-    np.ndarray
-        ``(num_units, num_channels)`` bool, on the host.
-
-    Raises
-    ------
-    ValueError
-        A missing or invalid parameter of the method, naming it.
-    """
-    check_peak_sign(peak_sign)
-    num_units, _, total_channels = templates.shape
-    if method == "radius":
-        if radius_um is None or not radius_um > 0:
-            raise ValueError(f"radius_um={radius_um!r}: give a positive radius in µm")
-        if locations is None:
-            raise ValueError("method='radius' needs channel locations: attach a probe (recording.set_probe) "
-                             "or set_channel_locations(); or use method='best_channels'")
-    elif method == "best_channels":
-        if num_channels is None or not 1 <= int(num_channels) <= total_channels:
-            raise ValueError(f"num_channels={num_channels!r}: allowed 1..{total_channels}")
-    elif method in ("threshold", "snr"):
-        if threshold is None:
-            raise ValueError("method='threshold' needs threshold= (an SNR, e.g. 5)")
-        noise_levels = np.asarray(noise_levels, dtype="float64")
-        if noise_levels.shape != (total_channels,):
-            raise ValueError(f"noise_levels has shape {noise_levels.shape}, expected ({total_channels},)")
-    else:
-        raise ValueError(f"method={method!r}: sparsity_mask takes 'radius', 'best_channels', 'threshold', 'snr'")
-    if num_units == 0:
-        return np.zeros((0, total_channels), dtype=bool)
-    mask = be.empty((num_units, total_channels), "bool", stream=stream)
-    if method == "radius":
-        channels = _extremum_channels(be, templates, peak_sign, nbefore, stream)
-        be.kernels.radius_sparsity(be.asarray(np.ascontiguousarray(locations, "float64"), stream=stream), channels,
-                                   float(radius_um), mask, stream=stream)
-    else:
-        amplitudes = be.empty((num_units, total_channels), "float64", stream=stream)
-        be.kernels.channel_amplitudes(templates, peak_sign, amplitudes, stream=stream)
-        if method == "best_channels":
-            be.kernels.best_channels_sparsity(amplitudes, int(num_channels), mask, stream=stream)
-        else:
-            be.kernels.snr_sparsity(amplitudes, be.asarray(noise_levels, stream=stream), float(threshold), mask,
-                                    stream=stream)
-    return be.to_host(mask, stream=stream).astype(bool)
-
-
-def estimate_sparsity_on_backend(recording, sorting, num_spikes: int, ms_before: float, ms_after: float,
-                                 return_scaled: bool, seed, config, method: str = "radius", peak_sign: str = "neg",
-                                 radius_um: float | None = 100.0, num_channels: int | None = 5,
-                                 threshold: float | None = 5.0, by_property: str | None = None,
-                                 job: tuple[str, str] = ("estimate_sparsity", ""), selected: np.ndarray | None = None
-                                 ) -> "ChannelSparsity":
-    """Sparsity from the mean templates of ``num_spikes`` random spikes per unit, on the job's backend.
-
-    The means are accumulated by the block engine (means only) and stay where they were
-    computed; the extremum channels, amplitudes and masks are computed there too, and only the
-    mask comes back.
-
-    Parameters
-    ----------
-    recording, sorting : BaseRecording, BaseSorting
-        The traces and the spikes.
-    num_spikes : int
-        Random spikes per unit.
-    ms_before, ms_after : float
-        Window.
-    return_scaled : bool
-        Templates in µV (SNR thresholds compare with noise in µV).
-    seed : int or None
-        Seed of the spike sampling.
-    config : JobConfig
-        Backend, engine and budget.
-    method, peak_sign, radius_um, num_channels, threshold, by_property
-        As in :func:`compute_sparsity`.
-    job : tuple of str
-        The public call and its stage, for the progress bar.
-    selected : np.ndarray, optional
-        Indices (in the spike vector) of the spikes to average, instead of ``num_spikes`` random ones
-        drawn with ``seed`` (SpikeInterface's :func:`estimate_sparsity` draws its own).
-
-    Returns
-    -------
-    ChannelSparsity
-    """
-    from .random_spikes import select_random_spikes
-    from .waveforms import _accumulate
-
-    if method not in _METHODS:
-        raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
-    if selected is None:
-        selected = select_random_spikes(sorting, num_spikes, seed)
-    mean, _, stream = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, False, config,
-                                  job, keep_on_backend=True)
-    from ..backends import get_backend
-
-    be = get_backend("numpy") if isinstance(mean, np.ndarray) else config.backend_object
-    nbefore = int(ms_before * recording.sampling_frequency / 1000.0)
-    if method == "by_property":
-        return ChannelSparsity.from_property({"templates": be.to_host(mean, stream=stream), "recording": recording,
-                                              "sorting": sorting, "unit_ids": sorting.unit_ids,
-                                              "channel_ids": recording.channel_ids, "nbefore": nbefore},
-                                             by_property, peak_sign=peak_sign)
-    locations = None
-    if method == "radius":
-        locations = recording.get_channel_locations()
-    noise = None
-    if method in ("threshold", "snr"):
-        from .recording_tools import get_noise_levels
-
-        noise = get_noise_levels(recording, return_scaled=return_scaled)
-    mask = sparsity_mask(be, mean, method, peak_sign, nbefore, locations=locations, radius_um=radius_um,
-                         num_channels=num_channels, threshold=threshold, noise_levels=noise, stream=stream)
-    return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
-
-
-def _amplitudes(info: _TemplatesInfo, peak_sign: str, amplitude_mode: str | None) -> np.ndarray:
-    """Absolute amplitude of every (unit, channel) as SpikeInterface's ``amplitude_mode`` takes it."""
-    if amplitude_mode is None or amplitude_mode == "extremum":
-        return abs_channel_amplitudes(info, peak_sign)
-    if amplitude_mode not in _AMPLITUDE_MODES:
-        raise ValueError(f"amplitude_mode={amplitude_mode!r}: allowed values are {_AMPLITUDE_MODES}")
-    templates = info.templates.astype("float64")
-    if amplitude_mode == "at_index":
-        return np.abs(templates[:, int(info.nbefore), :])
-    return np.ptp(templates, axis=1) if templates.size else np.zeros((templates.shape[0], templates.shape[2]))
-
-
-def compute_sparsity(we_or_templates, method: str = "radius", peak_sign: str = "neg", num_channels: int | None = 5,
-                     radius_um: float | None = 100.0, threshold: float | None = 5.0, by_property: str | None = None,
-                     noise_levels: np.ndarray | None = None, amplitude_mode: str | None = None) -> ChannelSparsity:
-    """Sparsity of a WaveformExtractor (or templates dict) by one of the methods.
-
-    Parameters
-    ----------
-    we_or_templates : WaveformExtractor or dict
+    templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
         A dict needs "templates" (units, samples, channels) and, per method, "channel_locations",
         "noise_levels", "unit_ids", "channel_ids", "nbefore".
-    method : {"radius", "best_channels", "closest_channels", "threshold" (alias "snr"), "amplitude", "ptp", \
-"energy", "by_property"}
-    peak_sign : {"neg", "pos", "both"}
+    noise_levels : np.ndarray, optional
+        Per-channel noise for "snr" / "threshold", "ptp" and "energy". Default: the analyzer's
+        "noise_levels" extension, or measured on the WaveformExtractor's recording; required for a Templates.
+    method : {"radius", "best_channels", "closest_channels", "snr" (alias "threshold"), "amplitude", "ptp", \
+"energy", "by_property"}, optional
+        Default "radius".
+    peak_sign : {"neg", "pos", "both"}, optional
+        Must be None for an analyzer.
+    amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
+        How "best_channels", "snr" and "amplitude" take a template's amplitude (a Templates' main
+        channels for "radius" / "closest_channels" too). None: the analyzer's ``peak_mode``, or "extremum".
     num_channels : int
         For "best_channels" and "closest_channels".
     radius_um : float
         For "radius".
     threshold : float
-        SNR threshold for "threshold", "ptp" and "energy"; µV for "amplitude".
+        In noise levels for "snr", "ptp" and "energy"; in µV for "amplitude".
     by_property : str
         For "by_property".
-    noise_levels : np.ndarray, optional
-        Per-channel noise for "threshold", "ptp" and "energy" (default: computed from the recording).
-    amplitude_mode : {"extremum", "at_index", "peak_to_peak"}, optional
-        How "best_channels", "snr" and "amplitude" take a template's amplitude (None: "extremum").
 
     Returns
     -------
     ChannelSparsity
         The channels of each unit.
     """
+    obj = templates_or_sorting_analyzer
+    if isinstance(noise_levels, str):  # compute_sparsity(we, "radius"[, "neg"]): the specification's order
+        if method is not None:
+            if not (isinstance(method, str) and method in _PEAK_SIGNS) or peak_sign is not None:
+                raise TypeError(f"compute_sparsity: method given twice ({noise_levels!r} positionally, then "
+                                f"{method!r}); pass the arguments after the method by keyword")
+            peak_sign = method
+        if peak_sign is not None and not isinstance(peak_sign, str):
+            raise TypeError(f"compute_sparsity(we, {noise_levels!r}, ...): pass the arguments after the method by "
+                            f"keyword (peak_sign={peak_sign!r} is not a peak sign)")
+        method, noise_levels = noise_levels, None
+    method = "radius" if method is None else method
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: allowed values are {_METHODS}")
-    check_peak_sign(peak_sign)
+    kind = _new_kind(obj)
+    if kind is not None:
+        from .sparsity_templates import compute
+
+        mask = compute(obj, kind, noise_levels, method, peak_sign, amplitude_mode, num_channels, radius_um,
+                       threshold, by_property)
+        return ChannelSparsity(mask, obj.unit_ids, obj.channel_ids)
+    peak_sign = check_peak_sign("neg" if peak_sign is None else peak_sign)
     if method == "radius":
-        return ChannelSparsity.from_radius(we_or_templates, radius_um, peak_sign=peak_sign)
+        return ChannelSparsity.from_radius(obj, radius_um, peak_sign=peak_sign)
     if method == "best_channels":
-        return ChannelSparsity.from_best_channels(we_or_templates, num_channels, peak_sign=peak_sign,
+        return ChannelSparsity.from_best_channels(obj, num_channels, peak_sign=peak_sign,
                                                   amplitude_mode=amplitude_mode)
     if method == "closest_channels":
-        return ChannelSparsity.from_closest_channels(we_or_templates, num_channels, peak_sign=peak_sign)
+        return ChannelSparsity.from_closest_channels(obj, num_channels, peak_sign=peak_sign)
     if method in ("threshold", "snr"):
-        return ChannelSparsity.from_snr(we_or_templates, threshold, peak_sign=peak_sign, noise_levels=noise_levels,
+        return ChannelSparsity.from_snr(obj, threshold, peak_sign=peak_sign, noise_levels=noise_levels,
                                         amplitude_mode=amplitude_mode)
     if method == "amplitude":
-        return ChannelSparsity.from_amplitude(we_or_templates, threshold, amplitude_mode=amplitude_mode,
-                                              peak_sign=peak_sign)
+        return ChannelSparsity.from_amplitude(obj, threshold, amplitude_mode=amplitude_mode, peak_sign=peak_sign)
     if method == "ptp":
-        return ChannelSparsity.from_ptp(we_or_templates, threshold, noise_levels=noise_levels)
+        return ChannelSparsity.from_ptp(obj, threshold, noise_levels=noise_levels)
     if method == "energy":
-        return ChannelSparsity.from_energy(we_or_templates, threshold, noise_levels=noise_levels)
+        return ChannelSparsity.from_energy(obj, threshold, noise_levels=noise_levels)
     if by_property is None:
         raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
-    return ChannelSparsity.from_property(we_or_templates, by_property, peak_sign=peak_sign)
+    return ChannelSparsity.from_property(obj, by_property=by_property, peak_sign=peak_sign)

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .sparsity import ChannelSparsity
+from .sparsity import ChannelSparsity, check_peak_sign
 
 _CORE_EXTENSIONS = ("random_spikes", "waveforms", "templates")
 
@@ -478,10 +478,14 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
                       num_channels: int = 5, threshold: float | None = 5, amplitude_mode: str = "extremum",
                       by_property: str | None = None, noise_levels=None, main_channel_indices=None,
                       _job: tuple[str, str] = ("estimate_sparsity", ""), **job_kwargs) -> ChannelSparsity:
-    """Sparsity from raw (unscaled) templates of ``num_spikes_for_sparsity`` random spikes per unit.
+    """Sparsity without a SortingAnalyzer (SpikeInterface 0.105's ``estimate_sparsity``).
 
-    Spikes are drawn as SpikeInterface 0.105 draws them (uniformly per unit, away from segment
-    edges, seed 2205), so both estimate the same sparsity.
+    With ``method="radius"`` and ``main_channel_indices``, the channels within ``radius_um`` of those
+    channels (no templates). Otherwise the raw (unscaled) mean templates of up to
+    ``num_spikes_for_sparsity`` spikes per unit, drawn as SpikeInterface 0.105 draws them (uniformly
+    per unit, away from segment edges, seed 2205), are accumulated on the job's backend and the
+    method is applied to a :class:`~gpuspike.core.template.Templates` of them with ``peak_sign`` and
+    ``amplitude_mode``, so both tools estimate the same sparsity.
 
     Parameters
     ----------
@@ -489,82 +493,96 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
     num_spikes_for_sparsity : int
     ms_before, ms_after : float
     method : {"radius", "best_channels", "closest_channels", "snr", "threshold", "amplitude", "by_property", "ptp"}
+        "threshold" is "snr"; "ptp" is "snr" with ``amplitude_mode="peak_to_peak"``.
     peak_sign : {"neg", "pos", "both"}
     radius_um : float
     num_channels : int
     threshold : float
+        In noise levels ("snr"), or in raw units ("amplitude": the templates are unscaled, as in 0.105).
     amplitude_mode : {"extremum", "at_index", "peak_to_peak"}
-        How "best_channels", "snr" and "amplitude" take a template's amplitude.
+        How amplitudes (and the main channels of "radius" / "closest_channels") are taken.
     by_property : str, optional
+        A recording property; the sorting's property gives each unit's value (SpikeInterface's
+        rule), else the value of the unit's main channel.
     noise_levels : np.ndarray, optional
-        Raw noise levels for "snr" (computed when not given).
+        Raw noise levels for "snr" (measured on the recording when not given).
     main_channel_indices : array, optional
-        For "radius": the main channel of each unit (no templates are estimated then).
+        For "radius": the main channel index of each unit (no templates are estimated then).
     **job_kwargs
+        ``n_jobs``, ``chunk_duration``, ``backend``, ``progress_bar``, ...
 
     Returns
     -------
     ChannelSparsity
     """
+    from . import sparsity_templates as st
     from .core_tools import ms_to_samples
-    from .sorting_tools import random_spikes_selection
-    from .sparsity import compute_sparsity
-
+    from .template import Templates
+    from .template_tools import _get_templates_array_from_recording_and_sorting
     from .validation import check_max_spikes_per_unit, check_window
 
+    allowed = ("radius", "best_channels", "closest_channels", "snr", "threshold", "amplitude", "by_property", "ptp")
+    if method not in allowed:
+        hint = " ('energy' needs a SortingAnalyzer: use compute_sparsity)" if method == "energy" else ""
+        raise ValueError(f"estimate_sparsity(method={method!r}): allowed values are {allowed}{hint}")
+    check_peak_sign(peak_sign)
     check_window(ms_before, ms_after, recording.sampling_frequency)
     check_max_spikes_per_unit(num_spikes_for_sparsity, "num_spikes_for_sparsity")
+    unit_ids, channel_ids = sorting.unit_ids, recording.channel_ids
+    if method == "radius" and main_channel_indices is not None:
+        return ChannelSparsity.from_radius_and_main_channel(unit_ids, channel_ids, main_channel_indices,
+                                                            _sparsity_locations(recording, method), radius_um)
     if method == "by_property":
+        if by_property is None:
+            raise ValueError("method='by_property' needs by_property= (e.g. 'group')")
         values = recording.get_property(by_property)
         if values is None:
             raise ValueError(f"by_property={by_property!r} is not a recording property; available: "
                              f"{recording.get_property_keys()}")
         if sorting.get_property(by_property) is not None:
-            return ChannelSparsity(values[None, :] == np.asarray(sorting.get_property(by_property))[:, None],
-                                   sorting.unit_ids, recording.channel_ids)
-    if method == "radius" and main_channel_indices is not None:
-        locations = recording.get_channel_locations()
-        main = np.asarray(main_channel_indices)
-        distances = np.linalg.norm(locations[main][:, None, :] - locations[None, :, :], axis=2)
-        return ChannelSparsity(distances <= radius_um, sorting.unit_ids, recording.channel_ids)
-    if method in ("radius", "closest_channels") and recording.get_property("location") is None:
+            return ChannelSparsity(st.property_mask(sorting, values, by_property), unit_ids, channel_ids)
+    locations = _sparsity_locations(recording, method) if method in ("radius", "closest_channels") else None
+    fs = recording.sampling_frequency
+    array = _get_templates_array_from_recording_and_sorting(recording, sorting, ms_before, ms_after,
+                                                            num_spikes_for_sparsity, 2205, _job, **job_kwargs)
+    templates = Templates(array, fs, ms_to_samples(ms_before, fs), is_in_uV=False, channel_ids=channel_ids,
+                          unit_ids=unit_ids)
+    kind = "templates"
+    if method == "radius":
+        mask = st.radius_mask(templates, kind, radius_um, peak_sign, amplitude_mode, locations=locations)
+    elif method == "closest_channels":
+        mask = st.closest_channels_mask(templates, kind, num_channels, peak_sign, amplitude_mode, locations=locations)
+    elif method == "best_channels":
+        mask = st.best_channels_mask(templates, kind, num_channels, peak_sign, amplitude_mode)
+    elif method in ("snr", "threshold", "ptp"):
+        if noise_levels is None:
+            from .recording_tools import get_noise_levels
+
+            noise_levels = get_noise_levels(recording, return_scaled=False)
+        mask = st.snr_mask(templates, kind, threshold, peak_sign, "peak_to_peak" if method == "ptp" else amplitude_mode,
+                           noise_levels)
+    elif method == "amplitude":  # raw templates compared with the threshold, as SpikeInterface 0.105 does
+        mask = st.amplitude_mask(templates, kind, threshold, amplitude_mode, peak_sign, check_in_uV=False)
+    else:  # by_property, the sorting lacking the property: each unit takes its main channel's value
+        values = recording.get_property(by_property)
+        main = templates.get_main_channels(peak_sign=peak_sign, peak_mode=amplitude_mode)
+        mask = values[None, :] == values[main][:, None]
+    return ChannelSparsity(mask, unit_ids, channel_ids)
+
+
+def _sparsity_locations(recording, method: str) -> np.ndarray:
+    """Channel positions for a sparsity estimate; probes of a probe group that overlap are moved apart
+    (300 µm in x and y per probe), as SpikeInterface 0.105's estimate_sparsity does."""
+    if recording.get_property("location") is None:
         raise ValueError(f"method={method!r} needs channel locations: attach a probe (recording.set_probe) or "
                          f"set_channel_locations(); or use method='best_channels'")
-    fs = recording.sampling_frequency
-    nbefore, nafter = ms_to_samples(ms_before, fs), ms_to_samples(ms_after, fs)
-    num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
-    selected = random_spikes_selection(sorting, num_samples, method="uniform",
-                                       max_spikes_per_unit=num_spikes_for_sparsity,
-                                       margin_size=max(nbefore, nafter), seed=2205)
-    if method in ("radius", "best_channels", "snr", "threshold") and amplitude_mode in (None, "extremum") \
-            and noise_levels is None:
-        # the templates, amplitudes and mask stay on the job's backend; only the mask comes back
-        from .job import resolve_job_kwargs
-        from .sparsity import estimate_sparsity_on_backend
-
-        return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, _ms(nbefore, fs),
-                                            _ms(nafter, fs), False, None, resolve_job_kwargs(**job_kwargs),
-                                            method=method, peak_sign=peak_sign, radius_um=radius_um,
-                                            num_channels=num_channels, threshold=threshold, selected=selected,
-                                            job=_job)
-    templates = estimate_templates_with_accumulator(recording, sorting.to_spike_vector()[selected], sorting.unit_ids,
-                                                    nbefore, nafter, return_in_uV=False, **job_kwargs)
-    info = {"templates": templates, "unit_ids": sorting.unit_ids, "channel_ids": recording.channel_ids,
-            "nbefore": nbefore, "noise_levels": noise_levels}
-    if recording.has_probe() or recording.get_property("location") is not None:
-        info["channel_locations"] = recording.get_channel_locations()
-    if method in ("snr", "threshold", "ptp") and noise_levels is None:
-        from .recording_tools import get_noise_levels
-
-        info["noise_levels"] = get_noise_levels(recording, return_scaled=False)
-    if method == "by_property":  # the sorting lacks the property: each unit takes its extremum channel's value
-        best = compute_sparsity(info, method="best_channels", num_channels=1, peak_sign=peak_sign).mask
-        unit_values = recording.get_property(by_property)[np.argmax(best, axis=1)]
-        return ChannelSparsity(recording.get_property(by_property)[None, :] == unit_values[:, None],
-                               sorting.unit_ids, recording.channel_ids)
-    return compute_sparsity(info, method=method, peak_sign=peak_sign, num_channels=num_channels,
-                            radius_um=radius_um, threshold=threshold,
-                            amplitude_mode=None if method in ("radius", "closest_channels", "ptp") else amplitude_mode)
+    locations = np.array(recording.get_channel_locations(), dtype="float64")
+    contacts = recording.get_property("contact_vector") if recording.has_probe() else None
+    if contacts is not None and "probe_index" in contacts.dtype.names:
+        probes, rank = np.unique(contacts["probe_index"], return_inverse=True)
+        if len(probes) > 1 and len(np.unique(locations, axis=0)) != len(locations):
+            locations[:, :2] += 300.0 * rank[:, None]
+    return locations
 
 
 def precompute_sparsity(recording, sorting, num_spikes_for_sparsity: int = 100, unit_batch_size: int = 200,
