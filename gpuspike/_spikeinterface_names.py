@@ -9,31 +9,11 @@ these tables are the source for the documentation's list of differences.
 
 #: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
 NOT_IN_GPUSPIKE = {
-    # ---- SortingAnalyzer API: planned (issue 18), over the same engine as extract_waveforms
-    "SortingAnalyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18); use extract_waveforms",
-    "AnalyzerExtension": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
-    "ComputeRandomSpikes": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
-    "ComputeWaveforms": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
-    "ComputeTemplates": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
-    "ComputeNoiseLevels": "SortingAnalyzer extension class, not yet in gpuspike (planned, issue 18)",
-    "compute_random_spikes": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18); "
-                             "random_spikes_selection selects the same spikes",
-    "compute_waveforms": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18)",
-    "compute_noise_levels": "SortingAnalyzer extension function, not yet in gpuspike (planned, issue 18); "
-                            "use get_noise_levels",
-    "create_sorting_analyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
-    "load_sorting_analyzer": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
-    "load_sorting_analyzer_or_waveforms": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18); "
-                                          "load_waveforms opens waveform folders",
-    "get_available_analyzer_extensions": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
-    "get_default_analyzer_extension_params": "SortingAnalyzer API, not yet in gpuspike (planned, issue 18)",
     "Templates": "the SortingAnalyzer's templates container, not yet in gpuspike (planned, issue 18); "
                  "WaveformExtractor.get_all_templates and dicts with 'templates' serve compute_sparsity",
     # ---- curation
-    "apply_merges_to_sorting": "curation (merging units) belongs with the SortingAnalyzer's merge_units, "
-                               "outside this issue's scope",
-    "apply_splits_to_sorting": "curation (splitting units) belongs with the SortingAnalyzer's split_units, "
-                               "outside this issue's scope",
+    "apply_splits_to_sorting": "curation (splitting units): gpuspike's SortingAnalyzer merges units "
+                               "(merge_units) but does not split them",
     # ---- other modules' objects and retired APIs
     "Motion": "motion correction (spikeinterface.sortingcomponents / preprocessing), outside gpuspike's core",
     "BaseRecordingSnippets": "gpuspike shares channel metadata through a mixin (gpuspike.core.channels."
@@ -59,7 +39,7 @@ COMPARED_CLASSES = (
     "ChannelSliceRecording", "UnitsSelectionSorting", "FrameSliceRecording", "FrameSliceSorting",
     "NoiseGeneratorRecording", "InjectTemplatesRecording", "SharedMemoryRecording", "SharedMemorySorting",
     "ZarrRecordingExtractor", "ZarrSortingExtractor", "ChannelSparsity", "ChunkRecordingExecutor",
-    "TimeSeriesChunkExecutor",
+    "TimeSeriesChunkExecutor", "SortingAnalyzer",
 )
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it

@@ -45,7 +45,15 @@ from .sparsity import ChannelSparsity, compute_sparsity
 from .template_tools import (get_template_amplitude_on_main_channel, get_template_amplitudes,
                              get_template_extremum_amplitude, get_template_extremum_channel,
                              get_template_extremum_channel_peak_shift, get_template_peak_shift_on_main_channel)
-from .waveforms import WaveformExtractor, compute_templates
+from .waveforms import WaveformExtractor
+from .sortinganalyzer import (SortingAnalyzer, create_sorting_analyzer, load_sorting_analyzer,
+                              load_sorting_analyzer_or_waveforms)
+from .analyzer_extension import (AnalyzerExtension, get_available_analyzer_extensions,
+                                 get_default_analyzer_extension_params, register_result_extension)
+from .analyzer_extension_core import (ComputeNoiseLevels, ComputeRandomSpikes, ComputeTemplates, ComputeWaveforms,
+                                      compute_noise_levels, compute_random_spikes, compute_templates,
+                                      compute_waveforms)
+from .sorting_merges import apply_merges_to_sorting
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
                                extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
                                load_waveforms, precompute_sparsity, split_waveforms_by_units)
@@ -205,6 +213,22 @@ __all__ = [
     "get_template_peak_shift_on_main_channel",
     "WaveformExtractor",
     "compute_templates",
+    "SortingAnalyzer",
+    "create_sorting_analyzer",
+    "load_sorting_analyzer",
+    "load_sorting_analyzer_or_waveforms",
+    "AnalyzerExtension",
+    "get_available_analyzer_extensions",
+    "get_default_analyzer_extension_params",
+    "register_result_extension",
+    "ComputeRandomSpikes",
+    "ComputeWaveforms",
+    "ComputeTemplates",
+    "ComputeNoiseLevels",
+    "compute_random_spikes",
+    "compute_waveforms",
+    "compute_noise_levels",
+    "apply_merges_to_sorting",
     "load_waveforms",
     "estimate_sparsity",
     "estimate_templates",

@@ -88,7 +88,9 @@ TUTORIALS = {
         both={"rec, sort = toy_example(num_segments=1)": "rec, sort = toy_example(num_segments=1, seed=0)"},
         skip_if={"shift_start_time": "today's tutorial calls recording.shift_start_time(), which SpikeInterface "
                                      "0.105.3 does not have (a later release's method)"}),
-    "plot_4_sorting_analyzer.py": dict(skip="the SortingAnalyzer API is not in gpuspike yet (issue 18)"),
+    "plot_4_sorting_analyzer.py": dict(
+        both={"recording, sorting = generate_ground_truth_recording()":
+              "recording, sorting = generate_ground_truth_recording(seed=0)"}),
 }
 
 
