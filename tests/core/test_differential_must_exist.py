@@ -47,7 +47,8 @@ GENERATORS = {
 rec = si.noise_generator_recording(num_channels=3, sampling_frequency=1000.0, durations=[2.0], seed=4)
 fly = si.noise_generator_recording(num_channels=2, sampling_frequency=1000.0, durations=[1.0], seed=4,
                                    strategy="on_the_fly", noise_block_size=300)
-result = [rec.channel_ids, rec.get_traces(start_frame=10, end_frame=14), fly.get_traces(start_frame=290, end_frame=310)]""",
+result = [rec.channel_ids, rec.get_traces(start_frame=10, end_frame=14),
+          fly.get_traces(start_frame=290, end_frame=310)]""",
     "generate_recording_by_size": """
 rec = si.generate_recording_by_size(0.0001, seed=1)
 result = [rec.get_num_channels(), rec.get_num_samples(), rec.get_sampling_frequency(), rec.get_traces(end_frame=2)]""",
@@ -86,8 +87,8 @@ added["unit_index"] = [2, 2]
 t = core("TransformSorting")(s, added_spikes_new_units=added, new_unit_ids=np.array(["c"]))
 result = [t.unit_ids, t.get_unit_spike_train("c"), t.get_unit_spike_train("a")]""",
     "numpy_sorting_from_unit_dict": """
-s = si.NumpySorting.from_unit_dict([{"x": np.array([5, 9]), "y": np.array([1])}, {"x": np.array([2]), "y": np.array([])}],
-                                   1000.0)
+s = si.NumpySorting.from_unit_dict([{"x": np.array([5, 9]), "y": np.array([1])},
+                                    {"x": np.array([2]), "y": np.array([])}], 1000.0)
 result = [s.unit_ids, s.get_unit_spike_train("x", segment_index=0), s.get_unit_spike_train("y", segment_index=1)]""",
     "numpy_sorting_from_peaks": """
 peaks = np.zeros(4, dtype=[("sample_index", "int64"), ("channel_index", "int64"), ("amplitude", "float64"),
