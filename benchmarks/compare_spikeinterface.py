@@ -172,11 +172,13 @@ def run(args) -> list[tuple[str, float, float, float]]:
                           warm_up)
         rows.append(("save binary", t_gs, t_si, 2 * traces_bytes / bandwidth))
         check_saved_traces_equal(tmp / "gs_save", tmp / "si_save", report)
-        lines = [f"compare_spikeinterface.py {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in vars(args).items() if k != 'output')}",
+        options = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in vars(args).items() if key != "output")
+        lines = [f"compare_spikeinterface.py {options}",
                  f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: {platform.node()} "
                  f"({platform.processor() or platform.machine()}), gpuspike {gs.__version__}, "
                  f"spikeinterface {si.__version__ if hasattr(si, '__version__') else _si_version()}",
-                 f"{args.workload} ({WORKLOAD_RATES[args.workload]:g} Hz units): 384 ch x {args.duration:g} s int16 ({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
+                 f"{args.workload} ({WORKLOAD_RATES[args.workload]:g} Hz units): 384 ch x {args.duration:g} s int16 "
+                 f"({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
                  f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}, "
                  f"best of {args.repeat} runs per tool (page cache re-warmed before each)",
                  f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth",
@@ -238,7 +240,8 @@ def check_noise_levels(ours, theirs, report: list) -> None:
     """Noise levels come from random chunks: each tool draws its own, so they agree within 10%."""
     ratio = np.asarray(ours, "float64") / np.asarray(theirs, "float64")
     if not np.all(np.abs(ratio - 1.0) < 0.10):
-        raise AssertionError(f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
+        raise AssertionError(
+            f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
     report.append(f"noise levels within {100 * float(np.max(np.abs(ratio - 1))):.1f}%")
 
 
@@ -246,7 +249,8 @@ def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:
     """Both saved binary folders hold the same bytes of traces."""
     a, b = sorted(ours.glob("traces_cached_seg*.raw")), sorted(theirs.glob("traces_cached_seg*.raw"))
     if not a or [p.name for p in a] != [p.name for p in b]:
-        raise AssertionError(f"saved folders list different trace files: {[p.name for p in a]} vs {[p.name for p in b]}")
+        raise AssertionError(
+            f"saved folders list different trace files: {[p.name for p in a]} vs {[p.name for p in b]}")
     for x, y in zip(a, b):
         if x.read_bytes() != y.read_bytes():
             raise AssertionError(f"saved traces differ: {x.name}")
