@@ -12,9 +12,14 @@ templates, sparsity, noise levels within the spread of their random chunks, byte
 saved traces) and stops with the differences if not. The printed report is also written to
 ``benchmarks/compare_spikeinterface.txt`` (``--output``), next to RESULTS.md.
 
+``--workload si-defaults`` uses SpikeInterface's generator defaults instead of W1's 5 Hz: units
+firing at 15 Hz (about 90 000 spikes in 60 s, so 500 spikes per unit are sampled), the traces
+scaled to int16 as W1's.
+
 Run it in an environment with both packages (``pip install -e ".[compare]"``)::
 
     python benchmarks/compare_spikeinterface.py            # W1
+    python benchmarks/compare_spikeinterface.py --workload si-defaults
     python benchmarks/compare_spikeinterface.py --duration 10 --num-units 20   # quicker
 """
 from __future__ import annotations
@@ -59,13 +64,17 @@ def _si_scaled_kwarg(si) -> dict:
     return {"return_in_uV": True} if "return_in_uV" in names else {"return_scaled": True}
 
 
-def make_w1(folder: Path, duration: float, num_units: int, seed: int):
+#: firing rate of every unit, per workload
+WORKLOAD_RATES = {"w1": 5.0, "si-defaults": 15.0}
+
+
+def make_w1(folder: Path, duration: float, num_units: int, seed: int, rate: float = 5.0):
     import gpuspike as gs
 
     recording, sorting = gs.generate_ground_truth_recording(
         durations=[duration], sampling_frequency=30000.0, num_channels=384, num_units=num_units,
         probe="neuropixels", dtype="int16", gain_to_uV=2.34375, noise_kwargs={"noise_levels": 10.0},
-        generate_sorting_kwargs={"firing_rates": 5.0}, seed=seed)
+        generate_sorting_kwargs={"firing_rates": rate}, seed=seed)
     recording.save(folder=folder / "w1", n_jobs=2, progress_bar=False)
     spikes = sorting.to_spike_vector()
     return spikes, sorting.unit_ids
@@ -78,7 +87,7 @@ def run(args) -> list[tuple[str, float, float, float]]:
     tmp = Path(tempfile.mkdtemp(prefix="gpuspike_bench_"))
     rows, report = [], []
     try:
-        spikes, unit_ids = make_w1(tmp, args.duration, args.num_units, args.seed)
+        spikes, unit_ids = make_w1(tmp, args.duration, args.num_units, args.seed, WORKLOAD_RATES[args.workload])
         gs_rec = gs.load_extractor(tmp / "w1")
         si_rec = si.load(tmp / "w1") if hasattr(si, "load") else si.load_extractor(tmp / "w1")
         gs_sorting = gs.NumpySorting.from_spike_vector(spikes, 30000.0, unit_ids)
@@ -120,7 +129,7 @@ def run(args) -> list[tuple[str, float, float, float]]:
             return analyzer
 
         def gs_extract(sparse):
-            kwargs = dict(sparse=True, method="radius", radius_um=40.0) if sparse else {}
+            kwargs = dict(sparse=True, method="radius", radius_um=40.0) if sparse else dict(sparse=False)
             return gs.extract_waveforms(gs_rec, gs_sorting, mode="memory", max_spikes_per_unit=args.max_spikes_per_unit,
                                         precompute_template=("average", "std"), seed=args.seed, backend=args.backend,
                                         **kwargs, **job)
@@ -163,11 +172,13 @@ def run(args) -> list[tuple[str, float, float, float]]:
                           warm_up)
         rows.append(("save binary", t_gs, t_si, 2 * traces_bytes / bandwidth))
         check_saved_traces_equal(tmp / "gs_save", tmp / "si_save", report)
-        lines = [f"compare_spikeinterface.py {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in vars(args).items() if k != 'output')}",
+        options = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in vars(args).items() if key != "output")
+        lines = [f"compare_spikeinterface.py {options}",
                  f"date: {datetime.datetime.now().isoformat(timespec='seconds')}; machine: {platform.node()} "
                  f"({platform.processor() or platform.machine()}), gpuspike {gs.__version__}, "
                  f"spikeinterface {si.__version__ if hasattr(si, '__version__') else _si_version()}",
-                 f"W1: 384 ch x {args.duration:g} s int16 ({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
+                 f"{args.workload} ({WORKLOAD_RATES[args.workload]:g} Hz units): 384 ch x {args.duration:g} s int16 "
+                 f"({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
                  f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}, "
                  f"best of {args.repeat} runs per tool (page cache re-warmed before each)",
                  f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth",
@@ -229,7 +240,8 @@ def check_noise_levels(ours, theirs, report: list) -> None:
     """Noise levels come from random chunks: each tool draws its own, so they agree within 10%."""
     ratio = np.asarray(ours, "float64") / np.asarray(theirs, "float64")
     if not np.all(np.abs(ratio - 1.0) < 0.10):
-        raise AssertionError(f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
+        raise AssertionError(
+            f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
     report.append(f"noise levels within {100 * float(np.max(np.abs(ratio - 1))):.1f}%")
 
 
@@ -237,7 +249,8 @@ def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:
     """Both saved binary folders hold the same bytes of traces."""
     a, b = sorted(ours.glob("traces_cached_seg*.raw")), sorted(theirs.glob("traces_cached_seg*.raw"))
     if not a or [p.name for p in a] != [p.name for p in b]:
-        raise AssertionError(f"saved folders list different trace files: {[p.name for p in a]} vs {[p.name for p in b]}")
+        raise AssertionError(
+            f"saved folders list different trace files: {[p.name for p in a]} vs {[p.name for p in b]}")
     for x, y in zip(a, b):
         if x.read_bytes() != y.read_bytes():
             raise AssertionError(f"saved traces differ: {x.name}")
@@ -246,6 +259,8 @@ def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workload", choices=sorted(WORKLOAD_RATES), default="w1",
+                        help="w1: units at 5 Hz; si-defaults: SpikeInterface's generator rate, 15 Hz (default: w1)")
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--num-units", type=int, default=100)
     parser.add_argument("--max-spikes-per-unit", type=int, default=500)

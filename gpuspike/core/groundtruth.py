@@ -37,14 +37,16 @@ _MODES = ("ellipsoid", "sphere")
 _PROFILES = ("exponential", "power")
 
 
-def _exp_ramp(start: float, end: float, num: int, tau_samples: float, flip: bool) -> np.ndarray:
-    """``num`` samples going from ``start`` towards ``end`` along an exponential (flipped: fast then slow)."""
-    if num <= 0:
-        return np.zeros(0)
+def _exp_ramp(start: float, end: float, duration_ms: float, tau_ms: float, sampling_frequency: float,
+              flip: bool) -> np.ndarray:
+    """``int(duration_ms)`` ms of samples going from ``start`` towards ``end`` along an exponential of time
+    constant ``tau_ms`` (flipped: fast then slow), computed in SpikeInterface's order of operations."""
     if flip:
         start, end = end, start
-    y = np.exp(np.arange(num + 1) / tau_samples)
-    y = (y - y[0]) / (y[-1] - y[0]) * (end - start) + start
+    times_ms = np.arange(int(duration_ms * sampling_frequency / 1000.0) + 1) / sampling_frequency * 1000.0
+    y = np.exp(times_ms / tau_ms)
+    y = y / (y[-1] - y[0]) * (end - start)
+    y = y - y[0] + start
     return (y[::-1] if flip else y)[:-1]
 
 
@@ -54,6 +56,9 @@ def generate_single_fake_waveform(sampling_frequency: float | None = None, ms_be
                                   repolarization_ms: float = 0.6, recovery_ms: float = 1.1, smooth_ms: float = 0.05,
                                   dtype="float32") -> np.ndarray:
     """A spike waveform of three exponential phases, smoothed, with its trough at sample ``nbefore``.
+
+    As in SpikeInterface 0.105, the phases are written in ``dtype`` and the smoothed waveform comes back
+    in float64 (the same values as SpikeInterface's).
 
     Parameters
     ----------
@@ -67,11 +72,12 @@ def generate_single_fake_waveform(sampling_frequency: float | None = None, ms_be
     smooth_ms : float
         Standard deviation of the Gaussian smoothing.
     dtype : numpy dtype
+        dtype the three phases are written in.
 
     Returns
     -------
     np.ndarray
-        (nbefore + nafter,), nbefore = ms_to_samples(ms_before).
+        (nbefore + nafter,) float64, nbefore = ms_to_samples(ms_before).
     """
     if sampling_frequency is None or sampling_frequency <= 0:
         raise ValueError(f"sampling_frequency={sampling_frequency!r}: give the sampling frequency in Hz")
@@ -80,30 +86,33 @@ def generate_single_fake_waveform(sampling_frequency: float | None = None, ms_be
                          f"({depolarization_ms + repolarization_ms})")
     if ms_before <= depolarization_ms:
         raise ValueError(f"ms_before={ms_before} must exceed depolarization_ms={depolarization_ms}")
-    per_ms = sampling_frequency / 1000.0
-    nbefore, nafter = ms_to_samples(ms_before, sampling_frequency), ms_to_samples(ms_after, sampling_frequency)
-    wf = np.zeros(nbefore + nafter)
-    ndepo, nrepol, nrecov = int(depolarization_ms * per_ms), int(repolarization_ms * per_ms), int(recovery_ms * per_ms)
+    fs = sampling_frequency
+    nbefore, nafter = ms_to_samples(ms_before, fs), ms_to_samples(ms_after, fs)
+    wf = np.zeros(nbefore + nafter, dtype=dtype)
+    ndepo, nrepol, nrecov = (int(d * fs / 1000.0) for d in (depolarization_ms, repolarization_ms, recovery_ms))
+    if ndepo >= nafter:
+        raise ValueError(f"ms_before={ms_before} is too short for depolarization_ms={depolarization_ms}")
     if nrepol + nrecov >= nafter:
         raise ValueError(f"ms_after={ms_after} is too short for repolarization_ms + recovery_ms")
-    wf[nbefore - ndepo:nbefore] = _exp_ramp(0.0, negative_amplitude, ndepo, depolarization_ms * 0.2 * per_ms, False)
-    wf[nbefore:nbefore + nrepol] = _exp_ramp(negative_amplitude, positive_amplitude, nrepol,
-                                             repolarization_ms * 0.5 * per_ms, True)
-    wf[nbefore + nrepol:nbefore + nrepol + nrecov] = _exp_ramp(positive_amplitude, 0.0, nrecov,
-                                                               recovery_ms * 0.5 * per_ms, True)
-    sigma = smooth_ms * per_ms
+    wf[nbefore - ndepo:nbefore] = _exp_ramp(0.0, negative_amplitude, depolarization_ms, depolarization_ms * 0.2, fs,
+                                            False)
+    wf[nbefore:nbefore + nrepol] = _exp_ramp(negative_amplitude, positive_amplitude, repolarization_ms,
+                                             repolarization_ms * 0.5, fs, True)
+    wf[nbefore + nrepol:nbefore + nrepol + nrecov] = _exp_ramp(positive_amplitude, 0.0, recovery_ms, recovery_ms * 0.5,
+                                                               fs, True)
+    sigma = smooth_ms / (1 / fs * 1000.0)  # in samples
     half = int(sigma * 4)
-    if half > 0:
-        kernel = np.exp(-np.arange(-half, half + 1) ** 2 / (2 * sigma**2))
-        peak = np.max(np.abs(wf))
-        wf = np.convolve(wf, kernel / kernel.sum(), mode="same")
-        wf *= peak / np.max(np.abs(wf))
+    kernel = np.exp(-(np.arange(-half, half + 1) ** 2) / (2 * sigma**2))
+    kernel /= np.sum(kernel)
+    peak = np.max(np.abs(wf))
+    wf = np.convolve(wf, kernel, mode="same")
+    wf *= peak / np.max(np.abs(wf))
     shift = int(np.argmin(wf)) - nbefore  # the smoothing may move the trough: put it back at nbefore
     if shift > 0:
         wf[:-shift] = wf[shift:].copy()
     elif shift < 0:
         wf[-shift:] = wf[:shift].copy()
-    return wf.astype(dtype)
+    return wf
 
 
 def _unit_params(unit_params: dict | None, num_units: int, seed) -> dict:
@@ -197,7 +206,7 @@ def generate_templates(channel_locations: np.ndarray, units_locations: np.ndarra
     for u in range(num_units):
         wf = generate_single_fake_waveform(fs, ms_before, ms_after, -1.0, params["positive_amplitude"][u],
                                            params["depolarization_ms"][u], params["repolarization_ms"][u],
-                                           params["recovery_ms"][u], params["smooth_ms"][u], dtype="float64")
+                                           params["recovery_ms"][u], params["smooth_ms"][u], dtype=dtype)
         if mode == "sphere":
             d = _distances(channel_locations, units_locations[u], 1.0, 0.0)
         else:

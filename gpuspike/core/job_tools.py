@@ -92,7 +92,10 @@ def fix_job_kwargs(runtime_job_kwargs: dict | None) -> dict:
 
 
 def ensure_n_jobs(recording, n_jobs: int | None = 1) -> int:
-    """A usable worker count: -1 means all CPUs, 0 / None mean 1; more than one needs a dumpable object.
+    """A usable worker count: -1 means all CPUs, 0 / None mean 1 (as SpikeInterface 0.105).
+
+    Process pools need a dumpable object: gpuspike's executor says so when one is asked for (an
+    in-memory recording runs in threads, gpuspike's default engine).
 
     Parameters
     ----------
@@ -110,9 +113,9 @@ def ensure_n_jobs(recording, n_jobs: int | None = 1) -> int:
     n_jobs = int(n_jobs)
     if platform.system() == "Windows":
         n_jobs = min(n_jobs, 61)
-    if n_jobs != 1 and not recording.is_dumpable:
-        raise RuntimeError(f"{type(recording).__name__} is in memory and cannot be processed by {n_jobs} worker "
-                           f"processes; save it first (rec = recording.save(folder=...)) or use n_jobs=1")
+    if n_jobs != 1 and not recording.check_serializability("memory"):
+        raise RuntimeError(f"{type(recording).__name__} cannot be sent to {n_jobs} workers; save it first "
+                           f"(rec = recording.save(folder=...)) or use n_jobs=1")
     return n_jobs
 
 

@@ -111,6 +111,7 @@ class LegacyWaveformExtractorMixin:
         self._waveforms = {}
         self._selected_indices = np.zeros(0, "int64")
         self._template_cache = {}
+        self._legacy_pending = True  # parameters set, nothing extracted yet
 
     def run_extract_waveforms(self, seed: int | None = None, **job_kwargs) -> None:
         """Extract the waveforms with the parameters set (``set_params``), in this object (and its folder).
@@ -133,6 +134,7 @@ class LegacyWaveformExtractorMixin:
         self._selected_indices = extracted._selected_indices
         self._waveforms = extracted._waveforms
         self._template_cache = {}
+        self._legacy_pending = False
         if self.folder is not None:
             with atomic_folder(self.folder, overwrite=True) as tmp:
                 write_waveforms_folder(self, tmp, final_folder=self.folder,
@@ -165,6 +167,8 @@ class LegacyWaveformExtractorMixin:
         -------
         bool
         """
+        if getattr(self, "_legacy_pending", False) and extension_name in _CORE_EXTENSIONS:
+            return False  # created (and parameters set) but not run yet
         if extension_name == "random_spikes":
             return self._selected_indices.size > 0 or self.has_waveforms()
         if extension_name == "waveforms":
