@@ -46,8 +46,8 @@ from .template_tools import (get_template_amplitude_on_main_channel, get_templat
                              get_template_extremum_amplitude, get_template_extremum_channel,
                              get_template_extremum_channel_peak_shift, get_template_peak_shift_on_main_channel)
 from .waveforms import WaveformExtractor
-from .sortinganalyzer import (SortingAnalyzer, create_sorting_analyzer, load_sorting_analyzer,
-                              load_sorting_analyzer_or_waveforms)
+from .sortinganalyzer import SortingAnalyzer
+from .analyzer_create import create_sorting_analyzer, load_sorting_analyzer, load_sorting_analyzer_or_waveforms
 from .analyzer_extension import (AnalyzerExtension, get_available_analyzer_extensions,
                                  get_default_analyzer_extension_params, register_result_extension)
 from .analyzer_extension_core import (ComputeNoiseLevels, ComputeRandomSpikes, ComputeTemplates, ComputeWaveforms,

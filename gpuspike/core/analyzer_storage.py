@@ -100,6 +100,43 @@ def rec_attributes_from_json(d: dict, probegroup) -> dict:
     return out
 
 
+def get_rec_attributes(recording) -> dict:
+    """What an analyzer keeps of its recording (usable when the recording is gone).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+
+    Returns
+    -------
+    dict
+        ``channel_ids``, ``sampling_frequency``, ``num_channels``, ``num_samples``, ``is_filtered``,
+        ``properties``, ``dtype``, ``probegroup``.
+    """
+    return {"channel_ids": np.asarray(recording.channel_ids),
+            "sampling_frequency": float(recording.get_sampling_frequency()),
+            "num_channels": int(recording.get_num_channels()),
+            "num_samples": [int(recording.get_num_samples(i)) for i in range(recording.get_num_segments())],
+            "is_filtered": bool(recording.is_filtered()),
+            "properties": {k: np.asarray(recording.get_property(k)) for k in recording.get_property_keys()},
+            "dtype": np.dtype(recording.get_dtype()),
+            "probegroup": recording.get_probegroup() if recording.has_probe() else None}
+
+
+def settings_of(settings: dict) -> dict:
+    """Settings of an analyzer folder, older ones completed (SpikeInterface's rules)."""
+    if not isinstance(settings, dict):
+        raise ValueError(f"the analyzer's settings are not a JSON object: {settings!r}")
+    out = dict(settings)
+    if "return_in_uV" not in out:
+        out["return_in_uV"] = out.pop("return_scaled", True)
+    else:
+        out.pop("return_scaled", None)
+    out.setdefault("peak_sign", "both")
+    out.setdefault("peak_mode", "extremum")
+    return out
+
+
 def _load_recording(source, folder: Path):
     """The recording rebuilt from its provenance dict/file, or None (with a warning) when it cannot be."""
     from .loading import load
@@ -598,5 +635,5 @@ def store_for(format: str):
 
 
 __all__ = ["StoredExtension", "StoredAnalyzer", "MemoryStore", "BinaryFolderStore", "ZarrStore", "store_for",
-           "new_version", "remove_folder", "rec_attributes_to_json", "rec_attributes_from_json", "dumps",
+           "new_version", "remove_folder", "get_rec_attributes", "settings_of", "rec_attributes_to_json", "rec_attributes_from_json", "dumps",
            "LAYOUT_VERSION"]

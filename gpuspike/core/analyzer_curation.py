@@ -1,0 +1,83 @@
+"""Merging units of a SortingAnalyzer: the merged sorting, sparsity and extensions."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .sparsity import ChannelSparsity
+
+
+def merge_analyzer_units(analyzer, merge_unit_groups, new_unit_ids=None, censor_ms: float | None = None,
+                         merging_mode: str = "soft", sparsity_overlap: float = 0.75,
+                         raise_error_if_overlap_fails: bool = True, new_id_strategy: str = "append",
+                         return_new_unit_ids: bool = False, format: str = "memory", folder=None,
+                         verbose: bool = False, **job_kwargs):
+    """The analyzer whose groups of units are merged (see :meth:`SortingAnalyzer.merge_units`).
+
+    Returns
+    -------
+    SortingAnalyzer, or (SortingAnalyzer, list) with ``return_new_unit_ids``
+    """
+    from .sorting_merges import generate_unit_ids_for_merge_group, get_ids_after_merging, merge_spike_vector
+
+    if merging_mode not in ("soft", "hard"):
+        raise ValueError(f"merging_mode={merging_mode!r}: allowed values are ['soft', 'hard']")
+    groups = [list(g) for g in merge_unit_groups]
+    if not groups:
+        raise ValueError("merge_units: give at least one group of units to merge")
+    for group in groups:
+        if len(group) < 2:
+            raise ValueError(f"merge_units: group {group} has fewer than two units")
+        missing = [u for u in group if u not in list(analyzer.unit_ids)]
+        if missing:
+            raise ValueError(f"merge_units: unit ids {missing} are not in the analyzer")
+    if new_unit_ids is not None and len(new_unit_ids) != len(groups):
+        raise ValueError(f"merge_units: {len(new_unit_ids)} new_unit_ids for {len(groups)} groups")
+    if analyzer.sparsity is not None and merging_mode == "soft":
+        mergeable = analyzer.are_units_mergeable(groups, sparsity_overlap=sparsity_overlap)
+        failing = [g for g in groups if not mergeable[tuple(g)]]
+        if failing:
+            message = (f"the units of the merge groups {failing} share less than sparsity_overlap="
+                       f"{sparsity_overlap} of their channels for a soft merge; lower sparsity_overlap, use "
+                       f"merging_mode='hard', or raise_error_if_overlap_fails=False to skip them")
+            if raise_error_if_overlap_fails:
+                raise ValueError(message)
+            warnings.warn(message)
+            keep = [i for i, g in enumerate(groups) if mergeable[tuple(g)]]
+            groups = [groups[i] for i in keep]
+            new_unit_ids = None if new_unit_ids is None else [new_unit_ids[i] for i in keep]
+    if not groups:
+        warnings.warn("merge_units: no mergeable unit groups")
+        return (analyzer, []) if return_new_unit_ids else analyzer
+    new_unit_ids = generate_unit_ids_for_merge_group(analyzer.unit_ids, groups, new_unit_ids, new_id_strategy)
+    all_unit_ids = get_ids_after_merging(analyzer.unit_ids, groups, new_unit_ids)
+    analyzer.main_channel_indices  # noqa: B018
+    sorting, keep_mask, positions, _ = merge_spike_vector(analyzer.sorting, groups, new_unit_ids, censor_ms)
+    if censor_ms is None:
+        keep_mask = None
+    sparsity = None
+    if analyzer.sparsity is not None:
+        _, masks = analyzer.are_units_mergeable(groups, merging_mode=merging_mode, sparsity_overlap=sparsity_overlap,
+                                            return_masks=True)
+        mask = np.zeros((len(all_unit_ids), analyzer.get_num_channels()), dtype=bool)
+        for i, unit_id in enumerate(all_unit_ids):
+            if unit_id in list(new_unit_ids):
+                mask[i] = masks[tuple(groups[list(new_unit_ids).index(unit_id)])]
+            else:
+                mask[i] = analyzer.sparsity.mask[analyzer.sorting.id_to_index(unit_id)]
+        sparsity = ChannelSparsity(mask, sorting.unit_ids, analyzer.channel_ids)
+    new = analyzer._new_analyzer(sorting, sparsity, format, folder, None)
+    new._merged_spike_positions = positions  # where each old spike went: the random spikes follow
+    extensions = analyzer._all_extensions()
+    if merging_mode == "soft":
+        for name in extensions:
+            new.extensions[name] = analyzer.extensions[name].merge(new, groups, new_unit_ids, keep_mask=keep_mask,
+                                                               verbose=verbose, **job_kwargs)
+    elif extensions:
+        new.compute_several_extensions(dict(extensions), verbose=verbose, **job_kwargs)
+    return (new, list(new_unit_ids)) if return_new_unit_ids else new
+
+
+
+__all__ = ["merge_analyzer_units"]
