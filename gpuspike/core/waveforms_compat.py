@@ -760,18 +760,21 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
         Use this sorting instead of the saved one.
     output : {"MockWaveformExtractor", "WaveformExtractor", "SortingAnalyzer"}
         SpikeInterface 0.105's choice of result: its "MockWaveformExtractor" (the default) is the
-        0.100 WaveformExtractor API, which gpuspike's WaveformExtractor is. "SortingAnalyzer" is not
-        available yet.
+        0.100 WaveformExtractor API, which gpuspike's WaveformExtractor is; "SortingAnalyzer" gives the
+        folder's content as a SortingAnalyzer in memory (random spikes, waveforms in SpikeInterface's
+        layout, templates, noise levels).
 
     Returns
     -------
-    WaveformExtractor
+    WaveformExtractor or SortingAnalyzer
     """
     if output not in _LOAD_OUTPUTS:
         raise ValueError(f"output={output!r}: allowed values are {_LOAD_OUTPUTS}")
-    if output == "SortingAnalyzer":
-        raise NotImplementedError("load_waveforms(output='SortingAnalyzer'): gpuspike has no SortingAnalyzer yet; "
-                                  "use output='MockWaveformExtractor' (a WaveformExtractor)")
     from .waveforms import load_waveforms as _load
 
-    return _load(folder, with_recording=with_recording, sorting=sorting)
+    we = _load(folder, with_recording=with_recording, sorting=sorting)
+    if output == "SortingAnalyzer":
+        from .analyzer_legacy import analyzer_from_waveform_extractor
+
+        return analyzer_from_waveform_extractor(we)
+    return we
