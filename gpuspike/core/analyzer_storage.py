@@ -67,6 +67,13 @@ def dumps(value, indent: int | None = 4) -> str:
     return json.dumps(plain_json(value), indent=indent, default=_json_default)
 
 
+def _warn_not_saved(recording, folder) -> None:
+    if recording is not None and not recording.is_dumpable:
+        warnings.warn(f"the recording is not saved with the analyzer {str(folder)!r}: it lives in memory only "
+                      f"(save it first, recording = recording.save(folder=...), to keep the link); reopened, the "
+                      f"analyzer serves its extensions and set_temporary_recording() attaches a recording")
+
+
 def _info(version: str) -> dict:
     return {"version": LAYOUT_VERSION, "dev_mode": False, "object": "SortingAnalyzer",
             "writer": f"gpuspike {version}"}
@@ -302,6 +309,7 @@ class BinaryFolderStore(_FolderStore):
                 np.save(tmp / "sparsity_mask.npy", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
                 atomic_write_text(tmp / "recording.json", dumps(recording.to_dict(relative_to=final)))
+            _warn_not_saved(recording, folder)
             info = tmp / "recording_info"
             info.mkdir()
             atomic_write_text(info / "recording_attributes.json", dumps(rec_attributes_to_json(rec_attributes)))
@@ -452,6 +460,7 @@ class ZarrStore(_FolderStore):
                 zarr_v2.write_array(tmp, "sparsity_mask", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
                 zarr_v2.write_json_object(tmp / "recording", plain_json(recording.to_dict(relative_to=final)))
+            _warn_not_saved(recording, folder)
             zarr_v2.consolidate(tmp)
         return cls(folder)
 

@@ -1,0 +1,483 @@
+"""SortingAnalyzer: extensions against NumPy references, on both backends and in every format."""
+import numpy as np
+import pytest
+
+import gpuspike as gs
+from _analyzer_data import (MS, NAFTER, NBEFORE, assert_close, dense_templates, recording, sorting, sparsity_around,
+                            waveforms)
+
+MAIN = [0, 2, 5]
+
+
+def make(rec, srt, sparse, format="memory", folder=None, main=MAIN, **kwargs):
+    sparsity = sparsity_around(rec, srt, main) if sparse else None
+    return gs.create_sorting_analyzer(srt, rec, format=format, folder=folder, main_channel_indices=main,
+                                      sparse=False, sparsity=sparsity, **kwargs)
+
+
+@pytest.fixture
+def data():
+    rec = recording()
+    return rec, sorting(rec)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("scaled", [True, False])
+def test_waveforms_and_templates_match_numpy(backend_name, data, sparse, scaled):
+    rec, srt = data
+    an = make(rec, srt, sparse, return_in_uV=scaled, backend=backend_name)
+    an.compute("random_spikes", max_spikes_per_unit=12, seed=3)
+    an.compute("waveforms", **MS)
+    operators = ["average", "std", "median", ["percentile", 10.0]]
+    an.compute("templates", operators=operators)
+    some = an.get_extension("random_spikes").get_random_spikes()
+    mask = an.sparsity.mask if sparse else None
+    expected = waveforms(rec, some, scaled=scaled, mask=mask)
+    got = an.get_extension("waveforms").get_data()
+    assert got.dtype == (np.float32 if scaled else np.int16)
+    np.testing.assert_array_equal(got, expected)
+    ext = an.get_extension("templates")
+    units, channels = an.get_num_units(), an.get_num_channels()
+    for op, reduce in (("average", lambda w: w.mean(axis=0)), ("std", lambda w: w.std(axis=0)),
+                       ("median", lambda w: np.median(w, axis=0)),
+                       ("percentile", lambda w: np.percentile(w, 10.0, axis=0))):
+        ref = dense_templates(expected, some["unit_index"], units, channels, reduce, mask)
+        got_t = ext.get_data(operator=op, percentile=10.0 if op == "percentile" else None)
+        assert got_t.shape == (units, NBEFORE + NAFTER, channels) and got_t.dtype == np.float64
+        assert_close(got_t, ref)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_templates_without_waveforms_accumulate_the_random_spikes(backend_name, data, sparse):
+    rec, srt = data
+    an = make(rec, srt, sparse, backend=backend_name)
+    an.compute(["random_spikes", "templates"], extension_params={"random_spikes": {"max_spikes_per_unit": 9,
+                                                                                     "seed": 1},
+                                                                  "templates": MS})
+    assert not an.has_extension("waveforms")
+    some = an.get_extension("random_spikes").get_random_spikes()
+    mask = an.sparsity.mask if sparse else None
+    rows = waveforms(rec, some, scaled=True)
+    ext = an.get_extension("templates")
+    for op, reduce in (("average", lambda w: w.mean(axis=0)), ("std", lambda w: w.std(axis=0))):
+        ref = dense_templates(rows, some["unit_index"], an.get_num_units(), an.get_num_channels(), reduce)
+        if mask is not None:
+            ref = ref * mask[:, None, :]
+        got = ext.get_data(operator=op)
+        assert got.dtype == np.float32
+        assert_close(got, ref, rtol=1e-5)
+    with pytest.raises(ValueError, match="waveforms"):
+        an.compute("templates", operators=["median"], **MS)
+
+
+def test_waveforms_and_templates_computed_together_equal_separately(data):
+    rec, srt = data
+    together, apart = make(rec, srt, True), make(rec, srt, True)
+    params = {"random_spikes": {"seed": 5}, "waveforms": MS, "templates": {"operators": ["average", "std"]}}
+    together.compute(params)
+    for name, p in params.items():
+        apart.compute(name, **p)
+    for key in ("average", "std"):
+        np.testing.assert_allclose(together.get_extension("templates").get_data(operator=key),
+                                   apart.get_extension("templates").get_data(operator=key), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(together.get_extension("waveforms").get_data(),
+                                  apart.get_extension("waveforms").get_data())
+
+
+def test_random_spikes_follow_the_selection_rules(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    counts = srt.count_num_spikes_per_unit(outputs="array")
+    idx = an.compute("random_spikes", method="uniform", max_spikes_per_unit=4, seed=0).get_data()
+    assert np.all(np.diff(idx) > 0)
+    per_unit = np.bincount(srt.to_spike_vector()["unit_index"][idx], minlength=an.get_num_units())
+    np.testing.assert_array_equal(per_unit, np.minimum(counts, 4))
+    again = make(rec, srt, False).compute("random_spikes", method="uniform", max_spikes_per_unit=4, seed=0)
+    np.testing.assert_array_equal(again.get_data(), idx)
+    every = an.compute("random_spikes", method="all").get_data()
+    np.testing.assert_array_equal(every, np.arange(srt.to_spike_vector().size))
+    margin = an.compute("random_spikes", method="uniform", max_spikes_per_unit=100, margin_size=20, seed=0)
+    chosen = srt.to_spike_vector()[margin.get_data()]
+    lengths = np.array([rec.get_num_samples(s) for s in range(2)])[chosen["segment_index"]]
+    assert np.all(chosen["sample_index"] >= 20) and np.all(chosen["sample_index"] < lengths - 20)
+    for bad, match in ((dict(method="bogus"), "allowed values"), (dict(max_spikes_per_unit=0), "max_spikes"),
+                       (dict(method="percentage"), "percentage")):
+        with pytest.raises(ValueError, match=match):
+            an.compute("random_spikes", **bad)
+
+
+def test_noise_levels_estimate_the_noise_and_keep_their_seed():
+    rec = recording(dtype="float32", lengths=(60_000,), num_channels=4, noise=7.0)
+    srt = sorting(rec)
+    an = gs.create_sorting_analyzer(srt, rec, main_channel_indices=[0, 1, 2], sparse=False)
+    ext = an.compute("noise_levels")
+    levels = ext.get_data()
+    assert levels.shape == (4,)
+    np.testing.assert_allclose(levels, 7.0, rtol=0.06)  # MAD / 0.6745 of Gaussian noise
+    seed = ext.params["random_slices_kwargs"]["seed"]
+    assert isinstance(seed, int)
+    again = an.compute("noise_levels", random_slices_kwargs={"seed": seed}).get_data()
+    np.testing.assert_array_equal(again, levels)
+    with pytest.raises(ValueError, match="return_in_uV"):
+        an.compute("noise_levels", return_in_uV=False)
+
+
+@pytest.mark.parametrize("format", ["memory", "binary_folder", "zarr"])
+def test_recomputing_a_parent_deletes_its_children(data, tmp_path, format):
+    rec, srt = data
+    an = make(rec, srt, True, format=format, folder=None if format == "memory" else tmp_path / "an")
+    an.compute(["random_spikes", "waveforms", "templates", "noise_levels"])
+    names = lambda a: sorted(a.extensions) if format == "memory" else sorted(a.get_saved_extension_names())  # noqa
+    an.compute("templates", operators=["average"])
+    assert names(an) == ["noise_levels", "random_spikes", "templates", "waveforms"]
+    an.compute("waveforms", **MS)
+    assert names(an) == ["noise_levels", "random_spikes", "waveforms"]
+    an.compute("templates")
+    an.compute("random_spikes", seed=9)
+    assert names(an) == ["noise_levels", "random_spikes"]
+    assert sorted(an.extensions) == ["noise_levels", "random_spikes"]
+    an.compute({"waveforms": {}, "templates": {}})
+    an.compute("noise_levels")
+    assert names(an) == ["noise_levels", "random_spikes", "templates", "waveforms"]
+    an.delete_extension("waveforms")
+    assert not an.has_extension("waveforms") and an.has_extension("templates")
+
+
+def test_dependencies_and_parameters_are_checked_before_anything_changes(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    with pytest.raises(ValueError, match="random_spikes"):
+        an.compute("waveforms")
+    with pytest.raises(ValueError, match="'random_spikes' or 'waveforms'"):
+        an.compute("templates")
+    with pytest.raises(ValueError, match="gpuspike computes"):
+        an.compute("bogus")
+    with pytest.raises(ValueError, match="postprocessing"):
+        an.compute("spike_amplitudes")
+    an.compute(["random_spikes", "waveforms", "templates"])
+    with pytest.raises(ValueError, match="operator"):
+        an.compute("templates", operators=["mean"])
+    with pytest.raises(ValueError, match="allowed values"):
+        an.compute("random_spikes", method="bogus")
+    assert sorted(an.extensions) == ["random_spikes", "templates", "waveforms"]  # nothing deleted
+    with pytest.raises(TypeError, match="job kwargs"):
+        an.compute(["noise_levels"], seed=3)
+    with pytest.raises(ValueError, match="not in"):
+        an.compute(["noise_levels"], extension_params={"templates": {}})
+    assert an.get_computable_extensions() == ["random_spikes", "waveforms", "templates", "noise_levels"]
+    assert an.get_default_extension_params("waveforms") == {"ms_before": 1.0, "ms_after": 2.0, "dtype": None}
+
+
+@pytest.mark.parametrize("format", ["binary_folder", "zarr"])
+def test_save_as_and_load_keep_everything(data, tmp_path, format):
+    rec, srt = data
+    an = make(rec, srt, True)
+    an.compute({"random_spikes": {"seed": 2}, "waveforms": MS, "templates": {"operators": ["average", "median"]},
+                "noise_levels": {}})
+    saved = an.save_as(format=format, folder=tmp_path / "an")
+    for reopened in (saved, gs.load_sorting_analyzer(saved.folder), gs.load_sorting_analyzer(saved.folder, lazy=True)):
+        assert reopened.format == format
+        np.testing.assert_array_equal(reopened.sparsity.mask, an.sparsity.mask)
+        np.testing.assert_array_equal(reopened.get_main_channels(), MAIN)
+        np.testing.assert_array_equal(reopened.unit_ids, an.unit_ids)
+        np.testing.assert_array_equal(reopened.channel_ids, an.channel_ids)
+        for name in ("random_spikes", "waveforms", "noise_levels"):
+            np.testing.assert_array_equal(np.asarray(reopened.get_extension(name).get_data()),
+                                          an.get_extension(name).get_data())
+            assert reopened.get_extension(name).params == an.get_extension(name).params
+        for op in ("average", "median"):
+            np.testing.assert_array_equal(reopened.get_extension("templates").get_data(operator=op),
+                                          an.get_extension("templates").get_data(operator=op))
+    lazy = gs.load_sorting_analyzer(saved.folder, lazy=True)
+    assert lazy.extensions == {}
+    if format == "binary_folder":
+        assert isinstance(lazy.get_extension("waveforms").data["waveforms"], np.memmap)
+    unloaded = gs.load_sorting_analyzer(saved.folder, load_extensions=False)
+    assert unloaded.extensions == {} and unloaded.has_extension("templates")
+    assert unloaded.get_extension("templates") is not None
+    back = saved.save_as(format="memory")
+    np.testing.assert_array_equal(back.get_extension("waveforms").get_data(), an.get_extension("waveforms").get_data())
+
+
+@pytest.mark.parametrize("format", ["memory", "binary_folder"])
+def test_select_and_remove_units_slice_every_extension(data, tmp_path, format):
+    rec, srt = data
+    an = make(rec, srt, True)
+    an.compute(["random_spikes", "waveforms", "templates", "noise_levels"])
+    keep = [an.unit_ids[0], an.unit_ids[2]]
+    folder = None if format == "memory" else tmp_path / "sel"
+    sub = an.select_units(keep, format=format, folder=folder)
+    np.testing.assert_array_equal(sub.unit_ids, keep)
+    np.testing.assert_array_equal(sub.sparsity.mask, an.sparsity.mask[[0, 2]])
+    old = an.get_extension("random_spikes").get_random_spikes()
+    new = sub.get_extension("random_spikes").get_random_spikes()
+    kept = np.isin(old["unit_index"], [0, 2])
+    np.testing.assert_array_equal(new["sample_index"], old["sample_index"][kept])
+    np.testing.assert_array_equal(sub.get_extension("waveforms").get_data(),
+                                  an.get_extension("waveforms").get_data()[kept])
+    np.testing.assert_array_equal(sub.get_extension("templates").get_data(),
+                                  an.get_extension("templates").get_data()[[0, 2]])
+    np.testing.assert_array_equal(sub.get_main_channels(), [MAIN[0], MAIN[2]])
+    removed = an.remove_units([an.unit_ids[1]])
+    np.testing.assert_array_equal(removed.unit_ids, keep)
+    with pytest.raises(ValueError, match="not in the analyzer"):
+        an.select_units(["nope"])
+
+
+def test_merge_units_with_waveforms_gives_the_merged_units_exact_templates(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    an.compute({"random_spikes": {"max_spikes_per_unit": 10, "seed": 0}, "waveforms": MS,
+                "templates": {"operators": ["average", "std", "median"]}})
+    merged, new_ids = an.merge_units([["0", "2"]], return_new_unit_ids=True)
+    assert new_ids == ["3"] and list(merged.unit_ids) == ["1", "3"]
+    some = merged.get_extension("random_spikes").get_random_spikes()
+    spikes = merged.sorting.to_spike_vector()
+    # every old random spike survives, in the merged sorting's order
+    assert some.size == an.get_extension("random_spikes").get_data().size
+    rows = merged.get_extension("waveforms").get_data()
+    np.testing.assert_array_equal(rows, waveforms(rec, spikes[merged.get_extension("random_spikes").get_data()]))
+    for op, reduce in (("average", lambda w: w.mean(axis=0)), ("std", lambda w: w.std(axis=0)),
+                       ("median", lambda w: np.median(w, axis=0))):
+        ref = dense_templates(rows, some["unit_index"], 2, rec.get_num_channels(), reduce)
+        assert_close(merged.get_extension("templates").get_data(operator=op), ref)
+    np.testing.assert_array_equal(merged.get_sorting_property("is_merged"), [False, True])
+
+
+def test_merge_units_without_waveforms_combines_average_and_std_exactly(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    an.compute({"random_spikes": {"method": "all"}, "templates": MS})
+    merged = an.merge_units([["1", "2"]], new_id_strategy="take_first")
+    assert list(merged.unit_ids) == ["0", "1"]
+    spikes = merged.sorting.to_spike_vector()
+    rows = waveforms(rec, spikes, scaled=True)
+    for op, reduce in (("average", lambda w: w.mean(axis=0)), ("std", lambda w: w.std(axis=0))):
+        ref = dense_templates(rows, spikes["unit_index"], 2, rec.get_num_channels(), reduce)
+        assert_close(merged.get_extension("templates").get_data(operator=op), ref, rtol=1e-5)
+
+
+def test_merge_units_censor_ms_and_sparsity_overlap(data):
+    rec, srt = data
+    an = make(rec, srt, True, main=[0, 2, 3])  # channels 0-1, 1-3 and 2-4
+    an.compute({"random_spikes": {}, "waveforms": MS})
+    with pytest.raises(ValueError, match="sparsity_overlap"):
+        an.merge_units([["0", "2"]])  # nothing in common
+    with pytest.warns(UserWarning, match="sparsity_overlap"):
+        same = an.merge_units([["0", "2"]], raise_error_if_overlap_fails=False)
+    assert same is an
+    merged = an.merge_units([["1", "2"]], sparsity_overlap=0.5, censor_ms=5.0)
+    old = srt.to_spike_vector()
+    group = np.isin(old["unit_index"], [1, 2])
+    expected_drop = 0
+    for seg in range(2):
+        mine = np.sort(old["sample_index"][group & (old["segment_index"] == seg)])
+        expected_drop += int(np.sum(np.diff(mine) < 50))
+    assert merged.sorting.to_spike_vector().size == old.size - expected_drop
+    common = an.sparsity.mask[1] & an.sparsity.mask[2]
+    np.testing.assert_array_equal(merged.sparsity.mask[-1], common)
+    wf = merged.get_extension("waveforms")
+    assert wf.get_data().shape[2] == merged.sparsity.mask.sum(axis=1).max()
+    merged_rows = wf.get_waveforms_one_unit(merged.unit_ids[-1], force_dense=True)
+    some = merged.get_extension("random_spikes").get_random_spikes()
+    spikes = some[some["unit_index"] == merged.get_num_units() - 1]
+    ref = waveforms(rec, spikes)
+    np.testing.assert_array_equal(merged_rows[:, :, common], ref[:, :, common])
+    assert not merged_rows[:, :, ~common].any()
+
+
+def test_an_analyzer_without_its_recording_serves_its_extensions(data, tmp_path):
+    rec, srt = data
+    saved_rec = rec.save(folder=tmp_path / "rec")
+    an = make(saved_rec, srt, True, format="binary_folder", folder=tmp_path / "an")
+    an.compute(["random_spikes", "waveforms", "templates"])
+    import shutil
+
+    shutil.rmtree(tmp_path / "rec")
+    with pytest.warns(UserWarning, match="could not be loaded"):
+        blind = gs.load_sorting_analyzer(tmp_path / "an")
+    assert not blind.has_recording()
+    np.testing.assert_array_equal(blind.get_extension("templates").get_data(),
+                                  an.get_extension("templates").get_data())
+    np.testing.assert_array_equal(blind.get_channel_locations(), rec.get_channel_locations())
+    with pytest.raises(ValueError, match="set_temporary_recording"):
+        blind.compute("waveforms")
+    with pytest.raises(ValueError, match="num_samples"):
+        blind.set_temporary_recording(recording(lengths=(900, 600)))
+    blind.set_temporary_recording(rec)
+    blind.compute("noise_levels")
+    assert blind.has_temporary_recording() and blind.has_extension("noise_levels")
+
+
+def test_a_failed_computation_leaves_the_stored_extension_intact(data, tmp_path, monkeypatch):
+    rec, srt = data
+    an = make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    an.compute(["random_spikes", "waveforms", "templates"])
+    before = {p.name: p.read_bytes() for p in (tmp_path / "an" / "extensions" / "templates").iterdir()}
+    from gpuspike.core.analyzer_extension_core import ComputeTemplates
+
+    def boom(self, *args, **kwargs):
+        self.data["average"] = np.zeros(3)
+        raise RuntimeError("killed mid-run")
+
+    monkeypatch.setattr(ComputeTemplates, "_run", boom)
+    with pytest.raises(RuntimeError, match="killed"):
+        an.compute("templates", operators=["average"])
+    after = {p.name: p.read_bytes() for p in (tmp_path / "an" / "extensions" / "templates").iterdir()}
+    assert after == before
+    assert [p.name for p in (tmp_path / "an" / "extensions").iterdir() if p.name.startswith(".")] == []
+    monkeypatch.undo()
+    reopened = gs.load_sorting_analyzer(tmp_path / "an")
+    np.testing.assert_array_equal(reopened.get_extension("templates").get_data(),
+                                  an.get_extension("templates").get_data())
+
+
+def test_read_only_analyzers_compute_in_memory(data, tmp_path):
+    rec, srt = data
+    an = make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    an.compute("random_spikes")
+    ro = gs.load_sorting_analyzer(tmp_path / "an", read_only=True)
+    ro.set_temporary_recording(rec)  # an in-memory recording is not saved with the analyzer
+    ro.compute("waveforms")
+    assert ro.get_extension("waveforms") is not None
+    assert gs.load_sorting_analyzer(tmp_path / "an").get_saved_extension_names() == ["random_spikes"]
+
+
+def test_foreign_extensions_stay_on_disk_until_invalidated(data, tmp_path):
+    rec, srt = data
+    rec = rec.save(folder=tmp_path / "rec")
+    an = make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    an.compute(["random_spikes", "waveforms", "templates"])
+    foreign = tmp_path / "an" / "extensions" / "spike_amplitudes"
+    foreign.mkdir()
+    (foreign / "params.json").write_text('{"peak_sign": "neg"}')
+    np.save(foreign / "amplitudes.npy", np.arange(5.0))
+    (foreign / "evil.pkl").write_bytes(b"never read")
+    reopened = gs.load_sorting_analyzer(tmp_path / "an")
+    assert "spike_amplitudes" in reopened.get_saved_extension_names()
+    assert "spike_amplitudes" not in reopened.extensions
+    with pytest.warns(UserWarning, match="not one gpuspike computes"):
+        assert reopened.get_extension("spike_amplitudes") is None
+    snapshot = {p.name: p.read_bytes() for p in foreign.iterdir()}
+    reopened.compute("noise_levels")
+    assert {p.name: p.read_bytes() for p in foreign.iterdir()} == snapshot
+    reopened.compute("templates")  # spike_amplitudes depends on templates: deleted, as SpikeInterface does
+    assert not foreign.exists()
+
+
+def test_folders_are_data_never_code(data, tmp_path):
+    import pickle
+
+    rec, srt = data
+    an = make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    an.compute("random_spikes")
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (marker.write_text, ("x",))
+
+    (tmp_path / "an" / "extensions" / "random_spikes" / "extra.pkl").write_bytes(pickle.dumps(Evil()))
+    np.save(tmp_path / "an" / "extensions" / "random_spikes" / "objects.npy", np.array([Evil()], dtype=object),
+            allow_pickle=True)
+    (tmp_path / "an" / "recording.json").unlink(missing_ok=True)
+    (tmp_path / "an" / "recording.pickle").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(gs.CorruptFolderError, match="pickled"):
+        gs.load_sorting_analyzer(tmp_path / "an")
+    (tmp_path / "an" / "extensions" / "random_spikes" / "objects.npy").unlink()
+    with pytest.warns(UserWarning) as record:
+        reopened = gs.load_sorting_analyzer(tmp_path / "an")
+    messages = " ".join(str(w.message) for w in record)
+    assert "extra.pkl" in messages and "recording.pickle" in messages
+    assert not marker.exists()
+    assert not reopened.has_recording()
+    (tmp_path / "an" / "keep").mkdir()
+    assert reopened.get_extension("../keep") is None
+    reopened.delete_extension("../keep")  # names outside extensions/ are never touched
+    assert (tmp_path / "an" / "keep").is_dir()
+
+
+def test_a_pickled_zarr_entry_is_skipped_not_decoded(data, tmp_path):
+    import json
+
+    rec, srt = data
+    an = make(rec, srt, False, format="zarr", folder=tmp_path / "an")
+    an.compute("random_spikes")
+    entry = tmp_path / "an.zarr" / "extensions" / "random_spikes" / "evil"
+    entry.mkdir()
+    (entry / ".zarray").write_text(json.dumps({"chunks": [1], "compressor": None, "dtype": "|O", "fill_value": 0,
+                                               "filters": [{"id": "pickle", "protocol": 5}], "order": "C",
+                                               "shape": [1], "zarr_format": 2}))
+    (entry / "0").write_bytes(b"not even a pickle")
+    with pytest.warns(UserWarning, match="evil"):
+        reopened = gs.load_sorting_analyzer(tmp_path / "an.zarr")
+    assert set(reopened.get_extension("random_spikes").data) == {"random_spikes_indices"}
+
+
+def test_creating_over_a_folder_follows_the_overwrite_rules(data, tmp_path):
+    rec, srt = data
+    make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    with pytest.raises(FileExistsError):
+        make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    make(rec, srt, False, format="binary_folder", folder=tmp_path / "an", overwrite=True)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    with pytest.raises(gs.RefusedOverwriteError):
+        make(rec, srt, False, format="binary_folder", folder=mine, overwrite=True)
+    assert (mine / "thesis.tex").read_text() == "precious"
+    with pytest.raises(ValueError, match="folder="):
+        gs.create_sorting_analyzer(srt, rec, format="binary_folder", sparse=False, main_channel_indices=MAIN)
+    with pytest.raises(ValueError, match="format="):
+        gs.create_sorting_analyzer(srt, rec, format="hdf5", sparse=False, main_channel_indices=MAIN)
+    with pytest.raises(ValueError, match="main_channel_indices"):
+        gs.create_sorting_analyzer(srt, rec, main_channel_indices=[0, 1], sparse=False)
+
+
+def test_create_estimates_main_channels_and_sparsity(data):
+    rec, srt = data
+    an = gs.create_sorting_analyzer(srt, rec, seed=0, sparsity_kwargs={"method": "radius", "radius_um": 25.0})
+    main = an.get_main_channels()
+    assert main.shape == (3,)
+    some = srt.to_spike_vector()[gs.random_spikes_selection(srt, [900, 700], max_spikes_per_unit=100,
+                                                            margin_size=25, seed=0)]
+    rows = waveforms(rec, some, scaled=False, nbefore=10, nafter=25)
+    means = dense_templates(rows, some["unit_index"], 3, rec.get_num_channels(), lambda w: w.mean(axis=0))
+    np.testing.assert_array_equal(main, np.argmax(np.abs(means).max(axis=1), axis=1))
+    np.testing.assert_array_equal(an.sparsity.mask, sparsity_around(rec, srt, main).mask)
+    assert list(an.get_main_channels(outputs="id", with_dict=True)) == list(srt.unit_ids)
+    with pytest.warns(FutureWarning, match="sparsity_kwargs"):
+        gs.create_sorting_analyzer(srt, rec, seed=0, method="radius", radius_um=25.0)
+
+
+def test_legacy_waveform_folders_open_as_analyzers(data, tmp_path):
+    rec, srt = data
+    we = gs.extract_waveforms(rec, srt, folder=tmp_path / "we", sparse=False, seed=4,
+                              precompute_template=("average", "std"), **MS)
+    an = gs.load_waveforms(tmp_path / "we", output="SortingAnalyzer")
+    assert sorted(an.extensions) == ["random_spikes", "templates", "waveforms"]
+    for unit_id in srt.unit_ids:
+        np.testing.assert_array_equal(an.get_extension("waveforms").get_waveforms_one_unit(unit_id),
+                                      we.get_waveforms(unit_id))
+    np.testing.assert_array_equal(an.get_extension("templates").get_data(), we.get_all_templates())
+    assert gs.load_sorting_analyzer_or_waveforms(tmp_path / "we").get_num_units() == 3
+
+
+def test_compute_functions_and_properties(data, tmp_path):
+    rec, srt = data
+    with pytest.warns(UserWarning, match="not saved with the analyzer"):
+        an = make(rec, srt, False, format="binary_folder", folder=tmp_path / "an")
+    idx = gs.compute_random_spikes(an, seed=1)
+    np.testing.assert_array_equal(idx, an.get_extension("random_spikes").get_data())
+    gs.compute_waveforms(an, **MS)
+    avg = gs.compute_templates(an, operators=["average"])
+    np.testing.assert_array_equal(avg, an.get_extension("templates").get_data())
+    assert isinstance(gs.compute_templates(rec, srt, **MS), gs.WaveformExtractor)
+    with pytest.raises(TypeError, match="SortingAnalyzer"):
+        gs.compute_noise_levels(rec)
+    an.set_sorting_property("quality", np.array(["good", "mua", "good"]))
+    reopened = gs.load_sorting_analyzer(tmp_path / "an")
+    np.testing.assert_array_equal(reopened.get_sorting_property("quality"), ["good", "mua", "good"])
+    assert "binary_folder" in repr(reopened) and "has recording" not in repr(reopened)
+    reopened.set_temporary_recording(rec)
+    assert "has temporary recording" in repr(reopened)
