@@ -376,6 +376,10 @@ def compute(obj, kind: str, noise_levels, method: str, peak_sign, amplitude_mode
     elif kind == "analyzer" and peak_sign is not None:
         raise ValueError(f"compute_sparsity(peak_sign={peak_sign!r}) with {what}: the analyzer's peak_sign is "
                          f"used (set by create_sorting_analyzer); pass peak_sign=None")
+    elif kind == "analyzer" and method in ("radius", "closest_channels") and amplitude_mode is not None:
+        raise ValueError(f"compute_sparsity(amplitude_mode={amplitude_mode!r}) with method={method!r}: a "
+                         f"SortingAnalyzer's main channels are its own (set by create_sorting_analyzer); pass "
+                         f"amplitude_mode=None")
     if peak_sign is not None:
         check_peak_sign(peak_sign)
     if method == "best_channels":

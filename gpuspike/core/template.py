@@ -111,7 +111,7 @@ class Templates:
 
         array = self.templates_array
         if not isinstance(array, np.ndarray):
-            if hasattr(array, "get") and not isinstance(array, (list, tuple)):  # a CuPy array
+            if type(array).__module__.split(".")[0] == "cupy":  # a device array: the templates live on the host
                 array = array.get()
             array = np.asarray(array)
         if array.ndim != 3:
