@@ -39,7 +39,7 @@ def analyzer_from_waveform_extractor(we) -> SortingAnalyzer:
     if rec_attributes.get("dtype") is not None:
         rec_attributes["dtype"] = np.dtype(rec_attributes["dtype"])
     analyzer = SortingAnalyzer(we.sorting, we._recording, "memory", rec_attributes, we.sparsity,
-                               bool(params.get("return_scaled", True)), "both", "extremum")
+                               bool(params.get("return_scaled", True)), "neg", "extremum")
     selected = np.asarray(we._selected_indices, dtype="int64")
     ext = ComputeRandomSpikes(analyzer)
     ext.params = {"method": "uniform", "max_spikes_per_unit": params.get("max_spikes_per_unit"),
