@@ -138,3 +138,23 @@ def ref_main_channels(templates, peak_sign, peak_mode, nbefore):
                 best, best_c = value, c
         out.append(best_c)
     return np.array(out, dtype="int64")
+
+
+def ref_raw_templates(recording, sorting, max_spikes, seed, ms_before=1.0, ms_after=2.5):
+    """Mean raw windows of SpikeInterface's "uniform" spikes away from the edges (float32, as its accumulator)."""
+    fs = recording.sampling_frequency
+    nbefore, nafter = round(ms_before * fs / 1000), round(ms_after * fs / 1000)
+    margin = max(nbefore, nafter)
+    spikes = sorting.to_spike_vector()
+    traces = recording.get_traces(return_scaled=False).astype("float64")
+    rng = np.random.default_rng(seed)
+    out = np.zeros((len(sorting.unit_ids), nbefore + nafter, traces.shape[1]))
+    for u in range(len(sorting.unit_ids)):
+        idx = np.flatnonzero((spikes["unit_index"] == u) & (spikes["sample_index"] >= margin)
+                             & (spikes["sample_index"] < traces.shape[0] - margin))
+        chosen = rng.choice(idx, size=min(max_spikes, idx.size), replace=False, shuffle=False)
+        for i in chosen:
+            s = int(spikes["sample_index"][i])
+            out[u] += traces[s - nbefore:s + nafter]
+        out[u] /= len(chosen)
+    return out.astype("float32"), nbefore

@@ -10,7 +10,7 @@ import gpuspike as gs
 from gpuspike.core import template_tools as tt
 from gpuspike.core.template import Templates
 
-from _analyzer_fake import FakeAnalyzer, make_templates, ref_amplitudes, ref_main_channels
+from _analyzer_fake import FakeAnalyzer, make_templates, ref_amplitudes, ref_main_channels, ref_raw_templates
 from _si_compare import assert_same_outcome, run_cases, run_si_script
 
 NBEFORE = 6
@@ -207,26 +207,6 @@ def saved(tmp_path_factory):
     rec = recording.save(folder=base / "rec", progress_bar=False)
     srt = gs.NumpySorting.from_sorting(sorting).save(folder=base / "sorting")
     return base, rec, srt
-
-
-def ref_raw_templates(recording, sorting, max_spikes, seed, ms_before=1.0, ms_after=2.5):
-    """Mean raw windows of SpikeInterface's "uniform" spikes away from the edges (float32, as its accumulator)."""
-    fs = recording.sampling_frequency
-    nbefore, nafter = round(ms_before * fs / 1000), round(ms_after * fs / 1000)
-    margin = max(nbefore, nafter)
-    spikes = sorting.to_spike_vector()
-    traces = recording.get_traces(return_scaled=False).astype("float64")
-    rng = np.random.default_rng(seed)
-    out = np.zeros((len(sorting.unit_ids), nbefore + nafter, traces.shape[1]))
-    for u in range(len(sorting.unit_ids)):
-        idx = np.flatnonzero((spikes["unit_index"] == u) & (spikes["sample_index"] >= margin)
-                             & (spikes["sample_index"] < traces.shape[0] - margin))
-        chosen = rng.choice(idx, size=min(max_spikes, idx.size), replace=False, shuffle=False)
-        for i in chosen:
-            s = int(spikes["sample_index"][i])
-            out[u] += traces[s - nbefore:s + nafter]
-        out[u] /= len(chosen)
-    return out.astype("float32"), nbefore
 
 
 @pytest.mark.parametrize("peak_sign,peak_mode", [("both", "extremum"), ("neg", "extremum"), ("pos", "extremum"),
