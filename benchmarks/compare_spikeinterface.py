@@ -122,10 +122,21 @@ def run(args) -> list[tuple[str, float, float, float]]:
         def si_analyzer(sparse):
             sparsity_kwargs = dict(method="radius", radius_um=40.0) if sparse else None
             analyzer = si.create_sorting_analyzer(si_sorting, si_rec, format="memory", sparse=sparse,
-                                                  sparsity_kwargs=sparsity_kwargs, job_kwargs=job)
+                                                  sparsity_kwargs=sparsity_kwargs, job_kwargs=job, seed=args.seed)
             analyzer.compute("random_spikes", max_spikes_per_unit=args.max_spikes_per_unit, seed=args.seed)
             analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0, **job)
             analyzer.compute("templates", operators=["average", "std"])
+            return analyzer
+
+        def gs_analyzer(sparse):
+            """Today's SpikeInterface API on gpuspike, as the issue's users write it."""
+            sparsity_kwargs = dict(method="radius", radius_um=40.0) if sparse else None
+            analyzer = gs.create_sorting_analyzer(gs_sorting, gs_rec, format="memory", sparse=sparse,
+                                                  sparsity_kwargs=sparsity_kwargs, job_kwargs=job, seed=args.seed,
+                                                  backend=args.backend)
+            analyzer.compute(["random_spikes", "waveforms", "templates"],
+                             extension_params={"random_spikes": {"max_spikes_per_unit": args.max_spikes_per_unit,
+                                                                 "seed": args.seed}}, **job)
             return analyzer
 
         def gs_extract(sparse):
@@ -136,6 +147,9 @@ def run(args) -> list[tuple[str, float, float, float]]:
 
         for sparse in (False, True):  # compile the kernels once (numba JIT), outside the timings; check agreement
             check_waveforms_agree(gs_extract(sparse), si_analyzer(sparse), sparse, report)
+        for sparse in (False, True):
+            check_analyzers_agree(gs_analyzer(sparse), si_analyzer(sparse), sparse, report)
+        analyzer_vs_extract = []
         for label, sparse in (("waveforms+templates dense", False), ("waveforms+templates sparse r=40um", True)):
             t_gs, we = _timeit(lambda: gs_extract(sparse), args.repeat, warm_up)
             out_bytes = sum(np.asarray(we.get_waveforms(u)).nbytes for u in we.unit_ids)
@@ -144,6 +158,10 @@ def run(args) -> list[tuple[str, float, float, float]]:
             del analyzer
             # floor: read the traces once, write the waveforms once, at memcpy speed
             rows.append((label, t_gs, t_si, (traces_bytes + out_bytes) / bandwidth))
+            t_an, analyzer = _timeit(lambda: gs_analyzer(sparse), args.repeat, warm_up)
+            del analyzer
+            rows.append(("  same, SortingAnalyzer API", t_an, t_si, (traces_bytes + out_bytes) / bandwidth))
+            analyzer_vs_extract.append(f"{'sparse' if sparse else 'dense'} {t_an / t_gs:.2f}")
         # templates (avg, std) of every spike, no waveform stored: SpikeInterface's accumulator
         from spikeinterface.core.waveform_tools import estimate_templates_with_accumulator
 
@@ -183,6 +201,7 @@ def run(args) -> list[tuple[str, float, float, float]]:
                  f"best of {args.repeat} runs per tool (page cache re-warmed before each)",
                  f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth",
                  "outputs agree: " + "; ".join(report),
+                 "gpuspike SortingAnalyzer path / extract_waveforms: " + ", ".join(analyzer_vs_extract),
                  f"{'job':38s} {'gpuspike s':>11s} {'SI s':>9s} {'floor s':>9s} {'SI/gpuspike':>12s} "
                  f"{'gpuspike/floor':>15s}"]
         lines += [f"{label:38s} {t_gs:11.3f} {t_si:9.3f} {floor:9.3f} {t_si / t_gs:12.1f} {t_gs / floor:15.1f}"
@@ -243,6 +262,22 @@ def check_noise_levels(ours, theirs, report: list) -> None:
         raise AssertionError(
             f"noise levels: ratios gpuspike / SpikeInterface in [{ratio.min():.3f}, {ratio.max():.3f}]")
     report.append(f"noise levels within {100 * float(np.max(np.abs(ratio - 1))):.1f}%")
+
+
+def check_analyzers_agree(ours, theirs, sparse: bool, report: list) -> None:
+    """Same random spikes, same sparsity, waveforms and templates equal (the analyzer API of both tools)."""
+    kind = "sparse" if sparse else "dense"
+    np.testing.assert_array_equal(ours.get_extension("random_spikes").get_data(),
+                                  theirs.get_extension("random_spikes").get_data())
+    if sparse:
+        differ = int(np.sum(ours.sparsity.mask != theirs.sparsity.mask))
+        report.append(f"analyzer {kind} sparsity masks differ on {differ} unit-channel pairs")
+    if not sparse or differ == 0:
+        np.testing.assert_array_equal(ours.get_extension("waveforms").get_data(),
+                                      theirs.get_extension("waveforms").get_data())
+        report.append(f"analyzer {kind} waveforms identical")
+    check_close(f"analyzer {kind} average", ours.get_extension("templates").get_data(operator="average"),
+                theirs.get_extension("templates").get_data(operator="average"), report)
 
 
 def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:

@@ -74,3 +74,21 @@ def write_api_index() -> None:
 
 
 write_api_index()
+
+
+def write_not_in_gpuspike() -> None:
+    """Write docs/_generated/not_in_gpuspike.md (included by porting.md) from the names table."""
+    from gpuspike._spikeinterface_names import NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS
+
+    rows = ["| name | why it is not in gpuspike |", "|---|---|"]
+    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS):
+        for name, reason in sorted(table.items()):
+            rows.append(f"| `{name}` | {reason.replace('|', '/')} |")
+    path = DOCS / "_generated" / "not_in_gpuspike.md"
+    path.parent.mkdir(exist_ok=True)
+    text = "\n".join(rows) + "\n"
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+
+
+write_not_in_gpuspike()

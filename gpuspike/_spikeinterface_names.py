@@ -9,8 +9,6 @@ these tables are the source for the documentation's list of differences.
 
 #: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
 NOT_IN_GPUSPIKE = {
-    "Templates": "the SortingAnalyzer's templates container, not yet in gpuspike (planned, issue 18); "
-                 "WaveformExtractor.get_all_templates and dicts with 'templates' serve compute_sparsity",
     # ---- curation
     "apply_splits_to_sorting": "curation (splitting units): gpuspike's SortingAnalyzer merges units "
                                "(merge_units) but does not split them",
@@ -39,7 +37,7 @@ COMPARED_CLASSES = (
     "ChannelSliceRecording", "UnitsSelectionSorting", "FrameSliceRecording", "FrameSliceSorting",
     "NoiseGeneratorRecording", "InjectTemplatesRecording", "SharedMemoryRecording", "SharedMemorySorting",
     "ZarrRecordingExtractor", "ZarrSortingExtractor", "ChannelSparsity", "ChunkRecordingExecutor",
-    "TimeSeriesChunkExecutor", "SortingAnalyzer",
+    "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates",
 )
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it

@@ -179,9 +179,14 @@ class AnalyzerExtension:
             return ext.get_data()
 
         compute.__name__ = f"compute_{extension_name}"
-        compute.__doc__ = (f"Compute the {extension_name!r} extension of a SortingAnalyzer and return its data "
-                           f"(``sorting_analyzer.compute({extension_name!r}, **params).get_data()``).\n\n"
-                           + (cls.__doc__ or ""))
+        compute.__doc__ = (
+            f"Compute the {extension_name!r} extension of a SortingAnalyzer and return its data.\n\n"
+            f"Same as ``sorting_analyzer.compute({extension_name!r}, **kwargs).get_data()``; the parameters "
+            f"are those of :class:`{cls.__name__}`.\n\n"
+            "Parameters\n----------\nsorting_analyzer : SortingAnalyzer\n    The analyzer.\n"
+            "load_if_exists : None\n    Not supported, as in SpikeInterface 0.105 (read a computed extension "
+            "with ``get_extension``).\n*args, **kwargs\n    The extension's parameters and job kwargs.\n\n"
+            "Returns\n-------\nobject\n    The extension's data (see :class:`" + cls.__name__ + "`).\n")
         return compute
 
     # ------------------------------------------------------------------ run / data
@@ -341,6 +346,10 @@ def register_result_extension(extension_class: type) -> None:
     ----------
     extension_class : type
         A subclass of :class:`AnalyzerExtension` with a unique ``extension_name``.
+
+    Returns
+    -------
+    None
     """
     if not (isinstance(extension_class, type) and issubclass(extension_class, AnalyzerExtension)):
         raise TypeError(f"register_result_extension: expected an AnalyzerExtension subclass, got {extension_class!r}")

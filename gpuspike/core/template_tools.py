@@ -326,7 +326,7 @@ def get_template_amplitudes(templates_or_sorting_analyzer, peak_sign: str | None
         Which extremum counts. Must be None for an analyzer (its own is used); None means "both"
         (with a warning) for a Templates, "neg" for a WaveformExtractor.
     peak_mode : {"extremum", "at_index", "peak_to_peak"}, optional
-        "extremum": the extremum over time (min for "neg", max for "pos", max |x| for "both");
+        "extremum": the extremum over time (min for "neg", max for "pos", ``max |x|`` for "both");
         "at_index": the value at the spike sample (``nbefore``); "peak_to_peak": max - min. None:
         the analyzer's, "extremum" (with a warning) for a Templates or a WaveformExtractor.
     abs_value : bool
