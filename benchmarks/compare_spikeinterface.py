@@ -182,7 +182,7 @@ def run(args) -> list[tuple[str, float, float, float]]:
         t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), args.repeat, warm_up)
         t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)),
                           args.repeat, warm_up)
-        chunk_bytes = 20 * 10000 * 384 * 2
+        chunk_bytes = 20 * int(0.5 * gs_rec.sampling_frequency) * gs_rec.get_num_channels() * 2  # 20 chunks of 500 ms
         rows.append(("noise levels", t_gs, t_si, chunk_bytes / bandwidth))
         t_gs, _ = _timeit(lambda: gs_rec.save(folder=tmp / "gs_save", overwrite=True, **job), args.repeat,
                           warm_up)

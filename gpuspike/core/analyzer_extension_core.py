@@ -547,20 +547,9 @@ class ComputeNoiseLevels(AnalyzerExtension):
         from .recording_tools import get_noise_levels
 
         analyzer = self.sorting_analyzer
-        job = analyzer._job_kwargs(job_kwargs)
-        params = dict(self.params)
-        slices = dict(params.pop("random_slices_kwargs", None) or {})
-        if "chunk_size" not in slices and "chunk_duration" not in slices:
-            # SpikeInterface 0.105's random slices are 500 ms long unless told otherwise
-            slices["chunk_duration"] = "500ms"
-        noise = get_noise_levels(analyzer.recording, return_in_uV=analyzer.return_in_uV, force_recompute=True,
-                                 random_slices_kwargs=slices, **params, **job)
-        # SpikeInterface's dtype: that of the traces' statistics (float32 traces in µV or float32 traces,
-        # float64 otherwise)
-        recording = analyzer.recording
-        scaled = analyzer.return_in_uV and recording.has_scaleable_traces()
-        traces_dtype = np.dtype("float32") if scaled else np.dtype(recording.get_dtype())
-        self.data["noise_levels"] = np.asarray(noise, dtype="float32" if traces_dtype == np.float32 else "float64")
+        self.data["noise_levels"] = get_noise_levels(analyzer.recording, return_in_uV=analyzer.return_in_uV,
+                                                     force_recompute=True, **self.params,
+                                                     **analyzer._job_kwargs(job_kwargs))
 
     def _get_data(self) -> np.ndarray:
         return self.data["noise_levels"]

@@ -12,9 +12,9 @@ MAD_TO_STD = 0.6744897501960817
 
 
 def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False, num_chunks_per_segment: int = 20,
-                           chunk_size: int | None = 10000, concatenated: bool = True, seed: int | None = 0,
+                           chunk_size: int | None = None, concatenated: bool = True, seed: int | None = None,
                            margin_frames: int = 0, *, return_in_uV: bool | None = None,
-                           chunk_duration: str | float | None = None, method: str = "full_random"):
+                           chunk_duration: str | float | None = "500ms", method: str = "full_random"):
     """Random chunks of traces from every segment, for statistics such as noise levels.
 
     Chunks start at random frames drawn with ``numpy.random.default_rng(seed)`` as SpikeInterface 0.105
@@ -29,7 +29,7 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
     num_chunks_per_segment : int
         Chunks drawn from each segment.
     chunk_size : int or None
-        Samples per chunk (used when ``chunk_duration`` is None).
+        Samples per chunk; when None, ``chunk_duration`` sets it (SpikeInterface 0.105's rule).
     concatenated : bool
         One array (chunks stacked in time) or a list of chunks.
     seed : int or None
@@ -57,16 +57,16 @@ def get_random_data_chunks(recording: BaseRecording, return_scaled: bool = False
 
 
 def _random_chunk_size(recording: BaseRecording, chunk_size, chunk_duration, method: str) -> int:
-    """``chunk_size``, or ``chunk_duration`` in samples (SpikeInterface's ``get_random_sample_slices`` keys)."""
+    """``chunk_size``, else ``chunk_duration`` in samples (SpikeInterface 0.105's ``get_random_sample_slices``)."""
     if method != "full_random":
         raise ValueError(f"method={method!r}: the allowed value is 'full_random'")
-    if chunk_duration is not None:
-        from .job import _parse_duration
-
-        return max(1, int(_parse_duration(chunk_duration) * recording.get_sampling_frequency()))
-    if chunk_size is None:
+    if chunk_size is not None:
+        return chunk_size
+    if chunk_duration is None:
         raise ValueError("give chunk_size or chunk_duration")
-    return chunk_size
+    from .job import _parse_duration
+
+    return max(1, int(_parse_duration(chunk_duration) * recording.get_sampling_frequency()))
 
 
 def random_chunk_ranges(recording: BaseRecording, num_chunks_per_segment: int = 20, chunk_size: int = 10000,
@@ -153,9 +153,11 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
 
     As SpikeInterface 0.105: every random chunk gives a statistic per channel (the median
     absolute deviation scaled to a standard deviation, the standard deviation, or the root mean
-    square), in µV when scaled, and the noise level is their mean. The chunks are read and reduced
-    by the block engine, on the GPU with ``backend="cuda"``. The result is cached in the
-    ``noise_level_<method>_<scaled|raw>`` property.
+    square), in µV when scaled, and the noise level is their mean. The chunks are SpikeInterface
+    0.105's by default (20 per segment, 500 ms, drawn with ``seed=None``); they are read and reduced
+    by the block engine, on the GPU with ``backend="cuda"``. The result (float32 for float32 or
+    scaled traces, else float64, as SpikeInterface) is cached in the
+    ``noise_level_<method>_<scaled|raw>`` property, and reused when no chunk option is given.
 
     Parameters
     ----------
@@ -192,7 +194,8 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
 
     if return_in_uV is not None:
         return_scaled = return_in_uV
-    random_chunk_kwargs, job_kwargs = _noise_chunk_kwargs(recording, random_chunk_kwargs, random_slices_kwargs)
+    random_chunk_kwargs, job_kwargs, chunks_given = _noise_chunk_kwargs(recording, random_chunk_kwargs,
+                                                                       random_slices_kwargs)
     if method not in NOISE_METHODS:
         raise ValueError(f"method={method!r}: allowed values are {NOISE_METHODS}")
     unscaled_floats = np.dtype(recording.get_dtype()).kind == "f" and recording.get_property("gain_to_uV") is None
@@ -200,7 +203,7 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
         raise ValueError("get_noise_levels(return_scaled=True) needs channel gains; set them or use return_scaled=False")
     key = f"noise_level_{method}_{'scaled' if return_scaled else 'raw'}"
     cached = recording.get_property(key)
-    if cached is not None and not force_recompute and not random_chunk_kwargs:
+    if cached is not None and not force_recompute and not chunks_given:
         return cached
     config = resolve_job_kwargs(backend=backend, progress_bar=progress_bar, **job_kwargs)
     ranges = random_chunk_ranges(recording, **random_chunk_kwargs)
@@ -208,15 +211,19 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     if return_scaled and not unscaled_floats:
         gains, offsets = recording._scaling(slice(None))
     job = NoiseJob(ranges, method, gains, offsets)
-    noise = np.asarray(run_block_job(job, recording, config), dtype="float32")
+    # SpikeInterface's dtype: that of the statistics of the chunks' traces (float32 traces in µV or
+    # float32 traces give float32; integer or float64 traces float64)
+    float32_traces = gains is not None or np.dtype(recording.get_dtype()) == np.float32
+    noise = np.asarray(run_block_job(job, recording, config), dtype="float32" if float32_traces else "float64")
     recording.set_property(key, noise)
     return noise
 
 
 def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kwargs: dict | None
-                        ) -> tuple[dict, dict]:
-    """(random-chunk options, job kwargs) from gpuspike's keywords, SpikeInterface's ``random_slices_kwargs``
-    and job kwargs."""
+                        ) -> tuple[dict, dict, bool]:
+    """(random-chunk options, job kwargs, whether chunk options were given) from gpuspike's keywords,
+    SpikeInterface's ``random_slices_kwargs`` and job kwargs; the chunks default to SpikeInterface
+    0.105's: 20 per segment, 500 ms, seed None."""
     from .job import split_job_kwargs
 
     chunk_kwargs, job_kwargs = split_job_kwargs(kwargs)
@@ -231,11 +238,12 @@ def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kw
     unknown = sorted(set(chunk_kwargs) - set(allowed))
     if unknown:
         raise TypeError(f"get_noise_levels got unexpected arguments {unknown}; allowed: {allowed} and job kwargs")
-    if "chunk_duration" in chunk_kwargs or "method" in chunk_kwargs:
-        chunk_kwargs["chunk_size"] = _random_chunk_size(recording, chunk_kwargs.get("chunk_size", 10000),
-                                                        chunk_kwargs.pop("chunk_duration", None),
-                                                        chunk_kwargs.pop("method", "full_random"))
-    return chunk_kwargs, job_kwargs
+    given = bool(chunk_kwargs)
+    chunk_kwargs["chunk_size"] = _random_chunk_size(recording, chunk_kwargs.get("chunk_size"),
+                                                    chunk_kwargs.pop("chunk_duration", "500ms"),
+                                                    chunk_kwargs.pop("method", "full_random"))
+    chunk_kwargs.setdefault("seed", None)
+    return chunk_kwargs, job_kwargs, given
 
 
 def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | None, end_frame: int | None,
