@@ -226,6 +226,8 @@ class GeneratedSorting(NumpySorting):
     """
 
     _dumpable_class = True
+    #: printed as SpikeInterface's generators' sorting prints (a NumpySorting)
+    _display_class = "NumpySorting"
 
     def __init__(self, num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 3.5),
                  firing_rates=3.0, empty_units: Sequence | None = None, refractory_period_ms: float = 4.0,

@@ -366,10 +366,15 @@ def _in_channel_order(probe):
 class GroundTruthRecording(InjectTemplatesRecording):
     """Templates injected at the spikes of a generated sorting, in noise, on a probe (lazy, dumpable).
 
+    It prints as SpikeInterface's does ("GroundTruthRecording (InjectTemplatesRecording)").
+
     Built by :func:`generate_ground_truth_recording` when it generates everything itself; its dict
     holds the parameters (not the templates), so any worker rebuilds it from the seed. Integer
     dtypes are quantized with ``gain_to_uV`` (gpuspike's extension).
     """
+
+    #: printed as SpikeInterface's: an InjectTemplatesRecording named "GroundTruthRecording"
+    _display_class = "InjectTemplatesRecording"
 
     def __init__(self, durations: Sequence = (10.0,), sampling_frequency: float = 25000.0, num_channels: int = 4,
                  num_units: int = 10, probe: str | dict | None = None, ms_before: float = 1.0, ms_after: float = 3.0,
@@ -411,6 +416,7 @@ class GroundTruthRecording(InjectTemplatesRecording):
             for segment in self._segments:
                 segment._quantize = (gain, dtype)
         self.annotate(is_filtered=True)
+        self.name = "GroundTruthRecording"  # an annotation, kept by save() as SpikeInterface keeps it
         self.set_probe(probe_obj, in_place=True)
         self.set_channel_gains(1.0 if gain is None else gain)
         self.set_channel_offsets(0.0)

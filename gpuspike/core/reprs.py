@@ -53,7 +53,11 @@ def _name(obj) -> str:
     # a view that keeps every channel of its parent in order (set_probe's result) shows the parent's class,
     # as SpikeInterface's clone would
     cls = getattr(obj, "_display_class", None) or type(obj).__name__
-    return f"{obj.name} ({cls})" if obj.name != cls else cls
+    own = getattr(obj, "_annotations", {}).get("name")
+    if own is None:  # no name of its own: the class shown
+        own = cls if obj.name == type(obj).__name__ else obj.name
+    name = own
+    return f"{name} ({cls})" if name != cls else cls
 
 
 def _frequency(hz: float) -> str:
