@@ -86,3 +86,33 @@ def test_kernels_accept_cupy_arrays_and_match_the_cpu_bitwise():
     gather_waveforms_cuda(cupy.asarray(traces), cupy.asarray(peaks), 30, 60, gpu, cupy.asarray(rows),
                           cupy.asarray(gains), cupy.asarray(offsets))
     np.testing.assert_array_equal(cupy.asnumpy(gpu), cpu)  # no fused multiply-add: the CPU's bits
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sorting_analyzer_equals_numpy(saved, sparse, tmp_path):
+    """Today's API on the GPU: main channels, sparsity, waveforms (fused with the average / std
+    templates), median templates, templates without waveforms, noise levels; stored in zarr."""
+    rec, srt = saved
+
+    def run(backend):
+        an = gs.create_sorting_analyzer(srt, rec, format="zarr", folder=tmp_path / backend, sparse=sparse,
+                                        seed=0, backend=backend)
+        an.compute({"random_spikes": {"max_spikes_per_unit": 200, "seed": 0}, "waveforms": {},
+                    "templates": {"operators": ["average", "std", "median"]},
+                    "noise_levels": {"random_slices_kwargs": {"seed": 0}}})
+        lean = gs.create_sorting_analyzer(srt, rec, sparse=sparse, seed=0, backend=backend)
+        lean.compute(["random_spikes", "templates"])
+        return gs.load_sorting_analyzer(an.folder), lean
+
+    (cpu, cpu_lean), (gpu, gpu_lean) = run("numpy"), run("cuda")
+    np.testing.assert_array_equal(cpu.get_main_channels(), gpu.get_main_channels())
+    if sparse:
+        np.testing.assert_array_equal(cpu.sparsity.mask, gpu.sparsity.mask)
+    np.testing.assert_array_equal(cpu.get_extension("waveforms").get_data(), gpu.get_extension("waveforms").get_data())
+    for op in ("average", "std", "median"):
+        _close(cpu.get_extension("templates").get_data(operator=op),
+               gpu.get_extension("templates").get_data(operator=op))
+    for op in ("average", "std"):
+        _close(cpu_lean.get_extension("templates").get_data(operator=op),
+               gpu_lean.get_extension("templates").get_data(operator=op), rtol=1e-5)
+    _close(cpu.get_extension("noise_levels").get_data(), gpu.get_extension("noise_levels").get_data())
