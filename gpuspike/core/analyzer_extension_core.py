@@ -587,6 +587,9 @@ def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
     is gpuspike's streaming pass over every spike, returning a template-only WaveformExtractor
     (:func:`gpuspike.core.waveforms.compute_templates`).
 
+    Either way, a unit with zero spikes gets all-zero templates, exactly as in SpikeInterface 0.105:
+    check ``sorting.count_num_spikes_per_unit()`` before reading amplitudes from templates.
+
     Parameters
     ----------
     sorting_analyzer_or_recording : SortingAnalyzer or BaseRecording

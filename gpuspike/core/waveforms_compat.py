@@ -547,6 +547,23 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
             return ChannelSparsity(st.property_mask(sorting, values, by_property), unit_ids, channel_ids)
     locations = _sparsity_locations(recording, method) if method in ("radius", "closest_channels") else None
     fs = recording.sampling_frequency
+    on_backend = method in ("radius", "best_channels", "snr", "threshold") and amplitude_mode in (None, "extremum") \
+        and noise_levels is None and (locations is None or np.array_equal(locations, recording.get_channel_locations()))
+    if on_backend:
+        # the templates, amplitudes and mask stay on the job's backend (the GPU); only the mask comes back
+        from .job import resolve_job_kwargs
+        from .sorting_tools import random_spikes_selection
+        from .sparsity import estimate_sparsity_on_backend
+
+        nbefore, nafter = ms_to_samples(ms_before, fs), ms_to_samples(ms_after, fs)
+        num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+        selected = random_spikes_selection(sorting, num_samples, method="uniform",
+                                           max_spikes_per_unit=num_spikes_for_sparsity,
+                                           margin_size=max(nbefore, nafter), seed=2205)
+        return estimate_sparsity_on_backend(recording, sorting, num_spikes_for_sparsity, ms_before, ms_after, False,
+                                            None, resolve_job_kwargs(**job_kwargs), method=method,
+                                            peak_sign=peak_sign, radius_um=radius_um, num_channels=num_channels,
+                                            threshold=threshold, selected=selected, job=_job)
     array = _get_templates_array_from_recording_and_sorting(recording, sorting, ms_before, ms_after,
                                                             num_spikes_for_sparsity, 2205, _job, **job_kwargs)
     templates = Templates(array, fs, ms_to_samples(ms_before, fs), is_in_uV=False, channel_ids=channel_ids,

@@ -116,7 +116,7 @@ def test_readme_tour_prints_what_a_user_wants_and_reuses_its_recording(tmp_path)
     first, second = outputs
     assert (tmp_path / "tour" / "recording").stat().st_mtime_ns == written  # the second run read the saved folder
     for text in outputs:
-        assert "BinaryFolderRecording: 384 channels" in text  # extraction reads the saved file
+        assert "(BinaryFolderRecording): 384 channels" in text  # extraction reads the saved file
         assert "traces: (30000, 384) float32" in text
         assert re.search(r"unit \S+: waveforms \(\d+, 90, \d+\), template \(90, \d+\), peak \d+ uV on channel", text)
         assert re.search(r"extract_waveforms: [0-9.]+ s", text) and re.search(r"compute_templates: [0-9.]+ s", text)
