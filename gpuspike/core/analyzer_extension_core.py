@@ -106,17 +106,27 @@ class ComputeRandomSpikes(AnalyzerExtension):
         return positions
 
     def _select_units_extension_data(self, unit_ids) -> dict:
-        sorting = self.sorting_analyzer.sorting
-        spikes = sorting.to_spike_vector()
-        keep = np.isin(spikes["unit_index"], sorting.ids_to_indices(unit_ids))
-        selected = np.zeros(spikes.size, dtype=bool)
-        selected[np.asarray(self.data["random_spikes_indices"])] = True
-        return {"random_spikes_indices": np.flatnonzero(selected[keep])}
+        valid, order, positions = _selected_random_rows(self.sorting_analyzer, unit_ids)
+        return {"random_spikes_indices": positions[valid][order]}
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:
         valid, order, positions = _merged_random_rows(self.sorting_analyzer, new_sorting_analyzer, keep_mask)
         return {"random_spikes_indices": positions[valid][order]}
+
+
+def _selected_random_rows(analyzer, unit_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the random spikes of ``analyzer``: which belong to ``unit_ids`` (``valid``), their order in
+    the selection's spike vector (``order``), and where each went (``positions``)."""
+    from .sorting_merges import relabeled_spike_positions
+
+    sorting = analyzer.sorting
+    old_to_new = np.full(sorting.get_num_units(), -1, dtype="int64")
+    old_to_new[sorting.ids_to_indices(list(unit_ids))] = np.arange(len(unit_ids))
+    positions = relabeled_spike_positions(sorting.to_spike_vector(), old_to_new)
+    new_positions = positions[np.asarray(analyzer.get_extension("random_spikes").get_data())]
+    valid = new_positions >= 0
+    return valid, np.argsort(new_positions[valid], kind="stable"), new_positions
 
 
 def _merged_random_rows(old_analyzer, new_analyzer, keep_mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -229,10 +239,8 @@ class ComputeWaveforms(AnalyzerExtension):
         return wfs
 
     def _select_units_extension_data(self, unit_ids) -> dict:
-        analyzer = self.sorting_analyzer
-        some = analyzer.get_extension("random_spikes").get_random_spikes()
-        keep = np.isin(some["unit_index"], analyzer.sorting.ids_to_indices(unit_ids))
-        return {"waveforms": np.asarray(self.data["waveforms"])[keep]}
+        valid, order, _ = _selected_random_rows(self.sorting_analyzer, unit_ids)
+        return {"waveforms": np.asarray(self.data["waveforms"])[valid][order]}
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:

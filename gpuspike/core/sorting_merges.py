@@ -157,17 +157,44 @@ def merge_spike_vector(sorting: BaseSorting, merge_unit_groups, new_unit_ids=Non
                 rows = np.flatnonzero(members & (spikes["segment_index"] == seg))
                 too_close = np.flatnonzero(np.diff(spikes["sample_index"][rows]) < window)
                 keep[rows[too_close + 1]] = False
+    positions = relabeled_spike_positions(spikes, old_to_new, keep)
     spikes["unit_index"] = old_to_new[spikes["unit_index"]]
     kept = spikes[keep]
-    order = np.lexsort((kept["unit_index"], kept["sample_index"], kept["segment_index"]))
-    positions = np.full(spikes.size, -1, dtype="int64")
-    kept_positions = np.empty(kept.size, dtype="int64")
-    kept_positions[order] = np.arange(kept.size)
-    positions[keep] = kept_positions
     merged = NumpySorting(kept, sorting.sampling_frequency, np.asarray(all_ids),
                           num_segments=sorting.get_num_segments())
     set_properties_after_merging(merged, sorting, groups, new_unit_ids)
     return merged, keep, positions, new_unit_ids
+
+
+def relabeled_spike_positions(spikes: np.ndarray, old_to_new: np.ndarray, keep: np.ndarray | None = None
+                               ) -> np.ndarray:
+    """Where each spike lands in the spike vector of a sorting whose units are relabeled.
+
+    gpuspike's sortings order their spike vector by segment, sample, then unit index; relabeling
+    units (a merge, a selection in another order) can reorder simultaneous spikes.
+
+    Parameters
+    ----------
+    spikes : np.ndarray
+        The old spike vector.
+    old_to_new : np.ndarray
+        New unit index of each old unit (-1: the unit is dropped).
+    keep : np.ndarray, optional
+        bool per spike: spikes dropped otherwise (e.g. censored).
+
+    Returns
+    -------
+    np.ndarray
+        int64 index of each old spike in the new spike vector, -1 for a dropped spike.
+    """
+    new_units = np.asarray(old_to_new, dtype="int64")[spikes["unit_index"]]
+    kept = new_units >= 0 if keep is None else (new_units >= 0) & np.asarray(keep, dtype=bool)
+    order = np.lexsort((new_units[kept], spikes["sample_index"][kept], spikes["segment_index"][kept]))
+    kept_positions = np.empty(order.size, dtype="int64")
+    kept_positions[order] = np.arange(order.size)
+    positions = np.full(spikes.size, -1, dtype="int64")
+    positions[kept] = kept_positions
+    return positions
 
 
 def set_properties_after_merging(sorting_post_merge: BaseSorting, sorting_pre_merge: BaseSorting,
@@ -210,5 +237,5 @@ def set_properties_after_merging(sorting_post_merge: BaseSorting, sorting_pre_me
     sorting_post_merge.set_property("is_merged", is_merged)
 
 
-__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "generate_unit_ids_for_merge_group", "get_ids_after_merging",
+__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "relabeled_spike_positions", "generate_unit_ids_for_merge_group", "get_ids_after_merging",
            "set_properties_after_merging"]

@@ -224,6 +224,24 @@ def test_select_and_remove_units_slice_every_extension(data, tmp_path, format):
         an.select_units(["nope"])
 
 
+def test_selecting_units_in_another_order_keeps_waveforms_with_their_spikes():
+    """Simultaneous spikes of two units swap places in the spike vector when the units are
+    selected in the other order: the random spikes and waveform rows follow them."""
+    rec = recording()
+    samples = np.array([50, 50, 120, 300, 300, 410, 600, 600])
+    labels = np.array(["a", "b", "b", "a", "b", "a", "a", "b"])
+    srt = gs.NumpySorting.from_samples_and_labels([samples, samples[:4]], [labels, labels[:4]], rec.sampling_frequency)
+    an = gs.create_sorting_analyzer(srt, rec, main_channel_indices=[0, 3], sparse=False)
+    an.compute({"random_spikes": {"method": "all"}, "waveforms": MS})
+    sub = an.select_units(["b", "a"])
+    np.testing.assert_array_equal(sub.unit_ids, ["b", "a"])
+    some = sub.get_extension("random_spikes").get_random_spikes()
+    np.testing.assert_array_equal(sub.get_extension("waveforms").get_data(), waveforms(rec, some))
+    for unit_id in ("a", "b"):
+        np.testing.assert_array_equal(sub.get_extension("waveforms").get_waveforms_one_unit(unit_id),
+                                      an.get_extension("waveforms").get_waveforms_one_unit(unit_id))
+
+
 def test_merge_units_with_waveforms_gives_the_merged_units_exact_templates(data):
     rec, srt = data
     an = make(rec, srt, False)
@@ -461,6 +479,18 @@ def test_legacy_waveform_folders_open_as_analyzers(data, tmp_path):
                                       we.get_waveforms(unit_id))
     np.testing.assert_array_equal(an.get_extension("templates").get_data(), we.get_all_templates())
     assert gs.load_sorting_analyzer_or_waveforms(tmp_path / "we").get_num_units() == 3
+
+
+@pytest.mark.parametrize("format", ["binary_folder", "zarr"])
+def test_sorting_properties_are_stored(data, tmp_path, format):
+    rec, srt = data
+    an = make(rec, srt, False, format=format, folder=tmp_path / "an")
+    an.set_sorting_property("quality", np.array(["good", "mua", "good"]))
+    an.set_sorting_property("score", np.array([0.5, 1.5, 2.5]))
+    reopened = gs.load_sorting_analyzer(an.folder)
+    np.testing.assert_array_equal(reopened.get_sorting_property("quality"), ["good", "mua", "good"])
+    np.testing.assert_array_equal(reopened.get_sorting_property("score"), [0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(reopened.get_sorting_property("main_channel_id"), rec.channel_ids[MAIN])
 
 
 def test_compute_functions_and_properties(data, tmp_path):
