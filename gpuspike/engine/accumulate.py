@@ -134,23 +134,22 @@ class AccumulateJob(BlockJob):
         return backend.to_host(mean, stream=stream), None if std is None else backend.to_host(std, stream=stream)
 
     def _combine(self, partials: list) -> dict:
-        """Add host partials of several tasks, rebased to one reference window per unit."""
-        total = {"sums": np.zeros(self.shape, self.sums_dtype), "counts": np.zeros(self.num_units, "int64")}
-        if self.with_std:
-            total.update(sumsqs=np.zeros(self.shape), ref=np.zeros(self.shape), has_ref=np.zeros(self.num_units, bool))
-        for part in partials:
+        """Add host partials of several tasks (in place, into the first), rebased to one reference
+        window per unit: the reference of the first task that met the unit."""
+        from ..kernels import add_rebased_sums_cpu
+
+        total = partials[0]
+        for part in partials[1:]:
             total["counts"] += part["counts"]
             if not self.with_std:
                 total["sums"] += part["sums"]
                 continue
-            first = part["has_ref"] & ~total["has_ref"]
-            total["ref"][first] = part["ref"][first]
-            total["has_ref"] |= part["has_ref"]
-            n = part["counts"].astype("float64")[:, None, None]
-            d = part["ref"] - total["ref"]
-            d[~part["has_ref"]] = 0.0
-            total["sumsqs"] += part["sumsqs"] + 2.0 * d * part["sums"] + n * d * d
-            total["sums"] += part["sums"] + n * d
+            met = np.flatnonzero(part["has_ref"])  # a unit the task did not meet has no sums there
+            first = met[~total["has_ref"][met]]
+            total["ref"][first] = part["ref"][first]  # rebased by 0
+            total["has_ref"][first] = True
+            add_rebased_sums_cpu(total["sums"], total["sumsqs"], total["ref"], part["sums"], part["sumsqs"],
+                                 part["ref"], part["counts"], met)
         return total
 
     def edge_traces(self, recording, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:

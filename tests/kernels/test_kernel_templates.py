@@ -192,3 +192,47 @@ def test_accumulate_rejects_bad_arguments(device):
         device("accumulate_templates", traces, peaks, np.array([0, 1, 2]), 2, 4, shift, sums, sumsqs, counts)
     with pytest.raises(ValueError, match="ref"):
         device("accumulate_templates", traces, peaks, np.array([0, 1, 2]), 2, 3, shift[:1], sums, sumsqs, counts)
+
+
+def test_add_rebased_sums_gives_the_sums_of_one_task():
+    """Two tasks' shifted sums, each against its own reference window, added with the kernel:
+    exactly the sums one task would have taken against the first task's references (integer data)."""
+    from gpuspike.kernels import add_rebased_sums_cpu
+
+    traces, peaks, units = _inputs(0, 80, 5, 20, 4, 3, 4)
+    num_units, nb, na = 4, 3, 4
+    half = peaks.size // 2
+    task_a, task_b = slice(0, half), slice(half, None)
+
+    def first_windows(sl):
+        ref_ = np.zeros((num_units, nb + na, 5))
+        met = np.zeros(num_units, bool)
+        for p, u in zip(peaks[sl], units[sl]):
+            if not met[u]:
+                ref_[u], met[u] = traces[p - nb:p + na], True
+        return ref_, met
+
+    ref_a, met_a = first_windows(task_a)
+    ref_b, met_b = first_windows(task_b)
+    sums_a, sumsqs_a, counts_a = ref.templates_sums(traces, peaks[task_a], units[task_a], nb, na, num_units, ref_a)
+    sums_b, sumsqs_b, counts_b = ref.templates_sums(traces, peaks[task_b], units[task_b], nb, na, num_units, ref_b)
+    total_ref = np.where(met_a[:, None, None], ref_a, ref_b)  # the first task that met the unit
+    expected = ref.templates_sums(traces, peaks, units, nb, na, num_units, total_ref)
+    # units met only by the second task start from zero sums, rebased by 0
+    out_sums, out_sumsqs = add_rebased_sums_cpu(sums_a, sumsqs_a, total_ref, sums_b, sumsqs_b, ref_b, counts_b,
+                                                np.flatnonzero(met_b))
+    np.testing.assert_array_equal(out_sums, expected[0])
+    np.testing.assert_array_equal(out_sumsqs, expected[1])
+    assert met_a.any() and met_b.any() and (met_a & met_b).any()  # both kinds of units occur
+
+
+def test_add_rebased_sums_rejects_bad_arguments():
+    from gpuspike.kernels import add_rebased_sums_cpu
+
+    z = np.zeros((2, 3, 4))
+    with pytest.raises(ValueError, match="units"):
+        add_rebased_sums_cpu(z, z.copy(), z, z, z, z, np.zeros(2, np.int64), np.array([2]))
+    with pytest.raises(ValueError, match="part_ref"):
+        add_rebased_sums_cpu(z, z.copy(), z, z, z, np.zeros((2, 3, 5)), np.zeros(2, np.int64), np.array([0]))
+    with pytest.raises(TypeError, match="sums"):
+        add_rebased_sums_cpu(z.astype(np.float32), z, z, z, z, z, np.zeros(2, np.int64), np.array([0]))
