@@ -128,10 +128,10 @@ def run(args) -> list[tuple[str, float, float, float]]:
             analyzer.compute("templates", operators=["average", "std"])
             return analyzer
 
-        def gs_analyzer(sparse):
+        def gs_analyzer(sparse, sorting=gs_sorting):
             """Today's SpikeInterface API on gpuspike, as the issue's users write it."""
             sparsity_kwargs = dict(method="radius", radius_um=40.0) if sparse else None
-            analyzer = gs.create_sorting_analyzer(gs_sorting, gs_rec, format="memory", sparse=sparse,
+            analyzer = gs.create_sorting_analyzer(sorting, gs_rec, format="memory", sparse=sparse,
                                                   sparsity_kwargs=sparsity_kwargs, job_kwargs=job, seed=args.seed,
                                                   backend=args.backend)
             analyzer.compute(["random_spikes", "waveforms", "templates"],
@@ -149,6 +149,22 @@ def run(args) -> list[tuple[str, float, float, float]]:
             check_waveforms_agree(gs_extract(sparse), si_analyzer(sparse), sparse, report)
         for sparse in (False, True):
             check_analyzers_agree(gs_analyzer(sparse), si_analyzer(sparse), sparse, report)
+        # what create_sorting_analyzer adds to the analyzer path (SpikeInterface 0.105 does it too)
+        from gpuspike.core.template_tools import estimate_main_channel_from_recording as gs_main_channels
+        from spikeinterface.core.template_tools import estimate_main_channel_from_recording as si_main_channels
+
+        main_kwargs = dict(peak_sign="neg", peak_mode="extremum", num_spikes_for_main_channel=100, seed=args.seed)
+        gs_main = gs_main_channels(gs_rec, gs_sorting, backend=args.backend, **main_kwargs, **job)
+        si_main = si_main_channels(si_rec, si_sorting, **main_kwargs, **job)
+        report.append(f"main channels differ on {int(np.sum(np.asarray(gs_main) != np.asarray(si_main)))} of "
+                      f"{len(gs_main)} units")
+        t_gs, _ = _timeit(lambda: gs_main_channels(gs_rec, gs_sorting, backend=args.backend, **main_kwargs, **job),
+                          args.repeat, warm_up)
+        t_si, _ = _timeit(lambda: si_main_channels(si_rec, si_sorting, **main_kwargs, **job), args.repeat, warm_up)
+        main_row = ("main channels (create_sorting_analyzer)", t_gs, t_si, traces_bytes / bandwidth)
+        # the analyzer path when the sorting already carries its main channels (no estimate)
+        gs_sorting_main = gs.NumpySorting.from_spike_vector(spikes, 30000.0, unit_ids)
+        gs_sorting_main.set_property("main_channel_id", np.asarray(gs_rec.channel_ids)[np.asarray(gs_main)])
         analyzer_vs_extract = []
         for label, sparse in (("waveforms+templates dense", False), ("waveforms+templates sparse r=40um", True)):
             t_gs, we = _timeit(lambda: gs_extract(sparse), args.repeat, warm_up)
@@ -161,7 +177,12 @@ def run(args) -> list[tuple[str, float, float, float]]:
             t_an, analyzer = _timeit(lambda: gs_analyzer(sparse), args.repeat, warm_up)
             del analyzer
             rows.append(("  same, SortingAnalyzer API", t_an, t_si, (traces_bytes + out_bytes) / bandwidth))
-            analyzer_vs_extract.append(f"{'sparse' if sparse else 'dense'} {t_an / t_gs:.2f}")
+            t_given, analyzer = _timeit(lambda: gs_analyzer(sparse, gs_sorting_main), args.repeat, warm_up)
+            del analyzer
+            rows.append(("  same, main channels given", t_given, t_si, (traces_bytes + out_bytes) / bandwidth))
+            analyzer_vs_extract.append(f"{'sparse' if sparse else 'dense'} {t_an / t_gs:.2f} "
+                                       f"({t_given / t_gs:.2f} with the main channels given)")
+        rows.append(main_row)
         # templates (avg, std) of every spike, no waveform stored: SpikeInterface's accumulator
         from spikeinterface.core.waveform_tools import estimate_templates_with_accumulator
 

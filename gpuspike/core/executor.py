@@ -35,13 +35,23 @@ _BLAS_GETTERS = {"openblas_set_num_threads": "openblas_get_num_threads",
 
 
 # ---------------------------------------------------------------------------------- thread pinning
+_BLAS_SCAN: dict = {}
+
+
 def _loaded_blas_libraries() -> list[str]:
+    # a BLAS library arrives with an extension module: scan the process map (~15 ms) again only
+    # when modules were imported since the last scan
+    modules = len(sys.modules)
+    if _BLAS_SCAN.get("modules") == modules:
+        return list(_BLAS_SCAN["paths"])
     try:
         with open("/proc/self/maps") as f:
             maps = f.read()
     except OSError:
         return []
-    return sorted(set(re.findall(r"(/\S*(?:openblas|mkl_rt|libblis)\S*\.so\S*)", maps)))
+    paths = sorted(set(re.findall(r"(/\S*(?:openblas|mkl_rt|libblis)\S*\.so\S*)", maps)))
+    _BLAS_SCAN.update(modules=modules, paths=paths)
+    return list(paths)
 
 
 def limit_blas_threads(n_threads: int) -> list[tuple[Callable, int]]:
