@@ -1,4 +1,6 @@
-"""Side by side with SpikeInterface on the W1 data: waveforms + templates, noise levels, save.
+"""Side by side with SpikeInterface on the W1 data: waveforms + templates (``extract_waveforms`` and
+the SortingAnalyzer API, with and without the main channels given), the main-channel estimate of
+``create_sorting_analyzer``, templates of every spike, noise levels, save.
 
 W1: 384 channels, 30 kHz, int16, 60 s, 100 units, a binary folder in the page cache, 500 spikes
 per unit, n_jobs=2, 1 s chunks. Both tools read the same binary file and sample the same spikes
@@ -10,7 +12,8 @@ the page cache is re-warmed and a buffer the size of the dense waveforms is touc
 Before timing, it checks that both tools give the same results (the same sampled spikes,
 templates, sparsity, noise levels within the spread of their random chunks, byte-identical
 saved traces) and stops with the differences if not. The printed report is also written to
-``benchmarks/compare_spikeinterface.txt`` (``--output``), next to RESULTS.md.
+``benchmarks/compare_spikeinterface.txt`` (``compare_spikeinterface_si-defaults.txt`` for the other
+workload; ``--output``), next to RESULTS.md.
 
 ``--workload si-defaults`` uses SpikeInterface's generator defaults instead of W1's 5 Hz: units
 firing at 15 Hz (about 90 000 spikes in 60 s, so 500 spikes per unit are sampled), the traces
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import hashlib
 import platform
 import shutil
 import tempfile
@@ -145,10 +149,14 @@ def run(args) -> list[tuple[str, float, float, float]]:
                                         precompute_template=("average", "std"), seed=args.seed, backend=args.backend,
                                         **kwargs, **job)
 
-        for sparse in (False, True):  # compile the kernels once (numba JIT), outside the timings; check agreement
-            check_waveforms_agree(gs_extract(sparse), si_analyzer(sparse), sparse, report)
+        # compile the kernels once (numba JIT), outside the timings; check agreement (one tool's
+        # buffers in memory at a time)
         for sparse in (False, True):
-            check_analyzers_agree(gs_analyzer(sparse), si_analyzer(sparse), sparse, report)
+            ours = summary_of_extraction(gs_extract(sparse))
+            check_waveforms_agree(ours, summary_of_analyzer(si_analyzer(sparse)), sparse, report)
+        for sparse in (False, True):
+            ours = summary_of_analyzer(gs_analyzer(sparse))
+            check_analyzers_agree(ours, summary_of_analyzer(si_analyzer(sparse)), sparse, report)
         # what create_sorting_analyzer adds to the analyzer path (SpikeInterface 0.105 does it too)
         from gpuspike.core.template_tools import estimate_main_channel_from_recording as gs_main_channels
         from spikeinterface.core.template_tools import estimate_main_channel_from_recording as si_main_channels
@@ -255,25 +263,40 @@ def check_close(what: str, ours, theirs, report: list, rtol: float = 1e-4, atol:
     report.append(f"{what} max diff {diff:.1e}")
 
 
-def check_waveforms_agree(we, analyzer, sparse: bool, report: list) -> None:
-    """Same sampled spikes, same sparsity, same average and std templates."""
-    label = "sparse" if sparse else "dense"
-    selected = analyzer.get_extension("random_spikes").get_data()
-    if not np.array_equal(np.asarray(we._selected_indices), np.asarray(selected)):
-        raise AssertionError(f"{label}: the tools sampled different spikes")
+def summary_of_extraction(we) -> dict:
+    """What the agreement checks need of a gpuspike WaveformExtractor (its buffers are then freed)."""
+    return {"selected": np.asarray(we._selected_indices), "mask": None if we.sparsity is None else we.sparsity.mask,
+            "average": we.get_all_templates(mode="average"), "std": we.get_all_templates(mode="std")}
+
+
+def summary_of_analyzer(analyzer) -> dict:
+    """The same of a SortingAnalyzer (either tool), with a digest of its waveforms buffer: both tools'
+    dense buffers together would not fit in memory at 15 Hz (2 x 6.9 GB and their peaks)."""
     templates = analyzer.get_extension("templates")
-    shared = np.ones((len(we.unit_ids), 1, len(we.channel_ids)), dtype=bool)
+    waveforms = np.ascontiguousarray(analyzer.get_extension("waveforms").get_data())
+    digest = (waveforms.shape, waveforms.dtype.str, hashlib.sha1(waveforms.reshape(-1).view(np.uint8)).hexdigest())
+    return {"selected": np.asarray(analyzer.get_extension("random_spikes").get_data()),
+            "mask": None if analyzer.sparsity is None else analyzer.sparsity.mask,
+            "average": templates.get_data(operator="average"), "std": templates.get_data(operator="std"),
+            "waveforms": digest}
+
+
+def check_waveforms_agree(ours: dict, theirs: dict, sparse: bool, report: list) -> None:
+    """Same sampled spikes, same sparsity, same average and std templates (summaries of both tools)."""
+    label = "sparse" if sparse else "dense"
+    if not np.array_equal(ours["selected"], theirs["selected"]):
+        raise AssertionError(f"{label}: the tools sampled different spikes")
+    shared = np.ones(ours["average"].shape[:1] + (1,) + ours["average"].shape[2:], dtype=bool)
     if sparse:  # each tool estimates its sparsity from its own random spikes: a unit near a tie may differ
-        ours, theirs = we.sparsity.mask, analyzer.sparsity.mask
-        differ = ours != theirs
+        differ = ours["mask"] != theirs["mask"]
         if differ.sum() > 0.01 * differ.size:
             raise AssertionError(f"{label}: sparsity masks differ on {int(differ.sum())} of {differ.size}")
         report.append(f"sparsity masks differ on {int(differ.sum())} of {differ.size} unit-channel pairs "
                       f"({int(differ.any(axis=1).sum())} units; templates compared where both keep the channel)")
-        shared = (ours & theirs)[:, None, :]
+        shared = (ours["mask"] & theirs["mask"])[:, None, :]
     for mode in ("average", "std"):
-        check_close(f"{label} {mode}", np.where(shared, we.get_all_templates(mode=mode), 0.0),
-                    np.where(shared, templates.get_data(operator=mode), 0.0), report)
+        check_close(f"{label} {mode}", np.where(shared, ours[mode], 0.0), np.where(shared, theirs[mode], 0.0),
+                    report)
 
 
 def check_noise_levels(ours, theirs, report: list) -> None:
@@ -285,20 +308,20 @@ def check_noise_levels(ours, theirs, report: list) -> None:
     report.append(f"noise levels within {100 * float(np.max(np.abs(ratio - 1))):.1f}%")
 
 
-def check_analyzers_agree(ours, theirs, sparse: bool, report: list) -> None:
+def check_analyzers_agree(ours: dict, theirs: dict, sparse: bool, report: list) -> None:
     """Same random spikes, same sparsity, waveforms and templates equal (the analyzer API of both tools)."""
     kind = "sparse" if sparse else "dense"
-    np.testing.assert_array_equal(ours.get_extension("random_spikes").get_data(),
-                                  theirs.get_extension("random_spikes").get_data())
+    np.testing.assert_array_equal(ours["selected"], theirs["selected"])
+    differ = 0
     if sparse:
-        differ = int(np.sum(ours.sparsity.mask != theirs.sparsity.mask))
+        differ = int(np.sum(ours["mask"] != theirs["mask"]))
         report.append(f"analyzer {kind} sparsity masks differ on {differ} unit-channel pairs")
-    if not sparse or differ == 0:
-        np.testing.assert_array_equal(ours.get_extension("waveforms").get_data(),
-                                      theirs.get_extension("waveforms").get_data())
+    if differ == 0:
+        if ours["waveforms"] != theirs["waveforms"]:
+            raise AssertionError(f"analyzer {kind}: waveforms differ (shape, dtype, sha1: {ours['waveforms']} vs "
+                                 f"{theirs['waveforms']})")
         report.append(f"analyzer {kind} waveforms identical")
-    check_close(f"analyzer {kind} average", ours.get_extension("templates").get_data(operator="average"),
-                theirs.get_extension("templates").get_data(operator="average"), report)
+    check_close(f"analyzer {kind} average", ours["average"], theirs["average"], report)
 
 
 def check_saved_traces_equal(ours: Path, theirs: Path, report: list) -> None:
@@ -324,9 +347,14 @@ def main() -> None:
     parser.add_argument("--backend", default="numpy", choices=("numpy", "cuda", "auto"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs per tool and job")
-    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "compare_spikeinterface.txt"),
-                        help="file for the report (next to RESULTS.md); '' to skip")
-    run(parser.parse_args())
+    parser.add_argument("--output", default=None,
+                        help="file for the report; '' to skip (default: next to RESULTS.md, "
+                             "compare_spikeinterface.txt for w1, compare_spikeinterface_si-defaults.txt for si-defaults)")
+    args = parser.parse_args()
+    if args.output is None:
+        suffix = "" if args.workload == "w1" else f"_{args.workload}"
+        args.output = str(Path(__file__).resolve().parent / f"compare_spikeinterface{suffix}.txt")
+    run(args)
 
 
 if __name__ == "__main__":
