@@ -394,7 +394,7 @@ def add_rebased_sums_cpu(sums: Any, sumsqs: Any, ref: Any, part_sums: Any, part_
     part_counts : np.ndarray
         ``(U,)`` int64 spikes of each unit in the task.
     units : np.ndarray
-        int64 indices of the units to add (those the task met).
+        Distinct int64 indices of the units to add (those the task met).
 
     Returns
     -------
@@ -409,9 +409,11 @@ def add_rebased_sums_cpu(sums: Any, sumsqs: Any, ref: Any, part_sums: Any, part_
         check_dtype(array, np.float64, name)
     check_dtype(sums, np.float64, "sums")
     check_shape(part_counts, (shape[0],), "part_counts")
+    check_dtype(part_counts, np.int64, "part_counts")
     units = np.ascontiguousarray(units, dtype=np.int64)
-    if units.size and (units.min() < 0 or units.max() >= shape[0]):
-        raise ValueError(f"units must lie in [0, {shape[0]}), got {units.min()}..{units.max()}")
+    if units.size and (units.min() < 0 or units.max() >= shape[0] or np.unique(units).size != units.size):
+        raise ValueError(f"units must be distinct indices in [0, {shape[0]}), got {units.min()}..{units.max()} "
+                         f"({units.size} values, {np.unique(units).size} distinct)")
     _add_rebased_njit(sums, sumsqs, ref, part_sums, part_sumsqs, part_ref, part_counts, units)
     return sums, sumsqs
 

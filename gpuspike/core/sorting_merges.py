@@ -237,5 +237,5 @@ def set_properties_after_merging(sorting_post_merge: BaseSorting, sorting_pre_me
     sorting_post_merge.set_property("is_merged", is_merged)
 
 
-__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "relabeled_spike_positions", "generate_unit_ids_for_merge_group", "get_ids_after_merging",
-           "set_properties_after_merging"]
+__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "relabeled_spike_positions",
+           "generate_unit_ids_for_merge_group", "get_ids_after_merging", "set_properties_after_merging"]

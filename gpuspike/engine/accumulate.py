@@ -138,7 +138,9 @@ class AccumulateJob(BlockJob):
         window per unit: the reference of the first task that met the unit."""
         from ..kernels import add_rebased_sums_cpu
 
-        total = partials[0]
+        # a Dask result may arrive read-only: added to in place only when writable
+        total = {k: v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable else v
+                 for k, v in partials[0].items()}
         for part in partials[1:]:
             total["counts"] += part["counts"]
             if not self.with_std:

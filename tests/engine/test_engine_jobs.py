@@ -186,3 +186,34 @@ def test_dask_engine_gives_the_same_results_on_both_backends(data, tmp_path):
             np.testing.assert_array_equal(we.get_waveforms(u), ref[u])
         assert_close(tw.get_all_templates(mode="average"), mean)
         assert_close(tw.get_all_templates(mode="std"), std)
+
+
+def test_partial_sums_of_several_tasks_add_up_even_when_read_only():
+    """The reduction of several tasks' shifted sums gives the templates of all their windows, also
+    when the partials arrive read-only (as Dask may deliver them)."""
+    from gpuspike.backends import get_backend
+    from gpuspike.engine import AccumulateJob
+    from gpuspike.engine.job import BlockData
+
+    rng = np.random.default_rng(3)
+    traces = rng.integers(-500, 500, (400, 6)).astype(np.int16)
+    peaks = np.sort(rng.choice(np.arange(5, 390), 40, replace=False)).astype(np.int64)
+    units = rng.integers(0, 3, peaks.size)
+    fields = [("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")]
+    spikes = np.zeros(peaks.size, dtype=fields)
+    spikes["sample_index"], spikes["unit_index"] = peaks, units
+    backend = get_backend("numpy")
+    job = AccumulateJob(spikes, 4, 3, 5, 6)  # unit 3 has no spike
+    partials = []
+    for part in np.array_split(np.arange(peaks.size), 3):
+        state = job.start({"backend": backend})
+        job.process({"backend": backend}, state, BlockData(0, traces, part, peaks[part], False))
+        for value in state.values():
+            value.flags.writeable = False
+        partials.append(state)
+    mean, std = job.reduce(partials, backend)
+    window = np.stack([traces[p - 3:p + 5].astype(np.float64) for p in peaks])
+    for u in range(3):
+        np.testing.assert_allclose(mean[u], window[units == u].mean(axis=0), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(std[u], window[units == u].std(axis=0), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(mean[3], 0.0)
