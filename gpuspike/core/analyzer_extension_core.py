@@ -144,7 +144,19 @@ def _merged_random_rows(old_analyzer, new_analyzer, keep_mask) -> tuple[np.ndarr
     return valid, order, positions[indices]
 
 
-class ComputeWaveforms(AnalyzerExtension):
+class _WindowInMs:
+    """``nbefore`` / ``nafter`` in samples from the ``ms_before`` / ``ms_after`` parameters."""
+
+    @property
+    def nbefore(self) -> int:
+        return ms_to_samples(self.params["ms_before"], self.sorting_analyzer.sampling_frequency)
+
+    @property
+    def nafter(self) -> int:
+        return ms_to_samples(self.params["ms_after"], self.sorting_analyzer.sampling_frequency)
+
+
+class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
     """Waveforms of the random spikes (sparse when the analyzer is).
 
     Parameters
@@ -166,14 +178,6 @@ class ComputeWaveforms(AnalyzerExtension):
     need_recording = True
     need_job_kwargs = True
     _spikeinterface_class = "spikeinterface.core.analyzer_extension_core.ComputeWaveforms"
-
-    @property
-    def nbefore(self) -> int:
-        return ms_to_samples(self.params["ms_before"], self.sorting_analyzer.sampling_frequency)
-
-    @property
-    def nafter(self) -> int:
-        return ms_to_samples(self.params["ms_after"], self.sorting_analyzer.sampling_frequency)
 
     def _set_params(self, ms_before: float = 1.0, ms_after: float = 2.0, dtype=None) -> dict:
         from .validation import check_window
@@ -267,7 +271,7 @@ class ComputeWaveforms(AnalyzerExtension):
         return {"waveforms": waveforms}
 
 
-class ComputeTemplates(AnalyzerExtension):
+class ComputeTemplates(_WindowInMs, AnalyzerExtension):
     """Templates of each unit: average and std by default, median and percentiles on demand.
 
     From the waveforms when the analyzer has them; otherwise average (and std) of the random spikes
@@ -292,14 +296,6 @@ class ComputeTemplates(AnalyzerExtension):
     need_job_kwargs = True
     need_backward_compatibility_on_load = True
     _spikeinterface_class = "spikeinterface.core.analyzer_extension_core.ComputeTemplates"
-
-    @property
-    def nbefore(self) -> int:
-        return ms_to_samples(self.params["ms_before"], self.sorting_analyzer.sampling_frequency)
-
-    @property
-    def nafter(self) -> int:
-        return ms_to_samples(self.params["ms_after"], self.sorting_analyzer.sampling_frequency)
 
     def _handle_backward_compatibility_on_load(self) -> None:
         fs = self.sorting_analyzer.sampling_frequency
