@@ -12,12 +12,10 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from .atomic import atomic_folder, check_target
-from .base import _jsonable
 from .folder_safety import check_savable_properties
 from .job import split_job_kwargs
 from .validation import check_trace_dtype, check_zarr_codecs

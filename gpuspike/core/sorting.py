@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import abc
-import warnings
 from pathlib import Path
 from typing import Sequence
 

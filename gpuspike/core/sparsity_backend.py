@@ -8,7 +8,12 @@ only the mask comes back from a GPU.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .sparsity import ChannelSparsity
 
 _AMPLITUDE_MODES = ("extremum", "at_index", "peak_to_peak")
 _PEAK_SIGNS = ("neg", "pos", "both")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Sequence
