@@ -9,9 +9,6 @@ these tables are the source for the documentation's list of differences.
 
 #: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
 NOT_IN_GPUSPIKE = {
-    # ---- curation
-    "apply_splits_to_sorting": "curation (splitting units): gpuspike's SortingAnalyzer merges units "
-                               "(merge_units) but does not split them",
     # ---- other modules' objects and retired APIs
     "Motion": "motion correction (spikeinterface.sortingcomponents / preprocessing), outside gpuspike's core",
     "BaseRecordingSnippets": "gpuspike shares channel metadata through a mixin (gpuspike.core.channels."
@@ -42,8 +39,6 @@ COMPARED_CLASSES = (
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it
 NOT_IN_GPUSPIKE_METHODS = {
-    "SortingAnalyzer.split_units": "curation (splitting units): gpuspike's SortingAnalyzer merges units "
-                                   "(merge_units) but does not split them",
     "SortingAnalyzer.split_by": "splits an analyzer of aggregated recordings back by channel group, which needs "
                                 "per-channel slicing of extensions; gpuspike's analyzer slices by unit only "
                                 "(select_units)",

@@ -54,6 +54,7 @@ from .analyzer_extension_core import (ComputeNoiseLevels, ComputeRandomSpikes, C
                                       compute_noise_levels, compute_random_spikes, compute_templates,
                                       compute_waveforms)
 from .sorting_merges import apply_merges_to_sorting
+from .sorting_splits import apply_splits_to_sorting
 from .template import Templates
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
                                extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
@@ -230,6 +231,7 @@ __all__ = [
     "compute_waveforms",
     "compute_noise_levels",
     "apply_merges_to_sorting",
+    "apply_splits_to_sorting",
     "Templates",
     "load_waveforms",
     "estimate_sparsity",

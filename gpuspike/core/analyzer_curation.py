@@ -1,4 +1,4 @@
-"""Merging units of a SortingAnalyzer: the merged sorting, sparsity and extensions."""
+"""Merging and splitting units of a SortingAnalyzer: the new sorting, sparsity and extensions."""
 from __future__ import annotations
 
 import warnings
@@ -68,7 +68,7 @@ def merge_analyzer_units(analyzer, merge_unit_groups, new_unit_ids=None, censor_
                 mask[i] = analyzer.sparsity.mask[analyzer.sorting.id_to_index(unit_id)]
         sparsity = ChannelSparsity(mask, sorting.unit_ids, analyzer.channel_ids)
     new = analyzer._new_analyzer(sorting, sparsity, format, folder, None)
-    new._merged_spike_positions = positions  # where each old spike went: the random spikes follow
+    new._parent_spike_positions = positions  # where each old spike went: the random spikes follow
     extensions = analyzer._all_extensions()
     if merging_mode == "soft":
         for name in extensions:
@@ -79,5 +79,36 @@ def merge_analyzer_units(analyzer, merge_unit_groups, new_unit_ids=None, censor_
     return (new, list(new_unit_ids)) if return_new_unit_ids else new
 
 
+def split_analyzer_units(analyzer, split_units: dict, new_unit_ids=None, new_id_strategy: str = "append",
+                         return_new_unit_ids: bool = False, format: str = "memory", folder=None,
+                         verbose: bool = False, **job_kwargs):
+    """The analyzer whose units are split into parts (see :meth:`SortingAnalyzer.split_units`).
 
-__all__ = ["merge_analyzer_units"]
+    Returns
+    -------
+    SortingAnalyzer, or (SortingAnalyzer, list of lists) with ``return_new_unit_ids``
+    """
+    from .sorting_splits import split_spike_vector
+
+    if not isinstance(split_units, dict) or len(split_units) == 0:
+        raise ValueError("split_units: give a dict {unit_id: [indices of part 0, indices of part 1, ...]} with at "
+                         "least one unit")
+    analyzer.main_channel_indices  # noqa: B018 - the parts inherit their unit's main channel
+    sorting, positions, new_unit_ids = split_spike_vector(analyzer.sorting, split_units, new_unit_ids,
+                                                          new_id_strategy)
+    sparsity = None
+    if analyzer.sparsity is not None:
+        source = [analyzer.sorting.id_to_index(u) if u in list(analyzer.unit_ids) else -1 for u in sorting.unit_ids]
+        for unit_id, ids in zip(split_units, new_unit_ids):
+            for part_id in ids:
+                source[list(sorting.unit_ids).index(part_id)] = analyzer.sorting.id_to_index(unit_id)
+        sparsity = ChannelSparsity(analyzer.sparsity.mask[np.asarray(source)], sorting.unit_ids, analyzer.channel_ids)
+    new = analyzer._new_analyzer(sorting, sparsity, format, folder, None)
+    new._parent_spike_positions = positions  # where each old spike went: the random spikes follow
+    for name in analyzer._all_extensions():
+        new.extensions[name] = analyzer.extensions[name].split(new, split_units, new_unit_ids, verbose=verbose,
+                                                               **job_kwargs)
+    return (new, new_unit_ids) if return_new_unit_ids else new
+
+
+__all__ = ["merge_analyzer_units", "split_analyzer_units"]

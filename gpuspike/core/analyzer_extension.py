@@ -46,8 +46,8 @@ class AnalyzerExtension:
 
     A subclass sets ``extension_name``, ``depend_on`` (names; ``"a|b"`` means either),
     ``need_recording``, ``need_job_kwargs`` and implements ``_set_params`` (returns the cleaned
-    params), ``_run`` (fills ``self.data``), ``_get_data``, ``_select_units_extension_data`` and
-    ``_merge_extension_data``.
+    params), ``_run`` (fills ``self.data``), ``_get_data``, ``_select_units_extension_data`` (or
+    ``_select_extension_data``), ``_merge_extension_data`` and ``_split_extension_data``.
 
     Parameters
     ----------
@@ -83,12 +83,19 @@ class AnalyzerExtension:
     def _get_data(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _get_data")
 
-    def _select_units_extension_data(self, unit_ids) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement _select_units_extension_data")
+    def _select_units_extension_data(self, unit_ids) -> dict:
+        select = getattr(self, "_select_extension_data", None)  # the name of other SpikeInterface versions
+        if select is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement _select_units_extension_data")
+        return select(unit_ids)
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _merge_extension_data")
+
+    def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
+                              **job_kwargs) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _split_extension_data to split units")
 
     def _handle_backward_compatibility_on_load(self) -> None:
         pass
@@ -311,6 +318,21 @@ class AnalyzerExtension:
         new.save()
         return new
 
+    def split(self, new_sorting_analyzer, split_units, new_unit_ids, verbose: bool = False, **job_kwargs):
+        """This extension for the analyzer whose units were split (stored there).
+
+        Returns
+        -------
+        AnalyzerExtension
+        """
+        new = type(self)(new_sorting_analyzer)
+        new.params = copy.deepcopy(self.params)
+        new.data = self._split_extension_data(split_units, new_unit_ids, new_sorting_analyzer, verbose=verbose,
+                                              **job_kwargs)
+        new.run_info = copy.deepcopy(self.run_info)
+        new.save()
+        return new
+
     def merge(self, new_sorting_analyzer, merge_unit_groups, new_unit_ids, keep_mask=None, verbose: bool = False,
               **job_kwargs):
         """This extension for the analyzer whose units were merged (stored there).
@@ -446,7 +468,8 @@ def children_of(extension_name: str) -> list[str]:
 
 
 def sort_extensions_by_dependency(extensions: dict) -> dict:
-    """``{name: params}`` reordered so that every extension comes after those it depends on.
+    """``{name: params}`` reordered so that every extension comes after those it depends on
+    (SpikeInterface's extensions outside gpuspike's core included, by :data:`FOREIGN_EXTENSIONS`).
 
     Returns
     -------
@@ -461,7 +484,11 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
         if name in stack:
             raise ValueError(f"extensions depend on each other in a cycle: {' -> '.join(stack + (name,))}")
         params = extensions.get(name, {})
-        for dep in get_extension_class(name).get_any_dependencies(**params):
+        if name in FOREIGN_EXTENSIONS and name not in _registered:  # SpikeInterface's, known by its parents
+            dependencies = FOREIGN_EXTENSIONS[name]
+        else:
+            dependencies = get_extension_class(name).get_any_dependencies(**params)
+        for dep in dependencies:
             if dep in names:
                 visit(dep, stack + (name,))
         ordered.append(name)

@@ -5,6 +5,8 @@ ways; the computations run on gpuspike's block engine (numpy or cuda backend).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .analyzer_extension import AnalyzerExtension, register_result_extension
@@ -111,7 +113,12 @@ class ComputeRandomSpikes(AnalyzerExtension):
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:
-        valid, order, positions = _merged_random_rows(self.sorting_analyzer, new_sorting_analyzer, keep_mask)
+        valid, order, positions = _random_rows_after_curation(self.sorting_analyzer, new_sorting_analyzer, keep_mask)
+        return {"random_spikes_indices": positions[valid][order]}
+
+    def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
+                              **job_kwargs) -> dict:
+        valid, order, positions = _random_rows_after_curation(self.sorting_analyzer, new_sorting_analyzer)
         return {"random_spikes_indices": positions[valid][order]}
 
 
@@ -129,11 +136,13 @@ def _selected_random_rows(analyzer, unit_ids) -> tuple[np.ndarray, np.ndarray, n
     return valid, np.argsort(new_positions[valid], kind="stable"), new_positions
 
 
-def _merged_random_rows(old_analyzer, new_analyzer, keep_mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the random spikes of ``old_analyzer``: which survive a merge (``valid``), the order of the
-    survivors in the merged analyzer (``order``), and where each old spike went (``positions``)."""
+def _random_rows_after_curation(old_analyzer, new_analyzer, keep_mask=None
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the random spikes of ``old_analyzer``: which survive a merge or split (``valid``), the
+    order of the survivors in the new analyzer (``order``), and where each old spike went
+    (``positions``)."""
     indices = np.asarray(old_analyzer.get_extension("random_spikes").get_data())
-    positions = getattr(new_analyzer, "_merged_spike_positions", None)
+    positions = getattr(new_analyzer, "_parent_spike_positions", None)
     if positions is None:  # no record of the merge: spikes kept in place, censored ones dropped
         num_spikes = old_analyzer.sorting.to_spike_vector().size
         keep = np.ones(num_spikes, dtype=bool) if keep_mask is None else np.asarray(keep_mask, dtype=bool)
@@ -250,7 +259,7 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
                               verbose: bool = False, **job_kwargs) -> dict:
         analyzer = self.sorting_analyzer
         some = analyzer.get_extension("random_spikes").get_random_spikes()
-        valid, order, _ = _merged_random_rows(analyzer, new_sorting_analyzer, keep_mask)
+        valid, order, _ = _random_rows_after_curation(analyzer, new_sorting_analyzer, keep_mask)
         some = some[valid][order]
         waveforms = np.asarray(self.data["waveforms"])[valid][order]
         old = analyzer.sparsity
@@ -269,6 +278,12 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
             if new_width < waveforms.shape[2]:
                 waveforms = np.ascontiguousarray(waveforms[:, :, :new_width])
         return {"waveforms": waveforms}
+
+    def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
+                              **job_kwargs) -> dict:
+        """The same waveforms (the parts keep their unit's channels), in the split analyzer's spike order."""
+        valid, order, _ = _random_rows_after_curation(self.sorting_analyzer, new_sorting_analyzer)
+        return {"waveforms": np.asarray(self.data["waveforms"])[valid][order]}
 
 
 class ComputeTemplates(_WindowInMs, AnalyzerExtension):
@@ -472,6 +487,23 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
             return ext.data
         return _merge_templates_from_sums(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer)
 
+    def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
+                              **job_kwargs) -> dict:
+        """Templates of the parts from the stored waveforms when present; else each part gets its
+        unit's templates, with a warning (as SpikeInterface 0.105)."""
+        if new_sorting_analyzer.get_extension("waveforms") is not None:
+            ext = type(self)(new_sorting_analyzer)
+            ext.params = dict(self.params)
+            ext._compute_from_waveforms(self.params["operators"])
+            return ext.data
+        warnings.warn("splitting templates without the 'waveforms' extension gives each part the templates of the "
+                      "unit it comes from: compute 'waveforms' before splitting, or recompute 'templates' after")
+        old, new = self.sorting_analyzer.sorting, new_sorting_analyzer.sorting
+        source = np.array([old.id_to_index(u) if u in list(old.unit_ids) else -1 for u in new.unit_ids])
+        for unit_id, ids in zip(split_units, new_unit_ids):
+            source[new.ids_to_indices(list(ids))] = old.id_to_index(unit_id)
+        return {key: np.asarray(value)[source] for key, value in self.data.items()}
+
 
 def _merge_templates_from_sums(ext: ComputeTemplates, merge_unit_groups, new_unit_ids, new_analyzer) -> dict:
     old = ext.sorting_analyzer
@@ -564,6 +596,10 @@ class ComputeNoiseLevels(AnalyzerExtension):
                 self.params.setdefault("random_slices_kwargs", {})[key] = self.params.pop(key)
 
     def _select_units_extension_data(self, unit_ids) -> dict:
+        return {"noise_levels": np.array(self.data["noise_levels"])}
+
+    def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
+                              **job_kwargs) -> dict:
         return {"noise_levels": np.array(self.data["noise_levels"])}
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,

@@ -187,7 +187,20 @@ def relabeled_spike_positions(spikes: np.ndarray, old_to_new: np.ndarray, keep: 
     np.ndarray
         int64 index of each old spike in the new spike vector, -1 for a dropped spike.
     """
-    new_units = np.asarray(old_to_new, dtype="int64")[spikes["unit_index"]]
+    return positions_after_relabeling(spikes, np.asarray(old_to_new, dtype="int64")[spikes["unit_index"]], keep)
+
+
+def positions_after_relabeling(spikes: np.ndarray, new_units: np.ndarray, keep: np.ndarray | None = None
+                               ) -> np.ndarray:
+    """Where each spike lands when it gets the unit index ``new_units[i]`` (-1: dropped); see
+    :func:`relabeled_spike_positions` (there units are relabeled whole, here spike by spike).
+
+    Returns
+    -------
+    np.ndarray
+        int64 index of each old spike in the new spike vector, -1 for a dropped spike.
+    """
+    new_units = np.asarray(new_units, dtype="int64")
     kept = new_units >= 0 if keep is None else (new_units >= 0) & np.asarray(keep, dtype=bool)
     order = np.lexsort((new_units[kept], spikes["sample_index"][kept], spikes["segment_index"][kept]))
     kept_positions = np.empty(order.size, dtype="int64")
@@ -237,5 +250,5 @@ def set_properties_after_merging(sorting_post_merge: BaseSorting, sorting_pre_me
     sorting_post_merge.set_property("is_merged", is_merged)
 
 
-__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "relabeled_spike_positions",
+__all__ = ["apply_merges_to_sorting", "merge_spike_vector", "relabeled_spike_positions", "positions_after_relabeling",
            "generate_unit_ids_for_merge_group", "get_ids_after_merging", "set_properties_after_merging"]

@@ -185,3 +185,17 @@ def select_sorting_periods(sorting, periods):
                             num_segments=sorting.get_num_segments())
     sorting.copy_metadata(selected)
     return selected
+
+
+def __getattr__(name: str):
+    # SpikeInterface keeps its merge and split tools in sorting_tools: the same names here
+    if name in ("apply_merges_to_sorting", "generate_unit_ids_for_merge_group", "set_properties_after_merging"):
+        from . import sorting_merges
+
+        return getattr(sorting_merges, name)
+    if name in ("apply_splits_to_sorting", "generate_unit_ids_for_split", "check_unit_splits_consistency",
+                "set_properties_after_splits"):
+        from . import sorting_splits
+
+        return getattr(sorting_splits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,12 @@ from .analyzer_extension import (FOREIGN_EXTENSIONS, children_of, get_available_
 from .analyzer_storage import MemoryStore, ZarrStore, get_rec_attributes, settings_of, store_for
 from .sparsity import ChannelSparsity
 
+#: SpikeInterface's module-level names (its tests and extensions import them from here)
+_sort_extensions_by_dependency = sort_extensions_by_dependency
+#: the extensions gpuspike computes, by the module that defines them in SpikeInterface
+_builtin_extensions = {"random_spikes": "spikeinterface.core", "waveforms": "spikeinterface.core",
+                       "templates": "spikeinterface.core", "noise_levels": "spikeinterface.core"}
+
 _FORMATS = ("memory", "binary_folder", "zarr")
 _PEAK_SIGNS = ("both", "neg", "pos")
 _PEAK_MODES = ("extremum", "at_index", "peak_to_peak")
@@ -85,7 +91,7 @@ class SortingAnalyzer:
         self._temporary_recording = None
         self._main_channel_indices = None
         self._fuse_template_operators: tuple = ()
-        self._merged_spike_positions: np.ndarray | None = None
+        self._parent_spike_positions: np.ndarray | None = None
         self.extensions: dict = {}
 
     def __repr__(self) -> str:
@@ -870,6 +876,39 @@ class SortingAnalyzer:
 
         return merge_analyzer_units(self, merge_unit_groups, new_unit_ids, censor_ms, merging_mode, sparsity_overlap,
                                     raise_error_if_overlap_fails, new_id_strategy, return_new_unit_ids, format,
+                                    folder, verbose, **job_kwargs)
+
+    def split_units(self, split_units: dict, new_unit_ids=None, new_id_strategy: str = "append",
+                    return_new_unit_ids: bool = False, format: str = "memory", folder=None, verbose: bool = False,
+                    **job_kwargs):
+        """A new analyzer whose units ``split_units`` are split into parts (SpikeInterface 0.105).
+
+        The parts keep their unit's sparsity, the random spikes and their waveforms; templates of
+        the parts come from the stored waveforms (without them, each part gets its unit's
+        templates, with a warning). The sorting gets ``is_split``.
+
+        Parameters
+        ----------
+        split_units : dict
+            ``{unit_id: [indices of part 0, indices of part 1, ...]}``: indices into the unit's
+            spike train (all segments one after the other), every spike of the unit in one part.
+        new_unit_ids : list of lists, optional
+            Ids of the parts (default per ``new_id_strategy``).
+        new_id_strategy : {"append", "split"}
+        return_new_unit_ids : bool
+        format : {"memory", "binary_folder", "zarr"}
+        folder : str or Path, optional
+        verbose : bool
+        **job_kwargs
+            Accepted for SpikeInterface's signature (nothing is recomputed from traces).
+
+        Returns
+        -------
+        SortingAnalyzer, or (SortingAnalyzer, list of lists) with ``return_new_unit_ids``
+        """
+        from .analyzer_curation import split_analyzer_units
+
+        return split_analyzer_units(self, split_units, new_unit_ids, new_id_strategy, return_new_unit_ids, format,
                                     folder, verbose, **job_kwargs)
 
     # ------------------------------------------------------------------ aggregation

@@ -103,6 +103,9 @@ CASE_CODE = textwrap.dedent('''
                                          else _np.zeros((0, 0), bool))
         out[prefix + "main_channels"] = _np.asarray(analyzer.get_main_channels())
         out[prefix + "spikes"] = analyzer.sorting.to_spike_vector()
+        for key in ("is_merged", "is_split"):
+            if key in analyzer.sorting.get_property_keys():
+                out[prefix + key] = _np.asarray(analyzer.sorting.get_property(key))
         names = []
         for name in ("random_spikes", "waveforms", "templates", "noise_levels"):
             ext = analyzer.get_extension(name)
@@ -115,6 +118,19 @@ CASE_CODE = textwrap.dedent('''
         out[prefix + "extensions"] = _np.array(names, dtype=str)
         return out
 
+    def split_indices(analyzer, rules):
+        """``{unit_id: rule}`` to SpikeInterface's ``split_units``: "parity" (even / odd spikes of the
+        unit's train) or "thirds" (first third / the rest)."""
+        counts = analyzer.sorting.count_num_spikes_per_unit()
+        out = {}
+        for unit_id, rule in rules.items():
+            n = int(counts[unit_id])
+            if rule == "parity":
+                out[unit_id] = [_np.arange(0, n, 2), _np.arange(1, n, 2)]
+            else:
+                out[unit_id] = [_np.arange(n // 3), _np.arange(n // 3, n)]
+        return out
+
     def run_case(si, base, cfg):
         if cfg.get("legacy"):
             analyzer = si.load_waveforms(base + "/" + cfg["legacy"], output="SortingAnalyzer")
@@ -125,6 +141,8 @@ CASE_CODE = textwrap.dedent('''
         for name, params in cfg.get("compute", []):
             analyzer.compute(name, **params)
         for method, kwargs in cfg.get("then", []):
+            if method == "split_units":
+                kwargs = dict(kwargs, split_units=split_indices(analyzer, kwargs["split_units"]))
             analyzer = getattr(analyzer, method)(**kwargs)
         out = export_analyzer(analyzer, {})
         for op in cfg.get("get_templates", []):

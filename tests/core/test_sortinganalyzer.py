@@ -511,3 +511,129 @@ def test_compute_functions_and_properties(data, tmp_path):
     assert "binary_folder" in repr(reopened) and "has recording" not in repr(reopened)
     reopened.set_temporary_recording(rec)
     assert "has temporary recording" in repr(reopened)
+
+
+@pytest.mark.parametrize("format", ["memory", "binary_folder", "zarr"])
+def test_split_units_parts_keep_their_spikes_waveforms_and_sparsity(data, tmp_path, format):
+    """Unit "1" split in even / odd spikes of its train: the parts hold those spikes, the random
+    spikes and their waveforms, their unit's channels, and templates of their own waveforms."""
+    rec, srt = data
+    an = make(rec, srt, True)
+    an.compute({"random_spikes": {"max_spikes_per_unit": 15, "seed": 2}, "waveforms": MS,
+                "templates": {"operators": ["average", "std", "median"]}, "noise_levels": {}})
+    n = int(srt.count_num_spikes_per_unit()["1"])
+    parts = [np.arange(0, n, 2), np.arange(1, n, 2)]
+    folder = None if format == "memory" else tmp_path / ("split.zarr" if format == "zarr" else "split")
+    new, new_ids = an.split_units({"1": parts}, format=format, folder=folder, return_new_unit_ids=True)
+    if folder is not None:
+        new = gs.load_sorting_analyzer(folder)
+    assert new_ids == [["3", "4"]] and list(new.unit_ids) == ["0", "2", "3", "4"]
+    np.testing.assert_array_equal(new.get_sorting_property("is_split"), [False, False, True, True])
+    # NumPy reference: the unit's train over both segments, dealt into the parts
+    old_spikes = srt.to_spike_vector()
+    train = old_spikes[old_spikes["unit_index"] == 1]
+    for part, part_id in zip(parts, ["3", "4"]):
+        for seg in range(2):
+            mine = train[part]
+            np.testing.assert_array_equal(new.sorting.get_unit_spike_train(part_id, segment_index=seg),
+                                          mine["sample_index"][mine["segment_index"] == seg])
+    some = new.get_extension("random_spikes").get_random_spikes()
+    old_some = an.get_extension("random_spikes").get_random_spikes()
+    assert some.size == old_some.size
+    key = lambda s: sorted(zip(s["segment_index"].tolist(), s["sample_index"].tolist()))  # noqa: E731
+    assert key(some) == key(old_some)
+    rows = new.get_extension("waveforms").get_data()
+    np.testing.assert_array_equal(rows, waveforms(rec, some, mask=new.sparsity.mask))
+    np.testing.assert_array_equal(new.sparsity.mask, an.sparsity.mask[[0, 2, 1, 1]])
+    for op, reduce in (("average", lambda w: w.mean(axis=0)), ("std", lambda w: w.std(axis=0)),
+                       ("median", lambda w: np.median(w, axis=0))):
+        ref = dense_templates(rows, some["unit_index"], 4, rec.get_num_channels(), reduce, new.sparsity.mask)
+        assert_close(new.get_extension("templates").get_data(operator=op), ref)
+    np.testing.assert_array_equal(new.get_extension("noise_levels").get_data(),
+                                  an.get_extension("noise_levels").get_data())
+    np.testing.assert_array_equal(new.get_main_channels(), np.asarray(MAIN)[[0, 2, 1, 1]])
+
+
+def test_split_units_without_waveforms_gives_the_parts_their_units_templates(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    an.compute({"random_spikes": {"max_spikes_per_unit": 10, "seed": 0}, "templates": MS})
+    n = int(srt.count_num_spikes_per_unit()["0"])
+    with pytest.warns(UserWarning, match="waveforms"):
+        new = an.split_units({"0": [np.arange(5), np.arange(5, n)]}, new_unit_ids=[["a", "b"]])
+    assert list(new.unit_ids) == ["1", "2", "a", "b"]
+    old = an.get_extension("templates").get_data()
+    np.testing.assert_array_equal(new.get_extension("templates").get_data(), old[[1, 2, 0, 0]])
+
+
+def test_split_units_rejects_splits_that_lose_or_repeat_spikes(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    n = int(srt.count_num_spikes_per_unit()["2"])
+    bad = {"missing a spike": {"2": [np.arange(3), np.arange(3, n - 1)]},
+           "repeating a spike": {"2": [np.arange(4), np.arange(3, n)]},
+           "one part": {"2": [np.arange(n)]},
+           "unknown unit": {"9": [[0], [1]]},
+           "no unit": {}}
+    for what, splits in bad.items():
+        with pytest.raises(ValueError, match="split"):
+            an.split_units(splits)
+    with pytest.raises(ValueError, match="already exist"):
+        an.split_units({"2": [np.arange(3), np.arange(3, n)]}, new_unit_ids=[["0", "x"]])
+
+
+def test_apply_splits_to_sorting_ids_and_properties():
+    """Integer ids are appended after the largest; "split" names string ids "<id>-<i>"; properties
+    of a split unit go to its parts."""
+    rec = recording()
+    ints = sorting(rec).rename_units([10, 20, 30])
+    ints.set_property("quality", ["good", "mua", "good"])
+    n = int(ints.count_num_spikes_per_unit()[20])
+    split, ids = gs.apply_splits_to_sorting(ints, {20: [np.arange(2), np.arange(2, n)]}, return_extra=True)
+    assert ids == [[31, 32]] and list(split.unit_ids) == [10, 30, 31, 32]
+    np.testing.assert_array_equal(split.get_property("quality"), ["good", "good", "mua", "mua"])
+    assert split.count_num_spikes_per_unit()[31] == 2 and split.count_num_spikes_per_unit()[32] == n - 2
+    strings = sorting(rec)
+    m = int(strings.count_num_spikes_per_unit()["0"])
+    named = gs.apply_splits_to_sorting(strings, {"0": [np.arange(m // 2), np.arange(m // 2, m)]},
+                                       new_id_strategy="split")
+    assert list(named.unit_ids) == ["1", "2", "0-0", "0-1"]
+    with pytest.warns(UserWarning, match="append"):
+        gs.apply_splits_to_sorting(ints, {10: [[0], np.arange(1, int(ints.count_num_spikes_per_unit()[10]))]},
+                                   new_id_strategy="split")
+
+
+def test_user_extensions_select_and_split_through_their_own_methods(data):
+    """An extension written for SpikeInterface (``_select_extension_data``, no split support): units
+    are selected through it, and splitting names what it lacks."""
+    rec, srt = data
+
+    class PerUnit(gs.AnalyzerExtension):
+        extension_name = "per_unit_test"
+        depend_on = []
+        need_recording = False
+
+        def _set_params(self, value=1.0):
+            return {"value": value}
+
+        def _run(self, verbose=False, **job_kwargs):
+            self.data["per_unit"] = np.arange(self.sorting_analyzer.get_num_units(), dtype=float) * self.params["value"]
+
+        def _select_extension_data(self, unit_ids):
+            keep = self.sorting_analyzer.sorting.ids_to_indices(list(unit_ids))
+            return {"per_unit": self.data["per_unit"][keep]}
+
+        def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
+                                  verbose=False, **job_kwargs):
+            return dict(self.data)
+
+        def _get_data(self):
+            return self.data["per_unit"]
+
+    gs.register_result_extension(PerUnit)
+    an = make(rec, srt, False)
+    an.compute("per_unit_test", value=2.0)
+    np.testing.assert_array_equal(an.select_units(["2", "0"]).get_extension("per_unit_test").get_data(), [4.0, 0.0])
+    n = int(srt.count_num_spikes_per_unit()["1"])
+    with pytest.raises(NotImplementedError, match="PerUnit must implement _split_extension_data"):
+        an.split_units({"1": [np.arange(1), np.arange(1, n)]})

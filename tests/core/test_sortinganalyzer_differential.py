@@ -134,6 +134,13 @@ CASES = {
     "select_sparse": _case(create=SPARSE50, compute=FULL_UNIFORM,
                            then=[("select_units", {"unit_ids": ["4", "1", "2"]})]),
     "remove_dense": _case(compute=FULL_UNIFORM, then=[("remove_units", {"remove_unit_ids": ["3", "0"]})]),
+    "split_sparse": _case(create=SPARSE50, compute=FULL_UNIFORM,
+                          then=[("split_units", {"split_units": {"1": "parity", "3": "thirds"}})]),
+    "split_dense_all": _case(compute=FULL_ALL, then=[("split_units", {"split_units": {"4": "thirds"},
+                                                                       "new_unit_ids": [["40", "41"]]})]),
+    "split_dense_ids_split": _case(compute=FULL_UNIFORM,
+                                   then=[("split_units", {"split_units": {"0": "parity", "2": "parity"},
+                                                          "new_id_strategy": "split"})]),
     # 9. legacy WaveformExtractor folders written by gpuspike
     "legacy_dense": _case(legacy="we_dense"),
     "legacy_sparse": _case(legacy="we_sparse"),
@@ -306,7 +313,7 @@ def _merged_ids(name, out):
 
 
 CASES_UNIT_IDS = ["0", "1", "2", "3", "4"]
-CURATION_CASES = [n for n in CASES if n.startswith(("merge_", "select_", "remove_"))]
+CURATION_CASES = [n for n in CASES if n.startswith(("merge_", "select_", "remove_", "split_"))]
 
 
 @pytest.mark.parametrize("name", CURATION_CASES)
@@ -320,6 +327,12 @@ def test_curation_same_as_spikeinterface(cases, name):
         np.testing.assert_array_equal(gs_out[key], si_out[key], err_msg=key)
     np.testing.assert_allclose(gs_out["noise_levels__noise_levels"], si_out["noise_levels__noise_levels"], rtol=1e-6)
     assert list(gs_out["extensions"]) == list(si_out["extensions"])
+    for key in ("is_merged", "is_split"):
+        assert (key in gs_out) == (key in si_out), key
+        if key in si_out:
+            np.testing.assert_array_equal(gs_out[key], si_out[key], err_msg=key)
+    if name.startswith("split_"):
+        assert si_out["is_split"].sum() >= 2
     merged = _merged_ids(name, si_out) if name.startswith("merge_") else []
     assert len(merged) == len(CASES[name]["then"][0][1].get("merge_unit_groups", []))
     kept = [i for i, u in enumerate(si_out["unit_ids"].tolist()) if u not in merged]
