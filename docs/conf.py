@@ -71,6 +71,13 @@ def write_api_index() -> None:
     path.parent.mkdir(exist_ok=True)
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
+    # pages of names that moved or went away since the last build would be orphans (a warning)
+    expected = {f"gpuspike.{n}.rst" for n in core} | {f"gpuspike.full.{n}.rst" for n in full_only}
+    generated = DOCS / "api" / "generated"
+    if generated.is_dir():
+        for page in generated.glob("*.rst"):
+            if page.name not in expected:
+                page.unlink()
 
 
 write_api_index()

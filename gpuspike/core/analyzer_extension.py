@@ -37,6 +37,16 @@ FOREIGN_EXTENSIONS = {
     "spiketrain_metrics": [],
 }
 
+
+
+class AnalyzerDependencyError(ValueError, AssertionError):
+    """An extension asked for before what it depends on, or registered twice under one name.
+
+    A ``ValueError`` that is also an ``AssertionError``: SpikeInterface 0.105 asserts these, and
+    code written for it catches ``AssertionError``.
+    """
+
+
 _registered: dict[str, type] = {}
 _children: dict[str, list[str]] = {name: [] for name in FOREIGN_EXTENSIONS}
 
@@ -381,7 +391,8 @@ def register_result_extension(extension_class: type) -> None:
     if name in _registered:
         if _registered[name] is extension_class:
             return
-        raise ValueError(f"an extension named {name!r} is already registered ({_registered[name].__name__})")
+        raise AnalyzerDependencyError(f"an extension named {name!r} is already registered "
+                                      f"({_registered[name].__name__})")
     _registered[name] = extension_class
     _children.setdefault(name, [])
     for parent in extension_class.get_required_dependencies():
@@ -498,6 +509,6 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
     return {name: extensions[name] for name in ordered}
 
 
-__all__ = ["AnalyzerExtension", "FOREIGN_EXTENSIONS", "register_result_extension", "get_extension_class",
-           "get_available_analyzer_extensions", "get_default_analyzer_extension_params", "children_of",
+__all__ = ["AnalyzerExtension", "AnalyzerDependencyError", "FOREIGN_EXTENSIONS", "register_result_extension",
+           "get_extension_class", "get_available_analyzer_extensions", "get_default_analyzer_extension_params", "children_of",
            "sort_extensions_by_dependency"]

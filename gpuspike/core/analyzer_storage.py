@@ -202,6 +202,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.folder = None
+        #: SpikeInterface's ``backend_options["saving_options"]``: ``compressor`` / ``filters`` of zarr arrays
+        self.saving_options: dict = {}
 
     def is_read_only(self) -> bool:
         return False
@@ -223,6 +225,34 @@ class MemoryStore:
 
     def sorting_provenance(self):
         return None
+
+
+def check_saving_options(backend_options) -> dict:
+    """``backend_options["saving_options"]`` checked: a dict of ``compressor`` (a numcodecs codec or
+    None) and ``filters`` (a list of codecs or None), as SpikeInterface passes them to zarr.
+
+    Returns
+    -------
+    dict
+    """
+    if backend_options is None:
+        return {}
+    if not isinstance(backend_options, dict):
+        raise TypeError(f"backend_options must be a dict, got {type(backend_options).__name__}")
+    options = backend_options.get("saving_options") or {}
+    if not isinstance(options, dict):
+        raise TypeError(f"backend_options['saving_options'] must be a dict, got {type(options).__name__}")
+    unknown = sorted(set(options) - {"compressor", "filters"})
+    if unknown:
+        raise ValueError(f"backend_options['saving_options'] keys {unknown} are not supported; allowed: "
+                         f"['compressor', 'filters']")
+    compressor = options.get("compressor")
+    if compressor is not None and not hasattr(compressor, "codec_id"):
+        raise TypeError(f"saving_options compressor must be a numcodecs codec or None, got {compressor!r}")
+    filters = options.get("filters")
+    if filters is not None and not all(hasattr(f, "codec_id") for f in filters):
+        raise TypeError(f"saving_options filters must be a list of numcodecs codecs, got {filters!r}")
+    return dict(options)
 
 
 class _FolderStore(MemoryStore):
@@ -557,7 +587,9 @@ class ZarrStore(_FolderStore):
                     zarr_v2.write_attrs(tmp / key, {"dict": True})
                 else:
                     value = _checked_array(value, name, key)
-                    zarr_v2.write_array(tmp, key, value, compressor=get_default_zarr_compressor())
+                    compressor = self.saving_options.get("compressor", get_default_zarr_compressor())
+                    zarr_v2.write_array(tmp, key, value, compressor=compressor,
+                                        filters=self.saving_options.get("filters"))
         self._after_extension_change()
 
     def _after_extension_change(self) -> None:

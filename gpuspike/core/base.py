@@ -17,6 +17,14 @@ _PATH_KEY_HINTS = ("path", "folder", "file")
 _DEFAULT_MISSING_VALUES = {"f": np.nan, "O": None, "S": b"", "U": ""}
 
 
+class UnknownIdError(KeyError, ValueError):
+    """Ids that the extractor does not have: a ``KeyError`` (a lookup), and the ``ValueError`` that
+    SpikeInterface 0.105's ``ids_to_indices`` raises."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def _to_id_array(ids: Iterable) -> np.ndarray:
     ids = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
     if ids.ndim != 1:
@@ -149,7 +157,7 @@ class BaseExtractor(ExtractorMethods):
             return indices
         except (KeyError, TypeError):
             missing = [i for i in ids.tolist() if not _hashable_in(i, lookup)]
-            raise KeyError(
+            raise UnknownIdError(
                 f"unknown {self._id_kind}s {missing[:20]}; allowed: {self._main_ids.tolist()[:20]}"
                 f"{' ...' if len(self._main_ids) > 20 else ''}"
             ) from None

@@ -18,14 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from .analyzer_extension import (FOREIGN_EXTENSIONS, children_of, get_available_analyzer_extensions,
+from .analyzer_extension import _children as _extension_children  # noqa: F401 - SpikeInterface's name
+from .analyzer_extension import AnalyzerExtension, register_result_extension  # noqa: F401 - imported from here too
+from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, children_of, get_available_analyzer_extensions,
                                  get_default_analyzer_extension_params, get_extension_class,
                                  sort_extensions_by_dependency)
-from .analyzer_storage import MemoryStore, ZarrStore, get_rec_attributes, settings_of, store_for
+from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
+                               store_for)
 from .sparsity import ChannelSparsity
 
 #: SpikeInterface's module-level names (its tests and extensions import them from here)
 _sort_extensions_by_dependency = sort_extensions_by_dependency
+_get_children_dependencies = children_of
 #: the extensions gpuspike computes, by the module that defines them in SpikeInterface
 _builtin_extensions = {"random_spikes": "spikeinterface.core", "waveforms": "spikeinterface.core",
                        "templates": "spikeinterface.core", "noise_levels": "spikeinterface.core"}
@@ -86,6 +90,7 @@ class SortingAnalyzer:
         self._lazy = bool(lazy) and format != "memory"
         self._read_only = bool(read_only) and format != "memory"
         self._store = store if store is not None else MemoryStore()
+        self._store.saving_options = check_saving_options(self._backend_options)
         self.folder = self._store.folder
         self._backend = backend
         self._temporary_recording = None
@@ -356,6 +361,32 @@ class SortingAnalyzer:
     def is_read_only(self) -> bool:
         return self._read_only or self._store.is_read_only()
 
+    def _get_zarr_root(self, mode: str = "r"):
+        """The zarr group of a ``zarr`` analyzer, opened with zarr-python (SpikeInterface's accessor).
+
+        Parameters
+        ----------
+        mode : {"r", "r+", "a"}
+
+        Returns
+        -------
+        zarr.Group
+        """
+        from .zarrrecording import open_group
+
+        if self.format != "zarr":
+            raise ValueError(f"_get_zarr_root() needs a zarr analyzer, this one is {self.format!r}")
+        _check_choice(mode, ("r", "r+", "a"), "mode")
+        if mode != "r" and self.is_read_only():
+            raise ValueError(f"the analyzer {str(self.folder)!r} is read-only: open its zarr root with mode='r'")
+        import zarr
+
+        if int(zarr.__version__.split(".")[0]) >= 3:
+            # members are parsed on access: zarr 3 has no data type for the JSON object arrays
+            # (the recording's dict) that SpikeInterface's layout holds
+            return zarr.open_group(str(self.folder), mode=mode, use_consolidated=False)
+        return open_group(self.folder, mode)
+
     def get_probegroup(self):
         return self.rec_attributes.get("probegroup")
 
@@ -550,8 +581,8 @@ class SortingAnalyzer:
         for dependency in cls.get_required_dependencies(**params):
             names = dependency.split("|")
             if not any(self.has_extension(n) or n in planned for n in names):
-                raise ValueError(f"extension {extension_name!r} needs {' or '.join(map(repr, names))} to be "
-                                 f"computed first")
+                raise AnalyzerDependencyError(f"extension {extension_name!r} needs {' or '.join(map(repr, names))} "
+                                              f"to be computed first")
 
     def compute_one_extension(self, extension_name: str, save: bool = True, verbose: bool = False, **kwargs):
         """Compute one extension; the extensions depending on it are deleted first.

@@ -183,12 +183,12 @@ def open_array(path: Path):
     return zarr.open_array(str(path), mode="r")
 
 
-def write_array(group_path: Path, name: str, data: np.ndarray, compressor=None, chunks=None) -> None:
+def write_array(group_path: Path, name: str, data: np.ndarray, compressor=None, chunks=None, filters=None) -> None:
     """Write a numeric array ``name`` into the group folder ``group_path`` (format 2)."""
     from .zarrrecording import create_array, open_group
 
     group = open_group(Path(group_path), "a")
-    create_array(group, name, data=np.asarray(data), compressor=compressor, chunks=chunks)
+    create_array(group, name, data=np.asarray(data), compressor=compressor, chunks=chunks, filters=filters)
 
 
 def consolidate(root: Path) -> None:

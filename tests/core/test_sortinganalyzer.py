@@ -637,3 +637,49 @@ def test_user_extensions_select_and_split_through_their_own_methods(data):
     n = int(srt.count_num_spikes_per_unit()["1"])
     with pytest.raises(NotImplementedError, match="PerUnit must implement _split_extension_data"):
         an.split_units({"1": [np.arange(1), np.arange(1, n)]})
+
+
+def test_zarr_saving_options_choose_the_compressor(data, tmp_path):
+    """backend_options={"saving_options": {"compressor": ...}} as SpikeInterface: no compression, another
+    codec through save_as, the default (Blosc zstd) otherwise; read back equal."""
+    from numcodecs import LZMA
+
+    rec, srt = data
+    default = gs.create_sorting_analyzer(srt, rec, format="zarr", folder=tmp_path / "d.zarr", sparse=False)
+    default.compute(["random_spikes", "templates"])
+    root = default._get_zarr_root()
+    assert root["extensions"]["templates"]["average"].compressor.codec_id == gs.get_default_zarr_compressor().codec_id
+    plain = gs.create_sorting_analyzer(srt, rec, format="zarr", folder=tmp_path / "p.zarr", sparse=False,
+                                       backend_options={"saving_options": {"compressor": None}})
+    plain.compute(["random_spikes", "templates"])
+    assert plain._get_zarr_root()["extensions"]["random_spikes"]["random_spikes_indices"].compressor is None
+    lzma = plain.save_as(format="zarr", folder=tmp_path / "l.zarr",
+                         backend_options={"saving_options": {"compressor": LZMA()}})
+    assert lzma._get_zarr_root()["extensions"]["templates"]["average"].compressor.codec_id == "lzma"
+    reopened = gs.load_sorting_analyzer(tmp_path / "l.zarr")
+    np.testing.assert_array_equal(reopened.get_extension("templates").get_data(),
+                                  default.get_extension("templates").get_data())
+    with pytest.raises(ValueError, match="saving_options"):
+        gs.create_sorting_analyzer(srt, rec, format="zarr", folder=tmp_path / "x.zarr", sparse=False,
+                                   backend_options={"saving_options": {"chunk": 5}})
+    with pytest.raises(ValueError, match="zarr analyzer"):
+        make(rec, srt, False)._get_zarr_root()
+
+
+def test_errors_spikeinterface_code_catches(data):
+    """SpikeInterface asserts a missing dependency and a second extension of one name, and raises
+    ValueError for unknown ids: gpuspike's errors are both kinds."""
+    rec, srt = data
+    an = make(rec, srt, False)
+    for kind in (ValueError, AssertionError):
+        with pytest.raises(kind, match="random_spikes"):
+            an.compute(["waveforms"])
+    for kind in (KeyError, ValueError):
+        with pytest.raises(kind, match="unknown channel_ids"):
+            rec.ids_to_indices(["nope"])
+
+    class Twice(gs.AnalyzerExtension):
+        extension_name = "random_spikes"
+
+    with pytest.raises(AssertionError, match="already registered"):
+        gs.register_result_extension(Twice)
