@@ -31,7 +31,10 @@ class ChannelSparsity:
         if mask.dtype != bool:
             raise TypeError(f"mask must be boolean, got {mask.dtype}")
         if mask.shape != (len(self.unit_ids), len(self.channel_ids)):
-            raise ValueError(f"mask has shape {mask.shape}, expected ({len(self.unit_ids)}, {len(self.channel_ids)})")
+            from .validation import MismatchError
+
+            raise MismatchError(f"mask has shape {mask.shape}, expected ({len(self.unit_ids)}, "
+                                f"{len(self.channel_ids)}): one row per unit id, one column per channel id")
         self.mask = mask
 
     def __repr__(self) -> str:

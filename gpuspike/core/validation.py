@@ -11,6 +11,11 @@ import numpy as np
 TRACE_DTYPE_KINDS = "iuf"
 
 
+class MismatchError(ValueError, AssertionError):
+    """Arguments that do not fit each other (a mask of the wrong shape, ...): a ``ValueError`` that is
+    also the ``AssertionError`` SpikeInterface 0.105 raises there, for code that catches it."""
+
+
 def check_sampling_frequency(value, what: str = "sampling_frequency") -> float:
     """A finite number > 0 (not a string, not a bool), as a float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

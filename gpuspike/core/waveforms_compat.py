@@ -494,6 +494,7 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
     Parameters
     ----------
     sorting, recording : BaseSorting, BaseRecording
+        Also accepted in SpikeInterface 0.100's order, ``(recording, sorting)``.
     num_spikes_for_sparsity : int
     ms_before, ms_after : float
     method : {"radius", "best_channels", "closest_channels", "snr", "threshold", "amplitude", "by_property", "ptp"}
@@ -525,6 +526,11 @@ def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms
     from .template_tools import _get_templates_array_from_recording_and_sorting
     from .validation import check_max_spikes_per_unit, check_window
 
+    from .recording import BaseRecording
+    from .sorting import BaseSorting
+
+    if isinstance(sorting, BaseRecording) and isinstance(recording, BaseSorting):
+        sorting, recording = recording, sorting  # SpikeInterface 0.100's order: (recording, sorting)
     allowed = ("radius", "best_channels", "closest_channels", "snr", "threshold", "amplitude", "by_property", "ptp")
     if method not in allowed:
         hint = " ('energy' needs a SortingAnalyzer: use compute_sparsity)" if method == "energy" else ""

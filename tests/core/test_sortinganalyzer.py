@@ -683,3 +683,15 @@ def test_errors_spikeinterface_code_catches(data):
 
     with pytest.raises(AssertionError, match="already registered"):
         gs.register_result_extension(Twice)
+
+
+def test_sparsity_mask_of_the_wrong_shape_and_estimate_sparsity_in_either_order(data):
+    rec, srt = data
+    for kind in (ValueError, AssertionError):
+        with pytest.raises(kind, match="one row per unit id"):
+            gs.ChannelSparsity(np.ones((3, 2), bool), srt.unit_ids, rec.channel_ids)
+    kwargs = dict(num_spikes_for_sparsity=10, ms_before=0.4, ms_after=0.6, method="best_channels", num_channels=2)
+    new_order = gs.estimate_sparsity(srt, rec, **kwargs)
+    old_order = gs.estimate_sparsity(rec, srt, **kwargs)  # SpikeInterface 0.100's (recording, sorting)
+    np.testing.assert_array_equal(old_order.mask, new_order.mask)
+    np.testing.assert_array_equal(new_order.mask.sum(axis=1), [2, 2, 2])
