@@ -103,6 +103,10 @@ class AnalyzerExtension:
                               verbose: bool = False, **job_kwargs) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _merge_extension_data")
 
+    def _select_channels_extension_data(self, channel_ids) -> dict:
+        """The data for a subset of channels: unchanged unless the extension depends on channels."""
+        return {k: (np.array(v) if isinstance(v, np.ndarray) else copy.deepcopy(v)) for k, v in self.data.items()}
+
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
                               **job_kwargs) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _split_extension_data to split units")
@@ -313,8 +317,9 @@ class AnalyzerExtension:
             ext._handle_backward_compatibility_on_load()
         return ext if ext.data else None
 
-    def copy(self, new_sorting_analyzer, unit_ids=None):
-        """This extension for ``new_sorting_analyzer`` (a copy, or its units ``unit_ids``), stored there.
+    def copy(self, new_sorting_analyzer, unit_ids=None, channel_ids=None):
+        """This extension for ``new_sorting_analyzer`` (a copy, or its units ``unit_ids``, or its
+        channels ``channel_ids``), stored there.
 
         Returns
         -------
@@ -322,8 +327,13 @@ class AnalyzerExtension:
         """
         new = type(self)(new_sorting_analyzer)
         new.params = copy.deepcopy(self.params)
-        new.data = self._select_units_extension_data(unit_ids) if unit_ids is not None else \
-            {k: (np.array(v) if isinstance(v, np.ndarray) else copy.deepcopy(v)) for k, v in self.data.items()}
+        if unit_ids is not None:
+            new.data = self._select_units_extension_data(unit_ids)
+        elif channel_ids is not None:
+            new.data = self._select_channels_extension_data(channel_ids)
+        else:
+            new.data = {k: (np.array(v) if isinstance(v, np.ndarray) else copy.deepcopy(v))
+                        for k, v in self.data.items()}
         new.run_info = copy.deepcopy(self.run_info)
         new.save()
         return new

@@ -279,6 +279,27 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
                 waveforms = np.ascontiguousarray(waveforms[:, :, :new_width])
         return {"waveforms": waveforms}
 
+    def _select_channels_extension_data(self, channel_ids) -> dict:
+        """Each row keeps the selected channels its unit has, in the order of ``channel_ids``
+        (a sparse row: the unit's selected channels first, then zeros, up to the widest unit)."""
+        analyzer = self.sorting_analyzer
+        waveforms = np.asarray(self.data["waveforms"])
+        keep = analyzer.channel_ids_to_indices(list(channel_ids))
+        if analyzer.sparsity is None:
+            return {"waveforms": np.ascontiguousarray(waveforms[:, :, keep])}
+        units = analyzer.get_extension("random_spikes").get_random_spikes()["unit_index"]
+        slots = []  # per unit: where each kept channel sits in the unit's rows
+        for mask in analyzer.sparsity.mask:
+            own = np.flatnonzero(mask)
+            slots.append(np.array([int(np.searchsorted(own, c)) for c in keep if mask[c]], dtype=int))
+        width = max((s.size for s in slots), default=0)
+        out = np.zeros(waveforms.shape[:2] + (width,), dtype=waveforms.dtype)
+        for u, slot in enumerate(slots):
+            rows = np.flatnonzero(units == u)
+            if slot.size and rows.size:
+                out[rows, :, :slot.size] = waveforms[rows][:, :, slot]
+        return {"waveforms": out}
+
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
                               **job_kwargs) -> dict:
         """The same waveforms (the parts keep their unit's channels), in the split analyzer's spike order."""
@@ -487,6 +508,10 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
             return ext.data
         return _merge_templates_from_sums(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer)
 
+    def _select_channels_extension_data(self, channel_ids) -> dict:
+        keep = self.sorting_analyzer.channel_ids_to_indices(list(channel_ids))
+        return {key: np.ascontiguousarray(np.asarray(value)[:, :, keep]) for key, value in self.data.items()}
+
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
                               **job_kwargs) -> dict:
         """Templates of the parts from the stored waveforms when present; else each part gets its
@@ -601,6 +626,10 @@ class ComputeNoiseLevels(AnalyzerExtension):
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
                               **job_kwargs) -> dict:
         return {"noise_levels": np.array(self.data["noise_levels"])}
+
+    def _select_channels_extension_data(self, channel_ids) -> dict:
+        keep = self.sorting_analyzer.channel_ids_to_indices(list(channel_ids))
+        return {"noise_levels": np.asarray(self.data["noise_levels"])[keep]}
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:

@@ -947,5 +947,58 @@ class SortingAnalyzer:
         return "aggregation_key" in self.get_sorting_property_keys() and \
             "aggregation_key" in self.get_recording_property_keys()
 
+    def split_by(self) -> dict:
+        """One analyzer per group of an aggregated analyzer (``create_sorting_analyzer`` of dicts):
+        the units and channels of each ``aggregation_key`` value, extensions sliced (SpikeInterface 0.105).
+
+        Returns
+        -------
+        dict
+            ``{aggregation key: SortingAnalyzer}`` (in memory).
+        """
+        if not self.is_aggregated():
+            raise ValueError("split_by() needs an aggregated analyzer (created from dicts of sortings and "
+                             "recordings): this one has no 'aggregation_key' property")
+        unit_keys = np.asarray(self.get_sorting_property("aggregation_key"))
+        channel_keys = np.asarray(self.get_recording_property("aggregation_key"))
+        return {key.item() if hasattr(key, "item") else key:
+                self.select_units(self.unit_ids[unit_keys == key])._select_channels(self.channel_ids[channel_keys == key])
+                for key in np.unique(unit_keys)}
+
+    def _select_channels(self, channel_ids) -> "SortingAnalyzer":
+        """A memory analyzer on a subset of channels (extensions sliced), as SpikeInterface's.
+
+        Parameters
+        ----------
+        channel_ids : list or array
+
+        Returns
+        -------
+        SortingAnalyzer
+        """
+        from .numpyextractors import NumpySorting
+
+        channel_ids = list(channel_ids)
+        keep = self.channel_ids_to_indices(channel_ids)
+        self.main_channel_indices  # noqa: B018 - kept as the sorting's main_channel_id
+        rec_attributes = dict(self.rec_attributes)
+        rec_attributes.update(channel_ids=np.asarray(self.channel_ids)[keep], num_channels=len(channel_ids),
+                              properties={k: (np.asarray(v)[keep] if len(np.asarray(v)) == len(self.channel_ids)
+                                              else np.asarray(v))
+                                          for k, v in (self.rec_attributes.get("properties") or {}).items()})
+        if rec_attributes.get("probegroup") is not None:
+            rec_attributes["probegroup"] = rec_attributes["probegroup"].get_slice(keep)
+        recording = self._recording if self._recording is not None else self._temporary_recording
+        if recording is not None:
+            recording = recording.select_channels(channel_ids)
+        sparsity = None if self.sparsity is None else \
+            ChannelSparsity(self.sparsity.mask[:, keep], self.unit_ids, np.asarray(self.channel_ids)[keep])
+        sorting = NumpySorting.from_sorting(self.sorting, with_metadata=True, copy_spike_vector=True)
+        new = SortingAnalyzer(sorting, recording, "memory", rec_attributes, sparsity, self.return_in_uV,
+                              self.peak_sign, self.peak_mode, None, False, False, MemoryStore(), self._backend)
+        for name in self._all_extensions():
+            new.extensions[name] = self.extensions[name].copy(new, channel_ids=channel_ids)
+        return new
+
 
 __all__ = ["SortingAnalyzer", "get_rec_attributes"]

@@ -695,3 +695,45 @@ def test_sparsity_mask_of_the_wrong_shape_and_estimate_sparsity_in_either_order(
     old_order = gs.estimate_sparsity(rec, srt, **kwargs)  # SpikeInterface 0.100's (recording, sorting)
     np.testing.assert_array_equal(old_order.mask, new_order.mask)
     np.testing.assert_array_equal(new_order.mask.sum(axis=1), [2, 2, 2])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_split_by_gives_each_group_its_units_channels_and_extensions(sparse):
+    """An analyzer of two groups (dicts of sortings and recordings): split_by() gives, per group,
+    its units on its channels, with the waveforms, templates and noise levels of those channels."""
+    rec = recording(num_channels=6)
+    rec.set_property("group", [0, 0, 0, 1, 1, 1])
+    srt = sorting(rec, num_units=4)
+    srt.set_property("group", [0, 1, 0, 1])
+    an = gs.create_sorting_analyzer(srt.split_by("group"), rec.split_by("group"), sparse=sparse,
+                                    sparsity_kwargs={"method": "best_channels", "num_channels": 2})
+    an.compute({"random_spikes": {"method": "all"}, "waveforms": MS, "templates": {}, "noise_levels": {}})
+    parts = an.split_by()
+    assert sorted(parts) == [0, 1]
+    whole_some = an.get_extension("random_spikes").get_random_spikes()
+    dense_rows = waveforms(rec, whole_some)  # NumPy reference, every channel
+    whole_noise = an.get_extension("noise_levels").get_data()
+    for key, part in parts.items():
+        units = an.unit_ids[an.get_sorting_property("aggregation_key") == key]
+        channels = an.channel_ids[an.get_recording_property("aggregation_key") == key]
+        assert list(part.unit_ids) == list(units) and list(part.channel_ids) == list(channels)
+        keep = an.channel_ids_to_indices(list(channels))
+        np.testing.assert_array_equal(part.get_extension("noise_levels").get_data(), whole_noise[keep])
+        some = part.get_extension("random_spikes").get_random_spikes()
+        assert some.size == np.isin(whole_some["unit_index"], an.sorting.ids_to_indices(list(units))).sum()
+        mask = None if part.sparsity is None else part.sparsity.mask
+        rows = part.get_extension("waveforms").get_data()
+        old_units = an.sorting.ids_to_indices(list(units))
+        ref_rows = dense_rows[np.isin(whole_some["unit_index"], old_units)][:, :, keep]
+        if mask is not None:
+            np.testing.assert_array_equal(mask, an.sparsity.mask[old_units][:, keep])
+            expected = np.zeros_like(rows)
+            for i, u in enumerate(some["unit_index"]):
+                own = np.flatnonzero(mask[u])
+                expected[i, :, :own.size] = ref_rows[i][:, own]
+            ref_rows = expected
+        np.testing.assert_array_equal(rows, ref_rows)
+        np.testing.assert_array_equal(part.get_extension("templates").get_data(),
+                                      an.get_extension("templates").get_data()[old_units][:, :, keep])
+    with pytest.raises(ValueError, match="aggregated"):
+        gs.create_sorting_analyzer(srt, rec, sparse=False).split_by()
