@@ -348,8 +348,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs per tool and job")
     parser.add_argument("--output", default=None,
-                        help="file for the report; '' to skip (default: next to RESULTS.md, "
-                             "compare_spikeinterface.txt for w1, compare_spikeinterface_si-defaults.txt for si-defaults)")
+                        help="file for the report; '' to skip (default: next to RESULTS.md, compare_spikeinterface"
+                             ".txt for w1, compare_spikeinterface_si-defaults.txt for si-defaults)")
     args = parser.parse_args()
     if args.output is None:
         suffix = "" if args.workload == "w1" else f"_{args.workload}"

@@ -37,6 +37,33 @@ print(kernel_cache_dir())
 """
 
 
+_IMPORT_ALL_AND_RUN_A_JOB = """
+import importlib, sys
+names = sys.argv[1:]
+for name in names:
+    importlib.import_module(name)
+import numpy as np, gpuspike as gs
+rec, srt = gs.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=0)
+templates = gs.compute_templates(rec, srt, n_jobs=1).get_all_templates()
+assert templates.shape[0] == 2 and templates.shape[2] == 4 and np.abs(templates).max() > 0, templates.shape
+print(len(names))
+"""
+
+
+def _source_modules(source: Path) -> list[str]:
+    """Every module of the source tree, by the name it is installed under."""
+    names = []
+    for root, prefix in ((source / "gpuspike", "gpuspike"), (source / "kernels", "gpuspike.kernels")):
+        for path in sorted(root.rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__main__":  # runs the CLI when imported
+                continue
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.append(".".join((prefix, *parts)))
+    return names
+
+
 def _run(cmd, cwd, env, timeout=300) -> str:
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, f"{cmd} failed:\n{out.stdout}\n{out.stderr}"
@@ -80,6 +107,11 @@ def test_wheel_then_editable_then_uninstall(tmp_path):
     assert Path(printed[1]) == home / ".cache" / "gpuspike" / "numba"
     assert _cache_files(home / ".cache" / "gpuspike"), "the kernel was not cached in the user's cache folder"
     assert _cache_files(package) == [], "numba wrote its cache into the installed package"
+    # every module of the tree is in the wheel (a subpackage missing from pyproject's list is not),
+    # and a job runs through the block engine
+    modules = _source_modules(source)
+    printed = _run([str(python), "-c", _IMPORT_ALL_AND_RUN_A_JOB, *modules], cwd=elsewhere, env=env)
+    assert printed.split()[-1] == str(len(modules))
 
     # NUMBA_CACHE_DIR, when the user sets it, is where the kernels go
     numba_dir = tmp_path / "numba-cache"

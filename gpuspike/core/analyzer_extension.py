@@ -520,5 +520,5 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
 
 
 __all__ = ["AnalyzerExtension", "AnalyzerDependencyError", "FOREIGN_EXTENSIONS", "register_result_extension",
-           "get_extension_class", "get_available_analyzer_extensions", "get_default_analyzer_extension_params", "children_of",
-           "sort_extensions_by_dependency"]
+           "get_extension_class", "get_available_analyzer_extensions", "get_default_analyzer_extension_params",
+           "children_of", "sort_extensions_by_dependency"]

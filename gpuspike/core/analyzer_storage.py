@@ -676,5 +676,5 @@ def store_for(format: str):
 
 
 __all__ = ["StoredExtension", "StoredAnalyzer", "MemoryStore", "BinaryFolderStore", "ZarrStore", "store_for",
-           "new_version", "remove_folder", "get_rec_attributes", "settings_of", "rec_attributes_to_json", "rec_attributes_from_json", "dumps",
-           "LAYOUT_VERSION"]
+           "new_version", "remove_folder", "get_rec_attributes", "settings_of", "rec_attributes_to_json",
+           "rec_attributes_from_json", "dumps", "check_saving_options", "LAYOUT_VERSION"]

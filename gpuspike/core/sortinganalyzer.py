@@ -20,9 +20,9 @@ import numpy as np
 
 from .analyzer_extension import _children as _extension_children  # noqa: F401 - SpikeInterface's name
 from .analyzer_extension import AnalyzerExtension, register_result_extension  # noqa: F401 - imported from here too
-from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, children_of, get_available_analyzer_extensions,
-                                 get_default_analyzer_extension_params, get_extension_class,
-                                 sort_extensions_by_dependency)
+from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, children_of,
+                                 get_available_analyzer_extensions, get_default_analyzer_extension_params,
+                                 get_extension_class, sort_extensions_by_dependency)
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .sparsity import ChannelSparsity
@@ -961,9 +961,12 @@ class SortingAnalyzer:
                              "recordings): this one has no 'aggregation_key' property")
         unit_keys = np.asarray(self.get_sorting_property("aggregation_key"))
         channel_keys = np.asarray(self.get_recording_property("aggregation_key"))
-        return {key.item() if hasattr(key, "item") else key:
-                self.select_units(self.unit_ids[unit_keys == key])._select_channels(self.channel_ids[channel_keys == key])
-                for key in np.unique(unit_keys)}
+        groups = {}
+        for key in np.unique(unit_keys):
+            units = self.select_units(self.unit_ids[unit_keys == key])
+            groups[key.item() if hasattr(key, "item") else key] = \
+                units._select_channels(self.channel_ids[channel_keys == key])
+        return groups
 
     def _select_channels(self, channel_ids) -> "SortingAnalyzer":
         """A memory analyzer on a subset of channels (extensions sliced), as SpikeInterface's.

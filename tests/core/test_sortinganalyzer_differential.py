@@ -178,7 +178,8 @@ def test_random_spike_cases_select(cases):
     assert cases["rs_all"][1]["random_spikes__random_spikes_indices"].size == spikes.size
     edge = np.zeros(spikes.size, bool)
     for seg, n in enumerate(I16_SAMPLES):
-        edge |= (spikes["segment_index"] == seg) & ((spikes["sample_index"] < 100) | (spikes["sample_index"] >= n - 100))
+        near_edge = (spikes["sample_index"] < 100) | (spikes["sample_index"] >= n - 100)
+        edge |= (spikes["segment_index"] == seg) & near_edge
     assert edge.sum() >= 4
     assert not edge[cases["rs_uniform_seed7_margin"][1]["random_spikes__random_spikes_indices"]].any()
 
