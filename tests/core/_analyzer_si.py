@@ -136,6 +136,10 @@ CASE_CODE = textwrap.dedent('''
             analyzer = si.load_waveforms(base + "/" + cfg["legacy"], output="SortingAnalyzer")
         else:
             recording, sorting = load_pair(si, base, cfg["rec"], cfg["sorting"])
+            if cfg.get("groups"):  # an aggregated analyzer: dicts of recordings and sortings by group
+                recording.set_property("group", cfg["groups"][0])
+                sorting.set_property("group", cfg["groups"][1])
+                recording, sorting = recording.split_by("group"), sorting.split_by("group")
             analyzer = si.create_sorting_analyzer(sorting, recording, format="memory",
                                                   **_creation_kwargs(base, cfg))
         for name, params in cfg.get("compute", []):
@@ -144,6 +148,11 @@ CASE_CODE = textwrap.dedent('''
             if method == "split_units":
                 kwargs = dict(kwargs, split_units=split_indices(analyzer, kwargs["split_units"]))
             analyzer = getattr(analyzer, method)(**kwargs)
+        if isinstance(analyzer, dict):  # split_by(): one analyzer per group
+            out = {}
+            for key, part in sorted(analyzer.items()):
+                export_analyzer(part, out, prefix="group" + str(key) + "/")
+            return out
         out = export_analyzer(analyzer, {})
         for op in cfg.get("get_templates", []):
             ext = analyzer.get_extension("templates")

@@ -141,6 +141,10 @@ CASES = {
     "split_dense_ids_split": _case(compute=FULL_UNIFORM,
                                    then=[("split_units", {"split_units": {"0": "parity", "2": "parity"},
                                                           "new_id_strategy": "split"})]),
+    "groups_split_by": _case(create={"sparse": True, "sparsity_kwargs": {"method": "best_channels",
+                                                                          "num_channels": 3}},
+                             compute=FULL_UNIFORM, then=[("split_by", {})])
+    | {"groups": [[0] * 8 + [1] * 8, [0, 1, 0, 1, 1]]},
     # 9. legacy WaveformExtractor folders written by gpuspike
     "legacy_dense": _case(legacy="we_dense"),
     "legacy_sparse": _case(legacy="we_sparse"),
@@ -612,3 +616,21 @@ def test_spikeinterface_opens_its_folder_after_gpuspike_computed_in_it(roundtrip
     assert sorted(reopened["saved"]) == seq["steps"][-1]
     assert_same_export(reopened, seq["export"], seq["folder"])
     assert int(reopened["amplitudes_size"]) == reopened["spikes"].size
+
+
+def test_split_by_same_as_spikeinterface(cases):
+    """An analyzer created from dicts (two groups of 8 channels) split back by group: per group the same
+    units, channels, sparsity, random spikes, bitwise waveforms, noise levels and templates as SpikeInterface's
+    (sparse: SpikeInterface 0.105 cannot slice the channels of dense waveforms)."""
+    gs_out, si_out = _pair(cases, "groups_split_by")
+    prefixes = sorted({k.split("/")[0] for k in si_out})
+    assert prefixes == ["group0", "group1"] and sorted({k.split("/")[0] for k in gs_out}) == prefixes
+    for prefix in prefixes:
+        for key in ("unit_ids", "channel_ids", "sparsity_mask", "random_spikes__random_spikes_indices",
+                    "waveforms__waveforms"):
+            np.testing.assert_array_equal(gs_out[f"{prefix}/{key}"], si_out[f"{prefix}/{key}"], err_msg=key)
+        assert si_out[f"{prefix}/channel_ids"].size == 8
+        np.testing.assert_allclose(gs_out[f"{prefix}/noise_levels__noise_levels"],
+                                   si_out[f"{prefix}/noise_levels__noise_levels"], rtol=1e-6)
+        for key in _template_keys({k.split("/", 1)[1]: v for k, v in si_out.items() if k.startswith(prefix)}):
+            assert_close_templates(gs_out[f"{prefix}/{key}"], si_out[f"{prefix}/{key}"], f"split_by/{prefix}/{key}")
