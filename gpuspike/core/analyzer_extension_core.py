@@ -500,13 +500,16 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
                               verbose: bool = False, **job_kwargs) -> dict:
         """Templates of merged units from the stored waveforms when present, else from the stored
         average / std and the numbers of spikes each unit's templates were made of (exact for these)."""
-        new_waveforms = new_sorting_analyzer.get_extension("waveforms")
-        if new_waveforms is not None:
-            ext = type(self)(new_sorting_analyzer)
-            ext.params = dict(self.params)
-            ext._compute_from_waveforms(self.params["operators"])
-            return ext.data
+        if new_sorting_analyzer.get_extension("waveforms") is not None:
+            return self._data_from_waveforms_of(new_sorting_analyzer)
         return _merge_templates_from_sums(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer)
+
+    def _data_from_waveforms_of(self, new_sorting_analyzer) -> dict:
+        """These templates' operators, computed from the stored waveforms of ``new_sorting_analyzer``."""
+        ext = type(self)(new_sorting_analyzer)
+        ext.params = dict(self.params)
+        ext._compute_from_waveforms(self.params["operators"])
+        return ext.data
 
     def _select_channels_extension_data(self, channel_ids) -> dict:
         keep = self.sorting_analyzer.channel_ids_to_indices(list(channel_ids))
@@ -517,10 +520,7 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
         """Templates of the parts from the stored waveforms when present; else each part gets its
         unit's templates, with a warning (as SpikeInterface 0.105)."""
         if new_sorting_analyzer.get_extension("waveforms") is not None:
-            ext = type(self)(new_sorting_analyzer)
-            ext.params = dict(self.params)
-            ext._compute_from_waveforms(self.params["operators"])
-            return ext.data
+            return self._data_from_waveforms_of(new_sorting_analyzer)
         warnings.warn("splitting templates without the 'waveforms' extension gives each part the templates of the "
                       "unit it comes from: compute 'waveforms' before splitting, or recompute 'templates' after")
         old, new = self.sorting_analyzer.sorting, new_sorting_analyzer.sorting
