@@ -38,7 +38,6 @@ FOREIGN_EXTENSIONS = {
 }
 
 
-
 class AnalyzerDependencyError(ValueError, AssertionError):
     """An extension asked for before what it depends on, or registered twice under one name.
 
@@ -105,6 +104,9 @@ class AnalyzerExtension:
 
     def _select_channels_extension_data(self, channel_ids) -> dict:
         """The data for a subset of channels: unchanged unless the extension depends on channels."""
+        return self._copied_data()
+
+    def _copied_data(self) -> dict:
         return {k: (np.array(v) if isinstance(v, np.ndarray) else copy.deepcopy(v)) for k, v in self.data.items()}
 
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
@@ -332,8 +334,7 @@ class AnalyzerExtension:
         elif channel_ids is not None:
             new.data = self._select_channels_extension_data(channel_ids)
         else:
-            new.data = {k: (np.array(v) if isinstance(v, np.ndarray) else copy.deepcopy(v))
-                        for k, v in self.data.items()}
+            new.data = self._copied_data()
         new.run_info = copy.deepcopy(self.run_info)
         new.save()
         return new
