@@ -207,7 +207,9 @@ def _create_from_dicts(sortings, recordings, format, folder, lazy, peak_sign, pe
             mask[unit_offset:unit_offset + n_units, channel_offset:channel_offset + n_channels] = one.mask
             unit_offset += n_units
             channel_offset += n_channels
-        sparsity = ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids) if sparse else None
+        # kept whatever ``sparse`` says, as SpikeInterface 0.105 does: a unit never has channels of
+        # another group
+        sparsity = ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
         sparsity_kwargs = {}
     return create_sorting_analyzer(sorting, recording, format=format, folder=folder,
                                    main_channel_indices=main_channel_indices, lazy=lazy, peak_sign=peak_sign,

@@ -737,3 +737,20 @@ def test_split_by_gives_each_group_its_units_channels_and_extensions(sparse):
                                       an.get_extension("templates").get_data()[old_units][:, :, keep])
     with pytest.raises(ValueError, match="aggregated"):
         gs.create_sorting_analyzer(srt, rec, sparse=False).split_by()
+
+
+def test_selecting_channels_of_a_dense_analyzer_slices_every_extension(data):
+    rec, srt = data
+    an = make(rec, srt, False)
+    an.compute({"random_spikes": {"max_spikes_per_unit": 8, "seed": 1}, "waveforms": MS, "templates": {},
+                "noise_levels": {}})
+    keep = [rec.channel_ids[4], rec.channel_ids[1]]  # another order than the recording's
+    sub = an._select_channels(keep)
+    assert list(sub.channel_ids) == keep and sub.sparsity is None
+    some = sub.get_extension("random_spikes").get_random_spikes()
+    np.testing.assert_array_equal(sub.get_extension("waveforms").get_data(), waveforms(rec, some)[:, :, [4, 1]])
+    np.testing.assert_array_equal(sub.get_extension("templates").get_data(),
+                                  an.get_extension("templates").get_data()[:, :, [4, 1]])
+    np.testing.assert_array_equal(sub.get_extension("noise_levels").get_data(),
+                                  an.get_extension("noise_levels").get_data()[[4, 1]])
+    np.testing.assert_array_equal(sub.get_channel_locations(), rec.get_channel_locations()[[4, 1]])

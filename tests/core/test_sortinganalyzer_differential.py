@@ -145,6 +145,9 @@ CASES = {
                                                                           "num_channels": 3}},
                              compute=FULL_UNIFORM, then=[("split_by", {})])
     | {"groups": [[0] * 8 + [1] * 8, [0, 1, 0, 1, 1]]},
+    # sparse=False: an aggregated analyzer still keeps each unit on its group's channels
+    "groups_dense_split_by": _case(compute=FULL_UNIFORM, then=[("split_by", {})])
+    | {"groups": [[0] * 8 + [1] * 8, [1, 1, 0, 0, 1]]},
     # 9. legacy WaveformExtractor folders written by gpuspike
     "legacy_dense": _case(legacy="we_dense"),
     "legacy_sparse": _case(legacy="we_sparse"),
@@ -618,11 +621,11 @@ def test_spikeinterface_opens_its_folder_after_gpuspike_computed_in_it(roundtrip
     assert int(reopened["amplitudes_size"]) == reopened["spikes"].size
 
 
-def test_split_by_same_as_spikeinterface(cases):
+@pytest.mark.parametrize("name", ["groups_split_by", "groups_dense_split_by"])
+def test_split_by_same_as_spikeinterface(cases, name):
     """An analyzer created from dicts (two groups of 8 channels) split back by group: per group the same
-    units, channels, sparsity, random spikes, bitwise waveforms, noise levels and templates as SpikeInterface's
-    (sparse: SpikeInterface 0.105 cannot slice the channels of dense waveforms)."""
-    gs_out, si_out = _pair(cases, "groups_split_by")
+    units, channels, sparsity, random spikes, bitwise waveforms, noise levels and templates as SpikeInterface's."""
+    gs_out, si_out = _pair(cases, name)
     prefixes = sorted({k.split("/")[0] for k in si_out})
     assert prefixes == ["group0", "group1"] and sorted({k.split("/")[0] for k in gs_out}) == prefixes
     for prefix in prefixes:
