@@ -291,6 +291,19 @@ class BaseExtractor(ExtractorMethods):
         """Names of all properties."""
         return list(self._properties.keys())
 
+    def _views_by_property(self, property: str, outputs: str, view_of):
+        """``{value: view_of(mask of the ids with that value)}`` per value of ``property`` (or the
+        views as a list): what the recordings' and sortings' ``split_by`` share."""
+        if outputs not in ("dict", "list"):
+            raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'list'")
+        values = self.get_property(property)
+        if values is None:
+            raise ValueError(f"split_by: property {property!r} is not set; available: {self.get_property_keys()}")
+        result = {}
+        for value in np.unique(values):
+            result[value.item() if hasattr(value, "item") else value] = view_of(values == value)
+        return result if outputs == "dict" else list(result.values())
+
     def delete_property(self, key: str) -> None:
         """Remove a property."""
         if key not in self._properties:

@@ -133,16 +133,8 @@ class ChannelsMixin(ChannelMethods):
         dict or list
             ``{value: view}`` (``outputs="dict"``) or a list of views (``outputs="list"``).
         """
-        if outputs not in ("dict", "list"):
-            raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'list'")
-        values = self.get_property(property)
-        if values is None:
-            raise ValueError(f"split_by: property {property!r} is not set; available: {self.get_property_keys()}")
-        result = {}
-        for value in np.unique(values):
-            ids = self.channel_ids[values == value]
-            result[value.item() if hasattr(value, "item") else value] = self.channel_slice(channel_ids=ids)
-        return result if outputs == "dict" else list(result.values())
+        return self._views_by_property(property, outputs,
+                                       lambda mask: self.channel_slice(channel_ids=self.channel_ids[mask]))
 
     # ---------------------------------------------------------------- probes
     def has_probe(self) -> bool:

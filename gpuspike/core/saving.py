@@ -51,19 +51,9 @@ def write_json(path: Path, obj) -> None:
 
 def plain_json(value):
     """JSON-able value with arrays as plain lists (the encoding SpikeInterface reads)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.dtype):
-        return value.str
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(v) for v in value]
-    return value
+    from .serialization import plain
+
+    return plain(value)
 
 
 def foreign_dict(class_path: str, kwargs: dict, annotations: dict | None = None, **extra) -> dict:

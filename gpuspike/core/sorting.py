@@ -416,17 +416,12 @@ class BaseSorting(SortingMethods, BaseExtractor):
         dict or list
             ``{value: view}`` (``outputs="dict"``) or a list of views (``outputs="list"``).
         """
-        if outputs not in ("dict", "list"):
-            raise ValueError(f"outputs={outputs!r}: allowed values are 'dict', 'list'")
-        values = self.get_property(property)
-        if values is None:
-            raise ValueError(f"split_by: property {property!r} is not set; available: {self.get_property_keys()}")
-        result = {}
-        for value in np.unique(values).tolist():
-            view = self.select_units(self.unit_ids[values == value])
+        def view_of(mask):
+            view = self.select_units(self.unit_ids[mask])
             view.set_annotation("split_by_property", property, overwrite=True)
-            result[value] = view
-        return result if outputs == "dict" else list(result.values())
+            return view
+
+        return self._views_by_property(property, outputs, view_of)
 
     def select_periods(self, periods) -> "BaseSorting":
         """A sorting keeping, per unit, only the spikes inside its periods.
