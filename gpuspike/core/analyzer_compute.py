@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sparsity import ChannelSparsity
+from .sparsity import ChannelSparsity, densify
 
 #: operators computed from sums (the others need the waveforms themselves)
 SUM_OPERATORS = ("average", "std")
@@ -21,30 +21,6 @@ def _unit_grouping(unit_indices: np.ndarray, num_units: int) -> tuple[np.ndarray
     rows = np.argsort(unit_indices, kind="stable").astype("int64")
     bounds = np.searchsorted(unit_indices[rows], np.arange(num_units + 1)).astype("int64")
     return rows, bounds
-
-
-def densify(templates: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Templates stored on each unit's first channels (sparse layout) placed on all channels.
-
-    Parameters
-    ----------
-    templates : np.ndarray
-        ``(U, nsamples, K)``: unit ``u`` on its ``mask[u].sum()`` first slots.
-    mask : np.ndarray or None
-        ``(U, C)`` bool; None returns ``templates``.
-
-    Returns
-    -------
-    np.ndarray
-        ``(U, nsamples, C)``, zeros outside each unit's channels.
-    """
-    if mask is None:
-        return templates
-    dense = np.zeros(templates.shape[:2] + (mask.shape[1],), templates.dtype)
-    for u in range(templates.shape[0]):
-        active = np.flatnonzero(mask[u])
-        dense[u][:, active] = templates[u][:, :active.size]
-    return dense
 
 
 def waveform_statistics(waveforms, unit_indices: np.ndarray, num_units: int, operators, mask: np.ndarray | None,

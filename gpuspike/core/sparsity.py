@@ -14,6 +14,30 @@ _METHODS = ("radius", "best_channels", "closest_channels", "threshold", "snr", "
             "by_property")
 
 
+def densify(templates: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Templates stored on each unit's first channels (sparse layout) placed on all channels.
+
+    Parameters
+    ----------
+    templates : np.ndarray
+        ``(U, nsamples, K)``: unit ``u`` on its ``mask[u].sum()`` first slots.
+    mask : np.ndarray or None
+        ``(U, C)`` bool; None returns ``templates``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(U, nsamples, C)``, zeros outside each unit's channels.
+    """
+    if mask is None:
+        return templates
+    dense = np.zeros(templates.shape[:2] + (mask.shape[1],), templates.dtype)
+    for u in range(templates.shape[0]):
+        active = np.flatnonzero(mask[u])
+        dense[u][:, active] = templates[u][:, :active.size]
+    return dense
+
+
 class ChannelSparsity:
     """Boolean (num_units, num_channels) mask of the channels kept for each unit.
 
@@ -524,11 +548,7 @@ class ChannelSparsity:
         if templates_array.ndim != 3 or templates_array.shape[0] != self.num_units:
             raise ValueError(f"templates_array has shape {templates_array.shape}, expected ({self.num_units}, "
                              f"num_samples, channels)")
-        out = np.zeros((self.num_units, templates_array.shape[1], self.num_channels), dtype=templates_array.dtype)
-        for u in range(self.num_units):
-            channels = np.flatnonzero(self.mask[u])
-            out[u][:, channels] = templates_array[u][:, :channels.size]
-        return out
+        return densify(templates_array, self.mask)
 
 
     @classmethod

@@ -18,7 +18,7 @@ import numpy as np
 from .atomic import atomic_folder, check_target
 from .random_spikes import select_random_spikes
 from .progress import progress_call
-from .sparsity import ChannelSparsity
+from .sparsity import ChannelSparsity, densify
 from .folder_safety import check_unit_ids_for_files
 from .validation import check_extraction_inputs, check_waveform_dtype
 from .waveforms_compat import LegacyWaveformExtractorMixin
@@ -641,20 +641,10 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
         num_units = sorting.get_num_units()
         bounds = np.searchsorted(np.sort(spikes["unit_index"]), np.arange(num_units + 1)).astype("int64")
         mean, std = templates_of_waveforms(output, bounds, where, "float32", stream=job.stream)
-        templates = {"average": _densify(mean, sparsity), "std": _densify(std, sparsity)}
+        mask = None if sparsity is None else sparsity.mask
+        templates = {"average": densify(mean, mask), "std": densify(std, mask)}
     buffer = where.to_host(output, stream=job.stream)
     return _split_by_unit(buffer, spikes, sorting, sparsity, width), templates
-
-
-def _densify(templates: np.ndarray, sparsity) -> np.ndarray:
-    """Sparse templates (K channel slots per unit) placed on all channels (zeros elsewhere)."""
-    if sparsity is None:
-        return templates
-    dense = np.zeros(templates.shape[:2] + (sparsity.mask.shape[1],), templates.dtype)
-    for u in range(templates.shape[0]):
-        active = np.flatnonzero(sparsity.mask[u])
-        dense[u][:, active] = templates[u][:, :active.size]
-    return dense
 
 
 def _split_by_unit(buffer, spikes, sorting, sparsity, width) -> dict:
