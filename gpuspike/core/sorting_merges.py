@@ -63,15 +63,28 @@ def generate_unit_ids_for_merge_group(old_unit_ids, merge_unit_groups, new_unit_
     count = len(groups)
     if new_id_strategy == "take_first":
         return [g[0] for g in groups]
-    if np.issubdtype(old_unit_ids.dtype, np.character):
-        if new_id_strategy == "join":
-            return ["-".join(str(u) for u in g) for g in groups]
-        if all(str(u).isdigit() for u in old_unit_ids):
-            first = max(int(u) for u in old_unit_ids) + 1 if old_unit_ids.size else 0
-            return [str(first + i) for i in range(count)]
-        return [f"merge{i}" for i in range(count)]
-    start = (old_unit_ids.max() + 1) if old_unit_ids.size else 0
-    return list(start + np.arange(count, dtype=old_unit_ids.dtype))
+    if new_id_strategy == "join" and np.issubdtype(old_unit_ids.dtype, np.character):
+        return ["-".join(str(u) for u in g) for g in groups]
+    after = ids_after_the_largest(old_unit_ids, count)
+    return after if after is not None else [f"merge{i}" for i in range(count)]
+
+
+def ids_after_the_largest(unit_ids, count: int) -> list | None:
+    """``count`` new ids after the largest of ``unit_ids`` (integers, or strings of digits: the
+    "append" rule of SpikeInterface's merges and splits); None for other string ids.
+
+    Returns
+    -------
+    list or None
+    """
+    unit_ids = np.asarray(unit_ids)
+    if np.issubdtype(unit_ids.dtype, np.character):
+        if not all(str(u).isdigit() for u in unit_ids):
+            return None
+        first = max(int(u) for u in unit_ids) + 1 if unit_ids.size else 0
+        return [str(first + i) for i in range(count)]
+    start = (unit_ids.max() + 1) if unit_ids.size else 0
+    return list(start + np.arange(count, dtype=unit_ids.dtype))
 
 
 def get_ids_after_merging(old_unit_ids, merge_unit_groups, new_unit_ids) -> np.ndarray:

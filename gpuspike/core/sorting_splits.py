@@ -87,20 +87,16 @@ def generate_unit_ids_for_split(old_unit_ids, unit_splits: dict, new_unit_ids=No
     if integer and new_id_strategy == "split":
         warnings.warn("new_id_strategy 'split' needs string unit ids: using 'append'")
         new_id_strategy = "append"
-    current = [u.item() if hasattr(u, "item") else u for u in old_unit_ids]
+    from .sorting_merges import ids_after_the_largest
+
+    current = old_unit_ids
     result = []
     for unit_id, parts in unit_splits.items():
-        if new_id_strategy == "split":
-            ids = [f"{unit_id}-{i}" for i in range(len(parts))]
-        elif integer:
-            start = max(current, default=-1) + 1
-            ids = [start + i for i in range(len(parts))]
-        elif all(str(u).isdigit() for u in current):
-            start = max((int(u) for u in current), default=-1) + 1
-            ids = [str(start + i) for i in range(len(parts))]
-        else:
-            ids = [f"{unit_id}-split{i}" for i in range(len(parts))]
-        current.extend(ids)
+        ids = ids_after_the_largest(current, len(parts)) if new_id_strategy == "append" else None
+        if ids is None:
+            ids = [f"{unit_id}-{i}" if new_id_strategy == "split" else f"{unit_id}-split{i}"
+                   for i in range(len(parts))]
+        current = np.concatenate([current, np.asarray(ids, dtype=current.dtype if integer else None)])
         result.append(ids)
     return result
 
