@@ -102,7 +102,8 @@ def operator_function(op):
 
 def gather_waveforms(recording, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int,
                      sparsity: ChannelSparsity | None, return_in_uV: bool, dtype, config,
-                     operators=(), job: tuple[str, str] = ("compute_waveforms", "gather")) -> tuple[np.ndarray, dict]:
+                     operators=(), job: tuple[str, str] = ("compute_waveforms", "gather"),
+                     riders=()) -> tuple[np.ndarray, dict]:
     """Waveforms of ``spikes`` in spike order (SpikeInterface's ``waveforms`` layout), on the block
     engine, with the templates of ``operators`` taken before the buffer leaves the device.
 
@@ -124,6 +125,9 @@ def gather_waveforms(recording, spikes: np.ndarray, num_units: int, nbefore: int
         Template operators to compute from the gathered buffer (see :func:`waveform_statistics`).
     job : tuple of str
         Public call and stage, for progress bars.
+    riders : sequence
+        Other spike jobs run in the same pass over the file (see
+        :func:`~gpuspike.engine.composite.run_with_riders`); not run when there is nothing to gather.
 
     Returns
     -------
@@ -132,7 +136,7 @@ def gather_waveforms(recording, spikes: np.ndarray, num_units: int, nbefore: int
         float64 templates.
     """
     from ..backends import get_backend
-    from ..engine import GatherJob, run_block_job
+    from ..engine import GatherJob, run_with_riders
 
     num_channels = recording.get_num_channels()
     mask = None if sparsity is None else sparsity.mask
@@ -148,7 +152,7 @@ def gather_waveforms(recording, spikes: np.ndarray, num_units: int, nbefore: int
         raise RuntimeError("sparse channel table narrower than the widest unit")
     gather = GatherJob(spikes, np.arange(spikes.size, dtype="int64"), spikes.size, nbefore, nafter, width,
                        sparse_channels, return_in_uV, dtype, job_name=job[0], stage=job[1])
-    output = run_block_job(gather, recording, config)
+    output = run_with_riders(gather, recording, config, riders)
     where = config.backend_object if gather.placement == "device" else get_backend("numpy")
     stats = waveform_statistics(output, spikes["unit_index"], num_units, operators, mask, where,
                                 stream=gather.stream) if operators else {}
@@ -157,7 +161,7 @@ def gather_waveforms(recording, spikes: np.ndarray, num_units: int, nbefore: int
 
 def accumulate_templates(recording, sorting, selected: np.ndarray, ms_before: float, ms_after: float,
                          return_in_uV: bool, with_std: bool, config, mask: np.ndarray | None,
-                         job: tuple[str, str] = ("compute_templates", "accumulate")) -> dict:
+                         job: tuple[str, str] = ("compute_templates", "accumulate"), riders=()) -> dict:
     """Average (and std) templates of the spikes ``selected`` in one streaming pass, without waveforms.
 
     Parameters
@@ -172,15 +176,20 @@ def accumulate_templates(recording, sorting, selected: np.ndarray, ms_before: fl
     mask : np.ndarray or None
         Sparsity: zeros outside each unit's channels (as SpikeInterface's sparse accumulator).
     job : tuple of str
+    riders : sequence
+        Other spike jobs run in the same pass over the file (see
+        :func:`~gpuspike.engine.composite.run_with_riders`).
 
     Returns
     -------
     dict
         ``{"average": float32, "std": float32}`` dense ``(U, nsamples, C)`` (std only ``with_std``).
     """
-    from .waveforms import _accumulate
+    from ..engine import run_with_riders
+    from .waveforms import _accumulate_job
 
-    mean, std = _accumulate(recording, sorting, selected, ms_before, ms_after, return_in_uV, with_std, config, job)
+    accumulate = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_in_uV, with_std, job)
+    mean, std = run_with_riders(accumulate, recording, config, riders)
     out = {"average": np.asarray(mean, dtype="float32")}
     if with_std:
         out["std"] = np.asarray(std, dtype="float32")

@@ -27,7 +27,9 @@ def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=N
     The main channel of each unit is taken from the sorting's ``main_channel_id`` property, else
     estimated from the average of ``num_spikes_for_main_channel`` random spikes; with
     ``sparse=True`` a sparsity is estimated (:func:`estimate_sparsity`, "radius" around the main
-    channel by default). Both passes over the traces run on the block engine.
+    channel by default). Both passes over the traces run on the block engine. A dense memory
+    analyzer makes its estimate when the main channels are first asked for, or in the same pass over
+    the file as its first waveforms or templates: the same main channels, one read of the file fewer.
 
     Parameters
     ----------
@@ -107,15 +109,19 @@ def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=N
 
         check_target(_zarr_folder_name(folder) if format == "zarr" else Path(folder), overwrite)
     sorting = _matching_sorting(sorting, recording)
+    estimate = None
     if main_channel_indices is None:
         if "main_channel_id" in sorting.get_property_keys():
             main_channel_indices = recording.ids_to_indices(list(sorting.get_property("main_channel_id")))
         else:
-            from .template_tools import estimate_main_channel_from_recording
+            from .template_tools import MainChannelEstimate
 
-            main_channel_indices = estimate_main_channel_from_recording(
-                recording, sorting, peak_sign=peak_sign, peak_mode=peak_mode,
-                num_spikes_for_main_channel=num_spikes_for_main_channel, seed=seed, **job_kwargs)
+            estimate = MainChannelEstimate(recording, sorting, peak_sign, peak_mode, num_spikes_for_main_channel,
+                                           seed=seed, job_kwargs=job_kwargs)
+            # a dense memory analyzer needs its main channels only when asked, or when the first
+            # waveforms / templates read the file: the estimate then rides along in that pass
+            deferred = format == "memory" and sparsity is None and not sparse
+            main_channel_indices = None if deferred else estimate.run()
     else:
         main_channel_indices = np.asarray(main_channel_indices, dtype="int64")
         if main_channel_indices.shape != (sorting.get_num_units(),):
@@ -125,7 +131,8 @@ def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=N
             raise ValueError(f"main_channel_indices must lie in 0..{recording.get_num_channels() - 1}")
         if sparsity is None and sparse and sparsity_kwargs.get("method", "radius") != "radius":
             raise ValueError("with main_channel_indices, the sparsity method must be 'radius'")
-    main_channel_indices = np.asarray(main_channel_indices, dtype="int64")
+    if main_channel_indices is not None:
+        main_channel_indices = np.asarray(main_channel_indices, dtype="int64")
     if sparsity is not None:
         if not isinstance(sparsity, ChannelSparsity):
             raise TypeError(f"sparsity must be a ChannelSparsity, got {type(sparsity).__name__}")
@@ -147,7 +154,7 @@ def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=N
     return SortingAnalyzer.create(sorting, recording, main_channel_indices, format=format, folder=folder,
                                   lazy=lazy, sparsity=sparsity, return_in_uV=return_in_uV, peak_sign=peak_sign,
                                   peak_mode=peak_mode, backend_options=backend_options, overwrite=overwrite,
-                                  backend=backend)
+                                  backend=backend, main_channel_estimate=estimate)
 
 
 def _matching_sorting(sorting, recording):

@@ -74,7 +74,7 @@ class ComputeRandomSpikes(AnalyzerExtension):
 
         analyzer = self.sorting_analyzer
         self.data["random_spikes_indices"] = random_spikes_selection(
-            analyzer.sorting, num_samples=analyzer.rec_attributes["num_samples"], **self.params)
+            analyzer._sorting, num_samples=analyzer.rec_attributes["num_samples"], **self.params)
 
     def _get_data(self) -> np.ndarray:
         return self.data["random_spikes_indices"]
@@ -86,7 +86,7 @@ class ComputeRandomSpikes(AnalyzerExtension):
         -------
         np.ndarray
         """
-        return self.sorting_analyzer.sorting.to_spike_vector()[np.asarray(self.data["random_spikes_indices"])]
+        return self.sorting_analyzer._sorting.to_spike_vector()[np.asarray(self.data["random_spikes_indices"])]
 
     def get_selected_indices_in_spike_train(self, unit_id, segment_index: int) -> np.ndarray:
         """Positions, in the unit's spike train of a segment, of its selected spikes.
@@ -212,9 +212,14 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
         config = analyzer._job_config(job_kwargs)
         spikes = analyzer.get_extension("random_spikes").get_random_spikes()
         operators = getattr(self, "_fused_operators", ())
-        waveforms, stats = gather_waveforms(analyzer.recording, spikes, analyzer.get_num_units(), self.nbefore,
+        recording = analyzer.recording
+        rider = analyzer._main_channel_rider(recording)
+        waveforms, stats = gather_waveforms(recording, spikes, analyzer.get_num_units(), self.nbefore,
                                             self.nafter, analyzer.sparsity, analyzer.return_in_uV,
-                                            np.dtype(self.params["dtype"]), config, operators=operators)
+                                            np.dtype(self.params["dtype"]), config, operators=operators,
+                                            riders=() if rider is None else (rider,))
+        if rider is not None:
+            analyzer._resolve_pending_main_channels()
         self.data.clear()
         self.data["waveforms"] = waveforms
         # templates taken from the buffer while it was on the device, for a templates extension
@@ -390,8 +395,13 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
         config = analyzer._job_config(job_kwargs)
         selected = np.asarray(analyzer.get_extension("random_spikes").get_data())
         mask = None if analyzer.sparsity is None else analyzer.sparsity.mask
-        out = accumulate_templates(analyzer.recording, analyzer.sorting, selected, self.params["ms_before"],
-                                   self.params["ms_after"], analyzer.return_in_uV, "std" in operators, config, mask)
+        recording = analyzer.recording
+        rider = analyzer._main_channel_rider(recording)
+        out = accumulate_templates(recording, analyzer._sorting, selected, self.params["ms_before"],
+                                   self.params["ms_after"], analyzer.return_in_uV, "std" in operators, config, mask,
+                                   riders=() if rider is None else (rider,))
+        if rider is not None:
+            analyzer._resolve_pending_main_channels()
         self.data.update({op: out[op] for op in operators})
 
     def _compute_from_waveforms(self, operators) -> None:

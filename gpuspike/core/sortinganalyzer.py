@@ -74,11 +74,15 @@ class SortingAnalyzer:
         Default backend of the computations ("numpy", "cuda", "auto"; None: the global job kwargs').
     """
 
+    #: a main-channel estimate made when first needed, or in the same pass over the file as the
+    #: first waveforms / templates (a dense memory analyzer's: see :func:`create_sorting_analyzer`)
+    _pending_main_channels = None
+
     def __init__(self, sorting, recording=None, format: str = "memory", rec_attributes: dict | None = None,
                  sparsity: ChannelSparsity | None = None, return_in_uV: bool = True, peak_sign: str = "both",
                  peak_mode: str = "extremum", backend_options: dict | None = None, lazy: bool = False,
                  read_only: bool = False, store: MemoryStore | None = None, backend: str | None = None) -> None:
-        self.sorting = sorting
+        self._sorting = sorting
         self._recording = recording
         self.rec_attributes = rec_attributes
         self.format = format
@@ -95,6 +99,7 @@ class SortingAnalyzer:
         self._backend = backend
         self._temporary_recording = None
         self._main_channel_indices = None
+        self._pending_main_channels = None
         self._fuse_template_operators: tuple = ()
         self._parent_spike_positions: np.ndarray | None = None
         self.extensions: dict = {}
@@ -120,8 +125,12 @@ class SortingAnalyzer:
     def create(cls, sorting, recording, main_channel_indices, format: str = "memory", folder=None,
                lazy: bool = False, sparsity: ChannelSparsity | None = None, return_in_uV: bool = True,
                peak_sign: str = "both", peak_mode: str = "extremum", backend_options: dict | None = None,
-               overwrite: bool = False, backend: str | None = None) -> "SortingAnalyzer":
+               overwrite: bool = False, backend: str | None = None,
+               main_channel_estimate=None) -> "SortingAnalyzer":
         """A new analyzer of ``sorting`` and ``recording`` in ``format`` (see :func:`create_sorting_analyzer`).
+
+        ``main_channel_indices`` may be None in a memory analyzer given a ``main_channel_estimate``
+        (:class:`~gpuspike.core.template_tools.MainChannelEstimate`), made when first needed.
 
         Returns
         -------
@@ -131,8 +140,12 @@ class SortingAnalyzer:
 
         _check_choice(format, _FORMATS, "format")
         copy = NumpySorting.from_sorting(sorting, with_metadata=True, copy_spike_vector=True)
-        copy.set_property("main_channel_id", np.asarray(recording.channel_ids)[np.asarray(main_channel_indices,
-                                                                                          dtype="int64")])
+        if main_channel_indices is not None:
+            copy.set_property("main_channel_id",
+                              np.asarray(recording.channel_ids)[np.asarray(main_channel_indices, dtype="int64")])
+        elif main_channel_estimate is None or format != "memory":
+            raise ValueError("SortingAnalyzer.create needs main_channel_indices (an estimate made later is for "
+                             "format='memory' only)")
         rec_attributes = get_rec_attributes(recording)
         settings = {"return_in_uV": bool(return_in_uV), "peak_sign": peak_sign, "peak_mode": peak_mode}
         mask = None if sparsity is None else sparsity.mask
@@ -144,8 +157,11 @@ class SortingAnalyzer:
             folder = _zarr_folder_name(folder) if format == "zarr" else Path(folder)
             store = store_for(format).create(folder, copy, recording, rec_attributes, mask, settings,
                                              overwrite=overwrite, provenance=sorting if sorting.is_dumpable else None)
-        return cls(copy, recording, format, rec_attributes, sparsity, return_in_uV, peak_sign, peak_mode,
-                   backend_options, lazy, False, store, backend)
+        analyzer = cls(copy, recording, format, rec_attributes, sparsity, return_in_uV, peak_sign, peak_mode,
+                       backend_options, lazy, False, store, backend)
+        if main_channel_indices is None:
+            analyzer._pending_main_channels = main_channel_estimate
+        return analyzer
 
     @classmethod
     def load(cls, folder, recording=None, load_extensions: bool = True, format: str = "auto",
@@ -318,21 +334,31 @@ class SortingAnalyzer:
         return np.asarray(self.rec_attributes["channel_ids"])
 
     @property
+    def sorting(self):
+        """The analyzer's sorting, carrying each unit's main channel as the property ``main_channel_id``."""
+        self._resolve_pending_main_channels()
+        return self._sorting
+
+    @sorting.setter
+    def sorting(self, value) -> None:
+        self._sorting = value
+
+    @property
     def unit_ids(self) -> np.ndarray:
-        return self.sorting.unit_ids
+        return self._sorting.unit_ids
 
     @property
     def sampling_frequency(self) -> float:
-        return self.sorting.get_sampling_frequency()
+        return self._sorting.get_sampling_frequency()
 
     def get_num_units(self) -> int:
-        return self.sorting.get_num_units()
+        return self._sorting.get_num_units()
 
     def get_num_channels(self) -> int:
         return int(self.rec_attributes["num_channels"])
 
     def get_num_segments(self) -> int:
-        return self.sorting.get_num_segments()
+        return self._sorting.get_num_segments()
 
     def get_num_samples(self, segment_index: int | None = None) -> int:
         if segment_index is None:
@@ -445,9 +471,13 @@ class SortingAnalyzer:
         missing_value : Any, optional
         save : bool
         """
-        self.sorting.set_property(key, values, ids=ids, missing_value=missing_value)
+        if key == "main_channel_id":  # the user's main channels (of every unit) replace an estimate not made yet
+            if ids is None:
+                self._pending_main_channels = None
+            self._resolve_pending_main_channels()
+        self._sorting.set_property(key, values, ids=ids, missing_value=missing_value)
         if save and not self.is_read_only():
-            self._store.write_sorting_property(key, self.sorting.get_property(key))
+            self._store.write_sorting_property(key, self._sorting.get_property(key))
 
     def get_sorting_property(self, key: str, ids=None):
         return self.sorting.get_property(key, ids=ids)
@@ -463,6 +493,7 @@ class SortingAnalyzer:
     @property
     def main_channel_indices(self) -> np.ndarray:
         """Main channel of each unit (stored as the sorting property ``main_channel_id``)."""
+        self._resolve_pending_main_channels()
         if self._main_channel_indices is None:
             ids = self.get_sorting_property("main_channel_id")
             if ids is not None:
@@ -472,6 +503,24 @@ class SortingAnalyzer:
                 self.set_sorting_property("main_channel_id", self.channel_ids[self._main_channel_indices],
                                           save=False)
         return self._main_channel_indices
+
+    def _resolve_pending_main_channels(self) -> None:
+        """Finish a pending main-channel estimate (run it alone if no pass over the file has taken it)."""
+        estimate = self._pending_main_channels
+        if estimate is None:
+            return
+        channels = estimate.channels if estimate.channels is not None else estimate.run()
+        self._pending_main_channels = None
+        self._main_channel_indices = np.asarray(channels, dtype="int64")
+        self._sorting.set_property("main_channel_id", self.channel_ids[self._main_channel_indices])
+
+    def _main_channel_rider(self, recording):
+        """The pending main-channel estimate when it can run in the same pass over ``recording``
+        as another spike job (then :meth:`_resolve_pending_main_channels` once the pass is done)."""
+        estimate = self._pending_main_channels
+        if estimate is None or estimate.channels is not None or estimate.recording is not recording:
+            return None
+        return estimate
 
     def _estimate_main_channels(self) -> np.ndarray:
         """Main channels of an analyzer written before they were stored (SpikeInterface < 0.105)."""

@@ -210,22 +210,14 @@ def _get_main_channel_from_template_array(templates_array: np.ndarray, peak_mode
     return np.argmax(values, axis=1).astype("int64")
 
 
-def _get_templates_array_from_recording_and_sorting(recording, sorting, ms_before: float, ms_after: float,
-                                                    num_spikes: int, seed, job: tuple[str, str],
-                                                    keep_on_backend: bool = False,
-                                                    num_spikes_name: str = "num_spikes_for_sparsity", **job_kwargs):
-    """Raw (unscaled) float32 mean templates of up to ``num_spikes`` spikes per unit drawn as SpikeInterface
-    0.105 draws them ("uniform", away from segment edges), accumulated by the block engine.
-
-    Returns the host array, or with ``keep_on_backend`` ``(templates, backend, stream)`` where the
-    templates stay on the job's backend.
-    """
-    from ..backends import get_backend
+def _random_spikes_job(recording, sorting, ms_before: float, ms_after: float, num_spikes: int, seed,
+                       job: tuple[str, str], num_spikes_name: str = "num_spikes_for_sparsity"):
+    """The accumulate job (raw means) of up to ``num_spikes`` spikes per unit drawn as SpikeInterface
+    0.105 draws them ("uniform", away from segment edges)."""
     from .core_tools import ms_to_samples
-    from .job import resolve_job_kwargs
     from .sorting_tools import random_spikes_selection
     from .validation import check_max_spikes_per_unit, check_window
-    from .waveforms import _accumulate
+    from .waveforms import _accumulate_job
     from .waveforms_compat import _ms
 
     check_window(ms_before, ms_after, recording.sampling_frequency)
@@ -235,15 +227,129 @@ def _get_templates_array_from_recording_and_sorting(recording, sorting, ms_befor
     num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
     selected = random_spikes_selection(sorting, num_samples, method="uniform", max_spikes_per_unit=num_spikes,
                                        margin_size=max(nbefore, nafter), seed=seed)
-    config = resolve_job_kwargs(**job_kwargs)
-    mean, _, stream = _accumulate(recording, sorting, selected, _ms(nbefore, fs), _ms(nafter, fs), False, False,
-                                  config, job, keep_on_backend=True)
-    be = get_backend("numpy") if isinstance(mean, np.ndarray) else config.backend_object
+    return _accumulate_job(recording, sorting, selected, _ms(nbefore, fs), _ms(nafter, fs), False, False, job)
+
+
+def _raw_means_on_backend(reduced, backend, stream):
+    """The float32 means of an accumulate job's result, on the backend that holds them."""
+    from ..backends import get_backend
+
+    mean = reduced[0]
+    be = get_backend("numpy") if isinstance(mean, np.ndarray) else backend
     # SpikeInterface's accumulator divides float32 sums: its templates are float32
-    mean = be.asarray(mean, dtype="float32", stream=stream)
-    if keep_on_backend:
-        return mean, be, stream
-    return be.to_host(mean, stream=stream)
+    return be.asarray(mean, dtype="float32", stream=stream), be
+
+
+def _get_templates_array_from_recording_and_sorting(recording, sorting, ms_before: float, ms_after: float,
+                                                    num_spikes: int, seed, job: tuple[str, str],
+                                                    num_spikes_name: str = "num_spikes_for_sparsity", **job_kwargs):
+    """Raw (unscaled) float32 mean templates (host array) of up to ``num_spikes`` spikes per unit drawn
+    as SpikeInterface 0.105 draws them ("uniform", away from segment edges), accumulated by the block engine."""
+    from ..engine import run_block_job
+    from .job import resolve_job_kwargs
+
+    accumulate = _random_spikes_job(recording, sorting, ms_before, ms_after, num_spikes, seed, job, num_spikes_name)
+    config = resolve_job_kwargs(**job_kwargs)
+    reduced = run_block_job(accumulate, recording, config, keep_on_backend=True)
+    mean, be = _raw_means_on_backend(reduced, config.backend_object, accumulate.stream)
+    return be.to_host(mean, stream=accumulate.stream)
+
+
+class MainChannelEstimate:
+    """SpikeInterface 0.105's main-channel estimate of a sorting, as a block job and its last step.
+
+    The job can run alone (:meth:`run`) or in the same pass over the file as another spike job
+    (:class:`~gpuspike.engine.composite.CompositeJob`, then :meth:`take`): the random spikes,
+    their sums and the main channels are the same either way. Arguments are checked and the
+    spikes drawn when the estimate is made.
+
+    Parameters
+    ----------
+    recording, sorting : BaseRecording, BaseSorting
+    peak_sign : {"neg", "pos", "both"}
+    peak_mode : {"extremum", "at_index", "peak_to_peak"}
+    num_spikes_for_main_channel : int
+    ms_before, ms_after : float
+    seed : int, optional
+    job_kwargs : dict, optional
+        Of a run alone.
+
+    Attributes
+    ----------
+    job : AccumulateJob
+        The job (raw sums of the random spikes).
+    reduce_kwargs : dict
+        Keyword arguments of the job's reduce.
+    channels : np.ndarray or None
+        ``(num_units,)`` int64 main channel indices, once known.
+    """
+
+    reduce_kwargs = {"keep_on_backend": True}
+
+    def __init__(self, recording, sorting, peak_sign: str | None, peak_mode: str | None,
+                 num_spikes_for_main_channel: int = 100, ms_before: float = 1.0, ms_after: float = 2.5,
+                 seed: int | None = None, job_kwargs: dict | None = None) -> None:
+        from .core_tools import ms_to_samples
+
+        if peak_sign is None:
+            raise ValueError("estimate_main_channel_from_recording needs peak_sign ('neg', 'pos' or 'both')")
+        if peak_mode is None:
+            raise ValueError("estimate_main_channel_from_recording needs peak_mode ('extremum', 'at_index' or "
+                             "'peak_to_peak')")
+        check_peak_sign(peak_sign)
+        _check_mode(peak_mode, "peak_mode")
+        self.recording = recording
+        self.peak_sign, self.peak_mode = peak_sign, peak_mode
+        self.nbefore = ms_to_samples(ms_before, recording.sampling_frequency)
+        self.job_kwargs = dict(job_kwargs or {})
+        self.job = _random_spikes_job(recording, sorting, ms_before, ms_after, num_spikes_for_main_channel, seed,
+                                      ("estimate_main_channel_from_recording", "templates"),
+                                      "num_spikes_for_main_channel")
+        self.channels: np.ndarray | None = None
+
+    def run(self) -> np.ndarray:
+        """Run the job alone (with the estimate's job kwargs) and return the main channels.
+
+        Returns
+        -------
+        np.ndarray
+            ``(num_units,)`` int64 channel indices.
+        """
+        from ..engine import run_block_job
+        from .job import resolve_job_kwargs
+
+        config = resolve_job_kwargs(**self.job_kwargs)
+        return self.take(run_block_job(self.job, self.recording, config, **self.reduce_kwargs), config.backend_object)
+
+    def take(self, reduced, backend) -> np.ndarray:
+        """The main channels from the job's reduced result (kept as :attr:`channels`).
+
+        Parameters
+        ----------
+        reduced : tuple
+            The job's ``reduce(..., keep_on_backend=True)``.
+        backend : Backend
+            The backend of the run.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        stream = self.job.stream
+        templates, be = _raw_means_on_backend(reduced, backend, stream)
+        num_units = templates.shape[0]
+        if self.peak_mode != "extremum" or num_units == 0:
+            channels = _get_main_channel_from_template_array(be.to_host(templates, stream=stream), self.peak_mode,
+                                                             self.peak_sign, self.nbefore)
+        else:  # the extremum kernel's channel is the argmax of the peaks, first on ties: the same
+            out = be.empty((num_units,), "int64", stream=stream)
+            amplitudes = be.empty((num_units,), "float64", stream=stream)
+            shifts = be.empty((num_units,), "int64", stream=stream)
+            be.kernels.template_extremum(templates, self.peak_sign, int(self.nbefore), out, amplitudes, shifts,
+                                         stream=stream)
+            channels = be.to_host(out, stream=stream)
+        self.channels = np.asarray(channels, dtype="int64")
+        return self.channels
 
 
 def estimate_main_channel_from_recording(recording, sorting, peak_sign: str | None = None,
@@ -278,30 +384,8 @@ def estimate_main_channel_from_recording(recording, sorting, peak_sign: str | No
     np.ndarray
         ``(num_units,)`` int64 channel indices.
     """
-    if peak_sign is None:
-        raise ValueError("estimate_main_channel_from_recording needs peak_sign ('neg', 'pos' or 'both')")
-    if peak_mode is None:
-        raise ValueError("estimate_main_channel_from_recording needs peak_mode ('extremum', 'at_index' or "
-                         "'peak_to_peak')")
-    check_peak_sign(peak_sign)
-    _check_mode(peak_mode, "peak_mode")
-    from .core_tools import ms_to_samples
-
-    nbefore = ms_to_samples(ms_before, recording.sampling_frequency)
-    templates, be, stream = _get_templates_array_from_recording_and_sorting(
-        recording, sorting, ms_before, ms_after, num_spikes_for_main_channel, seed,
-        ("estimate_main_channel_from_recording", "templates"), keep_on_backend=True,
-        num_spikes_name="num_spikes_for_main_channel", **job_kwargs)
-    num_units = templates.shape[0]
-    if peak_mode != "extremum" or num_units == 0:
-        return _get_main_channel_from_template_array(be.to_host(templates, stream=stream), peak_mode, peak_sign,
-                                                     nbefore)
-    # the extremum kernel's channel is the argmin of the minima ("neg") / argmax, first on ties: the same
-    channels = be.empty((num_units,), "int64", stream=stream)
-    amplitudes = be.empty((num_units,), "float64", stream=stream)
-    shifts = be.empty((num_units,), "int64", stream=stream)
-    be.kernels.template_extremum(templates, peak_sign, int(nbefore), channels, amplitudes, shifts, stream=stream)
-    return np.asarray(be.to_host(channels, stream=stream), dtype="int64")
+    return MainChannelEstimate(recording, sorting, peak_sign, peak_mode, num_spikes_for_main_channel, ms_before,
+                               ms_after, seed, job_kwargs).run()
 
 
 # ---------------------------------------------------------------------- amplitudes

@@ -717,7 +717,17 @@ def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled
 
     With ``keep_on_backend``, also the stream the results were computed on: ``(mean, std, stream)``.
     """
-    from ..engine import AccumulateJob, edge_positions, run_block_job
+    from ..engine import run_block_job
+
+    job = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, job)
+    result = run_block_job(job, recording, config, keep_on_backend=keep_on_backend)
+    return result + (job.stream,) if keep_on_backend else result
+
+
+def _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std,
+                    job: tuple[str, str]):
+    """The block engine's accumulate job of the ``selected`` spikes (see :func:`_accumulate`)."""
+    from ..engine import AccumulateJob, edge_positions
 
     spikes = sorting.to_spike_vector()[selected]
     fs = recording.sampling_frequency
@@ -734,8 +744,6 @@ def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled
     exact32 = (not with_std and raw.kind in "iu" and raw.itemsize <= 2
                and int(per_unit.max(initial=0)) * 2 ** (8 * raw.itemsize) <= 2**24
                and edge_positions(spikes, num_samples, nbefore, nafter).size == 0)
-    job = AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
-                        with_std=with_std, sums_dtype="float32" if exact32 else "float64", job_name=job[0],
-                        stage=job[1])
-    result = run_block_job(job, recording, config, keep_on_backend=keep_on_backend)
-    return result + (job.stream,) if keep_on_backend else result
+    return AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
+                         with_std=with_std, sums_dtype="float32" if exact32 else "float64", job_name=job[0],
+                         stage=job[1])

@@ -90,10 +90,20 @@ def run_block_task(task: BlockTask, ctx: dict):
         job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled,
                                           ranges=None if spec.traces is not None else spec.ranges))
     partial = job.finish(ctx, state)
-    if backend.is_device and isinstance(partial, dict):  # Dask workers with a GPU: results to the host
-        partial = {k: (v if isinstance(v, np.ndarray) or v is None else backend.to_host(v))
-                   for k, v in partial.items()}
-    return partial
+    return _to_host(partial, backend) if backend.is_device else partial  # Dask workers with a GPU
+
+
+def _to_host(partial, backend):
+    """A partial result with its device arrays copied to the host (dicts and lists of them too)."""
+    if isinstance(partial, dict):
+        return {k: _to_host(v, backend) for k, v in partial.items()}
+    if isinstance(partial, list):
+        return [_to_host(v, backend) for v in partial]
+    if isinstance(partial, tuple):
+        return tuple(_to_host(v, backend) for v in partial)
+    if partial is None or isinstance(partial, (np.ndarray, np.generic, int, float, bool, str)):
+        return partial
+    return backend.to_host(partial)
 
 
 def read_block(ctx: dict, spec: BlockSpec) -> np.ndarray:
