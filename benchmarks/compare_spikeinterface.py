@@ -40,17 +40,24 @@ from pathlib import Path
 import numpy as np
 
 
+def _timed_call(fn, before=None):
+    """``(wall time, result)`` of one call of ``fn`` (``before`` runs untimed ahead of it)."""
+    gc.collect()
+    if before is not None:
+        before()
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
 def _timeit(fn, repeat: int = 1, before=None):
-    """Best wall time of ``repeat`` calls of ``fn`` (``before`` runs untimed ahead of each)."""
+    """Best wall time of ``repeat`` calls of ``fn`` (``before`` runs untimed ahead of each), and the
+    last result."""
     best, result = np.inf, None
     for _ in range(repeat):
         result = None
-        gc.collect()
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
+        elapsed, result = _timed_call(fn, before)
+        best = min(best, elapsed)
     return best, result
 
 
@@ -60,14 +67,7 @@ def _timeit_interleaved(fns: dict, repeat: int, before=None) -> dict:
     best = {name: np.inf for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            result = None
-            gc.collect()
-            if before is not None:
-                before()
-            t0 = time.perf_counter()
-            result = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-            del result
+            best[name] = min(best[name], _timed_call(fn, before)[0])  # the result is freed at once
     return best
 
 

@@ -126,6 +126,7 @@ def read_block(ctx: dict, spec: BlockSpec) -> np.ndarray:
         ``(spec.num_frames, channels)``, valid until the worker's next read.
     """
     from ..kernels import select_columns_cpu
+    from ..streaming.aligned import PAGE, phased_view
     from ..streaming.readers import make_reader
 
     recording = ctx["recording"]
@@ -141,9 +142,13 @@ def read_block(ctx: dict, spec: BlockSpec) -> np.ndarray:
         ctx["readers"][seg] = (reader, columns)
     reader, columns = ctx["readers"][seg]
     n = spec.num_frames
-    buf = ctx.get("read_buffer")
-    if buf is None or buf.shape[0] < n or buf.shape[1] != reader.num_channels or buf.dtype != reader.dtype:
-        buf = ctx["read_buffer"] = np.empty((max(n, 1), reader.num_channels), reader.dtype)
+    # bytes reused block after block, the block placed at the phase of its first byte in the file
+    raw = ctx.get("read_buffer")
+    nbytes = max(n, 1) * reader.bytes_per_frame
+    if raw is None or raw.size < nbytes + PAGE + 64:
+        raw = ctx["read_buffer"] = np.empty(nbytes + PAGE + 64, np.uint8)
+    phase = reader.byte_phase(int(spec.ranges[0, 0])) if len(spec.ranges) else 0
+    buf = phased_view(raw, (max(n, 1), reader.num_channels), reader.dtype, phase)
     reader.read_block(spec, buf)
     if columns is None:
         return buf[:n]

@@ -142,6 +142,21 @@ class BaseReader(abc.ABC):
             C-contiguous ``(>= n, num_channels)`` buffer of the reader's dtype.
         """
 
+    def byte_phase(self, start_frame: int) -> int:
+        """Where frame ``start_frame`` lies in its page of the file (``offset % 4096``): a buffer
+        placed at that phase (:func:`~gpuspike.streaming.aligned.phased_empty`) reads fastest.
+
+        Parameters
+        ----------
+        start_frame : int
+
+        Returns
+        -------
+        int
+            0 for readers that do not copy from a file's pages.
+        """
+        return 0
+
     def read_block(self, block: ReadBlock, out):
         """Read every range of ``block`` packed into ``out``; return ``out[:block.num_frames]``.
 
@@ -240,6 +255,11 @@ class PreadReader(BaseReader):
                     f"{self.bytes_per_frame} bytes after a {self.file_offset}-byte header need "
                     f"{needed} bytes, the file has {self.file_size}"
                 )
+
+    def byte_phase(self, start_frame: int) -> int:
+        from .aligned import PAGE
+
+        return (self.file_offset + int(start_frame) * self.bytes_per_frame) % PAGE
 
     def _short(self, start_frame: int, end_frame: int, offset: int, nbytes: int, got: int):
         return ShortReadError(

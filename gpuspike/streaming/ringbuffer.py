@@ -231,7 +231,10 @@ class RingBuffer:
             self.release_events = [cuda.event() for _ in range(nd)]
         else:
             self._cuda = None
-            self.host = [np.empty(shape, self.dtype) for _ in range(self.num_slots)]
+            from .aligned import phased_empty
+
+            # page-aligned, as pinned slots are: reads of page-aligned file offsets stay fast
+            self.host = [phased_empty(shape, self.dtype) for _ in range(self.num_slots)]
             self.dev = []
             self.streams = []
             self.copy_events = []
