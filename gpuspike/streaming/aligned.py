@@ -34,11 +34,12 @@ def phased_empty(shape: Any, dtype: Any, phase: int = 0) -> np.ndarray:
     -------
     np.ndarray
     """
-    dtype = np.dtype(dtype)
+    return phased_view(np.empty(_nbytes(shape, dtype) + PAGE + 64, dtype=np.uint8), shape, dtype, phase)
+
+
+def _nbytes(shape: Any, dtype: Any) -> int:
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    raw = np.empty(nbytes + PAGE + 64, dtype=np.uint8)
-    return phased_view(raw, shape, dtype, phase)
+    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
 
 
 def phased_view(raw: np.ndarray, shape: Any, dtype: Any, phase: int) -> np.ndarray:
@@ -60,7 +61,7 @@ def phased_view(raw: np.ndarray, shape: Any, dtype: Any, phase: int) -> np.ndarr
     """
     dtype = np.dtype(dtype)
     shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = _nbytes(shape, dtype)
     if raw.dtype != np.uint8 or raw.ndim != 1 or raw.size < nbytes + PAGE + 64:
         raise ValueError(f"raw must be a 1-d uint8 buffer of at least {nbytes + PAGE + 64} bytes")
     base = raw.ctypes.data
