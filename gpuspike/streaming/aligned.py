@@ -1,7 +1,7 @@
 """Host buffers placed for fast positional reads.
 
 A ``pread`` copies from the page cache, whose pages start at file offsets that are multiples of
-4096. When the destination address trails the source by a few bytes modulo 4096, the copy runs
+4096. When the destination address lies a few bytes past the source modulo 4096, the copy runs
 into x86's 4K aliasing (loads wait on stores to the same low address bits): measured 1.5–1.9 GB/s
 instead of 4–6 GB/s on the development machine. A large NumPy array from ``malloc`` starts 16
 bytes past a page boundary, exactly that case for page-aligned reads. These helpers place a
