@@ -9,6 +9,7 @@ import numpy as np
 
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment
+from .validation import check_sampling_frequencies_match
 
 
 def _split_list_or_dict(objects, name: str, kind: str) -> tuple[list, list | None]:
@@ -295,11 +296,9 @@ class AggregateUnitsSorting(BaseSorting):
         for i, s in enumerate(sorting_list):
             if not isinstance(s, BaseSorting):
                 raise TypeError(f"sorting_list[{i}] is a {type(s).__name__}, not a sorting")
-            diff = abs(s.sampling_frequency - first.sampling_frequency)
-            if diff > sampling_frequency_max_diff:
-                raise ValueError(f"sorting_list[{i}] has sampling_frequency {s.sampling_frequency}, "
-                                 f"sorting_list[0] has {first.sampling_frequency} (difference {diff} > "
-                                 f"sampling_frequency_max_diff={sampling_frequency_max_diff})")
+        check_sampling_frequencies_match([s.sampling_frequency for s in sorting_list], sampling_frequency_max_diff,
+                                         "sorting_list")
+        for i, s in enumerate(sorting_list):
             if s.get_num_segments() != first.get_num_segments():
                 raise ValueError(f"sorting_list[{i}] has {s.get_num_segments()} segments, "
                                  f"sorting_list[0] has {first.get_num_segments()}")

@@ -391,7 +391,7 @@ class NumpySorting(BaseSorting):
 
 def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
     if not isinstance(spikes, np.ndarray) or spikes.dtype.names is None:
-        raise TypeError("spikes must be a structured array with fields sample_index, unit_index, segment_index")
+        spikes = _spike_rows(spikes)
     for name in spike_dtype.names:
         if name not in spikes.dtype.names:
             raise ValueError(f"spikes is missing the field {name!r}")
@@ -406,6 +406,23 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
         raise ValueError("spikes sample_index must be >= 0")
     order = np.lexsort((out["unit_index"], out["sample_index"], out["segment_index"]))
     return out[order]
+
+
+def _spike_rows(rows) -> np.ndarray:
+    """A spike vector from ``(sample_index, unit_index, segment_index)`` rows (``to_dict``'s plain form)."""
+    message = "spikes must be a structured array with fields sample_index, unit_index, segment_index"
+    if not isinstance(rows, (list, tuple, np.ndarray)):
+        raise TypeError(message + f", got {type(rows).__name__}")
+    array = np.asarray(rows)
+    if array.size == 0:
+        return np.zeros(0, dtype=spike_dtype)
+    if array.ndim != 2 or array.shape[1] != len(spike_dtype.names) or array.dtype.kind not in "iu":
+        raise TypeError(message + f" (or integer rows of those three), got an array of shape {array.shape} and "
+                        f"dtype {array.dtype}")
+    out = np.zeros(array.shape[0], dtype=spike_dtype)
+    for k, name in enumerate(spike_dtype.names):
+        out[name] = array[:, k]
+    return out
 
 
 class NumpyEventSegment(BaseEventSegment):

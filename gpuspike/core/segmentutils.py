@@ -7,6 +7,7 @@ import numpy as np
 
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment
+from .validation import check_sampling_frequencies_match
 
 
 def _check_recordings_match(recording_list: Sequence[BaseRecording], sampling_frequency_max_diff: float = 0.0,
@@ -17,13 +18,8 @@ def _check_recordings_match(recording_list: Sequence[BaseRecording], sampling_fr
     for i, rec in enumerate(recording_list[1:], start=1):
         if not isinstance(rec, BaseRecording):
             raise TypeError(f"{name}[{i}] is a {type(rec).__name__}, not a recording")
-        diff = abs(rec.sampling_frequency - first.sampling_frequency)
-        if diff > sampling_frequency_max_diff:
-            raise ValueError(
-                f"{name}[{i}] has sampling_frequency {rec.sampling_frequency}, {name}[0] has "
-                f"{first.sampling_frequency} (difference {diff} > sampling_frequency_max_diff="
-                f"{sampling_frequency_max_diff})"
-            )
+    check_sampling_frequencies_match([r.sampling_frequency for r in recording_list], sampling_frequency_max_diff, name)
+    for i, rec in enumerate(recording_list[1:], start=1):
         if not np.array_equal(rec.channel_ids, first.channel_ids):
             raise ValueError(f"{name}[{i}] has other channel ids than {name}[0]")
         if rec.get_dtype() != first.get_dtype():
@@ -207,16 +203,16 @@ def split_recording(recording: BaseRecording) -> list[BaseRecording]:
 
 
 # ---------------------------------------------------------------------- sortings
-def _check_sortings_match(sorting_list: Sequence[BaseSorting], name: str = "sorting_list") -> None:
+def _check_sortings_match(sorting_list: Sequence[BaseSorting], name: str = "sorting_list",
+                          sampling_frequency_max_diff: float = 0.0) -> None:
     if not isinstance(sorting_list, (list, tuple)) or len(sorting_list) == 0:
         raise ValueError(f"{name} must be a non-empty list of sortings")
     first = sorting_list[0]
     for i, s in enumerate(sorting_list[1:], start=1):
         if not isinstance(s, BaseSorting):
             raise TypeError(f"{name}[{i}] is a {type(s).__name__}, not a sorting")
-        if s.sampling_frequency != first.sampling_frequency:
-            raise ValueError(f"{name}[{i}] has sampling_frequency {s.sampling_frequency}, "
-                             f"{name}[0] has {first.sampling_frequency}")
+    check_sampling_frequencies_match([s.sampling_frequency for s in sorting_list], sampling_frequency_max_diff, name)
+    for i, s in enumerate(sorting_list[1:], start=1):
         if not np.array_equal(s.unit_ids, first.unit_ids):
             raise ValueError(f"{name}[{i}] has other unit ids than {name}[0]")
 
@@ -235,10 +231,10 @@ class ProxySortingSegment(BaseSortingSegment):
 
 
 class AppendSegmentSorting(BaseSorting):
-    """All segments of several sortings, one after the other."""
+    """All segments of several sortings, one after the other (the first one's sampling frequency)."""
 
-    def __init__(self, sorting_list: Sequence[BaseSorting]) -> None:
-        _check_sortings_match(sorting_list)
+    def __init__(self, sorting_list: Sequence[BaseSorting], sampling_frequency_max_diff: float = 0.0) -> None:
+        _check_sortings_match(sorting_list, sampling_frequency_max_diff=sampling_frequency_max_diff)
         first = sorting_list[0]
         super().__init__(first.sampling_frequency, first.unit_ids)
         first.copy_metadata(self)
@@ -246,23 +242,26 @@ class AppendSegmentSorting(BaseSorting):
             for i, segment in enumerate(s._segments):
                 n = s.get_num_samples(i) if s.has_recording() else None
                 self.add_segment(ProxySortingSegment(segment, n))
-        self._kwargs = {"sorting_list": list(sorting_list)}
+        self._kwargs = {"sorting_list": list(sorting_list), "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
 
-def append_sortings(sorting_list: Sequence[BaseSorting]) -> BaseSorting:
+def append_sortings(sorting_list: Sequence[BaseSorting], sampling_frequency_max_diff: float = 0.0) -> BaseSorting:
     """Append the segments of several sortings into one multi-segment sorting (lazy).
 
     Parameters
     ----------
     sorting_list : sequence of BaseSorting
         Sortings with the same units; their segments follow one another.
+    sampling_frequency_max_diff : float
+        Largest difference of sampling frequency (Hz) tolerated between the sortings (with a
+        warning; the first one's is used).
 
     Returns
     -------
     BaseSorting
         An :class:`AppendSegmentSorting` with the segments of all sortings.
     """
-    return AppendSegmentSorting(sorting_list)
+    return AppendSegmentSorting(sorting_list, sampling_frequency_max_diff)
 
 
 class SelectSegmentSorting(BaseSorting):
@@ -397,8 +396,8 @@ class ConcatenateSegmentSorting(BaseSorting):
     """
 
     def __init__(self, sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None,
-                 ignore_times: bool = True) -> None:
-        _check_sortings_match(sorting_list)
+                 ignore_times: bool = True, sampling_frequency_max_diff: float = 0.0) -> None:
+        _check_sortings_match(sorting_list, sampling_frequency_max_diff=sampling_frequency_max_diff)
         first = sorting_list[0]
         all_recordings = all(s.has_recording() for s in sorting_list)
         segments, lengths = [], []
@@ -434,14 +433,16 @@ class ConcatenateSegmentSorting(BaseSorting):
         self.add_segment(ConcatenateSegmentSortingSegment(segments, bounds))
         if all_recordings:
             self.register_recording(concatenate_recordings([s.get_recording() for s in sorting_list],
-                                                           ignore_times=ignore_times), check_spike_frames=False)
+                                                           ignore_times=ignore_times,
+                                                           sampling_frequency_max_diff=sampling_frequency_max_diff),
+                                    check_spike_frames=False)
         # lengths kept: the parents rebuilt from this dict have no registered recordings
         self._kwargs = {"sorting_list": list(sorting_list), "total_samples_list": lengths,
-                        "ignore_times": ignore_times}
+                        "ignore_times": ignore_times, "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
 
 def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list: Sequence[int] | None = None,
-                         ignore_times: bool = True) -> BaseSorting:
+                         ignore_times: bool = True, sampling_frequency_max_diff: float = 0.0) -> BaseSorting:
     """Concatenate all segments of several sortings into one segment (lazy; frames shifted).
 
     Parameters
@@ -452,10 +453,13 @@ def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list
         Length of each segment, when the sortings have no registered recording.
     ignore_times : bool
         Passed to :func:`concatenate_recordings` for the registered recordings.
+    sampling_frequency_max_diff : float
+        Largest difference of sampling frequency (Hz) tolerated between the sortings (with a
+        warning; the first one's is used).
 
     Returns
     -------
     BaseSorting
         A one-segment :class:`ConcatenateSegmentSorting`.
     """
-    return ConcatenateSegmentSorting(sorting_list, total_samples_list, ignore_times)
+    return ConcatenateSegmentSorting(sorting_list, total_samples_list, ignore_times, sampling_frequency_max_diff)

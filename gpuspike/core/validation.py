@@ -27,6 +27,39 @@ def check_sampling_frequency(value, what: str = "sampling_frequency") -> float:
     return value
 
 
+def check_sampling_frequencies_match(frequencies, sampling_frequency_max_diff, name: str) -> None:
+    """The sampling frequencies of ``name`` (a list of extractors) within ``sampling_frequency_max_diff``
+    Hz of the first; a difference within that bound is warned about, as SpikeInterface does.
+
+    Parameters
+    ----------
+    frequencies : sequence of float
+        Of ``name[0]``, ``name[1]``, ...
+    sampling_frequency_max_diff : float
+        Largest tolerated difference (Hz), >= 0.
+    name : str
+        The argument, for messages.
+    """
+    import warnings
+
+    if isinstance(sampling_frequency_max_diff, (bool, np.bool_)) or \
+            not isinstance(sampling_frequency_max_diff, numbers.Real) or not sampling_frequency_max_diff >= 0:
+        raise ValueError(f"sampling_frequency_max_diff={sampling_frequency_max_diff!r}: give a number of Hz >= 0")
+    first = float(frequencies[0])
+    largest = 0.0
+    for i, value in enumerate(frequencies[1:], start=1):
+        diff = abs(float(value) - first)
+        if diff > sampling_frequency_max_diff:
+            raise ValueError(f"{name}[{i}] has sampling_frequency {value}, {name}[0] has {first} (difference "
+                             f"{diff} > sampling_frequency_max_diff={sampling_frequency_max_diff})")
+        largest = max(largest, diff)
+    if largest > 0:
+        drift_ms = 24 * 3600000 * largest / first
+        warnings.warn(f"{name}: sampling frequencies differ by up to {largest} Hz (within "
+                      f"sampling_frequency_max_diff={sampling_frequency_max_diff}): the first one is used, which "
+                      f"shifts spike times by ~{round(drift_ms, 5)} ms over 24 h", stacklevel=3)
+
+
 def check_trace_dtype(dtype, what: str = "dtype") -> np.dtype:
     """A numpy integer or float dtype: what a binary / zarr folder can hold and load again."""
     try:
