@@ -88,7 +88,7 @@ def split_analyzer_units(analyzer, split_units: dict, new_unit_ids=None, new_id_
     -------
     SortingAnalyzer, or (SortingAnalyzer, list of lists) with ``return_new_unit_ids``
     """
-    from .sorting_splits import split_spike_vector
+    from .sorting_splits import parent_unit_indices, split_spike_vector
 
     if not isinstance(split_units, dict) or len(split_units) == 0:
         raise ValueError("split_units: give a dict {unit_id: [indices of part 0, indices of part 1, ...]} with at "
@@ -98,11 +98,8 @@ def split_analyzer_units(analyzer, split_units: dict, new_unit_ids=None, new_id_
                                                           new_id_strategy)
     sparsity = None
     if analyzer.sparsity is not None:
-        source = [analyzer.sorting.id_to_index(u) if u in list(analyzer.unit_ids) else -1 for u in sorting.unit_ids]
-        for unit_id, ids in zip(split_units, new_unit_ids):
-            for part_id in ids:
-                source[list(sorting.unit_ids).index(part_id)] = analyzer.sorting.id_to_index(unit_id)
-        sparsity = ChannelSparsity(analyzer.sparsity.mask[np.asarray(source)], sorting.unit_ids, analyzer.channel_ids)
+        source = parent_unit_indices(analyzer.sorting, sorting, list(split_units), new_unit_ids)
+        sparsity = ChannelSparsity(analyzer.sparsity.mask[source], sorting.unit_ids, analyzer.channel_ids)
     new = analyzer._new_analyzer(sorting, sparsity, format, folder, None)
     new._parent_spike_positions = positions  # where each old spike went: the random spikes follow
     for name in analyzer._all_extensions():

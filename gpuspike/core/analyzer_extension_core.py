@@ -213,13 +213,11 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
         spikes = analyzer.get_extension("random_spikes").get_random_spikes()
         operators = getattr(self, "_fused_operators", ())
         recording = analyzer.recording
-        rider = analyzer._main_channel_rider(recording)
         waveforms, stats = gather_waveforms(recording, spikes, analyzer.get_num_units(), self.nbefore,
                                             self.nafter, analyzer.sparsity, analyzer.return_in_uV,
                                             np.dtype(self.params["dtype"]), config, operators=operators,
-                                            riders=() if rider is None else (rider,))
-        if rider is not None:
-            analyzer._resolve_pending_main_channels()
+                                            riders=analyzer._main_channel_riders(recording))
+        analyzer._resolve_pending_main_channels(run_alone=False)
         self.data.clear()
         self.data["waveforms"] = waveforms
         # templates taken from the buffer while it was on the device, for a templates extension
@@ -396,12 +394,10 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
         selected = np.asarray(analyzer.get_extension("random_spikes").get_data())
         mask = None if analyzer.sparsity is None else analyzer.sparsity.mask
         recording = analyzer.recording
-        rider = analyzer._main_channel_rider(recording)
         out = accumulate_templates(recording, analyzer._sorting, selected, self.params["ms_before"],
                                    self.params["ms_after"], analyzer.return_in_uV, "std" in operators, config, mask,
-                                   riders=() if rider is None else (rider,))
-        if rider is not None:
-            analyzer._resolve_pending_main_channels()
+                                   riders=analyzer._main_channel_riders(recording))
+        analyzer._resolve_pending_main_channels(run_alone=False)
         self.data.update({op: out[op] for op in operators})
 
     def _compute_from_waveforms(self, operators) -> None:
@@ -533,10 +529,10 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
             return self._data_from_waveforms_of(new_sorting_analyzer)
         warnings.warn("splitting templates without the 'waveforms' extension gives each part the templates of the "
                       "unit it comes from: compute 'waveforms' before splitting, or recompute 'templates' after")
-        old, new = self.sorting_analyzer.sorting, new_sorting_analyzer.sorting
-        source = np.array([old.id_to_index(u) if u in list(old.unit_ids) else -1 for u in new.unit_ids])
-        for unit_id, ids in zip(split_units, new_unit_ids):
-            source[new.ids_to_indices(list(ids))] = old.id_to_index(unit_id)
+        from .sorting_splits import parent_unit_indices
+
+        source = parent_unit_indices(self.sorting_analyzer.sorting, new_sorting_analyzer.sorting, list(split_units),
+                                     new_unit_ids)
         return {key: np.asarray(value)[source] for key, value in self.data.items()}
 
 

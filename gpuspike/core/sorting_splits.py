@@ -176,6 +176,32 @@ def apply_splits_to_sorting(sorting: BaseSorting, unit_splits: dict, new_unit_id
     return (split, new_unit_ids) if return_extra else split
 
 
+def parent_unit_indices(sorting_pre_split: BaseSorting, sorting_post_split: BaseSorting, split_unit_ids,
+                        new_unit_ids) -> np.ndarray:
+    """For each unit after the splits, the index of the unit it comes from before them (itself, or
+    the unit it is a part of).
+
+    Parameters
+    ----------
+    sorting_pre_split, sorting_post_split : BaseSorting
+    split_unit_ids : list
+    new_unit_ids : list of lists
+        The parts of each split unit.
+
+    Returns
+    -------
+    np.ndarray
+        ``(num_units after,)`` int64.
+    """
+    post_ids = sorting_post_split.unit_ids
+    source = np.full(post_ids.size, -1, dtype="int64")
+    kept = np.isin(post_ids, sorting_pre_split.unit_ids)
+    source[kept] = sorting_pre_split.ids_to_indices(post_ids[kept])
+    for unit_id, ids in zip(split_unit_ids, new_unit_ids):
+        source[sorting_post_split.ids_to_indices(list(ids))] = sorting_pre_split.id_to_index(unit_id)
+    return source
+
+
 def set_properties_after_splits(sorting_post_split: BaseSorting, sorting_pre_split: BaseSorting,
                                 split_unit_ids, new_unit_ids) -> None:
     """Carry the properties over to the split sorting (the parts take their unit's values) and set
@@ -187,22 +213,14 @@ def set_properties_after_splits(sorting_post_split: BaseSorting, sorting_pre_spl
     split_unit_ids : list
     new_unit_ids : list of lists
     """
-    pre_ids, post_ids = sorting_pre_split.unit_ids, sorting_post_split.unit_ids
-    parts = [u for ids in new_unit_ids for u in ids]
-    untouched = post_ids[np.isin(post_ids, pre_ids) & ~np.isin(post_ids, np.asarray(parts, dtype=post_ids.dtype))]
-    keep_pre = sorting_pre_split.ids_to_indices(untouched)
-    keep_post = sorting_post_split.ids_to_indices(untouched)
+    source = parent_unit_indices(sorting_pre_split, sorting_post_split, split_unit_ids, new_unit_ids)
     for key in sorting_pre_split.get_property_keys():
-        parent = np.asarray(sorting_pre_split.get_property(key))
-        values = np.empty((post_ids.size,) + parent.shape[1:], dtype=parent.dtype)
-        values[keep_post] = parent[keep_pre]
-        for unit_id, ids in zip(split_unit_ids, new_unit_ids):
-            values[sorting_post_split.ids_to_indices(list(ids))] = parent[sorting_pre_split.id_to_index(unit_id)]
-        sorting_post_split.set_property(key, values)
-    is_split = np.ones(post_ids.size, dtype=bool)
-    is_split[keep_post] = False
-    sorting_post_split.set_property("is_split", is_split)
+        sorting_post_split.set_property(key, np.asarray(sorting_pre_split.get_property(key))[source])
+    parts = [u for ids in new_unit_ids for u in ids]
+    post_ids = sorting_post_split.unit_ids
+    sorting_post_split.set_property("is_split", np.isin(post_ids, np.asarray(parts, dtype=post_ids.dtype)))
 
 
 __all__ = ["apply_splits_to_sorting", "split_spike_vector", "check_unit_splits_consistency",
-           "generate_unit_ids_for_split", "get_ids_after_splitting", "set_properties_after_splits"]
+           "generate_unit_ids_for_split", "get_ids_after_splitting", "parent_unit_indices",
+           "set_properties_after_splits"]

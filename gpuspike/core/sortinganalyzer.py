@@ -99,7 +99,6 @@ class SortingAnalyzer:
         self._backend = backend
         self._temporary_recording = None
         self._main_channel_indices = None
-        self._pending_main_channels = None
         self._fuse_template_operators: tuple = ()
         self._parent_spike_positions: np.ndarray | None = None
         self.extensions: dict = {}
@@ -504,23 +503,24 @@ class SortingAnalyzer:
                                           save=False)
         return self._main_channel_indices
 
-    def _resolve_pending_main_channels(self) -> None:
-        """Finish a pending main-channel estimate (run it alone if no pass over the file has taken it)."""
+    def _resolve_pending_main_channels(self, run_alone: bool = True) -> None:
+        """Finish a pending main-channel estimate: from the pass over the file that took it along,
+        else, with ``run_alone``, in a pass of its own."""
         estimate = self._pending_main_channels
-        if estimate is None:
+        if estimate is None or (estimate.channels is None and not run_alone):
             return
         channels = estimate.channels if estimate.channels is not None else estimate.run()
         self._pending_main_channels = None
         self._main_channel_indices = np.asarray(channels, dtype="int64")
         self._sorting.set_property("main_channel_id", self.channel_ids[self._main_channel_indices])
 
-    def _main_channel_rider(self, recording):
-        """The pending main-channel estimate when it can run in the same pass over ``recording``
-        as another spike job (then :meth:`_resolve_pending_main_channels` once the pass is done)."""
+    def _main_channel_riders(self, recording) -> tuple:
+        """The pending main-channel estimate, when it can run in the same pass over ``recording`` as
+        another spike job (then ``_resolve_pending_main_channels(run_alone=False)`` after the pass)."""
         estimate = self._pending_main_channels
         if estimate is None or estimate.channels is not None or estimate.recording is not recording:
-            return None
-        return estimate
+            return ()
+        return (estimate,)
 
     def _estimate_main_channels(self) -> np.ndarray:
         """Main channels of an analyzer written before they were stored (SpikeInterface < 0.105)."""
