@@ -40,13 +40,18 @@ class AccumulateJob(BlockJob):
         Also the std (else means only, a quarter of the accumulator traffic).
     sums_dtype : {"float64", "float32"}
         dtype of the sums of a means-only job (float32 where exact: raw int16 of few spikes).
+    integer_samples : bool
+        The recording's samples are integers: the sums of a means-only job are then exact in any
+        order (the job is ``order_free``; with the std, the reference of a unit is the first
+        task's, so the task order matters).
     job_name, stage : str
         The public call and its stage, for progress bars and errors.
     """
 
     def __init__(self, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int, num_channels: int,
                  gains: np.ndarray | None = None, offsets: np.ndarray | None = None, with_std: bool = True,
-                 sums_dtype: str = "float64", job_name: str = "compute_templates", stage: str = "") -> None:
+                 sums_dtype: str = "float64", integer_samples: bool = False, job_name: str = "compute_templates",
+                 stage: str = "") -> None:
         self.spikes = spikes
         self.num_units = int(num_units)
         self.nbefore, self.nafter = int(nbefore), int(nafter)
@@ -57,6 +62,7 @@ class AccumulateJob(BlockJob):
             self._offsets = np.zeros(self.shape[2]) if offsets is None else np.ascontiguousarray(offsets, "float64")
         self.with_std = bool(with_std)
         self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
+        self.order_free = bool(integer_samples) and not self.with_std
         self.job_name, self.stage = job_name, stage
 
     def state_bytes(self, num_channels: int) -> int:

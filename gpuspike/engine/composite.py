@@ -47,6 +47,7 @@ class CompositeJob(BlockJob):
         first = self.jobs[0]
         self.job_name, self.stage = first.job_name, first.stage
         self.host_blocks = first.host_blocks
+        self.order_free = all(job.order_free for job in self.jobs)
         modes = {job.plan_mode for job in self.jobs}
         self.plan_mode = modes.pop() if len(modes) == 1 else "auto"
         self.nbefore = max(job.nbefore for job in self.jobs)

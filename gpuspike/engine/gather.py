@@ -112,6 +112,7 @@ class GatherJob(BlockJob):
         self.job_name, self.stage = job_name, stage
         self.plan_mode = plan_mode
         self.placement = "shared"
+        self.order_free = True  # each block's waveforms go to their own rows, whoever gathered them
         self._output = None
         self._output_path: str | None = None
 

@@ -80,6 +80,10 @@ class BlockJob(abc.ABC):
     stream : DeviceStream or None
         The compute stream of a GPU run, set by the source: the reduce, and whatever the caller
         does next with results left on the device, queue their work on it.
+    order_free : bool
+        The reduce gives the same result whichever task processed which block (exact sums, or no
+        partial result): in-process workers then keep one state across their tasks instead of
+        one per task (the in-memory edge block still gets its own, reduced last).
     """
 
     job_name: str = "job"
@@ -90,6 +94,7 @@ class BlockJob(abc.ABC):
     nafter: int = 0
     plan_mode: str = "auto"
     host_blocks: bool = False
+    order_free: bool = False
 
     @property
     def label(self) -> str:

@@ -38,7 +38,7 @@ class BlockTask:
 
 
 # ---------------------------------------------------------------------------------- CPU workers
-def init_block_worker(job: BlockJob, recording, backend_name: str) -> dict:
+def init_block_worker(job: BlockJob, recording, backend_name: str, workers: list | None = None) -> dict:
     """Worker context: the job's constants on the backend, a reader per segment, reused buffers.
 
     Parameters
@@ -49,6 +49,9 @@ def init_block_worker(job: BlockJob, recording, backend_name: str) -> dict:
         The recording (its dict in worker processes).
     backend_name : str
         The job's backend.
+    workers : list, optional
+        In-process workers of an ``order_free`` job: the context is appended to it and keeps one
+        state (``ctx["state"]``) across the worker's tasks, finished by the source after the run.
 
     Returns
     -------
@@ -62,7 +65,9 @@ def init_block_worker(job: BlockJob, recording, backend_name: str) -> dict:
         recording = BaseExtractor.from_dict(recording)
     backend = get_backend(backend_name)
     ctx = job.init_worker(backend, recording)
-    ctx.update(job=job, recording=recording, readers={})
+    ctx.update(job=job, recording=recording, readers={}, keeps_state=workers is not None)
+    if workers is not None:
+        workers.append(ctx)
     return ctx
 
 
@@ -79,16 +84,28 @@ def run_block_task(task: BlockTask, ctx: dict):
     Returns
     -------
     object
-        ``job.finish(...)``, its arrays copied to the host.
+        ``job.finish(...)``, its arrays copied to the host; None when the worker keeps its state
+        (the edge block, in memory, always has a state of its own).
     """
     job, backend = ctx["job"], ctx["backend"]
-    state = job.start(ctx)
+    keep = ctx["keeps_state"] and task.blocks[0].traces is None
+    if keep:
+        if "state" not in ctx:
+            ctx["state"] = job.start(ctx)
+        state = ctx["state"]
+    else:
+        state = job.start(ctx)
     for spec in task.blocks:
-        traces = spec.traces if spec.traces is not None else read_block(ctx, spec)
+        if spec.traces is not None:  # the edge block, in memory
+            traces, peaks, ranges = spec.traces, spec.peaks, None
+        else:
+            traces, peaks, ranges = read_block(ctx, spec)
         if not job.host_blocks:
             traces = backend.asarray(traces)
-        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, spec.peaks, spec.prescaled,
-                                          ranges=None if spec.traces is not None else spec.ranges))
+        job.process(ctx, state, BlockData(spec.segment_index, traces, spec.positions, peaks, spec.prescaled,
+                                          ranges=ranges))
+    if keep:
+        return None
     partial = job.finish(ctx, state)
     return _to_host(partial, backend) if backend.is_device else partial  # Dask workers with a GPU
 
@@ -106,43 +123,102 @@ def _to_host(partial, backend):
     return backend.to_host(partial)
 
 
-def read_block(ctx: dict, spec: BlockSpec) -> np.ndarray:
-    """The block's raw traces (the recording's channels) in a buffer reused by the worker.
+def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The block's raw traces (the recording's channels), the peaks of its spikes in them and the
+    frame ranges they hold.
 
-    A binary file is read with positional reads of its ranges; a file holding more columns
-    than the recording (SpikeGLX's sync channel) is read whole-frame, then the recording's
-    columns are kept; any other recording goes through ``get_traces``.
+    A raw binary file is mapped: the block is a read-only view of the file from its first range
+    to its last (no copy; the peaks moved to that span when the block has several ranges). A file
+    holding more columns than the recording (SpikeGLX's sync channel) gives its ranges with the
+    recording's columns only, copied into a buffer reused by the worker. A file that cannot be
+    mapped is read with positional reads, and any other recording through ``get_traces``, into
+    that buffer.
 
     Parameters
     ----------
     ctx : dict
-        The worker context (``recording``, ``readers``).
+        The worker context (``recording``, ``readers``, ``job``).
     spec : BlockSpec
         The block.
 
     Returns
     -------
-    np.ndarray
-        ``(spec.num_frames, channels)``, valid until the worker's next read.
+    tuple
+        ``(traces, peaks, ranges)``: ``(frames, channels)`` traces valid until the worker's next
+        read, int64 peaks in them, ``(k, 2)`` segment frame ranges they hold back to back.
     """
     from ..kernels import select_columns_cpu
-    from ..streaming.aligned import PAGE, phased_view
-    from ..streaming.readers import make_reader
+    from ..streaming.readers import MappedReader
 
     recording = ctx["recording"]
     seg = spec.segment_index
     if seg not in ctx["readers"]:
-        try:
-            reader = make_reader(recording, seg, prefer="pread")
-        except ValueError:  # not one raw file in time-major layout
-            reader = make_reader(recording, seg, prefer="traces")
+        reader = _block_reader(recording, seg)
         columns = None
         if reader.num_channels != recording.get_num_channels():
             columns = np.asarray(recording.get_binary_description()["channel_indices"], dtype="int64")
         ctx["readers"][seg] = (reader, columns)
     reader, columns = ctx["readers"][seg]
+    ranges = spec.ranges
+    if not isinstance(reader, MappedReader):
+        return _read_into_buffer(ctx, spec, reader, columns), spec.peaks, ranges
+    if columns is not None:
+        sel = _worker_buffer(ctx, "select_buffer", spec.num_frames, columns.size, reader.dtype)
+        for (a, b), off in zip(ranges.tolist(), _range_offsets(ranges).tolist()):
+            select_columns_cpu(reader.frames(a, b), columns, sel[off:off + b - a], checked=True)
+        return sel[:spec.num_frames], spec.peaks, ranges
+    if len(ranges) == 0:
+        return reader.frames(0, 0), spec.peaks, ranges
+    start, end = int(ranges[0, 0]), int(ranges[-1, 1])
+    if len(ranges) == 1:
+        return reader.frames(start, end), spec.peaks, ranges
+    # several ranges: one view of their span (only the ranges read ahead), the peaks moved past the gaps
+    for a, b in ranges.tolist():
+        reader.advise(a, b)
+    offsets = _range_offsets(ranges)
+    which = np.searchsorted(offsets, spec.peaks - int(ctx["job"].nbefore), side="right") - 1
+    peaks = spec.peaks + (ranges[which, 0] - start - offsets[which])
+    return reader.frames(start, end, advise=False), peaks, np.array([[start, end]], dtype="int64")
+
+
+def _block_reader(recording, segment_index: int):
+    """The reader of one segment for the CPU engine: the raw file mapped, else read with ``pread``
+    (a file that cannot be mapped), else ``get_traces`` (not one raw file in time-major layout)."""
+    from ..core.errors import CorruptFolderError
+    from ..streaming.readers import ShortReadError, make_reader
+
+    try:
+        return make_reader(recording, segment_index, prefer="mmap")
+    except (ShortReadError, CorruptFolderError):  # the file is wrong: no other reader can do better
+        raise
+    except (ValueError, OSError):
+        pass
+    try:
+        return make_reader(recording, segment_index, prefer="pread")
+    except ValueError:
+        return make_reader(recording, segment_index, prefer="traces")
+
+
+def _range_offsets(ranges: np.ndarray) -> np.ndarray:
+    """Where each range starts in the ranges packed back to back."""
+    lengths = ranges[:, 1] - ranges[:, 0]
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+
+
+def _worker_buffer(ctx: dict, name: str, frames: int, channels: int, dtype) -> np.ndarray:
+    """A ``(>= frames, channels)`` buffer of the worker, reused block after block."""
+    buf = ctx.get(name)
+    if buf is None or buf.shape[0] < frames or buf.shape[1] != channels or buf.dtype != dtype:
+        buf = ctx[name] = np.empty((max(frames, 1), channels), dtype)
+    return buf
+
+
+def _read_into_buffer(ctx: dict, spec: BlockSpec, reader, columns) -> np.ndarray:
+    """The block read (copied) into the worker's buffer, placed at the page phase of its first byte."""
+    from ..kernels import select_columns_cpu
+    from ..streaming.aligned import PAGE, phased_view
+
     n = spec.num_frames
-    # bytes reused block after block, the block placed at the phase of its first byte in the file
     raw = ctx.get("read_buffer")
     nbytes = max(n, 1) * reader.bytes_per_frame
     if raw is None or raw.size < nbytes + PAGE + 64:
@@ -152,9 +228,7 @@ def read_block(ctx: dict, spec: BlockSpec) -> np.ndarray:
     reader.read_block(spec, buf)
     if columns is None:
         return buf[:n]
-    sel = ctx.get("select_buffer")
-    if sel is None or sel.shape[0] < n or sel.shape[1] != columns.size or sel.dtype != reader.dtype:
-        sel = ctx["select_buffer"] = np.empty((max(n, 1), columns.size), reader.dtype)
+    sel = _worker_buffer(ctx, "select_buffer", n, columns.size, reader.dtype)
     return select_columns_cpu(buf[:n], columns, sel[:n], checked=True)
 
 
@@ -193,14 +267,18 @@ class ChunkedSource:
         Returns
         -------
         list
+            Per task (or, for an ``order_free`` job on in-process workers, per worker), then the
+            edge block's.
         """
         from ..core.executor import ChunkExecutor
 
         config = self.config
         if not _shares_memory(config):
             recording.check_dumpable(f"{job.label} with n_jobs={config.n_jobs} and engine={config.engine!r}")
-        tasks = [BlockTask(t) for t in group_tasks(blocks, bytes_per_frame,
-                                                    job.state_bytes(recording.get_num_channels()), config.n_jobs)]
+        workers = [] if job.order_free and config.engine != "dask" and _shares_memory(config) else None
+        # a task's accumulators are sized against the traces it reads, unless workers keep theirs
+        state_bytes = 0 if workers is not None else job.state_bytes(recording.get_num_channels())
+        tasks = [BlockTask(t) for t in group_tasks(blocks, bytes_per_frame, state_bytes, config.n_jobs)]
         if edge is not None:
             tasks.append(BlockTask([edge]))
         if config.engine == "dask":
@@ -211,10 +289,15 @@ class ChunkedSource:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="gpuspike_job_"))
             placement = "file"
         job.prepare_output(placement, config.backend_object, getattr(self, "_tmpdir", None))
-        executor = ChunkExecutor(recording, run_block_task, init_block_worker, (job, recording, config.backend),
-                                 config, job_name=job.job_name, stage=job.stage)
-        return executor.run_tasks([(t,) for t in tasks],
-                                  lambda task: sum(b.num_frames for b in task[0].blocks) * bytes_per_frame)
+        executor = ChunkExecutor(recording, run_block_task, init_block_worker,
+                                 (job, recording, config.backend, workers), config, job_name=job.job_name,
+                                 stage=job.stage)
+        partials = executor.run_tasks([(t,) for t in tasks],
+                                      lambda task: sum(b.num_frames for b in task[0].blocks) * bytes_per_frame)
+        if workers is None:
+            return partials
+        kept = [job.finish(ctx, ctx["state"]) for ctx in workers if "state" in ctx]
+        return kept + [p for p in partials if p is not None]
 
     def cleanup(self) -> None:
         """Remove the temporary files of a ``file`` output (after the reduce)."""

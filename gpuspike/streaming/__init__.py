@@ -7,6 +7,7 @@ from .planner import ReadBlock, ReadPlan, plan_reads
 from .readers import (
     BaseReader,
     KvikioReader,
+    MappedReader,
     PreadReader,
     ShortReadError,
     TracesReader,
@@ -23,6 +24,7 @@ __all__ = [
     "plan_reads",
     "BaseReader",
     "PreadReader",
+    "MappedReader",
     "KvikioReader",
     "TracesReader",
     "ShortReadError",

@@ -26,6 +26,7 @@ from .planner import ReadBlock
 __all__ = [
     "BaseReader",
     "PreadReader",
+    "MappedReader",
     "KvikioReader",
     "TracesReader",
     "ShortReadError",
@@ -310,6 +311,90 @@ class PreadReader(BaseReader):
         )
 
 
+class MappedReader(PreadReader):
+    """A raw binary file mapped read-only: blocks are views of the page cache, not copies.
+
+    The CPU engine hands these views to the jobs (no read into a buffer: a ``pread`` from the
+    page cache costs a copy of every byte); before a range is handed out, the kernel is asked to
+    read it ahead (``MADV_WILLNEED``), so a file that is not cached is read in large requests.
+    :meth:`read_range` still copies (the :class:`BaseReader` contract), with ``pread``.
+
+    Parameters
+    ----------
+    file_path, dtype, num_channels, file_offset, time_axis, num_samples
+        As :class:`PreadReader`.
+    """
+
+    name = "mmap"
+
+    def __init__(self, file_path: str | os.PathLike, dtype: Any, num_channels: int, file_offset: int = 0,
+                 time_axis: int = 0, num_samples: int | None = None) -> None:
+        import mmap
+
+        super().__init__(file_path, dtype, num_channels, file_offset, time_axis, num_samples)
+        self._map = None
+        frames = (self.file_size - self.file_offset) // self.bytes_per_frame
+        if num_samples is not None:
+            frames = min(frames, int(num_samples))
+        if frames <= 0:
+            raise ValueError(f"{str(self.file_path)!r} holds no whole frame after {self.file_offset} bytes: "
+                             "nothing to map (use PreadReader)")
+        self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        self._frames = np.frombuffer(self._map, dtype=self.dtype, count=frames * self.num_channels,
+                                     offset=self.file_offset).reshape(frames, self.num_channels)
+        self._page = mmap.PAGESIZE
+
+    def frames(self, start_frame: int, end_frame: int, advise: bool = True) -> np.ndarray:
+        """Read-only view of frames ``[start_frame, end_frame)``, read ahead by the kernel.
+
+        Parameters
+        ----------
+        start_frame, end_frame : int
+            Absolute frame range within the segment.
+        advise : bool
+            Ask for the read-ahead of the whole range (:meth:`advise`).
+
+        Returns
+        -------
+        np.ndarray
+            ``(end_frame - start_frame, num_channels)``, valid while the reader is open.
+        """
+        start_frame, end_frame = int(start_frame), int(end_frame)
+        if not 0 <= start_frame <= end_frame <= self._frames.shape[0]:
+            raise ValueError(f"frames [{start_frame}, {end_frame}) are outside [0, {self._frames.shape[0]}) of "
+                             f"{str(self.file_path)!r}")
+        if advise:
+            self.advise(start_frame, end_frame)
+        self._count((end_frame - start_frame) * self.bytes_per_frame)
+        return self._frames[start_frame:end_frame]
+
+    def advise(self, start_frame: int, end_frame: int) -> None:
+        """Ask the kernel to read frames ``[start_frame, end_frame)`` ahead (no-op where unsupported).
+
+        Parameters
+        ----------
+        start_frame, end_frame : int
+        """
+        import mmap
+
+        if end_frame <= start_frame or not hasattr(mmap, "MADV_WILLNEED"):
+            return
+        begin = self.file_offset + start_frame * self.bytes_per_frame
+        end = self.file_offset + end_frame * self.bytes_per_frame
+        aligned = begin - begin % self._page
+        self._map.madvise(mmap.MADV_WILLNEED, aligned, end - aligned)
+
+    def close(self) -> None:
+        # views handed out keep the mapping alive (numpy holds the buffer); it is unmapped when
+        # the last of them goes
+        self._frames = None
+        self._map = None
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"MappedReader({str(self.file_path)!r}, dtype={self.dtype}, num_channels={self.num_channels})"
+
+
 class KvikioReader(BaseReader):
     """``kvikio.CuFile.pread`` of a raw binary file straight into device memory (GPUDirect Storage).
 
@@ -474,7 +559,7 @@ class TracesReader(BaseReader):
 def make_reader(
     recording: Any,
     segment_index: int = 0,
-    prefer: Literal["auto", "pread", "kvikio", "traces"] = "auto",
+    prefer: Literal["auto", "pread", "mmap", "kvikio", "traces"] = "auto",
     device: bool = False,
     num_threads: int = 4,
 ) -> BaseReader:
@@ -484,8 +569,9 @@ def make_reader(
     from its file, described by ``get_binary_description()`` (keys ``file_paths`` -- one per
     segment --, ``dtype``, ``num_channels``, ``time_axis``, ``file_offset``): with kvikio when
     ``prefer="kvikio"``, or ``"auto"`` for the device with GPUDirect Storage active
-    (:func:`kvikio_status`), else with ``os.preadv``. Everything else (and ``prefer="traces"``)
-    goes through :class:`TracesReader`.
+    (:func:`kvikio_status`), mapped read-only with ``prefer="mmap"`` (:class:`MappedReader`:
+    views instead of copies, for the CPU), else with ``os.preadv``. Everything else (and
+    ``prefer="traces"``) goes through :class:`TracesReader`.
 
     Parameters
     ----------
@@ -493,7 +579,7 @@ def make_reader(
         The recording.
     segment_index : int
         Segment to read.
-    prefer : {"auto", "pread", "kvikio", "traces"}
+    prefer : {"auto", "pread", "mmap", "kvikio", "traces"}
         Reader choice.
     device : bool
         The reads feed a GPU (kvikio is then worth it when GDS reads straight to device memory).
@@ -510,9 +596,9 @@ def make_reader(
         Bad ``prefer`` or ``segment_index``, or ``"pread"``/``"kvikio"`` asked of a recording
         that is not binary compatible (or not in time_axis=0 layout).
     """
-    if prefer not in ("auto", "pread", "kvikio", "traces"):
+    if prefer not in ("auto", "pread", "mmap", "kvikio", "traces"):
         raise ValueError(
-            f"prefer must be 'auto', 'pread', 'kvikio' or 'traces', got {prefer!r}"
+            f"prefer must be 'auto', 'pread', 'mmap', 'kvikio' or 'traces', got {prefer!r}"
         )
     if isinstance(segment_index, bool) or not isinstance(segment_index, (int, np.integer)):
         raise TypeError(f"segment_index must be an int, got {segment_index!r}")
@@ -532,7 +618,7 @@ def make_reader(
     if desc is not None and int(desc.get("time_axis", 0)) != 0:
         desc = None
     if desc is None:
-        if prefer in ("pread", "kvikio"):
+        if prefer in ("pread", "mmap", "kvikio"):
             raise ValueError(
                 f"prefer={prefer!r} needs a binary-compatible recording with time_axis=0; "
                 f"{type(recording).__name__} is not: use prefer='auto' or 'traces'"
@@ -555,4 +641,6 @@ def make_reader(
     )
     if prefer == "kvikio" or (prefer == "auto" and device and kvikio_status()["gds"]):
         return KvikioReader(**kwargs, num_threads=num_threads)
+    if prefer == "mmap":
+        return MappedReader(**kwargs)
     return PreadReader(**kwargs)

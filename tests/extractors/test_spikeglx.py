@@ -195,3 +195,26 @@ def test_streaming_path_keeps_only_the_recording_channels(real_data, tmp_path):
                 got.append((start, np.array(traces[offset:offset + end - start])))
     out = np.concatenate([t for _, t in sorted(got, key=lambda x: x[0])])
     np.testing.assert_array_equal(out, data[:, :-1])
+
+
+def test_engine_reads_the_recordings_columns_of_the_mapped_bin(real_data, tmp_path):
+    """The sync column is in the file, not in the recording: blocks of one range (save) and of
+    several (windows-mode gather) come from the mapped file with the recording's columns only."""
+    from gpuspike.core.job import resolve_job_kwargs
+    from gpuspike.engine import GatherJob, run_block_job
+
+    folder, meta_file, bin_file, meta, data = make_folder(real_data, tmp_path, METAS["np1_sync"], seed=4)
+    rec = read_spikeglx(folder)
+    columns = np.asarray(rec.get_binary_description()["channel_indices"])
+    assert columns.size == data.shape[1] - 1
+    saved = rec.save(folder=tmp_path / "saved", chunk_size=700, n_jobs=2, progress_bar=False)
+    np.testing.assert_array_equal(saved.get_traces(), data[:, columns])
+    peaks = np.arange(40, rec.get_num_samples() - 40, 97)
+    spikes = np.zeros(peaks.size, dtype=[("sample_index", "int64"), ("unit_index", "int64"),
+                                         ("segment_index", "int64")])
+    spikes["sample_index"] = peaks
+    gather = GatherJob(spikes, np.arange(peaks.size), peaks.size, 3, 4, columns.size, None, False, "int16",
+                       plan_mode="windows")
+    waveforms = run_block_job(gather, rec, resolve_job_kwargs(n_jobs=2, chunk_size=1000, progress_bar=False))
+    expected = np.stack([data[p - 3:p + 4][:, columns] for p in peaks])
+    np.testing.assert_array_equal(waveforms, expected)

@@ -27,10 +27,15 @@ def test_phased_view_refuses_a_short_buffer():
 
 
 def test_engine_reads_each_block_at_its_file_phase(tmp_path, monkeypatch):
-    """The chunk executor's read buffer starts at the phase of the block's first byte in the file,
-    for a header that shifts every frame (SpikeGLX-like 385 channels) and for page-aligned frames."""
-    from gpuspike.streaming.readers import PreadReader
+    """Where a file cannot be mapped, the chunk executor's read buffer starts at the phase of the
+    block's first byte in the file, for a header that shifts every frame (SpikeGLX-like 385
+    channels) and for page-aligned frames."""
+    from gpuspike.streaming.readers import MappedReader, PreadReader
 
+    def cannot_map(self, *args, **kwargs):
+        raise OSError("mmap: operation not supported by this file system")
+
+    monkeypatch.setattr(MappedReader, "__init__", cannot_map)
     seen = []
     original = PreadReader.read_block
 

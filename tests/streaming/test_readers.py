@@ -201,8 +201,10 @@ def test_make_reader_routes(binfile):
     assert isinstance(make_reader(rec, 0), TracesReader)
     with pytest.raises(ValueError, match="prefer='pread'"):
         make_reader(rec, 0, prefer="pread")
-    with pytest.raises(ValueError, match="prefer"):
+    with pytest.raises(ValueError, match="prefer='mmap'"):
         make_reader(rec, 0, prefer="mmap")
+    with pytest.raises(ValueError, match="prefer must be"):
+        make_reader(rec, 0, prefer="nope")
     with pytest.raises(ValueError, match="segment_index"):
         make_reader(rec, 3)
 
@@ -232,3 +234,44 @@ def test_kvikio_reader_device_and_host(binfile):
     np.testing.assert_array_equal(host, traces[2601:3001])
     assert r.bytes_read == 800 * 14
     r.close()
+
+
+def test_mapped_reader_views_the_file(binfile):
+    from gpuspike.streaming import MappedReader
+
+    path, traces = binfile
+    r = MappedReader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    view = r.frames(100, 260)
+    np.testing.assert_array_equal(view, traces[100:260])
+    assert not view.flags.writeable  # the user's file, never written through a view
+    assert r.bytes_read == 160 * 14
+    out = np.empty((50, 7), np.int16)
+    r.read_range(10, 60, out)  # the BaseReader contract still copies
+    np.testing.assert_array_equal(out, traces[10:60])
+    np.testing.assert_array_equal(r.frames(3001, 3001), traces[:0])
+    with pytest.raises(ValueError, match=r"frames \[2990, 3002\) are outside \[0, 3001\)"):
+        r.frames(2990, 3002)
+    r.advise(0, 3001)  # a hint only
+    r.close()
+    np.testing.assert_array_equal(view, traces[100:260])  # a view handed out keeps the mapping
+
+
+def test_mapped_reader_maps_only_the_recordings_frames(binfile, tmp_path):
+    from gpuspike.streaming import MappedReader
+
+    path, traces = binfile
+    r = MappedReader(path, np.int16, 7, file_offset=HEADER, num_samples=2000)  # a file longer than asked
+    with pytest.raises(ValueError, match="outside"):
+        r.frames(0, 2001)
+    empty = tmp_path / "empty.raw"
+    empty.write_bytes(bytes(HEADER))
+    with pytest.raises(ValueError, match="no whole frame"):
+        MappedReader(empty, np.int16, 7, file_offset=HEADER)
+    short = tmp_path / "cut.raw"
+    short.write_bytes(path.read_bytes()[:-14])
+    with pytest.raises(ShortReadError, match="cut.raw"):
+        MappedReader(short, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    rec = FakeRecording([traces], path=path, file_offset=HEADER)
+    mapped = make_reader(rec, 0, prefer="mmap")
+    assert mapped.name == "mmap"
+    np.testing.assert_array_equal(mapped.frames(0, 3001), traces)

@@ -1,0 +1,118 @@
+"""Order-free jobs on in-process workers keep one state per worker (not one per task): the same
+results as the NumPy reference and as per-task states, edge block reduced last, and never on
+engines whose workers are elsewhere (processes, Dask)."""
+import numpy as np
+import pytest
+
+from gpuspike.core.job import resolve_job_kwargs
+from gpuspike.engine import AccumulateJob, CompositeJob, GatherJob, run_block_job
+from gpuspike.engine.blocks import edge_positions, plan_job_blocks
+from gpuspike.engine.sources import ChunkedSource
+
+from _engine_data import recording, sorting
+from test_composite import cut
+
+JOB = dict(progress_bar=False, chunk_size=64)
+
+
+def means_job(rec, srt, integer_samples=True, with_std=False):
+    spikes = srt.to_spike_vector()
+    return AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), with_std=with_std,
+                         integer_samples=integer_samples)
+
+
+def reference_means(rec, spikes, num_units, nbefore=3, nafter=5):
+    win = cut(rec, spikes, nbefore, nafter, False)
+    out = np.zeros((num_units,) + win.shape[1:])
+    for u in range(num_units):
+        mine = win[spikes["unit_index"] == u]
+        if mine.shape[0]:
+            out[u] = mine.sum(axis=0) / mine.shape[0]
+    return out
+
+
+def source_partials(job, rec, **job_kwargs):
+    """The partial results the chunked source hands to the reduce, and how many blocks there were."""
+    config = resolve_job_kwargs(**{**JOB, **job_kwargs})
+    num_samples = [rec.get_num_samples(s) for s in range(rec.get_num_segments())]
+    segments = plan_job_blocks(num_samples, 64, job.spikes, job.nbefore, job.nafter, job.plan_mode)
+    blocks = [b for sp in segments for b in sp.blocks]
+    source = ChunkedSource(config)
+    try:
+        return source.run(job, rec, blocks, None, rec.get_num_channels() * 2), len(blocks)
+    finally:
+        source.cleanup()
+
+
+def test_which_jobs_are_order_free():
+    rec = recording()
+    srt = sorting(rec)
+    assert means_job(rec, srt).order_free
+    assert not means_job(rec, srt, integer_samples=False).order_free  # float sums depend on the order
+    assert not means_job(rec, srt, with_std=True).order_free  # the first task's reference window matters
+    spikes = srt.to_spike_vector()
+    gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 3, 5, rec.get_num_channels(), None, False, "int16")
+    assert gather.order_free
+    assert CompositeJob([gather, means_job(rec, srt)]).order_free
+    assert not CompositeJob([gather, means_job(rec, srt, with_std=True)]).order_free
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_threads_keep_one_state_per_worker(n_jobs):
+    rec = recording(lengths=(700, 500))
+    srt = sorting(rec, per_segment=60, edges=False)
+    partials, num_blocks = source_partials(means_job(rec, srt), rec, n_jobs=n_jobs)
+    assert num_blocks > 4
+    assert 1 <= len(partials) <= n_jobs  # one state per worker, not one per block
+    assert sum(int(p["counts"].sum()) for p in partials) == srt.to_spike_vector().size
+
+
+def test_per_task_states_without_order_freedom():
+    rec = recording(lengths=(700, 500))
+    srt = sorting(rec, per_segment=60, edges=False)
+    partials, num_blocks = source_partials(means_job(rec, srt, integer_samples=False), rec, n_jobs=2)
+    assert num_blocks > 4 and len(partials) > 2
+
+
+@pytest.mark.parametrize("job_kwargs", [dict(n_jobs=1), dict(n_jobs=2),
+                                        dict(n_jobs=2, engine="process", mp_context="spawn")])
+def test_order_free_means_equal_reference_with_edges(job_kwargs):
+    rec = recording(lengths=(700, 500)).save(format="memory", progress_bar=False)
+    srt = sorting(rec)  # spikes across the segment edges: the edge block is reduced after the states
+    spikes = srt.to_spike_vector()
+    num_samples = [rec.get_num_samples(s) for s in range(rec.get_num_segments())]
+    assert edge_positions(spikes, num_samples, 3, 5).size > 0
+    config = resolve_job_kwargs(**JOB, **job_kwargs)
+    results = [run_block_job(means_job(rec, srt), rec, config)[0] for _ in range(3)]
+    np.testing.assert_allclose(results[0], reference_means(rec, spikes, srt.get_num_units()), rtol=1e-12,
+                               atol=1e-12)
+    for other in results[1:]:  # the same bits whichever worker took which block
+        np.testing.assert_array_equal(other, results[0])
+    per_task = run_block_job(means_job(rec, srt, integer_samples=False), rec, config)[0]
+    np.testing.assert_array_equal(results[0], per_task)
+
+
+def test_composite_of_order_free_jobs_on_threads():
+    rec = recording(lengths=(700, 500))
+    srt = sorting(rec)
+    spikes = srt.to_spike_vector()
+    gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 3, 5, rec.get_num_channels(), None, False,
+                       "float32")
+    composite = CompositeJob([gather, means_job(rec, srt)])
+    waveforms, (mean, std) = run_block_job(composite, rec, resolve_job_kwargs(**JOB, n_jobs=2))
+    np.testing.assert_array_equal(waveforms, cut(rec, spikes, 3, 5, False).astype("float32"))
+    np.testing.assert_allclose(mean, reference_means(rec, spikes, srt.get_num_units()), rtol=1e-12, atol=1e-12)
+    assert std is None
+
+
+def test_dask_workers_return_their_states(tmp_path):
+    import distributed
+
+    rec = recording(lengths=(700, 500)).save(folder=tmp_path / "rec", progress_bar=False)
+    srt = sorting(rec)
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        config = resolve_job_kwargs(**JOB, n_jobs=1, engine="dask", client=client)
+        mean = run_block_job(means_job(rec, srt), rec, config)[0]
+    np.testing.assert_allclose(mean, reference_means(rec, srt.to_spike_vector(), srt.get_num_units()), rtol=1e-12,
+                               atol=1e-12)
