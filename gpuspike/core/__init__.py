@@ -31,7 +31,7 @@ from .transformsorting import TransformSorting, add_synchrony_to_sorting
 from .snippets_tools import snippets_from_sorting
 from .sorting_tools import (random_spikes_selection, select_sorting_periods, spike_vector_to_indices,
                             spike_vector_to_spike_trains, unit_period_dtype)
-from .core_tools import ms_to_samples, normal_pdf, read_python, write_python
+from .core_tools import check_json, measure_memory_allocation, ms_to_samples, normal_pdf, read_python, write_python
 from .globals import (get_global_dataset_folder, get_global_tmp_folder, is_set_global_dataset_folder,
                       is_set_global_tmp_folder, reset_global_tmp_folder, set_global_dataset_folder,
                       set_global_tmp_folder)
@@ -57,8 +57,9 @@ from .sorting_merges import apply_merges_to_sorting
 from .sorting_splits import apply_splits_to_sorting
 from .template import Templates
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
-                               extract_waveforms, extract_waveforms_to_buffers, get_template_channel_sparsity,
-                               load_waveforms, precompute_sparsity, split_waveforms_by_units)
+                               extract_waveforms, extract_waveforms_to_buffers, extract_waveforms_to_single_buffer,
+                               get_template_channel_sparsity, load_waveforms, precompute_sparsity,
+                               split_waveforms_by_units)
 from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
@@ -73,8 +74,15 @@ from .zarrsorting import ZarrSortingExtractor, read_zarr_sorting
 from .saving import write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
+from . import testing
+from .si_modules import install as _install_spikeinterface_modules
+from .testing import (check_extractor_annotations_equal, check_extractor_properties_equal, check_recordings_equal,
+                      check_sorted_arrays_equal, check_sortings_equal)
 
 
+_install_spikeinterface_modules()
+#: SpikeInterface 0.105's name of the 0.100 WaveformExtractor API (what load_waveforms returns)
+MockWaveformExtractor = WaveformExtractor
 #: SpikeInterface's names of the aggregation classes
 ChannelsAggregationRecording = AggregateChannelsRecording
 UnitsAggregationSorting = AggregateUnitsSorting
@@ -179,6 +187,16 @@ __all__ = [
     "spike_vector_to_spike_trains",
     "unit_period_dtype",
     "ms_to_samples",
+    "check_json",
+    "MockWaveformExtractor",
+    "extract_waveforms_to_single_buffer",
+    "measure_memory_allocation",
+    "testing",
+    "check_extractor_annotations_equal",
+    "check_extractor_properties_equal",
+    "check_recordings_equal",
+    "check_sorted_arrays_equal",
+    "check_sortings_equal",
     "normal_pdf",
     "read_python",
     "write_python",

@@ -57,6 +57,9 @@ class BaseExtractor(ExtractorMethods):
 
     _main_annotations: list[str] = []
     _main_properties: list[str] = []
+    #: properties never copied onto an object of this class by :meth:`copy_metadata` (caches that
+    #: describe the data of the object they were computed on, not of a slice or a derived object)
+    _skip_properties: list[str] = []
     #: in-memory classes set this to False: they cannot be rebuilt from their dict
     _dumpable_class: bool = True
     _id_kind = "id"
@@ -312,7 +315,9 @@ class BaseExtractor(ExtractorMethods):
 
     def copy_metadata(self, other: "BaseExtractor", only_main: bool = False, ids: Sequence | None = None,
                       skip_properties: Iterable[str] = ()) -> None:
-        """Copy annotations and properties of ``self`` onto ``other`` (sliced to ``ids``)."""
+        """Copy annotations and properties of ``self`` onto ``other`` (sliced to ``ids``), except
+        ``skip_properties`` and ``other``'s :attr:`_skip_properties`."""
+        skip_properties = set(skip_properties) | set(other._skip_properties)
         if ids is None:
             indices = slice(None)
         else:

@@ -141,7 +141,7 @@ class ChannelsMixin(ChannelMethods):
         """True when a probe (contact_vector) is attached."""
         return "contact_vector" in self._properties
 
-    def set_probe(self, probe, group_mode: str = "by_probe", in_place: bool = False):
+    def set_probe(self, probe, group_mode: str = "auto", in_place: bool | None = None):
         """Attach a probeinterface ``Probe`` (or ``ProbeGroup``).
 
         Channels are ordered by the probe's ``device_channel_indices`` (wiring): contact k is
@@ -152,16 +152,21 @@ class ChannelsMixin(ChannelMethods):
         ----------
         probe : probeinterface.Probe or ProbeGroup
         group_mode : {"auto", "by_probe", "by_shank", "by_side"}
-            How the ``group`` property is set: one group per probe (the specification's default),
-            per (probe, shank), per (probe[, shank], side); "auto" (SpikeInterface 0.105's
-            default) uses every one of these the probe has.
-        in_place : bool
-            Attach to this object (only when the wiring keeps every channel in order) instead of
-            returning a new view.
+            How the ``group`` property is set: one group per probe, per (probe, shank), per
+            (probe[, shank], side); "auto" (SpikeInterface 0.105's default) uses every one of
+            these the probe has.
+        in_place : bool, optional
+            True: attach to this object (the wiring must keep every channel). False: return a new
+            view and leave this object unchanged (the specification's default). None (default):
+            both generations at once — a probe that wires every channel is attached to this
+            object, which is returned (``recording.set_probe(probe)`` as in SpikeInterface 0.105,
+            ``rec2 = recording.set_probe(probe)`` as in the specification); a probe that wires
+            fewer channels gives a view of the wired channels, with a warning (SpikeInterface
+            0.105 refuses it: ``select_channels_with_probe``).
 
         Returns
         -------
-        The object with the probe attached (``self`` when ``in_place``).
+        The object with the probe attached (``self`` when attached in place).
         """
         from probeinterface import Probe, ProbeGroup
 
@@ -174,11 +179,11 @@ class ChannelsMixin(ChannelMethods):
             raise TypeError(f"probe must be a probeinterface Probe or ProbeGroup, got {type(probe).__name__}")
         return self.set_probegroup(probegroup, group_mode=group_mode, in_place=in_place)
 
-    def set_probes(self, probe_or_probegroup, group_mode: str = "by_probe", in_place: bool = False):
+    def set_probes(self, probe_or_probegroup, group_mode: str = "auto", in_place: bool | None = None):
         """Alias of :meth:`set_probe`."""
         return self.set_probe(probe_or_probegroup, group_mode=group_mode, in_place=in_place)
 
-    def set_probegroup(self, probegroup, group_mode: str = "by_probe", in_place: bool = False,
+    def set_probegroup(self, probegroup, group_mode: str = "auto", in_place: bool | None = None,
                        check_overlap: bool = True):
         """Attach a probeinterface ``ProbeGroup`` (see :meth:`set_probe`).
 
@@ -186,7 +191,8 @@ class ChannelsMixin(ChannelMethods):
         ----------
         probegroup : probeinterface.ProbeGroup (or Probe)
         group_mode : {"auto", "by_probe", "by_shank", "by_side"}
-        in_place : bool
+        in_place : bool, optional
+            See :meth:`set_probe`.
         check_overlap : bool
             Refuse probes whose contacts fall inside another probe's bounding box (their channel
             locations could not be told apart), as SpikeInterface does.
@@ -214,6 +220,9 @@ class ChannelsMixin(ChannelMethods):
             raise ValueError("the probe has no wiring: call probe.set_device_channel_indices(...) first")
         wired = dci >= 0
         if not np.any(wired):
+            if in_place is None:
+                raise ValueError("no contact of the probe is wired (all device_channel_indices are -1): nothing to "
+                                 "attach; call probe.set_device_channel_indices(...) first")
             if in_place:
                 raise ValueError("no contact of the probe is wired (all device_channel_indices are -1): nothing to "
                                  "attach in place; use in_place=False to get a recording without channels")
@@ -244,12 +253,23 @@ class ChannelsMixin(ChannelMethods):
              else np.asarray(p.probe_planar_contour).tolist()}
             for p in probegroup.probes
         ]
+        wires_all = np.array_equal(new_channel_ids, self.channel_ids)
+        if in_place is None:
+            in_place = wires_all
+            if not wires_all:
+                import warnings
+
+                warnings.warn(
+                    f"set_probe: the probe wires {len(new_channel_ids)} of the {self.get_num_channels()} channels: "
+                    "this object is left unchanged and the returned view holds the wired channels "
+                    "(SpikeInterface 0.105 refuses this; select_channels_with_probe(probe) makes the view "
+                    "without this warning)", UserWarning, stacklevel=3)
         if in_place:
-            if not np.array_equal(new_channel_ids, self.channel_ids):
+            if not wires_all:
                 raise ValueError(
-                    "set_probe(in_place=True) needs a wiring that keeps every channel in its order; "
-                    "use in_place=False to get a re-ordered view"
-                )
+                    f"set_probe(in_place=True) needs a probe that wires every channel once; it wires "
+                    f"{len(new_channel_ids)} of {self.get_num_channels()}: use select_channels_with_probe(probe) "
+                    "(or in_place=False) for a view of the wired channels")
             target = self
         else:
             target = self.channel_slice(channel_ids=new_channel_ids)
@@ -301,7 +321,10 @@ def _groups_of(contacts: np.ndarray, group_mode: str) -> np.ndarray:
     keys = ["probe_index"]
     if group_mode == "by_shank" or (group_mode == "auto" and has_shank):
         if group_mode == "by_shank" and "shank_ids" not in names:
-            raise ValueError("group_mode='by_shank': the probe has no shank_ids")
+            from .errors import SpikeInterfaceAssertError
+
+            raise SpikeInterfaceAssertError("shank_ids is None in probe, you cannot group by shank "
+                                            "(group_mode='by_shank'; use 'auto' or 'by_probe')")
         keys.append("shank_ids")
     if group_mode == "by_side" or (group_mode == "auto" and has_side):
         if group_mode == "by_side" and not has_side:

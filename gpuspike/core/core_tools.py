@@ -112,3 +112,75 @@ def write_python(path, dict: dict) -> None:
             v = str(v)
         lines.append(f"{k} = {v!r}\n")
     Path(path).write_text("".join(lines))
+
+
+def _json_ready(value):
+    """``value`` with numpy values, paths, extractors, probes and datetimes made plain JSON values."""
+    import datetime
+
+    from probeinterface import ProbeGroup
+
+    from .base import BaseExtractor
+
+    if isinstance(value, dict):
+        return {(k.item() if isinstance(k, np.generic) else k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    if isinstance(value, np.dtype):
+        return value.name
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return np.dtype(value).name
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (BaseExtractor, ProbeGroup)):
+        return _json_ready(value.to_dict())
+    return value
+
+
+def check_json(dictionary: dict) -> dict:
+    """A copy of ``dictionary`` that JSON can write: numpy values, dtypes, paths, extractors and
+    probe groups turned into plain values (SpikeInterface's ``check_json``).
+
+    Parameters
+    ----------
+    dictionary : dict
+
+    Returns
+    -------
+    dict
+        What ``json.loads(json.dumps(...))`` gives back.
+
+    Raises
+    ------
+    TypeError
+        A value JSON cannot hold (naming its type).
+    """
+    import json
+
+    return json.loads(json.dumps(_json_ready(dictionary)))
+
+
+def measure_memory_allocation(measure_in_process: bool = True) -> int:
+    """Memory in use now, in bytes: this process's resident memory, or the whole machine's
+    (total minus available) with ``measure_in_process=False``.
+
+    Parameters
+    ----------
+    measure_in_process : bool
+
+    Returns
+    -------
+    int
+    """
+    import psutil
+
+    if measure_in_process:
+        return int(psutil.Process().memory_info().rss)
+    memory = psutil.virtual_memory()
+    return int(memory.total - memory.available)

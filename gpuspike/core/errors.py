@@ -25,3 +25,9 @@ class ConcurrentSaveError(FolderExistsError):
 class UnsafeFolderError(CorruptFolderError):
     """A folder asks for something a folder may not do: run code (a pickle, a class that is not an
     extractor) or name a path outside itself."""
+
+
+class SpikeInterfaceAssertError(ValueError, AssertionError):
+    """A bad argument where SpikeInterface asserts: a ``ValueError`` (gpuspike's convention) that is
+    also an ``AssertionError`` (what SpikeInterface raises there), so that code catching either
+    catches it."""

@@ -122,6 +122,9 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
 
     _main_annotations = ["is_filtered"]
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
+    #: get_noise_levels' cache: a slice or a derived recording has noise levels of its own
+    _skip_properties = [f"noise_level_{method}_{units}" for method in ("std", "mad", "rms")
+                        for units in ("raw", "scaled")]
 
     def __init__(self, sampling_frequency: float, channel_ids: Sequence, dtype) -> None:
         from .validation import check_sampling_frequency
@@ -382,10 +385,36 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         return FrameSliceRecording(self, start_frame=start_frame, end_frame=end_frame)
 
     def time_slice(self, start_time: float | None, end_time: float | None) -> "BaseRecording":
-        """A lazy view between two times (s) of a mono-segment recording."""
-        start = None if start_time is None else int(self.time_to_sample_index(start_time, 0))
-        end = None if end_time is None else int(self.time_to_sample_index(end_time, 0))
-        return self.frame_slice(start_frame=start, end_frame=end)
+        """A lazy view between two times (s) of a mono-segment recording.
+
+        Parameters
+        ----------
+        start_time, end_time : float or None
+            Seconds, within ``[get_start_time(), get_end_time()]``; None: the recording's start / end.
+
+        Returns
+        -------
+        BaseRecording
+        """
+        from .errors import SpikeInterfaceAssertError
+
+        num_segments = self.get_num_segments()
+        if num_segments != 1:
+            raise SpikeInterfaceAssertError(
+                f"Time slicing is only supported for single segment recordings. Found {num_segments} segments "
+                "(select one first: recording.select_segments([i]))")
+        t_start, t_end = self.get_start_time(), self.get_end_time()
+        frames = []
+        for name, value in (("start_time", start_time), ("end_time", end_time)):
+            if value is None:
+                frames.append(None)
+                continue
+            if value < t_start:
+                raise ValueError(f"{name} {value} is before the start time {t_start} of the recording.")
+            if value > t_end:
+                raise ValueError(f"{name} {value} is after the end time {t_end} of the recording.")
+            frames.append(int(self.time_to_sample_index(value, 0)))
+        return self.frame_slice(start_frame=frames[0], end_frame=frames[1])
 
     def select_segments(self, segment_indices) -> "BaseRecording":
         """A lazy view on some segments."""

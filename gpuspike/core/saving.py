@@ -219,7 +219,7 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
         check_savable_properties(recording)
     if format == "memory":
         sharedmem = specific.pop("sharedmem", True)
-        _reject_unknown(specific, (), "save(format='memory')")
+        _warn_unknown(specific, ("sharedmem",), "save(format='memory')")
         return write_memory_recording_copy(recording, sharedmem=sharedmem, **job_kwargs)
     if format == "zarr":
         from .zarrrecording import ZarrRecordingExtractor
@@ -251,6 +251,15 @@ def write_memory_recording_copy(recording, sharedmem: bool = True, **job_kwargs)
     from .numpyextractors import NumpyRecording
 
     return NumpyRecording.from_recording(recording, with_time_vector=True)
+
+
+def _warn_unknown(specific: dict, allowed: tuple, where: str) -> None:
+    """Unknown keywords of a memory save are ignored, as SpikeInterface ignores them, with a warning."""
+    if specific:
+        import warnings
+
+        warnings.warn(f"{where}: ignored unknown keyword arguments {sorted(specific)}; allowed: {list(allowed)} and "
+                      "job kwargs", UserWarning, stacklevel=4)
 
 
 def _reject_unknown(specific: dict, allowed: tuple, where: str) -> None:
@@ -311,7 +320,7 @@ def save_sorting(sorting, folder=None, format: str = "numpy_folder", overwrite: 
     specific, job_kwargs = split_job_kwargs(kwargs)
     if format == "memory":
         sharedmem = specific.pop("sharedmem", True)
-        _reject_unknown(specific, (), "sorting.save(format='memory')")
+        _warn_unknown(specific, ("sharedmem",), "sorting.save(format='memory')")
         if sharedmem:
             from .sharedmem import SharedMemorySorting
 

@@ -158,9 +158,9 @@ class Templates:
             raise ValueError(f"sparse templates_array has {array.shape[2]} channels; the sparsity mask needs between "
                              f"{int(active.max(initial=0))} (most active channels of a unit) and {self.num_channels}")
         if self.check_for_consistent_sparsity and not self._are_passed_templates_sparse():
-            raise ValueError("sparsity_mask is given but templates_array is not sparse: some unit has non-zero "
-                             "values beyond its active channels (pass the dense array to Templates(...) without "
-                             "sparsity_mask and call .to_sparse(mask))")
+            raise ValueError("Sparsity mask passed but the templates are not sparse: some unit of templates_array "
+                             "has non-zero values beyond its active channels (pass the dense array to "
+                             "Templates(...) without sparsity_mask and call .to_sparse(mask))")
 
     def _are_passed_templates_sparse(self) -> bool:
         """True when every unit's values beyond its active channels are zero."""

@@ -45,8 +45,11 @@ def _resolve(obj, kind: str, peak_sign: str | None, peak_mode: str | None, where
     """SpikeInterface 0.105's ``peak_sign`` / ``peak_mode`` for an analyzer or a Templates."""
     if kind == "analyzer":
         if peak_sign is not None:
-            raise ValueError(f"{where}(peak_sign={peak_sign!r}): a SortingAnalyzer has its own peak_sign "
-                             f"({obj.peak_sign!r}, set by create_sorting_analyzer); pass peak_sign=None")
+            from .errors import SpikeInterfaceAssertError
+
+            raise SpikeInterfaceAssertError(
+                f"{where}(peak_sign={peak_sign!r}): a SortingAnalyzer has its own peak_sign ({obj.peak_sign!r}, set "
+                "by create_sorting_analyzer); pass peak_sign=None")
         peak_sign = obj.peak_sign
         peak_mode = obj.peak_mode if peak_mode is None else peak_mode
     else:

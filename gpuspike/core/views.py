@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .errors import SpikeInterfaceAssertError
 from .recording import BaseRecording, BaseRecordingSegment, check_frames
 from .snippets import BaseSnippets, BaseSnippetsSegment
 from .sorting import BaseSorting, BaseSortingSegment
@@ -133,7 +134,7 @@ class FrameSliceRecording(BaseRecording):
     def __init__(self, parent_recording: BaseRecording, start_frame: int | None = None,
                  end_frame: int | None = None) -> None:
         if parent_recording.get_num_segments() != 1:
-            raise ValueError(
+            raise SpikeInterfaceAssertError(
                 f"frame_slice needs a mono-segment recording (this one has {parent_recording.get_num_segments()} "
                 "segments); use select_segment_recording() or split_recording() first"
             )
@@ -233,7 +234,7 @@ class FrameSliceSorting(BaseSorting):
         from .sorting import exceeding_spikes
 
         if parent_sorting.get_num_segments() != 1:
-            raise ValueError(
+            raise SpikeInterfaceAssertError(
                 f"frame_slice needs a mono-segment sorting (this one has {parent_sorting.get_num_segments()} segments)"
             )
         start = 0 if start_frame is None else as_frame(start_frame, "start_frame")

@@ -767,7 +767,131 @@ def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefor
     return out
 
 
+def extract_waveforms_to_single_buffer(recording, spikes: np.ndarray, nbefore: int, nafter: int, mode: str = "memmap",
+                                       return_in_uV: bool = True, file_path=None, dtype=None,
+                                       sparsity_mask: np.ndarray | None = None, copy: bool = True,
+                                       job_name: str | None = None, verbose: bool = False,
+                                       zarr_target_chunk_bytes: int = 10 * 1024 * 1024,
+                                       return_scaled: bool | None = None, **job_kwargs):
+    """Waveforms of every spike of ``spikes`` in one array, in the order of ``spikes``
+    (SpikeInterface's low-level single-buffer API), gathered by the block engine.
+
+    Samples outside a segment are 0. With ``sparsity_mask`` each row keeps its unit's active
+    channels first (zeros after), so channels are not aligned across units.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        Spike vector (``sample_index``, ``unit_index``, ``segment_index``), any order.
+    nbefore, nafter : int
+        Samples before and after each spike.
+    mode : {"memmap", "shared_memory", "zarr"}
+        "memmap": an ``.npy`` file at ``file_path`` (written whole, then opened as a memory map);
+        "shared_memory": an array in memory; "zarr": a dataset at ``file_path`` inside a ``.zarr``
+        store (``"an.zarr/extensions/waveforms/waveforms"``).
+    return_in_uV : bool
+        Waveforms in µV (float32 unless ``dtype``).
+    file_path : str or Path, optional
+        Needed by "memmap" and "zarr".
+    dtype : dtype-like, optional
+        Default: the recording's dtype, even in µV (as SpikeInterface: pass ``dtype="float32"``
+        for µV of an integer recording).
+    sparsity_mask : np.ndarray, optional
+        ``(num_units, num_channels)`` bool.
+    copy : bool
+        With "shared_memory" and ``copy=False``, also return the (empty) buffer description, as
+        SpikeInterface does: the array is the caller's own either way.
+    job_name : str, optional
+        Name of the progress bar.
+    verbose : bool
+        Accepted for SpikeInterface compatibility.
+    zarr_target_chunk_bytes : int
+        Bytes of a zarr chunk (whole spikes per chunk).
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
+    **job_kwargs
+
+    Returns
+    -------
+    np.ndarray or zarr array
+        ``(num_spikes, nbefore + nafter, num_channels or max active channels)``; with
+        "shared_memory" and ``copy=False``, ``(array, info)``.
+    """
+    from .analyzer_compute import gather_waveforms
+    from .job import resolve_job_kwargs
+
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    if mode not in ("memmap", "shared_memory", "zarr"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'memmap', 'shared_memory', 'zarr'")
+    if mode != "shared_memory" and file_path is None:
+        raise ValueError(f"mode={mode!r} needs file_path= (or use mode='shared_memory')")
+    if mode == "shared_memory" and file_path is not None:
+        raise ValueError("mode='shared_memory' takes no file_path (use mode='memmap' to write a file)")
+    spikes = np.asarray(spikes)
+    missing = {"sample_index", "unit_index", "segment_index"} - set(spikes.dtype.names or ())
+    if missing:
+        raise ValueError(f"spikes must be a spike vector (sorting.to_spike_vector()); it lacks {sorted(missing)}")
+    if return_in_uV and not recording.has_scaleable_traces():
+        raise ValueError("return_in_uV=True needs a recording with gains (set_channel_gains) or return_in_uV=False")
+    dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+    num_units = int(spikes["unit_index"].max(initial=-1)) + 1
+    sparsity = None
+    if sparsity_mask is not None:
+        mask = np.asarray(sparsity_mask, dtype=bool)
+        if mask.ndim != 2 or mask.shape[1] != recording.get_num_channels() or mask.shape[0] < num_units:
+            raise ValueError(f"sparsity_mask has shape {mask.shape}: expected (num_units >= {num_units}, "
+                             f"{recording.get_num_channels()} channels)")
+        num_units = mask.shape[0]
+        sparsity = ChannelSparsity(mask, np.arange(num_units), recording.channel_ids)
+    order = np.lexsort((spikes["sample_index"], spikes["segment_index"]))
+    config = resolve_job_kwargs(**job_kwargs)
+    stage = (job_name or "extract_waveforms_to_single_buffer", "gather")
+    gathered, _ = gather_waveforms(recording, spikes[order], num_units, int(nbefore), int(nafter), sparsity,
+                                   return_in_uV, dtype, config, job=stage)
+    waveforms = np.empty_like(gathered)
+    waveforms[order] = gathered
+    if mode == "shared_memory":
+        return waveforms if copy else (waveforms, dict(shm=None, shm_name=None, dtype=dtype.str,
+                                                       shape=waveforms.shape))
+    if mode == "memmap":
+        import os
+        import uuid
+
+        path = Path(file_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+        try:
+            with open(tmp, "wb") as f:  # written whole under a temporary name, then renamed
+                np.save(f, waveforms)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return np.load(path, mmap_mode="r+")
+    return _write_zarr_waveforms(file_path, waveforms, zarr_target_chunk_bytes)
+
+
+def _write_zarr_waveforms(file_path, waveforms: np.ndarray, target_chunk_bytes: int):
+    """``waveforms`` as the dataset ``file_path`` names inside a ``.zarr`` store (whole spikes per chunk)."""
+    from .zarrrecording import create_array, open_group
+
+    parts = Path(file_path).parts
+    stores = [i for i, part in enumerate(parts) if part.endswith(".zarr")]
+    if not stores or stores[-1] == len(parts) - 1:
+        raise ValueError(f"file_path={str(file_path)!r} must point inside a .zarr store "
+                         "('analyzer.zarr/extensions/waveforms/waveforms')")
+    store = Path(*parts[:stores[-1] + 1])
+    group = open_group(store, mode="a")
+    for name in parts[stores[-1] + 1:-1]:
+        group = group.require_group(name)
+    per_spike = max(1, int(np.prod(waveforms.shape[1:])) * waveforms.dtype.itemsize)
+    chunk_spikes = max(1, int(target_chunk_bytes) // per_spike)
+    return create_array(group, parts[-1], data=waveforms, chunks=(chunk_spikes,) + waveforms.shape[1:])
+
+
 _LOAD_OUTPUTS = ("MockWaveformExtractor", "WaveformExtractor", "SortingAnalyzer")
+
 
 
 def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None,

@@ -84,7 +84,9 @@ def test_device_wiring_reorders_contacts_and_selects_channels():
     probe = generate_linear_probe(num_elec=6, ypitch=20)
     wiring = np.array([9, 2, 5, 0, 7, 3])  # contact k -> device channel wiring[k]
     probe.set_device_channel_indices(wiring)
-    wired = rec.set_probe(probe)
+    with pytest.warns(UserWarning, match="wires 6 of the 10 channels"):
+        wired = rec.set_probe(probe)
+    assert not rec.has_probe()  # a partial wiring leaves the recording as it was
     order = np.sort(wiring)
     np.testing.assert_array_equal(wired.channel_ids, [f"c{i}" for i in order])
     np.testing.assert_array_equal(wired.get_traces(), traces[:, order])
@@ -94,11 +96,27 @@ def test_device_wiring_reorders_contacts_and_selects_channels():
     # unwired contacts (-1) are dropped
     probe2 = generate_linear_probe(num_elec=4, ypitch=10)
     probe2.set_device_channel_indices([3, -1, 1, 8])
-    w2 = rec.set_probe(probe2)
+    w2 = rec.select_channels_with_probe(probe2)
     np.testing.assert_array_equal(w2.get_traces(), traces[:, [1, 3, 8]])
     np.testing.assert_array_equal(w2.get_channel_locations()[:, 1], [20.0, 0.0, 30.0])
-    with pytest.raises(ValueError, match=r"set_probe\(in_place=True\) needs a wiring"):
+    with pytest.raises(ValueError, match=r"set_probe\(in_place=True\) needs a probe that wires every channel"):
         rec.set_probe(probe, in_place=True)
+
+
+def test_set_probe_attaches_in_place_and_returns_the_recording():
+    """SpikeInterface 0.105's ``rec.set_probe(probe)`` and the specification's
+    ``rec2 = rec.set_probe(probe)`` both work; ``in_place=False`` still leaves the recording alone."""
+    traces = np.arange(40 * 4, dtype="float32").reshape(40, 4)
+    probe = generate_linear_probe(num_elec=4, ypitch=20)
+    probe.set_device_channel_indices([2, 0, 3, 1])
+    rec = NumpyRecording([traces], 1000.0)
+    copy = rec.set_probe(probe, in_place=False)
+    assert copy is not rec and copy.has_probe() and not rec.has_probe()
+    same = rec.set_probe(probe)
+    assert same is rec and rec.has_probe()
+    np.testing.assert_array_equal(rec.get_traces(), traces)  # every channel wired: channels keep their order
+    np.testing.assert_array_equal(rec.get_channel_locations()[:, 1], [20.0, 60.0, 0.0, 40.0])
+    np.testing.assert_array_equal(rec.get_channel_locations(), copy.get_channel_locations())
 
 
 def test_set_probe_errors():

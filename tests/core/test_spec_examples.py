@@ -179,13 +179,18 @@ def test_spec_handling_probes():
     probe, wiring = _multi_shank_probe_with_wiring()
     contact_of_channel = np.argsort(wiring)  # channel c is contact wiring^-1[c]
 
+    # every channel wired: attached in place and returned (SpikeInterface 0.105's in-place
+    # set_probe, and the specification's assignment, both hold); "auto" groups (0.105's default)
+    # follow the shanks
     recording_w_probe = recording.set_probe(probe)
-    assert recording_w_probe is not recording and not recording.has_probe()
+    assert recording_w_probe is recording and recording.has_probe()
     np.testing.assert_allclose(recording_w_probe.get_channel_locations(),
                                probe.contact_positions[contact_of_channel])
-    np.testing.assert_array_equal(recording_w_probe.get_channel_groups(), np.zeros(64))
-    recording_w_probe = recording.set_probe(probe, group_mode="by_shank")
     shank_of_channel = probe.shank_ids[contact_of_channel].astype(int)
+    np.testing.assert_array_equal(recording_w_probe.get_channel_groups(), shank_of_channel)
+    by_probe = recording.set_probe(probe, group_mode="by_probe", in_place=False)
+    np.testing.assert_array_equal(by_probe.get_channel_groups(), np.zeros(64))
+    recording_w_probe = recording.set_probe(probe, group_mode="by_shank")
     np.testing.assert_array_equal(recording_w_probe.get_channel_groups(), shank_of_channel)
     assert set(recording_w_probe.split_by("group")) == {0, 1, 2, 3}
     ret = recording.set_probe(probe, group_mode="by_shank", in_place=True)

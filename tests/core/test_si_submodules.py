@@ -1,0 +1,190 @@
+"""SpikeInterface's submodule paths under gpuspike.core, and the helpers SpikeInterface's own tests
+import from them (testing, core_tools, waveform_tools), against NumPy references written here."""
+import importlib
+
+import numpy as np
+import pytest
+
+import gpuspike as gs
+from gpuspike.core.errors import SpikeInterfaceAssertError
+from gpuspike.core.si_modules import SPIKEINTERFACE_MODULES
+
+
+@pytest.mark.parametrize("module", SPIKEINTERFACE_MODULES)
+def test_spikeinterface_module_paths_serve_gpuspike_names(module):
+    mod = importlib.import_module(f"gpuspike.core.{module}")
+    assert mod.BaseRecording is gs.BaseRecording
+    assert mod.extract_waveforms_to_single_buffer is gs.core.extract_waveforms_to_single_buffer
+    with pytest.raises(ImportError, match="no_such_name"):
+        exec(f"from gpuspike.core.{module} import no_such_name", {})
+
+
+def test_names_from_spikeinterface_paths():
+    from gpuspike.core.baserecording import BaseRecording
+    from gpuspike.core.basesorting import BaseSorting
+    from gpuspike.core.testing import check_recordings_equal
+    from gpuspike.core.waveforms_extractor_backwards_compatibility import MockWaveformExtractor
+    from gpuspike.core.zarrextractors import ZarrRecordingExtractor
+
+    assert (BaseRecording, BaseSorting, ZarrRecordingExtractor) == (gs.BaseRecording, gs.BaseSorting,
+                                                                    gs.ZarrRecordingExtractor)
+    assert MockWaveformExtractor is gs.WaveformExtractor and callable(check_recordings_equal)
+
+
+def small_recording(seed=0, lengths=(3000, 2000), channels=5):
+    rng = np.random.default_rng(seed)
+    traces = [rng.integers(-500, 500, (n, channels)).astype("int16") for n in lengths]
+    rec = gs.NumpyRecording(traces, 10000.0)
+    rec.set_channel_gains(rng.uniform(0.5, 2.0, channels).astype("float32"))
+    rec.set_channel_offsets(rng.uniform(-5.0, 5.0, channels).astype("float32"))
+    return rec, traces
+
+
+def test_testing_helpers_pass_on_equal_and_assert_on_different():
+    from gpuspike.core import testing
+
+    rec, traces = small_recording()
+    testing.check_recordings_equal(rec, rec.save(format="memory", progress_bar=False), check_properties=True,
+                                   check_annotations=True)
+    changed = [t.copy() for t in traces]
+    changed[1][7, 2] += 1
+    other = gs.NumpyRecording(changed, 10000.0)
+    for differing in (other, rec.select_channels(rec.channel_ids[:4])):
+        with pytest.raises(AssertionError):
+            testing.check_recordings_equal(rec, differing, return_in_uV=False)
+    renamed = rec.clone()
+    renamed.set_property("quality", ["good"] * 5)
+    with pytest.raises(AssertionError, match="property keys"):
+        testing.check_extractor_properties_equal(rec, renamed)
+    renamed.annotate(note="x")
+    with pytest.raises(AssertionError, match="annotation keys"):
+        testing.check_extractor_annotations_equal(rec, renamed)
+
+    srt = gs.NumpySorting.from_samples_and_labels([np.array([5, 40, 90]), np.array([7])],
+                                                  [np.array([0, 1, 0]), np.array([1])], 10000.0)
+    testing.check_sortings_equal(srt, srt.save(format="memory"))
+    moved = gs.NumpySorting.from_samples_and_labels([np.array([5, 41, 90]), np.array([7])],
+                                                    [np.array([0, 1, 0]), np.array([1])], 10000.0)
+    with pytest.raises(AssertionError):
+        testing.check_sortings_equal(srt, moved)
+    testing.check_sorted_arrays_equal([3, 1, 2], [1, 2, 3])
+    with pytest.raises(AssertionError):
+        testing.check_sorted_arrays_equal([3, 1, 2], [1, 2, 2])
+
+
+def test_check_json_and_memory_measure():
+    from gpuspike.core.core_tools import check_json, measure_memory_allocation
+
+    rec, _ = small_recording()
+    out = check_json({"a": np.int64(3), np.int32(2): np.arange(3, dtype="int16"), "d": np.dtype("float32"),
+                      "t": np.float32, "rec": rec, "nested": [(np.bool_(True), 1.5)]})
+    assert out["a"] == 3 and out["2"] == [0, 1, 2] and out["d"] == "float32" and out["t"] == "float32"
+    assert out["nested"] == [[True, 1.5]] and out["rec"]["class"].endswith("NumpyRecording")
+    with pytest.raises(TypeError):
+        check_json({"f": object()})
+    before = measure_memory_allocation()
+    block = np.ones(40_000_000, dtype="float32")  # 160 MB, every page touched
+    assert measure_memory_allocation() - before > 100e6
+    assert block[-1] == 1.0
+    assert measure_memory_allocation(measure_in_process=False) > 0
+
+
+def reference_single_buffer(rec, traces, spikes, nbefore, nafter, scaled, mask=None, dtype="float32"):
+    gains = rec.get_channel_gains().astype("float32")
+    offsets = rec.get_channel_offsets().astype("float32")
+    width = traces[0].shape[1] if mask is None else int(mask.sum(axis=1).max())
+    out = np.zeros((spikes.size, nbefore + nafter, width), dtype)
+    for i, sp in enumerate(spikes):
+        seg = traces[int(sp["segment_index"])]
+        channels = np.arange(seg.shape[1]) if mask is None else np.flatnonzero(mask[int(sp["unit_index"])])
+        for j in range(nbefore + nafter):
+            t = int(sp["sample_index"]) - nbefore + j
+            if 0 <= t < seg.shape[0]:
+                values = seg[t, channels].astype("float32")
+                out[i, j, :channels.size] = values * gains[channels] + offsets[channels] if scaled else values
+    return out
+
+
+def spike_vector(rng, lengths, num_units=3, per_segment=30):
+    rows = []
+    for seg, n in enumerate(lengths):
+        samples = np.concatenate([[1, n - 2], rng.choice(np.arange(n), per_segment, replace=False)])
+        rows += [(int(s), int(u), seg) for s, u in zip(samples, rng.integers(0, num_units, samples.size))]
+    spikes = np.array(rows, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+    return spikes[rng.permutation(spikes.size)]  # any order: rows follow the given order
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_single_buffer_equals_reference(tmp_path, n_jobs):
+    from gpuspike.core.waveform_tools import extract_waveforms_to_single_buffer
+
+    rec, traces = small_recording(seed=3)
+    rng = np.random.default_rng(4)
+    spikes = spike_vector(rng, (3000, 2000))
+    job = dict(n_jobs=n_jobs, chunk_size=700, progress_bar=False)
+    dense = extract_waveforms_to_single_buffer(rec, spikes, 6, 9, mode="shared_memory", dtype="float32", **job)
+    np.testing.assert_array_equal(dense, reference_single_buffer(rec, traces, spikes, 6, 9, True))
+    raw = extract_waveforms_to_single_buffer(rec, spikes, 6, 9, mode="shared_memory", return_in_uV=False, **job)
+    assert raw.dtype == np.int16
+    np.testing.assert_array_equal(raw, reference_single_buffer(rec, traces, spikes, 6, 9, False, dtype="int16"))
+    mask = np.array([[1, 0, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 1]], dtype=bool)
+    sparse = extract_waveforms_to_single_buffer(rec, spikes, 4, 5, mode="memmap", file_path=tmp_path / "w.npy",
+                                                dtype="float32", sparsity_mask=mask, **job)
+    assert sparse.shape == (spikes.size, 9, 3) and isinstance(sparse, np.memmap)
+    np.testing.assert_array_equal(sparse, reference_single_buffer(rec, traces, spikes, 4, 5, True, mask))
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), sparse)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.npy"]  # the temporary file is gone
+    stored = extract_waveforms_to_single_buffer(rec, spikes, 4, 5, mode="zarr", dtype="float32",
+                                                file_path=tmp_path / "an.zarr" / "extensions" / "waveforms" / "wf",
+                                                zarr_target_chunk_bytes=2000, **job)
+    assert stored.chunks[0] < spikes.size
+    np.testing.assert_array_equal(stored[:], reference_single_buffer(rec, traces, spikes, 4, 5, True))
+
+
+def test_single_buffer_errors(tmp_path):
+    from gpuspike.core.waveform_tools import extract_waveforms_to_single_buffer
+
+    rec, _ = small_recording()
+    spikes = spike_vector(np.random.default_rng(0), (3000, 2000))
+    with pytest.raises(ValueError, match="mode='nope'"):
+        extract_waveforms_to_single_buffer(rec, spikes, 2, 2, mode="nope")
+    with pytest.raises(ValueError, match="needs file_path"):
+        extract_waveforms_to_single_buffer(rec, spikes, 2, 2, mode="memmap")
+    with pytest.raises(ValueError, match="inside a .zarr store"):
+        extract_waveforms_to_single_buffer(rec, spikes, 2, 2, mode="zarr", file_path=tmp_path / "plain")
+    with pytest.raises(ValueError, match="lacks"):
+        extract_waveforms_to_single_buffer(rec, np.zeros(3, dtype=[("sample_index", "int64")]), 2, 2,
+                                           mode="shared_memory")
+    with pytest.raises(ValueError, match="sparsity_mask has shape"):
+        extract_waveforms_to_single_buffer(rec, spikes, 2, 2, mode="shared_memory", sparsity_mask=np.ones((3, 4)))
+
+
+def test_spikeinterface_assert_errors_are_both_kinds():
+    rec = gs.generate_recording(durations=[0.1, 0.1], num_channels=2, seed=0)
+    for call in (lambda: rec.time_slice(0.0, 0.05), lambda: rec.frame_slice(0, 10)):
+        with pytest.raises(AssertionError):
+            call()
+        with pytest.raises(ValueError, match="segment"):
+            call()
+    assert issubclass(SpikeInterfaceAssertError, ValueError) and issubclass(SpikeInterfaceAssertError,
+                                                                            AssertionError)
+
+
+def test_noise_level_cache_stays_with_its_recording():
+    rec, _ = small_recording(seed=8, lengths=(40000,))
+    levels = gs.get_noise_levels(rec, return_scaled=False, method="std", num_chunks_per_segment=4,
+                                 chunk_size=1000, seed=0)
+    assert "noise_level_std_raw" in rec.get_property_keys()
+    part = rec.frame_slice(0, 5000)
+    assert not any(k.startswith("noise_level") for k in part.get_property_keys())
+    assert not any(k.startswith("noise_level") for k in rec.select_channels(rec.channel_ids[:2]).get_property_keys())
+    np.testing.assert_array_equal(gs.get_noise_levels(rec, return_scaled=False, method="std"), levels)
+
+
+def test_memory_save_warns_about_unknown_keywords():
+    rec, _ = small_recording()
+    with pytest.warns(UserWarning, match=r"ignored unknown keyword arguments \['shared'\]"):
+        saved = rec.save(format="memory", shared=False, progress_bar=False)
+    assert type(saved).__name__ == "SharedMemoryRecording"
+    with pytest.raises(TypeError, match="unknown keyword"):
+        rec.save(format="binary", folder="unused_folder", shared=False)
