@@ -221,37 +221,29 @@ class _Spinner:
 
 # ------------------------------------------------------------------------------------- reporting
 class _ReadCounter:
-    """Bytes this process read through system calls while the block ran (None where not counted)."""
+    """Bytes of its files that the engine's readers read, or mapped and handed to the jobs, while
+    the block ran (a mapped file is not read by system calls the operating system would count)."""
 
     def __enter__(self) -> "_ReadCounter":
+        from .streaming.readers import bytes_read_by_readers
+
         self.bytes = None
-        self._start = _read_chars()
+        self._start = bytes_read_by_readers()
         return self
 
     def __exit__(self, *exc) -> None:
-        end = _read_chars()
-        if self._start is not None and end is not None:
-            self.bytes = end - self._start
+        from .streaming.readers import bytes_read_by_readers
 
-
-def _read_chars() -> int | None:
-    try:
-        import psutil
-
-        return int(psutil.Process().io_counters().read_chars)
-    except (ImportError, AttributeError, NotImplementedError, OSError):
-        return None
+        self.bytes = bytes_read_by_readers() - self._start
 
 
 def _mb(num_bytes: float) -> str:
     return f"{num_bytes / 1e6:,.0f}"
 
 
-def _read_text(bytes_read: int | None, file_bytes: int, seconds: float, from_file: bool) -> str:
+def _read_text(bytes_read: int, file_bytes: int, seconds: float, from_file: bool) -> str:
     if not from_file:
         return "traces generated on the fly (no file read)"
-    if bytes_read is None:
-        return f"bytes read not counted on this platform (file: {_mb(file_bytes)} MB)"
     return (f"read {_mb(bytes_read)} MB of the {_mb(file_bytes)} MB file ({100 * bytes_read / file_bytes:.0f}%) "
             f"at {bytes_read / seconds / 1e6:,.0f} MB/s")
 

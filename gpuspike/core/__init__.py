@@ -21,7 +21,8 @@ from .recording_tools import (get_channel_distances, get_chunk_with_margin, get_
                               get_random_data_chunks, order_channels_by_depth)
 from .generate import (GeneratedSorting, MockRecording, NoiseGeneratorRecording, clean_refractory_period,
                        create_sorting_npz, generate_neuropixels_like_probe, generate_recording,
-                       generate_recording_by_size, generate_snippets, generate_sorting, inject_some_duplicate_units,
+                       generate_recording_by_size, generate_snippets, generate_sorting, generate_sorting_to_inject,
+                       inject_some_duplicate_units,
                        inject_some_split_units, noise_generator_recording, synthesize_poisson_spike_vector,
                        synthesize_random_firings, synthetize_spike_train_bad_isi, synthesize_spike_train_bad_isi)
 from .groundtruth import (GroundTruthRecording, generate_channel_locations, generate_ground_truth_recording,
@@ -31,7 +32,9 @@ from .transformsorting import TransformSorting, add_synchrony_to_sorting
 from .snippets_tools import snippets_from_sorting
 from .sorting_tools import (random_spikes_selection, select_sorting_periods, spike_vector_to_indices,
                             spike_vector_to_spike_trains, unit_period_dtype)
-from .core_tools import check_json, measure_memory_allocation, ms_to_samples, normal_pdf, read_python, write_python
+from .core_tools import (SIJsonEncoder, add_suffix, check_json, check_paths_relative, convert_string_to_bytes,
+                         make_paths_absolute, make_paths_relative, measure_memory_allocation, ms_to_samples, normal_pdf,
+                         read_python, recursive_path_modifier, write_python)
 from .globals import (get_global_dataset_folder, get_global_tmp_folder, is_set_global_dataset_folder,
                       is_set_global_tmp_folder, reset_global_tmp_folder, set_global_dataset_folder,
                       set_global_tmp_folder)
@@ -162,6 +165,7 @@ __all__ = [
     "generate_recording_by_size",
     "generate_snippets",
     "generate_sorting",
+    "generate_sorting_to_inject",
     "inject_some_duplicate_units",
     "inject_some_split_units",
     "noise_generator_recording",
@@ -188,6 +192,13 @@ __all__ = [
     "unit_period_dtype",
     "ms_to_samples",
     "check_json",
+    "SIJsonEncoder",
+    "add_suffix",
+    "check_paths_relative",
+    "convert_string_to_bytes",
+    "make_paths_absolute",
+    "make_paths_relative",
+    "recursive_path_modifier",
     "MockWaveformExtractor",
     "extract_waveforms_to_single_buffer",
     "measure_memory_allocation",

@@ -17,9 +17,9 @@ _PATH_KEY_HINTS = ("path", "folder", "file")
 _DEFAULT_MISSING_VALUES = {"f": np.nan, "O": None, "S": b"", "U": ""}
 
 
-class UnknownIdError(KeyError, ValueError):
-    """Ids that the extractor does not have: a ``KeyError`` (a lookup), and the ``ValueError`` that
-    SpikeInterface 0.105's ``ids_to_indices`` raises."""
+class UnknownIdError(KeyError, ValueError, AssertionError):
+    """Ids that the extractor does not have: a ``KeyError`` (a lookup), the ``ValueError`` that
+    SpikeInterface 0.105's ``ids_to_indices`` raises, and the ``AssertionError`` of its selections."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -88,6 +88,9 @@ class BaseExtractor(ExtractorMethods):
         self._kwargs: dict[str, Any] = {}
         self._preferred_mp_context: str | None = None
         self.extra_requirements: list[str] = []
+        #: SpikeInterface's per-object switches of check_serializability (all on by default; an
+        #: object that knows better turns one off, and every object built on it follows)
+        self._serializability: dict[str, bool] = {"memory": True, "json": True, "pickle": True}
 
     # ------------------------------------------------------------------ ids and segments
     @property
@@ -122,8 +125,8 @@ class BaseExtractor(ExtractorMethods):
             if n == 1:
                 return 0
             raise ValueError(
-                f"segment_index must be given for a multi-segment object ({n} segments); "
-                f"allowed values: 0..{n - 1}"
+                f"Multi-segment object. Provide 'segment_index' (segment_index must be given for a "
+                f"multi-segment object: {n} segments; allowed values: 0..{n - 1})"
             )
         if not isinstance(segment_index, (int, np.integer)) or isinstance(segment_index, bool):
             raise TypeError(f"segment_index must be an int, got {segment_index!r}")

@@ -184,3 +184,187 @@ def measure_memory_allocation(measure_in_process: bool = True) -> int:
         return int(psutil.Process().memory_info().rss)
     memory = psutil.virtual_memory()
     return int(memory.total - memory.available)
+
+
+class SIJsonEncoder(__import__("json").JSONEncoder):
+    """A JSON encoder for what extractor dicts hold (numpy values, dtypes, paths, extractors,
+    probe groups, datetimes): SpikeInterface's ``SIJsonEncoder``. Numpy scalars are turned into
+    Python values everywhere, dict keys included."""
+
+    def default(self, obj):
+        ready = _json_ready(obj)
+        if ready is obj:
+            return super().default(obj)
+        return ready
+
+    def iterencode(self, obj, _one_shot=False):
+        return super().iterencode(_json_ready(obj), _one_shot=_one_shot)
+
+
+def add_suffix(file_path, possible_suffix) -> Path:
+    """``file_path`` with the first of ``possible_suffix`` appended, unless it already ends with one.
+
+    Parameters
+    ----------
+    file_path : str or Path
+    possible_suffix : str or list of str
+        With or without the leading dot.
+
+    Returns
+    -------
+    Path
+    """
+    file_path = Path(file_path)
+    suffixes = [possible_suffix] if isinstance(possible_suffix, str) else list(possible_suffix)
+    suffixes = [s if s.startswith(".") else f".{s}" for s in suffixes]
+    if file_path.suffix in suffixes:
+        return file_path
+    return file_path.parent / (file_path.name + suffixes[0])
+
+
+_MEMORY_SUFFIXES = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+                    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+
+
+def convert_string_to_bytes(memory_string: str) -> int:
+    """Bytes of a memory size such as ``"1G"``, ``"512Mi"`` or ``"2.5k"`` (decimal k/M/G/T/P,
+    binary Ki/Mi/Gi/Ti/Pi).
+
+    Parameters
+    ----------
+    memory_string : str
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        No known suffix, or no number before it.
+    """
+    from .errors import SpikeInterfaceAssertError
+
+    text = str(memory_string).strip()
+    suffix = text[-2:] if text[-2:] in _MEMORY_SUFFIXES else text[-1:]
+    if suffix not in _MEMORY_SUFFIXES:
+        raise SpikeInterfaceAssertError(f"Unknown suffix: {suffix!r} in {memory_string!r}; allowed: "
+                                        f"{list(_MEMORY_SUFFIXES)}")
+    try:
+        return int(float(text[:-len(suffix)]) * _MEMORY_SUFFIXES[suffix])
+    except ValueError:
+        raise ValueError(f"memory_string={memory_string!r}: expected a number then one of "
+                         f"{list(_MEMORY_SUFFIXES)}") from None
+
+
+def _path_values(d, target: str = "path", key: str = ""):
+    """``(container, index, value)`` of every path of an extractor dict: a str or Path whose key
+    (or, in a list, the list's key) contains ``target``, at any depth."""
+    if isinstance(d, dict):
+        for k, v in d.items():
+            if isinstance(v, (dict, list)):
+                yield from _path_values(v, target, str(k))
+            elif isinstance(v, (str, Path)) and target in str(k):
+                yield d, k, v
+    elif isinstance(d, list):
+        for i, v in enumerate(d):
+            if isinstance(v, (dict, list)):
+                yield from _path_values(v, target, key)
+            elif isinstance(v, (str, Path)) and target in key:
+                yield d, i, v
+
+
+def _relative_to(path, folder: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(Path(path).resolve().as_posix(), start=Path(folder).resolve().as_posix())).as_posix()
+
+
+def recursive_path_modifier(d: dict, func, target: str = "path", copy: bool = True) -> dict:
+    """Apply ``func`` to every path of an extractor dict (nested extractors included).
+
+    Parameters
+    ----------
+    d : dict
+        An extractor dict (``to_dict()``).
+    func : callable
+        Path -> new path.
+    target : str
+        Text a key must contain to hold a path.
+    copy : bool
+        Modify a deep copy (else ``d`` itself).
+
+    Returns
+    -------
+    dict
+    """
+    import copy as copy_module
+
+    out = copy_module.deepcopy(d) if copy else d
+    for container, index, value in list(_path_values(out, target)):
+        container[index] = func(value)
+    return out
+
+
+def check_paths_relative(input_dict: dict, relative_folder) -> bool:
+    """Whether every path of an extractor dict can be written relative to ``relative_folder``
+    (not a URL or a remote path, and on the same drive).
+
+    Parameters
+    ----------
+    input_dict : dict
+    relative_folder : str or Path
+
+    Returns
+    -------
+    bool
+    """
+    folder = Path(relative_folder).resolve()
+    for _, _, value in _path_values(input_dict):
+        text = str(value)
+        if "://" in text or text.startswith("http"):
+            return False
+        if Path(text).resolve().drive != folder.drive:
+            return False
+        try:
+            _relative_to(text, folder)
+        except ValueError:
+            return False
+    return True
+
+
+def make_paths_relative(input_dict: dict, relative_folder) -> dict:
+    """A copy of an extractor dict with every existing path made relative to ``relative_folder``.
+
+    Parameters
+    ----------
+    input_dict : dict
+    relative_folder : str or Path
+
+    Returns
+    -------
+    dict
+    """
+    folder = Path(relative_folder).resolve()
+    return recursive_path_modifier(input_dict, lambda p: _relative_to(p, folder) if Path(p).exists() else p)
+
+
+def make_paths_absolute(input_dict: dict, base_folder) -> dict:
+    """A copy of an extractor dict with every path that exists under ``base_folder`` made absolute.
+
+    Parameters
+    ----------
+    input_dict : dict
+    base_folder : str or Path
+
+    Returns
+    -------
+    dict
+    """
+    base = Path(base_folder)
+
+    def absolute(path):
+        full = (base / path).resolve()
+        return full.as_posix() if full.exists() else path
+
+    return recursive_path_modifier(input_dict, absolute)

@@ -387,6 +387,59 @@ def inject_some_split_units(sorting: BaseSorting, split_ids: Sequence, num_split
     return (new_sorting, other_ids) if output_ids else new_sorting
 
 
+def generate_sorting_to_inject(sorting: BaseSorting, num_samples: Sequence[int], max_injected_per_unit: int = 1000,
+                               injected_rate: float = 0.05, refractory_period_ms: float = 1.5,
+                               seed: int | None = None) -> NumpySorting:
+    """Spikes to add to ``sorting`` without breaking any unit's refractory period (SpikeInterface's
+    ``generate_sorting_to_inject``).
+
+    Per unit and segment, ``min(max_injected_per_unit, round(injected_rate * n))`` spikes (``n``:
+    the unit's spikes there) at uniform random frames, none closer than the refractory period to
+    another injected spike or to a spike of the unit (fewer when too few frames are free).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    num_samples : list of int
+        Frames of each segment.
+    max_injected_per_unit : int
+    injected_rate : float
+        Injected spikes per spike of the unit.
+    refractory_period_ms : float
+    seed : int, optional
+
+    Returns
+    -------
+    NumpySorting
+        The injected spikes, with the units of ``sorting``.
+    """
+    num_samples = [int(n) for n in num_samples]
+    if len(num_samples) != sorting.get_num_segments():
+        raise ValueError(f"num_samples has {len(num_samples)} values for {sorting.get_num_segments()} segment(s)")
+    refractory = int(round(refractory_period_ms * sorting.get_sampling_frequency() * 1e-3))
+    rng = np.random.default_rng(seed)
+    trains = []
+    for segment_index, n_frames in enumerate(num_samples):
+        per_unit = {}
+        for unit_id in sorting.unit_ids:
+            real = np.sort(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
+            wanted = min(int(max_injected_per_unit), int(round(injected_rate * real.size)))
+            drawn = np.sort(rng.integers(0, max(n_frames, 1), int(wanted + 10 * np.sqrt(wanted))))
+            keep = np.ones(drawn.size, dtype=bool)  # one of each too-close pair of drawn spikes goes
+            keep[1:] = np.diff(drawn) >= refractory
+            drawn = drawn[keep]
+            if real.size and drawn.size:  # and every drawn spike too close to a spike of the unit
+                after = np.clip(np.searchsorted(real, drawn), 0, real.size - 1)
+                before = np.clip(after - 1, 0, real.size - 1)
+                nearest = np.minimum(np.abs(real[after] - drawn), np.abs(real[before] - drawn))
+                drawn = drawn[nearest >= refractory]
+            if drawn.size > wanted:
+                drawn = np.sort(rng.choice(drawn, wanted, replace=False))
+            per_unit[unit_id] = drawn.astype("int64")
+        trains.append(per_unit)
+    return NumpySorting.from_unit_dict(trains, sorting.get_sampling_frequency())
+
+
 def create_sorting_npz(num_seg: int, file_path) -> None:
     """Write a small test sorting (3 units, 100 spikes per segment) as SpikeInterface's ``.npz``.
 

@@ -72,12 +72,15 @@ def get_global_dataset_folder() -> Path:
     Path
         The folder set with :func:`set_global_dataset_folder`, else ``$GPUSPIKE_DATASET_FOLDER``,
         else ``$SPIKEINTERFACE_DATASET_FOLDER``, else ``~/spikeinterface_datasets`` (SpikeInterface's
-        folder, so both libraries share one cache).
+        folder, so both libraries share one cache); created if missing, as SpikeInterface does.
     """
     if _dataset_folder is not None:
-        return _dataset_folder
-    folder = os.environ.get("GPUSPIKE_DATASET_FOLDER") or os.environ.get("SPIKEINTERFACE_DATASET_FOLDER")
-    return Path(folder).expanduser() if folder else Path.home() / "spikeinterface_datasets"
+        folder = _dataset_folder
+    else:
+        env = os.environ.get("GPUSPIKE_DATASET_FOLDER") or os.environ.get("SPIKEINTERFACE_DATASET_FOLDER")
+        folder = Path(env).expanduser() if env else Path.home() / "spikeinterface_datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def set_global_dataset_folder(folder) -> None:

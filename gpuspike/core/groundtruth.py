@@ -245,7 +245,7 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
     minimum_z, maximum_z : float
         Range of the distance to the probe plane.
     minimum_distance : float, optional
-        Units closer than this are drawn again (up to ``max_iteration`` times).
+        A unit closer than this to a unit before it is drawn again (up to ``max_iteration`` times).
     max_iteration : int
     distance_strict : bool
         Raise (instead of warning) when units stay too close.
@@ -257,7 +257,7 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
     Returns
     -------
     np.ndarray
-        (num_units, 3).
+        (num_units, 3) float32.
     """
     if distribution not in ("uniform", "multimodal"):
         raise ValueError(f"distribution={distribution!r}: allowed values are 'uniform', 'multimodal'")
@@ -280,20 +280,24 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
 
     locations = draw(num_units)
     if minimum_distance is not None and num_units > 1:
-        for _ in range(max_iteration):
-            d = np.linalg.norm(locations[:, None] - locations[None, :], axis=2)
-            np.fill_diagonal(d, np.inf)
-            too_close = np.flatnonzero(np.any(d < minimum_distance, axis=1))
-            if too_close.size == 0:
-                break
-            locations[too_close] = draw(too_close.size)
-        else:
-            message = (f"generate_unit_locations: units closer than minimum_distance={minimum_distance} µm remain "
-                       f"after max_iteration={max_iteration}; lower minimum_distance or raise margin_um")
+        # each unit in turn is drawn again (up to max_iteration times) until it is at least
+        # minimum_distance from every unit before it: a unit once placed never moves
+        misplaced = 0
+        for i in range(1, num_units):
+            for _ in range(max_iteration):
+                if np.min(np.linalg.norm(locations[:i] - locations[i], axis=1)) >= minimum_distance:
+                    break
+                locations[i] = draw(1)[0]
+            else:
+                misplaced += int(np.min(np.linalg.norm(locations[:i] - locations[i], axis=1)) < minimum_distance)
+        if misplaced:
+            message = (f"generate_unit_locations: {misplaced} unit(s) closer than minimum_distance={minimum_distance} "
+                       f"µm remain after max_iteration={max_iteration} draws each; lower minimum_distance or raise "
+                       "margin_um")
             if distance_strict:
                 raise ValueError(message)
             warnings.warn(message, UserWarning, stacklevel=2)
-    return locations
+    return locations.astype("float32")
 
 
 def generate_channel_locations(num_channels: int, num_columns: int, contact_spacing_um: float) -> np.ndarray:

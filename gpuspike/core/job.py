@@ -106,18 +106,21 @@ def _parse_duration(value) -> float:
 
 
 def _parse_n_jobs(value) -> int:
-    """int >= 1; -1 = all cores (-2 = all but one, ...); a float in (0, 1] = that fraction of the cores."""
+    """int >= 1; -1 = all cores (-2 = all but one, ...); a float in (0, 1] = that fraction of the
+    cores; a float above 1 = its integer part (as SpikeInterface)."""
+    from .errors import SpikeInterfaceAssertError
+
     cores = os.cpu_count() or 1
     allowed = "an int >= 1, -1 for all cores (-k for all but k-1), or a float fraction of the cores in (0, 1]"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"n_jobs={value!r}: give {allowed}")
     if isinstance(value, (float, np.floating)):
-        if not 0 < value <= 1:
-            raise ValueError(f"n_jobs={value!r}: a float must be a fraction of the cores in (0, 1]; give {allowed}")
-        return max(1, int(value * cores))
+        if not np.isfinite(value) or value <= 0:
+            raise SpikeInterfaceAssertError(f"n_jobs={value!r}: give {allowed}")
+        return max(1, int(value * cores)) if value <= 1 else int(value)
     value = int(value)
     if value == 0:
-        raise ValueError(f"n_jobs=0: give {allowed}")
+        raise SpikeInterfaceAssertError(f"n_jobs=0: give {allowed}")
     if value < 0:
         return max(1, cores + 1 + value)
     return value

@@ -149,12 +149,15 @@ def _is_zarr_folder(folder: Path) -> bool:
     return (folder / ".zgroup").is_file() or (folder / "zarr.json").is_file()
 
 
-def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -> BaseExtractor:
-    """Load an object from a dict, a ``.json`` file or a folder written by ``save()``.
+def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, **kwargs):
+    """Load an object from a dict, a ``.json`` file or a folder (SpikeInterface's ``load``).
 
-    Folders of SpikeInterface (binary, npz / numpy sorting, npy snippets, zarr recording) load
-    too: their JSON names SpikeInterface classes, mapped to the gpuspike classes that accept
-    the same keyword arguments.
+    - a recording or a sorting from its dict, ``.json`` or ``.pkl`` file, or a folder written by
+      ``save()`` (binary, npz / numpy sorting, npy snippets, zarr), by gpuspike or SpikeInterface
+      (their JSON names SpikeInterface classes, mapped to gpuspike's with the same arguments);
+    - a :class:`SortingAnalyzer` from its folder or ``.zarr`` (``spikeinterface_info``);
+    - a :class:`Templates` from its dict (``Templates.to_dict()``) or its ``.zarr``;
+    - a legacy WaveformExtractor folder, as a SortingAnalyzer.
 
     Parameters
     ----------
@@ -163,10 +166,12 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
         plain data: no code runs), a sorting ``.npz`` or a saved folder.
     base_folder : str, Path or bool, optional
         Folder that relative paths of a dict refer to. For a file, defaults to its folder.
+    **kwargs
+        Passed to :func:`load_sorting_analyzer` for an analyzer (``load_extensions``, ...).
 
     Returns
     -------
-    BaseExtractor
+    BaseExtractor, SortingAnalyzer or Templates
 
     Raises
     ------
@@ -174,7 +179,12 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
         A folder or file that is incomplete (interrupted save, missing JSON, truncated data).
     """
     if isinstance(file_or_folder_or_dict, dict):
-        return _from_dict(file_or_folder_or_dict, None if base_folder is True else base_folder)
+        d = file_or_folder_or_dict
+        if all(k in d for k in ("templates_array", "sampling_frequency", "nbefore")):
+            from .template import Templates
+
+            return Templates.from_dict(d)
+        return _from_dict(d, None if base_folder is True else base_folder)
     if not isinstance(file_or_folder_or_dict, (str, Path)):
         raise TypeError(f"load() takes a dict, a JSON file or a folder; got {type(file_or_folder_or_dict).__name__}")
     path = Path(file_or_folder_or_dict)
@@ -194,12 +204,30 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
                              f"sorting .npz")
         else:
             d = read_json(path)
+        if isinstance(d, dict) and all(k in d for k in ("templates_array", "sampling_frequency", "nbefore")):
+            return load(d)
         if not isinstance(d, dict) or "class" not in d:
             raise ValueError(f"{str(path)!r} is not the dict of a saved object (no 'class' key)")
         if base_folder is None or base_folder is True:
             base_folder = path.parent
         return _from_dict(d, base_folder)
     folder = check_folder(path, "load")
+    kind = _object_in_folder(folder)
+    if kind == "SortingAnalyzer":
+        from .analyzer_create import load_sorting_analyzer
+
+        return load_sorting_analyzer(folder, **kwargs)
+    if kind == "Templates":
+        from .template import Templates
+
+        return Templates.from_zarr(folder)
+    if kind == "WaveformExtractor":
+        from .waveforms_compat import load_waveforms
+
+        return load_waveforms(folder, output="SortingAnalyzer")
+    if kind is not None:
+        raise ValueError(f"load({str(folder)!r}): the folder holds a SpikeInterface {kind}, which gpuspike does not "
+                         "load (its core module has recordings, sortings, snippets, analyzers and templates)")
     if _is_zarr_folder(folder):
         from .zarrrecording import read_zarr
 
@@ -207,6 +235,30 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None) -
     json_path = _guess_folder_json(folder)
     d = _folder_class_dict(folder, json_path)
     return _from_dict(d, folder)
+
+
+def _object_in_folder(folder: Path) -> str | None:
+    """What a folder holds besides an extractor: ``"SortingAnalyzer"``, ``"Templates"``,
+    ``"WaveformExtractor"``, another SpikeInterface object's name, or None (an extractor)."""
+    if _is_zarr_folder(folder):  # the metadata files read as JSON: no array of the store is opened
+        if (folder / "zarr.json").is_file():
+            attrs = (read_json(folder / "zarr.json") or {}).get("attributes") or {}
+        else:
+            attrs = read_json(folder / ".zattrs") if (folder / ".zattrs").is_file() else {}
+        info = attrs.get("spikeinterface_info") if isinstance(attrs, dict) else None
+        if isinstance(info, dict) and info.get("object"):
+            return str(info["object"])
+        array = folder / "templates_array"
+        return "Templates" if (array / ".zarray").is_file() or (array / "zarr.json").is_file() else None
+    info_file = folder / "spikeinterface_info.json"
+    if info_file.is_file():
+        info = read_json(info_file)
+        if isinstance(info, dict) and info.get("object"):
+            return str(info["object"])
+    if (folder / "waveforms").is_dir() and not any((folder / n).is_file() for n in
+                                                   ("si_folder.json", "binary.json", "npz.json", "npy.json")):
+        return "WaveformExtractor"
+    return None
 
 
 load_extractor = load

@@ -54,8 +54,9 @@ def _name(obj) -> str:
     # as SpikeInterface's clone would
     cls = getattr(obj, "_display_class", None) or type(obj).__name__
     own = getattr(obj, "_annotations", {}).get("name")
-    if own is None:  # no name of its own: the class shown
-        own = cls if obj.name == type(obj).__name__ else obj.name
+    if own is None:  # no name of its own: the class shown (a subclass shown as its base: both)
+        subclass = any(base.__name__ == cls for base in type(obj).__mro__[1:])
+        own = type(obj).__name__ if subclass else (cls if obj.name == type(obj).__name__ else obj.name)
     name = own
     return f"{name} ({cls})" if name != cls else cls
 

@@ -76,9 +76,15 @@ class ExtractorMethods:
         """
         if type not in _SERIALIZATION_TYPES:
             raise ValueError(f"type={type!r}: allowed values are {_SERIALIZATION_TYPES}")
+        from .base import _nested_extractors
+        from .errors import NotDumpableError
+
+        if not getattr(self, "_serializability", {}).get(type, True):
+            return False
+        if not all(parent.check_serializability(type) for parent in _nested_extractors(list(self._kwargs.values()))):
+            return False
         if type == "memory":
             return True
-        from .errors import NotDumpableError
 
         try:
             self._check_json_dumpable("check_serializability")
@@ -313,6 +319,11 @@ class ChannelMethods:
 class RecordingMethods:
     """``BaseRecording`` methods of SpikeInterface 0.105."""
 
+    @property
+    def _recording_segments(self) -> list:
+        """The segments (SpikeInterface's attribute name of ``_segments``)."""
+        return self._segments
+
     def add_recording_segment(self, recording_segment) -> None:
         """SpikeInterface's name of ``add_segment``.
 
@@ -427,6 +438,11 @@ class RecordingSegmentMethods:
 class SortingMethods:
     """``BaseSorting`` methods of SpikeInterface 0.105."""
 
+    @property
+    def _sorting_segments(self) -> list:
+        """The segments (SpikeInterface's attribute name of ``_segments``)."""
+        return self._segments
+
     def add_sorting_segment(self, sorting_segment) -> None:
         """SpikeInterface's name of ``add_segment``.
 
@@ -516,6 +532,11 @@ class SortingMethods:
 class SnippetsMethods:
     """``BaseSnippets`` methods of SpikeInterface 0.105."""
 
+    @property
+    def _snippets_segments(self) -> list:
+        """The segments (SpikeInterface's attribute name of ``_segments``)."""
+        return self._segments
+
     def add_snippets_segment(self, snippets_segment) -> None:
         """SpikeInterface's name of ``add_segment``.
 
@@ -602,6 +623,11 @@ class SnippetsMethods:
 
 class EventMethods:
     """``BaseEvent`` methods of SpikeInterface 0.105."""
+
+    @property
+    def _event_segments(self) -> list:
+        """The segments (SpikeInterface's attribute name of ``_segments``)."""
+        return self._segments
 
     def select_segment(self, segment_indices):
         """Events of some segments, as a new in-memory event object.

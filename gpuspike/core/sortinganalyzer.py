@@ -372,6 +372,9 @@ class SortingAnalyzer:
         return int(sum(self.rec_attributes["num_samples"]))
 
     def get_total_duration(self) -> float:
+        """Seconds: the recording's (its times) when it is attached, else samples / sampling frequency."""
+        if self.has_recording() or self.has_temporary_recording():
+            return float(self.recording.get_total_duration())
         return self.get_total_samples() / self.sampling_frequency
 
     def get_dtype(self) -> np.dtype:

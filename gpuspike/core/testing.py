@@ -16,6 +16,15 @@ def check_sorted_arrays_equal(a1, a2) -> None:
     Parameters
     ----------
     a1, a2 : array-like
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        What differs.
     """
     np.testing.assert_array_equal(np.sort(np.asarray(a1)), np.sort(np.asarray(a2)))
 
@@ -36,6 +45,15 @@ def check_recordings_equal(RX1, RX2, return_in_uV: bool = True, force_dtype=None
         Also compare annotations / properties.
     return_scaled : bool, optional
         The older name of ``return_in_uV``.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        What differs.
     """
     scaled = return_in_uV if return_scaled is None else return_scaled
     segments = RX1.get_num_segments()
@@ -87,6 +105,15 @@ def check_sortings_equal(SX1, SX2, check_annotations: bool = False, check_proper
         Also compare annotations / properties.
     check_exact_lexsort : bool
         Compare the spike vectors as they are (else both re-sorted by segment, sample, unit).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        What differs.
     """
     assert SX1.get_num_segments() == SX2.get_num_segments(), "num_segments differ"
     s1, s2 = SX1.to_spike_vector(), SX2.to_spike_vector()
@@ -110,6 +137,15 @@ def check_extractor_annotations_equal(EX1, EX2) -> None:
     Parameters
     ----------
     EX1, EX2 : BaseExtractor
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        What differs.
     """
     keys = sorted(EX1.get_annotation_keys())
     assert keys == sorted(EX2.get_annotation_keys()), \
@@ -124,6 +160,15 @@ def check_extractor_properties_equal(EX1, EX2) -> None:
     Parameters
     ----------
     EX1, EX2 : BaseExtractor
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        What differs.
     """
     keys = sorted(EX1.get_property_keys())
     assert keys == sorted(EX2.get_property_keys()), \

@@ -52,7 +52,10 @@ def _renamed_ids(ids, renamed, kind: str) -> np.ndarray:
         return np.asarray(ids)
     renamed = np.asarray(renamed)
     if len(renamed) != len(ids):
-        raise ValueError(f"renamed_{kind}_ids has {len(renamed)} ids for {len(ids)} {kind}s")
+        raise SpikeInterfaceAssertError(f"renamed_{kind}_ids has {len(renamed)} ids for {len(ids)} {kind}s")
+    values, counts = np.unique(renamed, return_counts=True)
+    if values.size != renamed.size:
+        raise SpikeInterfaceAssertError(f"renamed_{kind}_ids must be unique; duplicated: {values[counts > 1].tolist()}")
     return renamed
 
 

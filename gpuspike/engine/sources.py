@@ -173,12 +173,10 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
     if len(ranges) == 1:
         return reader.frames(start, end), spec.peaks, ranges
     # several ranges: one view of their span (only the ranges read ahead), the peaks moved past the gaps
-    for a, b in ranges.tolist():
-        reader.advise(a, b)
     offsets = _range_offsets(ranges)
     which = np.searchsorted(offsets, spec.peaks - int(ctx["job"].nbefore), side="right") - 1
     peaks = spec.peaks + (ranges[which, 0] - start - offsets[which])
-    return reader.frames(start, end, advise=False), peaks, np.array([[start, end]], dtype="int64")
+    return reader.frames(start, end, ranges=ranges), peaks, np.array([[start, end]], dtype="int64")
 
 
 def _block_reader(recording, segment_index: int):

@@ -30,10 +30,28 @@ __all__ = [
     "KvikioReader",
     "TracesReader",
     "ShortReadError",
+    "bytes_read_by_readers",
     "kvikio_available",
     "kvikio_status",
     "make_reader",
 ]
+
+
+_TOTAL_LOCK = threading.Lock()
+_TOTAL_READ = [0]
+
+
+def bytes_read_by_readers() -> int:
+    """Bytes that the readers of this process have read, or handed out as views of a mapped
+    file, since it started (what a job took from its files; the readers of worker processes
+    count in those processes).
+
+    Returns
+    -------
+    int
+    """
+    with _TOTAL_LOCK:
+        return _TOTAL_READ[0]
 
 
 class ShortReadError(OSError):
@@ -121,6 +139,8 @@ class BaseReader(abc.ABC):
         with self._lock:
             self._bytes_read += int(nbytes)
             self._num_reads += 1
+        with _TOTAL_LOCK:
+            _TOTAL_READ[0] += int(nbytes)
 
     def _check_out(self, out, nframes: int) -> None:
         shape = tuple(out.shape)
@@ -344,15 +364,16 @@ class MappedReader(PreadReader):
                                      offset=self.file_offset).reshape(frames, self.num_channels)
         self._page = mmap.PAGESIZE
 
-    def frames(self, start_frame: int, end_frame: int, advise: bool = True) -> np.ndarray:
+    def frames(self, start_frame: int, end_frame: int, ranges=None) -> np.ndarray:
         """Read-only view of frames ``[start_frame, end_frame)``, read ahead by the kernel.
 
         Parameters
         ----------
         start_frame, end_frame : int
             Absolute frame range within the segment.
-        advise : bool
-            Ask for the read-ahead of the whole range (:meth:`advise`).
+        ranges : array-like, optional
+            ``(k, 2)`` frame ranges inside it that the caller will use: only those are read ahead
+            and counted in :attr:`bytes_read` (default: the whole range).
 
         Returns
         -------
@@ -363,9 +384,10 @@ class MappedReader(PreadReader):
         if not 0 <= start_frame <= end_frame <= self._frames.shape[0]:
             raise ValueError(f"frames [{start_frame}, {end_frame}) are outside [0, {self._frames.shape[0]}) of "
                              f"{str(self.file_path)!r}")
-        if advise:
-            self.advise(start_frame, end_frame)
-        self._count((end_frame - start_frame) * self.bytes_per_frame)
+        used = [(start_frame, end_frame)] if ranges is None else [(int(a), int(b)) for a, b in ranges]
+        for a, b in used:
+            self.advise(a, b)
+        self._count(sum(b - a for a, b in used) * self.bytes_per_frame)
         return self._frames[start_frame:end_frame]
 
     def advise(self, start_frame: int, end_frame: int) -> None:

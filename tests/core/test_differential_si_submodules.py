@@ -127,6 +127,46 @@ try:
 except AssertionError:
     result = "AssertionError"
 """,
+    "memory_strings_and_suffixes": """
+ct = si_module("core_tools")
+result = [ct.convert_string_to_bytes(x) for x in ("1k", "2.5M", "1Gi", "3Ki", "2T")]
+result += [str(ct.add_suffix("a/b", ["zarr", ".zip"])), str(ct.add_suffix("a/b.zip", ["zarr", ".zip"]))]""",
+    "json_encoder": """
+import json
+ct = si_module("core_tools")
+result = json.loads(json.dumps({"a": np.int64(1), "b": np.arange(3, dtype="uint8"), "c": np.float32(0.25),
+                                "d": np.dtype("int16"), "e": [np.bool_(False)]}, cls=ct.SIJsonEncoder))""",
+    "load_templates_dict": """
+t = si.Templates(templates_array=np.arange(24, dtype="float32").reshape(2, 3, 4), sampling_frequency=1e4,
+                 nbefore=1)
+again = si.load(t.to_dict())
+result = [type(again).__name__, again.templates_array, again.nbefore]""",
+    "units_selection_unknown_id": """
+srt = si.NumpySorting.from_samples_and_labels([np.array([5, 9])], [np.array([0, 1])], 1e4)
+try:
+    si.UnitsSelectionSorting(srt, unit_ids=[7])
+    result = "no error"
+except AssertionError:
+    result = "AssertionError"
+""",
+    "analyzer_total_duration_with_times": """
+rec, srt = ground_truth(7)
+rec = rec.select_segments([0])
+rec.set_times(np.arange(rec.get_num_samples()) / 1e4 + 50.0)
+rec.set_channel_locations(np.stack([np.zeros(6), 20.0 * np.arange(6)], axis=1))
+srt = si.select_segment_sorting(srt, [0])
+analyzer = si.create_sorting_analyzer(srt, rec, sparse=False)
+result = round(analyzer.get_total_duration(), 6)""",
+    "fix_job_kwargs_float_n_jobs": """
+jt = si_module("job_tools")
+result = jt.fix_job_kwargs({"n_jobs": 2.0})["n_jobs"]""",
+    "unit_locations_minimum_distance": """
+gen = si_module("generate")
+cl = np.stack([np.repeat([0.0, 20.0], 20), np.tile(np.arange(20) * 20.0, 2)], axis=1)
+loc = gen.generate_unit_locations(100, cl, margin_um=20.0, minimum_distance=20.0, max_iteration=500, seed=0)
+d = np.linalg.norm(loc[:, None] - loc[None], axis=2)
+np.fill_diagonal(d, np.inf)
+result = [str(loc.dtype), bool(d.min() >= 20.0 - 1e-4), loc.shape]""",
 }
 
 

@@ -208,6 +208,8 @@ def test_resolve_defaults_and_frozen():
     ({"n_jobs": 1.0}, "n_jobs", os.cpu_count()),
     ({"n_jobs": 0.5}, "n_jobs", max(1, int(0.5 * os.cpu_count()))),
     ({"n_jobs": 3}, "n_jobs", 3),
+    ({"n_jobs": 3.0}, "n_jobs", 3),  # a float above 1: its integer part, as SpikeInterface
+    ({"n_jobs": 2.7}, "n_jobs", 2),
     ({"mp_context": "spawn"}, "mp_context", "spawn"),
     ({"backend": "cuda"}, "backend", "cuda"),
     ({"engine": "thread"}, "engine", "thread"),
@@ -235,7 +237,7 @@ def test_unknown_keys_list_allowed(kwargs, words):
     ({"backend": "opencl"}, ["backend", "opencl", "numpy", "cuda"]),
     ({"mp_context": "fork-exec"}, ["mp_context", "fork-exec", "spawn"]),
     ({"n_jobs": 0}, ["n_jobs=0", "-1"]),
-    ({"n_jobs": 1.5}, ["n_jobs=1.5", "fraction"]),
+    ({"n_jobs": -0.5}, ["n_jobs=-0.5", "fraction"]),
     ({"n_jobs": "4"}, ["n_jobs='4'"]),
     ({"chunk_duration": "1min"}, ["chunk_duration='1min'", "500ms"]),
     ({"chunk_duration": -1.0}, ["chunk_duration=-1.0"]),

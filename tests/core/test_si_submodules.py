@@ -188,3 +188,115 @@ def test_memory_save_warns_about_unknown_keywords():
     assert type(saved).__name__ == "SharedMemoryRecording"
     with pytest.raises(TypeError, match="unknown keyword"):
         rec.save(format="binary", folder="unused_folder", shared=False)
+
+
+def test_path_helpers_and_memory_strings(tmp_path):
+    import json
+
+    from gpuspike.core.core_tools import (SIJsonEncoder, add_suffix, check_paths_relative, convert_string_to_bytes,
+                                          make_paths_absolute, make_paths_relative, recursive_path_modifier)
+
+    rec, _ = small_recording(seed=9, lengths=(3000,))
+    saved = rec.save(folder=tmp_path / "data" / "rec", progress_bar=False)
+    view = gs.concatenate_recordings([saved.frame_slice(0, 100), saved.frame_slice(100, 200)])
+    d = view.to_dict()
+    assert check_paths_relative(d, tmp_path / "elsewhere")
+    relative = make_paths_relative(d, tmp_path / "elsewhere")
+    relative_paths = [v for _, _, v in __import__("gpuspike.core.core_tools", fromlist=["x"])._path_values(relative)]
+    assert relative_paths and all(p.startswith("../data/rec") for p in relative_paths)
+    absolute = make_paths_absolute(relative, tmp_path / "elsewhere")
+    assert absolute == json.loads(json.dumps(d, cls=SIJsonEncoder))
+    np.testing.assert_array_equal(gs.load(absolute).get_traces(), view.get_traces())
+    assert d == view.to_dict()  # the helpers work on copies
+    upper = recursive_path_modifier(d, lambda p: str(p).upper())
+    assert all(v == str(v).upper() for _, _, v in __import__("gpuspike.core.core_tools",
+                                                             fromlist=["x"])._path_values(upper))
+    assert not check_paths_relative({"kwargs": {"file_path": "https://host/data.raw"}}, tmp_path)
+    assert add_suffix("a/b", ["zarr", ".zip"]).as_posix() == "a/b.zarr"
+    assert add_suffix("a/b.zip", ["zarr", ".zip"]).as_posix() == "a/b.zip"
+    assert [convert_string_to_bytes(s) for s in ("1k", "2.5M", "1Gi", "3Ki")] == [1000, 2_500_000, 2**30, 3072]
+    with pytest.raises(AssertionError, match="Unknown suffix"):
+        convert_string_to_bytes("12X")
+    text = json.dumps({np.int64(1): np.float32(2.5), "a": np.arange(2)}, cls=SIJsonEncoder)
+    assert json.loads(text) == {"1": 2.5, "a": [0, 1]}
+
+
+def test_load_finds_analyzers_templates_and_waveforms(tmp_path):
+    rec, srt = gs.generate_ground_truth_recording(durations=[3.0], num_units=3, num_channels=4, seed=2)
+    analyzer = gs.create_sorting_analyzer(srt, rec, format="binary_folder", folder=tmp_path / "an", sparse=False)
+    analyzer.compute(["random_spikes", "templates"])
+    loaded = gs.load(tmp_path / "an")
+    assert isinstance(loaded, gs.SortingAnalyzer) and loaded.has_extension("templates")
+    np.testing.assert_array_equal(loaded.get_extension("templates").get_data(),
+                                  analyzer.get_extension("templates").get_data())
+    assert gs.load(tmp_path / "an", load_extensions=False).get_saved_extension_names() == ["random_spikes",
+                                                                                          "templates"]
+    analyzer.save_as(format="zarr", folder=tmp_path / "an.zarr")
+    assert isinstance(gs.load(tmp_path / "an.zarr"), gs.SortingAnalyzer)
+    templates = analyzer.get_extension("templates").get_data(outputs="Templates")
+    again = gs.load(templates.to_dict())
+    assert isinstance(again, gs.Templates)
+    np.testing.assert_array_equal(again.templates_array, templates.templates_array)
+    templates.to_zarr(tmp_path / "templates.zarr")
+    np.testing.assert_array_equal(gs.load(tmp_path / "templates.zarr").templates_array, templates.templates_array)
+    we = gs.extract_waveforms(rec, srt, folder=tmp_path / "we", sparse=False, max_spikes_per_unit=20,
+                              progress_bar=False)
+    as_analyzer = gs.load(tmp_path / "we")
+    assert isinstance(as_analyzer, gs.SortingAnalyzer)
+    np.testing.assert_allclose(as_analyzer.get_extension("templates").get_data(), we.get_all_templates(),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_smaller_spikeinterface_behaviours(tmp_path, monkeypatch):
+    import gpuspike.core.globals as globals_module
+    from gpuspike.full import generate_unit_locations
+
+    monkeypatch.setattr(globals_module, "_dataset_folder", None)
+    gs.set_global_dataset_folder(tmp_path / "datasets" / "here")
+    assert gs.get_global_dataset_folder().is_dir()  # created, as SpikeInterface does
+
+    rec, _ = small_recording(seed=10, lengths=(3000,))
+    rec.set_times(np.arange(3000) / 10000.0 + 100.0)
+    srt = gs.NumpySorting.from_samples_and_labels([np.array([500, 1500])], [np.array([0, 1])], 10000.0)
+    analyzer = gs.create_sorting_analyzer(srt, rec, sparse=False)
+    assert analyzer.get_total_duration() == pytest.approx(rec.get_total_duration())
+    assert rec._recording_segments is rec._segments and srt._sorting_segments is srt._segments
+
+    with pytest.raises(AssertionError):
+        gs.UnitsSelectionSorting(srt, unit_ids=[5])
+    with pytest.raises(AssertionError, match="unique"):
+        gs.UnitsSelectionSorting(srt, srt.unit_ids, renamed_unit_ids=["a", "a"])
+
+    probe = np.stack([np.repeat([0.0, 20.0], 20), np.tile(np.arange(20) * 20.0, 2)], axis=1)
+    locations = generate_unit_locations(100, probe, margin_um=20.0, minimum_distance=20.0, max_iteration=500, seed=0)
+    distances = np.linalg.norm(locations[:, None] - locations[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    assert locations.dtype == np.float32 and distances.min() >= 20.0 - 1e-4
+    with pytest.raises(ValueError, match="closer than minimum_distance"):
+        generate_unit_locations(50, probe[:2], margin_um=1.0, minimum_distance=100.0, max_iteration=3,
+                                distance_strict=True, seed=0)
+
+    gt, _ = gs.generate_ground_truth_recording(durations=[1.0], seed=0)
+    gt.name = None
+    assert type(gt).__name__ in repr(gt) and "InjectTemplatesRecording" in repr(gt)
+
+
+def test_generate_sorting_to_inject_respects_refractory_periods():
+    srt = gs.generate_sorting(num_units=4, durations=[20.0, 5.0], firing_rates=20.0, seed=3)
+    num_samples = [int(20.0 * 30000), int(5.0 * 30000)]
+    injected = gs.generate_sorting_to_inject(srt, num_samples, max_injected_per_unit=30, injected_rate=0.1,
+                                             refractory_period_ms=1.5, seed=7)
+    refractory = int(round(1.5 * 30))
+    assert list(injected.unit_ids) == list(srt.unit_ids)
+    for seg, n in enumerate(num_samples):
+        for unit_id in srt.unit_ids:
+            real = srt.get_unit_spike_train(unit_id, segment_index=seg)
+            new = injected.get_unit_spike_train(unit_id, segment_index=seg)
+            wanted = min(30, int(round(0.1 * real.size)))
+            assert 0 < new.size <= wanted and np.all((new >= 0) & (new < n))
+            assert np.all(np.diff(new) >= refractory)
+            assert np.abs(new[:, None] - real[None, :]).min() >= refractory
+    again = gs.generate_sorting_to_inject(srt, num_samples, max_injected_per_unit=30, injected_rate=0.1, seed=7)
+    np.testing.assert_array_equal(again.to_spike_vector(), injected.to_spike_vector())
+    with pytest.raises(ValueError, match="num_samples has 1 values for 2 segment"):
+        gs.generate_sorting_to_inject(srt, num_samples[:1])
