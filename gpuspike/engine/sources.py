@@ -131,8 +131,8 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
     to its last (no copy; the peaks moved to that span when the block has several ranges). A file
     holding more columns than the recording (SpikeGLX's sync channel) gives its ranges with the
     recording's columns only, copied into a buffer reused by the worker. A file that cannot be
-    mapped is read with positional reads, and any other recording through ``get_traces``, into
-    that buffer.
+    mapped, or the blocks of a job that writes them to a file (``host_blocks``), are read with
+    positional reads, and any other recording through ``get_traces``, into that buffer.
 
     Parameters
     ----------
@@ -160,7 +160,9 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
         ctx["readers"][seg] = (reader, columns)
     reader, columns = ctx["readers"][seg]
     ranges = spec.ranges
-    if not isinstance(reader, MappedReader):
+    # a job writing its blocks to a file (save) gets copies: a write() from a mapped file takes its
+    # page faults while holding the destination file's lock, and the workers' writes queue up
+    if not isinstance(reader, MappedReader) or ctx["job"].host_blocks:
         return _read_into_buffer(ctx, spec, reader, columns), spec.peaks, ranges
     if columns is not None:
         sel = _worker_buffer(ctx, "select_buffer", spec.num_frames, columns.size, reader.dtype)

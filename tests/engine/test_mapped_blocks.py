@@ -97,3 +97,16 @@ def test_a_file_truncated_after_opening_is_an_error(tmp_path):
     path.write_bytes(path.read_bytes()[:HEADER + 100 * 14])
     with pytest.raises((ShortReadError, CorruptFolderError), match="seg1.raw"):
         run_block_job(gather, rec, resolve_job_kwargs(n_jobs=1, chunk_size=2000, progress_bar=False))
+
+
+def test_a_job_writing_its_blocks_to_a_file_reads_copies(tmp_path, monkeypatch):
+    """save() writes each block with pwrite: from a copy, not from the mapping (a write from a
+    mapped file takes its page faults under the destination's lock)."""
+    rec, data = binary_recording(tmp_path, seed=7)
+    views = []
+    original = MappedReader.frames
+    monkeypatch.setattr(MappedReader, "frames", lambda self, *a, **k: views.append(a) or original(self, *a, **k))
+    saved = rec.save(folder=tmp_path / "saved", n_jobs=2, chunk_size=1500, progress_bar=False)
+    assert views == []
+    for seg, traces in enumerate(data):
+        np.testing.assert_array_equal(saved.get_traces(segment_index=seg), traces)
