@@ -34,6 +34,7 @@ __all__ = [
     "kvikio_available",
     "kvikio_status",
     "make_reader",
+    "mapped_reader",
 ]
 
 
@@ -664,5 +665,44 @@ def make_reader(
     if prefer == "kvikio" or (prefer == "auto" and device and kvikio_status()["gds"]):
         return KvikioReader(**kwargs, num_threads=num_threads)
     if prefer == "mmap":
-        return MappedReader(**kwargs)
+        return mapped_reader(**kwargs)
     return PreadReader(**kwargs)
+
+
+#: mapped files kept open for the jobs that follow (their page tables stay filled), newest last
+_MAPPED: "dict[tuple, MappedReader]" = {}
+_MAPPED_LOCK = threading.Lock()
+#: at most this many files, and this many bytes, stay mapped between jobs
+MAPPED_FILES_KEPT = 16
+MAPPED_BYTES_KEPT = 256 * 2**30
+
+
+def mapped_reader(file_path, dtype, num_channels: int, file_offset: int = 0, time_axis: int = 0,
+                  num_samples: int | None = None) -> "MappedReader":
+    """A :class:`MappedReader` of the file, shared by the jobs of this process while the file is
+    unchanged (same device, inode, size and modification time): a job after the first finds the
+    file's pages already mapped, as a recording holding a memory map would. The least recently
+    used mappings are dropped beyond :data:`MAPPED_FILES_KEPT` files or :data:`MAPPED_BYTES_KEPT`
+    bytes (views still in use keep theirs alive).
+
+    Parameters
+    ----------
+    file_path, dtype, num_channels, file_offset, time_axis, num_samples
+        As :class:`MappedReader`.
+
+    Returns
+    -------
+    MappedReader
+    """
+    st = os.stat(file_path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, str(np.dtype(dtype)), int(num_channels),
+           int(file_offset), int(time_axis), None if num_samples is None else int(num_samples))
+    with _MAPPED_LOCK:
+        reader = _MAPPED.pop(key, None)
+        if reader is None:
+            reader = MappedReader(file_path, dtype, num_channels, file_offset, time_axis, num_samples)
+        _MAPPED[key] = reader
+        while len(_MAPPED) > MAPPED_FILES_KEPT or (
+                len(_MAPPED) > 1 and sum(k[2] for k in _MAPPED) > MAPPED_BYTES_KEPT):
+            _MAPPED.pop(next(iter(_MAPPED)))
+    return reader

@@ -275,3 +275,25 @@ def test_mapped_reader_maps_only_the_recordings_frames(binfile, tmp_path):
     mapped = make_reader(rec, 0, prefer="mmap")
     assert mapped.name == "mmap"
     np.testing.assert_array_equal(mapped.frames(0, 3001), traces)
+
+
+def test_mapped_readers_are_shared_while_the_file_is_unchanged(binfile, tmp_path, monkeypatch):
+    import os
+
+    from gpuspike.streaming import readers
+
+    path, traces = binfile
+    first = readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    assert readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3001) is first
+    assert readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3000) is not first
+    other = tmp_path / "other.raw"
+    other.write_bytes(path.read_bytes())
+    os.replace(other, path)  # another file at the path: a new mapping, of the new file
+    second = readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    assert second is not first
+    np.testing.assert_array_equal(second.frames(0, 3001), traces)
+    monkeypatch.setattr(readers, "MAPPED_FILES_KEPT", 1)
+    copy = tmp_path / "copy.raw"
+    copy.write_bytes(path.read_bytes())
+    readers.mapped_reader(copy, np.int16, 7, file_offset=HEADER)
+    assert readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3001) is not second  # dropped
