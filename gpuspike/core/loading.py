@@ -167,7 +167,8 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
     base_folder : str, Path or bool, optional
         Folder that relative paths of a dict refer to. For a file, defaults to its folder.
     **kwargs
-        Passed to :func:`load_sorting_analyzer` for an analyzer (``load_extensions``, ...).
+        SpikeInterface's ``load_extensions`` and ``backend_options`` (of an analyzer, passed to
+        :func:`load_sorting_analyzer`), ``storage_options`` (None: local files only).
 
     Returns
     -------
@@ -178,6 +179,12 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
     CorruptFolderError
         A folder or file that is incomplete (interrupted save, missing JSON, truncated data).
     """
+    unknown = sorted(set(kwargs) - {"load_extensions", "backend_options", "storage_options"})
+    if unknown:
+        raise TypeError(f"load(): unknown keyword arguments {unknown}; allowed: base_folder, load_extensions, "
+                        "backend_options, storage_options")
+    if kwargs.pop("storage_options", None) is not None:
+        raise ValueError("load(storage_options=...): remote stores are not supported; copy the folder locally")
     if isinstance(file_or_folder_or_dict, dict):
         d = file_or_folder_or_dict
         if all(k in d for k in ("templates_array", "sampling_frequency", "nbefore")):

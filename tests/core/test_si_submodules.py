@@ -231,6 +231,8 @@ def test_load_finds_analyzers_templates_and_waveforms(tmp_path):
                                   analyzer.get_extension("templates").get_data())
     assert gs.load(tmp_path / "an", load_extensions=False).get_saved_extension_names() == ["random_spikes",
                                                                                           "templates"]
+    with pytest.raises(TypeError, match=r"unknown keyword arguments \['lazy_load'\]"):
+        gs.load(tmp_path / "an", lazy_load=True)
     analyzer.save_as(format="zarr", folder=tmp_path / "an.zarr")
     assert isinstance(gs.load(tmp_path / "an.zarr"), gs.SortingAnalyzer)
     templates = analyzer.get_extension("templates").get_data(outputs="Templates")
