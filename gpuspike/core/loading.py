@@ -124,8 +124,12 @@ def attach_probegroup(obj, probegroup, sort_by_wiring: bool = False) -> None:
     obj._properties.update(saved)
 
 
+#: the JSON files of a folder written by save(), in the order they are looked for
+_EXTRACTOR_JSONS = ("si_folder.json", "binary.json", "npz.json", "npy.json", "cached.json")
+
+
 def _guess_folder_json(folder: Path) -> Path:
-    for name in ("si_folder.json", "binary.json", "npz.json", "npy.json", "cached.json"):
+    for name in _EXTRACTOR_JSONS:
         if (folder / name).is_file():
             return folder / name
     raise CorruptFolderError(
@@ -247,23 +251,20 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
 def _object_in_folder(folder: Path) -> str | None:
     """What a folder holds besides an extractor: ``"SortingAnalyzer"``, ``"Templates"``,
     ``"WaveformExtractor"``, another SpikeInterface object's name, or None (an extractor)."""
-    if _is_zarr_folder(folder):  # the metadata files read as JSON: no array of the store is opened
-        if (folder / "zarr.json").is_file():
-            attrs = (read_json(folder / "zarr.json") or {}).get("attributes") or {}
-        else:
-            attrs = read_json(folder / ".zattrs") if (folder / ".zattrs").is_file() else {}
-        info = attrs.get("spikeinterface_info") if isinstance(attrs, dict) else None
+    if _is_zarr_folder(folder):
+        from .overwrite_guard import zarr_folder_attrs
+        from .template import is_templates_folder
+
+        info = zarr_folder_attrs(folder).get("spikeinterface_info")
         if isinstance(info, dict) and info.get("object"):
             return str(info["object"])
-        array = folder / "templates_array"
-        return "Templates" if (array / ".zarray").is_file() or (array / "zarr.json").is_file() else None
+        return "Templates" if is_templates_folder(folder) else None
     info_file = folder / "spikeinterface_info.json"
     if info_file.is_file():
         info = read_json(info_file)
         if isinstance(info, dict) and info.get("object"):
             return str(info["object"])
-    if (folder / "waveforms").is_dir() and not any((folder / n).is_file() for n in
-                                                   ("si_folder.json", "binary.json", "npz.json", "npy.json")):
+    if (folder / "waveforms").is_dir() and not any((folder / n).is_file() for n in _EXTRACTOR_JSONS):
         return "WaveformExtractor"
     return None
 

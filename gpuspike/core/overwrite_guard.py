@@ -47,7 +47,9 @@ def protected_reason(folder: Path) -> str | None:
     return None
 
 
-def _zarr_attrs(folder: Path) -> dict:
+def zarr_folder_attrs(folder: Path) -> dict:
+    """The attributes of a zarr group folder, format 2 (``.zattrs``) or 3 (``zarr.json``), read as
+    JSON without opening the store ({} when there are none or they cannot be read)."""
     for name in (".zattrs", "zarr.json"):
         path = folder / name
         if path.is_file():
@@ -69,7 +71,7 @@ def written_by_us(folder: Path) -> bool:
     if (folder / "params.json").is_file() and ((folder / "waveforms").is_dir()
                                                or (folder / "recording_info").is_dir()):
         return True  # a WaveformExtractor folder (SpikeInterface's legacy layout)
-    attrs = _zarr_attrs(folder)
+    attrs = zarr_folder_attrs(folder)
     if any(key in attrs for key in _ZARR_MARKER_ATTRS):
         return True
     return "sampling_frequency" in attrs and "num_segments" in attrs

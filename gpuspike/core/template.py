@@ -574,7 +574,8 @@ def _read_templates(group) -> dict:
                 probe=_read_probe(group["probe"]) if "probe" in group else None, is_in_uV=bool(is_in_uV))
 
 
-def _is_templates_folder(folder: Path) -> bool:
+def is_templates_folder(folder: Path) -> bool:
+    """A zarr folder holding a :class:`Templates` (its ``templates_array``)."""
     return (folder / "templates_array").is_dir() and any((folder / n).is_file() for n in (".zgroup", "zarr.json"))
 
 
@@ -587,7 +588,7 @@ def _open_for_writing(folder_path: str | Path):
 
     folder = Path(folder_path)
     if folder.exists():
-        if _is_templates_folder(folder):
+        if is_templates_folder(folder):
             reason = protected_reason(folder)
             if reason is not None:
                 raise RefusedOverwriteError(f"Templates.to_zarr refused: folder {str(folder)!r} is {reason}")

@@ -856,18 +856,11 @@ def extract_waveforms_to_single_buffer(recording, spikes: np.ndarray, nbefore: i
         return waveforms if copy else (waveforms, dict(shm=None, shm_name=None, dtype=dtype.str,
                                                        shape=waveforms.shape))
     if mode == "memmap":
-        import os
-        import uuid
+        from .atomic import atomic_write_file
 
         path = Path(file_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-        try:
-            with open(tmp, "wb") as f:  # written whole under a temporary name, then renamed
-                np.save(f, waveforms)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_file(path, lambda f: np.save(f, waveforms))
         return np.load(path, mmap_mode="r+")
     return _write_zarr_waveforms(file_path, waveforms, zarr_target_chunk_bytes)
 
