@@ -32,9 +32,6 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 - ``mad(data, out, scratch=None)``
 - ``select_columns(src, columns, out)``
 
-One host-side reduction has a CPU version only: ``add_rebased_sums_cpu`` adds the shifted sums of
-CPU tasks (a GPU run keeps one set of sums on the device and never reduces partials).
-
 Compiled kernels (CPU, and CUDA on a GPU) are cached per user (``~/.cache/gpuspike/numba`` on
 Linux, or ``$NUMBA_CACHE_DIR``), never inside the installed package: see
 :mod:`gpuspike.kernels._cache`.
@@ -85,7 +82,6 @@ from .templates import (
     FROM_SUMS_KERNEL,
     accumulate_templates_cpu,
     accumulate_templates_cuda,
-    add_rebased_sums_cpu,
     templates_from_sums_cpu,
     templates_from_sums_cuda,
 )
@@ -117,6 +113,6 @@ CUDA_KERNELS = (SCALE_KERNEL, GATHER_DENSE_KERNEL, GATHER_SPARSE_KERNEL, ACCUMUL
                 WAVEFORM_SUMS_KERNEL, AMPLITUDES_KERNEL, EXTREMUM_KERNEL, RADIUS_KERNEL, BEST_CHANNELS_KERNEL,
                 SNR_KERNEL, MAD_KERNEL, SELECT_COLUMNS_KERNEL)
 
-__all__ = ["KERNEL_NAMES", "KERNEL_MODULES", "CUDA_KERNELS", "add_rebased_sums_cpu"] + [
+__all__ = ["KERNEL_NAMES", "KERNEL_MODULES", "CUDA_KERNELS"] + [
     f"{name}_{device}" for name in KERNEL_NAMES for device in ("cpu", "cuda")
 ]

@@ -40,7 +40,6 @@ __all__ = [
     "accumulate_templates_cuda",
     "templates_from_sums_cpu",
     "templates_from_sums_cuda",
-    "add_rebased_sums_cpu",
     "check_unit_bounds",
     "ACCUMULATE_KERNEL",
     "FROM_SUMS_KERNEL",
@@ -360,62 +359,6 @@ def _device_p():
 
         _device_placeholders = (numba_cuda.to_device(_HOST_P3), numba_cuda.to_device(_HOST_P1))
     return _device_placeholders
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def _add_rebased_njit(sums, sumsqs, ref, part_sums, part_sumsqs, part_ref, part_counts, units):  # pragma: no cover
-    num_samples, num_channels = sums.shape[1], sums.shape[2]
-    for k in prange(units.shape[0]):
-        u = units[k]
-        n = np.float64(part_counts[u])
-        for i in range(num_samples):
-            for c in range(num_channels):
-                d = part_ref[u, i, c] - ref[u, i, c]
-                s = part_sums[u, i, c]
-                sumsqs[u, i, c] += (part_sumsqs[u, i, c] + (2.0 * d) * s) + (n * d) * d
-                sums[u, i, c] += s + n * d
-
-
-def add_rebased_sums_cpu(sums: Any, sumsqs: Any, ref: Any, part_sums: Any, part_sumsqs: Any, part_ref: Any,
-                         part_counts: Any, units: Any) -> tuple[Any, Any]:
-    """Add one task's shifted sums to a total, rebased from the task's reference windows to the total's.
-
-    Host-side reduction of the partial results of CPU tasks (a GPU run has one partial, on the
-    device): with ``d = part_ref[u] - ref[u]``, ``sums[u] += part_sums[u] + n d`` and
-    ``sumsqs[u] += part_sumsqs[u] + 2 d part_sums[u] + n d**2`` (``n = part_counts[u]``), for
-    the given units only — exact for integer data, in one pass over each array.
-
-    Parameters
-    ----------
-    sums, sumsqs, ref : np.ndarray
-        ``(U, nsamples, num_channels)`` float64 total, updated in place (``ref`` is read).
-    part_sums, part_sumsqs, part_ref : np.ndarray
-        The task's, same shape.
-    part_counts : np.ndarray
-        ``(U,)`` int64 spikes of each unit in the task.
-    units : np.ndarray
-        Distinct int64 indices of the units to add (those the task met).
-
-    Returns
-    -------
-    tuple
-        ``(sums, sumsqs)``.
-    """
-    shape = sums.shape
-    check_ndim(sums, 3, "sums")
-    for name, array in (("sumsqs", sumsqs), ("ref", ref), ("part_sums", part_sums), ("part_sumsqs", part_sumsqs),
-                        ("part_ref", part_ref)):
-        check_shape(array, shape, name)
-        check_dtype(array, np.float64, name)
-    check_dtype(sums, np.float64, "sums")
-    check_shape(part_counts, (shape[0],), "part_counts")
-    check_dtype(part_counts, np.int64, "part_counts")
-    units = np.ascontiguousarray(units, dtype=np.int64)
-    if units.size and (units.min() < 0 or units.max() >= shape[0] or np.unique(units).size != units.size):
-        raise ValueError(f"units must be distinct indices in [0, {shape[0]}), got {units.min()}..{units.max()} "
-                         f"({units.size} values, {np.unique(units).size} distinct)")
-    _add_rebased_njit(sums, sumsqs, ref, part_sums, part_sumsqs, part_ref, part_counts, units)
-    return sums, sumsqs
 
 
 def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std: Any, ref: Any = None,

@@ -1,14 +1,14 @@
 """Accumulate job: template mean (and std) of every spike of ``spikes``, storing no waveform.
 
 Per block, the block's spikes are grouped by unit on the host (a stable sort: time order within a
-unit) and the window sums run on the backend. With the std, sums are shifted by a reference
-window per unit — the first window of the unit that the task (or the GPU run) meets, gathered
-into ``ref`` by the gather kernel — so the std keeps its precision and identical windows give
-exactly 0. Sums are taken on raw samples (integers stay exact in float64 whatever the order of
-addition) and scaled once, on the backend, by ``templates_from_sums``.
-
-Partial sums of several tasks are rebased to one reference per unit before they are added
-(``S1 + n d``, ``S2 + 2 d S1 + n d**2`` with ``d = ref_task - ref``): exact for integer data.
+unit) and the window sums run on the backend. With the std, sums are shifted by one reference
+window per unit, read before the run (:meth:`AccumulateJob.prepare`): the unit's first window
+inside its segment (its first window of all when every one crosses an edge). The std keeps its
+precision and identical windows give exactly 0. Sums are taken on raw samples and scaled once, on
+the backend, by ``templates_from_sums``. Every task and the GPU run share the reference, so
+partial sums are simply added: with integer samples (and an integer reference) every sum is
+exact in float64 whatever the order of addition, and the job is ``order_free``. The edge block
+(windows partly outside the segment, filled with non-integers) keeps its own sums, added last.
 """
 from __future__ import annotations
 
@@ -41,12 +41,13 @@ class AccumulateJob(BlockJob):
     sums_dtype : {"float64", "float32"}
         dtype of the sums of a means-only job (float32 where exact: raw int16 of few spikes).
     integer_samples : bool
-        The recording's samples are integers: the sums of a means-only job are then exact in any
-        order (the job is ``order_free``; with the std, the reference of a unit is the first
-        task's, so the task order matters).
+        The recording's samples are integers: the sums are then exact in any order (the job is
+        ``order_free``).
     job_name, stage : str
         The public call and its stage, for progress bars and errors.
     """
+
+    merges_blocks = True
 
     def __init__(self, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int, num_channels: int,
                  gains: np.ndarray | None = None, offsets: np.ndarray | None = None, with_std: bool = True,
@@ -62,23 +63,60 @@ class AccumulateJob(BlockJob):
             self._offsets = np.zeros(self.shape[2]) if offsets is None else np.ascontiguousarray(offsets, "float64")
         self.with_std = bool(with_std)
         self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
-        self.order_free = bool(integer_samples) and not self.with_std
+        self.order_free = bool(integer_samples)
         self.job_name, self.stage = job_name, stage
+        self._ref: np.ndarray | None = None
 
     def state_bytes(self, num_channels: int) -> int:
         arrays = 3 if self.with_std else 1  # sums, sumsqs, ref
         return arrays * int(np.prod(self.shape)) * np.dtype(self.sums_dtype).itemsize
 
+    def prepare(self, recording) -> None:
+        """Read the reference window of each unit (with the std): its first spike whose window
+        lies inside the segment, else its first spike (edge-filled as :meth:`edge_traces`), else 0.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+        """
+        if not self.with_std or self._ref is not None:
+            return
+        from .blocks import edge_positions
+
+        spikes = self.spikes
+        num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+        interior = np.ones(spikes.size, dtype=bool)
+        interior[edge_positions(spikes, num_samples, self.nbefore, self.nafter)] = False
+        units = spikes["unit_index"]
+        ref = np.zeros(self.shape, "float64")
+        # per unit, its interior spikes first, each group in time order (lexsort is stable)
+        order = np.lexsort((~interior, units))
+        first = order[np.searchsorted(units[order], np.unique(units))]
+        inside = first[interior[first]]
+        for pos in inside.tolist():
+            start = int(spikes["sample_index"][pos]) - self.nbefore
+            ref[spikes["unit_index"][pos]] = recording.get_traces(
+                segment_index=int(spikes["segment_index"][pos]), start_frame=start,
+                end_frame=start + self.shape[1], return_scaled=False)
+        outside = first[~interior[first]]
+        if outside.size:
+            windows, _, _ = self.edge_traces(recording, outside)
+            ref[spikes["unit_index"][outside]] = windows.reshape((outside.size,) + self.shape[1:])
+        self._ref = ref
+
     def init_worker(self, backend, recording) -> dict:
-        return {"backend": backend}
+        ctx = {"backend": backend}
+        if self.with_std:
+            if self._ref is None:  # a job run without run_block_job's prepare
+                self.prepare(recording)
+            ctx["ref"] = backend.asarray(self._ref)
+        return ctx
 
     def start(self, ctx: dict) -> dict:
         be = ctx["backend"]
         state = {"sums": be.zeros(self.shape, self.sums_dtype), "counts": be.zeros((self.num_units,), "int64")}
         if self.with_std:
             state["sumsqs"] = be.zeros(self.shape, "float64")
-            state["ref"] = be.zeros(self.shape, "float64")
-            state["has_ref"] = np.zeros(self.num_units, dtype=bool)
         return state
 
     def process(self, ctx: dict, state: dict, block: BlockData) -> None:
@@ -96,14 +134,7 @@ class AccumulateJob(BlockJob):
             be.kernels.accumulate_sums(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, state["sums"],
                                        state["counts"], stream=stream, checked=True)
             return
-        present = np.flatnonzero(np.diff(bounds) > 0)
-        new = present[~state["has_ref"][present]]
-        if new.size:  # the first window of each unit met for the first time: its reference
-            be.kernels.gather_waveforms(block.traces, be.asarray(peaks[bounds[new]], stream=stream), self.nbefore,
-                                        self.nafter, state["ref"], be.asarray(new.astype("int64"), stream=stream),
-                                        stream=stream, checked=True)
-            state["has_ref"][new] = True
-        be.kernels.accumulate_templates(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, state["ref"],
+        be.kernels.accumulate_templates(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, ctx["ref"],
                                         state["sums"], state["sumsqs"], state["counts"], stream=stream, checked=True)
 
     def reduce(self, partials: list, backend, keep_on_backend: bool = False) -> tuple:
@@ -133,31 +164,24 @@ class AccumulateJob(BlockJob):
         if self.scaled:
             scaling = {"gains": backend.asarray(self._gains, stream=stream),
                        "offsets": backend.asarray(self._offsets, stream=stream)}
-        backend.kernels.templates_from_sums(total["sums"], total.get("sumsqs"), total["counts"], mean, std,
-                                            total.get("ref"), stream=stream, **scaling)
+        ref = None
+        if self.with_std:
+            ref = backend.asarray(np.zeros(self.shape) if self._ref is None else self._ref, stream=stream)
+        backend.kernels.templates_from_sums(total["sums"], total.get("sumsqs"), total["counts"], mean, std, ref,
+                                            stream=stream, **scaling)
         if keep_on_backend:
             return mean, std
         return backend.to_host(mean, stream=stream), None if std is None else backend.to_host(std, stream=stream)
 
     def _combine(self, partials: list) -> dict:
-        """Add host partials of several tasks (in place, into the first), rebased to one reference
-        window per unit: the reference of the first task that met the unit."""
-        from ..kernels import add_rebased_sums_cpu
-
+        """Add host partials of several tasks (in place, into the first; every task used the same
+        reference windows)."""
         # a Dask result may arrive read-only: added to in place only when writable
         total = {k: v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable else v
                  for k, v in partials[0].items()}
         for part in partials[1:]:
-            total["counts"] += part["counts"]
-            if not self.with_std:
-                total["sums"] += part["sums"]
-                continue
-            met = np.flatnonzero(part["has_ref"])  # a unit the task did not meet has no sums there
-            first = met[~total["has_ref"][met]]
-            total["ref"][first] = part["ref"][first]  # rebased by 0
-            total["has_ref"][first] = True
-            add_rebased_sums_cpu(total["sums"], total["sumsqs"], total["ref"], part["sums"], part["sumsqs"],
-                                 part["ref"], part["counts"], met)
+            for key, value in part.items():
+                total[key] += value
         return total
 
     def edge_traces(self, recording, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -66,6 +66,11 @@ class CompositeJob(BlockJob):
         self._stream = None
 
     @property
+    def merges_blocks(self) -> bool:
+        """Every job takes merged blocks (a gather only once its output is placed)."""
+        return all(job.merges_blocks for job in self.jobs)
+
+    @property
     def stream(self):
         """The compute stream set by the source, shared by every job."""
         return self._stream
@@ -81,6 +86,10 @@ class CompositeJob(BlockJob):
 
     def output_bytes(self) -> int:
         return sum(job.output_bytes() for job in self.jobs)
+
+    def prepare(self, recording) -> None:
+        for job in self.jobs:
+            job.prepare(recording)
 
     def prepare_output(self, placement: str, backend, tmpdir=None) -> None:
         for k, job in enumerate(self.jobs):

@@ -126,6 +126,8 @@ class GatherJob(BlockJob):
 
     def prepare_output(self, placement: str, backend, tmpdir=None) -> None:
         self.placement = placement
+        # waveforms written in place: a task's blocks can be one (no per-block scratch to grow)
+        self.merges_blocks = placement in ("shared", "file")
         if placement in ("shared", "host"):
             self._output = np.zeros(self.shape, self.dtype)
         elif placement == "device":

@@ -84,6 +84,11 @@ class BlockJob(abc.ABC):
         The reduce gives the same result whichever task processed which block (exact sums, or no
         partial result): in-process workers then keep one state across their tasks instead of
         one per task (the in-memory edge block still gets its own, reduced last).
+    merges_blocks : bool
+        :meth:`process` takes the blocks of a task as one block spanning them when the source
+        hands out views of a mapped file (no copy: the span costs no memory), and the job's memory
+        does not grow with a block's spikes (accumulators). Fewer, larger calls: the window sums
+        of a unit are added several at a time.
     """
 
     job_name: str = "job"
@@ -95,11 +100,21 @@ class BlockJob(abc.ABC):
     plan_mode: str = "auto"
     host_blocks: bool = False
     order_free: bool = False
+    merges_blocks: bool = False
 
     @property
     def label(self) -> str:
         """``"job_name: stage"``: the text of the job's progress bar and of its errors."""
         return f"{self.job_name}: {self.stage}" if self.stage else self.job_name
+
+    def prepare(self, recording) -> None:
+        """Work done once, in the calling process, before the first block (default: none).
+
+        Parameters
+        ----------
+        recording : BaseRecording
+            The recording the job runs over.
+        """
 
     def state_bytes(self, num_channels: int) -> int:
         """Bytes of the accumulators of one task (for task sizing and memory budgets).

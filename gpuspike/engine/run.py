@@ -55,6 +55,7 @@ def run_block_job(job: BlockJob, recording, config, **reduce_kwargs):
     frames = block_frames(config, recording, pipeline, bytes_per_frame, state_bytes, min_frames)
     num_samples = [int(recording.get_num_samples(s)) for s in range(recording.get_num_segments())]
     segments = plan_job_blocks(num_samples, frames, job.spikes, job.nbefore, job.nafter, job.plan_mode)
+    job.prepare(recording)
     edge = None
     if job.spikes is not None:
         positions = edge_positions(job.spikes, num_samples, job.nbefore, job.nafter)

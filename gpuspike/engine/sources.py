@@ -95,7 +95,11 @@ def run_block_task(task: BlockTask, ctx: dict):
         state = ctx["state"]
     else:
         state = job.start(ctx)
-    for spec in task.blocks:
+    blocks = task.blocks
+    if len(blocks) > 1 and job.merges_blocks and not job.host_blocks and blocks[0].traces is None \
+            and _maps_whole_frames(ctx, blocks[0].segment_index):
+        blocks = [merge_blocks(blocks)]
+    for spec in blocks:
         if spec.traces is not None:  # the edge block, in memory
             traces, peaks, ranges = spec.traces, spec.peaks, None
         else:
@@ -150,15 +154,7 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
     from ..kernels import select_columns_cpu
     from ..streaming.readers import MappedReader
 
-    recording = ctx["recording"]
-    seg = spec.segment_index
-    if seg not in ctx["readers"]:
-        reader = _block_reader(recording, seg)
-        columns = None
-        if reader.num_channels != recording.get_num_channels():
-            columns = np.asarray(recording.get_binary_description()["channel_indices"], dtype="int64")
-        ctx["readers"][seg] = (reader, columns)
-    reader, columns = ctx["readers"][seg]
+    reader, columns = _segment_reader(ctx, spec.segment_index)
     ranges = spec.ranges
     # a job writing its blocks to a file (save) gets copies: a write() from a mapped file takes its
     # page faults while holding the destination file's lock, and the workers' writes queue up
@@ -171,7 +167,7 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
         return sel[:spec.num_frames], spec.peaks, ranges
     if len(ranges) == 0:
         return reader.frames(0, 0), spec.peaks, ranges
-    start, end = int(ranges[0, 0]), int(ranges[-1, 1])
+    start, end = int(ranges[:, 0].min()), int(ranges[:, 1].max())
     if len(ranges) == 1:
         return reader.frames(start, end), spec.peaks, ranges
     # several ranges: one view of their span (only the ranges read ahead), the peaks moved past the gaps
@@ -179,6 +175,47 @@ def read_block(ctx: dict, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray, np.n
     which = np.searchsorted(offsets, spec.peaks - int(ctx["job"].nbefore), side="right") - 1
     peaks = spec.peaks + (ranges[which, 0] - start - offsets[which])
     return reader.frames(start, end, ranges=ranges), peaks, np.array([[start, end]], dtype="int64")
+
+
+def _segment_reader(ctx: dict, segment_index: int) -> tuple:
+    """The worker's reader of a segment and the file columns it keeps (None: all), made once."""
+    readers = ctx["readers"]
+    if segment_index not in readers:
+        recording = ctx["recording"]
+        reader = _block_reader(recording, segment_index)
+        columns = None
+        if reader.num_channels != recording.get_num_channels():
+            columns = np.asarray(recording.get_binary_description()["channel_indices"], dtype="int64")
+        readers[segment_index] = (reader, columns)
+    return readers[segment_index]
+
+
+def _maps_whole_frames(ctx: dict, segment_index: int) -> bool:
+    """The segment's blocks are views of a mapped file with the recording's columns (no copy)."""
+    from ..streaming.readers import MappedReader
+
+    reader, columns = _segment_reader(ctx, segment_index)
+    return isinstance(reader, MappedReader) and columns is None
+
+
+def merge_blocks(blocks: list) -> BlockSpec:
+    """Consecutive blocks of one segment as one block: their ranges back to back, their spikes
+    in order, each peak moved by the frames of the blocks before it.
+
+    Parameters
+    ----------
+    blocks : list of BlockSpec
+        Read from one segment, in plan order, none in memory.
+
+    Returns
+    -------
+    BlockSpec
+    """
+    ranges = np.concatenate([b.ranges for b in blocks]).astype("int64", copy=False)
+    frames_before = np.cumsum([0] + [b.num_frames for b in blocks[:-1]])
+    peaks = np.concatenate([b.peaks + shift for b, shift in zip(blocks, frames_before)]).astype("int64", copy=False)
+    positions = np.concatenate([b.positions for b in blocks]).astype("int64", copy=False)
+    return BlockSpec(blocks[0].segment_index, ranges, _range_offsets(ranges), positions, peaks)
 
 
 def _block_reader(recording, segment_index: int):
@@ -276,11 +313,6 @@ class ChunkedSource:
         if not _shares_memory(config):
             recording.check_dumpable(f"{job.label} with n_jobs={config.n_jobs} and engine={config.engine!r}")
         workers = [] if job.order_free and config.engine != "dask" and _shares_memory(config) else None
-        # a task's accumulators are sized against the traces it reads, unless workers keep theirs
-        state_bytes = 0 if workers is not None else job.state_bytes(recording.get_num_channels())
-        tasks = [BlockTask(t) for t in group_tasks(blocks, bytes_per_frame, state_bytes, config.n_jobs)]
-        if edge is not None:
-            tasks.append(BlockTask([edge]))
         if config.engine == "dask":
             placement = "return"
         elif _shares_memory(config):
@@ -289,6 +321,13 @@ class ChunkedSource:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="gpuspike_job_"))
             placement = "file"
         job.prepare_output(placement, config.backend_object, getattr(self, "_tmpdir", None))
+        # a task's accumulators are sized against the traces it reads, unless workers keep theirs
+        # and the blocks are better taken one by one
+        one_by_one = workers is not None and not job.merges_blocks
+        state_bytes = 0 if one_by_one else job.state_bytes(recording.get_num_channels())
+        tasks = [BlockTask(t) for t in group_tasks(blocks, bytes_per_frame, state_bytes, config.n_jobs)]
+        if edge is not None:
+            tasks.append(BlockTask([edge]))
         executor = ChunkExecutor(recording, run_block_task, init_block_worker,
                                  (job, recording, config.backend, workers), config, job_name=job.job_name,
                                  stage=job.stage)

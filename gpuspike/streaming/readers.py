@@ -332,6 +332,36 @@ class PreadReader(BaseReader):
         )
 
 
+READ_AHEAD_GAP_BYTES = 1 << 20
+
+
+def coalesce_ranges(ranges: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """Sorted ``(k, 2)`` ranges merged where the gap to the next is at most ``max_gap``.
+
+    Parameters
+    ----------
+    ranges : np.ndarray
+        ``(k, 2)`` int64 ``[start, end)`` pairs (in any order; they may overlap).
+    max_gap : int
+        Largest gap bridged.
+
+    Returns
+    -------
+    list of tuple
+        Merged ``(start, end)`` pairs, in order.
+    """
+    ranges = np.asarray(ranges, dtype="int64").reshape(-1, 2)
+    if ranges.shape[0] == 0:
+        return []
+    if np.any(ranges[1:, 0] < ranges[:-1, 0]):
+        ranges = ranges[np.argsort(ranges[:, 0], kind="stable")]
+    ends = np.maximum.accumulate(ranges[:, 1])
+    breaks = np.flatnonzero(ranges[1:, 0] - ends[:-1] > max_gap) + 1
+    firsts = np.concatenate(([0], breaks))
+    lasts = np.concatenate((breaks - 1, [ranges.shape[0] - 1]))
+    return list(zip(ranges[firsts, 0].tolist(), ends[lasts].tolist()))
+
+
 class MappedReader(PreadReader):
     """A raw binary file mapped read-only: blocks are views of the page cache, not copies.
 
@@ -385,11 +415,20 @@ class MappedReader(PreadReader):
         if not 0 <= start_frame <= end_frame <= self._frames.shape[0]:
             raise ValueError(f"frames [{start_frame}, {end_frame}) are outside [0, {self._frames.shape[0]}) of "
                              f"{str(self.file_path)!r}")
-        used = [(start_frame, end_frame)] if ranges is None else [(int(a), int(b)) for a, b in ranges]
-        for a, b in used:
+        if ranges is None:
+            self.advise(start_frame, end_frame)
+            self._count((end_frame - start_frame) * self.bytes_per_frame)
+            return self._frames[start_frame:end_frame]
+        used = np.asarray(ranges, dtype="int64").reshape(-1, 2)
+        self._count(int(np.sum(used[:, 1] - used[:, 0])) * self.bytes_per_frame)
+        for a, b in coalesce_ranges(used, self._advise_gap_frames()):
             self.advise(a, b)
-        self._count(sum(b - a for a, b in used) * self.bytes_per_frame)
         return self._frames[start_frame:end_frame]
+
+    def _advise_gap_frames(self) -> int:
+        # ranges closer than this are read ahead in one request: reading a small gap costs less
+        # than a system call per spike window (thousands per block)
+        return max(1, READ_AHEAD_GAP_BYTES // self.bytes_per_frame)
 
     def advise(self, start_frame: int, end_frame: int) -> None:
         """Ask the kernel to read frames ``[start_frame, end_frame)`` ahead (no-op where unsupported).

@@ -204,10 +204,13 @@ def test_partial_sums_of_several_tasks_add_up_even_when_read_only():
     spikes["sample_index"], spikes["unit_index"] = peaks, units
     backend = get_backend("numpy")
     job = AccumulateJob(spikes, 4, 3, 5, 6)  # unit 3 has no spike
+    recording = gs.NumpyRecording([traces], 1000.0)
+    job.prepare(recording)  # the reference window of each unit, shared by every task
     partials = []
     for part in np.array_split(np.arange(peaks.size), 3):
-        state = job.start({"backend": backend})
-        job.process({"backend": backend}, state, BlockData(0, traces, part, peaks[part], False))
+        ctx = job.init_worker(backend, recording)
+        state = job.start(ctx)
+        job.process(ctx, state, BlockData(0, traces, part, peaks[part], False))
         for value in state.values():
             value.flags.writeable = False
         partials.append(state)

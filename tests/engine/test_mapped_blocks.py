@@ -110,3 +110,97 @@ def test_a_job_writing_its_blocks_to_a_file_reads_copies(tmp_path, monkeypatch):
     assert views == []
     for seg, traces in enumerate(data):
         np.testing.assert_array_equal(saved.get_traces(segment_index=seg), traces)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("with_std", [True, False])
+def test_accumulators_take_a_tasks_blocks_as_one_view(tmp_path, monkeypatch, n_jobs, with_std):
+    """An accumulate job over a mapped file gets each task's blocks as one block spanning them
+    (its windows added several at a time), with the results of the block by block run."""
+    rec, data = binary_recording(tmp_path, lengths=(9000, 7000), seed=11)
+    srt = sparse_sorting(rec, per_segment=60, seed=12)
+    spikes = srt.to_spike_vector()
+    gains, offsets = rec._scaling(slice(None))
+    num_units = srt.get_num_units()
+    config = resolve_job_kwargs(n_jobs=n_jobs, chunk_size=100, progress_bar=False)
+
+    def run(merge):
+        job = AccumulateJob(spikes, num_units, 5, 8, rec.get_num_channels(), gains, offsets, with_std=with_std,
+                            integer_samples=True)
+        job.plan_mode = "windows"
+        job.merges_blocks = merge
+        seen = []
+        original = job.process
+        monkeypatch.setattr(job, "process", lambda ctx, state, block: seen.append(block.positions.size)
+                            or original(ctx, state, block))
+        return run_block_job(job, rec, config), seen
+
+    (mean, std), merged_calls = run(True)
+    (mean_blocks, std_blocks), block_calls = run(False)
+    assert sum(merged_calls) == sum(block_calls) == spikes.size  # every spike once
+    assert len(merged_calls) < len(block_calls)  # fewer, larger blocks
+    ref_mean, ref_std = per_unit_mean_std(cut(rec, spikes, 5, 8, True), spikes["unit_index"], num_units)
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-6, atol=1e-4)
+    np.testing.assert_array_equal(mean, mean_blocks)  # exact sums of integer samples: the same bits
+    if with_std:
+        np.testing.assert_allclose(std, ref_std, rtol=1e-6, atol=1e-4)
+        np.testing.assert_array_equal(std, std_blocks)
+
+
+def test_merged_blocks_keep_each_spikes_window(tmp_path):
+    """merge_blocks: the peaks of later blocks move by the frames before them, so each spike's
+    window in the merged block (and in its view of the span) is the one it had alone."""
+    from gpuspike.engine.sources import merge_blocks, read_block
+
+    rec, data = binary_recording(tmp_path, lengths=(9000,), seed=13)
+    srt = sparse_sorting(rec, per_segment=50, seed=14)
+    spikes = srt.to_spike_vector()
+    blocks = plan_job_blocks([9000], 100, spikes, 5, 8, "windows")[0].blocks
+    assert len(blocks) > 3
+    merged = merge_blocks(blocks)
+    np.testing.assert_array_equal(merged.positions, np.concatenate([b.positions for b in blocks]))
+    ctx = {"recording": rec, "readers": {}, "job": AccumulateJob(spikes, 3, 5, 8, 7)}
+    traces, peaks, _ = read_block(ctx, merged)
+    for pos, peak in zip(merged.positions, peaks):
+        t = int(spikes["sample_index"][pos])
+        np.testing.assert_array_equal(traces[peak - 5:peak + 8], data[0][t - 5:t + 8])
+
+
+@pytest.mark.parametrize("engine", [dict(n_jobs=1), dict(n_jobs=2), dict(n_jobs=2, engine="process")])
+def test_a_gather_writing_in_place_rides_merged_blocks(tmp_path, monkeypatch, engine):
+    """A gather whose output is written in place (threads, worker processes' memmap) and an
+    accumulator in one pass: the blocks of a task merged, each job with its reference."""
+    from gpuspike.engine import CompositeJob
+    from gpuspike.engine.sources import merge_blocks
+    import gpuspike.engine.sources as sources
+
+    rec, data = binary_recording(tmp_path, lengths=(9000, 7000), seed=15)
+    srt = sparse_sorting(rec, per_segment=60, seed=16)
+    spikes = srt.to_spike_vector()
+    gains, offsets = rec._scaling(slice(None))
+    gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 5, 8, rec.get_num_channels(), None, True,
+                       "float32", plan_mode="windows")
+    accumulate = AccumulateJob(spikes, srt.get_num_units(), 5, 8, rec.get_num_channels(), gains, offsets,
+                               with_std=False, integer_samples=True)
+    accumulate.plan_mode = "windows"
+    composite = CompositeJob([gather, accumulate])
+    merged = []
+    monkeypatch.setattr(sources, "merge_blocks", lambda blocks: merged.append(len(blocks)) or merge_blocks(blocks))
+    config = resolve_job_kwargs(chunk_size=100, progress_bar=False, **engine)
+    waveforms, (mean, _) = run_block_job(composite, rec, config)
+    if engine.get("engine") != "process":  # other processes' calls are not seen here
+        assert merged and max(merged) > 1
+    windows = cut(rec, spikes, 5, 8, True)
+    np.testing.assert_array_equal(waveforms, windows.astype("float32"))
+    ref_mean, _ = per_unit_mean_std(windows, spikes["unit_index"], srt.get_num_units())
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-6, atol=1e-4)
+
+
+def test_a_gather_returning_its_waveforms_takes_blocks_one_by_one():
+    """Placement 'return' (Dask): a gather's scratch grows with a block's spikes, so no merging."""
+    job = GatherJob(np.zeros(0, dtype=[("sample_index", "int64"), ("segment_index", "int64")]), np.zeros(0), 0, 2,
+                    3, 4, None, False, "float32")
+    job.prepare_output("return", None)
+    assert not job.merges_blocks
+    job.prepare_output("shared", None)
+    assert job.merges_blocks

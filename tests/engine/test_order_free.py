@@ -49,12 +49,13 @@ def test_which_jobs_are_order_free():
     srt = sorting(rec)
     assert means_job(rec, srt).order_free
     assert not means_job(rec, srt, integer_samples=False).order_free  # float sums depend on the order
-    assert not means_job(rec, srt, with_std=True).order_free  # the first task's reference window matters
+    assert means_job(rec, srt, with_std=True).order_free  # shifted by one reference per unit: still exact
+    assert not means_job(rec, srt, integer_samples=False, with_std=True).order_free
     spikes = srt.to_spike_vector()
     gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 3, 5, rec.get_num_channels(), None, False, "int16")
     assert gather.order_free
     assert CompositeJob([gather, means_job(rec, srt)]).order_free
-    assert not CompositeJob([gather, means_job(rec, srt, with_std=True)]).order_free
+    assert not CompositeJob([gather, means_job(rec, srt, integer_samples=False)]).order_free
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -116,3 +117,43 @@ def test_dask_workers_return_their_states(tmp_path):
         mean = run_block_job(means_job(rec, srt), rec, config)[0]
     np.testing.assert_allclose(mean, reference_means(rec, srt.to_spike_vector(), srt.get_num_units()), rtol=1e-12,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("job_kwargs", [dict(n_jobs=1), dict(n_jobs=2),
+                                        dict(n_jobs=2, engine="process", mp_context="spawn")])
+def test_order_free_std_equals_reference_with_edges(job_kwargs):
+    """Mean and std of integer samples, shifted by one reference window per unit read before the
+    run: the same bits whichever worker took which block, and as per-task states."""
+    from test_composite import per_unit_mean_std
+
+    rec = recording(lengths=(700, 500)).save(format="memory", progress_bar=False)
+    srt = sorting(rec)
+    spikes = srt.to_spike_vector()
+    num_samples = [rec.get_num_samples(s) for s in range(rec.get_num_segments())]
+    assert edge_positions(spikes, num_samples, 3, 5).size > 0
+    config = resolve_job_kwargs(**JOB, **job_kwargs)
+    results = [run_block_job(means_job(rec, srt, with_std=True), rec, config) for _ in range(3)]
+    ref_mean, ref_std = per_unit_mean_std(cut(rec, spikes, 3, 5, False), spikes["unit_index"], srt.get_num_units())
+    np.testing.assert_allclose(results[0][0], ref_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(results[0][1], ref_std, rtol=1e-9, atol=1e-9)
+    per_task = run_block_job(means_job(rec, srt, integer_samples=False, with_std=True), rec, config)
+    for other in results[1:] + [per_task]:
+        np.testing.assert_array_equal(other[0], results[0][0])
+        np.testing.assert_array_equal(other[1], results[0][1])
+
+
+def test_reference_window_is_each_units_first_inside_its_segment():
+    """A unit whose first spike crosses the segment start takes its first interior window; a unit
+    with edge spikes only takes its first (edge-filled) window; a unit without spikes, zeros."""
+    rec = recording(lengths=(700,))
+    fields = [("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")]
+    spikes = np.array([(1, 0, 0), (40, 1, 0), (90, 0, 0), (120, 0, 0), (698, 2, 0)], dtype=fields)
+    job = AccumulateJob(spikes, 4, 3, 5, rec.get_num_channels(), with_std=True, integer_samples=True)
+    job.prepare(rec)
+    raw = rec.get_traces(return_scaled=False).astype("float64")
+    np.testing.assert_array_equal(job._ref[0], raw[87:95])  # spike at 1 crosses the start
+    np.testing.assert_array_equal(job._ref[1], raw[37:45])
+    expected = np.zeros((8, rec.get_num_channels()))
+    expected[:5] = raw[695:700]  # outside the segment: the raw value that scales to 0 (no gains: 0)
+    np.testing.assert_array_equal(job._ref[2], expected)
+    np.testing.assert_array_equal(job._ref[3], 0.0)

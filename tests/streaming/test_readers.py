@@ -297,3 +297,38 @@ def test_mapped_readers_are_shared_while_the_file_is_unchanged(binfile, tmp_path
     copy.write_bytes(path.read_bytes())
     readers.mapped_reader(copy, np.int16, 7, file_offset=HEADER)
     assert readers.mapped_reader(path, np.int16, 7, file_offset=HEADER, num_samples=3001) is not second  # dropped
+
+
+def test_coalesce_ranges_bridges_small_gaps():
+    from gpuspike.streaming.readers import coalesce_ranges
+
+    rng = np.random.default_rng(5)
+    starts = rng.integers(0, 10_000, 300)
+    ranges = np.stack([starts, starts + rng.integers(1, 40, 300)], axis=1)
+    for gap in (0, 7, 100):
+        merged = coalesce_ranges(ranges, gap)
+        # reference: a sorted sweep, one interval at a time
+        expected = []
+        for a, b in sorted(map(tuple, ranges.tolist())):
+            if expected and a - expected[-1][1] <= gap:
+                expected[-1][1] = max(expected[-1][1], b)
+            else:
+                expected.append([a, b])
+        assert merged == [tuple(x) for x in expected]
+    assert coalesce_ranges(np.zeros((0, 2), "int64"), 10) == []
+
+
+def test_mapped_reader_reads_ahead_in_few_requests(binfile, monkeypatch):
+    """Spike windows close together are read ahead in one request, not one per window."""
+    from gpuspike.streaming import MappedReader
+
+    path, traces = binfile
+    r = MappedReader(path, np.int16, 7, file_offset=HEADER, num_samples=3001)
+    advised = []
+    monkeypatch.setattr(r, "advise", lambda a, b: advised.append((a, b)))
+    ranges = np.array([[10, 20], [30, 40], [2000, 2010]])
+    monkeypatch.setattr("gpuspike.streaming.readers.READ_AHEAD_GAP_BYTES", 14 * 100)
+    view = r.frames(10, 2010, ranges=ranges)
+    np.testing.assert_array_equal(view, traces[10:2010])
+    assert advised == [(10, 40), (2000, 2010)]
+    assert r.bytes_read == 30 * 14  # the ranges used, not the gaps
