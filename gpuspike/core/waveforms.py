@@ -746,4 +746,4 @@ def _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_sc
                and edge_positions(spikes, num_samples, nbefore, nafter).size == 0)
     return AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
                          with_std=with_std, sums_dtype="float32" if exact32 else "float64",
-                         integer_samples=raw.kind in "iu", job_name=job[0], stage=job[1])
+                         sample_dtype=raw, job_name=job[0], stage=job[1])

@@ -8,7 +8,8 @@ precision and identical windows give exactly 0. Sums are taken on raw samples an
 the backend, by ``templates_from_sums``. Every task and the GPU run share the reference, so
 partial sums are simply added: with integer samples (and an integer reference) every sum is
 exact in float64 whatever the order of addition, and the job is ``order_free``. The edge block
-(windows partly outside the segment, filled with non-integers) keeps its own sums, added last.
+(windows partly outside the segment) keeps its own sums, added last, when its fill values (the raw
+value that scales to 0 µV) are not integers.
 """
 from __future__ import annotations
 
@@ -40,9 +41,11 @@ class AccumulateJob(BlockJob):
         Also the std (else means only, a quarter of the accumulator traffic).
     sums_dtype : {"float64", "float32"}
         dtype of the sums of a means-only job (float32 where exact: raw int16 of few spikes).
-    integer_samples : bool
-        The recording's samples are integers: the sums are then exact in any order (the job is
-        ``order_free``).
+    sample_dtype : dtype-like, optional
+        dtype of the recording's samples. Integers whose sums (and sums of squares, with the std)
+        of the busiest unit fit the mantissa of ``sums_dtype`` are added exactly in any order: the
+        job is then ``order_free`` (and ``edge_order_free`` when the edge windows' fill values
+        are integers too).
     job_name, stage : str
         The public call and its stage, for progress bars and errors.
     """
@@ -51,7 +54,7 @@ class AccumulateJob(BlockJob):
 
     def __init__(self, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int, num_channels: int,
                  gains: np.ndarray | None = None, offsets: np.ndarray | None = None, with_std: bool = True,
-                 sums_dtype: str = "float64", integer_samples: bool = False, job_name: str = "compute_templates",
+                 sums_dtype: str = "float64", sample_dtype=None, job_name: str = "compute_templates",
                  stage: str = "") -> None:
         self.spikes = spikes
         self.num_units = int(num_units)
@@ -63,7 +66,9 @@ class AccumulateJob(BlockJob):
             self._offsets = np.zeros(self.shape[2]) if offsets is None else np.ascontiguousarray(offsets, "float64")
         self.with_std = bool(with_std)
         self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
-        self.order_free = bool(integer_samples)
+        self.order_free = self._exact_in_any_order(sample_dtype)
+        fill = self._edge_fill()
+        self.edge_order_free = self.order_free and bool(np.array_equal(fill, np.round(fill)))
         self.job_name, self.stage = job_name, stage
         self._ref: np.ndarray | None = None
 
@@ -187,14 +192,28 @@ class AccumulateJob(BlockJob):
     def edge_traces(self, recording, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         """Raw windows (float64) of the edge spikes; outside the segment, the raw value that scales
         to 0 (``-offset / gain``), so that the final scaling gives SpikeInterface's zeros."""
+        windows = edge_windows(recording, self.spikes[positions], self.nbefore, self.nafter, False,
+                               fill_raw=self._edge_fill())
+        nsamples = self.nbefore + self.nafter
+        peaks = np.arange(positions.size, dtype="int64") * nsamples + self.nbefore
+        return windows.reshape(-1, windows.shape[2]), peaks, False
+
+    def _exact_in_any_order(self, sample_dtype) -> bool:
+        """Integer samples whose sums stay within the mantissa of the sums for every unit."""
+        if sample_dtype is None or np.dtype(sample_dtype).kind not in "iu":
+            return False
+        bits = 8 * np.dtype(sample_dtype).itemsize  # |sample| and |sample - ref| < 2**bits
+        busiest = int(np.bincount(self.spikes["unit_index"]).max()) if self.spikes.size else 1
+        mantissa = np.finfo(self.sums_dtype).nmant + 1
+        return busiest.bit_length() + (2 * bits if self.with_std else bits) <= mantissa
+
+    def _edge_fill(self) -> np.ndarray:
+        """The raw value of each channel that scales to 0 µV (0 for a job in raw units)."""
         fill = np.zeros(self.shape[2])
         if self.scaled:
             nonzero = self._gains != 0
             fill[nonzero] = -self._offsets[nonzero] / self._gains[nonzero]
-        windows = edge_windows(recording, self.spikes[positions], self.nbefore, self.nafter, False, fill_raw=fill)
-        nsamples = self.nbefore + self.nafter
-        peaks = np.arange(positions.size, dtype="int64") * nsamples + self.nbefore
-        return windows.reshape(-1, windows.shape[2]), peaks, False
+        return fill
 
     def finish(self, ctx: dict, state: dict) -> dict:
         return state

@@ -66,6 +66,11 @@ class CompositeJob(BlockJob):
         self._stream = None
 
     @property
+    def edge_order_free(self) -> bool:
+        """Every job's edge results are exact."""
+        return all(job.edge_order_free for job in self.jobs)
+
+    @property
     def merges_blocks(self) -> bool:
         """Every job takes merged blocks (a gather only once its output is placed)."""
         return all(job.merges_blocks for job in self.jobs)

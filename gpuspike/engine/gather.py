@@ -113,6 +113,7 @@ class GatherJob(BlockJob):
         self.plan_mode = plan_mode
         self.placement = "shared"
         self.order_free = True  # each block's waveforms go to their own rows, whoever gathered them
+        self.edge_order_free = True
         self._output = None
         self._output_path: str | None = None
 

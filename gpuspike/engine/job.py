@@ -83,7 +83,11 @@ class BlockJob(abc.ABC):
     order_free : bool
         The reduce gives the same result whichever task processed which block (exact sums, or no
         partial result): in-process workers then keep one state across their tasks instead of
-        one per task (the in-memory edge block still gets its own, reduced last).
+        one per task (the in-memory edge block still gets its own, reduced last, unless
+        ``edge_order_free``).
+    edge_order_free : bool
+        With ``order_free``: the edge block's results are as exact as the others' (integer
+        windows), so it goes into a worker's state too.
     merges_blocks : bool
         :meth:`process` takes the blocks of a task as one block spanning them when the source
         hands out views of a mapped file (no copy: the span costs no memory), and the job's memory
@@ -100,6 +104,7 @@ class BlockJob(abc.ABC):
     plan_mode: str = "auto"
     host_blocks: bool = False
     order_free: bool = False
+    edge_order_free: bool = False
     merges_blocks: bool = False
 
     @property

@@ -85,10 +85,10 @@ def run_block_task(task: BlockTask, ctx: dict):
     -------
     object
         ``job.finish(...)``, its arrays copied to the host; None when the worker keeps its state
-        (the edge block, in memory, always has a state of its own).
+        (the edge block, in memory, has a state of its own unless the job is ``edge_order_free``).
     """
     job, backend = ctx["job"], ctx["backend"]
-    keep = ctx["keeps_state"] and task.blocks[0].traces is None
+    keep = ctx["keeps_state"] and (task.blocks[0].traces is None or job.edge_order_free)
     if keep:
         if "state" not in ctx:
             ctx["state"] = job.start(ctx)

@@ -126,7 +126,7 @@ def test_accumulators_take_a_tasks_blocks_as_one_view(tmp_path, monkeypatch, n_j
 
     def run(merge):
         job = AccumulateJob(spikes, num_units, 5, 8, rec.get_num_channels(), gains, offsets, with_std=with_std,
-                            integer_samples=True)
+                            sample_dtype="int16")
         job.plan_mode = "windows"
         job.merges_blocks = merge
         seen = []
@@ -181,7 +181,7 @@ def test_a_gather_writing_in_place_rides_merged_blocks(tmp_path, monkeypatch, en
     gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 5, 8, rec.get_num_channels(), None, True,
                        "float32", plan_mode="windows")
     accumulate = AccumulateJob(spikes, srt.get_num_units(), 5, 8, rec.get_num_channels(), gains, offsets,
-                               with_std=False, integer_samples=True)
+                               with_std=False, sample_dtype="int16")
     accumulate.plan_mode = "windows"
     composite = CompositeJob([gather, accumulate])
     merged = []

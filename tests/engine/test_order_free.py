@@ -15,10 +15,10 @@ from test_composite import cut
 JOB = dict(progress_bar=False, chunk_size=64)
 
 
-def means_job(rec, srt, integer_samples=True, with_std=False):
+def means_job(rec, srt, sample_dtype="int16", with_std=False):
     spikes = srt.to_spike_vector()
     return AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), with_std=with_std,
-                         integer_samples=integer_samples)
+                         sample_dtype=sample_dtype)
 
 
 def reference_means(rec, spikes, num_units, nbefore=3, nafter=5):
@@ -48,14 +48,60 @@ def test_which_jobs_are_order_free():
     rec = recording()
     srt = sorting(rec)
     assert means_job(rec, srt).order_free
-    assert not means_job(rec, srt, integer_samples=False).order_free  # float sums depend on the order
+    assert not means_job(rec, srt, sample_dtype="float32").order_free  # float sums depend on the order
     assert means_job(rec, srt, with_std=True).order_free  # shifted by one reference per unit: still exact
-    assert not means_job(rec, srt, integer_samples=False, with_std=True).order_free
+    assert not means_job(rec, srt, sample_dtype="float32", with_std=True).order_free
     spikes = srt.to_spike_vector()
     gather = GatherJob(spikes, np.arange(spikes.size), spikes.size, 3, 5, rec.get_num_channels(), None, False, "int16")
     assert gather.order_free
     assert CompositeJob([gather, means_job(rec, srt)]).order_free
-    assert not CompositeJob([gather, means_job(rec, srt, integer_samples=False)]).order_free
+    assert not CompositeJob([gather, means_job(rec, srt, sample_dtype="float32")]).order_free
+    # exact only while the busiest unit's sums fit the mantissa: int32 squares never do
+    assert means_job(rec, srt, sample_dtype="int32").order_free
+    assert not means_job(rec, srt, sample_dtype="int32", with_std=True).order_free
+    assert means_job(rec, srt, sample_dtype="uint16", with_std=True).order_free
+    # the edge block's windows are filled with the raw value that scales to 0 µV: integers or not
+    assert means_job(rec, srt).edge_order_free  # raw units: filled with 0
+    spikes = srt.to_spike_vector()
+    gains = np.full(rec.get_num_channels(), 0.5)
+
+    def scaled(offset):
+        return AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), gains,
+                             np.full(rec.get_num_channels(), offset), sample_dtype="int16")
+    assert scaled(-4.0).edge_order_free  # fill 8
+    assert scaled(0.3).order_free and not scaled(0.3).edge_order_free  # fill -0.6
+    assert CompositeJob([gather, means_job(rec, srt)]).edge_order_free
+    assert not CompositeJob([gather, scaled(0.3)]).edge_order_free
+
+
+@pytest.mark.parametrize("offset, states", [(-4.0, 1), (0.3, 2)])
+def test_the_edge_block_joins_a_workers_state_when_exact(monkeypatch, offset, states):
+    """One worker: one state for every block, the edge block's too when its windows are integers;
+    else the edge block has its own, reduced last. Both equal the NumPy reference."""
+    rec = recording(lengths=(700, 500)).save(format="memory", progress_bar=False)
+    srt = sorting(rec)
+    spikes = srt.to_spike_vector()
+    num_samples = [rec.get_num_samples(s) for s in range(rec.get_num_segments())]
+    assert edge_positions(spikes, num_samples, 3, 5).size > 0
+    gains = np.full(rec.get_num_channels(), 0.5)
+    offsets = np.full(rec.get_num_channels(), offset)
+    job = AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), gains, offsets,
+                        with_std=False, sample_dtype="int16")
+    started = []
+    original = job.start
+    monkeypatch.setattr(job, "start", lambda ctx: started.append(1) or original(ctx))
+    mean, _ = run_block_job(job, rec, resolve_job_kwargs(**JOB, n_jobs=1))
+    assert len(started) == states
+    present = np.isin(np.arange(srt.get_num_units()), spikes["unit_index"])
+    windows = cut(rec, spikes, 3, 5, False)
+    inside = np.ones(windows.shape[:2] + (1,), bool)
+    for i, sp in enumerate(spikes):  # outside the segment the scaled windows are 0 µV
+        t = int(sp["sample_index"]) - 3 + np.arange(8)
+        inside[i, :, 0] = (t >= 0) & (t < rec.get_num_samples(int(sp["segment_index"])))
+    scaled_windows = np.where(inside, windows * 0.5 + offset, 0.0)
+    for u in np.flatnonzero(present):
+        np.testing.assert_allclose(mean[u], scaled_windows[spikes["unit_index"] == u].mean(axis=0), rtol=1e-12,
+                                   atol=1e-9)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
@@ -71,7 +117,7 @@ def test_threads_keep_one_state_per_worker(n_jobs):
 def test_per_task_states_without_order_freedom():
     rec = recording(lengths=(700, 500))
     srt = sorting(rec, per_segment=60, edges=False)
-    partials, num_blocks = source_partials(means_job(rec, srt, integer_samples=False), rec, n_jobs=2)
+    partials, num_blocks = source_partials(means_job(rec, srt, sample_dtype="float32"), rec, n_jobs=2)
     assert num_blocks > 4 and len(partials) > 2
 
 
@@ -89,7 +135,7 @@ def test_order_free_means_equal_reference_with_edges(job_kwargs):
                                atol=1e-12)
     for other in results[1:]:  # the same bits whichever worker took which block
         np.testing.assert_array_equal(other, results[0])
-    per_task = run_block_job(means_job(rec, srt, integer_samples=False), rec, config)[0]
+    per_task = run_block_job(means_job(rec, srt, sample_dtype="float32"), rec, config)[0]
     np.testing.assert_array_equal(results[0], per_task)
 
 
@@ -136,7 +182,7 @@ def test_order_free_std_equals_reference_with_edges(job_kwargs):
     ref_mean, ref_std = per_unit_mean_std(cut(rec, spikes, 3, 5, False), spikes["unit_index"], srt.get_num_units())
     np.testing.assert_allclose(results[0][0], ref_mean, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(results[0][1], ref_std, rtol=1e-9, atol=1e-9)
-    per_task = run_block_job(means_job(rec, srt, integer_samples=False, with_std=True), rec, config)
+    per_task = run_block_job(means_job(rec, srt, sample_dtype="float32", with_std=True), rec, config)
     for other in results[1:] + [per_task]:
         np.testing.assert_array_equal(other[0], results[0][0])
         np.testing.assert_array_equal(other[1], results[0][1])
@@ -148,7 +194,7 @@ def test_reference_window_is_each_units_first_inside_its_segment():
     rec = recording(lengths=(700,))
     fields = [("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")]
     spikes = np.array([(1, 0, 0), (40, 1, 0), (90, 0, 0), (120, 0, 0), (698, 2, 0)], dtype=fields)
-    job = AccumulateJob(spikes, 4, 3, 5, rec.get_num_channels(), with_std=True, integer_samples=True)
+    job = AccumulateJob(spikes, 4, 3, 5, rec.get_num_channels(), with_std=True, sample_dtype="int16")
     job.prepare(rec)
     raw = rec.get_traces(return_scaled=False).astype("float64")
     np.testing.assert_array_equal(job._ref[0], raw[87:95])  # spike at 1 crosses the start
