@@ -73,7 +73,7 @@ class AccumulateJob(BlockJob):
         self._ref: np.ndarray | None = None
 
     def state_bytes(self, num_channels: int) -> int:
-        arrays = 3 if self.with_std else 1  # sums, sumsqs, ref
+        arrays = 3 if self.with_std else 1  # sums, sumsqs and the worker's copy of the reference
         return arrays * int(np.prod(self.shape)) * np.dtype(self.sums_dtype).itemsize
 
     def prepare(self, recording) -> None:

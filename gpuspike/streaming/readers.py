@@ -336,7 +336,7 @@ READ_AHEAD_GAP_BYTES = 1 << 20
 
 
 def coalesce_ranges(ranges: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
-    """Sorted ``(k, 2)`` ranges merged where the gap to the next is at most ``max_gap``.
+    """``(k, 2)`` ranges sorted, then merged where the gap to the next is at most ``max_gap``.
 
     Parameters
     ----------
