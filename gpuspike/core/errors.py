@@ -31,3 +31,8 @@ class SpikeInterfaceAssertError(ValueError, AssertionError):
     """A bad argument where SpikeInterface asserts: a ``ValueError`` (gpuspike's convention) that is
     also an ``AssertionError`` (what SpikeInterface raises there), so that code catching either
     catches it."""
+
+
+class UnknownKeywordError(TypeError, AssertionError):
+    """An unknown keyword where SpikeInterface asserts (job kwargs): a ``TypeError`` (Python's
+    convention for an unexpected keyword) that is also an ``AssertionError``."""

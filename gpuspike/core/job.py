@@ -143,15 +143,18 @@ def resolve_job_kwargs(**job_kwargs) -> JobConfig:
 
     Raises
     ------
-    TypeError
-        Unknown keys, listing the allowed ones.
+    UnknownKeywordError
+        Unknown keys, listing the allowed ones (a ``TypeError`` and an ``AssertionError``, as
+        SpikeInterface asserts there).
     ValueError
         Bad values, naming the argument and what is allowed.
     """
     job_kwargs = _apply_aliases(job_kwargs)
     unknown = sorted(set(job_kwargs) - set(JOB_KWARG_NAMES))
     if unknown:
-        raise TypeError(f"unknown job kwargs {unknown}; allowed: {list(JOB_KWARG_NAMES)}")
+        from .errors import UnknownKeywordError
+
+        raise UnknownKeywordError(f"unknown job kwargs {unknown}; allowed: {list(JOB_KWARG_NAMES)}")
     given_chunk = [k for k in _CHUNK_KEYS if job_kwargs.get(k) is not None]
     merged = _apply_aliases(_global_job_kwargs)
     if given_chunk:

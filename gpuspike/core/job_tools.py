@@ -74,7 +74,9 @@ def fix_job_kwargs(runtime_job_kwargs: dict | None) -> dict:
     allowed = set(job_keys) | set(JOB_KWARG_NAMES) | set(JOB_KWARG_ALIASES)
     unknown = sorted(set(runtime) - allowed)
     if unknown:
-        raise TypeError(f"unknown job kwargs {unknown}; allowed: {sorted(allowed)}")
+        from .errors import UnknownKeywordError
+
+        raise UnknownKeywordError(f"unknown job kwargs {unknown}; allowed: {sorted(allowed)}")
     resolve_job_kwargs(**runtime)
     job_kwargs = get_global_job_kwargs()
     if any(runtime.get(k) is not None for k in _CHUNK_KEYS):

@@ -230,6 +230,10 @@ def test_unknown_keys_list_allowed(kwargs, words):
     with pytest.raises(TypeError):
         set_global_job_kwargs(**kwargs)
     assert get_global_job_kwargs() == DEFAULT_GLOBAL
+    from gpuspike.core.job_tools import fix_job_kwargs
+
+    with pytest.raises(AssertionError, match="n_jobz"):  # what SpikeInterface's fix_job_kwargs raises
+        fix_job_kwargs(kwargs)
 
 
 @pytest.mark.parametrize("kwargs, words", [
