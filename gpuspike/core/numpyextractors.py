@@ -404,8 +404,18 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
         raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
     if out.size and (out["sample_index"].min() < 0):
         raise ValueError("spikes sample_index must be >= 0")
+    if _is_sorted_spike_vector(out):  # the usual case (another sorting's spike vector): no sort
+        return out
     order = np.lexsort((out["unit_index"], out["sample_index"], out["segment_index"]))
     return out[order]
+
+
+def _is_sorted_spike_vector(spikes: np.ndarray) -> bool:
+    """Sorted by segment, then sample, then unit."""
+    d_seg = np.diff(spikes["segment_index"])
+    d_sample = np.diff(spikes["sample_index"])
+    d_unit = np.diff(spikes["unit_index"])
+    return bool(np.all((d_seg > 0) | ((d_seg == 0) & ((d_sample > 0) | ((d_sample == 0) & (d_unit >= 0))))))
 
 
 def _spike_rows(rows) -> np.ndarray:

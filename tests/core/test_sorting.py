@@ -133,3 +133,20 @@ def test_cached_spike_trains_are_read_only():
 
 def test_generated_noise_is_annotated_filtered():
     assert gs.generate_recording(num_channels=2, durations=[0.1], seed=1).get_annotation("is_filtered") is True
+
+
+def test_spike_vector_sorted_by_segment_sample_unit_whatever_its_order():
+    """A NumpySorting keeps a sorted spike vector as given and sorts any other (segment, sample,
+    unit), against numpy's lexsort."""
+    rng = np.random.default_rng(21)
+    for _ in range(100):
+        n = int(rng.integers(1, 40))
+        spikes = np.zeros(n, dtype=spike_dtype)
+        spikes["segment_index"] = rng.integers(0, 2, n)
+        spikes["sample_index"] = rng.integers(0, 6, n)
+        spikes["unit_index"] = rng.integers(0, 3, n)
+        if rng.random() < 0.5:  # half of them already sorted
+            spikes = spikes[np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))]
+        expected = spikes[np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))]
+        sorting = gs.NumpySorting(spikes, 1000.0, ["a", "b", "c"], num_segments=2)
+        np.testing.assert_array_equal(sorting.to_spike_vector(), expected)
