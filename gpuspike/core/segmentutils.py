@@ -76,12 +76,10 @@ def append_recordings(recording_list: Sequence[BaseRecording], sampling_frequenc
 
 
 class ConcatenateSegmentRecordingSegment(BaseRecordingSegment):
-    def __init__(self, parent_segments: list, sampling_frequency: float, ignore_times: bool) -> None:
-        first = parent_segments[0]
-        t_start = None if ignore_times else first.t_start
-        if not ignore_times and first.time_vector is not None:
-            t_start = float(first.time_vector[0])
-        super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
+    """The parents' frames back to back; times start at 0 (the parents' own times are lost)."""
+
+    def __init__(self, parent_segments: list, sampling_frequency: float) -> None:
+        super().__init__(sampling_frequency=sampling_frequency)
         self._parents = parent_segments
         lengths = [s.get_num_samples() for s in parent_segments]
         self._bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
@@ -114,13 +112,26 @@ class ConcatenateSegmentRecording(BaseRecording):
         super().__init__(first.sampling_frequency, first.channel_ids, first.get_dtype())
         first.copy_metadata(self)
         segments = [seg for rec in recording_list for seg in rec._segments]
-        self.add_segment(ConcatenateSegmentRecordingSegment(segments, self.sampling_frequency, ignore_times))
+        if not ignore_times:
+            _check_no_times(segments)
+        self.add_segment(ConcatenateSegmentRecordingSegment(segments, self.sampling_frequency))
         self._kwargs = {"recording_list": list(recording_list), "ignore_times": ignore_times,
                         "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
     def get_segment_boundaries(self) -> np.ndarray:
         """Sample index where each original segment starts (plus the total length)."""
         return self._segments[0]._bounds.copy()
+
+
+def _check_no_times(segments: list) -> None:
+    """``ignore_times=False`` is only for segments without times (SpikeInterface 0.105 asserts)."""
+    from .errors import SpikeInterfaceAssertError
+
+    for segment in segments:
+        for what, value in (("time_vector", segment.time_vector), ("t_start", segment.t_start)):
+            if value is not None:
+                raise SpikeInterfaceAssertError(f"ConcatenateSegmentRecording does not handle {what}. Use "
+                                                "ignore_times=True to ignore time information.")
 
 
 def concatenate_recordings(recording_list: Sequence[BaseRecording], ignore_times: bool = True,
@@ -132,7 +143,8 @@ def concatenate_recordings(recording_list: Sequence[BaseRecording], ignore_times
     recording_list : sequence of BaseRecording
         Recordings with the same channels.
     ignore_times : bool
-        Ignore the time vectors of the segments (the result's times start at 0).
+        Ignore the times of the segments (the result's times start at 0, as they always do); False
+        refuses segments that have times (a time vector or a ``t_start``), as SpikeInterface.
     sampling_frequency_max_diff : float
         Largest difference of sampling frequency (Hz) tolerated between the recordings.
 
@@ -140,6 +152,11 @@ def concatenate_recordings(recording_list: Sequence[BaseRecording], ignore_times
     -------
     BaseRecording
         A one-segment :class:`ConcatenateSegmentRecording`.
+
+    Raises
+    ------
+    SpikeInterfaceAssertError
+        ``ignore_times=False`` with a segment that has times.
     """
     return ConcatenateSegmentRecording(recording_list, ignore_times, sampling_frequency_max_diff)
 
@@ -400,6 +417,11 @@ class ConcatenateSegmentSorting(BaseSorting):
         _check_sortings_match(sorting_list, sampling_frequency_max_diff=sampling_frequency_max_diff)
         first = sorting_list[0]
         all_recordings = all(s.has_recording() for s in sorting_list)
+        if not all_recordings and not ignore_times:
+            from .errors import SpikeInterfaceAssertError
+
+            raise SpikeInterfaceAssertError("Concatenating sortings without registered recordings: Use "
+                                            "ignore_times=True to ignore time information.")
         segments, lengths = [], []
         for s in sorting_list:
             for i, segment in enumerate(s._segments):
@@ -452,7 +474,8 @@ def concatenate_sortings(sorting_list: Sequence[BaseSorting], total_samples_list
     total_samples_list : sequence of int, optional
         Length of each segment, when the sortings have no registered recording.
     ignore_times : bool
-        Passed to :func:`concatenate_recordings` for the registered recordings.
+        Passed to :func:`concatenate_recordings` for the registered recordings; False needs every
+        sorting to have one (as SpikeInterface).
     sampling_frequency_max_diff : float
         Largest difference of sampling frequency (Hz) tolerated between the sortings (with a
         warning; the first one's is used).

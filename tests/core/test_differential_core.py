@@ -182,6 +182,26 @@ a.register_recording(numpy_recording(100, 2))
 b.register_recording(numpy_recording(80, 2))
 c = si.concatenate_sortings([a, b])
 result = [c.has_recording(), c.get_num_samples(), c.get_unit_spike_train(1)]""",
+    "p4_concatenate_sortings_keeping_times_needs_recordings": """
+a = si.NumpySorting.from_samples_and_labels([np.array([1, 50, 90])], [np.array([0, 0, 1])], 1000.0)
+b = si.NumpySorting.from_samples_and_labels([np.array([3, 70])], [np.array([1, 0])], 1000.0)
+si.concatenate_sortings([a, b], total_samples_list=[100, 100], ignore_times=False)""",
+    "p4_concatenate_recordings_keeping_times_without_times": """
+c = si.concatenate_recordings([numpy_recording(100, 2), numpy_recording(50, 2)], ignore_times=False)
+result = [c.get_num_samples(), c.get_times()[:3], c.get_times()[-1]]""",
+    "p4_concatenate_recordings_keeping_a_time_vector": """
+a = numpy_recording(100, 2)
+a.set_times(np.arange(100) / 1000.0 + 5.0)
+si.concatenate_recordings([a, numpy_recording(50, 2)], ignore_times=False)""",
+    "p4_concatenate_recordings_keeping_a_t_start": """
+a = numpy_recording(100, 2)
+a.shift_times(2.0) if hasattr(a, "shift_times") else a._recording_segments[0].__setattr__("t_start", 2.0)
+si.concatenate_recordings([numpy_recording(50, 2), a], ignore_times=False)""",
+    "p4_concatenate_recordings_dropping_times": """
+a = numpy_recording(100, 2)
+a.set_times(np.arange(100) / 1000.0 + 5.0)
+c = si.concatenate_recordings([a, numpy_recording(50, 2)])
+result = [c.get_num_samples(), c.get_times()[:2], c.get_start_time()]""",
 }
 
 # ---------------------------------------------------------------------- 5. aggregate_units metadata
