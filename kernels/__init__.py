@@ -20,7 +20,10 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
   unit_indices, sparse_channels, gains=None, offsets=None)``
 - ``accumulate_templates(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs,
   counts)`` (peaks grouped by unit, shifted by each unit's reference window)
+- ``accumulate_moments(traces, peak_samples, unit_bounds, nbefore, nafter, sums, sumsqs, counts)``
+  (integer windows: int64 raw sums and sums of squares, exact in any order)
 - ``templates_from_sums(sums, sumsqs, counts, mean, std, ref=None, gains=None, offsets=None)``
+  (float sums shifted by ``ref``, or int64 raw moments shifted here)
 - ``accumulate_sums(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts)`` (means only)
 - ``waveform_sums(waveforms, unit_bounds, ref, sums, sumsqs, rows=None)`` (stored waveforms,
   grouped by unit through ``rows``)
@@ -57,6 +60,7 @@ from .gather import (
     gather_waveforms_sparse_cuda,
 )
 from .mad import MAD_KERNEL, mad_cpu, mad_cuda
+from .moments import MOMENTS_KERNEL, accumulate_moments_cpu, accumulate_moments_cuda
 from .scale import SCALE_KERNEL, scale_cpu, scale_cuda
 from .select import SELECT_COLUMNS_KERNEL, select_columns_cpu, select_columns_cuda
 from .sparsity import (
@@ -92,6 +96,7 @@ KERNEL_NAMES: tuple[str, ...] = (
     "gather_waveforms",
     "gather_waveforms_sparse",
     "accumulate_templates",
+    "accumulate_moments",
     "templates_from_sums",
     "accumulate_sums",
     "waveform_sums",
@@ -105,13 +110,13 @@ KERNEL_NAMES: tuple[str, ...] = (
 )
 
 #: Modules holding the kernels (for tooling that inspects their dispatchers).
-KERNEL_MODULES: tuple[str, ...] = ("scale", "gather", "templates", "template_sums", "extremum", "sparsity", "mad",
-                                   "select")
+KERNEL_MODULES: tuple[str, ...] = ("scale", "gather", "templates", "template_sums", "moments", "extremum", "sparsity",
+                                   "mad", "select")
 
 #: Every CUDA kernel of the library, with the signatures it is launched with.
-CUDA_KERNELS = (SCALE_KERNEL, GATHER_DENSE_KERNEL, GATHER_SPARSE_KERNEL, ACCUMULATE_KERNEL, FROM_SUMS_KERNEL,
-                WAVEFORM_SUMS_KERNEL, AMPLITUDES_KERNEL, EXTREMUM_KERNEL, RADIUS_KERNEL, BEST_CHANNELS_KERNEL,
-                SNR_KERNEL, MAD_KERNEL, SELECT_COLUMNS_KERNEL)
+CUDA_KERNELS = (SCALE_KERNEL, GATHER_DENSE_KERNEL, GATHER_SPARSE_KERNEL, ACCUMULATE_KERNEL, MOMENTS_KERNEL,
+                FROM_SUMS_KERNEL, WAVEFORM_SUMS_KERNEL, AMPLITUDES_KERNEL, EXTREMUM_KERNEL, RADIUS_KERNEL,
+                BEST_CHANNELS_KERNEL, SNR_KERNEL, MAD_KERNEL, SELECT_COLUMNS_KERNEL)
 
 __all__ = ["KERNEL_NAMES", "KERNEL_MODULES", "CUDA_KERNELS"] + [
     f"{name}_{device}" for name in KERNEL_NAMES for device in ("cpu", "cuda")

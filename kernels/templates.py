@@ -21,6 +21,9 @@ windows per pass over the unit's sums. GPU: one thread per ``(unit, sample, chan
 its unit's spikes: no atomics, no scratch memory. Both round every float operation (no fused
 multiply-add).
 
+``templates_from_sums`` also takes the int64 raw moments of :mod:`.moments` (integer windows
+added unshifted) and shifts them by ``ref`` exactly, in int64, before the same formulas.
+
 ``templates_from_sums`` can also scale raw sums to physical units on the way
 (``mean * gain + offset``, ``std * |gain|``). Units with no spikes get mean = std = 0.
 """
@@ -289,21 +292,28 @@ def accumulate_templates_cuda(
 
 
 @njit(parallel=True, cache=True, nogil=True, error_model="numpy")
-def _from_sums_njit(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted,
-                    scaled):  # pragma: no cover
+def _from_sums_njit(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted, scaled,
+                    raw):  # pragma: no cover
     num_units, nsamples, num_channels = sums.shape
     for u in prange(num_units):
         n = counts[u]
         for i in range(nsamples):
             for c in range(num_channels):
                 if n > 0:
-                    m = np.float64(sums[u, i, c]) / n
+                    s1 = np.float64(sums[u, i, c])
+                    s2 = np.float64(sumsqs[u, i, c]) if with_std else 0.0
+                    if raw:  # int64 moments, shifted by the reference exactly
+                        r = np.int64(ref[u, i, c])
+                        total = np.int64(sums[u, i, c])
+                        s1 = np.float64(total - n * r)
+                        s2 = np.float64(np.int64(sumsqs[u, i, c]) - 2 * r * total + n * r * r)
+                    m = s1 / n
                     centre = m + ref[u, i, c] if shifted else m
                     if scaled:
                         centre = centre * gains[c] + offsets[c]
                     mean[u, i, c] = centre
                     if with_std:
-                        var = sumsqs[u, i, c] / n - m * m
+                        var = s2 / n - m * m
                         sd = math.sqrt(var) if var > 0.0 else 0.0
                         std[u, i, c] = sd * abs(gains[c]) if scaled else sd
                 else:
@@ -315,18 +325,21 @@ def _from_sums_njit(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_s
 def _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, placeholders):
     """Check the arguments of templates_from_sums; return the kernel's array arguments and flags."""
     check_ndim(sums, 3, "sums")
-    if np.dtype(sums.dtype) not in (np.dtype("float32"), np.dtype("float64")):
-        raise TypeError(f"sums must be float32 or float64, got {sums.dtype}")
+    raw = np.dtype(sums.dtype) == np.dtype("int64")
+    if np.dtype(sums.dtype) not in (np.dtype("float32"), np.dtype("float64")) and not raw:
+        raise TypeError(f"sums must be float32 or float64 (or int64 raw moments), got {sums.dtype}")
     check_shape(counts, (sums.shape[0],), "counts")
     check_shape(mean, tuple(sums.shape), "mean")
     with_std = sumsqs is not None
     if with_std != (std is not None):
         raise ValueError("sumsqs and std go together: give both (mean and std) or neither (mean only)")
+    if raw and (not with_std or ref is None):
+        raise ValueError("int64 sums are raw moments: give sumsqs (int64), std and the reference windows ref")
     if with_std:
         check_shape(sumsqs, tuple(sums.shape), "sumsqs")
         check_shape(std, tuple(sums.shape), "std")
-        check_dtype(sumsqs, np.float64, "sumsqs")
-        check_dtype(sums, np.float64, "sums")
+        check_dtype(sumsqs, np.int64 if raw else np.float64, "sumsqs")
+        check_dtype(sums, np.int64 if raw else np.float64, "sums")
     for name, arr in (("mean", mean), ("std", std)):
         if arr is not None and np.dtype(arr.dtype).kind != "f":
             raise TypeError(f"{name} must be a float array, got {arr.dtype}")
@@ -344,7 +357,7 @@ def _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, placeh
     p3, p1 = placeholders
     return ((sumsqs if with_std else sums if np.dtype(sums.dtype) == np.float64 else p3),
             (ref if shifted else p3), (std if with_std else mean),
-            (gains if scaled else p1), (offsets if scaled else p1), with_std, shifted, scaled)
+            (gains if scaled else p1), (offsets if scaled else p1), with_std, shifted, scaled, raw)
 
 
 _HOST_P3 = np.zeros((1, 1, 1))
@@ -369,9 +382,12 @@ def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std:
     ----------
     sums : np.ndarray
         ``(U, nsamples, C)`` float64 (float32 allowed for means only), from
-        :func:`accumulate_templates_cpu` or the sums-only kernels.
+        :func:`accumulate_templates_cpu` or the sums-only kernels; or int64 raw moments from
+        :func:`~.moments.accumulate_moments_cpu` (with ``sumsqs`` int64 and ``ref``: shifted
+        exactly here, the same bits as the shifted float64 sums).
     sumsqs : np.ndarray or None
-        ``(U, nsamples, C)`` float64 sums of squares; None for means only.
+        ``(U, nsamples, C)`` float64 sums of squares (int64 with int64 ``sums``); None for means
+        only.
     counts : np.ndarray
         ``(U,)`` int, spikes per unit.
     mean : np.ndarray
@@ -379,7 +395,8 @@ def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std:
     std : np.ndarray or None
         ``(U, nsamples, C)`` float output; None for means only (with ``sumsqs=None``).
     ref : np.ndarray, optional
-        ``(U, nsamples, C)`` float64 reference windows the sums were shifted by (added back).
+        ``(U, nsamples, C)`` float64 reference windows the sums were shifted by (added back); with
+        raw moments, integer-valued windows to shift them by.
     gains, offsets : np.ndarray, optional
         ``(C,)`` float64: scale raw sums, ``mean * gain + offset`` and ``std * |gain|``.
     stream : None
@@ -391,12 +408,13 @@ def templates_from_sums_cpu(sums: Any, sumsqs: Any, counts: Any, mean: Any, std:
         ``(mean, std)`` (``std`` None for means only). Units with 0 spikes get zeros.
     """
     args = _from_sums_args(sums, sumsqs, counts, mean, std, ref, gains, offsets, (_HOST_P3, _HOST_P1))
-    _from_sums_njit(sums, args[0], counts, args[1], mean, args[2], args[3], args[4], args[5], args[6], args[7])
+    _from_sums_njit(sums, args[0], counts, args[1], mean, args[2], args[3], args[4], args[5], args[6], args[7],
+                    args[8])
     return mean, std
 
 
 def _from_sums_kernel(sums, sumsqs, counts, ref, mean, std, gains, offsets, with_std, shifted,
-                      scaled):  # pragma: no cover - CUDA kernel
+                      scaled, raw):  # pragma: no cover - CUDA kernel
     num_units, nsamples, num_channels = sums.shape
     per_unit = nsamples * num_channels
     for j in range(cuda.grid(1), num_units * per_unit, cuda.gridsize(1)):
@@ -406,13 +424,20 @@ def _from_sums_kernel(sums, sumsqs, counts, ref, mean, std, gains, offsets, with
         c = r - i * num_channels
         n = counts[u]
         if n > 0:
-            m = float(sums[u, i, c]) / n
+            s1 = float(sums[u, i, c])
+            s2 = float(sumsqs[u, i, c]) if with_std else 0.0
+            if raw:  # int64 moments, shifted by the reference exactly
+                shift = int(ref[u, i, c])
+                total = int(sums[u, i, c])
+                s1 = float(total - n * shift)
+                s2 = float(int(sumsqs[u, i, c]) - 2 * shift * total + n * shift * shift)
+            m = s1 / n
             centre = dadd(m, ref[u, i, c]) if shifted else m
             if scaled:
                 centre = dadd(dmul(centre, gains[c]), offsets[c])
             mean[u, i, c] = centre
             if with_std:
-                var = dadd(sumsqs[u, i, c] / n, -dmul(m, m))
+                var = dadd(s2 / n, -dmul(m, m))
                 sd = math.sqrt(var) if var > 0.0 else 0.0
                 std[u, i, c] = dmul(sd, abs(gains[c])) if scaled else sd
         else:
@@ -429,13 +454,16 @@ def _build_from_sums():
 def _from_sums_signatures() -> tuple:
     f64 = array_type("float64", 3)
     v64 = array_type("float64", 1)
+    i64 = array_type("int64", 3)
+    counts = array_type("int64", 1)
+    flags = ("boolean",) * 4
     sigs = []
     for out in ("float32", "float64"):
         o = array_type(out, 3)
-        # mean and std from float64 sums; means only from float64 or float32 sums
-        sigs.append((f64, f64, array_type("int64", 1), f64, o, o, v64, v64, "boolean", "boolean", "boolean"))
-        s32 = array_type("float32", 3)
-        sigs.append((s32, f64, array_type("int64", 1), f64, o, o, v64, v64, "boolean", "boolean", "boolean"))
+        # mean and std from float64 sums or int64 raw moments; means only from float64 or float32 sums
+        sigs.append((f64, f64, counts, f64, o, o, v64, v64) + flags)
+        sigs.append((array_type("float32", 3), f64, counts, f64, o, o, v64, v64) + flags)
+        sigs.append((i64, i64, counts, f64, o, o, v64, v64) + flags)
     return tuple(sigs)
 
 
@@ -462,5 +490,5 @@ def templates_from_sums_cuda(sums: Any, sumsqs: Any, counts: Any, mean: Any, std
     if sums.size:
         blocks, threads = launch_1d(sums.size)
         FROM_SUMS_KERNEL.launch(blocks, threads, stream, sums, args[0], counts, args[1], mean, args[2], args[3],
-                                args[4], args[5], args[6], args[7])
+                                args[4], args[5], args[6], args[7], args[8])
     return mean, std

@@ -10,6 +10,12 @@ partial sums are simply added: with integer samples (and an integer reference) e
 exact in float64 whatever the order of addition, and the job is ``order_free``. The edge block
 (windows partly outside the segment) keeps its own sums, added last, when its fill values (the raw
 value that scales to 0 µV) are not integers.
+
+When every value is an integer (``raw_moments``: the job is order-free and so is its edge block),
+the std job adds the windows unshifted, as int64 sums and sums of squares
+(``accumulate_moments``), and ``templates_from_sums`` shifts them by the reference exactly at the
+end: the same bits as shifted float64 sums, for a widening load, a multiply and two adds per
+sample instead of a conversion, a subtraction, a multiply and two float adds.
 """
 from __future__ import annotations
 
@@ -45,7 +51,8 @@ class AccumulateJob(BlockJob):
         dtype of the recording's samples. Integers whose sums (and sums of squares, with the std)
         of the busiest unit fit the mantissa of ``sums_dtype`` are added exactly in any order: the
         job is then ``order_free`` (and ``edge_order_free`` when the edge windows' fill values
-        are integers too).
+        are integers too, within the dtype's range). Such a std job adds int64 raw moments
+        (``raw_moments``).
     job_name, stage : str
         The public call and its stage, for progress bars and errors.
     """
@@ -68,12 +75,15 @@ class AccumulateJob(BlockJob):
         self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
         self.order_free = self._exact_in_any_order(sample_dtype)
         fill = self._edge_fill()
-        self.edge_order_free = self.order_free and bool(np.array_equal(fill, np.round(fill)))
+        self.edge_order_free = self.order_free and bool(np.array_equal(fill, np.round(fill))) and _in_range(
+            fill, sample_dtype)
+        self.raw_moments = self.with_std and self.edge_order_free
         self.job_name, self.stage = job_name, stage
         self._ref: np.ndarray | None = None
 
     def state_bytes(self, num_channels: int) -> int:
-        arrays = 3 if self.with_std else 1  # sums, sumsqs and the worker's copy of the reference
+        # sums, sumsqs and, unless the moments are raw, the worker's copy of the reference (8 bytes each)
+        arrays = (2 if self.raw_moments else 3) if self.with_std else 1
         return arrays * int(np.prod(self.shape)) * np.dtype(self.sums_dtype).itemsize
 
     def prepare(self, recording) -> None:
@@ -94,9 +104,15 @@ class AccumulateJob(BlockJob):
         interior[edge_positions(spikes, num_samples, self.nbefore, self.nafter)] = False
         units = spikes["unit_index"]
         ref = np.zeros(self.shape, "float64")
-        # per unit, its interior spikes first, each group in time order (lexsort is stable)
-        order = np.lexsort((~interior, units))
-        first = order[np.searchsorted(units[order], np.unique(units))]
+        # per unit, its first interior spike, else its first spike (spikes are in time order)
+        positions = np.arange(spikes.size)
+        none = spikes.size
+        first_inside = np.full(self.num_units, none)
+        np.minimum.at(first_inside, units[interior], positions[interior])
+        first_any = np.full(self.num_units, none)
+        np.minimum.at(first_any, units, positions)
+        first = np.where(first_inside < none, first_inside, first_any)
+        first = first[first < none]
         inside = first[interior[first]]
         for pos in inside.tolist():
             start = int(spikes["sample_index"][pos]) - self.nbefore
@@ -114,14 +130,16 @@ class AccumulateJob(BlockJob):
         if self.with_std:
             if self._ref is None:  # a job run without run_block_job's prepare
                 self.prepare(recording)
-            ctx["ref"] = backend.asarray(self._ref)
+            if not self.raw_moments:  # raw moments are shifted at the end, by reduce
+                ctx["ref"] = backend.asarray(self._ref)
         return ctx
 
     def start(self, ctx: dict) -> dict:
         be = ctx["backend"]
-        state = {"sums": be.zeros(self.shape, self.sums_dtype), "counts": be.zeros((self.num_units,), "int64")}
+        dtype = "int64" if self.raw_moments else self.sums_dtype
+        state = {"sums": be.zeros(self.shape, dtype), "counts": be.zeros((self.num_units,), "int64")}
         if self.with_std:
-            state["sumsqs"] = be.zeros(self.shape, "float64")
+            state["sumsqs"] = be.zeros(self.shape, dtype)
         return state
 
     def process(self, ctx: dict, state: dict, block: BlockData) -> None:
@@ -138,6 +156,10 @@ class AccumulateJob(BlockJob):
         if not self.with_std:
             be.kernels.accumulate_sums(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, state["sums"],
                                        state["counts"], stream=stream, checked=True)
+            return
+        if self.raw_moments:
+            be.kernels.accumulate_moments(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter,
+                                          state["sums"], state["sumsqs"], state["counts"], stream=stream, checked=True)
             return
         be.kernels.accumulate_templates(block.traces, peaks_dev, bounds_dev, self.nbefore, self.nafter, ctx["ref"],
                                         state["sums"], state["sumsqs"], state["counts"], stream=stream, checked=True)
@@ -218,3 +240,11 @@ class AccumulateJob(BlockJob):
     def finish(self, ctx: dict, state: dict) -> dict:
         return state
 
+
+
+def _in_range(values: np.ndarray, sample_dtype) -> bool:
+    """Whether ``values`` lie within the range of the integer ``sample_dtype`` (False otherwise)."""
+    if sample_dtype is None or np.dtype(sample_dtype).kind not in "iu":
+        return False
+    info = np.iinfo(sample_dtype)
+    return bool(np.all((values >= info.min) & (values <= info.max)))

@@ -72,6 +72,15 @@ def test_which_jobs_are_order_free():
     assert scaled(0.3).order_free and not scaled(0.3).edge_order_free  # fill -0.6
     assert CompositeJob([gather, means_job(rec, srt)]).edge_order_free
     assert not CompositeJob([gather, scaled(0.3)]).edge_order_free
+    far = AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), np.full(rec.get_num_channels(), 1e-3),
+                        np.full(rec.get_num_channels(), -100.0), sample_dtype="int16")
+    assert far.order_free and not far.edge_order_free  # fill 100000: an integer outside int16
+    # a std job whose every value is an integer adds int64 raw moments, shifted at the end
+    assert means_job(rec, srt, with_std=True).raw_moments
+    assert means_job(rec, srt, sample_dtype="uint16", with_std=True).raw_moments
+    assert not means_job(rec, srt).raw_moments  # means only: sums in float
+    assert not means_job(rec, srt, sample_dtype="float32", with_std=True).raw_moments
+    assert not means_job(rec, srt, sample_dtype="int32", with_std=True).raw_moments
 
 
 @pytest.mark.parametrize("offset, states", [(-4.0, 1), (0.3, 2)])
@@ -203,3 +212,39 @@ def test_reference_window_is_each_units_first_inside_its_segment():
     expected[:5] = raw[695:700]  # outside the segment: the raw value that scales to 0 (no gains: 0)
     np.testing.assert_array_equal(job._ref[2], expected)
     np.testing.assert_array_equal(job._ref[3], 0.0)
+
+
+@pytest.mark.parametrize("offset", [-4.0, 0.3])
+def test_raw_moments_give_the_bits_of_shifted_sums(offset):
+    """A scaled std job over integer samples with edge spikes: int64 raw moments (integer fill) or
+    shifted float64 sums (fill -0.6), the same bits as the shifted float path of per-task states,
+    and the NumPy reference."""
+    from test_composite import per_unit_mean_std
+
+    rec = recording(lengths=(700, 500)).save(format="memory", progress_bar=False)
+    srt = sorting(rec)
+    spikes = srt.to_spike_vector()
+    gains = np.full(rec.get_num_channels(), 0.5)
+    offsets = np.full(rec.get_num_channels(), offset)
+
+    def job(sample_dtype):
+        return AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), gains, offsets,
+                             sample_dtype=sample_dtype)
+
+    raw = job("int16")
+    assert raw.raw_moments == (offset == -4.0)
+    partials, _ = source_partials(raw, rec, n_jobs=2)
+    assert all(p["sums"].dtype == ("int64" if raw.raw_moments else "float64") for p in partials)
+    config = resolve_job_kwargs(**JOB, n_jobs=2)
+    mean, std = run_block_job(job("int16"), rec, config)
+    shifted_mean, shifted_std = run_block_job(job("float32"), rec, config)
+    np.testing.assert_array_equal(mean, shifted_mean)
+    np.testing.assert_array_equal(std, shifted_std)
+    windows = cut(rec, spikes, 3, 5, False)
+    for i, sp in enumerate(spikes):  # outside the segment the scaled windows are 0 µV
+        t = int(sp["sample_index"]) - 3 + np.arange(8)
+        outside = (t < 0) | (t >= rec.get_num_samples(int(sp["segment_index"])))
+        windows[i, outside] = -offset / 0.5
+    ref_mean, ref_std = per_unit_mean_std(windows * 0.5 + offset, spikes["unit_index"], srt.get_num_units())
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(std, ref_std, rtol=1e-9, atol=1e-9)

@@ -26,7 +26,7 @@ def test_doctor_compiles_every_kernel_for_sm80_and_sm90():
                           timeout=1200)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["failures"] == [], report["failures"][:5]
-    assert report["kernels"] == len(kernels.CUDA_KERNELS) == 13
+    assert report["kernels"] == len(kernels.CUDA_KERNELS) == 14
     assert report["signatures"] == sum(len(k.signatures) for k in kernels.CUDA_KERNELS)
     assert report["compiled"] == 2 * report["signatures"]
     assert proc.returncode == 0 and report["ok"], proc.stdout[-2000:]
