@@ -547,13 +547,14 @@ def _merge_templates_from_sums(ext: ComputeTemplates, merge_unit_groups, new_uni
         raise ValueError(f"merging templates {unsupported} needs the 'waveforms' extension (compute it, or use "
                          f"merging_mode='hard')")
     new_data = {}
-    old_ids = list(old.unit_ids)
+    old_index = {u: i for i, u in enumerate(old.unit_ids)}
+    merged_index = {u: i for i, u in enumerate(new_unit_ids)}
     for key in keys:
         array = np.asarray(ext.data[key])
         new_data[key] = np.zeros((new_analyzer.get_num_units(),) + array.shape[1:], array.dtype)
     for new_index, unit_id in enumerate(new_analyzer.unit_ids):
-        if unit_id in list(new_unit_ids):
-            group = merge_unit_groups[list(new_unit_ids).index(unit_id)]
+        if unit_id in merged_index:
+            group = merge_unit_groups[merged_index[unit_id]]
             indices = old.sorting.ids_to_indices(group)
             n = counts[indices]
             total = n.sum()
@@ -570,7 +571,7 @@ def _merge_templates_from_sums(ext: ComputeTemplates, merge_unit_groups, new_uni
                     new_data[key][new_index][:, outside] = 0
         else:
             for key in keys:
-                new_data[key][new_index] = np.asarray(ext.data[key])[old_ids.index(unit_id)]
+                new_data[key][new_index] = np.asarray(ext.data[key])[old_index[unit_id]]
     return new_data
 
 

@@ -157,7 +157,9 @@ def merge_spike_vector(sorting: BaseSorting, merge_unit_groups, new_unit_ids=Non
     all_ids = list(get_ids_after_merging(sorting.unit_ids, groups, new_unit_ids))
     rename = {u: new_id for group, new_id in zip(groups, new_unit_ids) for u in group}
     old_ids = list(sorting.unit_ids)
-    old_to_new = np.array([all_ids.index(rename.get(u, u)) for u in old_ids], dtype="int64")
+    new_index = {u: i for i, u in enumerate(all_ids)}
+    old_index = {u: i for i, u in enumerate(old_ids)}
+    old_to_new = np.array([new_index[rename.get(u, u)] for u in old_ids], dtype="int64")
     spikes = sorting.to_spike_vector().copy()
     keep = np.ones(spikes.size, dtype=bool)
     if censor_ms is not None:
@@ -165,7 +167,7 @@ def merge_spike_vector(sorting: BaseSorting, merge_unit_groups, new_unit_ids=Non
             raise ValueError(f"censor_ms={censor_ms!r}: give a duration >= 0 in ms, or None")
         window = int(sorting.sampling_frequency * censor_ms / 1000.0)
         for group in groups:
-            members = np.isin(spikes["unit_index"], [old_ids.index(u) for u in group])
+            members = np.isin(spikes["unit_index"], [old_index[u] for u in group])
             for seg in range(sorting.get_num_segments()):
                 rows = np.flatnonzero(members & (spikes["segment_index"] == seg))
                 too_close = np.flatnonzero(np.diff(spikes["sample_index"][rows]) < window)

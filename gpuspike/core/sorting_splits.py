@@ -138,12 +138,14 @@ def split_spike_vector(sorting: BaseSorting, unit_splits: dict, new_unit_ids=Non
     all_ids = list(get_ids_after_splitting(sorting.unit_ids, unit_splits, new_unit_ids))
     old_ids = list(sorting.unit_ids)
     spikes = sorting.to_spike_vector().copy()
-    old_to_new = np.array([all_ids.index(u) if u in all_ids else -1 for u in old_ids], dtype="int64")
+    new_index = {u: i for i, u in enumerate(all_ids)}
+    old_index = {u: i for i, u in enumerate(old_ids)}
+    old_to_new = np.array([new_index.get(u, -1) for u in old_ids], dtype="int64")
     new_units = old_to_new[spikes["unit_index"]]
     for (unit_id, parts), ids in zip(unit_splits.items(), new_unit_ids):
-        rows = np.flatnonzero(spikes["unit_index"] == old_ids.index(unit_id))  # the unit's train, all segments
+        rows = np.flatnonzero(spikes["unit_index"] == old_index[unit_id])  # the unit's train, all segments
         for part, part_id in zip(parts, ids):
-            new_units[rows[np.asarray(part, dtype="int64")]] = all_ids.index(part_id)
+            new_units[rows[np.asarray(part, dtype="int64")]] = new_index[part_id]
     positions = positions_after_relabeling(spikes, new_units)
     spikes["unit_index"] = new_units
     split = NumpySorting(spikes, sorting.sampling_frequency, np.asarray(all_ids),
