@@ -7,9 +7,9 @@ reference windows shifts them exactly (in int64) and gives the same bits as the 
 sums of :mod:`.templates`. Without the shift and in integers, a window costs a widening load, a
 multiply and two adds per sample: on a CPU the traces, not the arithmetic, limit the job.
 
-Traces may be any dtype whose values are integers below 2**31 in magnitude (raw int16 or uint16
-samples; float64 windows padded with integer fill values); the caller checks that the sums stay
-in range (see the accumulate job). Peaks come grouped by unit, as in :mod:`.templates`.
+Traces may be any dtype whose values are integers (raw int16 or uint16 samples; float64 windows
+padded with integer fill values); the caller keeps the sums within int64 (the accumulate job uses
+this kernel for samples of at most 16 bits). Peaks come grouped by unit, as in :mod:`.templates`.
 
 CPU: parallel over units; a thread adds four windows of its unit per pass over the unit's sums.
 GPU: one thread per ``(unit, sample, channel)`` loops over its unit's spikes.

@@ -241,7 +241,6 @@ class AccumulateJob(BlockJob):
         return state
 
 
-
 def _in_range(values: np.ndarray, sample_dtype) -> bool:
     """Whether ``values`` lie within the range of the integer ``sample_dtype`` (False otherwise)."""
     if sample_dtype is None or np.dtype(sample_dtype).kind not in "iu":

@@ -72,8 +72,9 @@ def test_which_jobs_are_order_free():
     assert scaled(0.3).order_free and not scaled(0.3).edge_order_free  # fill -0.6
     assert CompositeJob([gather, means_job(rec, srt)]).edge_order_free
     assert not CompositeJob([gather, scaled(0.3)]).edge_order_free
-    far = AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), np.full(rec.get_num_channels(), 1e-3),
-                        np.full(rec.get_num_channels(), -100.0), sample_dtype="int16")
+    num_channels = rec.get_num_channels()
+    far = AccumulateJob(spikes, srt.get_num_units(), 3, 5, num_channels, np.full(num_channels, 1e-3),
+                        np.full(num_channels, -100.0), sample_dtype="int16")
     assert far.order_free and not far.edge_order_free  # fill 100000: an integer outside int16
     # a std job whose every value is an integer adds int64 raw moments, shifted at the end
     assert means_job(rec, srt, with_std=True).raw_moments
