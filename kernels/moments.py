@@ -27,8 +27,8 @@ from .templates import check_unit_bounds
 
 __all__ = ["accumulate_moments_cpu", "accumulate_moments_cuda", "MOMENTS_KERNEL", "MOMENT_TRACE_DTYPES"]
 
-#: Trace dtypes the CUDA kernel is compiled for: raw 16-bit samples, and float64 edge windows.
-MOMENT_TRACE_DTYPES: tuple[str, ...] = ("int16", "uint16", "float64")
+#: Trace dtypes the CUDA kernel is compiled for: raw samples of 8 or 16 bits, and float64 edge windows.
+MOMENT_TRACE_DTYPES: tuple[str, ...] = ("int16", "uint16", "int8", "uint8", "float64")
 
 #: ``numba.cuda``, bound by the first build (lazy import; a module global, so that numba's
 #: simulator can swap in its fake module while a kernel runs).

@@ -18,12 +18,16 @@ def _int_reference(traces, peaks, units, nbefore, nafter, num_units):
     return sums, sumsqs, np.bincount(units, minlength=num_units).astype(np.int64)
 
 
-@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.float64])
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.int8, np.uint8, np.float64])
 @pytest.mark.parametrize("case", CASES)
 def test_accumulate_moments_adds_windows_and_squares_to_existing_sums(device, case, dtype):
     seed, num_samples, num_channels, num_spikes, num_units, nbefore, nafter = case
-    traces, peaks, units = _inputs(*case)
-    traces = (traces.astype(np.int64) + (1000 if dtype == np.uint16 else 0)).astype(dtype)
+    traces, peaks, units = _inputs(*case)  # within +-1000
+    values = traces.astype(np.int64) // (8 if np.dtype(dtype).itemsize == 1 else 1)
+    if np.dtype(dtype).kind == "u":
+        values = values + (int(np.iinfo(dtype).max) + 1) // 2  # centred in the unsigned range
+    traces = values.astype(dtype)
+    assert np.array_equal(traces.astype(np.int64), values)
     rng = np.random.default_rng(seed + 200)
     shape = (num_units, nbefore + nafter, num_channels)
     sums0 = rng.integers(-10**6, 10**6, shape)  # catches a kernel that overwrites instead of adding
