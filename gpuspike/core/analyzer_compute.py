@@ -188,11 +188,12 @@ def accumulate_templates(recording, sorting, selected: np.ndarray, ms_before: fl
     from ..engine import run_with_riders
     from .waveforms import _accumulate_job
 
-    accumulate = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_in_uV, with_std, job)
+    accumulate = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_in_uV, with_std, job,
+                                 result_dtype="float32")
     mean, std = run_with_riders(accumulate, recording, config, riders)
-    out = {"average": np.asarray(mean, dtype="float32")}
+    out = {"average": mean}
     if with_std:
-        out["std"] = np.asarray(std, dtype="float32")
+        out["std"] = std
     if mask is not None:
         for key in out:
             out[key] = out[key] * np.asarray(mask, dtype=bool)[:, None, :]

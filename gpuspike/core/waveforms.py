@@ -701,31 +701,32 @@ def compute_templates(recording, sorting, ms_before: float = 1.0, ms_after: floa
         return_scaled = False
     selected = select_random_spikes(sorting, max_spikes_per_unit, seed)
     mean, std = _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config,
-                            ("compute_templates", ""))
+                            ("compute_templates", ""), result_dtype="float32")
     params = {"ms_before": float(ms_before), "ms_after": float(ms_after), "max_spikes_per_unit": max_spikes_per_unit,
               "return_scaled": bool(return_scaled), "dtype": "<f4", "seed": seed}
-    templates = {"average": mean.astype("float32")}
+    templates = {"average": mean}
     if with_std:
-        templates["std"] = std.astype("float32")
+        templates["std"] = std
     return WaveformExtractor(recording, sorting, params, rec_attributes_of(recording), selected, None, None,
                              templates=templates)
 
 
 def _accumulate(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, config,
-                job: tuple[str, str], keep_on_backend: bool = False):
-    """Templates (float64) of the ``selected`` spikes through the block engine's accumulate job.
+                job: tuple[str, str], keep_on_backend: bool = False, result_dtype: str = "float64"):
+    """Templates (``result_dtype``) of the ``selected`` spikes through the block engine's accumulate job.
 
     With ``keep_on_backend``, also the stream the results were computed on: ``(mean, std, stream)``.
     """
     from ..engine import run_block_job
 
-    job = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, job)
+    job = _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std, job,
+                          result_dtype)
     result = run_block_job(job, recording, config, keep_on_backend=keep_on_backend)
     return result + (job.stream,) if keep_on_backend else result
 
 
 def _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_scaled, with_std,
-                    job: tuple[str, str]):
+                    job: tuple[str, str], result_dtype: str = "float64"):
     """The block engine's accumulate job of the ``selected`` spikes (see :func:`_accumulate`)."""
     from ..engine import AccumulateJob, edge_positions
 
@@ -746,4 +747,4 @@ def _accumulate_job(recording, sorting, selected, ms_before, ms_after, return_sc
                and edge_positions(spikes, num_samples, nbefore, nafter).size == 0)
     return AccumulateJob(spikes, num_units, nbefore, nafter, recording.get_num_channels(), gains, offsets,
                          with_std=with_std, sums_dtype="float32" if exact32 else "float64",
-                         sample_dtype=raw, job_name=job[0], stage=job[1])
+                         sample_dtype=raw, result_dtype=result_dtype, job_name=job[0], stage=job[1])

@@ -53,6 +53,8 @@ class AccumulateJob(BlockJob):
         job is then ``order_free`` (and ``edge_order_free`` when the edge windows' fill values
         are integers too, within the dtype's range). Such a std job adds int64 raw moments
         (``raw_moments``).
+    result_dtype : {"float64", "float32"}
+        dtype of the mean and std the reduce returns (float32: the float64 values rounded once).
     job_name, stage : str
         The public call and its stage, for progress bars and errors.
     """
@@ -61,8 +63,8 @@ class AccumulateJob(BlockJob):
 
     def __init__(self, spikes: np.ndarray, num_units: int, nbefore: int, nafter: int, num_channels: int,
                  gains: np.ndarray | None = None, offsets: np.ndarray | None = None, with_std: bool = True,
-                 sums_dtype: str = "float64", sample_dtype=None, job_name: str = "compute_templates",
-                 stage: str = "") -> None:
+                 sums_dtype: str = "float64", sample_dtype=None, result_dtype: str = "float64",
+                 job_name: str = "compute_templates", stage: str = "") -> None:
         self.spikes = spikes
         self.num_units = int(num_units)
         self.nbefore, self.nafter = int(nbefore), int(nafter)
@@ -78,6 +80,9 @@ class AccumulateJob(BlockJob):
         self.edge_order_free = self.order_free and bool(np.array_equal(fill, np.round(fill))) and _in_range(
             fill, sample_dtype)
         self.raw_moments = self.with_std and self.edge_order_free
+        if np.dtype(result_dtype) not in (np.dtype("float64"), np.dtype("float32")):
+            raise ValueError(f"result_dtype={result_dtype!r}: allowed 'float64', 'float32'")
+        self.result_dtype = str(np.dtype(result_dtype))
         self.job_name, self.stage = job_name, stage
         self._ref: np.ndarray | None = None
 
@@ -165,7 +170,7 @@ class AccumulateJob(BlockJob):
                                         state["sums"], state["sumsqs"], state["counts"], stream=stream, checked=True)
 
     def reduce(self, partials: list, backend, keep_on_backend: bool = False) -> tuple:
-        """Mean and std (None for a means-only job), float64, from the partial sums.
+        """Mean and std (None for a means-only job), in ``result_dtype``, from the partial sums.
 
         Parameters
         ----------
@@ -185,8 +190,8 @@ class AccumulateJob(BlockJob):
             partials = [self.start({"backend": backend})]
         total = partials[0] if len(partials) == 1 else self._combine(partials)
         stream = self.stream
-        mean = backend.empty(self.shape, "float64", stream=stream)
-        std = backend.empty(self.shape, "float64", stream=stream) if self.with_std else None
+        mean = backend.empty(self.shape, self.result_dtype, stream=stream)
+        std = backend.empty(self.shape, self.result_dtype, stream=stream) if self.with_std else None
         scaling = {}
         if self.scaled:
             scaling = {"gains": backend.asarray(self._gains, stream=stream),

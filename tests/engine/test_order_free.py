@@ -249,3 +249,21 @@ def test_raw_moments_give_the_bits_of_shifted_sums(offset):
     ref_mean, ref_std = per_unit_mean_std(windows * 0.5 + offset, spikes["unit_index"], srt.get_num_units())
     np.testing.assert_allclose(mean, ref_mean, rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(std, ref_std, rtol=1e-9, atol=1e-9)
+
+
+def test_results_in_float32_are_the_float64_results_rounded_once():
+    rec = recording(lengths=(700, 500)).save(format="memory", progress_bar=False)
+    srt = sorting(rec)
+    spikes = srt.to_spike_vector()
+    gains, offsets = np.full(rec.get_num_channels(), 0.5), np.full(rec.get_num_channels(), -4.0)
+    config = resolve_job_kwargs(**JOB, n_jobs=2)
+
+    def run(result_dtype):
+        return run_block_job(AccumulateJob(spikes, srt.get_num_units(), 3, 5, rec.get_num_channels(), gains, offsets,
+                                           sample_dtype="int16", result_dtype=result_dtype), rec, config)
+    wide, narrow = run("float64"), run("float32")
+    for a, b in zip(wide, narrow):
+        assert b.dtype == np.float32
+        np.testing.assert_array_equal(b, a.astype(np.float32))
+    with pytest.raises(ValueError, match="result_dtype='int16'"):
+        run("int16")
