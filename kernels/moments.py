@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_dtype, check_ndim, check_shape, check_windows, launch_1d
+from ._common import check_dtype, check_shape, launch_1d
 from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
-from .templates import check_unit_bounds
+from .templates import check_grouped_windows
 
 __all__ = ["accumulate_moments_cpu", "accumulate_moments_cuda", "MOMENTS_KERNEL", "MOMENT_TRACE_DTYPES"]
 
@@ -69,18 +69,12 @@ def _window_moments_njit(traces, peak_samples, unit_bounds, nbefore, nafter, sum
 
 
 def _check_moments(traces, peak_samples, unit_bounds, nbefore, nafter, sums, sumsqs, counts, checked):
-    check_ndim(traces, 2, "traces")
     if np.dtype(traces.dtype).kind not in "iuf" or np.dtype(traces.dtype).itemsize > 8:
         raise TypeError(f"traces must hold integer values (an int, uint or float dtype), got {traces.dtype}")
-    check_windows(peak_samples, nbefore, nafter, traces.shape[0], checked)
-    check_ndim(sums, 3, "sums")
-    num_units = sums.shape[0]
-    check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
+    check_grouped_windows(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts, checked)
     check_shape(sumsqs, tuple(sums.shape), "sumsqs")
-    check_shape(counts, (num_units,), "counts")
-    for name, arr in (("sums", sums), ("sumsqs", sumsqs), ("counts", counts)):
-        check_dtype(arr, np.int64, name)
-    check_unit_bounds(unit_bounds, num_units, peak_samples.shape[0], checked)
+    check_dtype(sums, np.int64, "sums")
+    check_dtype(sumsqs, np.int64, "sumsqs")
 
 
 def accumulate_moments_cpu(traces: Any, peak_samples: Any, unit_bounds: Any, nbefore: int, nafter: int, sums: Any,

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from ._common import TRACE_DTYPES, check_ndim, check_shape, check_windows, launch_1d
+from ._common import TRACE_DTYPES, check_ndim, check_shape, launch_1d
 from ._launch import CudaKernel, array_type, bind_device_globals, jit_kernel
-from .templates import check_unit_bounds, launch_window_sums, window_sums_njit
+from .templates import check_grouped_windows, check_unit_bounds, launch_window_sums, window_sums_njit
 
 __all__ = ["accumulate_sums_cpu", "accumulate_sums_cuda", "waveform_sums_cpu", "waveform_sums_cuda",
            "WAVEFORM_SUMS_KERNEL"]
@@ -34,17 +34,9 @@ fmul = fadd = dmul = dadd = None
 
 
 def _check(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts, checked):
-    check_ndim(traces, 2, "traces")
-    check_windows(peak_samples, nbefore, nafter, traces.shape[0], checked)
-    check_ndim(sums, 3, "sums")
-    num_units = sums.shape[0]
-    check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
-    check_shape(counts, (num_units,), "counts")
+    check_grouped_windows(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts, checked)
     if np.dtype(sums.dtype) not in (np.dtype("float32"), np.dtype("float64")):
         raise TypeError(f"sums must be float32 or float64, got {sums.dtype}")
-    if np.dtype(counts.dtype) != np.dtype("int64"):
-        raise TypeError(f"counts must be int64, got {counts.dtype}")
-    check_unit_bounds(unit_bounds, num_units, peak_samples.shape[0], checked)
 
 
 def accumulate_sums_cpu(traces: Any, peak_samples: Any, unit_bounds: Any, nbefore: int, nafter: int, sums: Any,

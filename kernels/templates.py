@@ -44,6 +44,7 @@ __all__ = [
     "templates_from_sums_cpu",
     "templates_from_sums_cuda",
     "check_unit_bounds",
+    "check_grouped_windows",
     "ACCUMULATE_KERNEL",
     "FROM_SUMS_KERNEL",
 ]
@@ -128,19 +129,43 @@ def check_unit_bounds(unit_bounds: Any, num_units: int, num_spikes: int, checked
                          f"got {bounds[:4]}...{bounds[-2:]}")
 
 
-def _check_accumulate(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked):
+def check_grouped_windows(traces: Any, peak_samples: Any, unit_bounds: Any, nbefore: int, nafter: int, sums: Any,
+                          counts: Any, checked: bool = False) -> None:
+    """Checks shared by the kernels adding windows grouped by unit into per unit sums.
+
+    2-D traces, windows inside them, ``(U, nbefore + nafter, C)`` sums, ``(U,)`` int64 counts and
+    the unit bounds; the dtype of the sums (and any other accumulator) is the caller's to check.
+
+    Parameters
+    ----------
+    traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts
+        As the kernels take them.
+    checked : bool
+        The caller validated peaks and bounds on the host: check shapes and dtypes only.
+
+    Raises
+    ------
+    ValueError
+        A window outside ``traces``, wrong bounds, or a shape that does not match.
+    TypeError
+        ``counts`` or ``unit_bounds`` not int64.
+    """
     check_ndim(traces, 2, "traces")
     check_windows(peak_samples, nbefore, nafter, traces.shape[0], checked)
     check_ndim(sums, 3, "sums")
     num_units = sums.shape[0]
     check_shape(sums, (num_units, nbefore + nafter, traces.shape[1]), "sums")
+    check_shape(counts, (num_units,), "counts")
+    check_dtype(counts, np.int64, "counts")
+    check_unit_bounds(unit_bounds, num_units, peak_samples.shape[0], checked)
+
+
+def _check_accumulate(traces, peak_samples, unit_bounds, nbefore, nafter, ref, sums, sumsqs, counts, checked):
+    check_grouped_windows(traces, peak_samples, unit_bounds, nbefore, nafter, sums, counts, checked)
     for name, arr in (("ref", ref), ("sumsqs", sumsqs)):
         check_shape(arr, tuple(sums.shape), name)
         check_dtype(arr, np.float64, name)
-    check_shape(counts, (num_units,), "counts")
     check_dtype(sums, np.float64, "sums")
-    check_dtype(counts, np.int64, "counts")
-    check_unit_bounds(unit_bounds, num_units, peak_samples.shape[0], checked)
 
 
 def accumulate_templates_cpu(
