@@ -77,8 +77,7 @@ class AccumulateJob(BlockJob):
         self.sums_dtype = "float64" if with_std else str(np.dtype(sums_dtype))
         self.order_free = self._exact_in_any_order(sample_dtype)
         fill = self._edge_fill()
-        self.edge_order_free = self.order_free and bool(np.array_equal(fill, np.round(fill))) and _in_range(
-            fill, sample_dtype)
+        self.edge_order_free = self.order_free and _integers_of(fill, sample_dtype)
         self.raw_moments = self.with_std and self.edge_order_free
         if np.dtype(result_dtype) not in (np.dtype("float64"), np.dtype("float32")):
             raise ValueError(f"result_dtype={result_dtype!r}: allowed 'float64', 'float32'")
@@ -246,9 +245,7 @@ class AccumulateJob(BlockJob):
         return state
 
 
-def _in_range(values: np.ndarray, sample_dtype) -> bool:
-    """Whether ``values`` lie within the range of the integer ``sample_dtype`` (False otherwise)."""
-    if sample_dtype is None or np.dtype(sample_dtype).kind not in "iu":
-        return False
-    info = np.iinfo(sample_dtype)
-    return bool(np.all((values >= info.min) & (values <= info.max)))
+def _integers_of(values: np.ndarray, integer_dtype) -> bool:
+    """Whether every value is an integer within the range of ``integer_dtype``."""
+    info = np.iinfo(integer_dtype)
+    return bool(np.array_equal(values, np.round(values)) and np.all((values >= info.min) & (values <= info.max)))
