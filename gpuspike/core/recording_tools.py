@@ -263,8 +263,9 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
     margin : int
         Frames wanted on each side.
     add_zeros : bool
-        Pad with zeros where the margin falls outside the segment: both margins are then always
-        ``margin``.
+        Pad with zeros where the margin falls outside the segment: both margins are then
+        ``margin``, except a chunk ending ``margin`` or more frames past the segment, whose right
+        margin counts every padded frame after the segment's last one (SpikeInterface's count).
     add_reflect_padding : bool
         Pad by reflection instead (exclusive with ``add_zeros``).
     window_on_margin : bool
@@ -308,6 +309,9 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
     pad_right = end_frame + margin - hi
     if dtype is None and not window_on_margin and pad_left == 0 and pad_right == 0:
         return core, margin, margin
+    # SpikeInterface counts as right margin every padded frame once the chunk ends a margin or more
+    # past the segment (the chunk's real frames are then traces[margin:-right_margin])
+    right = margin if end_frame < length + margin else end_frame + margin - length
     if dtype is None:
         dtype = np.dtype("float32") if window_on_margin and core.dtype.kind in "iu" else core.dtype
     dtype = np.dtype(dtype)
@@ -320,7 +324,7 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
             taper = ((1 - np.cos(np.arange(margin) / margin * np.pi)) / 2)[:, None]
             traces[:margin] *= taper
             traces[-margin:] *= taper[::-1]
-    return traces, margin, margin
+    return traces, margin, right
 
 
 def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | None = None,

@@ -435,6 +435,16 @@ for start, end in [(None, 10), (3, 20), (40, None)]:
     traces, left, right = si.get_chunk_with_margin(rec.segments[0], start, end, None, 5, add_zeros=True)
     out.append([traces[:, 1], left, right])
 result = out""",
+    "p10_chunk_with_margin_past_the_end": """
+rec = numpy_recording(50, 2)
+out = []
+for start, end in [(40, 52), (40, 55), (40, 70), (0, 80)]:
+    for kw in (dict(add_zeros=True), dict(add_reflect_padding=True)):
+        if "add_reflect_padding" in kw and end > 60:
+            continue
+        traces, left, right = si.get_chunk_with_margin(rec.segments[0], start, end, None, 5, **kw)
+        out.append([traces[:, 1], left, right])
+result = out""",
     "p10_chunk_with_margin_reflect": """
 rec = numpy_recording(50, 2)
 traces, left, right = si.get_chunk_with_margin(rec.segments[0], 2, 10, np.array([1]), 4, add_reflect_padding=True)

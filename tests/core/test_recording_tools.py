@@ -96,6 +96,22 @@ def test_get_chunk_with_margin(mode, window):
     np.testing.assert_array_equal(sub, out[:, [2, 0]])
 
 
+@pytest.mark.parametrize("end", [64, 66, 69, 70, 100])
+def test_get_chunk_with_margin_past_the_end(end):
+    tr = np.arange(64 * 2, dtype="int16").reshape(64, 2) + 1
+    seg = NumpyRecording([tr], 1000.0)._segments[0]
+    margin = 5
+    out, left, right = get_chunk_with_margin(seg, 50, end, None, margin, add_zeros=True)
+    expected = np.zeros((end - 50 + 2 * margin, 2), "int16")
+    expected[:64 - 45] = tr[45:]
+    np.testing.assert_array_equal(out, expected)
+    assert left == margin
+    # every padded frame counts once the chunk ends a margin or more past the segment
+    assert right == (margin if end < 64 + margin else end + margin - 64)
+    if right > margin:
+        assert not out[-right:].any() and out[-right - 1].all()
+
+
 def test_get_chunk_with_margin_window_and_errors():
     tr = np.ones((50, 2), "int16")
     seg = NumpyRecording([tr], 1000.0)._segments[0]
