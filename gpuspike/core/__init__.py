@@ -17,8 +17,10 @@ from .segmentutils import (append_recordings, append_sortings, concatenate_recor
                            AppendSegmentSorting, ConcatenateSegmentSorting, SelectSegmentSorting, SplitSegmentSorting)
 from .aggregate import aggregate_channels, aggregate_units, AggregateChannelsRecording, AggregateUnitsSorting
 from .astype import AstypeRecording, astype
-from .recording_tools import (get_channel_distances, get_chunk_with_margin, get_closest_channels, get_noise_levels,
-                              get_random_data_chunks, order_channels_by_depth)
+from .recording_tools import (do_recording_attributes_match, get_channel_distances, get_chunk_with_margin, get_chunks,
+                              get_closest_channels, get_noise_levels, get_random_data_chunks, get_random_sample_slices,
+                              get_rec_attributes, get_time_series_chunk_with_margin, order_channels_by_depth)
+from .operatorrecordings import AddRecordings, BaseOperatorRecording, SubtractRecordings
 from .generate import (GeneratedSorting, MockRecording, NoiseGeneratorRecording, clean_refractory_period,
                        create_sorting_npz, generate_neuropixels_like_probe, generate_recording,
                        generate_recording_by_size, generate_snippets, generate_sorting, generate_sorting_to_inject,
@@ -67,7 +69,7 @@ from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
 
-from .binaryrecording import BinaryRecording, BinaryRecordingExtractor, read_binary
+from .binaryrecording import BinaryRecording, BinaryRecordingExtractor, BinDatRecordingExtractor, read_binary
 from .binaryfolder import BinaryFolderRecording, read_binary_folder
 from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorting, NpySnippetsExtractor,
                          NpyFolderSnippets, NpzFolderEvent, read_npz, read_npz_sorting, read_npz_folder,
@@ -148,12 +150,20 @@ __all__ = [
     "AggregateChannelsRecording",
     "AggregateUnitsSorting",
     "AstypeRecording",
+    "AddRecordings",
+    "SubtractRecordings",
+    "BaseOperatorRecording",
     "astype",
     "get_channel_distances",
     "get_chunk_with_margin",
     "get_closest_channels",
     "get_noise_levels",
     "get_random_data_chunks",
+    "get_random_sample_slices",
+    "get_chunks",
+    "get_time_series_chunk_with_margin",
+    "get_rec_attributes",
+    "do_recording_attributes_match",
     "order_channels_by_depth",
     "GeneratedSorting",
     "MockRecording",
@@ -275,6 +285,7 @@ __all__ = [
     "template_tools",
     "download_dataset",
     "BinaryRecording",
+    "BinDatRecordingExtractor",
     "BinaryRecordingExtractor",
     "read_binary",
     "BinaryFolderRecording",

@@ -320,6 +320,8 @@ class BinaryRecordingExtractor(BaseRecording):
 
 
 BinaryRecording = BinaryRecordingExtractor
+#: SpikeInterface's older name of the same class
+BinDatRecordingExtractor = BinaryRecordingExtractor
 
 
 def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int, time_axis: int = 0,

@@ -27,6 +27,9 @@ SI_CLASSES = {
     "spikeinterface.core.channelslice.ChannelSliceSnippets": "gpuspike.core.views.ChannelSliceSnippets",
     "spikeinterface.core.frameslicerecording.FrameSliceRecording": "gpuspike.core.views.FrameSliceRecording",
     "spikeinterface.core.frameslicesorting.FrameSliceSorting": "gpuspike.core.views.FrameSliceSorting",
+    "spikeinterface.core.operatorrecordings.AddRecordings": "gpuspike.core.operatorrecordings.AddRecordings",
+    "spikeinterface.core.operatorrecordings.SubtractRecordings":
+        "gpuspike.core.operatorrecordings.SubtractRecordings",
     "spikeinterface.core.unitsselectionsorting.UnitsSelectionSorting": "gpuspike.core.views.UnitsSelectionSorting",
     "spikeinterface.core.segmentutils.AppendSegmentRecording": "gpuspike.core.segmentutils.AppendSegmentRecording",
     "spikeinterface.core.segmentutils.ConcatenateSegmentRecording":

@@ -194,6 +194,10 @@ def divide_recording_into_chunks(recording, chunk_size: int | None) -> list[tupl
             for a, b in divide_segment_into_chunks(recording.get_num_samples(seg), chunk_size)]
 
 
+#: SpikeInterface 0.105's name of :func:`divide_recording_into_chunks`
+divide_time_series_into_chunks = divide_recording_into_chunks
+
+
 def _worker_index_init(init_func: Callable, init_args: tuple, run_id: str, n_jobs: int) -> dict:
     """Worker context with a ``worker_index`` in 0..n_jobs-1 (also passed to ``init_func`` as its last
     argument), as SpikeInterface's ``need_worker_index``."""

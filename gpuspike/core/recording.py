@@ -378,6 +378,19 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         keep = [cid for i, cid in enumerate(self.channel_ids) if i not in remove]
         return self.channel_slice(channel_ids=keep)
 
+    def __add__(self, other: "BaseRecording") -> "BaseRecording":
+        """``self + other``: a lazy sample-by-sample sum (:class:`~gpuspike.core.operatorrecordings.AddRecordings`)."""
+        from .operatorrecordings import AddRecordings
+
+        return AddRecordings(self, other)
+
+    def __sub__(self, other: "BaseRecording") -> "BaseRecording":
+        """``self - other``: a lazy sample-by-sample difference
+        (:class:`~gpuspike.core.operatorrecordings.SubtractRecordings`)."""
+        from .operatorrecordings import SubtractRecordings
+
+        return SubtractRecordings(self, other)
+
     def frame_slice(self, start_frame: int | None, end_frame: int | None) -> "BaseRecording":
         """A lazy view on frames [start_frame, end_frame) of a mono-segment recording."""
         from .views import FrameSliceRecording

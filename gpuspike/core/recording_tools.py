@@ -69,6 +69,62 @@ def _random_chunk_size(recording: BaseRecording, chunk_size, chunk_duration, met
     return max(1, int(_parse_duration(chunk_duration) * recording.get_sampling_frequency()))
 
 
+def get_random_sample_slices(recording: BaseRecording, method: str = "full_random", num_chunks_per_segment: int = 20,
+                             chunk_duration: str | float | None = "500ms", chunk_size: int | None = None,
+                             margin_frames: int = 0, seed: int | None = None) -> list[tuple[int, int, int]]:
+    """Random ``(segment_index, start_frame, end_frame)`` slices, SpikeInterface 0.105's function.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    method : {"full_random"}
+        The only sampling method (chunks may overlap).
+    num_chunks_per_segment : int
+        Slices drawn in each segment.
+    chunk_duration : str, float or None
+        Slice length ("500ms", "1s" or seconds), used when ``chunk_size`` is None.
+    chunk_size : int, optional
+        Slice length in frames.
+    margin_frames : int
+        Frames kept free at both ends of each segment.
+    seed : int or None
+        Seed of the draw (None: different at every call).
+
+    Returns
+    -------
+    list of tuple
+        Sorted by segment, then start (see :func:`random_chunk_ranges`).
+    """
+    chunk_size = _random_chunk_size(recording, chunk_size, chunk_duration, method)
+    return random_chunk_ranges(recording, num_chunks_per_segment, chunk_size, seed, margin_frames)
+
+
+def get_chunks(recording: BaseRecording, concatenated: bool = True, get_data_kwargs: dict | None = None,
+               **random_slices_kwargs):
+    """Traces of random slices (:func:`get_random_sample_slices`), SpikeInterface 0.105's function.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    concatenated : bool
+        One array (slices stacked in time) or a list of arrays.
+    get_data_kwargs : dict, optional
+        Passed to ``recording.get_data`` (e.g. ``{"return_in_uV": True}``).
+    **random_slices_kwargs
+        Passed to :func:`get_random_sample_slices`.
+
+    Returns
+    -------
+    np.ndarray or list of np.ndarray
+    """
+    get_data_kwargs = {} if get_data_kwargs is None else get_data_kwargs
+    chunks = [recording.get_data(start_frame=start, end_frame=end, segment_index=seg, **get_data_kwargs)
+              for seg, start, end in get_random_sample_slices(recording, **random_slices_kwargs)]
+    return np.concatenate(chunks, axis=0) if concatenated else chunks
+
+
 def random_chunk_ranges(recording: BaseRecording, num_chunks_per_segment: int = 20, chunk_size: int = 10000,
                         seed: int | None = 0, margin_frames: int = 0) -> list[tuple[int, int, int]]:
     """(segment_index, start, end) of random chunks, SpikeInterface 0.105's "full_random" slices.
@@ -325,6 +381,69 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
             traces[:margin] *= taper
             traces[-margin:] *= taper[::-1]
     return traces, margin, right
+
+
+#: SpikeInterface 0.105's name of :func:`get_chunk_with_margin` for any time series
+get_time_series_chunk_with_margin = get_chunk_with_margin
+
+
+def get_rec_attributes(recording: BaseRecording) -> dict:
+    """A recording's attributes as SpikeInterface 0.105 lists them (what must match to swap it).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+
+    Returns
+    -------
+    dict
+        ``channel_ids``, ``sampling_frequency``, ``num_channels``, ``num_samples`` (per segment),
+        ``is_filtered``, ``properties`` (copies), ``dtype``.
+    """
+    return {"channel_ids": np.asarray(recording.channel_ids),
+            "sampling_frequency": float(recording.get_sampling_frequency()),
+            "num_channels": int(recording.get_num_channels()),
+            "num_samples": [int(recording.get_num_samples(i)) for i in range(recording.get_num_segments())],
+            "is_filtered": bool(recording.is_filtered()),
+            "properties": {k: np.array(recording.get_property(k)) for k in recording.get_property_keys()},
+            "dtype": np.dtype(recording.get_dtype())}
+
+
+def do_recording_attributes_match(recording1: BaseRecording, recording2_attributes: dict,
+                                  check_dtype: bool = True) -> tuple[bool, str]:
+    """Whether a recording has the channel ids, sampling frequency, channel count, segment lengths
+    (and dtype) of ``recording2_attributes`` (from :func:`get_rec_attributes`).
+
+    Parameters
+    ----------
+    recording1 : BaseRecording
+    recording2_attributes : dict
+        Attributes of the other recording.
+    check_dtype : bool
+        Compare dtypes too (when both sides have one).
+
+    Returns
+    -------
+    match : bool
+    message : str
+        Empty when they match, else which attributes differ.
+    """
+    attributes1 = get_rec_attributes(recording1)
+    differ = []
+    if not np.array_equal(attributes1["channel_ids"], np.asarray(recording2_attributes["channel_ids"])):
+        differ.append("channel_ids")
+    for key in ("sampling_frequency", "num_channels"):
+        if attributes1[key] != recording2_attributes[key]:
+            differ.append(key)
+    if attributes1["num_samples"] != [int(n) for n in recording2_attributes["num_samples"]]:
+        differ.append("num_samples")
+    if check_dtype and recording2_attributes.get("dtype") is not None \
+            and attributes1["dtype"] != np.dtype(recording2_attributes["dtype"]):
+        differ.append("dtype")
+    if not differ:
+        return True, ""
+    return False, "Recording attributes do not match: " + ", ".join(
+        f"{key} {attributes1[key]!r} != {recording2_attributes[key]!r}" for key in differ)
 
 
 def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | None = None,

@@ -24,15 +24,15 @@ SPIKEINTERFACE_MODULES = (
     "baseevent", "baserecording", "baserecordingsnippets", "basesnippets", "basesorting",
     "binaryrecordingextractor", "channelsaggregationrecording", "channelslice", "frameslicerecording",
     "frameslicesorting", "npyfoldersnippets", "npysnippetsextractor", "npzfolder", "npzsortingextractor",
-    "operatorrecordings", "sortingfolder", "testing_tools", "time_series", "time_series_tools",
+    "sortingfolder", "testing_tools", "time_series", "time_series_tools",
     "unitsaggregationsorting", "unitsselectionsorting", "waveform_tools",
     "waveforms_extractor_backwards_compatibility", "zarrextractors", "zarrrecordingextractor",
 )
 #: ``spikeinterface.core.<name>`` modules that gpuspike has too (with names of their own)
 SHARED_MODULES = (
     "analyzer_extension_core", "base", "binaryfolder", "core_tools", "datasets", "generate", "globals",
-    "job_tools", "loading", "numpyextractors", "recording_tools", "segmentutils", "snippets_tools", "sorting_tools",
-    "sortinganalyzer", "sparsity", "template", "template_tools", "testing",
+    "job_tools", "loading", "numpyextractors", "operatorrecordings", "recording_tools", "segmentutils",
+    "snippets_tools", "sorting_tools", "sortinganalyzer", "sparsity", "template", "template_tools", "testing",
 )
 _PREFIX = "gpuspike.core."
 

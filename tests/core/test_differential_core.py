@@ -703,6 +703,45 @@ result = [repr(rec0), repr(rec1), repr(appended), [appended.get_num_samples(i) f
           repr(concatenated), concatenated.get_num_samples(0)]""",
 }
 
+# ---------------------------------------------------------------------- operators, random slices (0.105 names)
+CASES_OPERATORS = {
+    "op_add_int16_wraps": """
+a = si.NumpyRecording([np.full((20, 3), 30000, dtype="int16")], 1000.0)
+b = si.NumpyRecording([np.arange(60, dtype="int16").reshape(20, 3) * 100], 1000.0)
+total = a + b
+result = [total.get_traces(start_frame=2, end_frame=9, channel_ids=total.channel_ids[[2, 0]]),
+          total.get_dtype().str, total.get_num_segments()]""",
+    "op_subtract_two_segments": """
+a = si.generate_recording(num_channels=3, durations=[0.2, 0.1], seed=1)
+b = si.generate_recording(num_channels=3, durations=[0.2, 0.1], seed=2)
+diff = a - b
+result = [diff.get_traces(segment_index=1), diff.get_traces(segment_index=0, start_frame=10, end_frame=50),
+          type(diff).__name__]""",
+    "op_t_start_kept": """
+a = numpy_recording(50, 2)
+b = numpy_recording(50, 2)
+a.shift_times(2.5)
+b.shift_times(2.5)
+result = (a + b).get_times()[:4]""",
+    "op_random_sample_slices": """
+rec = si.generate_recording(num_channels=2, durations=[1.0, 0.4], seed=0)
+tools = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.recording_tools", fromlist=["x"])
+result = [tools.get_random_sample_slices(rec, num_chunks_per_segment=3, chunk_duration="100ms", seed=5),
+          tools.get_random_sample_slices(rec, num_chunks_per_segment=2, chunk_size=50, margin_frames=7, seed=1),
+          tools.get_chunks(rec, num_chunks_per_segment=2, chunk_size=5, seed=3)]""",
+    "op_divide_time_series_into_chunks": """
+jt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.job_tools", fromlist=["x"])
+result = jt.divide_time_series_into_chunks(si.generate_recording(num_channels=2, durations=[0.1, 0.05]), 1300)""",
+    "op_attributes_match": """
+rt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.recording_tools", fromlist=["x"])
+a = numpy_recording(50, 2)
+result = [rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_recording(50, 2)))[0],
+          rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_recording(40, 2)))[0],
+          rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_recording(50, 2, dtype="int16")))[0],
+          rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_recording(50, 2, dtype="int16")),
+                                           check_dtype=False)[0]]""",
+}
+
 # ---------------------------------------------------------------------- text summaries (what tutorials print)
 CASES_REPR = {
     "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
@@ -722,7 +761,7 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 }
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS}
+             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 

@@ -188,3 +188,34 @@ def test_noise_levels_cuda_equal_numpy_with_a_short_segment():
         scaled = (raw.astype("float32") * np.float32([0.5, 1.0, 2.0]) + np.float32([1.0, 0.0, -1.0])).astype("float64")
         stats.append(np.median(np.abs(scaled - np.median(scaled, axis=0)), axis=0))
     np.testing.assert_allclose(expected, np.mean(stats, axis=0) / 0.6744897501960817, rtol=1e-5)
+
+
+def test_random_sample_slices_and_chunks_follow_the_seeded_draw():
+    from gpuspike.core.recording_tools import get_chunks, get_random_sample_slices
+
+    rec = gs.generate_recording(num_channels=2, durations=[1.0, 0.5])
+    slices = get_random_sample_slices(rec, num_chunks_per_segment=4, chunk_duration="10ms", margin_frames=3, seed=9)
+    rng = np.random.default_rng(9)  # SpikeInterface 0.105's draw: sorted inclusive starts per segment
+    expected = [(seg, int(s), int(s) + 300) for seg, n in enumerate((30000, 15000))
+                for s in np.sort(rng.integers(3, n - 300 - 3, size=4, endpoint=True))]
+    assert slices == expected
+    chunks = get_chunks(rec, concatenated=False, num_chunks_per_segment=4, chunk_duration="10ms", margin_frames=3,
+                        seed=9)
+    for (seg, start, end), chunk in zip(expected, chunks):
+        np.testing.assert_array_equal(chunk, rec.get_traces(segment_index=seg, start_frame=start, end_frame=end))
+    stacked = get_chunks(rec, num_chunks_per_segment=4, chunk_size=300, margin_frames=3, seed=9)
+    np.testing.assert_array_equal(stacked, np.concatenate(chunks))
+    with pytest.raises(ValueError, match="method='other'"):
+        get_random_sample_slices(rec, method="other")
+
+
+def test_recording_attributes_match():
+    from gpuspike.core.recording_tools import do_recording_attributes_match, get_rec_attributes
+
+    rec = gs.generate_recording(num_channels=2, durations=[1.0, 0.5])
+    assert do_recording_attributes_match(rec, get_rec_attributes(gs.generate_recording(num_channels=2, durations=[1.0, 0.5]))) == (True, "")
+    match, message = do_recording_attributes_match(rec, get_rec_attributes(gs.generate_recording(num_channels=2, durations=[1.0, 0.4])))
+    assert not match and "num_samples [30000, 15000] != [30000, 12000]" in message
+    other_dtype = rec.astype("int16")
+    assert not do_recording_attributes_match(rec, get_rec_attributes(other_dtype))[0]
+    assert do_recording_attributes_match(rec, get_rec_attributes(other_dtype), check_dtype=False)[0]
