@@ -61,6 +61,7 @@ from .analyzer_extension_core import (ComputeNoiseLevels, ComputeRandomSpikes, C
 from .sorting_merges import apply_merges_to_sorting
 from .sorting_splits import apply_splits_to_sorting
 from .template import Templates
+from .motion import Motion
 from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_templates_with_accumulator,
                                extract_waveforms, extract_waveforms_to_buffers, extract_waveforms_to_single_buffer,
                                get_template_channel_sparsity, load_waveforms, precompute_sparsity,
@@ -272,6 +273,7 @@ __all__ = [
     "apply_merges_to_sorting",
     "apply_splits_to_sorting",
     "Templates",
+    "Motion",
     "load_waveforms",
     "estimate_sparsity",
     "estimate_templates",

@@ -161,6 +161,7 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
       (their JSON names SpikeInterface classes, mapped to gpuspike's with the same arguments);
     - a :class:`SortingAnalyzer` from its folder or ``.zarr`` (``spikeinterface_info``);
     - a :class:`Templates` from its dict (``Templates.to_dict()``) or its ``.zarr``;
+    - a :class:`Motion` from its dict (``Motion.to_dict()``) or its folder (``Motion.save()``);
     - a legacy WaveformExtractor folder, as a SortingAnalyzer.
 
     Parameters
@@ -176,7 +177,7 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
 
     Returns
     -------
-    BaseExtractor, SortingAnalyzer or Templates
+    BaseExtractor, SortingAnalyzer, Templates or Motion
 
     Raises
     ------
@@ -191,6 +192,10 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
         raise ValueError("load(storage_options=...): remote stores are not supported; copy the folder locally")
     if isinstance(file_or_folder_or_dict, dict):
         d = file_or_folder_or_dict
+        if d.get("object") == "Motion":
+            from .motion import Motion
+
+            return Motion.from_dict(d)
         if all(k in d for k in ("templates_array", "sampling_frequency", "nbefore")):
             from .template import Templates
 
@@ -215,7 +220,8 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
                              f"sorting .npz")
         else:
             d = read_json(path)
-        if isinstance(d, dict) and all(k in d for k in ("templates_array", "sampling_frequency", "nbefore")):
+        if isinstance(d, dict) and (d.get("object") == "Motion"
+                                    or all(k in d for k in ("templates_array", "sampling_frequency", "nbefore"))):
             return load(d)
         if not isinstance(d, dict) or "class" not in d:
             raise ValueError(f"{str(path)!r} is not the dict of a saved object (no 'class' key)")
@@ -232,13 +238,17 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
         from .template import Templates
 
         return Templates.from_zarr(folder)
+    if kind == "Motion":
+        from .motion import Motion
+
+        return Motion.load(folder)
     if kind == "WaveformExtractor":
         from .waveforms_compat import load_waveforms
 
         return load_waveforms(folder, output="SortingAnalyzer")
     if kind is not None:
         raise ValueError(f"load({str(folder)!r}): the folder holds a SpikeInterface {kind}, which gpuspike does not "
-                         "load (its core module has recordings, sortings, snippets, analyzers and templates)")
+                         "load (its core module has recordings, sortings, snippets, analyzers, templates and motion)")
     if _is_zarr_folder(folder):
         from .zarrrecording import read_zarr
 

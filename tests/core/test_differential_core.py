@@ -742,6 +742,30 @@ result = [rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_record
                                            check_dtype=False)[0]]""",
 }
 
+CASES_MOTION = {
+    "motion_interpolation": """
+rng = np.random.default_rng(0)
+d = rng.normal(size=(12, 4)) * 10
+m = si.Motion([d, d[:7] * 2], [np.linspace(0, 11, 12), np.linspace(3, 9, 7)], np.array([0.0, 50.0, 90.0, 200.0]))
+t = rng.uniform(-2, 14, 40)
+z = rng.uniform(-30, 250, 40)
+rigid = si.Motion(np.arange(10.0)[:, None] * 2, np.arange(10.0) + 0.5, np.array([100.0]))
+result = [m.get_displacement_at_time_and_depth(t, z, segment_index=0),
+          m.get_displacement_at_time_and_depth(t, np.column_stack([z * 0, z]), segment_index=1),
+          m.get_displacement_at_time_and_depth(t[:5], z[:3], segment_index=1, grid=True),
+          rigid.get_displacement_at_time_and_depth(np.array([0.0, 1.2, 3.7, 20.0]), np.array([0.0, 50, 300, 100])),
+          repr(m), repr(rigid), m.get_boundaries()]""",
+    "motion_needs_segment_index": """
+m = si.Motion([np.zeros((3, 1)), np.zeros((3, 1))], [np.arange(3.0), np.arange(3.0)], np.array([0.0]))
+m.get_displacement_at_time_and_depth(np.array([1.0]), np.array([1.0]))""",
+    "motion_folder_and_dict": """
+m = si.Motion(np.arange(20.0).reshape(10, 2), np.arange(10.0), np.array([0.0, 40.0]), direction="x")
+m.save(tmp + "/motion")
+loaded = si.load(tmp + "/motion")
+result = [type(loaded).__name__, loaded == m, loaded.direction, sorted(__import__("os").listdir(tmp + "/motion")),
+          si.load(m.to_dict()) == m, m.copy() == m]""",
+}
+
 # ---------------------------------------------------------------------- text summaries (what tutorials print)
 CASES_REPR = {
     "repr_numpy_recording": "result = repr(numpy_recording(100, 4))",
@@ -761,7 +785,8 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 }
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
-             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS}
+             **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
+             **CASES_MOTION}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
