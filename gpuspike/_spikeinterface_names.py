@@ -10,7 +10,6 @@ these tables are the source for the documentation's list of differences.
 #: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
 NOT_IN_GPUSPIKE = {
     # ---- other modules' objects and retired APIs
-    "Motion": "motion correction (spikeinterface.sortingcomponents / preprocessing), outside gpuspike's core",
     "BaseRecordingSnippets": "gpuspike shares channel metadata through a mixin (gpuspike.core.channels."
                              "ChannelsMixin), not a common base class; isinstance checks use BaseRecording / "
                              "BaseSnippets",
@@ -21,7 +20,8 @@ NOT_IN_GPUSPIKE = {
     # ---- low-level writers with a higher-level equivalent
     "read_zarr_array": "reads a bare zarr array (no SpikeInterface layout) as a recording; gpuspike reads "
                        "zarr folders written by save(format='zarr') with read_zarr",
-    "write_recording_to_zarr": "low-level writer into an open zarr group; use recording.save(format='zarr')",
+    "write_recording_to_zarr": "low-level writer into an open zarr group; use recording.save(format='zarr') or "
+                               "add_recording_to_zarr_group",
     "write_to_h5_dataset_format": "HDF5 writer used by sorter wrappers; gpuspike writes binary and zarr "
                                   "(recording.save)",
 }
@@ -34,7 +34,7 @@ COMPARED_CLASSES = (
     "ChannelSliceRecording", "UnitsSelectionSorting", "FrameSliceRecording", "FrameSliceSorting",
     "NoiseGeneratorRecording", "InjectTemplatesRecording", "SharedMemoryRecording", "SharedMemorySorting",
     "ZarrRecordingExtractor", "ZarrSortingExtractor", "ChannelSparsity", "ChunkRecordingExecutor",
-    "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates",
+    "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates", "Motion",
 )
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it

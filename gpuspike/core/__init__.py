@@ -75,8 +75,9 @@ from .binaryfolder import BinaryFolderRecording, read_binary_folder
 from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorting, NpySnippetsExtractor,
                          NpyFolderSnippets, NpzFolderEvent, read_npz, read_npz_sorting, read_npz_folder,
                          read_numpy_sorting_folder, read_npy_snippets, read_npy_snippets_folder, read_npz_event_folder)
-from .zarrrecording import ZarrRecording, ZarrRecordingExtractor, get_default_zarr_compressor, read_zarr
-from .zarrsorting import ZarrSortingExtractor, read_zarr_sorting
+from .zarrrecording import (ZarrRecording, ZarrRecordingExtractor, add_recording_to_zarr_group,
+                           get_default_zarr_compressor, read_zarr)
+from .zarrsorting import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
 from .saving import write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
@@ -307,6 +308,8 @@ __all__ = [
     "read_npz_event_folder",
     "ZarrRecording",
     "ZarrRecordingExtractor",
+    "add_recording_to_zarr_group",
+    "add_sorting_to_zarr_group",
     "get_default_zarr_compressor",
     "read_zarr",
     "ZarrSortingExtractor",

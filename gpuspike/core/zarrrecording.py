@@ -18,7 +18,8 @@ from .atomic import atomic_folder
 from .errors import CorruptFolderError
 from .folder_safety import (check_file_name, check_savable_properties, check_zarr_array, check_zarr_folder,
                             decode_object_property, encode_object_property, is_string_objects)
-from .job import run_chunks, resolve_job_kwargs
+from .job import resolve_job_kwargs, run_chunks, split_job_kwargs
+from .job_tools import divide_recording_into_chunks
 from .loading import attach_probegroup, check_folder
 from .recording import BaseRecording, BaseRecordingSegment
 
@@ -215,6 +216,7 @@ class ZarrRecordingExtractor(BaseRecording):
         channel_ids = np.asarray(array("channel_ids")[:])
         sampling_frequency = float(attrs["sampling_frequency"])
         super().__init__(sampling_frequency, channel_ids, array("traces_seg0").dtype)
+        self._root = root  # the read-only zarr group (SpikeInterface's attribute name)
         t_starts = np.asarray(array("t_starts")[:]) if "t_starts" in keys else None
         nbytes, stored = 0, 0
         for seg in range(num_segments):
@@ -303,17 +305,8 @@ class ZarrRecordingExtractor(BaseRecording):
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
             root = open_group(tmp, "w")
             _write_zarr_metadata(root, recording)
-            names = []
-            for seg in range(recording.get_num_segments()):
-                create_array(root, f"traces_seg{seg}", shape=(recording.get_num_samples(seg), nchan),
-                             chunks=(chunk, channel_chunk), dtype=dtype,
-                             compressor=compressor_by_dataset.get("traces", compressor),
-                             filters=filters_by_dataset.get("traces", filters))
-                names.append(f"traces_seg{seg}")
-                if recording.has_time_vector(seg):
-                    create_array(root, f"times_seg{seg}", data=np.asarray(recording.get_times(seg), "float64"),
-                                 chunks=(chunk,), compressor=compressor_by_dataset.get("times", compressor),
-                                 filters=filters_by_dataset.get("times", None))
+            names = _create_trace_arrays(root, recording, (chunk, channel_chunk), dtype, compressor, filters,
+                                         compressor_by_dataset, filters_by_dataset)
             if verbose:
                 print(f"write_zarr_recording: {recording.get_total_samples():,} samples to {folder_path}")
             init_args = (recording, str(tmp), names, dtype.str)
@@ -322,13 +315,83 @@ class ZarrRecordingExtractor(BaseRecording):
         return ZarrRecordingExtractor(folder_path)
 
 
-def _write_zarr_metadata(root, recording: BaseRecording) -> None:
+def add_recording_to_zarr_group(recording: BaseRecording, zarr_group, verbose: bool = False, dtype=None,
+                                relative_to: str | Path | None = None, **kwargs) -> None:
+    """Write ``recording`` into an open zarr group, in the layout of ``save(format="zarr")``
+    (SpikeInterface 0.105's function, for a recording stored inside a larger zarr store).
+
+    The chunks are written by this process, one after the other (the group may live in any store).
+    ``ZarrRecordingExtractor.write_recording`` writes a whole folder with parallel workers.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    zarr_group : zarr.Group
+        An empty group (format 2).
+    verbose : bool
+    dtype : numpy dtype, optional
+        Stored dtype (values must fit it).
+    relative_to : str or Path, optional
+        Paths of the provenance relative to this folder.
+    **kwargs
+        ``compressor``, ``filters``, ``channel_chunk_size``, ``compressor_by_dataset``,
+        ``filters_by_dataset`` (as ``write_recording``) and job keywords (``chunk_duration``, ...:
+        the time chunk of the arrays).
+    """
+    from .validation import check_trace_dtype, check_zarr_codecs
+
+    zarr_kwargs, job_kwargs = split_job_kwargs(kwargs)
+    unknown = sorted(set(zarr_kwargs) - {"compressor", "filters", "channel_chunk_size", "compressor_by_dataset",
+                                         "filters_by_dataset"})
+    if unknown:
+        raise TypeError(f"add_recording_to_zarr_group: unknown keyword arguments {unknown}; allowed: compressor, "
+                        "filters, channel_chunk_size, compressor_by_dataset, filters_by_dataset and job keywords")
+    compressor = zarr_kwargs.get("compressor", "default")
+    filters = zarr_kwargs.get("filters")
+    compressor_by_dataset, filters_by_dataset = (zarr_kwargs.get("compressor_by_dataset"),
+                                                 zarr_kwargs.get("filters_by_dataset"))
+    check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dataset)
+    dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
+    check_savable_properties(recording)
+    compressor = get_default_zarr_compressor() if compressor == "default" else compressor
+    compressor_by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
+                             for k, v in (compressor_by_dataset or {}).items()}
+    chunk = min(resolve_job_kwargs(**job_kwargs).chunk_frames(recording),
+                max(1, max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))))
+    channel_chunk = zarr_kwargs.get("channel_chunk_size") or recording.get_num_channels()
+    _write_zarr_metadata(zarr_group, recording, relative_to=relative_to)
+    names = _create_trace_arrays(zarr_group, recording, (chunk, int(channel_chunk)), dtype, compressor, filters,
+                                 compressor_by_dataset, filters_by_dataset or {})
+    ctx = {"recording": recording, "arrays": [writing_all_chunks(zarr_group[n]) for n in names], "dtype": dtype}
+    for segment_index, start_frame, end_frame in divide_recording_into_chunks(recording, chunk):
+        _write_zarr_chunk(segment_index, start_frame, end_frame, ctx)
+    if verbose:
+        print(f"add_recording_to_zarr_group: {recording.get_total_samples():,} samples")
+
+
+def _create_trace_arrays(group, recording: BaseRecording, chunks: tuple, dtype, compressor, filters,
+                         compressor_by_dataset: dict, filters_by_dataset: dict) -> list[str]:
+    """Create ``traces_seg<i>`` (and ``times_seg<i>`` with a time vector) in ``group``; the traces' names."""
+    names = []
+    for seg in range(recording.get_num_segments()):
+        create_array(group, f"traces_seg{seg}", shape=(recording.get_num_samples(seg), recording.get_num_channels()),
+                     chunks=chunks, dtype=dtype, compressor=compressor_by_dataset.get("traces", compressor),
+                     filters=filters_by_dataset.get("traces", filters))
+        names.append(f"traces_seg{seg}")
+        if recording.has_time_vector(seg):
+            create_array(group, f"times_seg{seg}", data=np.asarray(recording.get_times(seg), "float64"),
+                         chunks=(chunks[0],), compressor=compressor_by_dataset.get("times", compressor),
+                         filters=filters_by_dataset.get("times", None))
+    return names
+
+
+def _write_zarr_metadata(root, recording: BaseRecording, relative_to: str | Path | None = None) -> None:
     from .serialization import plain
 
     attrs = {"zarr_class_info": {"class": SI_ZARR_CLASS, "module": "spikeinterface"},
              "sampling_frequency": float(recording.sampling_frequency),
              "num_segments": int(recording.get_num_segments()),
-             "provenance": recording.to_dict() if recording.is_dumpable else None,
+             "provenance": recording.to_dict(relative_to=relative_to) if recording.is_dumpable else None,
              "annotations": plain(recording._annotations)}
     if recording.has_probe():
         attrs["probegroup"] = plain(recording.get_probegroup().to_dict(array_as_list=True))

@@ -147,6 +147,30 @@ def write_sorting_to_group(sorting: BaseSorting, group, compressor="default", re
             create_array(props, key, data=values)
 
 
+def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group, relative_to: str | Path | None = None,
+                              **kwargs) -> None:
+    """Write ``sorting`` into an open zarr group (SpikeInterface 0.105's function; see
+    :func:`write_sorting_to_group`), e.g. a sorting inside a larger zarr store, which
+    ``ZarrSortingExtractor(folder, zarr_group=...)`` reads back.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    zarr_group : zarr.Group
+        An empty group (format 2).
+    relative_to : str or Path, optional
+        Paths of the provenance relative to this folder.
+    **kwargs
+        ``compressor`` of the spike vector fields (default: Blosc zstd with bit shuffle).
+    """
+    unknown = sorted(set(kwargs) - {"compressor"})
+    if unknown:
+        raise TypeError(f"add_sorting_to_zarr_group: unknown keyword arguments {unknown}; allowed: relative_to, "
+                        "compressor")
+    write_sorting_to_group(sorting, zarr_group, compressor=kwargs.get("compressor", "default"),
+                           relative_to=relative_to)
+
+
 def read_zarr_sorting(folder_path, storage_options: dict | None = None) -> ZarrSortingExtractor:
     """Open a ``.zarr`` sorting folder written by ``sorting.save(format="zarr")``.
 
