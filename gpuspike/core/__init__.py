@@ -8,7 +8,7 @@ from .event import BaseEvent, BaseEventSegment
 from .snippets import BaseSnippets, BaseSnippetsSegment
 from .numpyextractors import (NumpyEvent, NumpyEventSegment, NumpyRecording, NumpyRecordingSegment, NumpySnippets,
                               NumpySnippetsSegment, NumpySorting, NumpySortingSegment, SpikeVectorSortingSegment)
-from .sharedmem import SharedMemoryRecording, SharedMemorySorting, write_memory_recording
+from .sharedmem import SharedMemoryRecording, SharedMemorySorting, write_memory, write_memory_recording
 from .views import (ChannelSliceRecording, ChannelSliceSnippets, FrameSliceRecording, FrameSliceSorting,
                     UnitsSelectionSorting)
 from .segmentutils import (append_recordings, append_sortings, concatenate_recordings, concatenate_sortings,
@@ -78,7 +78,7 @@ from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorti
 from .zarrrecording import (ZarrRecording, ZarrRecordingExtractor, add_recording_to_zarr_group,
                            get_default_zarr_compressor, read_zarr)
 from .zarrsorting import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
-from .saving import write_binary_recording
+from .saving import write_binary, write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
 from . import testing
@@ -314,6 +314,8 @@ __all__ = [
     "read_zarr",
     "ZarrSortingExtractor",
     "read_zarr_sorting",
+    "write_binary",
+    "write_memory",
     "write_binary_recording",
     "load",
     "load_extractor",

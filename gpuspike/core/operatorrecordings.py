@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SpikeInterfaceAssertError
 from .recording import BaseRecording, BaseRecordingSegment
 from .recording_tools import do_recording_attributes_match, get_rec_attributes
 
@@ -53,7 +54,9 @@ class BaseOperatorRecording(BaseRecording):
     TypeError
         Either argument is not a recording.
     ValueError
-        ``operator`` is not allowed, or the recordings differ in an attribute or in their times.
+        ``operator`` is not allowed, or the recordings differ in an attribute or in their times (then a
+        :class:`~gpuspike.core.errors.SpikeInterfaceAssertError`, also an ``AssertionError`` as in
+        SpikeInterface).
     """
 
     def __init__(self, recording1: BaseRecording, recording2: BaseRecording, operator: str) -> None:
@@ -65,10 +68,10 @@ class BaseOperatorRecording(BaseRecording):
                                 f"{type(recording).__name__}")
         match, message = do_recording_attributes_match(recording1, get_rec_attributes(recording2))
         if not match:
-            raise ValueError(f"cannot {operator} these recordings: {message}")
+            raise SpikeInterfaceAssertError(f"cannot {operator} these recordings: {message}")
         differ = _segments_with_other_times(recording1, recording2)
         if differ:
-            raise ValueError(f"cannot {operator} these recordings: their times differ in segment(s) {differ} "
+            raise SpikeInterfaceAssertError(f"cannot {operator} these recordings: their times differ in segment(s) {differ} "
                              "(t_start or time vector); align them first (set_times / shift_times)")
         super().__init__(recording1.get_sampling_frequency(), recording1.channel_ids, recording1.get_dtype())
         for segment1, segment2 in zip(recording1._segments, recording2._segments):

@@ -189,6 +189,21 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
 
 
 # ---------------------------------------------------------------------- recordings
+
+def write_binary(time_series, file_paths, file_timestamps_paths=None, dtype=None, add_file_extension: bool = True,
+                 byte_offset: int = 0, verbose: bool = False, **job_kwargs) -> list[Path]:
+    """SpikeInterface 0.105's ``time_series_tools.write_binary``, with its argument order: see
+    :func:`write_binary_recording`.
+
+    Returns
+    -------
+    list of Path
+        The trace files written.
+    """
+    return write_binary_recording(time_series, file_paths, dtype=dtype, verbose=verbose, byte_offset=byte_offset,
+                                  add_file_extension=add_file_extension, file_timestamps_paths=file_timestamps_paths,
+                                  **job_kwargs)
+
 def _check_format(format: str, allowed: tuple, what: str) -> None:
     if format not in allowed:
         raise ValueError(f"format={format!r} is not supported for {what}; allowed: {list(allowed)}")

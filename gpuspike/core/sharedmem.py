@@ -227,7 +227,7 @@ def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool =
     dtype : numpy dtype, optional
     verbose : bool
     buffer_type : {"auto", "numpy", "sharedmem"}
-        "auto": shared memory when worker processes write, else numpy.
+        "auto": shared memory when ``n_jobs > 1`` (as SpikeInterface), else numpy.
     job_name : str
     **job_kwargs
 
@@ -244,8 +244,8 @@ def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool =
         raise ValueError(f"buffer_type={buffer_type!r}: allowed values are 'auto', 'numpy', 'sharedmem'")
     config = resolve_job_kwargs(**job_kwargs)
     processes = config.n_jobs > 1 and config.engine in ("process", "dask")
-    if buffer_type == "auto":
-        buffer_type = "sharedmem" if processes else "numpy"
+    if buffer_type == "auto":  # SpikeInterface's rule: shared memory whenever n_jobs > 1
+        buffer_type = "sharedmem" if config.n_jobs > 1 else "numpy"
     if buffer_type == "numpy" and processes:
         raise ValueError("buffer_type='numpy' cannot be filled by worker processes: use buffer_type='sharedmem' or "
                          "engine='thread'")
@@ -268,3 +268,7 @@ def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool =
         init_args = (recording, arrays, None, None, dtype.str)
     run_chunks(recording, _write_memory_chunk, _init_memory_writer, init_args, job_kwargs=config, job_name=job_name)
     return arrays, shms
+
+
+#: SpikeInterface 0.105's ``time_series_tools`` name of :func:`write_memory_recording`
+write_memory = write_memory_recording

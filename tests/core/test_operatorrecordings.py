@@ -70,7 +70,7 @@ def test_mismatches_are_refused_naming_what_differs():
     _, rec1, rec2 = _pair()
     with pytest.raises(TypeError, match="recording2 must be a recording.*got int"):
         rec1 + 5
-    with pytest.raises(ValueError, match="num_samples"):
+    with pytest.raises(AssertionError, match="num_samples"):  # SpikeInterface asserts
         rec1 + gs.NumpyRecording([np.zeros((50, 3), "int16")], 1000.0)
     with pytest.raises(ValueError, match="channel_ids"):
         rec1 - gs.NumpyRecording([np.zeros((50, 3), "int16"), np.zeros((20, 3), "int16")], 1000.0,

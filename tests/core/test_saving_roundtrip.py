@@ -227,3 +227,29 @@ def test_read_binary_folder_and_folder_none(tmp_path, monkeypatch):
     saved = rec.save(**NOBAR)
     assert str(saved._kwargs["folder_path"]).startswith(str(tmp_path))
     assert isinstance(read_binary_folder(saved._kwargs["folder_path"]), BinaryFolderRecording)
+
+
+def test_time_series_writers_with_spikeinterface_argument_order(tmp_path):
+    from gpuspike.core.time_series_tools import write_binary, write_memory
+
+    rec = gs.generate_recording(num_channels=3, durations=[0.3, 0.2], seed=2)
+    rec.set_times(rec.get_times(segment_index=1) + 4.0, segment_index=1)
+    paths = [tmp_path / "a.raw", tmp_path / "b.raw"]
+    stamps = [tmp_path / "a_times.raw", tmp_path / "b_times.raw"]
+    written = write_binary(rec, paths, stamps, "float64", True, 16, False, n_jobs=1)  # SpikeInterface's order
+    assert written == paths
+    for i, path in enumerate(paths):
+        raw = np.fromfile(path, dtype="float64")
+        assert not raw[:2].any()  # the 16-byte offset
+        np.testing.assert_array_equal(raw[2:].reshape(-1, 3), rec.get_traces(segment_index=i))
+    np.testing.assert_array_equal(np.fromfile(stamps[1], dtype="float64"), rec.get_times(segment_index=1))
+    for n_jobs, shared in ((1, False), (2, True)):  # SpikeInterface's "auto": shared memory when n_jobs > 1
+        arrays, shms = write_memory(rec, n_jobs=n_jobs, engine="thread", chunk_size=1000)
+        assert all((shm is not None) == shared for shm in shms)
+        for i, array in enumerate(arrays):
+            np.testing.assert_array_equal(array, rec.get_traces(segment_index=i))
+        del arrays
+        for shm in shms:
+            if shm is not None:
+                shm.close()
+                shm.unlink()
