@@ -23,6 +23,7 @@ from typing import Iterator
 
 import numpy as np
 
+from . import recording_tools
 from .atomic import atomic_folder, atomic_write_text, prepare_target, target_lock
 from .errors import CorruptFolderError
 from .leftovers import leftover_name, parse_leftover
@@ -120,13 +121,7 @@ def get_rec_attributes(recording) -> dict:
         ``channel_ids``, ``sampling_frequency``, ``num_channels``, ``num_samples``, ``is_filtered``,
         ``properties``, ``dtype``, ``probegroup``.
     """
-    return {"channel_ids": np.asarray(recording.channel_ids),
-            "sampling_frequency": float(recording.get_sampling_frequency()),
-            "num_channels": int(recording.get_num_channels()),
-            "num_samples": [int(recording.get_num_samples(i)) for i in range(recording.get_num_segments())],
-            "is_filtered": bool(recording.is_filtered()),
-            "properties": {k: np.asarray(recording.get_property(k)) for k in recording.get_property_keys()},
-            "dtype": np.dtype(recording.get_dtype()),
+    return {**recording_tools.get_rec_attributes(recording),
             "probegroup": recording.get_probegroup() if recording.has_probe() else None}
 
 
