@@ -160,6 +160,18 @@ class SpikeVectorSortingSegment(NumpySortingSegment):
         super().__init__(spikes[bounds[0]:bounds[1]], np.asarray(unit_ids))
 
 
+def _warn_unknown_labels(labels: list, unit_ids: np.ndarray) -> None:
+    """Labels missing from ``unit_ids`` go to the first unit, as SpikeInterface 0.105 assigns them:
+    refused when there is no unit, else said in a warning."""
+    import warnings
+
+    if unit_ids.size == 0:
+        raise KeyError(f"labels {labels[:10]} are not in unit_ids (empty): give unit_ids that include every label")
+    warnings.warn(f"labels {labels[:10]}{' ...' if len(labels) > 10 else ''} are not in unit_ids: their spikes are "
+                  f"given to the first unit ({unit_ids.tolist()[0]!r}), as SpikeInterface does; give unit_ids that include "
+                  "every label", UserWarning, stacklevel=3)
+
+
 class NumpySorting(BaseSorting):
     """A sorting held in memory as a spike vector.
 
@@ -246,16 +258,17 @@ class NumpySorting(BaseSorting):
             unit_ids = np.unique(np.concatenate(labels_list)) if labels_list else np.zeros(0, "int64")
         unit_ids = np.asarray(unit_ids)
         lookup = {u: i for i, u in enumerate(unit_ids.tolist())}
-        parts = []
+        parts, unknown = [], set()
         for seg, (t, lab) in enumerate(zip(times_list, labels_list)):
             part = np.zeros(t.size, dtype=spike_dtype)
             part["sample_index"] = t.astype("int64")
-            try:
-                part["unit_index"] = [lookup[x] for x in lab.tolist()]
-            except KeyError as err:
-                raise KeyError(f"label {err.args[0]!r} is not in unit_ids") from None
+            indices = [lookup.get(x, -1) for x in lab.tolist()]
+            unknown.update(x for x, i in zip(lab.tolist(), indices) if i < 0)
+            part["unit_index"] = np.maximum(np.asarray(indices, dtype="int64"), 0)
             part["segment_index"] = seg
             parts.append(part)
+        if unknown:
+            _warn_unknown_labels(sorted(unknown, key=repr), unit_ids)
         spikes = np.concatenate(parts) if parts else np.zeros(0, spike_dtype)
         return NumpySorting(spikes, sampling_frequency, unit_ids, num_segments=len(times_list))
 

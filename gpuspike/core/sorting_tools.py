@@ -189,7 +189,8 @@ def select_sorting_periods(sorting, periods):
 
 def __getattr__(name: str):
     # SpikeInterface keeps its merge and split tools in sorting_tools: the same names here
-    if name in ("apply_merges_to_sorting", "generate_unit_ids_for_merge_group", "set_properties_after_merging"):
+    if name in ("apply_merges_to_sorting", "generate_unit_ids_for_merge_group", "set_properties_after_merging",
+                "_get_ids_after_merging"):
         from . import sorting_merges
 
         return getattr(sorting_merges, name)

@@ -494,17 +494,37 @@ class SortingAnalyzer:
     # ------------------------------------------------------------------ main channels
     @property
     def main_channel_indices(self) -> np.ndarray:
-        """Main channel of each unit (stored as the sorting property ``main_channel_id``)."""
+        """Main channel of each unit (stored as the sorting property ``main_channel_id``).
+
+        As in SpikeInterface 0.105, an analyzer without its recording takes them from its templates
+        (the peak channel) when it has some, rather than from the stored ids.
+        """
         self._resolve_pending_main_channels()
         if self._main_channel_indices is None:
             ids = self.get_sorting_property("main_channel_id")
-            if ids is not None:
-                self._main_channel_indices = self.channel_ids_to_indices(list(np.asarray(ids)))
+            from_templates = None if self.has_recording() else self._main_channels_from_templates()
+            if from_templates is not None:
+                indices = from_templates
+            elif ids is not None:
+                indices = self.channel_ids_to_indices(list(np.asarray(ids)))
             else:
-                self._main_channel_indices = self._estimate_main_channels()
+                indices = self._estimate_main_channels()
+            self._main_channel_indices = np.asarray(indices, dtype="int64")
+            if from_templates is not None or ids is None:
                 self.set_sorting_property("main_channel_id", self.channel_ids[self._main_channel_indices],
                                           save=False)
         return self._main_channel_indices
+
+    def _main_channels_from_templates(self) -> np.ndarray | None:
+        """Peak channel of each unit's template ("both" signs, extremum), or None without templates."""
+        from .template_tools import _get_main_channel_from_template_array
+
+        templates = self.get_extension("templates")
+        if templates is None or not ({"average", "median"} & set(templates.data)):
+            return None
+        key = "average" if "average" in templates.data else "median"
+        return np.asarray(_get_main_channel_from_template_array(np.asarray(templates.data[key]), "extremum", "both",
+                                                                templates.nbefore))
 
     def _resolve_pending_main_channels(self, run_alone: bool = True) -> None:
         """Finish a pending main-channel estimate: from the pass over the file that took it along,
@@ -527,15 +547,13 @@ class SortingAnalyzer:
 
     def _estimate_main_channels(self) -> np.ndarray:
         """Main channels of an analyzer written before they were stored (SpikeInterface < 0.105)."""
-        from .template_tools import _get_main_channel_from_template_array, estimate_main_channel_from_recording
+        from .template_tools import estimate_main_channel_from_recording
 
         warnings.warn("this analyzer has no 'main_channel_id' (written by SpikeInterface < 0.105): estimating "
                       "it; save_as() keeps it")
-        templates = self.get_extension("templates")
-        if templates is not None:
-            key = "average" if "average" in templates.data else "median"
-            return _get_main_channel_from_template_array(np.asarray(templates.data[key]), "extremum", "both",
-                                                         templates.nbefore)
+        from_templates = self._main_channels_from_templates()
+        if from_templates is not None:
+            return from_templates
         if self.is_sparse():
             locations = self.get_channel_locations()
             out = []
@@ -1042,7 +1060,7 @@ class SortingAnalyzer:
                                               else np.asarray(v))
                                           for k, v in (self.rec_attributes.get("properties") or {}).items()})
         if rec_attributes.get("probegroup") is not None:
-            rec_attributes["probegroup"] = rec_attributes["probegroup"].get_slice(keep)
+            rec_attributes["probegroup"] = _rewired_slice(rec_attributes["probegroup"], keep)
         recording = self._recording if self._recording is not None else self._temporary_recording
         if recording is not None:
             recording = recording.select_channels(channel_ids)
@@ -1054,6 +1072,21 @@ class SortingAnalyzer:
         for name in self._all_extensions():
             new.extensions[name] = self.extensions[name].copy(new, channel_ids=channel_ids)
         return new
+
+
+def _rewired_slice(probegroup, keep: np.ndarray):
+    """The contacts wired to channels ``keep`` (indices, in the new channel order), rewired to the new
+    channel indices (old channel ``keep[j]`` becomes channel ``j``), as a recording's channel selection
+    wires its probe."""
+    wiring = probegroup.get_global_device_channel_indices()["device_channel_indices"]
+    contact_of_channel = {int(channel): contact for contact, channel in enumerate(wiring) if channel >= 0}
+    sliced = probegroup.get_slice(np.asarray([contact_of_channel[int(k)] for k in keep], dtype="int64"))
+    new_index = {int(old): new for new, old in enumerate(np.asarray(keep).tolist())}
+    for probe in sliced.probes:
+        wiring = probe.device_channel_indices
+        if wiring is not None:
+            probe.set_device_channel_indices([new_index.get(int(d), -1) for d in wiring])
+    return sliced
 
 
 __all__ = ["SortingAnalyzer", "get_rec_attributes"]

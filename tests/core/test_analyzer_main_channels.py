@@ -112,3 +112,37 @@ def test_bad_estimate_arguments_are_refused_at_creation(data):
         gs.create_sorting_analyzer(srt, rec, sparse=False, num_spikes_for_main_channel=0)
     with pytest.raises(ValueError, match="peak_sign"):
         gs.create_sorting_analyzer(srt, rec, sparse=False, peak_sign="up")
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_without_its_recording_an_analyzer_takes_the_templates_peak(data, tmp_path, sparse):
+    """SpikeInterface 0.105: the stored main channels serve while the recording is attached; without
+    it, the peak channel of each unit's template (then the stored ids when there are no templates)."""
+    rec, srt = data
+    saved = rec.save(folder=tmp_path / "rec")
+    an = gs.create_sorting_analyzer(srt, saved, sparse=sparse, seed=SEED, format="binary_folder",
+                                    folder=tmp_path / "an")
+    stored = an.get_main_channels()
+    an.compute(["random_spikes", "templates"])
+    target = (np.asarray(stored) + 1) % rec.get_num_channels()
+    if sparse:  # a peak inside each unit's channels, away from the stored one
+        target = np.array([[c for c in np.flatnonzero(row) if c != s][-1]
+                           for row, s in zip(an.sparsity.mask, stored)])
+
+    def peaks_moved_to_target(analyzer):
+        templates = analyzer.get_extension("templates")
+        templates.data["average"][:] = 0.0
+        templates.data["average"][np.arange(len(target)), templates.nbefore, target] = -50.0
+        return analyzer
+
+    with_recording = peaks_moved_to_target(gs.load_sorting_analyzer(tmp_path / "an"))
+    assert with_recording.has_recording()
+    np.testing.assert_array_equal(with_recording.get_main_channels(), stored)
+    (tmp_path / "an" / "recording.json").unlink()
+    reloaded = peaks_moved_to_target(gs.load_sorting_analyzer(tmp_path / "an"))
+    assert not reloaded.has_recording()
+    np.testing.assert_array_equal(reloaded.get_main_channels(), target)
+    np.testing.assert_array_equal(reloaded.get_main_channels(outputs="id"), reloaded.channel_ids[target])
+    without_templates = gs.load_sorting_analyzer(tmp_path / "an")
+    without_templates.delete_extension("templates")
+    np.testing.assert_array_equal(without_templates.get_main_channels(), stored)

@@ -162,8 +162,11 @@ def test_misc_argument_errors(rec2, sort2):
         sort2.count_num_spikes_per_unit(outputs="x")
     with pytest.raises(ValueError, match="sampling_frequency must be > 0"):
         NumpyRecording([np.zeros((3, 2))], 0.0)
-    with pytest.raises(KeyError, match="label 7 is not in unit_ids"):
-        NumpySorting.from_times_labels([1, 2], [0, 7], 1000.0, unit_ids=[0, 1])
+    with pytest.warns(UserWarning, match=r"labels \[7\] are not in unit_ids: their spikes are given to the first"):
+        misplaced = NumpySorting.from_times_labels([1, 2, 3], [1, 7, 0], 1000.0, unit_ids=[0, 1])
+    np.testing.assert_array_equal(misplaced.get_unit_spike_train(0), [2, 3])  # SpikeInterface's assignment
+    with pytest.raises(KeyError, match=r"labels \[0, 7\] are not in unit_ids \(empty\)"):
+        NumpySorting.from_times_labels([1, 2], [0, 7], 1000.0, unit_ids=[])
     with pytest.raises(ValueError, match="times must be sample indices"):
         NumpySorting.from_times_labels(np.array([0.5, 1.2]), [0, 0], 1000.0)
     with pytest.raises(ValueError, match="concatenate_sortings needs segment lengths"):
