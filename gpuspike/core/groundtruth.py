@@ -245,7 +245,7 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
     minimum_z, maximum_z : float
         Range of the distance to the probe plane.
     minimum_distance : float, optional
-        A unit closer than this to a unit before it is drawn again (up to ``max_iteration`` times).
+        Units closer than this to another are drawn again (up to ``max_iteration`` rounds).
     max_iteration : int
     distance_strict : bool
         Raise (instead of warning) when units stay too close.
@@ -262,42 +262,69 @@ def generate_unit_locations(num_units: int, channel_locations: np.ndarray, margi
     if distribution not in ("uniform", "multimodal"):
         raise ValueError(f"distribution={distribution!r}: allowed values are 'uniform', 'multimodal'")
     rng = np.random.default_rng(seed)
-    channel_locations = np.asarray(channel_locations, dtype="float64")
-    lo = channel_locations[:, :2].min(axis=0) - margin_um
-    hi = channel_locations[:, :2].max(axis=0) + margin_um
+    channel_locations = np.asarray(channel_locations)
+    x_range = (np.min(channel_locations[:, 0]) - margin_um, np.max(channel_locations[:, 0]) + margin_um)
+    y_range = (np.min(channel_locations[:, 1]) - margin_um, np.max(channel_locations[:, 1]) + margin_um)
 
-    def draw(count: int) -> np.ndarray:
-        out = np.zeros((count, 3))
-        out[:, 0] = rng.uniform(lo[0], hi[0], count)
+    # SpikeInterface 0.105's draws, in its order, so that a seed gives its locations: x of every unit,
+    # then y, then z; then, while units are too close, the units to draw again (at first every unit
+    # too close to another, then those of them still too close) get new x, y, z the same way
+    locations = np.zeros((num_units, 3), dtype="float32")
+
+    def draw(units) -> None:
+        count = locations[units].shape[0]
+        locations[units, 0] = rng.uniform(*x_range, size=count)
         if distribution == "uniform":
-            out[:, 1] = rng.uniform(lo[1], hi[1], count)
+            locations[units, 1] = rng.uniform(*y_range, size=count)
         else:
-            step = (hi[1] - lo[1]) / (num_modes + 1)
-            centers = lo[1] + step * (1 + rng.integers(0, num_modes, count))
-            out[:, 1] = np.clip(rng.normal(centers, step / 5.0), lo[1], hi[1])
-        out[:, 2] = rng.uniform(minimum_z, maximum_z, count)
-        return out
+            locations[units, 1] = _multimodal_depths(rng, count, num_modes, *y_range)
+        locations[units, 2] = rng.uniform(minimum_z, maximum_z, size=count)
 
-    locations = draw(num_units)
-    if minimum_distance is not None and num_units > 1:
-        # each unit in turn is drawn again (up to max_iteration times) until it is at least
-        # minimum_distance from every unit before it: a unit once placed never moves
-        misplaced = 0
-        for i in range(1, num_units):
-            for _ in range(max_iteration):
-                if np.min(np.linalg.norm(locations[:i] - locations[i], axis=1)) >= minimum_distance:
-                    break
-                locations[i] = draw(1)[0]
-            else:
-                misplaced += int(np.min(np.linalg.norm(locations[:i] - locations[i], axis=1)) < minimum_distance)
-        if misplaced:
-            message = (f"generate_unit_locations: {misplaced} unit(s) closer than minimum_distance={minimum_distance} "
-                       f"µm remain after max_iteration={max_iteration} draws each; lower minimum_distance or raise "
-                       "margin_um")
-            if distance_strict:
-                raise ValueError(message)
-            warnings.warn(message, UserWarning, stacklevel=2)
-    return locations.astype("float32")
+    draw(slice(None))
+    if minimum_distance is None:
+        return locations
+    redraw = None
+    for _ in range(max_iteration):
+        distances = np.linalg.norm(locations[:, np.newaxis] - locations[np.newaxis, :], axis=2)
+        first, second = np.nonzero(distances < minimum_distance)
+        too_close = np.unique(first[first != second])
+        if too_close.size == 0:
+            return locations
+        redraw = too_close if redraw is None else redraw[np.isin(redraw, too_close)]
+        draw(redraw)
+    distances = np.linalg.norm(locations[:, np.newaxis] - locations[np.newaxis, :], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    if np.all(distances >= minimum_distance):
+        return locations
+    message = (f"generate_unit_locations(): no solution for minimum_distance={minimum_distance} and "
+               f"max_iteration={max_iteration}: {int(np.sum(distances.min(axis=1) < minimum_distance))} unit(s) "
+               "closer than minimum_distance remain; use distance_strict=False, a smaller minimum_distance or a "
+               "larger margin_um")
+    if distance_strict:
+        raise ValueError(message)
+    warnings.warn(message, UserWarning, stacklevel=2)
+    return locations
+
+
+def _multimodal_depths(rng: np.random.Generator, count: int, num_modes: int, low: float, high: float) -> np.ndarray:
+    """Depths drawn around ``num_modes`` layers, as SpikeInterface 0.105 draws them: a bin of a
+    10 000-bin grid over [low, high] by a sum of Gaussians (centred at multiples of
+    (high - low) / (num_modes + 1) from 0, its convention), then a uniform jitter within the bin."""
+    bins = np.linspace(low, high, 10000)
+    bin_step = bins[1] - bins[0]
+    mode_step = (high - low) / (num_modes + 1)
+    sigma = mode_step / 5.0
+    weights = np.zeros(bins.size)
+    for mode in range(num_modes):
+        weights += np.exp(-((bins - mode_step * (mode + 1)) ** 2) / (2 * sigma**2))
+    if not np.isfinite(weights.sum()) or weights.sum() == 0:
+        # layers that far from 0 have no weight on the probe (SpikeInterface fails here): centre them on it
+        weights = np.zeros(bins.size)
+        for mode in range(num_modes):
+            weights += np.exp(-((bins - low - mode_step * (mode + 1)) ** 2) / (2 * sigma**2))
+    weights /= np.sum(weights)
+    choices = rng.choice(np.arange(bins.size), count, p=weights)
+    return bins[choices] + rng.uniform(low=-bin_step / 2, high=bin_step / 2, size=count)
 
 
 def generate_channel_locations(num_channels: int, num_columns: int, contact_spacing_um: float) -> np.ndarray:

@@ -167,6 +167,17 @@ loc = gen.generate_unit_locations(100, cl, margin_um=20.0, minimum_distance=20.0
 d = np.linalg.norm(loc[:, None] - loc[None], axis=2)
 np.fill_diagonal(d, np.inf)
 result = [str(loc.dtype), bool(d.min() >= 20.0 - 1e-4), loc.shape]""",
+    "unit_locations_same_draws": """
+gen = si_module("generate")
+cl = np.stack([np.zeros(8), np.arange(8) * 20.0], axis=1)
+result = [gen.generate_unit_locations(12, cl, seed=1), gen.generate_unit_locations(30, cl, seed=4),
+          gen.generate_unit_locations(12, cl, seed=2, distribution="multimodal"),
+          gen.generate_unit_locations(9, cl, seed=3, num_modes=3, distribution="multimodal", minimum_distance=None)]""",
+    "ground_truth_recording_same_traces": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=8, num_units=6, seed=0,
+                                              generate_probe_kwargs=dict(num_columns=1, ypitch=20))
+result = [rec.get_traces(start_frame=1000, end_frame=1400), srt.get_property("main_channel_id"),
+          srt.to_spike_vector()["sample_index"][:50]]""",
 }
 
 

@@ -274,7 +274,7 @@ def test_smaller_spikeinterface_behaviours(tmp_path, monkeypatch):
     distances = np.linalg.norm(locations[:, None] - locations[None], axis=2)
     np.fill_diagonal(distances, np.inf)
     assert locations.dtype == np.float32 and distances.min() >= 20.0 - 1e-4
-    with pytest.raises(ValueError, match="closer than minimum_distance"):
+    with pytest.raises(ValueError, match="no solution for minimum_distance=100.0 and max_iteration=3"):
         generate_unit_locations(50, probe[:2], margin_um=1.0, minimum_distance=100.0, max_iteration=3,
                                 distance_strict=True, seed=0)
 
