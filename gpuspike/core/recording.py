@@ -324,6 +324,11 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
             else:
                 segment.t_start = (0.0 if segment.t_start is None else segment.t_start) + shift
 
+    def shift_start_time(self, shift: float, segment_index: int | None = None) -> None:
+        """A later SpikeInterface release's name of :meth:`shift_times` (its tutorial calls it): the
+        times of one segment (all when ``segment_index`` is None) move by ``shift`` s."""
+        self.shift_times(shift, segment_index=segment_index)
+
     def get_start_time(self, segment_index: int | None = None) -> float:
         """Time (s) of the first sample of a segment."""
         segment_index = self._check_segment_index(segment_index)

@@ -219,3 +219,14 @@ def test_recording_attributes_match():
     other_dtype = rec.astype("int16")
     assert not do_recording_attributes_match(rec, get_rec_attributes(other_dtype))[0]
     assert do_recording_attributes_match(rec, get_rec_attributes(other_dtype), check_dtype=False)[0]
+
+
+def test_shift_start_time_moves_every_segment_or_one():
+    rec = gs.generate_recording(num_channels=2, durations=[1.0, 0.5])
+    rec.set_times(np.arange(rec.get_num_samples(1)) / rec.sampling_frequency + 3.0, segment_index=1)
+    rec.shift_start_time(100.15)
+    assert rec.get_times(segment_index=0)[0] == 100.15
+    np.testing.assert_allclose(rec.get_times(segment_index=1)[:3], 3.0 + 100.15 + np.arange(3) / 30000.0)
+    rec.shift_start_time(-50.15, segment_index=0)
+    assert rec.get_start_time(segment_index=0) == pytest.approx(50.0)
+    assert rec.get_start_time(segment_index=1) == pytest.approx(103.15)

@@ -117,15 +117,16 @@ CASES = {
     "noise_f32_std": _case("f32", compute=[("noise_levels", {"method": "std",
                                                              "random_slices_kwargs": {"seed": 11}})]),
     # 8. merges, select_units, remove_units
+    # units "0" and "2" share their main channel: their sparsities overlap enough for a soft merge
     "merge_soft_all": _case(create=SPARSE50, compute=FULL_ALL,
-                            then=[("merge_units", {"merge_unit_groups": [["3", "4"]]})]),
+                            then=[("merge_units", {"merge_unit_groups": [["0", "2"]]})]),
     "merge_soft_all_take_first": _case(create=SPARSE50, compute=FULL_ALL,
-                                       then=[("merge_units", {"merge_unit_groups": [["4", "3"]],
+                                       then=[("merge_units", {"merge_unit_groups": [["2", "0"]],
                                                               "new_id_strategy": "take_first"})]),
     "merge_soft_censor": _case(create=SPARSE50, compute=FULL_ALL,
-                               then=[("merge_units", {"merge_unit_groups": [["3", "4"]], "censor_ms": 40.0})]),
+                               then=[("merge_units", {"merge_unit_groups": [["0", "2"]], "censor_ms": 40.0})]),
     "merge_soft_uniform": _case(create=SPARSE50, compute=FULL_UNIFORM,
-                                then=[("merge_units", {"merge_unit_groups": [["3", "4"]]})]),
+                                then=[("merge_units", {"merge_unit_groups": [["0", "2"]]})]),
     "merge_dense_two_groups": _case(compute=FULL_UNIFORM,
                                     then=[("merge_units", {"merge_unit_groups": [["1", "3"], ["4", "0"]],
                                                            "censor_ms": 25.0, "new_id_strategy": "take_first"})]),
@@ -377,8 +378,8 @@ def test_curation_cases_change_something(cases):
     _, plain = cases["merge_soft_all"]
     _, censored = cases["merge_soft_censor"]
     assert censored["spikes"].size < plain["spikes"].size
-    assert plain["unit_ids"].tolist() == ["0", "1", "2", "5"]
-    assert cases["merge_soft_all_take_first"][1]["unit_ids"].tolist() == ["0", "1", "2", "4"]
+    assert plain["unit_ids"].tolist() == ["1", "3", "4", "5"]
+    assert cases["merge_soft_all_take_first"][1]["unit_ids"].tolist() == ["1", "2", "3", "4"]
     assert cases["select_sparse"][1]["unit_ids"].tolist() in (["4", "1", "2"], ["1", "2", "4"])
 
 
