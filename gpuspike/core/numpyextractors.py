@@ -168,8 +168,8 @@ def _warn_unknown_labels(labels: list, unit_ids: np.ndarray) -> None:
     if unit_ids.size == 0:
         raise KeyError(f"labels {labels[:10]} are not in unit_ids (empty): give unit_ids that include every label")
     warnings.warn(f"labels {labels[:10]}{' ...' if len(labels) > 10 else ''} are not in unit_ids: their spikes are "
-                  f"given to the first unit ({unit_ids.tolist()[0]!r}), as SpikeInterface does; give unit_ids that include "
-                  "every label", UserWarning, stacklevel=3)
+                  f"given to the first unit ({unit_ids.tolist()[0]!r}), as SpikeInterface does; give unit_ids that "
+                  "include every label", UserWarning, stacklevel=3)
 
 
 class NumpySorting(BaseSorting):

@@ -71,8 +71,9 @@ class BaseOperatorRecording(BaseRecording):
             raise SpikeInterfaceAssertError(f"cannot {operator} these recordings: {message}")
         differ = _segments_with_other_times(recording1, recording2)
         if differ:
-            raise SpikeInterfaceAssertError(f"cannot {operator} these recordings: their times differ in segment(s) {differ} "
-                             "(t_start or time vector); align them first (set_times / shift_times)")
+            raise SpikeInterfaceAssertError(f"cannot {operator} these recordings: their times differ in segment(s) "
+                                            f"{differ} (t_start or time vector); align them first (set_times / "
+                                            "shift_times)")
         super().__init__(recording1.get_sampling_frequency(), recording1.channel_ids, recording1.get_dtype())
         for segment1, segment2 in zip(recording1._segments, recording2._segments):
             self.add_segment(OperatorRecordingSegment(segment1, segment2, operator))

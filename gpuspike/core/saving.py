@@ -192,8 +192,25 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
 
 def write_binary(time_series, file_paths, file_timestamps_paths=None, dtype=None, add_file_extension: bool = True,
                  byte_offset: int = 0, verbose: bool = False, **job_kwargs) -> list[Path]:
-    """SpikeInterface 0.105's ``time_series_tools.write_binary``, with its argument order: see
-    :func:`write_binary_recording`.
+    """SpikeInterface 0.105's ``time_series_tools.write_binary``, with its argument order (see
+    :func:`write_binary_recording`).
+
+    Parameters
+    ----------
+    time_series : BaseRecording
+    file_paths : str, Path or list
+        One file per segment.
+    file_timestamps_paths : str, Path or list, optional
+        One file per segment for the time vectors of segments that have one.
+    dtype : numpy dtype, optional
+        dtype written (default: the recording's).
+    add_file_extension : bool
+        Append ".raw" to a path without ".raw", ".bin" or ".dat".
+    byte_offset : int
+        Bytes left (zeroed) before the traces in each file.
+    verbose : bool
+    **job_kwargs
+        n_jobs, chunk_duration / chunk_size / chunk_memory, progress_bar, engine, ...
 
     Returns
     -------

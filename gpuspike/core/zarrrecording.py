@@ -284,32 +284,19 @@ class ZarrRecordingExtractor(BaseRecording):
         **job_kwargs
             The time chunk of the zarr arrays is the job chunk, so parallel workers never share a chunk.
         """
-        from .validation import check_trace_dtype, check_zarr_codecs
-
         folder_path = Path(folder_path)
         if folder_path.suffix != ".zarr":
             folder_path = folder_path.with_name(folder_path.name + ".zarr")
-        check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dataset)
-        dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
-        check_savable_properties(recording)
-        if compressor == "default":
-            compressor = get_default_zarr_compressor()
-        compressor_by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
-                                 for k, v in (compressor_by_dataset or {}).items()}
-        filters_by_dataset = filters_by_dataset or {}
         config = resolve_job_kwargs(**job_kwargs)
-        chunk = min(config.chunk_frames(recording), max(1, max(recording.get_num_samples(i)
-                                                               for i in range(recording.get_num_segments()))))
-        nchan = recording.get_num_channels()
-        channel_chunk = nchan if channel_chunk_size is None else int(channel_chunk_size)
+        plan = _plan_trace_arrays(recording, dtype, config, compressor, filters, channel_chunk_size,
+                                  compressor_by_dataset, filters_by_dataset)
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
             root = open_group(tmp, "w")
             _write_zarr_metadata(root, recording)
-            names = _create_trace_arrays(root, recording, (chunk, channel_chunk), dtype, compressor, filters,
-                                         compressor_by_dataset, filters_by_dataset)
+            names = _create_trace_arrays(root, recording, plan)
             if verbose:
                 print(f"write_zarr_recording: {recording.get_total_samples():,} samples to {folder_path}")
-            init_args = (recording, str(tmp), names, dtype.str)
+            init_args = (recording, str(tmp), names, plan["dtype"].str)
             run_chunks(recording, _write_zarr_chunk, _init_zarr_writer, init_args, job_kwargs=config,
                        job_name="write_zarr_recording")
         return ZarrRecordingExtractor(folder_path)
@@ -337,51 +324,65 @@ def add_recording_to_zarr_group(recording: BaseRecording, zarr_group, verbose: b
         ``compressor``, ``filters``, ``channel_chunk_size``, ``compressor_by_dataset``,
         ``filters_by_dataset`` (as ``write_recording``) and job keywords (``chunk_duration``, ...:
         the time chunk of the arrays).
-    """
-    from .validation import check_trace_dtype, check_zarr_codecs
 
+    Returns
+    -------
+    None
+        The arrays and attributes are in ``zarr_group``.
+    """
     zarr_kwargs, job_kwargs = split_job_kwargs(kwargs)
-    unknown = sorted(set(zarr_kwargs) - {"compressor", "filters", "channel_chunk_size", "compressor_by_dataset",
-                                         "filters_by_dataset"})
+    allowed = ("compressor", "filters", "channel_chunk_size", "compressor_by_dataset", "filters_by_dataset")
+    unknown = sorted(set(zarr_kwargs) - set(allowed))
     if unknown:
-        raise TypeError(f"add_recording_to_zarr_group: unknown keyword arguments {unknown}; allowed: compressor, "
-                        "filters, channel_chunk_size, compressor_by_dataset, filters_by_dataset and job keywords")
-    compressor = zarr_kwargs.get("compressor", "default")
-    filters = zarr_kwargs.get("filters")
-    compressor_by_dataset, filters_by_dataset = (zarr_kwargs.get("compressor_by_dataset"),
-                                                 zarr_kwargs.get("filters_by_dataset"))
-    check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dataset)
-    dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
-    check_savable_properties(recording)
-    compressor = get_default_zarr_compressor() if compressor == "default" else compressor
-    compressor_by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
-                             for k, v in (compressor_by_dataset or {}).items()}
-    chunk = min(resolve_job_kwargs(**job_kwargs).chunk_frames(recording),
-                max(1, max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))))
-    channel_chunk = zarr_kwargs.get("channel_chunk_size") or recording.get_num_channels()
+        raise TypeError(f"add_recording_to_zarr_group: unknown keyword arguments {unknown}; allowed: "
+                        f"{', '.join(allowed)} and job keywords")
+    plan = _plan_trace_arrays(recording, dtype, resolve_job_kwargs(**job_kwargs),
+                              zarr_kwargs.get("compressor", "default"), zarr_kwargs.get("filters"),
+                              zarr_kwargs.get("channel_chunk_size"), zarr_kwargs.get("compressor_by_dataset"),
+                              zarr_kwargs.get("filters_by_dataset"))
     _write_zarr_metadata(zarr_group, recording, relative_to=relative_to)
-    names = _create_trace_arrays(zarr_group, recording, (chunk, int(channel_chunk)), dtype, compressor, filters,
-                                 compressor_by_dataset, filters_by_dataset or {})
-    ctx = {"recording": recording, "arrays": [writing_all_chunks(zarr_group[n]) for n in names], "dtype": dtype}
-    for segment_index, start_frame, end_frame in divide_recording_into_chunks(recording, chunk):
+    names = _create_trace_arrays(zarr_group, recording, plan)
+    ctx = {"recording": recording, "arrays": [writing_all_chunks(zarr_group[n]) for n in names],
+           "dtype": plan["dtype"]}
+    for segment_index, start_frame, end_frame in divide_recording_into_chunks(recording, plan["chunks"][0]):
         _write_zarr_chunk(segment_index, start_frame, end_frame, ctx)
     if verbose:
         print(f"add_recording_to_zarr_group: {recording.get_total_samples():,} samples")
 
 
-def _create_trace_arrays(group, recording: BaseRecording, chunks: tuple, dtype, compressor, filters,
-                         compressor_by_dataset: dict, filters_by_dataset: dict) -> list[str]:
-    """Create ``traces_seg<i>`` (and ``times_seg<i>`` with a time vector) in ``group``; the traces' names."""
+def _plan_trace_arrays(recording: BaseRecording, dtype, config, compressor, filters, channel_chunk_size,
+                       compressor_by_dataset: dict | None, filters_by_dataset: dict | None) -> dict:
+    """The checked dtype, chunks and codecs of a recording's zarr arrays (raised before anything is
+    written): the time chunk is the job chunk, so parallel workers never share a zarr chunk."""
+    from .validation import check_trace_dtype, check_zarr_codecs
+
+    check_zarr_codecs(compressor, filters, compressor_by_dataset, filters_by_dataset)
+    dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
+    check_savable_properties(recording)
+    compressor = get_default_zarr_compressor() if compressor == "default" else compressor
+    by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
+                  for k, v in (compressor_by_dataset or {}).items()}
+    filters_by_dataset = filters_by_dataset or {}
+    longest = max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))
+    channel_chunk = recording.get_num_channels() if channel_chunk_size is None else int(channel_chunk_size)
+    return {"dtype": dtype, "chunks": (min(config.chunk_frames(recording), max(1, longest)), channel_chunk),
+            "traces": (by_dataset.get("traces", compressor), filters_by_dataset.get("traces", filters)),
+            "times": (by_dataset.get("times", compressor), filters_by_dataset.get("times", None))}
+
+
+def _create_trace_arrays(group, recording: BaseRecording, plan: dict) -> list[str]:
+    """Create ``traces_seg<i>`` (and ``times_seg<i>`` with a time vector) in ``group`` as ``plan``
+    says (:func:`_plan_trace_arrays`); the traces' names."""
     names = []
     for seg in range(recording.get_num_segments()):
+        compressor, filters = plan["traces"]
         create_array(group, f"traces_seg{seg}", shape=(recording.get_num_samples(seg), recording.get_num_channels()),
-                     chunks=chunks, dtype=dtype, compressor=compressor_by_dataset.get("traces", compressor),
-                     filters=filters_by_dataset.get("traces", filters))
+                     chunks=plan["chunks"], dtype=plan["dtype"], compressor=compressor, filters=filters)
         names.append(f"traces_seg{seg}")
         if recording.has_time_vector(seg):
+            compressor, filters = plan["times"]
             create_array(group, f"times_seg{seg}", data=np.asarray(recording.get_times(seg), "float64"),
-                         chunks=(chunks[0],), compressor=compressor_by_dataset.get("times", compressor),
-                         filters=filters_by_dataset.get("times", None))
+                         chunks=(plan["chunks"][0],), compressor=compressor, filters=filters)
     return names
 
 

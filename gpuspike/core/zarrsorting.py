@@ -162,6 +162,11 @@ def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group, relative_to: str
         Paths of the provenance relative to this folder.
     **kwargs
         ``compressor`` of the spike vector fields (default: Blosc zstd with bit shuffle).
+
+    Returns
+    -------
+    None
+        The arrays and attributes are in ``zarr_group``.
     """
     unknown = sorted(set(kwargs) - {"compressor"})
     if unknown:

@@ -212,9 +212,12 @@ def test_random_sample_slices_and_chunks_follow_the_seeded_draw():
 def test_recording_attributes_match():
     from gpuspike.core.recording_tools import do_recording_attributes_match, get_rec_attributes
 
+    def attributes(durations):
+        return get_rec_attributes(gs.generate_recording(num_channels=2, durations=durations))
+
     rec = gs.generate_recording(num_channels=2, durations=[1.0, 0.5])
-    assert do_recording_attributes_match(rec, get_rec_attributes(gs.generate_recording(num_channels=2, durations=[1.0, 0.5]))) == (True, "")
-    match, message = do_recording_attributes_match(rec, get_rec_attributes(gs.generate_recording(num_channels=2, durations=[1.0, 0.4])))
+    assert do_recording_attributes_match(rec, attributes([1.0, 0.5])) == (True, "")
+    match, message = do_recording_attributes_match(rec, attributes([1.0, 0.4]))
     assert not match and "num_samples [30000, 15000] != [30000, 12000]" in message
     other_dtype = rec.astype("int16")
     assert not do_recording_attributes_match(rec, get_rec_attributes(other_dtype))[0]
