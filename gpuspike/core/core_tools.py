@@ -1,4 +1,5 @@
-"""Small helpers of SpikeInterface's core_tools: python parameter files, sample conversions, a normal pdf."""
+"""Small helpers of SpikeInterface's core_tools: python parameter files, sample conversions, path and
+dict tests, a normal pdf."""
 from __future__ import annotations
 
 import ast
@@ -22,6 +23,67 @@ def ms_to_samples(ms: float, sampling_frequency: float) -> int:
     int
     """
     return round(ms * sampling_frequency / 1000.0)
+
+
+def samples_to_ms(samples: int, sampling_frequency: float) -> float:
+    """``samples`` as a duration in milliseconds.
+
+    Parameters
+    ----------
+    samples : int
+    sampling_frequency : float
+
+    Returns
+    -------
+    float
+    """
+    return samples / sampling_frequency * 1000.0
+
+
+def is_path_remote(path) -> bool:
+    """True for a remote location (``s3://``, ``gcs://``, ``http(s)://``), which gpuspike does not open.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool
+    """
+    return any(scheme in str(path) for scheme in ("s3://", "gcs://", "http://", "https://"))
+
+
+def is_dict_extractor(d) -> bool:
+    """True when ``d`` is the dict of an extractor (``to_dict()``: class, module, version, annotations).
+
+    Parameters
+    ----------
+    d : object
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(d, dict) and all(key in d for key in ("module", "class", "version", "annotations"))
+
+
+def define_function_from_class(source_class, name: str):
+    """The class itself, to be used as a ``read_*`` function (SpikeInterface's extractor idiom:
+    ``read_x = define_function_from_class(XRecordingExtractor, "read_x")``).
+
+    Parameters
+    ----------
+    source_class : type
+    name : str
+        The function's name (documentation only, as in SpikeInterface).
+
+    Returns
+    -------
+    type
+        ``source_class``.
+    """
+    return source_class
 
 
 def normal_pdf(x, mu: float = 0.0, sigma: float = 1.0):

@@ -194,6 +194,25 @@ def divide_recording_into_chunks(recording, chunk_size: int | None) -> list[tupl
             for a, b in divide_segment_into_chunks(recording.get_num_samples(seg), chunk_size)]
 
 
+def chunk_duration_to_chunk_size(chunk_duration, recording) -> int:
+    """Frames of ``chunk_duration`` ("500ms", "1s" or seconds as a float) at the recording's rate.
+
+    Parameters
+    ----------
+    chunk_duration : str or float
+    recording : BaseRecording
+
+    Returns
+    -------
+    int
+    """
+    from .job import _parse_duration
+
+    if not isinstance(chunk_duration, (str, float)):
+        raise ValueError(f"chunk_duration={chunk_duration!r} must be a str ('500ms', '1s') or a float (seconds)")
+    return int(_parse_duration(chunk_duration) * recording.get_sampling_frequency())
+
+
 #: SpikeInterface 0.105's name of :func:`divide_recording_into_chunks`
 divide_time_series_into_chunks = divide_recording_into_chunks
 

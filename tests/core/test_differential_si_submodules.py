@@ -167,6 +167,14 @@ loc = gen.generate_unit_locations(100, cl, margin_um=20.0, minimum_distance=20.0
 d = np.linalg.norm(loc[:, None] - loc[None], axis=2)
 np.fill_diagonal(d, np.inf)
 result = [str(loc.dtype), bool(d.min() >= 20.0 - 1e-4), loc.shape]""",
+    "small_tools": """
+ct, jt = si_module("core_tools"), si_module("job_tools")
+rec = si.generate_recording(num_channels=2, durations=[0.5], sampling_frequency=20000.0)
+result = [ct.samples_to_ms(45, 30000.0), ct.is_path_remote("s3://bucket/x"), ct.is_path_remote("/data/x"),
+          ct.is_dict_extractor(rec.to_dict()), ct.is_dict_extractor({"class": "x"}),
+          ct.define_function_from_class(si.NumpyRecording, "read_numpy") is si.NumpyRecording,
+          jt.chunk_duration_to_chunk_size("250ms", rec), jt.chunk_duration_to_chunk_size(0.1, rec),
+          jt.chunk_duration_to_chunk_size("2s", rec)]""",
     "unit_locations_same_draws": """
 gen = si_module("generate")
 cl = np.stack([np.zeros(8), np.arange(8) * 20.0], axis=1)
