@@ -584,7 +584,8 @@ class ComputeNoiseLevels(AnalyzerExtension):
     **noise_level_params
         Arguments of :func:`~gpuspike.core.recording_tools.get_noise_levels` (``method``,
         ``random_slices_kwargs``, ...); a seed is drawn and kept when none is given, so the
-        chunks can be read again.
+        chunks can be read again. As in SpikeInterface 0.105, an estimate already cached on the
+        recording (by ``get_noise_levels``, same method and units) is taken as it is.
 
     Returns
     -------
@@ -615,7 +616,13 @@ class ComputeNoiseLevels(AnalyzerExtension):
         from .recording_tools import get_noise_levels
 
         analyzer = self.sorting_analyzer
-        self.data["noise_levels"] = get_noise_levels(analyzer.recording, return_in_uV=analyzer.return_in_uV,
+        recording = analyzer.recording
+        key = f"noise_level_{self.params.get('method', 'mad')}_{'scaled' if analyzer.return_in_uV else 'raw'}"
+        cached = recording.get_property(key)
+        if cached is not None:  # SpikeInterface 0.105 serves the estimate cached on the recording
+            self.data["noise_levels"] = np.array(cached)
+            return
+        self.data["noise_levels"] = get_noise_levels(recording, return_in_uV=analyzer.return_in_uV,
                                                      force_recompute=True, **self.params,
                                                      **analyzer._job_kwargs(job_kwargs))
 

@@ -779,3 +779,15 @@ def test_selecting_channels_of_a_dense_analyzer_slices_every_extension(data):
     np.testing.assert_array_equal(sub.get_extension("noise_levels").get_data(),
                                   an.get_extension("noise_levels").get_data()[[4, 1]])
     np.testing.assert_array_equal(sub.get_channel_locations(), rec.get_channel_locations()[[4, 1]])
+
+
+def test_noise_levels_extension_takes_the_recordings_cached_estimate():
+    """SpikeInterface 0.105: an estimate cached on the recording by get_noise_levels (same method and
+    units) is the extension's; without one the extension draws its own seeded chunks."""
+    rec, srt = gs.generate_ground_truth_recording(durations=[3.0], num_channels=4, num_units=2, seed=5)
+    cached = gs.get_noise_levels(rec, return_in_uV=False, method="mad")  # unseeded chunks
+    an = gs.create_sorting_analyzer(srt, rec, sparse=False, return_in_uV=False)
+    np.testing.assert_array_equal(an.compute("noise_levels").get_data(), cached)
+    std = an.compute("noise_levels", method="std", random_slices_kwargs={"seed": 3}).get_data()
+    chunks = gs.get_random_data_chunks(rec, seed=3)  # the same draw, stacked
+    np.testing.assert_allclose(std, np.std(chunks.reshape(20, -1, 4), axis=1).mean(axis=0), rtol=1e-5)
