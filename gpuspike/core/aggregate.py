@@ -82,7 +82,8 @@ def _concat_properties(objects: list, target) -> None:
 
 
 def _merge_unit_properties(sortings: list, target) -> None:
-    """Properties of any sorting: missing ones filled (NaN, "", None), mixed dtype kinds dropped."""
+    """Properties of any sorting: missing 1-D ones filled (NaN, "", None); mixed dtype kinds, and
+    N-D ones some sorting lacks, dropped (SpikeInterface 0.105's rules)."""
     from .base import _DEFAULT_MISSING_VALUES
 
     keys = []
@@ -99,15 +100,20 @@ def _merge_unit_properties(sortings: list, target) -> None:
         for s in sortings:
             if key in s._properties:
                 parts.append(s.get_property(key))
-            elif kind in _DEFAULT_MISSING_VALUES:
-                template = next(x.get_property(key) for x in sortings if key in x._properties)
-                parts.append(np.full((s.get_num_units(),) + template.shape[1:], _DEFAULT_MISSING_VALUES[kind],
-                                     dtype=template.dtype if kind != "f" else "float64"))
             else:
-                warnings.warn(f"aggregate_units: property {key!r} dropped: a sorting lacks it and dtype kind "
-                              f"{kind!r} has no natural missing value", UserWarning, stacklevel=3)
-                parts = None
-                break
+                template = next(x.get_property(key) for x in sortings if key in x._properties)
+                reason = None
+                if kind not in _DEFAULT_MISSING_VALUES:
+                    reason = f"dtype kind {kind!r} has no natural missing value"
+                elif template.ndim > 1:
+                    reason = f"it has {template.ndim} dimensions (SpikeInterface fills 1-D values only)"
+                if reason is not None:
+                    warnings.warn(f"aggregate_units: property {key!r} dropped: a sorting lacks it and {reason}",
+                                  UserWarning, stacklevel=3)
+                    parts = None
+                    break
+                parts.append(np.full(s.get_num_units(), _DEFAULT_MISSING_VALUES[kind],
+                                     dtype=template.dtype if kind != "f" else "float64"))
         if parts is None:
             continue
         try:

@@ -51,6 +51,20 @@ a = si.generate_sorting(num_units=3, durations=[1.0], seed=1)
 b = si.generate_sorting(num_units=2, durations=[1.0], seed=2)
 agg = si.aggregate_units([a, b])
 result = [agg.unit_ids, agg.get_unit_spike_train(agg.unit_ids[3])]""",
+    "p1_aggregate_units_properties": """
+a = si.generate_sorting(num_units=3, durations=[1.0], seed=1)
+b = si.generate_sorting(num_units=2, durations=[1.0], seed=2)
+a.set_property("ints", np.array([1, 2, 3]))
+a.set_property("flags", np.array([True, False, True]))
+a.set_property("nd_one_side", np.ones((3, 2, 2)))
+a.set_property("nd_both", np.ones((3, 2)))
+b.set_property("nd_both", np.zeros((2, 2)))
+a.set_property("kinds", np.array([1, 2, 3]))
+b.set_property("kinds", np.array([1.5, 2.5]))
+a.set_property("floats", np.array([0.5, 1.5, 2.5]))
+a.set_property("names", np.array(["x", "y", "z"]))
+agg = si.aggregate_units([a, b])
+result = {k: agg.get_property(k) for k in sorted(agg.get_property_keys())}""",
     "p1_aggregate_units_int_clash": """
 s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
 result = si.aggregate_units([s, s]).unit_ids""",
