@@ -4,8 +4,9 @@
   ``channel_locations[c]`` and ``channel_locations[extremum_channels[u]]`` is ``<= radius_um``
   (distances in float64).
 - ``best_channels_sparsity``: the ``num_channels`` channels of largest ``|amplitudes[u, c]|``;
-  ties go to the lower channel index (a stable sort of ``-|amplitude|``). ``amplitudes`` is the
-  output of ``channel_amplitudes`` (must be finite).
+  ties go to the higher channel index (SpikeInterface's ``argsort(|amplitude|)[::-1]``: a unit
+  without spikes keeps the last channels). ``amplitudes`` is the output of ``channel_amplitudes``
+  (must be finite).
 - ``snr_sparsity``: ``|amplitudes[u, c]| / noise_levels[c] >= threshold`` in float64
   (SpikeInterface's ``method="threshold"`` / ``"snr"``).
 
@@ -66,7 +67,7 @@ def _best_njit(amplitudes, num_channels_kept, out):  # pragma: no cover
             rank = 0
             for c2 in range(num_channels):
                 b = abs(amplitudes[u, c2])
-                if b > a or (b == a and c2 < c):
+                if b > a or (b == a and c2 > c):
                     rank += 1
             out[u, c] = rank < num_channels_kept
 
@@ -205,7 +206,7 @@ def _best_kernel(amplitudes, num_channels_kept, out):  # pragma: no cover - CUDA
         rank = 0
         for c2 in range(num_channels):
             b = abs(amplitudes[u, c2])
-            if b > a or (b == a and c2 < c):
+            if b > a or (b == a and c2 > c):
                 rank += 1
         out[u, c] = rank < num_channels_kept
 

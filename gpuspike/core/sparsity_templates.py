@@ -15,8 +15,10 @@ rules of :mod:`gpuspike.core.sparsity`). What 0.105 does:
   "energy" the analyzer's "waveforms" and "noise_levels", "amplitude" needs µV templates, and
   "snr" / "amplitude" / "energy" need dense templates.
 
-Ties: the best channels keep the lower channel index first (a stable ranking), and so do the
-closest channels; SpikeInterface's unstable ``argsort`` leaves such ties unspecified.
+Ties: the best channels keep the higher channel index first, the closest channels the lower one,
+as SpikeInterface's ``argsort`` orders equal values in small arrays and in constant ones (a unit
+without spikes keeps the last channels); in larger arrays with partial ties its order is
+unspecified.
 """
 from __future__ import annotations
 

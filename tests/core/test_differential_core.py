@@ -756,6 +756,17 @@ result = [rt.do_recording_attributes_match(a, rt.get_rec_attributes(numpy_record
                                            check_dtype=False)[0]]""",
 }
 
+CASES_SPARSITY_TIES = {
+    "best_channels_unit_without_spikes": """
+rec, srt = si.generate_ground_truth_recording(durations=[2.0], num_channels=8, num_units=3, seed=0)
+spikes = srt.to_spike_vector()
+silent = si.NumpySorting(spikes[spikes["unit_index"] != 1], srt.sampling_frequency, srt.unit_ids)
+analyzer = si.create_sorting_analyzer(silent, rec, sparse=False)
+analyzer.compute(["random_spikes", "templates"])
+result = [si.compute_sparsity(analyzer, method="best_channels", num_channels=3).mask,
+          si.compute_sparsity(analyzer, method="closest_channels", num_channels=3).mask]""",
+}
+
 CASES_MOTION = {
     "motion_interpolation": """
 rng = np.random.default_rng(0)
@@ -800,7 +811,7 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
 
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
-             **CASES_MOTION}
+             **CASES_MOTION, **CASES_SPARSITY_TIES}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 

@@ -49,7 +49,7 @@ def best_mask(templates, k, peak_sign):
     amps = np.abs(per_channel_amplitude(templates, peak_sign))
     mask = np.zeros(amps.shape, bool)
     for u in range(amps.shape[0]):
-        mask[u, np.argsort(-amps[u], kind="stable")[:k]] = True
+        mask[u, np.argsort(amps[u], kind="stable")[::-1][:k]] = True  # ties: the higher channel
     return mask
 
 

@@ -143,10 +143,10 @@ def radius_sparsity(locations: np.ndarray, extremum_channels: np.ndarray, radius
 
 
 def best_channels_sparsity(amplitudes: np.ndarray, num_channels: int) -> np.ndarray:
-    """The ``num_channels`` channels of largest ``|amplitude|``; ties → lower channel index first."""
+    """The ``num_channels`` channels of largest ``|amplitude|``; ties → higher channel index first."""
     mask = np.zeros(amplitudes.shape, dtype=bool)
     for u in range(amplitudes.shape[0]):
-        order = np.argsort(-np.abs(amplitudes[u]), kind="stable")
+        order = np.argsort(np.abs(amplitudes[u]), kind="stable")[::-1]
         mask[u, order[:num_channels]] = True
     return mask
 
