@@ -10,9 +10,6 @@ these tables are the source for the documentation's list of differences.
 #: SpikeInterface 0.105 ``spikeinterface.core`` name -> why gpuspike does not have it
 NOT_IN_GPUSPIKE = {
     # ---- other modules' objects and retired APIs
-    "BaseRecordingSnippets": "gpuspike shares channel metadata through a mixin (gpuspike.core.channels."
-                             "ChannelsMixin), not a common base class; isinstance checks use BaseRecording / "
-                             "BaseSnippets",
     "create_recording_from_old_extractor": "bridge to the retired spikeextractors package (< 0.90)",
     "create_sorting_from_old_extractor": "bridge to the retired spikeextractors package (< 0.90)",
     "create_extractor_from_new_recording": "bridge to the retired spikeextractors package (< 0.90)",

@@ -1,5 +1,6 @@
 """Core objects and tools of gpuspike (the SpikeInterface core module API)."""
 from .base import BaseExtractor, BaseSegment
+from .abstract_bases import BaseRecordingSnippets, TimeSeries, TimeSeriesSegment
 from .errors import (ConcurrentSaveError, CorruptFolderError, FolderExistsError, NotDumpableError,
                      RefusedOverwriteError, UnsafeFolderError)
 from .recording import BaseRecording, BaseRecordingSegment
@@ -97,6 +98,9 @@ UnitsAggregationSorting = AggregateUnitsSorting
 __all__ = [
     "BaseExtractor",
     "BaseSegment",
+    "BaseRecordingSnippets",
+    "TimeSeries",
+    "TimeSeriesSegment",
     "CorruptFolderError",
     "FolderExistsError",
     "NotDumpableError",

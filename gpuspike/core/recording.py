@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .abstract_bases import BaseRecordingSnippets, TimeSeries, TimeSeriesSegment
 from .base import BaseExtractor, BaseSegment
 from .channels import ChannelsMixin
 from .si_methods import RecordingMethods, RecordingSegmentMethods
@@ -513,3 +514,8 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         from .reprs import recording_repr
 
         return recording_repr(self)
+
+
+BaseRecordingSnippets.register(BaseRecording)
+TimeSeries.register(BaseRecording)
+TimeSeriesSegment.register(BaseRecordingSegment)

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .abstract_bases import BaseRecordingSnippets
 from .base import BaseExtractor, BaseSegment
 from .channels import ChannelsMixin
 from .si_methods import SnippetsMethods
@@ -207,3 +208,6 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments - "
                 f"{self.get_total_snippets()} snippets - {self.snippet_len} samples")
+
+
+BaseRecordingSnippets.register(BaseSnippets)

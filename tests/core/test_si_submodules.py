@@ -302,3 +302,17 @@ def test_generate_sorting_to_inject_respects_refractory_periods():
     np.testing.assert_array_equal(again.to_spike_vector(), injected.to_spike_vector())
     with pytest.raises(ValueError, match="num_samples has 1 values for 2 segment"):
         gs.generate_sorting_to_inject(srt, num_samples[:1])
+
+
+def test_spikeinterface_abstract_bases_answer_isinstance():
+    from gpuspike.core.baserecordingsnippets import BaseRecordingSnippets
+    from gpuspike.core.time_series import TimeSeries, TimeSeriesSegment
+
+    rec = gs.generate_recording(num_channels=2, durations=[0.1])
+    snippets = gs.NumpySnippets([np.zeros((3, 10, 2), "float32")], [np.array([5, 20, 40])], 1000.0, nbefore=3)
+    sorting = gs.generate_sorting(num_units=2, durations=[0.1])
+    assert isinstance(rec, BaseRecordingSnippets) and isinstance(snippets, BaseRecordingSnippets)
+    assert isinstance(rec, TimeSeries) and not isinstance(snippets, TimeSeries)
+    assert isinstance(rec.frame_slice(1, 50), TimeSeries) and isinstance(rec._segments[0], TimeSeriesSegment)
+    assert not isinstance(sorting, (BaseRecordingSnippets, TimeSeries))
+    assert issubclass(gs.BinaryRecordingExtractor, BaseRecordingSnippets)
