@@ -47,7 +47,7 @@ class BaseOperatorRecording(BaseRecording):
     recording1, recording2 : BaseRecording
         Recordings with the same channel ids, sampling frequency, segment lengths, dtype and times.
     operator : {"add", "subtract"}
-        ``recording1 + recording2`` or ``recording1 - recording2``.
+        ``recording1 + recording2`` or ``recording1 - recording2`` (set by the subclasses).
 
     Raises
     ------
@@ -59,7 +59,14 @@ class BaseOperatorRecording(BaseRecording):
         SpikeInterface).
     """
 
-    def __init__(self, recording1: BaseRecording, recording2: BaseRecording, operator: str) -> None:
+    #: the operator of a subclass (None: given to the constructor)
+    fixed_operator: str | None = None
+
+    def __init__(self, recording1: BaseRecording, recording2: BaseRecording, operator: str | None = None) -> None:
+        fixed = self.fixed_operator
+        if fixed is not None and operator not in (None, fixed):
+            raise ValueError(f"{type(self).__name__}: operator={operator!r}, the allowed value is {fixed!r}")
+        operator = fixed if operator is None else operator
         if operator not in OPERATORS:
             raise ValueError(f"operator={operator!r}: the allowed values are {OPERATORS}")
         for name, recording in (("recording1", recording1), ("recording2", recording2)):
@@ -85,27 +92,17 @@ class BaseOperatorRecording(BaseRecording):
 
 
 class AddRecordings(BaseOperatorRecording):
-    """``recording1 + recording2``, sample by sample (see :class:`BaseOperatorRecording`).
+    """``recording1 + recording2``, sample by sample (see :class:`BaseOperatorRecording`; an
+    ``operator`` given, as in SpikeInterface's dicts of this class, must be "add")."""
 
-    ``operator`` is accepted for SpikeInterface's dicts of this class, and must be "add".
-    """
-
-    def __init__(self, recording1: BaseRecording, recording2: BaseRecording, operator: str = "add") -> None:
-        if operator != "add":
-            raise ValueError(f"AddRecordings: operator={operator!r}, the allowed value is 'add'")
-        super().__init__(recording1, recording2, "add")
+    fixed_operator = "add"
 
 
 class SubtractRecordings(BaseOperatorRecording):
-    """``recording1 - recording2``, sample by sample (see :class:`BaseOperatorRecording`).
+    """``recording1 - recording2``, sample by sample (see :class:`BaseOperatorRecording`; an
+    ``operator`` given, as in SpikeInterface's dicts of this class, must be "subtract")."""
 
-    ``operator`` is accepted for SpikeInterface's dicts of this class, and must be "subtract".
-    """
-
-    def __init__(self, recording1: BaseRecording, recording2: BaseRecording, operator: str = "subtract") -> None:
-        if operator != "subtract":
-            raise ValueError(f"SubtractRecordings: operator={operator!r}, the allowed value is 'subtract'")
-        super().__init__(recording1, recording2, "subtract")
+    fixed_operator = "subtract"
 
 
 def _segments_with_other_times(recording1: BaseRecording, recording2: BaseRecording) -> list[int]:
