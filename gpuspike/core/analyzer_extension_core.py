@@ -613,12 +613,13 @@ class ComputeNoiseLevels(AnalyzerExtension):
         return params
 
     def _run(self, verbose: bool = False, **job_kwargs) -> None:
+        from .recording import noise_levels_property_key
         from .recording_tools import get_noise_levels
 
         analyzer = self.sorting_analyzer
         recording = analyzer.recording
-        key = f"noise_level_{self.params.get('method', 'mad')}_{'scaled' if analyzer.return_in_uV else 'raw'}"
-        cached = recording.get_property(key)
+        cached = recording.get_property(noise_levels_property_key(self.params.get("method", "mad"),
+                                                                  analyzer.return_in_uV))
         if cached is not None:  # SpikeInterface 0.105 serves the estimate cached on the recording
             self.data["noise_levels"] = np.array(cached)
             return

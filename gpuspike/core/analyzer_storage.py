@@ -26,6 +26,7 @@ import numpy as np
 from . import recording_tools
 from .atomic import atomic_folder, atomic_write_text, prepare_target, target_lock
 from .errors import CorruptFolderError
+from .folder_safety import read_npy
 from .leftovers import leftover_name, parse_leftover
 from .saving import plain_json
 
@@ -374,7 +375,7 @@ class BinaryFolderStore(_FolderStore):
                                                   probegroup)
         mask = None
         if (folder / "sparsity_mask.npy").is_file():
-            mask = _load_npy(folder / "sparsity_mask.npy").astype(bool)
+            mask = read_npy(folder / "sparsity_mask.npy").astype(bool)
         recording = None
         if with_recording:
             if (folder / "recording.json").is_file():
@@ -404,7 +405,7 @@ class BinaryFolderStore(_FolderStore):
             if file.name in _EXTENSION_META or file.name.startswith("."):
                 continue
             if file.suffix == ".npy":
-                data[file.stem] = _load_npy(file, mmap_mode="r" if lazy else None)
+                data[file.stem] = read_npy(file, mmap_mode="r" if lazy else None)
             elif file.suffix == ".json":
                 data[file.stem] = read_json(file)
             else:
@@ -640,17 +641,6 @@ def _checked_array(value, extension: str, key: str) -> np.ndarray:
 
 def _save_npy(path: Path, value, extension: str, key: str) -> None:
     np.save(path, _checked_array(value, extension, key), allow_pickle=False)
-
-
-def _load_npy(path: Path, mmap_mode: str | None = None) -> np.ndarray:
-    try:
-        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
-    except ValueError as err:
-        if "allow_pickle" in str(err):
-            raise CorruptFolderError(f"{str(path)!r} holds pickled objects, which gpuspike never unpickles") from None
-        raise CorruptFolderError(f"{str(path)!r} cannot be read ({err})") from None
-    except (OSError, EOFError) as err:
-        raise CorruptFolderError(f"{str(path)!r} cannot be read ({err}): truncated or damaged") from None
 
 
 def store_for(format: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UnsafeFolderError
+from .errors import CorruptFolderError, UnsafeFolderError
 
 _OBJECT_PROPERTY_FORMAT = "gpuspike.object_property.v1"
 _FORBIDDEN_CHARS = ("/", "\\", "\x00")
@@ -156,6 +156,24 @@ def read_property(path: Path):
                   f"gpuspike never unpickles folder content (a pickle can run code). Store it as strings or "
                   f"numbers (e.g. values.astype(str)) and save again.", RuntimeWarning, stacklevel=3)
     return None
+
+
+def read_npy(path: Path, mmap_mode: str | None = None) -> np.ndarray:
+    """A saved ``.npy`` array, never unpickled.
+
+    Raises
+    ------
+    CorruptFolderError
+        The file holds pickled objects, or is missing, truncated or damaged.
+    """
+    try:
+        return np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise CorruptFolderError(f"{str(path)!r} holds pickled objects, which gpuspike never unpickles") from None
+        raise CorruptFolderError(f"{str(path)!r} cannot be read ({err})") from None
+    except (OSError, EOFError) as err:
+        raise CorruptFolderError(f"{str(path)!r} cannot be read ({err}): truncated or damaged") from None
 
 
 def _decode_object(path: Path) -> np.ndarray:

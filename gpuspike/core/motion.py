@@ -10,6 +10,7 @@ import numpy as np
 
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
+from .folder_safety import read_npy
 
 DIRECTIONS = ("x", "y", "z")
 #: SpikeInterface's (scipy's RegularGridInterpolator's) method names; "linear" needs no scipy
@@ -277,10 +278,7 @@ class _LinearGrid:
 def _read_npy(path: Path) -> np.ndarray:
     if not path.is_file():
         raise CorruptFolderError(f"{str(path)!r} is missing: the Motion folder is incomplete")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise CorruptFolderError(f"{str(path)!r} is not a readable numeric .npy file ({err})") from None
+    return read_npy(path)
 
 
 def ensure_time_bins(time_bin_centers_s=None, time_bin_edges_s=None):

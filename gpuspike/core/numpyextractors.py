@@ -262,8 +262,9 @@ class NumpySorting(BaseSorting):
         for seg, (t, lab) in enumerate(zip(times_list, labels_list)):
             part = np.zeros(t.size, dtype=spike_dtype)
             part["sample_index"] = t.astype("int64")
-            indices = [lookup.get(x, -1) for x in lab.tolist()]
-            unknown.update(x for x, i in zip(lab.tolist(), indices) if i < 0)
+            labels = lab.tolist()
+            indices = [lookup.get(x, -1) for x in labels]
+            unknown.update(x for x, i in zip(labels, indices) if i < 0)
             part["unit_index"] = np.maximum(np.asarray(indices, dtype="int64"), 0)
             part["segment_index"] = seg
             parts.append(part)

@@ -13,10 +13,10 @@ from .recording import BaseRecording, BaseRecordingSegment
 from .recording_tools import do_recording_attributes_match, get_rec_attributes
 
 OPERATORS = ("add", "subtract")
-#: what a sum or difference keeps of ``recording1``: its probe (locations, groups) and ``is_filtered``,
-#: not its scaling (the raw samples of a sum have no single gain and offset), its name or statistics
-#: cached on it
-_KEPT_PROPERTIES = ("contact_vector", "location", "group")
+#: a sum or difference keeps ``recording1``'s main metadata (probe locations and groups,
+#: ``is_filtered``) and its probe, but not its scaling: the raw samples of a sum have no single gain
+#: and offset (nor its name, other properties or the statistics cached on it)
+_SCALING_PROPERTIES = ("gain_to_uV", "offset_to_uV")
 
 
 class OperatorRecordingSegment(BaseRecordingSegment):
@@ -84,8 +84,7 @@ class BaseOperatorRecording(BaseRecording):
         super().__init__(recording1.get_sampling_frequency(), recording1.channel_ids, recording1.get_dtype())
         for segment1, segment2 in zip(recording1._segments, recording2._segments):
             self.add_segment(OperatorRecordingSegment(segment1, segment2, operator))
-        recording1.copy_metadata(self, only_main=True, skip_properties=[k for k in recording1.get_property_keys()
-                                                                        if k not in _KEPT_PROPERTIES])
+        recording1.copy_metadata(self, only_main=True, skip_properties=_SCALING_PROPERTIES)
         if "contact_vector" in recording1.get_property_keys():
             self._properties["contact_vector"] = recording1.get_property("contact_vector").copy()
         self._kwargs = {"recording1": recording1, "recording2": recording2, "operator": operator}

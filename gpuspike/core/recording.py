@@ -41,6 +41,12 @@ def check_frames(start_frame, end_frame, num_samples: int, clamp_end: bool = Fal
     return start, end
 
 
+def noise_levels_property_key(method: str, scaled: bool) -> str:
+    """The property that caches a recording's noise levels (SpikeInterface 0.105's name):
+    ``noise_level_<method>_<scaled|raw>``."""
+    return f"noise_level_{method}_{'scaled' if scaled else 'raw'}"
+
+
 class BaseRecordingSegment(RecordingSegmentMethods, BaseSegment):
     """One segment of a recording: traces with a time axis.
 
@@ -124,8 +130,8 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
     _main_annotations = ["is_filtered"]
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
     #: get_noise_levels' cache: a slice or a derived recording has noise levels of its own
-    _skip_properties = [f"noise_level_{method}_{units}" for method in ("std", "mad", "rms")
-                        for units in ("raw", "scaled")]
+    _skip_properties = [noise_levels_property_key(method, scaled) for method in ("std", "mad", "rms")
+                        for scaled in (False, True)]
 
     def __init__(self, sampling_frequency: float, channel_ids: Sequence, dtype) -> None:
         from .validation import check_sampling_frequency

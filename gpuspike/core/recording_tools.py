@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .recording import BaseRecording, BaseRecordingSegment
+from .recording import BaseRecording, BaseRecordingSegment, noise_levels_property_key
 
 #: MAD of a standard normal distribution: noise = MAD / this
 MAD_TO_STD = 0.6744897501960817
@@ -257,7 +257,7 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     unscaled_floats = np.dtype(recording.get_dtype()).kind == "f" and recording.get_property("gain_to_uV") is None
     if return_scaled and not recording.has_scaleable_traces() and not unscaled_floats:
         raise ValueError("get_noise_levels(return_scaled=True) needs channel gains; set them or use return_scaled=False")
-    key = f"noise_level_{method}_{'scaled' if return_scaled else 'raw'}"
+    key = noise_levels_property_key(method, return_scaled)
     cached = recording.get_property(key)
     if cached is not None and not force_recompute and not chunks_given:
         return cached
@@ -429,21 +429,33 @@ def do_recording_attributes_match(recording1: BaseRecording, recording2_attribut
         Empty when they match, else which attributes differ.
     """
     attributes1 = get_rec_attributes(recording1)
-    differ = []
-    if not np.array_equal(attributes1["channel_ids"], np.asarray(recording2_attributes["channel_ids"])):
-        differ.append("channel_ids")
-    for key in ("sampling_frequency", "num_channels"):
-        if attributes1[key] != recording2_attributes[key]:
-            differ.append(key)
-    if attributes1["num_samples"] != [int(n) for n in recording2_attributes["num_samples"]]:
-        differ.append("num_samples")
-    if check_dtype and recording2_attributes.get("dtype") is not None \
-            and attributes1["dtype"] != np.dtype(recording2_attributes["dtype"]):
-        differ.append("dtype")
+    differ = differing_attributes(attributes1, recording2_attributes, check_dtype)
     if not differ:
         return True, ""
     return False, "Recording attributes do not match: " + ", ".join(
         f"{key} {attributes1[key]!r} != {recording2_attributes[key]!r}" for key in differ)
+
+
+def differing_attributes(attributes1: dict, attributes2: dict, check_dtype: bool = True) -> list[str]:
+    """Which of channel ids, sampling frequency, channel count, segment lengths (and dtype, when
+    both give one) differ between two :func:`get_rec_attributes` dicts.
+
+    Parameters
+    ----------
+    attributes1, attributes2 : dict
+    check_dtype : bool
+
+    Returns
+    -------
+    list of str
+        The keys that differ, in that order.
+    """
+    differ = [key for key in ("channel_ids", "sampling_frequency", "num_channels", "num_samples")
+              if not np.array_equal(np.asarray(attributes1[key]), np.asarray(attributes2[key]))]
+    if check_dtype and attributes1.get("dtype") is not None and attributes2.get("dtype") is not None \
+            and np.dtype(attributes1["dtype"]) != np.dtype(attributes2["dtype"]):
+        differ.append("dtype")
+    return differ
 
 
 def order_channels_by_depth(recording: BaseRecording, channel_ids: Sequence | None = None,

@@ -25,6 +25,7 @@ from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, ch
                                  get_extension_class, sort_extensions_by_dependency)
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
+from .recording_tools import differing_attributes
 from .sparsity import ChannelSparsity
 
 #: SpikeInterface's module-level names (its tests and extensions import them from here)
@@ -290,12 +291,7 @@ class SortingAnalyzer:
         ValueError
             Naming what differs.
         """
-        theirs = get_rec_attributes(recording)
-        ours = self.rec_attributes
-        differ = [k for k in ("channel_ids", "sampling_frequency", "num_channels", "num_samples")
-                  if not np.array_equal(np.asarray(theirs[k]), np.asarray(ours[k]))]
-        if check_dtype and ours.get("dtype") is not None and np.dtype(theirs["dtype"]) != np.dtype(ours["dtype"]):
-            differ.append("dtype")
+        differ = differing_attributes(get_rec_attributes(recording), self.rec_attributes, check_dtype)
         if differ:
             raise ValueError(f"set_temporary_recording: the recording differs from the analyzer's in {differ}")
         if self.get_probegroup() is not None and recording.has_probe() and \
