@@ -18,6 +18,7 @@ sys.path.insert(0, str(DOCS.parent))
 
 import gpuspike  # noqa: E402
 import gpuspike.full  # noqa: E402
+from gpuspike.core import node_pipeline  # noqa: E402
 
 project = "gpuspike"
 author = "the gpuspike developers"
@@ -67,12 +68,18 @@ def write_api_index() -> None:
     text += "\n"
     text += _section("Core: import gpuspike", "gpuspike", core)
     text += _section("Readers, widgets and backends: import gpuspike.full", "gpuspike.full", full_only)
+    pipeline = [n for n in node_pipeline.__all__ if _documented(getattr(node_pipeline, n))]
+    text += _section("Node pipeline: gpuspike.core.node_pipeline", "gpuspike.core.node_pipeline", pipeline)
+    text += _section("Per-spike extensions: gpuspike.core.analyzer_extension_core",
+                     "gpuspike.core.analyzer_extension_core", ["BaseSpikeVectorExtension"])
     path = DOCS / "api" / "index.rst"
     path.parent.mkdir(exist_ok=True)
     if not path.is_file() or path.read_text() != text:
         path.write_text(text)
     # pages of names that moved or went away since the last build would be orphans (a warning)
-    expected = {f"gpuspike.{n}.rst" for n in core} | {f"gpuspike.full.{n}.rst" for n in full_only}
+    expected = ({f"gpuspike.{n}.rst" for n in core} | {f"gpuspike.full.{n}.rst" for n in full_only}
+                | {f"gpuspike.core.node_pipeline.{n}.rst" for n in pipeline}
+                | {"gpuspike.core.analyzer_extension_core.BaseSpikeVectorExtension.rst"})
     generated = DOCS / "api" / "generated"
     if generated.is_dir():
         for page in generated.glob("*.rst"):

@@ -116,6 +116,21 @@ class AnalyzerExtension:
     def _handle_backward_compatibility_on_load(self) -> None:
         pass
 
+    def _get_pipeline_nodes(self) -> list:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} (use_nodepipeline=True) must implement _get_pipeline_nodes")
+
+    def get_pipeline_nodes(self) -> list:
+        """The node-pipeline nodes computing this extension (``use_nodepipeline`` extensions).
+
+        Returns
+        -------
+        list of PipelineNode
+        """
+        if not self.use_nodepipeline:
+            raise ValueError(f"extension {self.extension_name!r} does not run a node pipeline "
+                             f"(use_nodepipeline=False)")
+        return self._get_pipeline_nodes()
+
     # ------------------------------------------------------------------ properties
     @staticmethod
     def _default_run_info_dict() -> dict:
@@ -406,11 +421,24 @@ def register_result_extension(extension_class: type) -> None:
                                       f"({_registered[name].__name__})")
     _registered[name] = extension_class
     _children.setdefault(name, [])
-    for parent in extension_class.get_required_dependencies():
-        for one in parent.split("|"):
+    link_dependencies(name, extension_class.get_required_dependencies())
+
+
+def link_dependencies(extension_name: str, dependencies) -> None:
+    """Record ``extension_name`` as a child of each of ``dependencies`` ("a|b": of both): an extension
+    whose dependencies depend on its params (``get_required_dependencies(**params)``) is then deleted
+    when one of those it was computed with is recomputed, as SpikeInterface does.
+
+    Parameters
+    ----------
+    extension_name : str
+    dependencies : sequence of str
+    """
+    for dependency in dependencies:
+        for one in dependency.split("|"):
             kids = _children.setdefault(one, [])
-            if name not in kids:
-                kids.append(name)
+            if extension_name not in kids:
+                kids.append(extension_name)
 
 
 for _child, _parents in FOREIGN_EXTENSIONS.items():
@@ -522,4 +550,4 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
 
 __all__ = ["AnalyzerExtension", "AnalyzerDependencyError", "FOREIGN_EXTENSIONS", "register_result_extension",
            "get_extension_class", "get_available_analyzer_extensions", "get_default_analyzer_extension_params",
-           "children_of", "sort_extensions_by_dependency"]
+           "children_of", "link_dependencies", "sort_extensions_by_dependency"]

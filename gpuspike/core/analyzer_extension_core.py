@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .analyzer_extension import AnalyzerExtension, register_result_extension
+from .analyzer_spikevector import BaseSpikeVectorExtension
 from .core_tools import ms_to_samples
 
 _RANDOM_METHODS = ("uniform", "all", "percentage", "maximum_rate")
@@ -694,4 +695,5 @@ def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
 
 
 __all__ = ["ComputeRandomSpikes", "ComputeWaveforms", "ComputeTemplates", "ComputeNoiseLevels",
-           "compute_random_spikes", "compute_waveforms", "compute_templates", "compute_noise_levels"]
+           "BaseSpikeVectorExtension", "compute_random_spikes", "compute_waveforms", "compute_templates",
+           "compute_noise_levels"]

@@ -12,6 +12,12 @@ import numpy as np
 from .errors import NotDumpableError
 from .si_methods import ExtractorMethods
 
+#: SpikeInterface's peak vector fields (a peak: a detected event on a channel, no unit)
+base_peak_dtype = [("sample_index", "int64"), ("channel_index", "int64"), ("amplitude", "float64"),
+                   ("segment_index", "int64")]
+#: a peak that is a sorted spike: with its unit
+spike_peak_dtype = base_peak_dtype + [("unit_index", "int64")]
+
 _PATH_KEY_HINTS = ("path", "folder", "file")
 #: missing value of a new property set on some ids only, by dtype kind (others need ``missing_value``)
 _DEFAULT_MISSING_VALUES = {"f": np.nan, "O": None, "S": b"", "U": ""}

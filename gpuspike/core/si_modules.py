@@ -31,8 +31,8 @@ SPIKEINTERFACE_MODULES = (
 #: ``spikeinterface.core.<name>`` modules that gpuspike has too (with names of their own)
 SHARED_MODULES = (
     "analyzer_extension_core", "base", "binaryfolder", "core_tools", "datasets", "generate", "globals",
-    "job_tools", "loading", "motion", "numpyextractors", "operatorrecordings", "recording_tools", "segmentutils",
-    "snippets_tools", "sorting_tools", "sortinganalyzer", "sparsity", "template", "template_tools", "testing",
+    "job_tools", "loading", "motion", "node_pipeline", "numpyextractors", "operatorrecordings", "recording_tools",
+    "segmentutils", "snippets_tools", "sorting_tools", "sortinganalyzer", "sparsity", "template", "template_tools", "testing",
 )
 _PREFIX = "gpuspike.core."
 

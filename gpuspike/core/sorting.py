@@ -323,6 +323,26 @@ class BaseSorting(SortingMethods, BaseExtractor):
         bounds = np.searchsorted(vector["segment_index"], np.arange(self.get_num_segments() + 1))
         return [vector[bounds[i]:bounds[i + 1]] for i in range(self.get_num_segments())]
 
+    def search_cached_spikes_sorted(self, indices, segment_index: int | None = None) -> np.ndarray:
+        """Positions of the frames ``indices`` in one segment of the (cached) spike vector, as
+        ``np.searchsorted(segment_frames, indices)``: relative to the segment's first spike.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Frames to look up.
+        segment_index : int, optional
+            Needed with several segments.
+
+        Returns
+        -------
+        np.ndarray
+        """
+        segment_index = self._check_segment_index(segment_index)
+        vector = self.to_spike_vector()
+        lo, hi = np.searchsorted(vector["segment_index"], [segment_index, segment_index + 1])
+        return np.searchsorted(vector["sample_index"][lo:hi], indices)
+
     def _compute_spike_vector(self) -> np.ndarray:
         parts = []
         for seg in range(self.get_num_segments()):

@@ -155,6 +155,30 @@ def _as_unit_periods(periods) -> np.ndarray:
     return periods
 
 
+def select_sorting_periods_mask(sorting, periods) -> np.ndarray:
+    """Which spikes of the sorting's spike vector fall inside their unit's periods ([start, end) samples).
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    periods : np.ndarray
+        Structured array of :data:`unit_period_dtype`, or an (num_periods, 4) array.
+
+    Returns
+    -------
+    np.ndarray
+        Bool mask over ``sorting.to_spike_vector()``.
+    """
+    periods = _as_unit_periods(periods)
+    spikes = sorting.to_spike_vector()
+    keep = np.zeros(spikes.size, dtype=bool)
+    for period in periods:
+        keep |= ((spikes["segment_index"] == period["segment_index"]) & (spikes["unit_index"] == period["unit_index"])
+                 & (spikes["sample_index"] >= period["start_sample_index"])
+                 & (spikes["sample_index"] < period["end_sample_index"]))
+    return keep
+
+
 def select_sorting_periods(sorting, periods):
     """A sorting with, for each unit, only its spikes inside its periods ([start, end) samples).
 
@@ -174,14 +198,8 @@ def select_sorting_periods(sorting, periods):
         return sorting
     from .numpyextractors import NumpySorting
 
-    periods = _as_unit_periods(periods)
-    spikes = sorting.to_spike_vector()
-    keep = np.zeros(spikes.size, dtype=bool)
-    for period in periods:
-        keep |= ((spikes["segment_index"] == period["segment_index"]) & (spikes["unit_index"] == period["unit_index"])
-                 & (spikes["sample_index"] >= period["start_sample_index"])
-                 & (spikes["sample_index"] < period["end_sample_index"]))
-    selected = NumpySorting(spikes[keep], sorting.sampling_frequency, sorting.unit_ids,
+    keep = select_sorting_periods_mask(sorting, periods)
+    selected = NumpySorting(sorting.to_spike_vector()[keep], sorting.sampling_frequency, sorting.unit_ids,
                             num_segments=sorting.get_num_segments())
     sorting.copy_metadata(selected)
     return selected

@@ -22,7 +22,7 @@ from .analyzer_extension import _children as _extension_children  # noqa: F401 -
 from .analyzer_extension import AnalyzerExtension, register_result_extension  # noqa: F401 - imported from here too
 from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, children_of,
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
-                                 get_extension_class, sort_extensions_by_dependency)
+                                 get_extension_class, link_dependencies, sort_extensions_by_dependency)
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .recording_tools import differing_attributes
@@ -644,11 +644,13 @@ class SortingAnalyzer:
         if cls.need_recording and not (self.has_recording() or self.has_temporary_recording()):
             raise ValueError(f"extension {extension_name!r} needs the recording, and this analyzer has none: "
                              f"attach it with set_temporary_recording(recording)")
-        for dependency in cls.get_required_dependencies(**params):
+        dependencies = cls.get_required_dependencies(**params)
+        for dependency in dependencies:
             names = dependency.split("|")
             if not any(self.has_extension(n) or n in planned for n in names):
                 raise AnalyzerDependencyError(f"extension {extension_name!r} needs {' or '.join(map(repr, names))} "
                                               f"to be computed first")
+        link_dependencies(extension_name, dependencies)
 
     def compute_one_extension(self, extension_name: str, save: bool = True, verbose: bool = False, **kwargs):
         """Compute one extension; the extensions depending on it are deleted first.
@@ -708,6 +710,16 @@ class SortingAnalyzer:
                 raise TypeError(f"params of extension {name!r} must be a dict, got {type(params).__name__}")
             self._check_dependencies(name, params, planned=list(extensions))
         ordered = sort_extensions_by_dependency(extensions)
+        pipeline = {n: p for n, p in ordered.items() if get_extension_class(n).use_nodepipeline}
+        if len(pipeline) > 1:  # one pass over the traces for all of them, between what they need and what needs them
+            after = {n for n in ordered if n not in pipeline and any(
+                d in pipeline for d in get_extension_class(n).get_any_dependencies(**ordered[n]))}
+            before = {n: p for n, p in ordered.items() if n not in pipeline and n not in after}
+            self.compute_several_extensions(before, save=save, verbose=verbose, **job_kwargs)
+            self._compute_pipeline_extensions(pipeline, save, verbose, job_kwargs)
+            self.compute_several_extensions({n: ordered[n] for n in ordered if n in after}, save=save,
+                                            verbose=verbose, **job_kwargs)
+            return
         fused = ()
         if "waveforms" in ordered and "templates" in ordered:
             operators = ordered["templates"].get("operators") or ["average", "std"]
@@ -724,6 +736,46 @@ class SortingAnalyzer:
         waveforms = self.extensions.get("waveforms")
         if waveforms is not None:
             waveforms._fused_templates = {}
+
+    def _compute_pipeline_extensions(self, extensions: dict, save: bool, verbose: bool, job_kwargs: dict) -> None:
+        """Node-pipeline extensions computed together: their nodes run in one pipeline (one pass over
+        the traces) and each takes its outputs, ``len(nodepipeline_variables)`` of them in order."""
+        import time
+
+        from .job import split_job_kwargs
+        from .node_pipeline import run_node_pipeline
+
+        instances, nodes = {}, []
+        for name, params in extensions.items():
+            params, _ = split_job_kwargs(params)
+            extension = get_extension_class(name)(self)
+            extension.set_params(**params)
+            instances[name] = extension
+            nodes.extend(extension.get_pipeline_nodes())
+        for name in extensions:
+            for child in children_of(name):
+                if self.has_extension(child) and child not in extensions:
+                    self.delete_extension(child)
+            if self.has_extension(name):
+                self.delete_extension(name)
+        start = time.perf_counter()
+        outputs = run_node_pipeline(self.recording, nodes, job_kwargs=job_kwargs,
+                                    job_name="Compute : " + " + ".join(extensions), gather_mode="memory",
+                                    squeeze_output=False, verbose=verbose)
+        runtime = time.perf_counter() - start
+        expected = sum(len(ext.nodepipeline_variables) for ext in instances.values())
+        if len(outputs) != expected:
+            raise ValueError(f"the pipeline of {list(extensions)} gave {len(outputs)} outputs, but their "
+                             f"nodepipeline_variables name {expected}")
+        position = 0
+        for name, extension in instances.items():
+            count = len(extension.nodepipeline_variables)
+            extension.set_pipeline_outputs(outputs[position:position + count])
+            position += count
+            extension.run_info = {"run_completed": True, "runtime_s": runtime}
+            if save and not self.is_read_only():
+                extension.save()
+            self.extensions[name] = extension
 
     def get_saved_extension_names(self) -> list[str]:
         """Extensions stored in the folder (SpikeInterface's others included: they stay on disk)."""

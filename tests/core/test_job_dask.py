@@ -221,3 +221,15 @@ def test_dask_sigkilled_worker_gives_clear_error(client, recording):
     assert "doomed-job" in str(exc) and "Dask worker died" in str(exc)
     client.wait_for_workers(2, timeout=60)
     time.sleep(0.1)
+
+
+def test_dask_node_pipeline_equals_in_process(client):
+    from gpuspike.core.node_pipeline import ExtractSparseWaveforms, SpikeRetriever, run_node_pipeline
+
+    rec, srt = gs.generate_ground_truth_recording(durations=[2.0, 1.0], num_channels=8, num_units=4, seed=5)
+    src = SpikeRetriever(srt, rec, channel_from_template=False, radius_um=40)
+    nodes = [src, ExtractSparseWaveforms(rec, parents=[src], nbefore=5, nafter=8, radius_um=30, return_output=True)]
+    local = run_node_pipeline(rec, nodes, dict(chunk_size=4000, **NO_BAR))
+    distributed_run = run_node_pipeline(rec, nodes, dict(engine="dask", client=client, chunk_size=4000, **NO_BAR))
+    assert local.shape[0] == srt.to_spike_vector().size and np.abs(local).max() > 0
+    np.testing.assert_array_equal(distributed_run, local)
