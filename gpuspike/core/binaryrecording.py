@@ -1,6 +1,7 @@
 """BinaryRecordingExtractor: traces in raw binary files, read by offset with ``os.preadv``."""
 from __future__ import annotations
 
+import mmap
 import os
 import warnings
 from pathlib import Path
@@ -155,6 +156,33 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         if not self.dtype.isnative:  # a file in the other byte order: returned in this machine's order
             traces = traces.astype(self.dtype.newbyteorder("="))
         return traces
+
+    def get_traces_view(self, start_frame: int, end_frame: int) -> np.ndarray | None:
+        """Frames [start_frame, end_frame) of every channel as a read-only array mapped from the file:
+        nothing is read until an element is used, so code that looks at a few frames of a chunk (the
+        node pipeline around spikes) reads only their pages. None for a layout that needs a copy
+        (channels one after the other, the other byte order).
+
+        Parameters
+        ----------
+        start_frame, end_frame : int
+            Inside the segment.
+
+        Returns
+        -------
+        np.ndarray or None
+            ``(end_frame - start_frame, num_channels)``.
+        """
+        if self.time_axis != 0 or not self.dtype.isnative or not 0 <= start_frame < end_frame <= self.num_samples:
+            return None
+        fd = self._file()
+        begin = self.file_offset + start_frame * self.bytes_per_frame
+        length = (end_frame - start_frame) * self.bytes_per_frame
+        self._check_identity(os.fstat(fd))  # a file cut short under a mapping would crash the reader, not raise
+        aligned = begin - begin % mmap.ALLOCATIONGRANULARITY
+        mapped = mmap.mmap(fd, length + begin - aligned, offset=aligned, access=mmap.ACCESS_READ)
+        count = (end_frame - start_frame) * self.num_channels
+        return np.frombuffer(mapped, dtype=self.dtype, count=count, offset=begin - aligned).reshape(-1, self.num_channels)
 
     def _read(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
         n = end_frame - start_frame

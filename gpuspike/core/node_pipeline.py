@@ -406,11 +406,13 @@ class ExtractSparseWaveforms(WaveformsNode):
         out = np.zeros((peaks.shape[0], self.nbefore + self.nafter, self.max_num_chans), dtype=traces.dtype)
         if peaks.shape[0] == 0 or self.max_num_chans == 0:
             return out
-        chans = self._channel_table[peaks["channel_index"]]
-        valid = chans >= 0
-        windows = traces[self._windows(peaks)]
-        rows = np.take_along_axis(windows, np.where(valid, chans, 0)[:, None, :], axis=2)
-        out[...] = np.where(valid[:, None, :], rows, 0)
+        from ..backends import get_backend
+
+        # the CPU backend's sparse gather kernel, each peak's channel standing for a "unit" of the table
+        frames = np.ascontiguousarray(peaks["sample_index"], dtype="int64")
+        get_backend("numpy").kernels.gather_waveforms_sparse(
+            traces, frames, self.nbefore, self.nafter, out, np.arange(frames.size, dtype="int64"),
+            np.ascontiguousarray(peaks["channel_index"], dtype="int64"), self._channel_table)
         return out
 
 
@@ -813,6 +815,19 @@ def _returned(node, output) -> tuple:
     return (output,) if flags is True or (isinstance(flags, np.bool_) and flags) else ()
 
 
+def _chunk_traces(segment, start_frame: int, end_frame: int, margin: int) -> tuple[np.ndarray, int]:
+    """The chunk's traces with ``margin`` frames (zeros outside the segment) each side, and the left
+    margin. Inside a raw binary file the chunk is a view mapped from it: the nodes read only the frames
+    they index (SpikeInterface's memory map does the same)."""
+    view = getattr(segment, "get_traces_view", None)
+    if view is not None and start_frame - margin >= 0 and end_frame + margin <= segment.get_num_samples():
+        traces = view(start_frame - margin, end_frame + margin)
+        if traces is not None:
+            return traces, margin
+    traces, left_margin, _ = get_chunk_with_margin(segment, start_frame, end_frame, None, margin, add_zeros=True)
+    return traces, left_margin
+
+
 def _compute_peak_pipeline_chunk(segment_index, start_frame, end_frame, worker_ctx):
     nodes = worker_ctx["nodes"]
     max_margin = worker_ctx["max_margin"]
@@ -824,8 +839,8 @@ def _compute_peak_pipeline_chunk(segment_index, start_frame, end_frame, worker_c
         run = False
     if not run:
         return None
-    segment = worker_ctx["time_series"].segments[segment_index]
-    traces, left_margin, _ = get_chunk_with_margin(segment, start_frame, end_frame, None, max_margin, add_zeros=True)
+    traces, left_margin = _chunk_traces(worker_ctx["time_series"].segments[segment_index], start_frame, end_frame,
+                                        max_margin)
     outputs: dict = {}
     for node in nodes:
         inputs: tuple = ()

@@ -310,3 +310,23 @@ def test_nodes_pickle_and_run_in_processes(tmp_path):
     processes = run_node_pipeline(rec, clone, dict(chunk_size=600, n_jobs=2, pool_engine="process",
                                                    mp_context="spawn", progress_bar=False))
     np.testing.assert_array_equal(processes, _reference_spikes(srt, traces, [1, 4, 2])[:, 2])
+
+
+def test_binary_file_chunks_are_mapped_views_with_the_same_results(tmp_path):
+    rec, srt, traces = _dataset()
+    saved = rec.save(folder=tmp_path / "rec")
+    segment = saved.segments[1]
+    view = segment.get_traces_view(100, 900)
+    np.testing.assert_array_equal(view, traces[1][100:900])
+    assert not view.flags.writeable
+    assert segment.get_traces_view(0, 10_000) is None  # past the end: the copying path pads instead
+
+    def outputs(recording):
+        src = SpikeRetriever(srt, recording, channel_from_template=False, radius_um=30)
+        dense = ExtractDenseWaveforms(recording, parents=[src], nbefore=5, nafter=7, return_output=True)
+        sparse = ExtractSparseWaveforms(recording, parents=[src], nbefore=5, nafter=7, radius_um=25,
+                                        return_output=True)
+        return run_node_pipeline(recording, [src, dense, sparse, Field(recording, [src], "amplitude")], JOB)
+
+    for mapped, in_memory in zip(outputs(saved), outputs(rec)):
+        np.testing.assert_array_equal(mapped, in_memory)
