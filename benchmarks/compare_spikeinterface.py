@@ -231,6 +231,23 @@ def run(args) -> list[tuple[str, float, float, float]]:
                           args.repeat, warm_up)
         chunk_bytes = 20 * int(0.5 * gs_rec.sampling_frequency) * gs_rec.get_num_channels() * 2  # 20 chunks of 500 ms
         rows.append(("noise levels", t_gs, t_si, chunk_bytes / bandwidth))
+        # node pipeline (SpikeInterface's postprocessing machinery): per-spike amplitudes, sparse waveforms
+        from gpuspike.core import node_pipeline as gs_pipeline
+        from spikeinterface.core import node_pipeline as si_pipeline
+
+        for sorting in (gs_sorting, si_sorting):
+            sorting.set_property("main_channel_id", np.asarray(gs_rec.channel_ids)[np.asarray(gs_main)])
+        frame_bytes = gs_rec.get_num_channels() * 2
+        for label, which, floor_bytes in (  # floor: the pages of the spikes' frames (windows)
+                ("node pipeline: amplitudes r=50um", "amplitudes", spikes.size * max(frame_bytes, 4096)),
+                ("node pipeline: sparse waveforms r=40um", "sparse", spikes.size * window * frame_bytes)):
+            runs = {name: (lambda lib=lib, rec=rec, sorting=sorting: run_pipeline(lib, rec, sorting, which, job))
+                    for name, lib, rec, sorting in (("gs", gs_pipeline, gs_rec, gs_sorting),
+                                                    ("si", si_pipeline, si_rec, si_sorting))}
+            check_close(label, runs["gs"](), runs["si"](), report, rtol=0, atol=0)
+            t_gs, _ = _timeit(runs["gs"], args.repeat, warm_up)
+            t_si, _ = _timeit(runs["si"], args.repeat, warm_up)
+            rows.append((label, t_gs, t_si, floor_bytes / bandwidth))
         t_gs, _ = _timeit(lambda: gs_rec.save(folder=tmp / "gs_save", overwrite=True, **job), args.repeat,
                           warm_up)
         t_si, _ = _timeit(lambda: si_rec.save(folder=tmp / "si_save", overwrite=True, **job), args.repeat,
@@ -262,6 +279,36 @@ def run(args) -> list[tuple[str, float, float, float]]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def run_pipeline(pipeline, recording, sorting, which: str, job: dict) -> np.ndarray:
+    """A node pipeline of one library (its own module ``pipeline``): each spike's amplitude on the
+    channel of its extremum within 50 um ("amplitudes"), or the root mean square over time of its
+    sparse waveform, radius 40 um ("sparse")."""
+
+    class Amplitude(pipeline.PipelineNode):
+        def get_dtype(self):
+            return np.dtype("float64")
+
+        def compute(self, traces, peaks):
+            return peaks["amplitude"].astype("float64")
+
+    class Rms(pipeline.PipelineNode):
+        def get_dtype(self):
+            return np.dtype("float32")
+
+        def compute(self, traces, peaks, waveforms):
+            return np.sqrt(np.mean(np.square(waveforms, dtype="float32"), axis=1))
+
+    if which == "amplitudes":
+        source = pipeline.SpikeRetriever(sorting, recording, channel_from_template=False, radius_um=50)
+        nodes = [source, Amplitude(recording, parents=[source])]
+    else:
+        source = pipeline.SpikeRetriever(sorting, recording)
+        waveforms = pipeline.ExtractSparseWaveforms(recording, parents=[source], ms_before=1.0, ms_after=2.0,
+                                                    radius_um=40)
+        nodes = [source, waveforms, Rms(recording, parents=[source, waveforms])]
+    return pipeline.run_node_pipeline(recording, nodes, job)
 
 
 def _si_version() -> str:

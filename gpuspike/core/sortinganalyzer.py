@@ -689,11 +689,13 @@ class SortingAnalyzer:
         return extension
 
     def compute_several_extensions(self, extensions: dict, save: bool = True, verbose: bool = False,
+                                   gather_mode: str | None = None, gather_kwargs: dict | None = None,
                                    **job_kwargs) -> None:
         """Compute several extensions, parents first.
 
         When "waveforms" and "templates" are computed together, the average and std templates are
-        taken from the waveform buffer while it is still where it was gathered (the GPU).
+        taken from the waveform buffer while it is still where it was gathered (the GPU). Node-pipeline
+        extensions computed together share one pass over the recording.
 
         Parameters
         ----------
@@ -701,8 +703,16 @@ class SortingAnalyzer:
             ``{name: params}``.
         save : bool
         verbose : bool
+        gather_mode : {None, "memory", "npy", "zarr"}
+            SpikeInterface's choice of where node-pipeline outputs are gathered; gpuspike gathers them
+            in memory and writes them with the extension (one atomic step), whichever is given.
+        gather_kwargs : dict, optional
+            Accepted for SpikeInterface's signature (nothing to set for the memory gather).
         **job_kwargs
         """
+        if gather_mode not in (None, "memory", "npy", "zarr"):
+            raise ValueError(f"compute_several_extensions(gather_mode={gather_mode!r}): allowed None, 'memory', "
+                             f"'npy', 'zarr'")
         if self._read_only:
             save = False
         for name, params in extensions.items():

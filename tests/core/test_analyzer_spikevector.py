@@ -169,3 +169,15 @@ def test_several_in_one_pass_equal_one_by_one_and_runtime_dependencies():
     together.compute("templates")
     assert not together.has_extension("test_energies")  # it was computed depending on templates
     assert together.has_extension("test_main_amplitudes")
+
+
+def test_gather_mode_of_spikeinterface_accepted_and_checked(tmp_path):
+    rec, srt, traces = _dataset()
+    analyzer = gs.create_sorting_analyzer(srt, rec, format="binary_folder", folder=tmp_path / "an", sparse=False)
+    analyzer.compute_several_extensions({"test_main_amplitudes": {}, "test_energies": {}}, gather_mode="npy", **JOB)
+    amplitude, energy = _expected(srt, traces)
+    reloaded = gs.load_sorting_analyzer(tmp_path / "an")
+    np.testing.assert_array_equal(reloaded.get_extension("test_main_amplitudes").get_data(), amplitude)
+    np.testing.assert_allclose(reloaded.get_extension("test_energies").get_data(), energy, rtol=1e-12)
+    with pytest.raises(ValueError, match="gather_mode"):
+        analyzer.compute_several_extensions({"test_main_amplitudes": {}}, gather_mode="hdf5")
