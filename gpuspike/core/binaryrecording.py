@@ -182,7 +182,8 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         aligned = begin - begin % mmap.ALLOCATIONGRANULARITY
         mapped = mmap.mmap(fd, length + begin - aligned, offset=aligned, access=mmap.ACCESS_READ)
         count = (end_frame - start_frame) * self.num_channels
-        return np.frombuffer(mapped, dtype=self.dtype, count=count, offset=begin - aligned).reshape(-1, self.num_channels)
+        frames = np.frombuffer(mapped, dtype=self.dtype, count=count, offset=begin - aligned)
+        return frames.reshape(-1, self.num_channels)
 
     def _read(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
         n = end_frame - start_frame

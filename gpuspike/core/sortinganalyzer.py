@@ -762,12 +762,10 @@ class SortingAnalyzer:
             extension.set_params(**params)
             instances[name] = extension
             nodes.extend(extension.get_pipeline_nodes())
-        for name in extensions:
+        for name in extensions:  # as compute_one_extension: the children go, the extension is replaced when saved
             for child in children_of(name):
                 if self.has_extension(child) and child not in extensions:
                     self.delete_extension(child)
-            if self.has_extension(name):
-                self.delete_extension(name)
         start = time.perf_counter()
         outputs = run_node_pipeline(self.recording, nodes, job_kwargs=job_kwargs,
                                     job_name="Compute : " + " + ".join(extensions), gather_mode="memory",

@@ -3,6 +3,8 @@ NumPy references taken from the traces."""
 import numpy as np
 import pytest
 
+from _extension_registry import restored_extension_registry
+
 import gpuspike as gs
 from gpuspike.core.analyzer_extension_core import BaseSpikeVectorExtension
 from gpuspike.core.node_pipeline import ExtractDenseWaveforms, PipelineNode, SpikeRetriever
@@ -57,8 +59,13 @@ class Energies(BaseSpikeVectorExtension):
         return [src, waves, _Energy(rec, parents=[src, waves]), _Amplitude(rec, parents=[src])]
 
 
-register_result_extension(MainAmplitudes)
-register_result_extension(Energies)
+@pytest.fixture(autouse=True, scope="module")
+def _registered():
+    """The two extensions are registered for this module's tests only (the registry is global)."""
+    with restored_extension_registry():
+        register_result_extension(MainAmplitudes)
+        register_result_extension(Energies)
+        yield
 
 
 def _dataset():

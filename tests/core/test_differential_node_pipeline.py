@@ -2,6 +2,7 @@
 ``si`` = gpuspike and ``si`` = ``spikeinterface.core`` give the same values (or both raise)."""
 import pytest
 
+from _extension_registry import restored_extension_registry
 from _si_compare import assert_same_outcome, run_cases
 
 pytestmark = pytest.mark.compare
@@ -151,7 +152,8 @@ result.append([analyzer.has_extension("diff_frames"), analyzer.has_extension("di
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
-    return run_cases(CASES, tmp_path_factory.mktemp("differential_pipeline"), setup=SETUP)
+    with restored_extension_registry():  # the snippets register extensions; gpuspike's run is in this process
+        return run_cases(CASES, tmp_path_factory.mktemp("differential_pipeline"), setup=SETUP)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
