@@ -238,9 +238,9 @@ def run(args) -> list[tuple[str, float, float, float]]:
         for sorting in (gs_sorting, si_sorting):
             sorting.set_property("main_channel_id", np.asarray(gs_rec.channel_ids)[np.asarray(gs_main)])
         frame_bytes = gs_rec.get_num_channels() * 2
-        for label, which, floor_bytes in (  # floor: the pages of the spikes' frames (windows)
-                ("node pipeline: amplitudes r=50um", "amplitudes", spikes.size * max(frame_bytes, 4096)),
-                ("node pipeline: sparse waveforms r=40um", "sparse", spikes.size * window * frame_bytes)):
+        for label, which, floor_bytes in (  # floor: what must be read, one spike frame / a cache line per window row
+                ("node pipeline: amplitudes r=50um", "amplitudes", spikes.size * frame_bytes),
+                ("node pipeline: sparse waveforms r=40um", "sparse", spikes.size * window * 64)):
             runs = {name: (lambda lib=lib, rec=rec, sorting=sorting: run_pipeline(lib, rec, sorting, which, job))
                     for name, lib, rec, sorting in (("gs", gs_pipeline, gs_rec, gs_sorting),
                                                     ("si", si_pipeline, si_rec, si_sorting))}
