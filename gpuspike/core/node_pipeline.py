@@ -629,6 +629,7 @@ class GatherToNpy(_Gatherer):
 
     def finalize_buffers(self, squeeze_output: bool = False):
         """Write the headers, rename the files into place and open them memory-mapped."""
+        linked: list = []
         try:
             for i, f in enumerate(self._files):
                 if self.dtypes[i] is None:  # no chunk had a peak
@@ -641,8 +642,12 @@ class GatherToNpy(_Gatherer):
                 f.close()
             for tmp, path in zip(self._tmp_paths, self.file_paths):
                 os.link(tmp, path)  # fails, never replaces, if something appeared there meanwhile
+                linked.append(path)
+            for tmp in self._tmp_paths:
                 tmp.unlink()
         except BaseException:
+            for path in linked:  # all the outputs or none
+                path.unlink(missing_ok=True)
             self.abort()
             raise
         outs = tuple(np.load(p, mmap_mode="r") for p in self.file_paths)

@@ -330,3 +330,20 @@ def test_binary_file_chunks_are_mapped_views_with_the_same_results(tmp_path):
 
     for mapped, in_memory in zip(outputs(saved), outputs(rec)):
         np.testing.assert_array_equal(mapped, in_memory)
+
+
+def test_npy_gather_gives_all_files_or_none_when_one_appears_meanwhile(tmp_path):
+    rec, srt, _ = _dataset()
+    src = SpikeRetriever(srt, rec)
+    intruder = tmp_path / "out" / "b.npy"
+
+    class Meddling(Field):
+        def compute(self, traces, peaks, *rest):
+            if not intruder.exists():
+                intruder.write_bytes(b"someone else's")
+            return super().compute(traces, peaks)
+
+    with pytest.raises(FileExistsError):
+        run_node_pipeline(rec, [src, Field(rec, [src], "amplitude"), Meddling(rec, [src], "amplitude")], JOB,
+                          gather_mode="npy", dest=[tmp_path / "out" / "a.npy", intruder])
+    assert sorted(os.listdir(tmp_path / "out")) == ["b.npy"] and intruder.read_bytes() == b"someone else's"
