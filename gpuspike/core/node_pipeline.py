@@ -674,7 +674,8 @@ class GatherToZarr(_Gatherer):
         A new store ending in ``.zarr`` (written under a temporary name, renamed into place when
         complete; refused if it exists), or one destination per output: a path inside an existing
         ``.zarr`` store (the array is created there; an existing one is not replaced) or a zarr
-        array with 0 rows.
+        array with 0 rows. A failed run removes what it wrote (the arrays it created, the rows it
+        appended).
     names : list of str, optional
         Names of the outputs (required with a new store).
     compressor : numcodecs codec, "default" or None
@@ -694,6 +695,7 @@ class GatherToZarr(_Gatherer):
             compressor == "default" else compressor
         self._final_store = None
         self._tmp_store = None
+        self._created: list = []  # (group, name) of the arrays this gatherer created
         if isinstance(dest, (list, tuple)):
             self.arrays: list = []
             self._create: list = []
@@ -714,6 +716,7 @@ class GatherToZarr(_Gatherer):
                     self._create.append(None)
                     derived.append(str(item.basename))
             self.names = list(names) if names is not None else derived
+            self._given = [c is None for c in self._create]
         else:
             if names is None:
                 raise ValueError("gather_mode='zarr' with a new store needs names= (one per output)")
@@ -729,6 +732,7 @@ class GatherToZarr(_Gatherer):
             self.names = list(names)
             self.arrays = [None] * len(self.names)
             self._create = [(root, name) for name in self.names]
+            self._given = [False] * len(self.names)
         if len(self.names) != len(self.arrays):
             raise ValueError(f"dest has {len(self.arrays)} destinations but {len(self.names)} names were given")
         if isinstance(zarr_target_chunk_bytes, dict):
@@ -747,8 +751,10 @@ class GatherToZarr(_Gatherer):
             raise FolderExistsError(f"zarr array {inner!r} already exists in the store; gpuspike does not replace it")
         row_bytes = max(1, int(np.prod(buf.shape[1:], dtype="int64")) * buf.dtype.itemsize)
         rows = max(1, self.zarr_target_chunk_bytes[self.names[i]] // row_bytes)
-        return create_array(group, inner, shape=(0,) + buf.shape[1:], chunks=(rows,) + buf.shape[1:],
-                            dtype=buf.dtype, compressor=self.compressor)
+        array = create_array(group, inner, shape=(0,) + buf.shape[1:], chunks=(rows,) + buf.shape[1:],
+                             dtype=buf.dtype, compressor=self.compressor)
+        self._created.append((group, inner))
+        return array
 
     def _gather(self, buffers: tuple) -> None:
         for i, buf in enumerate(buffers):
@@ -758,11 +764,19 @@ class GatherToZarr(_Gatherer):
             self.arrays[i].append(buf, axis=0)
 
     def abort(self) -> None:
-        """Remove the temporary store (the pipeline failed)."""
+        """Remove what the failed pipeline wrote: the temporary store, or the arrays it created in an
+        existing store, and the rows it appended to arrays given empty."""
         import shutil
 
         if self._tmp_store is not None:
             shutil.rmtree(self._tmp_store, ignore_errors=True)
+            return
+        for group, inner in self._created:
+            if inner in group:
+                del group[inner]
+        for arr, given in zip(self.arrays, self._given):
+            if given and arr is not None and arr.shape[0]:
+                arr.resize((0,) + tuple(arr.shape[1:]))
 
     def finalize_buffers(self, squeeze_output: bool = False):
         """Rename a new store into place; the arrays, opened from their final place."""

@@ -268,6 +268,33 @@ def test_gathers_never_replace_and_clean_up_after_a_failure(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
 
 
+def test_zarr_gather_into_an_existing_store_removes_what_a_failed_run_wrote(tmp_path):
+    from gpuspike.core.zarrrecording import create_array, open_group
+
+    rec, srt, _ = _dataset()
+    src = SpikeRetriever(srt, rec)
+
+    class FailingLate(PipelineNode):
+        def get_dtype(self):
+            return np.dtype("float64")
+
+        def compute(self, traces, peaks):
+            if peaks["sample_index"].size and peaks["segment_index"][0] == 1:
+                raise RuntimeError("boom")
+            return np.ones(peaks.size)
+
+    root = open_group(tmp_path / "mine.zarr", mode="w")
+    create_array(root, "kept", data=np.arange(5.0))
+    given = create_array(root, "given", shape=(0,), chunks=(100,), dtype="float64")
+    nodes = [src, FailingLate(rec, parents=[src]), Field(rec, [src], "amplitude")]
+    with pytest.raises(RuntimeError, match="boom"):
+        run_node_pipeline(rec, nodes, JOB, gather_mode="zarr", dest=[given, tmp_path / "mine.zarr" / "new"])
+    root = open_group(tmp_path / "mine.zarr", mode="r")
+    assert sorted(root.array_keys()) == ["given", "kept"]  # the array the run created is gone
+    assert root["given"].shape == (0,)  # the rows it appended too
+    np.testing.assert_array_equal(root["kept"][:], np.arange(5.0))
+
+
 def test_no_spike_gives_empty_outputs_of_the_declared_dtypes(tmp_path):
     rec, srt, _ = _dataset()
     empty = srt.select_units([])
