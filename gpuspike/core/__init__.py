@@ -67,6 +67,7 @@ from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_t
                                extract_waveforms, extract_waveforms_to_buffers, extract_waveforms_to_single_buffer,
                                get_template_channel_sparsity, load_waveforms, precompute_sparsity,
                                split_waveforms_by_units)
+from .waveforms_compat import _read_old_waveforms_extractor_binary  # noqa: F401 (SpikeInterface's module path)
 from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset

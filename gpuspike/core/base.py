@@ -345,9 +345,17 @@ class BaseExtractor(ExtractorMethods):
     @property
     def is_dumpable(self) -> bool:
         """True when ``to_dict`` can rebuild this object (and all its parents) from disk."""
+        forced = self.__dict__.get("_is_dumpable_set")
+        if forced is not None:
+            return forced
         if not self._dumpable_class:
             return False
         return all(p.is_dumpable for p in _nested_extractors(self._kwargs))
+
+    @is_dumpable.setter
+    def is_dumpable(self, value: bool) -> None:
+        # extractors written for SpikeInterface < 0.100 set this attribute in __init__
+        self.__dict__["_is_dumpable_set"] = bool(value)
 
     def check_if_dumpable(self) -> bool:
         """Return True if the object can be rebuilt from its dict (see :attr:`is_dumpable`)."""

@@ -428,8 +428,23 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
     templates = {}
     for f in folder.glob("templates_*.npy"):
         templates[f.stem[len("templates_"):]] = np.load(f)
+    _check_folder_sorting(folder, sorting, selected, templates)
     return WaveformExtractor(recording, sorting, params, rec_attributes, selected, None, sparsity, folder.absolute(),
                              templates, format="binary")
+
+
+def _check_folder_sorting(folder: Path, sorting, selected: np.ndarray, templates: dict) -> None:
+    """The sorting (given in place of the saved one) must be the one the folder was extracted from."""
+    saved_units = sorted(f.stem[len("waveforms_"):] for f in (folder / "waveforms").glob("waveforms_*.npy"))
+    given_units = sorted(str(u) for u in sorting.unit_ids.tolist())
+    num_spikes = sorting.count_total_num_spikes()
+    mismatch = (saved_units and saved_units != given_units) or \
+        any(np.shape(t)[0] != len(given_units) for t in templates.values()) or \
+        (selected.size and int(selected.max()) >= num_spikes)
+    if mismatch:
+        raise ValueError(f"load_waveforms(sorting=...): the sorting given (units {given_units}, {num_spikes} spikes) "
+                         f"is not the one {str(folder)!r} was extracted from (units {saved_units or '?'}): give that "
+                         f"sorting, or none to load the saved one")
 
 
 def _load_selected(folder: Path, sorting) -> np.ndarray:

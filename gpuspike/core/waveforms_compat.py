@@ -918,3 +918,25 @@ def load_waveforms(folder: str | Path, with_recording: bool = True, sorting=None
 
         return analyzer_from_waveform_extractor(we)
     return we
+
+
+def _read_old_waveforms_extractor_binary(folder: str | Path, sorting=None):
+    """A waveforms folder of the 0.100 binary layout as a SortingAnalyzer in memory (SpikeInterface
+    0.105's private reader behind ``load_waveforms(folder, output="SortingAnalyzer")``; SpikeInterface's
+    own tests import it by this name).
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder written by ``extract_waveforms`` (``params.json`` inside).
+    sorting : BaseSorting, optional
+        Use this sorting instead of the saved one.
+
+    Returns
+    -------
+    SortingAnalyzer
+    """
+    if not (Path(folder) / "params.json").is_file():
+        raise ValueError(f"{str(folder)!r} is not a WaveformExtractor folder (no params.json)")
+    return load_waveforms(folder, sorting=sorting, output="SortingAnalyzer")
+

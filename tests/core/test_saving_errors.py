@@ -141,6 +141,22 @@ def test_in_memory_objects_are_not_dumpable(tmp_path):
     assert saved.is_dumpable and not (tmp_path / "m" / "provenance.json").exists()
 
 
+def test_an_extractor_of_older_releases_sets_is_dumpable_itself():
+    class Legacy(gs.NumpyRecording):  # SpikeInterface < 0.100 extractors assign the attribute in __init__
+        def __init__(self, traces):
+            super().__init__([traces], 1000.0)
+            self.is_dumpable = False
+
+    rec = gs.generate_recording(num_channels=2, durations=[0.2])
+    assert rec.is_dumpable
+    legacy = Legacy(np.zeros((10, 2), "float32"))
+    assert legacy.is_dumpable is False and legacy.channel_slice(legacy.channel_ids[:1]).is_dumpable is False
+    with pytest.raises(NotDumpableError):
+        legacy.check_dumpable("a process pool")
+    rec.is_dumpable = False
+    assert not rec.is_dumpable and not rec.channel_slice(rec.channel_ids[:1]).is_dumpable
+
+
 def test_failed_save_leaves_nothing(tmp_path, monkeypatch):
     rec = gs.generate_recording(num_channels=2, durations=[0.3])
     rec.save(folder=tmp_path / "r", **NOBAR)

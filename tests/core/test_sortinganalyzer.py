@@ -479,6 +479,16 @@ def test_legacy_waveform_folders_open_as_analyzers(data, tmp_path):
                                       we.get_waveforms(unit_id))
     np.testing.assert_array_equal(an.get_extension("templates").get_data(), we.get_all_templates())
     assert gs.load_sorting_analyzer_or_waveforms(tmp_path / "we").get_num_units() == 3
+    # SpikeInterface's private reader of the same folders, by its module path (its own tests import it)
+    from gpuspike.core.waveforms_extractor_backwards_compatibility import _read_old_waveforms_extractor_binary
+
+    private = _read_old_waveforms_extractor_binary(tmp_path / "we", srt)
+    assert list(private.unit_ids) == list(srt.unit_ids)
+    np.testing.assert_array_equal(private.get_extension("templates").get_data(), we.get_all_templates())
+    with pytest.raises(ValueError, match="params.json"):
+        _read_old_waveforms_extractor_binary(tmp_path)
+    with pytest.raises(ValueError, match="not the one"):  # a sorting other than the folder's
+        _read_old_waveforms_extractor_binary(tmp_path / "we", srt.select_units(srt.unit_ids[:2]))
 
 
 @pytest.mark.parametrize("format", ["binary_folder", "zarr"])
