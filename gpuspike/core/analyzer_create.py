@@ -243,7 +243,9 @@ def load_sorting_analyzer(folder, load_extensions: bool = True, format: str = "a
     format : {"auto", "binary_folder", "zarr"}
     backend_options : dict, optional
     lazy : bool
-        Keep extension arrays memory-mapped.
+        Load extensions on first use and keep their arrays memory-mapped (zarr: read on access); in
+        a binary folder the sorting's spike vector stays mapped too (a zarr analyzer's is read into
+        memory).
     read_only : bool
         Never write to the folder (computations stay in memory).
     recording : BaseRecording, optional

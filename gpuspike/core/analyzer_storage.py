@@ -352,8 +352,9 @@ class BinaryFolderStore(_FolderStore):
         return (folder / "settings.json").is_file() and (folder / "sorting").is_dir() and \
             (folder / "recording_info" / "recording_attributes.json").is_file()
 
-    def read(self, with_recording: bool = True) -> StoredAnalyzer:
-        """The analyzer's root: settings, sorting, recording attributes, sparsity, recording."""
+    def read(self, with_recording: bool = True, lazy: bool = False) -> StoredAnalyzer:
+        """The analyzer's root: settings, sorting, recording attributes, sparsity, recording. ``lazy``: the
+        sorting's spike vector stays mapped from ``sorting/spikes.npy`` (read-only)."""
         from .loading import read_json
         from .npzsorting import NumpyFolderSorting
         from .numpyextractors import NumpySorting
@@ -363,8 +364,8 @@ class BinaryFolderStore(_FolderStore):
             raise CorruptFolderError(f"{str(folder)!r} is not a SortingAnalyzer binary folder (settings.json, "
                                      f"sorting/ and recording_info/recording_attributes.json are required)")
         settings = read_json(folder / "settings.json")
-        sorting = NumpySorting.from_sorting(NumpyFolderSorting(folder / "sorting"), with_metadata=True,
-                                            copy_spike_vector=True)
+        sorting = NumpySorting.from_sorting(NumpyFolderSorting(folder / "sorting", mmap_mode="r" if lazy else None),
+                                            with_metadata=True, copy_spike_vector=not lazy)
         probegroup = None
         probe_file = folder / "recording_info" / "probegroup.json"
         if probe_file.is_file():
@@ -498,8 +499,9 @@ class ZarrStore(_FolderStore):
         return (zarr_v2.is_group(folder) and "settings" in zarr_v2.read_attrs(folder)
                 and zarr_v2.is_group(folder / "sorting") and zarr_v2.is_group(folder / "recording_info"))
 
-    def read(self, with_recording: bool = True) -> StoredAnalyzer:
-        """The analyzer's root (see :meth:`BinaryFolderStore.read`)."""
+    def read(self, with_recording: bool = True, lazy: bool = False) -> StoredAnalyzer:
+        """The analyzer's root (see :meth:`BinaryFolderStore.read`; the spike vector is read into memory
+        even when ``lazy``)."""
         from . import zarr_v2
         from .numpyextractors import NumpySorting
         from .zarrsorting import ZarrSortingExtractor

@@ -16,7 +16,8 @@ from .errors import CorruptFolderError
 from .event import BaseEvent
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_properties_from_folder, read_json)
-from .numpyextractors import NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_snippet_frames
+from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_mapped_spike_vector,
+                              check_snippet_frames)
 from .snippets import BaseSnippets
 from .sorting import BaseSorting, spike_dtype
 from .validation import check_trace_dtype, checked_cast
@@ -65,9 +66,11 @@ def _spikes_from_indexes_labels(indexes: np.ndarray, labels: np.ndarray, unit_id
 class _SpikeVectorSorting(BaseSorting):
     """A sorting built from a spike vector held in memory (read from a file)."""
 
-    def _set_spikes(self, spikes: np.ndarray, num_segments: int, num_samples: Sequence | None = None) -> None:
-        order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
-        spikes = spikes[order]
+    def _set_spikes(self, spikes: np.ndarray, num_segments: int, num_samples: Sequence | None = None,
+                    ordered: bool = False) -> None:
+        if not ordered:
+            order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
+            spikes = spikes[order]
         bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
         for seg in range(num_segments):
             n = None if num_samples is None else int(num_samples[seg])
@@ -211,8 +214,10 @@ class NumpyFolderSorting(_SpikeVectorSorting):
     Parameters
     ----------
     folder_path : str or Path
-    mmap_mode : str, optional
-        Accepted for SpikeInterface compatibility; the spike vector is read into memory.
+    mmap_mode : {None, "r", "c"}
+        None reads the spike vector into memory; "r" (read-only) or "c" (copy on write) maps
+        ``spikes.npy`` instead when it holds SpikeInterface's spike dtype in sorted order (it is
+        checked in bounded passes; another file is read into memory and sorted).
     """
 
     #: SpikeInterface's marker of folder-based extractors
@@ -233,16 +238,28 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         spikes_path = folder_path / "spikes.npy"
         if not spikes_path.is_file():
             raise CorruptFolderError(f"{str(spikes_path)!r} is missing")
+        if mmap_mode not in (None, "r", "c"):
+            raise ValueError(f"NumpyFolderSorting(mmap_mode={mmap_mode!r}): allowed None, 'r', 'c' (the file is "
+                             f"never written)")
         try:
-            raw = np.load(spikes_path, allow_pickle=False)
+            raw = np.load(spikes_path, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as err:
             raise CorruptFolderError(f"{str(spikes_path)!r} cannot be read ({err}): truncated or damaged") from None
         if raw.dtype.names is None or not {"sample_index", "unit_index", "segment_index"} <= set(raw.dtype.names):
             raise CorruptFolderError(f"{str(spikes_path)!r} is not a spike vector (dtype {raw.dtype})")
-        spikes = np.zeros(len(raw), dtype=spike_dtype)
-        for name in spike_dtype.names:
-            spikes[name] = raw[name]
-        self._set_spikes(spikes, num_segments, info.get("num_samples"))
+        ordered = False
+        if isinstance(raw, np.memmap) and raw.dtype == spike_dtype and raw.ndim == 1:
+            try:
+                ordered = check_mapped_spike_vector(raw, len(unit_ids), num_segments)
+            except ValueError as err:
+                raise CorruptFolderError(f"{str(spikes_path)!r}: {err}") from None
+        if ordered:
+            spikes = raw
+        else:
+            spikes = np.zeros(len(raw), dtype=spike_dtype)
+            for name in spike_dtype.names:
+                spikes[name] = raw[name]
+        self._set_spikes(spikes, num_segments, info.get("num_samples"), ordered=ordered)
         load_properties_from_folder(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         self._kwargs = {"folder_path": str(folder_path), "mmap_mode": mmap_mode}

@@ -126,15 +126,23 @@ class NumpySortingSegment(BaseSortingSegment):
         self._spikes = spikes
         self._unit_ids = unit_ids
         self._num_samples = num_samples
-        order = np.lexsort((spikes["sample_index"], spikes["unit_index"]))
-        self._by_unit = spikes["sample_index"][order]
-        self._unit_bounds = np.searchsorted(spikes["unit_index"][order], np.arange(len(unit_ids) + 1))
+        self._by_unit = None  # the spike trains by unit, built on first use (a lazy sorting may never need them)
+        self._unit_bounds = None
         self._lookup = {u: i for i, u in enumerate(unit_ids.tolist())}
+
+    def _trains_by_unit(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._by_unit is None:
+            units = np.asarray(self._spikes["unit_index"])
+            order = np.lexsort((np.asarray(self._spikes["sample_index"]), units))
+            self._by_unit = np.asarray(self._spikes["sample_index"])[order]
+            self._unit_bounds = np.searchsorted(units[order], np.arange(len(self._unit_ids) + 1))
+        return self._by_unit, self._unit_bounds
 
     def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
         key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
         i = self._lookup[key]
-        train = self._by_unit[self._unit_bounds[i]:self._unit_bounds[i + 1]]
+        by_unit, bounds = self._trains_by_unit()
+        train = by_unit[bounds[i]:bounds[i + 1]]
         lo = 0 if start_frame is None else np.searchsorted(train, start_frame, side="left")
         hi = len(train) if end_frame is None else np.searchsorted(train, end_frame, side="left")
         return train[lo:hi]
@@ -403,7 +411,56 @@ class NumpySorting(BaseSorting):
         return sorting
 
 
+#: spikes per pass when a memory-mapped spike vector is checked
+_CHECK_ROWS = 1 << 20
+
+
+def check_mapped_spike_vector(spikes: np.memmap, num_units: int, num_segments: int | None = None) -> bool:
+    """Check a memory-mapped spike vector of ``spike_dtype`` in bounded passes, without copying it.
+
+    Parameters
+    ----------
+    spikes : np.memmap
+    num_units : int
+    num_segments : int, optional
+        Segment indices must be below it.
+
+    Returns
+    -------
+    bool
+        True when the spikes are sorted by segment, sample and unit (the order a sorting keeps).
+
+    Raises
+    ------
+    ValueError
+        A unit index outside ``0..num_units - 1``, a negative sample index or a segment index out of range.
+    """
+    ordered = True
+    last = None
+    for start in range(0, spikes.size, _CHECK_ROWS):
+        part = np.asarray(spikes[start:start + _CHECK_ROWS])
+        units, frames, segments = part["unit_index"], part["sample_index"], part["segment_index"]
+        if units.min() < 0 or units.max() >= num_units:
+            raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
+        if frames.min() < 0:
+            raise ValueError("spikes sample_index must be >= 0")
+        if segments.min() < 0 or (num_segments is not None and segments.max() >= num_segments):
+            raise ValueError(f"spikes segment_index must be in 0..{(num_segments or 1) - 1}")
+        if ordered:
+            keys = np.stack([segments, frames, units], axis=1)
+            if last is not None:
+                keys = np.concatenate([last[None], keys])
+            step = np.diff(keys, axis=0)
+            first_change = np.argmax(step != 0, axis=1)  # the leading key that differs between neighbours
+            ordered = bool(np.all(step[np.arange(step.shape[0]), first_change] >= 0))
+            last = keys[-1]
+    return ordered
+
+
 def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
+    if isinstance(spikes, np.memmap) and spikes.dtype == spike_dtype:
+        check_mapped_spike_vector(spikes, num_units)  # kept mapped, as SpikeInterface's lazy sortings
+        return spikes
     if not isinstance(spikes, np.ndarray) or spikes.dtype.names is None:
         spikes = _spike_rows(spikes)
     for name in spike_dtype.names:

@@ -180,7 +180,7 @@ class SortingAnalyzer:
         if format == "auto":
             format = "zarr" if (folder.suffix == ".zarr" or ZarrStore.is_analyzer_folder(folder)) else "binary_folder"
         store = store_for(format)(folder, read_only=read_only)
-        stored = store.read(with_recording=recording is None)
+        stored = store.read(with_recording=recording is None, lazy=lazy)
         settings = settings_of(stored.settings)
         rec_attributes = stored.rec_attributes
         sparsity = None

@@ -193,6 +193,35 @@ def test_sorting_formats_round_trip(tmp_path):
     assert_sortings_equal(view, load(view.save(folder=tmp_path / "v").to_dict()))
 
 
+def test_numpy_folder_sorting_maps_its_spike_vector(tmp_path, monkeypatch):
+    import gpuspike.core.numpyextractors as numpyextractors
+
+    sorting = gs.generate_sorting(num_units=5, durations=[10.0, 7.0], sampling_frequency=30000.0, seed=4)
+    sorting.save(folder=tmp_path / "np", format="numpy_folder")
+    monkeypatch.setattr(numpyextractors, "_CHECK_ROWS", 7)  # the bounded checks cross many pass boundaries
+    mapped = NumpyFolderSorting(tmp_path / "np", mmap_mode="r")
+    spikes = mapped.to_spike_vector()
+    assert isinstance(spikes, np.memmap) and not spikes.flags.writeable
+    assert_sortings_equal(sorting, mapped)
+    assert not isinstance(NumpyFolderSorting(tmp_path / "np").to_spike_vector(), np.memmap)
+    with pytest.raises(ValueError, match="mmap_mode"):
+        NumpyFolderSorting(tmp_path / "np", mmap_mode="w+")
+
+    # a file written out of order is read into memory and sorted; one with a bad unit index is refused
+    reference = np.load(tmp_path / "np" / "spikes.npy")
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(tmp_path / "np", shuffled)
+    np.save(shuffled / "spikes.npy", reference[np.random.default_rng(0).permutation(reference.size)])
+    unsorted = NumpyFolderSorting(shuffled, mmap_mode="r")
+    assert not isinstance(unsorted.to_spike_vector(), np.memmap)
+    np.testing.assert_array_equal(unsorted.to_spike_vector(), reference)
+    damaged = reference.copy()
+    damaged["unit_index"][-1] = 5  # in the last pass
+    np.save(shuffled / "spikes.npy", damaged)
+    with pytest.raises(gs.core.errors.CorruptFolderError, match="unit_index"):
+        NumpyFolderSorting(shuffled, mmap_mode="r")
+
+
 def test_snippets_and_events_round_trip(tmp_path):
     snippets, _ = gs.generate_snippets(nbefore=10, nafter=20, num_channels=3, durations=[1.0, 0.5], set_probe=True,
                                     num_units=3)

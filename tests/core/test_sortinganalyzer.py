@@ -190,8 +190,10 @@ def test_save_as_and_load_keep_everything(data, tmp_path, format):
                                           an.get_extension("templates").get_data(operator=op))
     lazy = gs.load_sorting_analyzer(saved.folder, lazy=True)
     assert lazy.extensions == {}
-    if format == "binary_folder":
+    if format == "binary_folder":  # as SpikeInterface 0.105: extension data and the spike vector stay mapped
         assert isinstance(lazy.get_extension("waveforms").data["waveforms"], np.memmap)
+        assert isinstance(lazy.sorting.to_spike_vector(), np.memmap)
+    np.testing.assert_array_equal(lazy.sorting.to_spike_vector(), srt.to_spike_vector())
     unloaded = gs.load_sorting_analyzer(saved.folder, load_extensions=False)
     assert unloaded.extensions == {} and unloaded.has_extension("templates")
     assert unloaded.get_extension("templates") is not None
