@@ -371,23 +371,25 @@ class BaseExtractor(ExtractorMethods):
             )
 
     def to_dict(self, include_annotations: bool = True, include_properties: bool = True,
-                relative_to: str | Path | None = None, recursive: bool = True,
-                include_extra_metadata: bool = True) -> dict:
+                include_extra_metadata: bool = True, relative_to: str | Path | None = None,
+                recursive: bool = True) -> dict:
         """A JSON-able dict that rebuilds this object with :func:`load`, in SpikeInterface's form.
 
         Values are plain JSON (lists for arrays); classes that SpikeInterface also has are named
-        by their SpikeInterface path, so SpikeInterface loads the dict too.
+        by their SpikeInterface path, so SpikeInterface loads the dict too. The parameters come in
+        SpikeInterface 0.105's order; the defaults differ (all annotations and properties; nested
+        extractors always as dicts).
 
         Parameters
         ----------
         include_annotations, include_properties : bool
             Store all annotations / properties (else only the main ones).
+        include_extra_metadata : bool
+            Store the probe (``"probegroup"``) and in-memory time changes (``"times_kwargs"``).
         relative_to : str or Path, optional
             Make file paths relative to this folder, so a saved folder can be moved.
         recursive : bool
             Objects in kwargs are always converted to their dicts (kept for SpikeInterface's signature).
-        include_extra_metadata : bool
-            Store the probe (``"probegroup"``) and in-memory time changes (``"times_kwargs"``).
 
         Returns
         -------

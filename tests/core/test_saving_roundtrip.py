@@ -282,3 +282,16 @@ def test_time_series_writers_with_spikeinterface_argument_order(tmp_path):
             if shm is not None:
                 shm.close()
                 shm.unlink()
+
+
+def test_to_dict_takes_spikeinterface_positional_order(tmp_path):
+    rec = gs.generate_recording(num_channels=4, durations=[0.2], set_probe=True)
+    rec.annotate(lab="x")
+    rec.set_property("quality", np.arange(4))
+    full = rec.to_dict()
+    assert "probegroup" in full and full["properties"]["quality"] == [0, 1, 2, 3]
+    # (include_annotations, include_properties, include_extra_metadata, relative_to, recursive), as 0.105
+    bare = rec.to_dict(False, False, False)
+    assert "probegroup" not in bare and "quality" not in bare["properties"] and "lab" not in bare["annotations"]
+    moved = rec.save(folder=tmp_path / "r", **NOBAR).to_dict(True, True, True, tmp_path, True)
+    assert moved["relative_paths"] and not str(moved["kwargs"]["folder_path"]).startswith(str(tmp_path))
