@@ -1138,10 +1138,9 @@ def _rewired_slice(probegroup, keep: np.ndarray):
     contact_of_channel = {int(channel): contact for contact, channel in enumerate(wiring) if channel >= 0}
     sliced = probegroup.get_slice(np.asarray([contact_of_channel[int(k)] for k in keep], dtype="int64"))
     new_index = {int(old): new for new, old in enumerate(np.asarray(keep).tolist())}
-    for probe in sliced.probes:
-        wiring = probe.device_channel_indices
-        if wiring is not None:
-            probe.set_device_channel_indices([new_index.get(int(d), -1) for d in wiring])
+    old_wiring = sliced.get_global_device_channel_indices()["device_channel_indices"]
+    # all probes at once: probe by probe, a new index could meet another probe's old one (refused)
+    sliced.set_global_device_channel_indices(np.asarray([new_index.get(int(d), -1) for d in old_wiring], "int64"))
     return sliced
 
 
