@@ -114,11 +114,8 @@ def attach_probegroup(obj, probegroup, sort_by_wiring: bool = False) -> None:
         dci = arr["device_channel_indices"]
         order = np.argsort(dci) if np.all(dci >= 0) else np.arange(len(arr))
         probegroup = probegroup.get_slice(order) if not np.array_equal(order, np.arange(len(order))) else probegroup
-    offset = 0
-    for probe in probegroup.probes:
-        count = probe.get_contact_count()
-        probe.set_device_channel_indices(np.arange(offset, offset + count))
-        offset += count
+    # contacts are in channel order (probes may interleave): wire them all at once, contact k to channel k
+    probegroup.set_global_device_channel_indices(np.arange(len(arr), dtype="int64"))
     saved = {k: obj._properties[k] for k in ("location", "group") if k in obj._properties}
     obj.set_probegroup(probegroup, in_place=True, check_overlap=False)
     obj._properties.update(saved)

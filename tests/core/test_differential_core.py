@@ -292,6 +292,19 @@ group.set_global_device_channel_indices(np.arange(6))
 rec = numpy_recording(10, 6, list("abcdef"))
 rec.set_probegroup(group, in_place=True)
 result = [rec.select_channels(["d", "f"]).get_probe().name, rec.select_channels(["a"]).get_probe().name]""",
+    "p6_interleaved_probes_saved_and_reopened": """
+from probeinterface import ProbeGroup
+group = ProbeGroup()
+group.add_probe(linear_probe(3, "A"))
+group.add_probe(linear_probe(3, "B", x=200.0))
+group.set_global_device_channel_indices(np.array([3, 0, 5, 1, 4, 2]))
+rec = numpy_recording(10, 6, list("abcdef"))
+rec.set_probegroup(group, in_place=True)
+folder = rec.save(folder=tmp + "/r", progress_bar=False)
+zarr = rec.save(folder=tmp + "/z.zarr", format="zarr", progress_bar=False)
+result = [rec.get_channel_locations(), rec.get_channel_groups().tolist()]
+result += [[r.get_channel_locations(), r.get_channel_groups().tolist(), r.get_traces()]
+           for r in (folder, si.load(tmp + "/r"), si.load(tmp + "/z.zarr"))]""",
     "p6_aggregate_channels_keeps_groups": """
 rec = numpy_recording(10, 6, list("abcdef"))
 probe = linear_probe(6)

@@ -295,3 +295,29 @@ def test_to_dict_takes_spikeinterface_positional_order(tmp_path):
     assert "probegroup" not in bare and "quality" not in bare["properties"] and "lab" not in bare["annotations"]
     moved = rec.save(folder=tmp_path / "r", **NOBAR).to_dict(True, True, True, tmp_path, True)
     assert moved["relative_paths"] and not str(moved["kwargs"]["folder_path"]).startswith(str(tmp_path))
+
+
+@pytest.mark.parametrize("format", ["binary_folder", "zarr"])
+def test_interleaved_probes_survive_save_and_load(tmp_path, format):
+    """Two probes whose contacts interleave on the channels (wired by a permutation)."""
+    from probeinterface import ProbeGroup, generate_linear_probe
+
+    wiring = np.array([3, 0, 5, 1, 4, 2])
+    first = generate_linear_probe(num_elec=3, ypitch=20.0)
+    second = first.copy()
+    second.move([200.0, 0.0])
+    group = ProbeGroup()
+    group.add_probe(first)
+    group.add_probe(second)
+    group.set_global_device_channel_indices(wiring)
+    rec = gs.NumpyRecording([np.arange(60, dtype="float32").reshape(10, 6)], 1000.0, channel_ids=list("abcdef"))
+    rec.set_probegroup(group, in_place=True)
+    contacts = np.vstack([first.contact_positions, second.contact_positions])
+    expected = np.zeros_like(contacts)
+    expected[wiring] = contacts  # channel k sits at the contact wired to it
+    np.testing.assert_array_equal(rec.get_channel_locations(), expected)
+    saved = rec.save(folder=tmp_path / "r", format=format, **NOBAR)
+    for back in (saved, load(saved.to_dict()), load(tmp_path / ("r.zarr" if format == "zarr" else "r"))):
+        np.testing.assert_array_equal(back.get_channel_locations(), expected)
+        np.testing.assert_array_equal(back.get_channel_groups(), np.isin(np.arange(6), wiring[3:]).astype(int))
+        np.testing.assert_array_equal(back.get_traces(), rec.get_traces())
