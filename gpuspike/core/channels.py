@@ -32,7 +32,7 @@ class ChannelsMixin(ChannelMethods):
 
     # ---------------------------------------------------------------- gains and offsets
     def _per_channel(self, key: str, values, channel_ids) -> np.ndarray:
-        values = np.asarray(values, dtype="float32")
+        values = np.asarray(values, dtype="float64")  # as given (SpikeInterface keeps them); scaled in float32
         n = self.get_num_channels() if channel_ids is None else len(channel_ids)
         if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != n):
             raise ValueError(f"{key}: got {values.shape[0] if values.ndim == 1 else values.shape} values, "

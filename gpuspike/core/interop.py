@@ -49,6 +49,8 @@ SI_CLASSES = {
     "spikeinterface.preprocessing.astype.AstypeRecording": "gpuspike.core.astype.AstypeRecording",
     "spikeinterface.curation.remove_excess_spikes.RemoveExcessSpikesSorting":
         "gpuspike.core.excess_spikes.RemoveExcessSpikesSorting",
+    "spikeinterface.extractors.whitematterrecordingextractor.WhiteMatterRecordingExtractor":
+        "gpuspike.extractors.whitematter.WhiteMatterRecordingExtractor",
     # in-memory objects: only in pickled dicts (SpikeInterface does not write them to JSON)
     "spikeinterface.core.numpyextractors.NumpyRecording": "gpuspike.core.numpyextractors.NumpyRecording",
     "spikeinterface.core.numpyextractors.NumpySorting": "gpuspike.core.numpyextractors.NumpySorting",

@@ -1,4 +1,4 @@
-"""File formats: SpikeGLX, Open Ephys binary, Kilosort/phy, MEArec, raw binary; test-data download.
+"""File formats: SpikeGLX, Open Ephys binary, Kilosort/phy, MEArec, WhiteMatter, raw binary; test-data download.
 
 SpikeGLX and Open Ephys headers are parsed by neo's rawio, probes by probeinterface; their
 samples are read from the binary files by offset, so these recordings are binary compatible
@@ -11,6 +11,7 @@ from .kilosort import KiloSortSorting, PhySorting, read_kilosort, read_phy
 from .mearec import MEArecRecording, MEArecSorting, read_mearec
 from .openephys import OpenEphysBinaryRecording, read_openephys
 from .spikeglx import SpikeGLXRecording, read_meta, read_spikeglx
+from .whitematter import WhiteMatterRecordingExtractor, read_whitematter
 from .spikeinterface_names import *  # noqa: F401,F403
 from .spikeinterface_names import __all__ as _spikeinterface_names
 
@@ -31,5 +32,7 @@ __all__ = [
     "SpikeGLXRecording",
     "read_meta",
     "read_spikeglx",
+    "WhiteMatterRecordingExtractor",
+    "read_whitematter",
     *_spikeinterface_names,
 ]

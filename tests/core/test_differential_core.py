@@ -404,6 +404,16 @@ result = [before, rec.is_filtered(), callable(rec.is_filtered)]""",
 
 # ---------------------------------------------------------------------- 9. save formats
 CASES_9 = {
+    "p9_whitematter_raw_file": """
+readers = __import__("spikeinterface.extractors" if IS_SI else "gpuspike.extractors", fromlist=["x"])
+path = tmp + "/wm.raw"
+with open(path, "wb") as f:
+    f.write(b"WMHEADER" + (np.arange(600, dtype="int16").reshape(100, 6) * 37).tobytes())
+rec = readers.read_whitematter(path, 30000.0, 6)
+analog = readers.read_whitematter(path, 20000.0, 6, channel_ids=list("abcdef"), gain_to_uV=305.17578125)
+result = [rec.get_traces(start_frame=10, end_frame=30), rec.get_traces(return_in_uV=True), rec.get_channel_gains(),
+          rec.get_channel_offsets(), rec.channel_ids.tolist(), rec.get_num_samples(), rec.get_dtype().str,
+          analog.get_traces(return_in_uV=True, channel_ids=["e", "b"]), analog.get_sampling_frequency()]""",
     "p9_sorting_save_default_numpy_folder": """
 import os
 s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
