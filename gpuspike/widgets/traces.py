@@ -8,49 +8,61 @@ import numpy as np
 from .base import PlotResult, make_axes
 
 
-def plot_traces(recording, time_range: Sequence[float] | None = None, channel_ids: Sequence | None = None,
-                segment_index: int | None = None, mode: str = "line", ax=None, return_scaled: bool = False,
-                order_channel_by_depth: bool = False, show_channel_ids: bool = True, color="k",
-                cmap: str = "RdBu_r", clim: Sequence[float] | None = None, vspacing: float | None = None,
-                figsize=None) -> PlotResult:
-    """Plot traces of a recording.
+def plot_traces(recording, segment_index: int | None = None, channel_ids: Sequence | None = None,
+                order_channel_by_depth: bool = False, time_range: Sequence[float] | None = None, mode: str = "auto",
+                return_in_uV: bool = False, cmap: str = "RdBu_r", show_channel_ids: bool = False, color=None,
+                clim: Sequence[float] | None = None, ax=None, vspacing: float | None = None, figsize=None,
+                return_scaled: bool | None = None) -> PlotResult:
+    """Plot traces of a recording (SpikeInterface 0.105's ``plot_traces``, its parameters in its order).
 
     Parameters
     ----------
     recording : BaseRecording
-    time_range : (float, float), optional
-        Start and end time (s) within the segment; default: the first second.
-    channel_ids : array-like, optional
-        Channels to show (default: all).
     segment_index : int, optional
         Required for multi-segment recordings.
-    mode : {"line", "map"}
-        ``"line"``: one ``Line2D`` per channel, channel i offset by ``i * vspacing`` (bottom to
-        top); ``"map"``: an image (channels x samples) drawn with ``imshow``.
-    ax : matplotlib Axes, optional
-        Draw there (default: a new figure).
-    return_scaled : bool
-        Plot µV (needs gains) instead of raw values.
+    channel_ids : array-like, optional
+        Channels to show (default: all).
     order_channel_by_depth : bool
         Order channels by their y location (needs locations).
+    time_range : (float, float), optional
+        Start and end time (s) within the segment; default: the first second.
+    mode : {"auto", "line", "map"}
+        ``"line"``: one ``Line2D`` per channel, channel i offset by ``i * vspacing`` (bottom to
+        top); ``"map"``: an image (channels x samples) drawn with ``imshow``; ``"auto"``: lines for
+        up to 64 channels, else the map.
+    return_in_uV : bool
+        Plot µV (needs gains) instead of raw values.
+    cmap : str
+        Colormap (map mode).
     show_channel_ids : bool
         Label the y axis with channel ids.
-    color : color
-        Line color (line mode).
-    cmap, clim : str, (float, float)
-        Colormap and color limits (map mode; default symmetric at the 99th percentile of ``abs(traces)``).
+    color : color, optional
+        Line color (line mode; default black).
+    clim : (float, float), optional
+        Color limits (map mode; default symmetric at the 99th percentile of ``abs(traces)``).
+    ax : matplotlib Axes, optional
+        Draw there (default: a new figure).
     vspacing : float, optional
         Offset between lines (line mode; default 1.5x the largest peak-to-peak).
     figsize : tuple, optional
+    return_scaled : bool, optional
+        The name of ``return_in_uV`` before SpikeInterface 0.105.
 
     Returns
     -------
     PlotResult
         ``data`` holds ``times`` (s), ``traces`` (samples x channels, as plotted), ``channel_ids``
-        (bottom to top) and ``offsets`` (line mode: line i's y data is ``traces[:, i] + offsets[i]``).
+        (bottom to top), ``mode`` and ``offsets`` (line mode: line i's y data is
+        ``traces[:, i] + offsets[i]``).
     """
-    if mode not in ("line", "map"):
-        raise ValueError(f"mode={mode!r}: allowed values are 'line', 'map'")
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    if mode not in ("auto", "line", "map"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'auto', 'line', 'map'")
+    if mode == "auto":
+        shown = recording.get_num_channels() if channel_ids is None else len(channel_ids)
+        mode = "line" if shown <= 64 else "map"
+    color = "k" if color is None else color
     segment_index = recording._check_segment_index(segment_index)
     fs = recording.get_sampling_frequency()
     n = recording.get_num_samples(segment_index)
@@ -73,7 +85,7 @@ def plot_traces(recording, time_range: Sequence[float] | None = None, channel_id
         locations = recording.get_channel_locations(channel_ids=channel_ids)
         channel_ids = channel_ids[np.argsort(locations[:, 1], kind="stable")]
     traces = recording.get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
-                                  channel_ids=channel_ids, return_scaled=return_scaled)
+                                  channel_ids=channel_ids, return_in_uV=return_in_uV)
     traces = np.asarray(traces, dtype="float64")
     times = np.asarray(recording.get_times(segment_index)[start:end], dtype="float64")
 
@@ -100,7 +112,7 @@ def plot_traces(recording, time_range: Sequence[float] | None = None, channel_id
         image = axis.imshow(traces.T, aspect="auto", origin="lower", cmap=cmap, vmin=clim[0], vmax=clim[1],
                             interpolation="nearest",
                             extent=(times[0], times[-1] + dt, -0.5, len(channel_ids) - 0.5))
-        fig.colorbar(image, ax=axis, label="µV" if return_scaled else "raw")
+        fig.colorbar(image, ax=axis, label="µV" if return_in_uV else "raw")
         if show_channel_ids and len(channel_ids) <= 64:
             axis.set_yticks(np.arange(len(channel_ids)))
             axis.set_yticklabels([str(c) for c in channel_ids])

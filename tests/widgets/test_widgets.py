@@ -79,7 +79,7 @@ def test_import_gpuspike_does_not_import_matplotlib():
 def test_plot_traces_line(gt, tmp_path):
     rec, _ = gt
     ids = rec.channel_ids[[5, 1, 2]]
-    res = plot_traces(rec, time_range=(0.1, 0.2), channel_ids=ids)
+    res = plot_traces(rec, time_range=(0.1, 0.2), channel_ids=ids, show_channel_ids=True)
     fs = rec.get_sampling_frequency()
     start, end = int(round(0.1 * fs)), int(round(0.2 * fs))
     expected = rec.get_traces(start_frame=start, end_frame=end, channel_ids=ids)
@@ -92,6 +92,17 @@ def test_plot_traces_line(gt, tmp_path):
     assert [t.get_text() for t in res.ax.get_yticklabels()] == [str(c) for c in ids]
     res.figure.savefig(tmp_path / "traces.png")
     assert (tmp_path / "traces.png").stat().st_size > 1000
+
+
+def test_plot_traces_takes_spikeinterface_positional_order_and_auto_mode(gt):
+    rec, _ = gt
+    ids = rec.channel_ids[[3, 0]]
+    res = plot_traces(rec, 0, ids)  # (recording, segment_index, channel_ids, ...), as 0.105
+    assert res.data["mode"] == "line" and list(res.data["channel_ids"]) == list(ids)
+    assert [t.get_text() for t in res.ax.get_yticklabels()] != [str(c) for c in ids]  # no ids by default
+    wide = gs.NumpyRecording([np.random.default_rng(0).normal(size=(200, 65)).astype("float32")], 1000.0)
+    assert plot_traces(wide).data["mode"] == "map"  # "auto": lines up to 64 channels
+    assert plot_traces(wide, channel_ids=wide.channel_ids[:64]).data["mode"] == "line"
 
 
 def test_plot_traces_map_and_scaled(gt):
@@ -203,3 +214,37 @@ def test_plot_sparsity(gt):
     np.testing.assert_allclose(highlighted, rec.get_channel_locations()[sparse[sorting.unit_ids[1]]])
     dense = plot_sparsity(FakeWaveformExtractor(rec, sorting))
     assert dense.data["mask"].all()
+
+
+def test_plot_probe_map_of_interleaved_probes_spans_them_all(tmp_path):
+    """Two tetrodes wired in an interleaved order: the axes span both, each contact carries its own
+    channel's id and color (from the wiring), and the title is left empty, as SpikeInterface 0.105."""
+    from probeinterface import ProbeGroup, generate_tetrode
+
+    rec = gs.NumpyRecording([np.zeros((100, 8), "float32")], 1000.0, channel_ids=[f"c{i}" for i in range(8)])
+    first, second = generate_tetrode(), generate_tetrode()
+    second.move([100.0, 0.0])
+    group = ProbeGroup()
+    group.add_probe(first)
+    group.add_probe(second)
+    wiring = np.array([5, 0, 7, 2, 1, 6, 3, 4])
+    group.set_global_device_channel_indices(wiring)
+    rec.set_probegroup(group)
+    colors = [f"C{i}" for i in range(8)]
+    res = plot_probe_map(rec, color_channels=colors, with_channel_ids=True)
+    positions = np.vstack([first.contact_positions, second.contact_positions])
+    low, high = res.ax.get_xlim()
+    assert low < positions[:, 0].min() and high > positions[:, 0].max()
+    assert res.ax.get_title() == ""
+    by_text = {t.get_text(): t.get_position() for t in res.ax.texts}
+    for contact, channel in enumerate(wiring):
+        np.testing.assert_allclose(by_text[f"c{channel}"], positions[contact], atol=1e-6)
+    from matplotlib.colors import to_rgba
+
+    polys = [c for c in res.ax.collections if isinstance(c, PolyCollection) and len(c.get_paths()) == 4]
+    centers = np.array([(p.vertices.min(axis=0) + p.vertices.max(axis=0)) / 2 for c in polys for p in c.get_paths()])
+    faces = np.vstack([c.get_facecolor() for c in polys])[:, :3]
+    for center, face in zip(centers, faces):
+        contact = int(np.argmin(np.linalg.norm(positions - center, axis=1)))  # the contact drawn there
+        np.testing.assert_allclose(face, to_rgba(colors[wiring[contact]])[:3])
+    assert plot_probe_map(rec, res.ax).ax is res.ax  # the earlier positional order, (recording, ax)
