@@ -83,3 +83,18 @@ def assert_sortings_equal(a, b, check_metadata=True):
     if check_metadata:
         assert_properties_equal(a, b)
         assert_annotations_equal(a, b)
+
+
+def interleaved_probegroup(contacts_per_probe: int, wiring, offset=(100.0, 100.0)):
+    """Two linear probes (the second moved by ``offset``) whose contacts are wired to the channels
+    ``wiring`` (one channel per contact, first probe's contacts first): the probes interleave."""
+    from probeinterface import ProbeGroup, generate_linear_probe
+
+    first = generate_linear_probe(num_elec=contacts_per_probe, ypitch=20.0)
+    second = first.copy()
+    second.move(list(offset))
+    group = ProbeGroup()
+    group.add_probe(first)
+    group.add_probe(second)
+    group.set_global_device_channel_indices(np.asarray(wiring))
+    return group

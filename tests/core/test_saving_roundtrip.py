@@ -13,7 +13,8 @@ from gpuspike.core.loading import load, load_extractor
 from gpuspike.core.npzsorting import NpzFolderSorting, NumpyFolderSorting, read_npz, read_npz_folder
 from gpuspike.core.zarrrecording import ZarrRecordingExtractor, read_zarr
 
-from _saving_helpers import assert_recordings_equal, assert_sortings_equal, rich_recording
+from _saving_helpers import (assert_recordings_equal, assert_sortings_equal, interleaved_probegroup,
+                             rich_recording)
 
 NOBAR = dict(progress_bar=False)
 
@@ -300,19 +301,11 @@ def test_to_dict_takes_spikeinterface_positional_order(tmp_path):
 @pytest.mark.parametrize("format", ["binary_folder", "zarr"])
 def test_interleaved_probes_survive_save_and_load(tmp_path, format):
     """Two probes whose contacts interleave on the channels (wired by a permutation)."""
-    from probeinterface import ProbeGroup, generate_linear_probe
-
     wiring = np.array([3, 0, 5, 1, 4, 2])
-    first = generate_linear_probe(num_elec=3, ypitch=20.0)
-    second = first.copy()
-    second.move([200.0, 0.0])
-    group = ProbeGroup()
-    group.add_probe(first)
-    group.add_probe(second)
-    group.set_global_device_channel_indices(wiring)
+    group = interleaved_probegroup(3, wiring, offset=(200.0, 0.0))
     rec = gs.NumpyRecording([np.arange(60, dtype="float32").reshape(10, 6)], 1000.0, channel_ids=list("abcdef"))
     rec.set_probegroup(group, in_place=True)
-    contacts = np.vstack([first.contact_positions, second.contact_positions])
+    contacts = np.vstack([probe.contact_positions for probe in group.probes])
     expected = np.zeros_like(contacts)
     expected[wiring] = contacts  # channel k sits at the contact wired to it
     np.testing.assert_array_equal(rec.get_channel_locations(), expected)

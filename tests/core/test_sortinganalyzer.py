@@ -780,17 +780,10 @@ def test_selecting_channels_out_of_order_rewires_the_probe(sparse):
 def test_selecting_channels_of_two_interleaved_probes(seed):
     """Two probes wired in a random interleaved order (SpikeInterface's own test draws one): every
     selection rewires both probes together."""
-    from probeinterface import ProbeGroup, generate_linear_probe
+    from _saving_helpers import interleaved_probegroup
 
     rec, srt = gs.generate_ground_truth_recording(durations=[2.0], num_channels=10, num_units=3, seed=4)
-    first = generate_linear_probe(num_elec=5, ypitch=20.0)
-    second = first.copy()
-    second.move([100.0, 100.0])
-    group = ProbeGroup()
-    group.add_probe(first)
-    group.add_probe(second)
-    group.set_global_device_channel_indices(np.random.default_rng(seed).permutation(10))
-    rec.set_probegroup(group)
+    rec.set_probegroup(interleaved_probegroup(5, np.random.default_rng(seed).permutation(10)))
     an = gs.create_sorting_analyzer(srt, rec, sparse=False)
     keep = rec.channel_ids[::2]
     sub = an._select_channels(keep)
