@@ -10,6 +10,7 @@ CASES = [
     (2, 20, 3, 0, 3, 2, 3),  # no spike
     (3, 12, 2, 6, 1, 2, 4),  # one unit, windows overlap; a run of four and a rest of two
     (4, 40, 11, 8, 3, 4, 3),  # 11 channels; 8 spikes, all of one unit: two runs of four
+    (5, 60, 5, 7, 1, 2, 3),  # one unit of seven: a run of four, a pair, a single
 ]
 
 
