@@ -244,6 +244,13 @@ class BinaryRecordingExtractor(BaseRecording):
                  t_starts: Sequence[float | None] | None = None, channel_ids: Sequence | None = None,
                  time_axis: int = 0, file_offset: int = 0, gain_to_uV=None, offset_to_uV=None,
                  is_filtered: bool | None = None, file_timestamps_paths=None, num_chan: int | None = None) -> None:
+        if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool) and num_channels is not None \
+                and not isinstance(num_channels, (int, np.integer)):
+            # SpikeInterface 0.9x's positional order: (file_paths, sampling_frequency, num_chan, dtype)
+            warnings.warn("BinaryRecordingExtractor(file_paths, sampling_frequency, num_chan, dtype) is the order of "
+                          "SpikeInterface < 0.100: today's is (file_paths, sampling_frequency, dtype, num_channels)",
+                          FutureWarning, stacklevel=2)
+            dtype, num_channels = num_channels, dtype
         if num_channels is None:
             num_channels = num_chan
         if num_channels is None:

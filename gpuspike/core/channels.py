@@ -1,6 +1,7 @@
 """Channel metadata shared by recordings and snippets: gains, groups, locations and probes."""
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -95,10 +96,19 @@ class ChannelsMixin(ChannelMethods):
     def set_channel_locations(self, locations, channel_ids: Sequence | None = None) -> None:
         """Set the ``location`` property ((num_channels, 2 or 3) in µm).
 
-        Not allowed when a probe is attached: the probe holds the geometry.
+        With a probe attached, the probe holds the geometry: as SpikeInterface 0.105 does, the probe
+        is replaced by a dummy one at ``locations`` (one location per channel), with a FutureWarning.
         """
         if self.has_probe():
-            raise ValueError("set_channel_locations: a probe is attached; change the probe and use set_probe()")
+            if channel_ids is not None:
+                raise ValueError("set_channel_locations(channel_ids=...): a probe is attached and holds the "
+                                 "geometry; give every channel's location (a dummy probe replaces it), or change "
+                                 "the probe and use set_probe()")
+            warnings.warn("set_channel_locations() on a recording with a probe replaces the probe by a dummy one "
+                          "(SpikeInterface 0.105, deprecated there): use set_dummy_probe_from_locations()",
+                          FutureWarning, stacklevel=2)
+            self.set_dummy_probe_from_locations(locations)
+            return
         locations = np.asarray(locations, dtype="float64")
         if locations.ndim != 2 or locations.shape[1] not in (2, 3):
             raise ValueError(f"locations must have shape (num_channels, 2|3), got {locations.shape}")

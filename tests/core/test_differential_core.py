@@ -292,6 +292,14 @@ group.set_global_device_channel_indices(np.arange(6))
 rec = numpy_recording(10, 6, list("abcdef"))
 rec.set_probegroup(group, in_place=True)
 result = [rec.select_channels(["d", "f"]).get_probe().name, rec.select_channels(["a"]).get_probe().name]""",
+    "p6_set_channel_locations_replaces_the_probe": """
+rec = numpy_recording(10, 4)
+probe = linear_probe(4)
+probe.set_device_channel_indices(np.arange(4))
+rec.set_probe(probe, in_place=True)
+rec.set_channel_locations(np.column_stack([np.arange(4) * 7.0, np.arange(4) * 3.0]))
+result = [rec.has_probe(), rec.get_channel_locations(), rec.get_probe().get_contact_count(),
+          rec.get_probe().device_channel_indices]""",
     "p6_interleaved_probes_saved_and_reopened": """
 from probeinterface import ProbeGroup
 group = ProbeGroup()

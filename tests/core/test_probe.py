@@ -134,7 +134,13 @@ def test_set_probe_errors():
         rec.set_probe("probe")
     rec2 = rec.set_probe(probe)
     with pytest.raises(ValueError, match="a probe is attached"):
-        rec2.set_channel_locations(np.zeros((3, 2)))
+        rec2.set_channel_locations(np.zeros((1, 2)), channel_ids=rec2.channel_ids[:1])
+    # SpikeInterface 0.105: new locations on a recording with a probe replace the probe by a dummy one
+    moved = np.column_stack([np.arange(3) * 7.0, np.arange(3) * 3.0])
+    with pytest.warns(FutureWarning, match="dummy"):
+        rec2.set_channel_locations(moved)
+    assert rec2.has_probe() and rec2.get_probe().get_contact_count() == 3
+    np.testing.assert_array_equal(rec2.get_channel_locations(), moved)
 
 
 def test_probegroup_of_two_probes():

@@ -314,3 +314,15 @@ def test_interleaved_probes_survive_save_and_load(tmp_path, format):
         np.testing.assert_array_equal(back.get_channel_locations(), expected)
         np.testing.assert_array_equal(back.get_channel_groups(), np.isin(np.arange(6), wiring[3:]).astype(int))
         np.testing.assert_array_equal(back.get_traces(), rec.get_traces())
+
+
+def test_binary_recording_takes_the_positional_order_of_older_releases(tmp_path):
+    samples = np.arange(60, dtype="float32").reshape(20, 3)
+    samples.tofile(tmp_path / "a.raw")
+    today = read_binary(tmp_path / "a.raw", 1000.0, "float32", 3)
+    with pytest.warns(FutureWarning, match="num_chan, dtype"):
+        older = read_binary([tmp_path / "a.raw"], 1000.0, 3, "float32")  # SpikeInterface 0.9x: num_chan, dtype
+    for rec in (today, older):
+        np.testing.assert_array_equal(rec.get_traces(), samples)
+    with pytest.raises(ValueError, match="num_channels"):
+        read_binary(tmp_path / "a.raw", 1000.0, "float32", 0)
