@@ -258,7 +258,11 @@ class AnalyzerExtension:
             self._run(verbose=verbose, **job_kwargs)
         else:
             self._run(verbose=verbose)
-        self.run_info = {"run_completed": True, "runtime_s": time.perf_counter() - start}
+        self._complete_run(time.perf_counter() - start, save)
+
+    def _complete_run(self, runtime_s: float, save: bool) -> None:
+        """Record the completed run and store the extension when asked (not when read-only)."""
+        self.run_info = {"run_completed": True, "runtime_s": runtime_s}
         if save and not self.sorting_analyzer.is_read_only():
             self.save()
 

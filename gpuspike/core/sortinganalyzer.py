@@ -676,11 +676,7 @@ class SortingAnalyzer:
         self._check_dependencies(extension_name, params)
         extension = cls(self)
         extension.set_params(**params)  # validates before anything is deleted
-        for child in children_of(extension_name):
-            if self.has_extension(child):
-                if verbose:
-                    print(f"Deleting extension: {child}")
-                self.delete_extension(child)
+        self._delete_children(extension_name, verbose=verbose)
         if cls.need_job_kwargs:
             extension.run(save=save, verbose=verbose, **job_kwargs)
         else:
@@ -763,9 +759,7 @@ class SortingAnalyzer:
             instances[name] = extension
             nodes.extend(extension.get_pipeline_nodes())
         for name in extensions:  # as compute_one_extension: the children go, the extension is replaced when saved
-            for child in children_of(name):
-                if self.has_extension(child) and child not in extensions:
-                    self.delete_extension(child)
+            self._delete_children(name, spare=extensions)
         start = time.perf_counter()
         outputs = run_node_pipeline(self.recording, nodes, job_kwargs=job_kwargs,
                                     job_name="Compute : " + " + ".join(extensions), gather_mode="memory",
@@ -780,10 +774,16 @@ class SortingAnalyzer:
             count = len(extension.nodepipeline_variables)
             extension.set_pipeline_outputs(outputs[position:position + count])
             position += count
-            extension.run_info = {"run_completed": True, "runtime_s": runtime}
-            if save and not self.is_read_only():
-                extension.save()
+            extension._complete_run(runtime, save)
             self.extensions[name] = extension
+
+    def _delete_children(self, extension_name: str, verbose: bool = False, spare=()) -> None:
+        """Delete the computed extensions that depend on ``extension_name`` (those in ``spare`` stay)."""
+        for child in children_of(extension_name):
+            if self.has_extension(child) and child not in spare:
+                if verbose:
+                    print(f"Deleting extension: {child}")
+                self.delete_extension(child)
 
     def get_saved_extension_names(self) -> list[str]:
         """Extensions stored in the folder (SpikeInterface's others included: they stay on disk)."""
