@@ -69,7 +69,7 @@ def run_demo(settings: DemoSettings, say: Callable[[str], None] = print) -> dict
     recording, sorting, truth, reused = _recording(settings, out, job_kwargs, say)
     file_bytes = recording.get_total_memory_size()
 
-    _compile_kernels(recording, sorting, settings.radius_um, job_kwargs, backend.name, say)
+    _compile_kernels(recording, sorting, settings.radius_um, job_kwargs, backend, say)
 
     say(f"extracting sparse waveforms: {settings.max_spikes_per_unit} spikes per unit, channels within "
         f"{settings.radius_um:g} um of each unit's peak (sparsity estimated first) ...")
@@ -152,7 +152,7 @@ def _recording(settings: DemoSettings, out: Path, job_kwargs: dict, say) -> tupl
 
 
 # ------------------------------------------------------------------------------------- kernels
-def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, backend_name: str, say) -> float:
+def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, backend, say) -> float:
     """Run both jobs on the first 0.2 s, so that compiling (first run) is not timed with the jobs."""
     import gpuspike as gs
     import numba
@@ -162,10 +162,10 @@ def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, bac
     cache = Path(kernel_cache_dir())
     # written once the demo's kernels compiled for this installation (numba recompiles after an upgrade)
     marker = Path(installation_cache_dir()) / "demo-kernels-compiled.txt"
-    cached = backend_name == "numpy" and marker.is_file() and marker.read_text() == numba.__version__
+    cached = backend.kernels_cached_on_disk and marker.is_file() and marker.read_text() == numba.__version__
     if cached:
         message = f"loading the compiled kernels from {cache} ..."
-    elif backend_name == "numpy":
+    elif backend.kernels_cached_on_disk:
         message = f"compiling kernels for this machine, once, ~30 s (numba caches them in {cache}) ..."
     else:
         message = "compiling the CUDA kernels for this GPU (each run) ..."
@@ -177,7 +177,7 @@ def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, bac
                              radius_um=radius_um, max_spikes_per_unit=5, precompute_template=("average", "std"),
                              **quiet)
         gs.compute_templates(small_recording, small_sorting, **quiet)
-    if backend_name == "numpy":
+    if backend.kernels_cached_on_disk:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(numba.__version__)
     return spinner.seconds

@@ -123,6 +123,9 @@ class Backend(abc.ABC):
     fork_safe : bool
         A forked worker process can use this backend (a forked CUDA context cannot: worker
         processes of a CUDA job are spawned).
+    kernels_cached_on_disk : bool
+        Compiled kernels are loaded from numba's on-disk cache by later processes (the CPU
+        kernels); False where a process may compile them again (the CUDA kernels).
     """
 
     name: str
@@ -132,6 +135,7 @@ class Backend(abc.ABC):
     is_simulator: bool
     is_device: bool
     fork_safe: bool = True
+    kernels_cached_on_disk: bool = False
 
     @abc.abstractmethod
     def asarray(self, x: Any, dtype: Any = None, stream: Any = None) -> Any:
@@ -245,6 +249,7 @@ class NumpyBackend(Backend):
         self.device_name = "cpu"
         self.is_simulator = False
         self.is_device = False
+        self.kernels_cached_on_disk = True
 
     def asarray(self, x: Any, dtype: Any = None, stream: Any = None) -> np.ndarray:
         return np.ascontiguousarray(_host(x), dtype=dtype)

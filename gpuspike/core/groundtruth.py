@@ -515,7 +515,7 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
     generate_sorting_kwargs : dict, optional
         ``firing_rates`` (default 15 Hz), ``refractory_period_ms`` (default 4).
     noise_kwargs : dict, optional
-        ``noise_levels`` (default 5), ``strategy`` (default "on_the_fly").
+        ``noise_levels`` (or ``noise_level``, its later name; default 5), ``strategy`` (default "on_the_fly").
     generate_unit_locations_kwargs, generate_templates_kwargs : dict, optional
     dtype : numpy dtype
         "float32" (µV), or an integer dtype quantized with ``gain_to_uV`` (gpuspike's extension).
@@ -538,11 +538,16 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
     sorting_kwargs.update(generate_sorting_kwargs or {})
     if "firing_rate" in sorting_kwargs:
         sorting_kwargs["firing_rates"] = sorting_kwargs.pop("firing_rate")
-    noise = dict(noise_levels=5.0, strategy="on_the_fly")
-    noise.update(noise_kwargs or {})
+    noise = dict(noise_kwargs or {})
+    if "noise_level" in noise:  # the name of later SpikeInterface versions
+        if "noise_levels" in noise:
+            raise ValueError("noise_kwargs: give noise_levels or noise_level (the same value), not both")
+        noise["noise_levels"] = noise.pop("noise_level")
+    noise = dict(dict(noise_levels=5.0, strategy="on_the_fly"), **noise)
     unknown = sorted(set(noise) - {"noise_levels", "strategy", "cov_matrix"})
     if unknown:
-        raise ValueError(f"noise_kwargs: unknown keys {unknown}; allowed: noise_levels, strategy, cov_matrix")
+        raise ValueError(f"noise_kwargs: unknown keys {unknown}; allowed: noise_levels (or noise_level), strategy, "
+                         "cov_matrix")
     simple = (sorting is None and templates is None and upsample_factor is None and upsample_vector is None
               and "cov_matrix" not in noise and set(sorting_kwargs) <= {"firing_rates", "refractory_period_ms"}
               and not isinstance(sorting_kwargs["firing_rates"], tuple))
