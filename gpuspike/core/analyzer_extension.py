@@ -238,9 +238,29 @@ class AnalyzerExtension:
         **params
             The extension's parameters.
         """
-        self.params = self._set_params(**params)
+        self.params = self._set_params(**self._without_units_arguments(params))
         self.run_info = self._default_run_info_dict()
         self.data = {}
+
+    def _without_units_arguments(self, params: dict) -> dict:
+        """``params`` less SpikeInterface 0.101's ``return_scaled=`` / ``return_in_uV=`` of an
+        extension that has no such parameter: the analyzer's ``return_in_uV`` (set at creation)
+        decides the units, so a value that agrees is taken with a FutureWarning and one that
+        differs is refused."""
+        own = inspect.signature(self._set_params).parameters
+        params = dict(params)
+        for key in ("return_scaled", "return_in_uV"):
+            if key not in params or key in own:
+                continue
+            value = params.pop(key)
+            analyzer_value = self.sorting_analyzer.return_in_uV
+            if bool(value) != analyzer_value:
+                raise ValueError(f"{self.extension_name}: {key}={value!r} differs from the analyzer's "
+                                 f"return_in_uV={analyzer_value}: the units are chosen when the analyzer is created "
+                                 f"(create_sorting_analyzer(..., return_in_uV={bool(value)}))")
+            warnings.warn(f"{self.extension_name}: {key}= is set by the analyzer (return_in_uV at creation), not by "
+                          "the extension; the value given agrees with it and is ignored", FutureWarning, stacklevel=4)
+        return params
 
     def run(self, save: bool = True, verbose: bool = False, **job_kwargs) -> None:
         """Compute the data, then store the extension (params, run info, data) in one atomic step.

@@ -586,7 +586,8 @@ class ComputeNoiseLevels(AnalyzerExtension):
         Arguments of :func:`~gpuspike.core.recording_tools.get_noise_levels` (``method``,
         ``random_slices_kwargs``, ...); a seed is drawn and kept when none is given, so the
         chunks can be read again. As in SpikeInterface 0.105, an estimate already cached on the
-        recording (by ``get_noise_levels``, same method and units) is taken as it is.
+        recording (by ``get_noise_levels``, same method and units) is taken as it is, unless
+        ``force_recompute=True``.
 
     Returns
     -------
@@ -603,10 +604,6 @@ class ComputeNoiseLevels(AnalyzerExtension):
 
     def _set_params(self, **noise_level_params) -> dict:
         params = dict(noise_level_params)
-        for key in ("return_in_uV", "return_scaled", "force_recompute"):
-            if key in params:
-                raise ValueError(f"noise_levels: {key}= is set by the analyzer (return_in_uV at creation), not "
-                                 f"by the extension")
         slices = dict(params.get("random_slices_kwargs") or {})
         if slices.get("seed") is None:
             slices["seed"] = int(np.random.default_rng().integers(0, 2**63))
@@ -619,13 +616,16 @@ class ComputeNoiseLevels(AnalyzerExtension):
 
         analyzer = self.sorting_analyzer
         recording = analyzer.recording
-        cached = recording.get_property(noise_levels_property_key(self.params.get("method", "mad"),
-                                                                  analyzer.return_in_uV))
+        params = dict(self.params)
+        cached = None
+        if not params.pop("force_recompute", False):
+            cached = recording.get_property(noise_levels_property_key(params.get("method", "mad"),
+                                                                      analyzer.return_in_uV))
         if cached is not None:  # SpikeInterface 0.105 serves the estimate cached on the recording
             self.data["noise_levels"] = np.array(cached)
             return
         self.data["noise_levels"] = get_noise_levels(recording, return_in_uV=analyzer.return_in_uV,
-                                                     force_recompute=True, **self.params,
+                                                     force_recompute=True, **params,
                                                      **analyzer._job_kwargs(job_kwargs))
 
     def _get_data(self) -> np.ndarray:

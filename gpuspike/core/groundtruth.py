@@ -44,6 +44,8 @@ def _exp_ramp(start: float, end: float, duration_ms: float, tau_ms: float, sampl
     if flip:
         start, end = end, start
     times_ms = np.arange(int(duration_ms * sampling_frequency / 1000.0) + 1) / sampling_frequency * 1000.0
+    if times_ms.size == 1:  # a phase shorter than a sample has no samples
+        return np.zeros(0)
     y = np.exp(times_ms / tau_ms)
     y = y / (y[-1] - y[0]) * (end - start)
     y = y - y[0] + start
@@ -138,6 +140,17 @@ def _unit_params(unit_params: dict | None, num_units: int, seed) -> dict:
     return params
 
 
+def _with_ranges(unit_params: dict | None, unit_params_range: dict | None) -> dict:
+    """``unit_params`` over SpikeInterface 0.100's ``unit_params_range`` (pairs, also as JSON lists)."""
+    merged = {}
+    for key, value in (unit_params_range or {}).items():
+        if np.isscalar(value) or len(value) != 2:
+            raise ValueError(f"unit_params_range[{key!r}]={value!r}: give a (low, high) pair")
+        merged[key] = (float(value[0]), float(value[1]))
+    merged.update(unit_params or {})
+    return merged
+
+
 def _distances(channel_locations: np.ndarray, center: np.ndarray, y_shrink: float, angle: float) -> np.ndarray:
     """Distances of the channels (z=0 plane) to ``center``, in a frame rotated by ``angle`` about z with
     the y axis shrunk (an ellipsoidal field)."""
@@ -158,7 +171,7 @@ def _delay(waveforms: np.ndarray, shifts: np.ndarray) -> np.ndarray:
 def generate_templates(channel_locations: np.ndarray, units_locations: np.ndarray, sampling_frequency: float,
                        ms_before: float = 1.0, ms_after: float = 3.0, seed: int | None = None, dtype="float32",
                        upsample_factor: int | None = None, unit_params: dict | None = None, mode: str = "ellipsoid",
-                       spatial_profile: str = "exponential") -> np.ndarray:
+                       spatial_profile: str = "exponential", unit_params_range: dict | None = None) -> np.ndarray:
     """Synthetic templates of units at ``units_locations`` seen by channels at ``channel_locations``.
 
     Parameters
@@ -180,6 +193,9 @@ def generate_templates(channel_locations: np.ndarray, units_locations: np.ndarra
         Distance to the unit: anisotropic (shrink and angle per unit) or Euclidean.
     spatial_profile : {"exponential", "power"}
         ``alpha * exp(-d / spatial_decay)`` or ``alpha / (1 + (d / spatial_decay) ** spatial_power)``.
+    unit_params_range : dict, optional
+        SpikeInterface 0.100's argument: ``(low, high)`` ranges to draw per-unit parameters from
+        (a key also in ``unit_params`` takes that value).
 
     Returns
     -------
@@ -200,7 +216,7 @@ def generate_templates(channel_locations: np.ndarray, units_locations: np.ndarra
         raise ValueError(f"upsample_factor={upsample_factor}: give an int >= 1 or None")
     fs = sampling_frequency * factor
     width = ms_to_samples(ms_before, sampling_frequency) + ms_to_samples(ms_after, sampling_frequency)
-    params = _unit_params(unit_params, num_units, seed)
+    params = _unit_params(_with_ranges(unit_params, unit_params_range), num_units, seed)
     shape = (num_units, width, num_channels) + (() if upsample_factor is None else (factor,))
     templates = np.zeros(shape, dtype=dtype)
     for u in range(num_units):
@@ -515,7 +531,7 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
     generate_sorting_kwargs : dict, optional
         ``firing_rates`` (default 15 Hz), ``refractory_period_ms`` (default 4).
     noise_kwargs : dict, optional
-        ``noise_levels`` (or ``noise_level``, its later name; default 5), ``strategy`` (default "on_the_fly").
+        ``noise_levels`` (or ``noise_level``, its SpikeInterface 0.100 name; default 5), ``strategy`` (default "on_the_fly").
     generate_unit_locations_kwargs, generate_templates_kwargs : dict, optional
     dtype : numpy dtype
         "float32" (µV), or an integer dtype quantized with ``gain_to_uV`` (gpuspike's extension).
@@ -539,7 +555,7 @@ def generate_ground_truth_recording(durations: Sequence = (10.0,), sampling_freq
     if "firing_rate" in sorting_kwargs:
         sorting_kwargs["firing_rates"] = sorting_kwargs.pop("firing_rate")
     noise = dict(noise_kwargs or {})
-    if "noise_level" in noise:  # the name of later SpikeInterface versions
+    if "noise_level" in noise:  # its name in SpikeInterface 0.100
         if "noise_levels" in noise:
             raise ValueError("noise_kwargs: give noise_levels or noise_level (the same value), not both")
         noise["noise_levels"] = noise.pop("noise_level")

@@ -142,7 +142,7 @@ def test_ground_truth_deterministic_and_chunk_independent(gt):
                                   rec.get_traces(start_frame=a, end_frame=b))
 
 
-def test_ground_truth_noise_level_is_the_later_name_of_noise_levels():
+def test_ground_truth_noise_level_is_the_earlier_name_of_noise_levels():
     kwargs = dict(durations=[1.0], num_channels=4, num_units=2, seed=5)
     rec_new, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_level=2.0), **kwargs)
     rec_old, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_levels=2.0), **kwargs)
@@ -186,3 +186,28 @@ def test_ground_truth_int16_gains_and_templates_visible(gt):
         avg = windows.mean(axis=0)
         r = np.corrcoef(avg.ravel(), templates[u].ravel())[0, 1]
         assert r > 0.9, (u, r)
+
+
+def test_generate_templates_takes_unit_params_range_of_spikeinterface_0_100():
+    from gpuspike.core import generate_templates
+
+    channels = np.c_[np.zeros(6), np.arange(6) * 20.0]
+    units = np.array([[0.0, 30.0, 10.0], [5.0, 80.0, 15.0]])
+    kwargs = dict(sampling_frequency=20000.0, seed=3)
+    ranged = generate_templates(channels, units, unit_params_range={"alpha": (9000.0, 12000.0)}, **kwargs)
+    np.testing.assert_array_equal(ranged, generate_templates(channels, units, unit_params={"alpha": (9000.0, 12000.0)},
+                                                             **kwargs))
+    np.testing.assert_array_equal(ranged, generate_templates(channels, units, unit_params_range={"alpha": [9000, 12000]},
+                                                             **kwargs))  # as read back from JSON
+    assert np.abs(ranged).max() > 1000 > np.abs(generate_templates(channels, units, **kwargs)).max()  # alpha <= 500
+    fixed = generate_templates(channels, units, unit_params_range={"alpha": (9000.0, 12000.0)},
+                               unit_params={"alpha": 300.0}, **kwargs)
+    np.testing.assert_array_equal(fixed, generate_templates(channels, units, unit_params={"alpha": 300.0}, **kwargs))
+    with pytest.raises(ValueError, match="unit_params_range\\['alpha'\\]=5.0: give a \\(low, high\\) pair"):
+        generate_templates(channels, units, unit_params_range={"alpha": 5.0}, **kwargs)
+    rec, _ = generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=2,
+                                             generate_templates_kwargs={"unit_params_range": {"alpha": (9000.0, 9001.0)}})
+    from gpuspike import load
+
+    np.testing.assert_array_equal(load(rec.to_dict()).get_traces(), rec.get_traces())
+    assert np.abs(rec.templates).max() > 1000

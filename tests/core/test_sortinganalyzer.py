@@ -819,3 +819,23 @@ def test_noise_levels_extension_takes_the_recordings_cached_estimate():
     std = an.compute("noise_levels", method="std", random_slices_kwargs={"seed": 3}).get_data()
     chunks = gs.get_random_data_chunks(rec, seed=3)  # the same draw, stacked
     np.testing.assert_allclose(std, np.std(chunks.reshape(20, -1, 4), axis=1).mean(axis=0), rtol=1e-5)
+    seeded = an.compute("noise_levels", force_recompute=True, random_slices_kwargs={"seed": 3}).get_data()
+    chunks = gs.get_random_data_chunks(rec, seed=3, return_in_uV=False).reshape(20, -1, 4).astype("float64")
+    mad = np.median(np.abs(chunks - np.median(chunks, axis=1, keepdims=True)), axis=1) / 0.6744897501960817
+    np.testing.assert_allclose(seeded, mad.mean(axis=0), rtol=1e-5)  # not the cached estimate
+    assert not np.allclose(seeded, cached)
+
+
+def test_extension_units_argument_of_spikeinterface_0_101_agrees_with_the_analyzer_or_is_refused():
+    rec, srt = gs.generate_ground_truth_recording(durations=[3.0], num_channels=4, num_units=2, seed=5)
+    an = gs.create_sorting_analyzer(srt, rec, sparse=False)  # return_in_uV=True
+    an.compute("random_spikes", max_spikes_per_unit=10, seed=1)
+    expected = an.compute("waveforms").get_data()
+    with pytest.warns(FutureWarning, match="return_scaled= is set by the analyzer"):
+        ext = an.compute("waveforms", return_scaled=True)
+    np.testing.assert_array_equal(ext.get_data(), expected)
+    assert "return_scaled" not in ext.params
+    with pytest.raises(ValueError, match="return_in_uV=False"):
+        an.compute("templates", return_in_uV=False)
+    with pytest.raises(ValueError, match="return_scaled=False differs"):
+        an.compute("noise_levels", return_scaled=False)
