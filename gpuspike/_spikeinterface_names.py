@@ -15,10 +15,6 @@ NOT_IN_GPUSPIKE = {
     "create_extractor_from_new_recording": "bridge to the retired spikeextractors package (< 0.90)",
     "create_extractor_from_new_sorting": "bridge to the retired spikeextractors package (< 0.90)",
     # ---- low-level writers with a higher-level equivalent
-    "read_zarr_array": "reads a bare zarr array (no SpikeInterface layout) as a recording; gpuspike reads "
-                       "zarr folders written by save(format='zarr') with read_zarr",
-    "write_recording_to_zarr": "low-level writer into an open zarr group; use recording.save(format='zarr') or "
-                               "add_recording_to_zarr_group",
     "write_to_h5_dataset_format": "HDF5 writer used by sorter wrappers; gpuspike writes binary and zarr "
                                   "(recording.save)",
 }

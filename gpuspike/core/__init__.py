@@ -80,6 +80,7 @@ from .npzsorting import (NpzSortingExtractor, NpzFolderSorting, NumpyFolderSorti
 from .zarrrecording import (ZarrRecording, ZarrRecordingExtractor, add_recording_to_zarr_group,
                            get_default_zarr_compressor, read_zarr)
 from .zarrsorting import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
+from .zarrarray import ZarrArrayRecording, read_zarr_array, write_recording_to_zarr
 from .saving import write_binary, write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor
@@ -317,6 +318,9 @@ __all__ = [
     "add_sorting_to_zarr_group",
     "get_default_zarr_compressor",
     "read_zarr",
+    "ZarrArrayRecording",
+    "read_zarr_array",
+    "write_recording_to_zarr",
     "ZarrSortingExtractor",
     "read_zarr_sorting",
     "write_binary",

@@ -23,6 +23,7 @@ SI_CLASSES = {
     "spikeinterface.core.npyfoldersnippets.NpyFolderSnippets": "gpuspike.core.npzsorting.NpyFolderSnippets",
     "spikeinterface.core.zarrextractors.ZarrRecordingExtractor": "gpuspike.core.zarrrecording.ZarrRecordingExtractor",
     "spikeinterface.core.zarrextractors.ZarrSortingExtractor": "gpuspike.core.zarrsorting.ZarrSortingExtractor",
+    "spikeinterface.core.zarrextractors.ZarrArrayRecording": "gpuspike.core.zarrarray.ZarrArrayRecording",
     "spikeinterface.core.channelslice.ChannelSliceRecording": "gpuspike.core.views.ChannelSliceRecording",
     "spikeinterface.core.channelslice.ChannelSliceSnippets": "gpuspike.core.views.ChannelSliceSnippets",
     "spikeinterface.core.frameslicerecording.FrameSliceRecording": "gpuspike.core.views.FrameSliceRecording",

@@ -422,6 +422,18 @@ analog = readers.read_whitematter(path, 20000.0, 6, channel_ids=list("abcdef"), 
 result = [rec.get_traces(start_frame=10, end_frame=30), rec.get_traces(return_in_uV=True), rec.get_channel_gains(),
           rec.get_channel_offsets(), rec.channel_ids.tolist(), rec.get_num_samples(), rec.get_dtype().str,
           analog.get_traces(return_in_uV=True, channel_ids=["e", "b"]), analog.get_sampling_frequency()]""",
+    "p9_zarr_array_and_write_recording_to_zarr": """
+import zarr
+fmt = {"zarr_format": 2} if int(zarr.__version__.split(".")[0]) >= 3 else {}
+rec = si.NumpyRecording([np.arange(150, dtype="int16").reshape(50, 3) * 7, np.ones((20, 3), "int16")], 1000.0)
+group = zarr.open_group(tmp + "/g.zarr", mode="w", **fmt)
+si.write_recording_to_zarr(rec, group, ["tr/s0", "tr/s1"], dataset_timestamps_paths=["t0", None], chunk_size=16,
+                           extra_chunks=(2,))
+back = si.read_zarr_array(tmp + "/g.zarr/tr/s0", 1000.0, gain_to_uV=[0.5, 1.0, 2.0], offset_to_uV=1.0,
+                          is_filtered=False)
+result = [group["tr/s0"][:], group["tr/s1"][:], list(group["tr/s0"].chunks), group["t0"][:], "t_starts" in group,
+          back.channel_ids.tolist(), back.get_dtype().str, back.get_traces(return_in_uV=True, start_frame=3,
+          end_frame=9), back.get_num_samples(), back.get_annotation("is_filtered"), back.get_channel_gains()]""",
     "p9_sorting_save_default_numpy_folder": """
 import os
 s = si.NumpySorting.from_samples_and_labels([np.array([1, 5, 9])], [np.array([0, 1, 0])], 1000.0)
