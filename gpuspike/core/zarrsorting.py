@@ -14,11 +14,26 @@ import numpy as np
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
 from .loading import check_folder
-from .numpyextractors import NumpySortingSegment
+from .numpyextractors import NumpySortingSegment, _check_spike_vector
 from .sorting import BaseSorting, spike_dtype
 from .zarrrecording import create_array, get_default_zarr_compressor, open_group
 
 SI_ZARR_SORTING_CLASS = "spikeinterface.core.zarrextractors.ZarrSortingExtractor"
+
+
+def _check_segment_slices(slices: np.ndarray, num_segments: int, num_samples: int, num_units: int,
+                          folder_path: Path) -> None:
+    """``segment_slices`` split ``[0, num spikes)`` into ``num_segments`` consecutive ranges."""
+    where = f"{str(folder_path)!r}: the zarr spike vector is damaged"
+    if num_samples != num_units:
+        raise CorruptFolderError(f"{where} (sample_index has {num_samples} values, unit_index {num_units})")
+    if slices.shape != (num_segments, 2):
+        raise CorruptFolderError(f"{where} (segment_slices has shape {slices.shape}, expected ({num_segments}, 2))")
+    ends = slices.ravel()
+    if num_segments and (ends[0] != 0 or ends[-1] != num_samples or np.any(np.diff(ends) < 0)
+                         or np.any(slices[1:, 0] != slices[:-1, 1])):
+        raise CorruptFolderError(f"{where} (segment_slices {slices.tolist()} do not split its {num_samples} spikes "
+                                 f"into consecutive segments)")
 
 
 class ZarrSortingExtractor(BaseSorting):
@@ -55,13 +70,19 @@ class ZarrSortingExtractor(BaseSorting):
             raise CorruptFolderError(f"{str(folder_path)!r}: zarr array {err} is missing: not a zarr sorting "
                                      f"folder, or an incomplete one") from None
         super().__init__(float(attrs["sampling_frequency"]), unit_ids)
+        num_segments = int(attrs["num_segments"])
+        _check_segment_slices(slices, num_segments, samples.size, units.size, folder_path)
         spikes = np.zeros(samples.size, dtype=spike_dtype)
         spikes["sample_index"], spikes["unit_index"] = samples, units
         for seg, (start, end) in enumerate(slices):
             spikes["segment_index"][start:end] = seg
-        for seg in range(int(attrs["num_segments"])):
-            start, end = slices[seg] if seg < len(slices) else (samples.size, samples.size)
-            self.add_segment(NumpySortingSegment(spikes[start:end], self.unit_ids))
+        try:  # the values checked, and the order a sorting keeps (written sorted; sorted here if not)
+            spikes = _check_spike_vector(spikes, len(unit_ids))
+        except ValueError as err:
+            raise CorruptFolderError(f"{str(folder_path)!r}: the zarr spike vector is damaged ({err})") from None
+        bounds = np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1))
+        for seg in range(num_segments):
+            self.add_segment(NumpySortingSegment(spikes[bounds[seg]:bounds[seg + 1]], self.unit_ids))
         self._cached_spike_vector = spikes
         if "properties" in root:
             for key in root["properties"]:

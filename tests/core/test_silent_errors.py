@@ -109,6 +109,30 @@ def test_zarr_missing_and_corrupt_chunks_name_the_chunk(tmp_path):
     np.testing.assert_array_equal(loaded.get_traces(start_frame=4000), rec.get_traces(start_frame=4000))
 
 
+def test_zarr_sorting_with_a_damaged_spike_vector_is_refused_not_truncated(tmp_path):
+    import zarr
+
+    trains = [np.array([1, 5, 9, 12]), np.array([4, 3])]
+    labels = [np.array([0, 1, 0, 1]), np.array([1, 0])]
+    gs.NumpySorting.from_samples_and_labels(trains, labels, 1000.0).save(folder=tmp_path / "s.zarr", format="zarr")
+    group = zarr.open_group(str(tmp_path / "s.zarr"), mode="r+")
+    samples = group["spikes/sample_index"][:]
+    assert samples[4:6].tolist() == [3, 4] and group["spikes/unit_index"][4:6].tolist() == [0, 1]
+    group["spikes/sample_index"][4:6] = [4, 3]  # unit 0 at 4, unit 1 at 3, out of order: sorted on load
+    back = load(tmp_path / "s.zarr")
+    np.testing.assert_array_equal(back.get_unit_spike_train(0, segment_index=1), [4])
+    np.testing.assert_array_equal(back.get_unit_spike_train(1, segment_index=1), [3])
+    vector = back.to_spike_vector()
+    assert vector[4:].tolist() == [(3, 1, 1), (4, 0, 1)] and back.count_total_num_spikes() == 6
+    group["spikes/unit_index"][2] = 7  # a unit that does not exist: its spike would vanish silently
+    with pytest.raises(CorruptFolderError, match=r"spike vector is damaged \(spikes unit_index must be in 0..1\)"):
+        load(tmp_path / "s.zarr")
+    group["spikes/unit_index"][2] = 0
+    group["spikes/segment_slices"][1] = [3, 6]  # overlapping segments
+    with pytest.raises(CorruptFolderError, match=r"segment_slices \[\[0, 4\], \[3, 6\]\] do not split its 6"):
+        load(tmp_path / "s.zarr")
+
+
 def test_zarr_all_zero_chunks_are_written(tmp_path):
     rec = gs.NumpyRecording([np.zeros((3000, 2), "int16")], 1000.0)
     rec.save(folder=tmp_path / "z", format="zarr", chunk_size=1000, **NOBAR)
