@@ -56,8 +56,13 @@ def _spikes_from_indexes_labels(indexes: np.ndarray, labels: np.ndarray, unit_id
         unit_index = np.fromiter((lookup[x] for x in labels.tolist()), dtype="int64", count=len(labels))
     except KeyError as err:
         raise CorruptFolderError(f"{str(path)!r}: spike label {err.args[0]!r} of segment {seg} is not a unit id")
+    indexes = np.asarray(indexes)
+    whole = indexes.dtype.kind in "iu" or (indexes.dtype.kind == "f" and np.array_equal(indexes, np.round(indexes)))
+    if len(indexes) and (not whole or np.min(indexes) < 0):
+        raise CorruptFolderError(f"{str(path)!r}: the spike indexes of segment {seg} must be integers >= 0 (found "
+                                 f"{indexes.dtype} values such as {indexes[np.argmin(indexes)]})")
     spikes = np.zeros(len(indexes), dtype=spike_dtype)
-    spikes["sample_index"] = indexes
+    spikes["sample_index"] = indexes.astype("int64")
     spikes["unit_index"] = unit_index
     spikes["segment_index"] = seg
     return spikes[np.lexsort((spikes["unit_index"], spikes["sample_index"]))]
@@ -96,7 +101,7 @@ class NpzSortingExtractor(_SpikeVectorSorting):
         super().__init__(sampling_frequency, unit_ids)
         parts = []
         for seg in range(num_segments):
-            indexes = np.asarray(_require(data, f"spike_indexes_seg{seg}", file_path)).astype("int64")
+            indexes = np.asarray(_require(data, f"spike_indexes_seg{seg}", file_path))
             labels = np.asarray(_require(data, f"spike_labels_seg{seg}", file_path))
             if len(indexes) != len(labels):
                 raise CorruptFolderError(f"{str(file_path)!r}: segment {seg} has {len(indexes)} spike indexes "

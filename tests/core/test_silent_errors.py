@@ -133,6 +133,25 @@ def test_zarr_sorting_with_a_damaged_spike_vector_is_refused_not_truncated(tmp_p
         load(tmp_path / "s.zarr")
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"spike_labels_seg0": np.array([0, 1, 5, 1])}, "spike label 5 of segment 0 is not a unit id"),
+    ({"spike_indexes_seg0": np.array([1, -5, 9, 12])}, r"integers >= 0 \(found int64 values such as -5\)"),
+    ({"spike_indexes_seg0": np.array([1.0, 5.5, 9.0, 12.0])}, "must be integers >= 0"),
+    ({"spike_indexes_seg0": np.array([1, 5, 9])}, "segment 0 has 3 spike indexes but 4 labels"),
+])
+def test_npz_sorting_with_damaged_spikes_is_refused(tmp_path, change, message):
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([1, 5, 9, 12])], [np.array([0, 1, 0, 1])], 1000.0)
+    gs.NpzSortingExtractor.write_sorting(sorting, tmp_path / "s.npz")
+    arrays = dict(np.load(tmp_path / "s.npz"))
+    np.testing.assert_array_equal(gs.NpzSortingExtractor(tmp_path / "s.npz").get_unit_spike_train(1), [5, 12])
+    np.savez(tmp_path / "bad.npz", **dict(arrays, **change))
+    with pytest.raises(CorruptFolderError, match=message):
+        gs.NpzSortingExtractor(tmp_path / "bad.npz")
+    whole = dict(arrays, spike_indexes_seg0=np.array([1.0, 5.0, 9.0, 12.0]))  # floats holding integers are taken
+    np.savez(tmp_path / "floats.npz", **whole)
+    np.testing.assert_array_equal(gs.NpzSortingExtractor(tmp_path / "floats.npz").get_unit_spike_train(1), [5, 12])
+
+
 def test_zarr_all_zero_chunks_are_written(tmp_path):
     rec = gs.NumpyRecording([np.zeros((3000, 2), "int16")], 1000.0)
     rec.save(folder=tmp_path / "z", format="zarr", chunk_size=1000, **NOBAR)
