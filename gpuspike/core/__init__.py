@@ -81,6 +81,10 @@ from .zarrrecording import (ZarrRecording, ZarrRecordingExtractor, add_recording
                            get_default_zarr_compressor, read_zarr)
 from .zarrsorting import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
 from .zarrarray import ZarrArrayRecording, read_zarr_array, write_recording_to_zarr
+# names of SpikeInterface's submodules (waveform_tools, zarrextractors) that its core does not export either
+from .sorting import exceeding_spikes as has_exceeding_spikes  # noqa: F401
+
+read_zarr_recording = ZarrRecordingExtractor
 from .saving import write_binary, write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor

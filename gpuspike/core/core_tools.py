@@ -430,3 +430,40 @@ def make_paths_absolute(input_dict: dict, base_folder) -> dict:
         return full.as_posix() if full.exists() else path
 
     return recursive_path_modifier(input_dict, absolute)
+
+
+def slice_rows(array, row_indices, axis: int = 0) -> np.ndarray:
+    """A copy of the entries of ``array`` at ``row_indices`` (indices or a boolean mask) along ``axis``.
+
+    Parameters
+    ----------
+    array : np.ndarray or zarr array
+        Extension data, in memory, mapped or in a zarr store (read with orthogonal indexing).
+    row_indices : array-like
+        Indices or a boolean mask along ``axis``.
+    axis : int
+        0 for spike / unit rows, a later axis (channels of templates) otherwise.
+
+    Returns
+    -------
+    np.ndarray
+        A new array: never a view of ``array``.
+    """
+    selection = (slice(None),) * axis + (row_indices,)
+    if hasattr(array, "oindex") and not isinstance(array, np.ndarray):
+        return np.asarray(array.oindex[selection])
+    return np.array(np.asarray(array)[selection + (Ellipsis,)])
+
+
+def materialize_array(array) -> np.ndarray:
+    """An independent, writable in-memory copy of ``array`` (a NumPy, mapped or zarr array).
+
+    Parameters
+    ----------
+    array : np.ndarray or zarr array
+
+    Returns
+    -------
+    np.ndarray
+    """
+    return np.array(array[:] if hasattr(array, "oindex") and not isinstance(array, np.ndarray) else array)

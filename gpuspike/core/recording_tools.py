@@ -543,3 +543,44 @@ def get_closest_channels(recording: BaseRecording, channel_ids: Sequence | None 
     dists = np.sqrt(((selected[:, None, :] - locations[None, :, :]) ** 2).sum(axis=2))
     order = np.argsort(dists, axis=1, kind="stable")[:, :num_channels]
     return order, np.take_along_axis(dists, order, axis=1)
+
+
+def read_binary_recording(file, num_channels: int, dtype, time_axis: int = 0, offset: int = 0) -> np.ndarray:
+    """Map a raw binary file of traces, read-only, as ``(num_samples, num_channels)``.
+
+    Parameters
+    ----------
+    file : str or Path
+    num_channels : int
+    dtype : numpy dtype
+    time_axis : {0, 1}
+        0: samples are rows in the file; 1: channels are rows (the map is transposed).
+    offset : int
+        Bytes before the traces (a header).
+
+    Returns
+    -------
+    np.memmap
+        Whole samples only (a partial last frame is left out).
+
+    Raises
+    ------
+    ValueError
+        ``num_channels`` below 1, ``time_axis`` not 0 or 1, or an offset beyond the file.
+    """
+    from pathlib import Path
+
+    num_channels, offset, dtype = int(num_channels), int(offset), np.dtype(dtype)
+    if num_channels < 1:
+        raise ValueError(f"read_binary_recording: num_channels={num_channels}: give an int >= 1")
+    if time_axis not in (0, 1):
+        raise ValueError(f"read_binary_recording: time_axis={time_axis!r}: allowed values are 0 and 1")
+    size = Path(file).stat().st_size
+    if not 0 <= offset <= size:
+        raise ValueError(f"read_binary_recording: offset={offset} is outside the file's {size} bytes")
+    num_samples = (size - offset) // (num_channels * dtype.itemsize)
+    if num_samples == 0:
+        return np.zeros((0, num_channels), dtype)
+    if time_axis == 0:
+        return np.memmap(file, dtype, mode="r", offset=offset, shape=(num_samples, num_channels))
+    return np.memmap(file, dtype, mode="r", offset=offset, shape=(num_channels, num_samples)).T

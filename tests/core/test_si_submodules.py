@@ -316,3 +316,63 @@ def test_spikeinterface_abstract_bases_answer_isinstance():
     assert isinstance(rec.frame_slice(1, 50), TimeSeries) and isinstance(rec._segments[0], TimeSeriesSegment)
     assert not isinstance(sorting, (BaseRecordingSnippets, TimeSeries))
     assert issubclass(gs.BinaryRecordingExtractor, BaseRecordingSnippets)
+
+
+def test_slice_rows_and_materialize_array_copy_numpy_mapped_and_zarr_arrays(tmp_path):
+    import zarr
+
+    from gpuspike.core.core_tools import materialize_array, slice_rows
+
+    data = np.arange(4 * 3 * 5, dtype="float32").reshape(4, 3, 5)
+    np.save(tmp_path / "d.npy", data)
+    mapped = np.load(tmp_path / "d.npy", mmap_mode="r")
+    kwargs = {"zarr_format": 2} if int(zarr.__version__.split(".")[0]) >= 3 else {}
+    stored = zarr.open_array(str(tmp_path / "d.zarr"), mode="w", shape=data.shape, chunks=(2, 3, 5), dtype="float32",
+                             **kwargs)
+    stored[:] = data
+    for array in (data, mapped, stored):
+        rows = slice_rows(array, [3, 1])
+        np.testing.assert_array_equal(rows, data[[3, 1]])
+        np.testing.assert_array_equal(slice_rows(array, np.array([True, False, True, False])), data[[0, 2]])
+        np.testing.assert_array_equal(slice_rows(array, [4, 0], axis=2), data[:, :, [4, 0]])
+        assert type(rows) is np.ndarray and rows.flags.writeable
+        rows[:] = -1  # a copy: the source is unchanged
+        whole = materialize_array(array)
+        assert type(whole) is np.ndarray and whole.flags.writeable and not np.shares_memory(whole, data)
+        np.testing.assert_array_equal(whole, data)
+        whole[0] = -2
+    np.testing.assert_array_equal(stored[:], np.arange(60, dtype="float32").reshape(4, 3, 5))
+    np.testing.assert_array_equal(data, np.arange(60, dtype="float32").reshape(4, 3, 5))
+
+
+def test_read_binary_recording_maps_rows_or_columns_after_a_header(tmp_path):
+    from gpuspike.core.recording_tools import read_binary_recording
+
+    traces = np.arange(7 * 3, dtype="int16").reshape(7, 3) * 11
+    path = tmp_path / "t.bin"
+    path.write_bytes(b"HEADER" + traces.tobytes() + b"\x01\x02")  # and a partial last frame
+    mapped = read_binary_recording(path, 3, "int16", offset=6)
+    assert isinstance(mapped, np.memmap) and not mapped.flags.writeable
+    np.testing.assert_array_equal(mapped, traces)
+    path.write_bytes(traces.T.tobytes())  # channels are rows
+    np.testing.assert_array_equal(read_binary_recording(path, 3, "int16", time_axis=1), traces)
+    with pytest.raises(ValueError, match="time_axis=2: allowed values are 0 and 1"):
+        read_binary_recording(path, 3, "int16", time_axis=2)
+    with pytest.raises(ValueError, match="offset=1000 is outside the file's 42 bytes"):
+        read_binary_recording(path, 3, "int16", offset=1000)
+    assert read_binary_recording(path, 3, "int16", offset=42).shape == (0, 3)
+
+
+def test_has_exceeding_spikes_and_read_zarr_recording_from_their_spikeinterface_modules(tmp_path):
+    from gpuspike.core.waveform_tools import has_exceeding_spikes
+    from gpuspike.core.zarrextractors import read_zarr_recording
+
+    rec = gs.NumpyRecording([np.zeros((100, 2), "float32"), np.zeros((50, 2), "float32")], 1000.0)
+    inside = gs.NumpySorting.from_samples_and_labels([np.array([0, 99]), np.array([49])], [np.array([0, 0]),
+                                                                                         np.array([0])], 1000.0)
+    beyond = gs.NumpySorting.from_samples_and_labels([np.array([0, 99]), np.array([50])], [np.array([0, 0]),
+                                                                                         np.array([0])], 1000.0)
+    assert not has_exceeding_spikes(inside, rec) and has_exceeding_spikes(beyond, rec)
+    rec.save(folder=tmp_path / "r.zarr", format="zarr")
+    back = read_zarr_recording(tmp_path / "r.zarr")
+    assert isinstance(back, gs.ZarrRecordingExtractor) and back.get_num_samples(1) == 50
