@@ -1,0 +1,112 @@
+"""Where the time of "templates of every spike" goes on a CPU: the raw-moments kernel in two orders.
+
+The library's kernel (``kernels.accumulate_moments_cpu``) adds a unit's windows unit after unit,
+four per pass over the unit's int64 sums and sums of squares (each row of a window is a whole
+row of the block: 384 channels, contiguous). The alternative measured here keeps a tile of
+channels of every unit's accumulators in cache (tile-major accumulators, so that a tile's are
+contiguous) and sweeps all units per tile: fewer bytes move between cache and memory, but each
+window row is read as a short run of a long strided row.
+
+Both run on the same synthetic block (int16, one 15 Hz-like load: windows of 90 samples, 100
+units); outputs are checked equal, then timed (best of ``--repeat``), in G window-samples / s::
+
+    python benchmarks/moments_kernel_orders.py                    # 60 000 frames, 30 spikes / unit
+    python benchmarks/moments_kernel_orders.py --frames 30000 --spikes-per-unit 15 --tiles 32 64
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from numba import njit, prange
+
+
+def make_tiled_kernel(tile: int):
+    """The tile-major kernel for tiles of ``tile`` channels (a compile-time constant)."""
+
+    @njit(parallel=True, nogil=True)
+    def tiled(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs):  # pragma: no cover - compiled
+        num_tiles, num_units = sums.shape[0], sums.shape[1]
+        for t in prange(num_tiles):
+            c0 = t * tile
+            for u in range(num_units):
+                s_u, q_u = sums[t, u], sumsqs[t, u]
+                for j in range(bounds[u], bounds[u + 1]):
+                    start = peaks[j] - nbefore
+                    for i in range(nsamples):
+                        for cc in range(tile):
+                            a = np.int64(traces[start + i, c0 + cc])
+                            s_u[i, cc] += a
+                            q_u[i, cc] += a * a
+
+    return tiled
+
+
+def best_of(fn, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=60000)
+    parser.add_argument("--channels", type=int, default=384)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--spikes-per-unit", type=int, default=30)
+    parser.add_argument("--tiles", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    from gpuspike.kernels import accumulate_moments_cpu
+
+    rng = np.random.default_rng(0)
+    nbefore, nafter = 30, 60
+    nsamples = nbefore + nafter
+    traces = rng.integers(-2000, 2000, (args.frames, args.channels)).astype(np.int16)
+    count = args.units * args.spikes_per_unit
+    units = rng.integers(0, args.units, count)
+    peaks = np.sort(rng.integers(nbefore, args.frames - nafter, count)).astype(np.int64)
+    order = np.argsort(units, kind="stable")
+    peaks = np.ascontiguousarray(peaks[order])
+    bounds = np.searchsorted(units[order], np.arange(args.units + 1)).astype(np.int64)
+    samples = count * nsamples * args.channels
+
+    shape = (args.units, nsamples, args.channels)
+    sums, sumsqs, counts = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(args.units, np.int64)
+
+    def library():
+        sums[:] = 0
+        sumsqs[:] = 0
+        accumulate_moments_cpu(traces, peaks, bounds, nbefore, nafter, sums, sumsqs, counts, checked=True)
+
+    library()
+    print(f"block {args.frames} x {args.channels} int16, {count} windows of {nsamples} samples, {args.units} units")
+    print(f"unit-major (library): {samples / best_of(library, args.repeat) / 1e9:6.1f} G samples/s")
+    for tile in args.tiles:
+        if args.channels % tile:
+            print(f"tile {tile}: skipped ({args.channels} channels are not whole tiles)")
+            continue
+        kernel = make_tiled_kernel(tile)
+        tiled_shape = (args.channels // tile, args.units, nsamples, tile)
+        t_sums, t_sumsqs = np.zeros(tiled_shape, np.int64), np.zeros(tiled_shape, np.int64)
+
+        def tiled():
+            t_sums[:] = 0
+            t_sumsqs[:] = 0
+            kernel(traces, peaks, bounds, nbefore, nsamples, t_sums, t_sumsqs)
+
+        tiled()
+        back = t_sums.transpose(1, 2, 0, 3).reshape(shape)
+        back_sq = t_sumsqs.transpose(1, 2, 0, 3).reshape(shape)
+        if not (np.array_equal(back, sums) and np.array_equal(back_sq, sumsqs)):
+            raise SystemExit(f"tile {tile}: the tiled sums differ from the library's")
+        print(f"tile-major, {tile:3d} channels: {samples / best_of(tiled, args.repeat) / 1e9:6.1f} G samples/s")
+
+
+if __name__ == "__main__":
+    main()
