@@ -1,6 +1,7 @@
 """Utilities on top of recordings: random chunks, noise levels, margins, channel geometry."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -568,8 +569,6 @@ def read_binary_recording(file, num_channels: int, dtype, time_axis: int = 0, of
     ValueError
         ``num_channels`` below 1, ``time_axis`` not 0 or 1, or an offset beyond the file.
     """
-    from pathlib import Path
-
     num_channels, offset, dtype = int(num_channels), int(offset), np.dtype(dtype)
     if num_channels < 1:
         raise ValueError(f"read_binary_recording: num_channels={num_channels}: give an int >= 1")

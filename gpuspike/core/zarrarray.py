@@ -181,7 +181,10 @@ def write_recording_to_zarr(recording: BaseRecording, zarr_group, dataset_paths,
     longest = max(recording.get_num_samples(i) for i in range(num_segments))
     time_chunk = min(config.chunk_frames(recording), max(1, longest))
 
-    created: list[str] = []
+    # groups that the paths create on the way (removed with the arrays if the write fails), deepest last
+    parents = sorted({"/".join(p.split("/")[:k]) for p in wanted for k in range(1, p.count("/") + 1)},
+                     key=lambda g: g.count("/"))
+    created: list[str] = [g for g in parents if g not in zarr_group]
     try:  # a failed write removes the arrays it created: the group is left as it was given
         traces_arrays, times_arrays = [], []
         for seg in range(num_segments):

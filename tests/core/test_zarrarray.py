@@ -62,8 +62,11 @@ def test_write_recording_to_zarr_refuses_bad_arguments_and_leaves_the_group_as_g
         gs.write_recording_to_zarr(rec, group, ["a", "b"], compressor_data="zstd")
     with pytest.raises(ValueError, match=r"outside the range \[-128, 127\] of dtype=int8"):  # values up to 500
         gs.write_recording_to_zarr(rec, group, ["a", "b"], dataset_timestamps_paths=["ta", None], dtype="int8")
+    with pytest.raises(ValueError, match="int8"):  # the groups made on the way go too; "kept" stays
+        gs.write_recording_to_zarr(rec, group, ["new/deep/a", "kept/b"], dtype="int8")
     names = sorted(zarr.open_group(str(tmp_path / "g.zarr"), mode="r").keys())
     assert names == ["kept", "mine"]  # the arrays of the failed writes were removed
+    assert list(zarr.open_group(str(tmp_path / "g.zarr" / "kept"), mode="r").keys()) == []
     np.testing.assert_array_equal(mine[:], np.arange(5))
 
 
