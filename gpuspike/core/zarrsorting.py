@@ -21,12 +21,13 @@ from .zarrrecording import create_array, get_default_zarr_compressor, open_group
 SI_ZARR_SORTING_CLASS = "spikeinterface.core.zarrextractors.ZarrSortingExtractor"
 
 
-def _check_segment_slices(slices: np.ndarray, num_segments: int, num_samples: int, num_units: int,
+def _check_segment_slices(slices: np.ndarray, num_segments: int, num_samples: int, num_labels: int,
                           folder_path: Path) -> None:
-    """``segment_slices`` split ``[0, num spikes)`` into ``num_segments`` consecutive ranges."""
+    """``sample_index`` and ``unit_index`` have one value per spike, and ``segment_slices`` split
+    ``[0, num spikes)`` into ``num_segments`` consecutive ranges."""
     where = f"{str(folder_path)!r}: the zarr spike vector is damaged"
-    if num_samples != num_units:
-        raise CorruptFolderError(f"{where} (sample_index has {num_samples} values, unit_index {num_units})")
+    if num_samples != num_labels:
+        raise CorruptFolderError(f"{where} (sample_index has {num_samples} values, unit_index {num_labels})")
     if slices.shape != (num_segments, 2):
         raise CorruptFolderError(f"{where} (segment_slices has shape {slices.shape}, expected ({num_segments}, 2))")
     ends = slices.ravel()
