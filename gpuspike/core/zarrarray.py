@@ -18,7 +18,8 @@ from .job import resolve_job_kwargs
 from .job_tools import divide_recording_into_chunks
 from .loading import check_folder
 from .recording import BaseRecording
-from .zarrrecording import ZarrRecordingSegment, _zarr, create_array, writing_all_chunks
+from .zarrrecording import (ZarrRecordingSegment, _zarr, check_group_takes_numcodecs, create_array,
+                            writing_all_chunks)
 
 __all__ = ["ZarrArrayRecording", "read_zarr_array", "write_recording_to_zarr"]
 
@@ -175,7 +176,8 @@ def write_recording_to_zarr(recording: BaseRecording, zarr_group, dataset_paths,
         channel_chunk = int(extra_chunks[0])
     check_zarr_codecs(compressor_data, filters_data, None, None)
     check_zarr_codecs(compressor_times, filters_times, None, None)
-    _check_format_takes_codecs(zarr_group, compressor_data, filters_data, compressor_times, filters_times)
+    check_group_takes_numcodecs(zarr_group, "write_recording_to_zarr", compressor_data, filters_data,
+                                compressor_times, filters_times)
     dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
     config = resolve_job_kwargs(**job_kwargs)
     longest = max(recording.get_num_samples(i) for i in range(num_segments))
@@ -223,12 +225,3 @@ def _new_array(group, name: str, created: list, **kwargs):
     array = create_array(group, name, **kwargs)
     created.append(name)
     return writing_all_chunks(array)
-
-
-def _check_format_takes_codecs(group, *codecs) -> None:
-    """numcodecs codecs are zarr format 2's: a format 3 group is refused when codecs are given."""
-    metadata = getattr(group, "metadata", None)
-    if getattr(metadata, "zarr_format", 2) != 2 and any(c is not None for c in codecs):
-        raise ValueError("write_recording_to_zarr: zarr_group is zarr format 3 and numcodecs compressors / filters "
-                         "are zarr format 2's (SpikeInterface's layout): open the group with "
-                         "zarr.open_group(path, mode='w', zarr_format=2), or give no compressor and filters")

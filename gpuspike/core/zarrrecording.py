@@ -111,6 +111,16 @@ def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=Non
     return arr
 
 
+def check_group_takes_numcodecs(group, what: str, *codecs) -> None:
+    """numcodecs codecs are zarr format 2's: a format 3 group given codecs is refused, naming the fix."""
+    metadata = getattr(group, "metadata", None)
+    if getattr(metadata, "zarr_format", 2) != 2 and any(c is not None for c in codecs):
+        raise ValueError(f"{what}: zarr_group is zarr format 3 and numcodecs compressors / filters are zarr format "
+                         f"2's (SpikeInterface's layout; gpuspike's default compressor is numcodecs Blosc): open the "
+                         f"group with zarr.open_group(path, mode='w', zarr_format=2), or pass None as every "
+                         f"compressor and filters")
+
+
 class ZarrRecordingSegment(BaseRecordingSegment):
     """One ``traces_seg{i}`` array. A chunk that is missing (the writers store every chunk) or
     cannot be decoded raises :class:`CorruptFolderError` naming the array, the chunk and the frames,
@@ -336,6 +346,10 @@ def add_recording_to_zarr_group(recording: BaseRecording, zarr_group, verbose: b
     if unknown:
         raise TypeError(f"add_recording_to_zarr_group: unknown keyword arguments {unknown}; allowed: "
                         f"{', '.join(allowed)} and job keywords")
+    codecs = [zarr_kwargs.get("compressor", "default"), zarr_kwargs.get("filters")]
+    for by_dataset in ("compressor_by_dataset", "filters_by_dataset"):
+        codecs += list((zarr_kwargs.get(by_dataset) or {}).values())
+    check_group_takes_numcodecs(zarr_group, "add_recording_to_zarr_group", *codecs)
     plan = _plan_trace_arrays(recording, dtype, resolve_job_kwargs(**job_kwargs),
                               zarr_kwargs.get("compressor", "default"), zarr_kwargs.get("filters"),
                               zarr_kwargs.get("channel_chunk_size"), zarr_kwargs.get("compressor_by_dataset"),

@@ -82,6 +82,10 @@ def test_write_recording_to_zarr_in_a_format_3_group(tmp_path):
     assert back.metadata.zarr_format == 3
     for seg, name in enumerate(["a", "b"]):
         np.testing.assert_array_equal(back[name][:], traces[seg])
+    other = zarr.open_group(str(tmp_path / "r3.zarr"), mode="w", zarr_format=3)
+    with pytest.raises(ValueError, match="add_recording_to_zarr_group: zarr_group is zarr format 3"):
+        gs.add_recording_to_zarr_group(rec, other)  # the default compressor is numcodecs Blosc
+    assert list(other.keys()) == []
 
 
 def test_zarr_array_recording_reads_a_plain_array_as_spikeinterface(tmp_path):
