@@ -144,11 +144,11 @@ def test_ground_truth_deterministic_and_chunk_independent(gt):
 
 def test_ground_truth_noise_level_is_the_earlier_name_of_noise_levels():
     kwargs = dict(durations=[1.0], num_channels=4, num_units=2, seed=5)
-    rec_new, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_level=2.0), **kwargs)
-    rec_old, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_levels=2.0), **kwargs)
+    rec_old, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_level=2.0), **kwargs)
+    rec_new, _ = generate_ground_truth_recording(noise_kwargs=dict(noise_levels=2.0), **kwargs)
     rec_default, _ = generate_ground_truth_recording(**kwargs)  # noise 5
-    np.testing.assert_array_equal(rec_new.get_traces(), rec_old.get_traces())
-    assert not np.array_equal(rec_new.get_traces(), rec_default.get_traces())
+    np.testing.assert_array_equal(rec_old.get_traces(), rec_new.get_traces())
+    assert not np.array_equal(rec_old.get_traces(), rec_default.get_traces())
     with pytest.raises(ValueError, match="noise_levels or noise_level"):
         generate_ground_truth_recording(noise_kwargs=dict(noise_level=2.0, noise_levels=2.0), **kwargs)
     with pytest.raises(ValueError, match="unknown keys \\['noise'\\]"):
