@@ -356,7 +356,22 @@ class AnalyzerExtension:
             return None
         if cls.need_backward_compatibility_on_load:
             ext._handle_backward_compatibility_on_load()
-        return ext if ext.data else None
+        if not ext.data:
+            return None
+        problem = ext._problem_with_loaded_data()
+        if problem:
+            from .errors import CorruptFolderError
+
+            raise CorruptFolderError(f"extension {cls.extension_name!r} of {str(sorting_analyzer.folder)!r}: "
+                                     f"{problem}; the folder is damaged: open it with load_sorting_analyzer(folder, "
+                                     f"load_extensions=False) and compute the extension again "
+                                     f"(analyzer.compute({cls.extension_name!r}))")
+        return ext
+
+    def _problem_with_loaded_data(self) -> str | None:
+        """What contradicts the analyzer in data read from a folder (shapes, index ranges), or None.
+        Extensions whose data have a known shape say so."""
+        return None
 
     def copy(self, new_sorting_analyzer, unit_ids=None, channel_ids=None):
         """This extension for ``new_sorting_analyzer`` (a copy, or its units ``unit_ids``, or its

@@ -80,6 +80,17 @@ class ComputeRandomSpikes(AnalyzerExtension):
     def _get_data(self) -> np.ndarray:
         return self.data["random_spikes_indices"]
 
+    def _problem_with_loaded_data(self) -> str | None:
+        indices = self.data.get("random_spikes_indices")
+        num_spikes = self.sorting_analyzer._sorting.count_total_num_spikes()
+        if indices is None or np.ndim(indices) != 1 or np.dtype(indices.dtype).kind not in "iu":
+            return "random_spikes_indices must be a 1-d integer array"
+        indices = np.asarray(indices)
+        if len(indices) and (np.min(indices) < 0 or np.max(indices) >= num_spikes):
+            return (f"random_spikes_indices run from {np.min(indices)} to {np.max(indices)}, the sorting has "
+                    f"{num_spikes} spikes")
+        return None
+
     def get_random_spikes(self) -> np.ndarray:
         """The spike vector of the selected spikes.
 
@@ -152,6 +163,15 @@ def _random_rows_after_curation(old_analyzer, new_analyzer, keep_mask=None
     valid = new_positions >= 0
     order = np.argsort(new_positions[valid], kind="stable")
     return valid, order, positions[indices]
+
+
+def _shape_problem(name: str, array, expected: list) -> str | None:
+    """How ``array``'s shape contradicts ``expected`` (None entries: any length), or None."""
+    shape = None if array is None else tuple(np.shape(array))
+    if shape is None or len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
+        wanted = "(" + ", ".join("n" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "")
+        return f"{name} has shape {shape}, expected {wanted})"
+    return None
 
 
 class _WindowInMs:
@@ -227,6 +247,16 @@ class ComputeWaveforms(_WindowInMs, AnalyzerExtension):
 
     def _get_data(self) -> np.ndarray:
         return self.data["waveforms"]
+
+    def _problem_with_loaded_data(self) -> str | None:
+        analyzer = self.sorting_analyzer
+        width = analyzer.get_num_channels() if analyzer.sparsity is None else \
+            analyzer.sparsity.max_num_active_channels
+        expected = [None, self.nbefore + self.nafter, width]
+        random_spikes = analyzer.extensions.get("random_spikes")
+        if random_spikes is not None:
+            expected[0] = np.shape(random_spikes.data["random_spikes_indices"])[0]
+        return _shape_problem("waveforms", self.data.get("waveforms"), expected)
 
     def get_waveforms_one_unit(self, unit_id, force_dense: bool = False) -> np.ndarray:
         """Waveforms of one unit (on its sparse channels, unless ``force_dense``).
@@ -421,6 +451,16 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
                                            analyzer.get_num_units(), missing, mask, get_backend("numpy"))
         for key in keys:
             self.data[key] = fused[key] if key in fused else computed[key]
+
+    def _problem_with_loaded_data(self) -> str | None:
+        analyzer = self.sorting_analyzer
+        expected = [analyzer.get_num_units(), self.nbefore + self.nafter, analyzer.get_num_channels()]
+        for key, value in self.data.items():
+            problem = _shape_problem(key, value, expected) if isinstance(value, np.ndarray) or hasattr(
+                value, "shape") else None
+            if problem:
+                return problem
+        return None
 
     def _get_data(self, operator: str = "average", percentile: float | None = None, outputs: str = "numpy"):
         key = self._key(operator, percentile)
@@ -630,6 +670,9 @@ class ComputeNoiseLevels(AnalyzerExtension):
 
     def _get_data(self) -> np.ndarray:
         return self.data["noise_levels"]
+
+    def _problem_with_loaded_data(self) -> str | None:
+        return _shape_problem("noise_levels", self.data.get("noise_levels"), [self.sorting_analyzer.get_num_channels()])
 
     def _handle_backward_compatibility_on_load(self) -> None:
         for key in ("num_chunks_per_segment", "chunk_size", "seed"):

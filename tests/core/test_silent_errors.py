@@ -350,3 +350,49 @@ def test_big_endian_file_reads_the_same_on_every_path(tmp_path):
                                rtol=1e-6)
     saved = rec.save(folder=tmp_path / "native", **NOBAR)
     np.testing.assert_array_equal(saved.get_traces(), traces)
+
+
+@pytest.mark.parametrize("fmt", ["binary_folder", "zarr"])
+def test_analyzer_extension_data_that_contradict_the_analyzer_are_refused_on_load(tmp_path, fmt):
+    import zarr
+
+    rec, srt = gs.generate_ground_truth_recording(durations=[2.0], num_channels=4, num_units=3, seed=1)
+    folder = tmp_path / ("a.zarr" if fmt == "zarr" else "a")
+    analyzer = gs.create_sorting_analyzer(srt, rec, sparse=False, format=fmt, folder=folder)
+    analyzer.compute(["random_spikes", "waveforms", "templates", "noise_levels"])
+    good = {name: analyzer.get_extension(name).get_data() for name in ("waveforms", "templates", "noise_levels")}
+    num_spikes = srt.count_total_num_spikes()
+
+    def replace(name, key, values):
+        if fmt == "zarr":  # the array rewritten in place, and its entry of the consolidated metadata
+            kwargs = {"zarr_format": 2} if int(zarr.__version__.split(".")[0]) >= 3 else {}
+            path = folder / "extensions" / name / key
+            array = zarr.open_array(str(path), mode="w", shape=values.shape, dtype=values.dtype, **kwargs)
+            array[...] = values
+            consolidated = json.loads((folder / ".zmetadata").read_text())
+            consolidated["metadata"][f"extensions/{name}/{key}/.zarray"] = json.loads((path / ".zarray").read_text())
+            (folder / ".zmetadata").write_text(json.dumps(consolidated))
+        else:
+            np.save(folder / "extensions" / name / f"{key}.npy", values)
+
+    indices = np.asarray(analyzer.get_extension("random_spikes").get_data())
+    cases = [("random_spikes", "random_spikes_indices", np.r_[indices[:-1], num_spikes],
+              f"random_spikes_indices run from {indices[0]} to {num_spikes}, the sorting has {num_spikes} spikes"),
+             ("waveforms", "waveforms", good["waveforms"][:-2],
+              rf"waveforms has shape \({indices.size - 2}, 75, 4\), expected \({indices.size}, 75, 4\)"),
+             ("templates", "average", good["templates"][:, :, :3], r"average has shape \(3, 75, 3\), expected \(3, 75, 4\)"),
+             ("noise_levels", "noise_levels", good["noise_levels"][:2], r"noise_levels has shape \(2,\), expected \(4,\)")]
+    for name, key, damaged, message in cases:
+        original = (indices if name == "random_spikes" else
+                    good[name] if name != "templates" else good["templates"])
+        replace(name, key, damaged)
+        with pytest.raises(CorruptFolderError, match=f"extension '{name}' of .*: {message}; the folder is damaged"):
+            gs.load_sorting_analyzer(folder)
+        replace(name, key, original)
+    reopened = gs.load_sorting_analyzer(folder)
+    np.testing.assert_array_equal(reopened.get_extension("waveforms").get_data(), good["waveforms"])
+    replace("waveforms", "waveforms", good["waveforms"][:-2])  # the way out the message names
+    repaired = gs.load_sorting_analyzer(folder, load_extensions=False)
+    repaired.compute("waveforms")
+    np.testing.assert_array_equal(gs.load_sorting_analyzer(folder).get_extension("waveforms").get_data(),
+                                  good["waveforms"])
