@@ -18,8 +18,8 @@ from .job import resolve_job_kwargs
 from .job_tools import divide_recording_into_chunks
 from .loading import check_folder
 from .recording import BaseRecording
-from .zarrrecording import (ZarrRecordingSegment, _zarr, check_group_takes_numcodecs, create_array,
-                            writing_all_chunks)
+from .zarrrecording import (ZarrRecordingSegment, _write_zarr_chunk, _zarr, check_group_takes_numcodecs, create_array,
+                            start_times_to_store, time_chunk_frames, writing_all_chunks)
 
 __all__ = ["ZarrArrayRecording", "read_zarr_array", "write_recording_to_zarr"]
 
@@ -152,7 +152,7 @@ def write_recording_to_zarr(recording: BaseRecording, zarr_group, dataset_paths,
     TypeError
         A compressor or filters that are not numcodecs codecs.
     """
-    from .validation import check_trace_dtype, check_zarr_codecs, checked_cast
+    from .validation import check_trace_dtype, check_zarr_codecs
 
     num_segments = recording.get_num_segments()
     paths = [dataset_paths] if isinstance(dataset_paths, (str, Path)) else list(dataset_paths)
@@ -179,9 +179,7 @@ def write_recording_to_zarr(recording: BaseRecording, zarr_group, dataset_paths,
     check_group_takes_numcodecs(zarr_group, "write_recording_to_zarr", compressor_data, filters_data,
                                 compressor_times, filters_times)
     dtype = check_trace_dtype(recording.get_dtype() if dtype is None else dtype)
-    config = resolve_job_kwargs(**job_kwargs)
-    longest = max(recording.get_num_samples(i) for i in range(num_segments))
-    time_chunk = min(config.chunk_frames(recording), max(1, longest))
+    time_chunk = time_chunk_frames(recording, resolve_job_kwargs(**job_kwargs))
 
     # groups that the paths create on the way (removed with the arrays if the write fails), deepest last
     parents = sorted({"/".join(p.split("/")[:k]) for p in wanted for k in range(1, p.count("/") + 1)},
@@ -197,17 +195,15 @@ def write_recording_to_zarr(recording: BaseRecording, zarr_group, dataset_paths,
             times_arrays.append(None if times[seg] is None else _new_array(
                 zarr_group, str(times[seg]), created, shape=shape[:1], chunks=(time_chunk,), dtype="float64",
                 compressor=compressor_times, filters=filters_times))
+        ctx = {"recording": recording, "arrays": traces_arrays, "dtype": dtype,
+               "call": "write_recording_to_zarr(dtype={dtype})"}
         for seg, start, end in divide_recording_into_chunks(recording, time_chunk):
-            traces = recording.get_traces(segment_index=seg, start_frame=start, end_frame=end)
-            traces_arrays[seg][start:end] = checked_cast(
-                traces, dtype, f"write_recording_to_zarr(dtype={dtype}): traces of segment {seg}, frames [{start}, "
-                               f"{end})")
+            _write_zarr_chunk(seg, start, end, ctx)
             if times_arrays[seg] is not None:
                 times_arrays[seg][start:end] = recording.get_times(segment_index=seg, start_frame=start,
                                                                    end_frame=end)
-        t_starts = np.array([np.nan if recording.has_time_vector(seg) or recording.get_start_time(seg) == 0.0
-                             else recording.get_start_time(seg) for seg in range(num_segments)])
-        if np.any(~np.isnan(t_starts)) and "t_starts" not in zarr_group:
+        t_starts = start_times_to_store(recording)
+        if t_starts is not None and "t_starts" not in zarr_group:
             _new_array(zarr_group, "t_starts", created, data=t_starts)
     except BaseException:
         for name in reversed(created):

@@ -377,11 +377,27 @@ def _plan_trace_arrays(recording: BaseRecording, dtype, config, compressor, filt
     by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
                   for k, v in (compressor_by_dataset or {}).items()}
     filters_by_dataset = filters_by_dataset or {}
-    longest = max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))
     channel_chunk = recording.get_num_channels() if channel_chunk_size is None else int(channel_chunk_size)
-    return {"dtype": dtype, "chunks": (min(config.chunk_frames(recording), max(1, longest)), channel_chunk),
+    return {"dtype": dtype, "chunks": (time_chunk_frames(recording, config), channel_chunk),
             "traces": (by_dataset.get("traces", compressor), filters_by_dataset.get("traces", filters)),
             "times": (by_dataset.get("times", compressor), filters_by_dataset.get("times", None))}
+
+
+def time_chunk_frames(recording: BaseRecording, config) -> int:
+    """Frames per zarr chunk along time: the job chunk (so parallel writers never share a zarr
+    chunk), at most the longest segment."""
+    longest = max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))
+    return min(config.chunk_frames(recording), max(1, longest))
+
+
+def start_times_to_store(recording: BaseRecording) -> np.ndarray | None:
+    """Each segment's start time when it is not 0 and has no time vector (NaN otherwise), or None
+    when no segment has one: the ``t_starts`` array of SpikeInterface's zarr layout."""
+    t_starts = np.full(recording.get_num_segments(), np.nan)
+    for seg in range(recording.get_num_segments()):
+        if not recording.has_time_vector(seg) and recording.get_start_time(seg) != 0.0:
+            t_starts[seg] = recording.get_start_time(seg)
+    return t_starts if np.any(~np.isnan(t_starts)) else None
 
 
 def _create_trace_arrays(group, recording: BaseRecording, plan: dict) -> list[str]:
@@ -412,11 +428,8 @@ def _write_zarr_metadata(root, recording: BaseRecording, relative_to: str | Path
         attrs["probegroup"] = plain(recording.get_probegroup().to_dict(array_as_list=True))
     root.attrs.update(attrs)
     create_array(root, "channel_ids", data=np.asarray(recording.channel_ids))
-    t_starts = np.full(recording.get_num_segments(), np.nan)
-    for seg in range(recording.get_num_segments()):
-        if not recording.has_time_vector(seg) and recording.get_start_time(seg) != 0.0:
-            t_starts[seg] = recording.get_start_time(seg)
-    if np.any(~np.isnan(t_starts)):
+    t_starts = start_times_to_store(recording)
+    if t_starts is not None:
         create_array(root, "t_starts", data=t_starts)
     props = root.create_group("properties")
     object_properties = {}
@@ -451,11 +464,14 @@ def writing_all_chunks(array):
 
 
 def _write_zarr_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict) -> int:
+    """Write one chunk of traces into ``ctx["arrays"][segment_index]`` (``ctx["call"]``, the public
+    call, names itself in errors)."""
     from .validation import checked_cast
 
     traces = ctx["recording"].get_traces(segment_index=segment_index, start_frame=start_frame, end_frame=end_frame)
-    traces = checked_cast(traces, ctx["dtype"], f"save(format='zarr', dtype={ctx['dtype']}): traces of segment "
-                                                f"{segment_index}, frames [{start_frame}, {end_frame})")
+    call = ctx.get("call", "save(format='zarr', dtype={dtype})").format(dtype=ctx["dtype"])
+    traces = checked_cast(traces, ctx["dtype"], f"{call}: traces of segment {segment_index}, frames [{start_frame}, "
+                                                f"{end_frame})")
     ctx["arrays"][segment_index][start_frame:end_frame, :] = traces
     return traces.nbytes
 
