@@ -16,7 +16,7 @@ from .errors import CorruptFolderError
 from .event import BaseEvent
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_properties_from_folder, read_json)
-from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_mapped_spike_vector,
+from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_spike_vector,
                               check_snippet_frames)
 from .snippets import BaseSnippets
 from .sorting import BaseSorting, spike_dtype
@@ -255,7 +255,7 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         ordered = False
         if isinstance(raw, np.memmap) and raw.dtype == spike_dtype and raw.ndim == 1:
             try:
-                ordered = check_mapped_spike_vector(raw, len(unit_ids), num_segments)
+                ordered = check_spike_vector(raw, len(unit_ids), num_segments)
             except ValueError as err:
                 raise CorruptFolderError(f"{str(spikes_path)!r}: {err}") from None
         if ordered:

@@ -415,12 +415,13 @@ class NumpySorting(BaseSorting):
 _CHECK_ROWS = 1 << 20
 
 
-def check_mapped_spike_vector(spikes: np.memmap, num_units: int, num_segments: int | None = None) -> bool:
-    """Check a memory-mapped spike vector of ``spike_dtype`` in bounded passes, without copying it.
+def check_spike_vector(spikes: np.ndarray, num_units: int, num_segments: int | None = None) -> bool:
+    """Check the values of a spike vector of ``spike_dtype`` (in memory or memory-mapped) in bounded
+    passes, without copying it.
 
     Parameters
     ----------
-    spikes : np.memmap
+    spikes : np.ndarray or np.memmap
     num_units : int
     num_segments : int, optional
         Segment indices must be below it.
@@ -436,7 +437,6 @@ def check_mapped_spike_vector(spikes: np.memmap, num_units: int, num_segments: i
         A unit index outside ``0..num_units - 1``, a negative sample index or a segment index out of range.
     """
     ordered = True
-    last = None
     for start in range(0, spikes.size, _CHECK_ROWS):
         part = np.asarray(spikes[start:start + _CHECK_ROWS])
         units, frames, segments = part["unit_index"], part["sample_index"], part["segment_index"]
@@ -446,21 +446,14 @@ def check_mapped_spike_vector(spikes: np.memmap, num_units: int, num_segments: i
             raise ValueError("spikes sample_index must be >= 0")
         if segments.min() < 0 or (num_segments is not None and segments.max() >= num_segments):
             raise ValueError(f"spikes segment_index must be in 0..{(num_segments or 1) - 1}")
-        if ordered:
-            keys = np.stack([segments, frames, units], axis=1)
-            if last is not None:
-                keys = np.concatenate([last[None], keys])
-            step = np.diff(keys, axis=0)
-            first_change = np.argmax(step != 0, axis=1)  # the leading key that differs between neighbours
-            ordered = bool(np.all(step[np.arange(step.shape[0]), first_change] >= 0))
-            last = keys[-1]
+        if ordered:  # this pass, from the previous pass's last spike
+            ordered = _is_sorted_spike_vector(np.asarray(spikes[max(start - 1, 0):start + _CHECK_ROWS]))
     return ordered
 
 
 def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
-    if isinstance(spikes, np.memmap) and spikes.dtype == spike_dtype:
-        check_mapped_spike_vector(spikes, num_units)  # kept mapped, as SpikeInterface's lazy sortings
-        return spikes
+    if isinstance(spikes, np.memmap) and spikes.dtype == spike_dtype and check_spike_vector(spikes, num_units):
+        return spikes  # sorted: kept mapped, as SpikeInterface's lazy sortings
     if not isinstance(spikes, np.ndarray) or spikes.dtype.names is None:
         spikes = _spike_rows(spikes)
     for name in spike_dtype.names:
@@ -471,11 +464,7 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
     out = np.zeros(spikes.size, dtype=spike_dtype)
     for name in spike_dtype.names:
         out[name] = check_integer_frames(spikes[name], f"spikes[{name!r}]", "integers")
-    if out.size and (out["unit_index"].min() < 0 or out["unit_index"].max() >= num_units):
-        raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
-    if out.size and (out["sample_index"].min() < 0):
-        raise ValueError("spikes sample_index must be >= 0")
-    if _is_sorted_spike_vector(out):  # the usual case (another sorting's spike vector): no sort
+    if check_spike_vector(out, num_units):  # the usual case (another sorting's spike vector): no sort
         return out
     order = np.lexsort((out["unit_index"], out["sample_index"], out["segment_index"]))
     return out[order]

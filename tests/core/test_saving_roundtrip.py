@@ -216,6 +216,12 @@ def test_numpy_folder_sorting_maps_its_spike_vector(tmp_path, monkeypatch):
     unsorted = NumpyFolderSorting(shuffled, mmap_mode="r")
     assert not isinstance(unsorted.to_spike_vector(), np.memmap)
     np.testing.assert_array_equal(unsorted.to_spike_vector(), reference)
+    # an unsorted mapped spike vector handed to a sorting is sorted too (not kept mapped out of order)
+    given = gs.NumpySorting(np.load(shuffled / "spikes.npy", mmap_mode="r"), 30000.0, sorting.unit_ids)
+    assert not isinstance(given.to_spike_vector(), np.memmap)
+    np.testing.assert_array_equal(given.to_spike_vector(), reference)
+    kept = gs.NumpySorting(np.load(tmp_path / "np" / "spikes.npy", mmap_mode="r"), 30000.0, sorting.unit_ids)
+    assert isinstance(kept.to_spike_vector(), np.memmap)
     damaged = reference.copy()
     damaged["unit_index"][-1] = 5  # in the last pass
     np.save(shuffled / "spikes.npy", damaged)
