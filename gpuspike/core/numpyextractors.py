@@ -424,7 +424,8 @@ def check_spike_vector(spikes: np.ndarray, num_units: int, num_segments: int | N
     spikes : np.ndarray or np.memmap
     num_units : int
     num_segments : int, optional
-        Segment indices must be below it.
+        Segment indices must be in ``0..num_segments - 1`` (unchecked without it: the caller knows the
+        segments).
 
     Returns
     -------
@@ -444,8 +445,8 @@ def check_spike_vector(spikes: np.ndarray, num_units: int, num_segments: int | N
             raise ValueError(f"spikes unit_index must be in 0..{num_units - 1}")
         if frames.min() < 0:
             raise ValueError("spikes sample_index must be >= 0")
-        if segments.min() < 0 or (num_segments is not None and segments.max() >= num_segments):
-            raise ValueError(f"spikes segment_index must be in 0..{(num_segments or 1) - 1}")
+        if num_segments is not None and (segments.min() < 0 or segments.max() >= num_segments):
+            raise ValueError(f"spikes segment_index must be in 0..{num_segments - 1}")
         if ordered:  # this pass, from the previous pass's last spike
             ordered = _is_sorted_spike_vector(np.asarray(spikes[max(start - 1, 0):start + _CHECK_ROWS]))
     return ordered
