@@ -87,7 +87,7 @@ def plot_traces(recording, segment_index: int | None = None, channel_ids: Sequen
     traces = recording.get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
                                   channel_ids=channel_ids, return_in_uV=return_in_uV)
     traces = np.asarray(traces, dtype="float64")
-    times = np.asarray(recording.get_times(segment_index)[start:end], dtype="float64")
+    times = np.asarray(recording.get_times(segment_index, start_frame=start, end_frame=end), dtype="float64")
 
     fig, axes = make_axes(ax, figsize=figsize)
     axis = axes[0]
