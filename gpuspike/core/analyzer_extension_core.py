@@ -86,8 +86,8 @@ class ComputeRandomSpikes(AnalyzerExtension):
         if indices is None or np.ndim(indices) != 1 or np.dtype(indices.dtype).kind not in "iu":
             return "random_spikes_indices must be a 1-d integer array"
         indices = np.asarray(indices)
-        if len(indices) and (np.min(indices) < 0 or np.max(indices) >= num_spikes):
-            return (f"random_spikes_indices run from {np.min(indices)} to {np.max(indices)}, the sorting has "
+        if indices.size and (indices.min() < 0 or indices.max() >= num_spikes):
+            return (f"random_spikes_indices run from {indices.min()} to {indices.max()}, the sorting has "
                     f"{num_spikes} spikes")
         return None
 
@@ -455,12 +455,8 @@ class ComputeTemplates(_WindowInMs, AnalyzerExtension):
     def _problem_with_loaded_data(self) -> str | None:
         analyzer = self.sorting_analyzer
         expected = [analyzer.get_num_units(), self.nbefore + self.nafter, analyzer.get_num_channels()]
-        for key, value in self.data.items():
-            problem = _shape_problem(key, value, expected) if isinstance(value, np.ndarray) or hasattr(
-                value, "shape") else None
-            if problem:
-                return problem
-        return None
+        arrays = [(key, value) for key, value in self.data.items() if hasattr(value, "shape")]
+        return next(filter(None, (_shape_problem(key, value, expected) for key, value in arrays)), None)
 
     def _get_data(self, operator: str = "average", percentile: float | None = None, outputs: str = "numpy"):
         key = self._key(operator, percentile)

@@ -477,6 +477,7 @@ def _write_zarr_chunk(segment_index: int, start_frame: int, end_frame: int, ctx:
 
 
 ZarrRecording = ZarrRecordingExtractor
+read_zarr_recording = ZarrRecordingExtractor
 
 
 def read_zarr(folder_path, storage_options: dict | None = None, load_compression_ratio: bool = False):

@@ -50,13 +50,8 @@ def read_whitematter(file_path: str | Path, sampling_frequency: float, num_chann
 
     Parameters
     ----------
-    file_path : str or Path
-    sampling_frequency : float
-    num_channels : int
-    channel_ids : list, optional
-    is_filtered : bool, optional
-    gain_to_uV : float, optional
-        µV per count (default: the head-stage's, 0.190734863).
+    file_path, sampling_frequency, num_channels, channel_ids, is_filtered, gain_to_uV
+        As :class:`WhiteMatterRecordingExtractor`.
 
     Returns
     -------
