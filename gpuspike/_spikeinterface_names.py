@@ -32,8 +32,6 @@ COMPARED_CLASSES = (
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it
 NOT_IN_GPUSPIKE_METHODS = {
-    "SortingAnalyzer.get_metrics_extension_data": "gathers the quality / template metrics extensions of "
-                                                  "SpikeInterface's metrics module, outside gpuspike's core",
     "BaseSnippets.frame_slice": "not implemented by SpikeInterface 0.105 either (raises NotImplementedError)",
     "NumpySnippets.frame_slice": "not implemented by SpikeInterface 0.105 either (raises NotImplementedError)",
 }

@@ -50,16 +50,17 @@ def _si_python() -> tuple[str | None, str]:
     python = os.environ.get("GPUSPIKE_SI_PYTHON")
     if not python:
         return None, ("SpikeInterface is not importable here and GPUSPIKE_SI_PYTHON is not set (point it at the "
-                      "python of an environment with spikeinterface==0.105.* and scipy; it pins zarr < 3)")
+                      "python of an environment with spikeinterface==0.105.*, scipy and pandas; it pins zarr < 3)")
     try:
-        # scipy too: SpikeInterface's Motion interpolation imports it, without SpikeInterface requiring it
-        check = subprocess.run([python, "-c", "import spikeinterface, scipy"], capture_output=True, text=True,
-                               timeout=120)
+        # scipy and pandas too: SpikeInterface's Motion interpolation and metric extensions import them,
+        # without SpikeInterface requiring them
+        check = subprocess.run([python, "-c", "import spikeinterface, scipy, pandas"], capture_output=True,
+                               text=True, timeout=120)
     except OSError as err:
         return None, f"GPUSPIKE_SI_PYTHON={python!r} cannot run: {err}"
     if check.returncode:
-        return None, (f"GPUSPIKE_SI_PYTHON={python!r} cannot import spikeinterface and scipy (pip install "
-                      f"'spikeinterface==0.105.*' scipy there): {check.stderr.strip()[-300:]}")
+        return None, (f"GPUSPIKE_SI_PYTHON={python!r} cannot import spikeinterface, scipy and pandas (pip install "
+                      f"'spikeinterface==0.105.*' scipy pandas there): {check.stderr.strip()[-300:]}")
     return python, ""
 
 

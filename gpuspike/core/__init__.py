@@ -56,6 +56,7 @@ from .sortinganalyzer import SortingAnalyzer
 from .analyzer_create import create_sorting_analyzer, load_sorting_analyzer, load_sorting_analyzer_or_waveforms
 from .analyzer_extension import (AnalyzerExtension, get_available_analyzer_extensions,
                                  get_default_analyzer_extension_params, register_result_extension)
+from .analyzer_metrics import BaseMetric, BaseMetricExtension
 from .analyzer_extension_core import (ComputeNoiseLevels, ComputeRandomSpikes, ComputeTemplates, ComputeWaveforms,
                                       compute_noise_levels, compute_random_spikes, compute_templates,
                                       compute_waveforms)
@@ -270,6 +271,8 @@ __all__ = [
     "load_sorting_analyzer",
     "load_sorting_analyzer_or_waveforms",
     "AnalyzerExtension",
+    "BaseMetric",
+    "BaseMetricExtension",
     "get_available_analyzer_extensions",
     "get_default_analyzer_extension_params",
     "register_result_extension",

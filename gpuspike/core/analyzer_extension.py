@@ -17,6 +17,8 @@ from itertools import chain
 
 import numpy as np
 
+from .analyzer_dataframes import index_as_unit_ids, is_dataframe
+
 #: SpikeInterface 0.105's extensions outside gpuspike's core, with the extensions they depend on:
 #: gpuspike does not compute them, keeps them on disk untouched, and deletes them (as SpikeInterface
 #: does) when an extension they depend on is recomputed, since their data would no longer match.
@@ -312,7 +314,7 @@ class AnalyzerExtension:
         Parameters
         ----------
         ext_data_name : str
-        ext_data : np.ndarray or dict
+        ext_data : np.ndarray, dict or pandas.DataFrame
         """
         self.data[ext_data_name] = ext_data
 
@@ -348,7 +350,10 @@ class AnalyzerExtension:
         ext = cls(sorting_analyzer)
         ext.params = stored.params
         ext.run_info = stored.run_info
-        ext.data = stored.data
+        for key, value in stored.data.items():
+            if is_dataframe(value):
+                value = index_as_unit_ids(value, sorting_analyzer.unit_ids)
+            ext.set_data(key, value)
         if ext.run_info is None:
             warnings.warn(f"extension {cls.extension_name!r} has no run_info (an older folder): it is loaded as "
                           f"complete if it has data")

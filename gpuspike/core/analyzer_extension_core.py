@@ -10,8 +10,9 @@ import warnings
 import numpy as np
 
 from .analyzer_extension import AnalyzerExtension, register_result_extension
+from .analyzer_metrics import BaseMetric, BaseMetricExtension
 from .analyzer_spikevector import BaseSpikeVectorExtension
-from .core_tools import ms_to_samples
+from .core_tools import materialize_array, ms_to_samples, slice_rows  # noqa: F401 (SpikeInterface's module path)
 
 _RANDOM_METHODS = ("uniform", "all", "percentage", "maximum_rate")
 _TEMPLATE_OPERATORS = ("average", "std", "median", "mad")
@@ -734,5 +735,5 @@ def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
 
 
 __all__ = ["ComputeRandomSpikes", "ComputeWaveforms", "ComputeTemplates", "ComputeNoiseLevels",
-           "BaseSpikeVectorExtension", "compute_random_spikes", "compute_waveforms", "compute_templates",
-           "compute_noise_levels"]
+           "BaseSpikeVectorExtension", "BaseMetric", "BaseMetricExtension", "compute_random_spikes",
+           "compute_waveforms", "compute_templates", "compute_noise_levels"]

@@ -23,7 +23,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import recording_tools
+from . import analyzer_dataframes, recording_tools
 from .atomic import atomic_folder, atomic_write_text, prepare_target, target_lock
 from .errors import CorruptFolderError
 from .folder_safety import read_npy
@@ -409,11 +409,13 @@ class BinaryFolderStore(_FolderStore):
                 data[file.stem] = read_npy(file, mmap_mode="r" if lazy else None)
             elif file.suffix == ".json":
                 data[file.stem] = read_json(file)
+            elif file.suffix == ".csv":
+                data[file.stem] = analyzer_dataframes.read_csv(file)
             else:
                 skipped.append(file.name)
         if skipped:
             warnings.warn(f"extension {name!r} of {str(self.folder)!r}: {skipped} left on disk unread (gpuspike reads "
-                          f".npy and .json entries only, never pickles)")
+                          f".npy, .json and .csv entries only, never pickles)")
         return StoredExtension(params, run_info, data, skipped)
 
     def write_extension(self, name: str, params: dict, info: dict, run_info: dict, data: dict) -> None:
@@ -423,6 +425,8 @@ class BinaryFolderStore(_FolderStore):
                 key = _entry_name(key, name)
                 if isinstance(value, dict):
                     (tmp / f"{key}.json").write_text(dumps(value, indent=None), encoding="utf8")
+                elif analyzer_dataframes.is_dataframe(value):
+                    analyzer_dataframes.write_csv(tmp / f"{key}.csv", value)
                 else:
                     _save_npy(tmp / f"{key}.npy", value, name, key)
             atomic_write_text(tmp / "params.json", dumps(params))
@@ -554,8 +558,11 @@ class ZarrStore(_FolderStore):
         for sub in sorted(folder.iterdir()):
             if sub.name.startswith(".") or not sub.is_dir():
                 continue
+            if analyzer_dataframes.is_zarr_dataframe(sub):
+                data[sub.name] = analyzer_dataframes.read_zarr_group(sub)
+                continue
             if not zarr_v2.is_array(sub):
-                skipped.append(sub.name)  # a group: SpikeInterface's DataFrame storage
+                skipped.append(sub.name)
                 continue
             entry_attrs = zarr_v2.read_attrs(sub)
             if zarr_v2.unpickles(sub) or "object" in entry_attrs:
@@ -567,7 +574,7 @@ class ZarrStore(_FolderStore):
                 data[sub.name] = array if lazy else np.asarray(array[...])
         if skipped:
             warnings.warn(f"extension {name!r} of {str(self.folder)!r}: {skipped} left on disk unread (gpuspike reads "
-                          f"arrays and JSON documents only, never pickles)")
+                          f"arrays, JSON documents and DataFrames only, never pickles)")
         return StoredExtension(attrs["params"], attrs.get("run_info"), data, skipped)
 
     def write_extension(self, name: str, params: dict, info: dict, run_info: dict, data: dict) -> None:
@@ -578,14 +585,16 @@ class ZarrStore(_FolderStore):
         with new_version(self._extension_folder(name)) as tmp:
             zarr_v2.write_group(tmp, {"params": plain_json(params), "info": plain_json(info),
                                       "run_info": plain_json(run_info)})
+            compressor = self.saving_options.get("compressor", get_default_zarr_compressor())
             for key, value in data.items():
                 key = _entry_name(key, name)
                 if isinstance(value, dict):
                     zarr_v2.write_json_object(tmp / key, plain_json(value))
                     zarr_v2.write_attrs(tmp / key, {"dict": True})
+                elif analyzer_dataframes.is_dataframe(value):
+                    analyzer_dataframes.write_zarr_group(tmp / key, value, compressor=compressor)
                 else:
                     value = _checked_array(value, name, key)
-                    compressor = self.saving_options.get("compressor", get_default_zarr_compressor())
                     zarr_v2.write_array(tmp, key, value, compressor=compressor,
                                         filters=self.saving_options.get("filters"))
         self._after_extension_change()
@@ -637,7 +646,7 @@ def _checked_array(value, extension: str, key: str) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype.kind == "O":
         raise TypeError(f"extension {extension!r}: data entry {key!r} holds Python objects, which gpuspike never "
-                        f"pickles; store numbers, strings or a dict of JSON values")
+                        f"pickles; store numbers, strings, a dict of JSON values or a pandas DataFrame")
     return array
 
 

@@ -868,6 +868,28 @@ class SortingAnalyzer:
         """Default parameters of an extension."""
         return get_default_analyzer_extension_params(extension_name)
 
+    def get_metrics_extension_data(self):
+        """The metrics of every computed metric extension, side by side.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per unit; the columns of each computed :class:`BaseMetricExtension` (a column
+            already given by an earlier extension is not repeated). Without any: no column.
+        """
+        from .analyzer_dataframes import import_pandas
+        from .analyzer_metrics import BaseMetricExtension
+
+        pandas = import_pandas("get_metrics_extension_data()")
+        frames = []
+        for name in get_available_analyzer_extensions():
+            if issubclass(get_extension_class(name), BaseMetricExtension) and self.has_extension(name):
+                frames.append(self.get_extension(name).get_data())
+        if not frames:
+            return pandas.DataFrame(index=self.unit_ids)
+        metrics = pandas.concat(frames, axis=1)
+        return metrics.loc[:, ~metrics.columns.duplicated()]
+
     # ------------------------------------------------------------------ copies
     def _new_analyzer(self, sorting, sparsity, format: str, folder, backend_options: dict | None,
                       provenance=None):

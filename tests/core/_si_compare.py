@@ -40,12 +40,13 @@ def _find_si_python() -> tuple[str | None, str]:
                       f"{SI_PYTHON_ENV} does not name another interpreter that has it")
     if not Path(python).exists():
         return None, f"{SI_PYTHON_ENV}={python!r} does not exist"
-    # scipy too: SpikeInterface's Motion interpolation imports it, without SpikeInterface requiring it
-    check = subprocess.run([python, "-c", "import spikeinterface, scipy"], capture_output=True, text=True,
+    # scipy and pandas too: SpikeInterface's Motion interpolation and metric extensions import them,
+    # without SpikeInterface requiring them
+    check = subprocess.run([python, "-c", "import spikeinterface, scipy, pandas"], capture_output=True, text=True,
                            timeout=300, env=_si_env())
     if check.returncode:
-        return None, (f"{SI_PYTHON_ENV}={python!r} cannot import spikeinterface and scipy (pip install "
-                      f"'spikeinterface==0.105.*' scipy there): {check.stderr.strip()[-300:]}")
+        return None, (f"{SI_PYTHON_ENV}={python!r} cannot import spikeinterface, scipy and pandas (pip install "
+                      f"'spikeinterface==0.105.*' scipy pandas there): {check.stderr.strip()[-300:]}")
     return python, ""
 
 
