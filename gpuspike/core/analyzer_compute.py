@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sorting_tools import stable_group_order
 from .sparsity import ChannelSparsity, densify
 
 #: operators computed from sums (the others need the waveforms themselves)
@@ -18,7 +19,7 @@ SUM_OPERATORS = ("average", "std")
 def _unit_grouping(unit_indices: np.ndarray, num_units: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows grouped by unit (stable) and the bounds of each unit's group."""
     unit_indices = np.asarray(unit_indices, dtype="int64")
-    rows = np.argsort(unit_indices, kind="stable").astype("int64")
+    rows = stable_group_order(unit_indices, num_units)
     bounds = np.searchsorted(unit_indices[rows], np.arange(num_units + 1)).astype("int64")
     return rows, bounds
 

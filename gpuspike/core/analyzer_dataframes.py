@@ -125,10 +125,13 @@ def read_zarr_group(path: Path):
     if INDEX_ARRAY not in arrays:
         raise CorruptFolderError(f"the DataFrame group {str(path)!r} has no {INDEX_ARRAY!r} array")
     index = np.asarray(zarr_v2.open_array(path / INDEX_ARRAY)[...])
+    if index.ndim != 1:
+        raise CorruptFolderError(f"the DataFrame group {str(path)!r}: its index has shape {index.shape}, not one "
+                                 f"value per row")
     columns = {}
     for name in (a for a in arrays if a != INDEX_ARRAY):
         values = np.asarray(zarr_v2.open_array(path / name)[...])
-        if values.ndim != 1 or index.ndim != 1 or values.shape[0] != index.shape[0]:
+        if values.ndim != 1 or values.shape[0] != index.shape[0]:
             raise CorruptFolderError(f"the DataFrame group {str(path)!r}: column {name!r} has shape {values.shape} "
                                      f"for an index of shape {index.shape}")
         columns[name] = values

@@ -290,9 +290,9 @@ class BaseMetricExtension(AnalyzerExtension):
         if not delete_existing_metrics and previous is not None and previous.params is not None:
             names = list(to_compute) + [n for n in previous.params.get("metric_names", []) if n not in to_compute]
         if periods is not None:
-            from .sorting_tools import _as_unit_periods
+            from .sorting_tools import cast_periods_to_unit_period_dtype
 
-            periods = _as_unit_periods(periods)
+            periods = cast_periods_to_unit_period_dtype(periods)
         return dict(metric_names=list(names), metrics_to_compute=list(to_compute),
                     delete_existing_metrics=bool(delete_existing_metrics), metric_params=params, periods=periods,
                     **other_params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .sorting import BaseSorting
+from .sorting_tools import stable_group_order
 
 __all__ = ["select_random_spikes"]
 
@@ -37,7 +38,7 @@ def select_random_spikes(sorting: BaseSorting, max_spikes_per_unit: int | None, 
     if max_spikes_per_unit < 1:
         raise ValueError(f"max_spikes_per_unit={max_spikes_per_unit}: give an int >= 1 or None (all spikes)")
     rng = np.random.default_rng(seed)
-    order = np.argsort(spikes["unit_index"], kind="stable")
+    order = stable_group_order(spikes["unit_index"], sorting.get_num_units())
     bounds = np.searchsorted(spikes["unit_index"][order], np.arange(sorting.get_num_units() + 1))
     selected = []
     for u in range(sorting.get_num_units()):

@@ -491,17 +491,13 @@ class SortingMethods:
         if tuple(lexsort) not in allowed:
             raise ValueError(f"lexsort={lexsort!r}: allowed values are {allowed} (to_spike_vector() gives the "
                              f"default order)")
-        spikes = self.to_spike_vector()
-        order = np.lexsort(tuple(spikes[key] for key in lexsort))
-        ordered = spikes[order]
+        from .sorting_tools import reorder_spike_vector_by_unit_and_segment
+
         num_units, num_segments = len(self.unit_ids), self.get_num_segments()
         unit_major = tuple(lexsort) == LEXSORT_UNIT_COMPACT
-        if unit_major:
-            counts = np.zeros((num_units, num_segments), dtype="int64")
-            np.add.at(counts, (spikes["unit_index"], spikes["segment_index"]), 1)
-        else:
-            counts = np.zeros((num_segments, num_units), dtype="int64")
-            np.add.at(counts, (spikes["segment_index"], spikes["unit_index"]), 1)
+        ordered, order, counts = reorder_spike_vector_by_unit_and_segment(self.to_spike_vector(), num_units,
+                                                                          num_segments, unit_major=unit_major)
+        counts = counts.reshape((num_units, num_segments) if unit_major else (num_segments, num_units))
         stops = np.cumsum(counts.ravel()).reshape(counts.shape)
         slices = np.stack([stops - counts, stops], axis=-1).astype("int64")
         out = [ordered]

@@ -1,4 +1,5 @@
-"""Spike-vector tools: per-unit trains and indices, random spike selection, period selection."""
+"""Spike-vector tools: per-unit trains and indices, grouping and renumbering, random spike selection,
+period selection."""
 from __future__ import annotations
 
 import warnings
@@ -14,8 +15,29 @@ unit_period_dtype = base_period_dtype + [("unit_index", "int64")]
 _SELECTION_METHODS = ("uniform", "all", "percentage", "maximum_rate")
 
 
+def stable_group_order(group_indices: np.ndarray, num_groups: int) -> np.ndarray:
+    """``np.argsort(group_indices, kind="stable")`` as int64, sorted on the narrowest integer key
+    when every index is in ``[0, num_groups)`` (numpy's stable sort is a linear radix sort on keys
+    of 16 bits or fewer: 10x faster than on int64 for a few hundred units).
+
+    Parameters
+    ----------
+    group_indices : np.ndarray
+        Integers (unit indices, say).
+    num_groups : int
+
+    Returns
+    -------
+    np.ndarray
+    """
+    keys = np.asarray(group_indices)
+    if keys.size and num_groups > 0 and keys.min() >= 0 and keys.max() < num_groups:
+        keys = keys.astype(np.min_scalar_type(num_groups - 1), copy=False)
+    return np.argsort(keys, kind="stable").astype("int64", copy=False)
+
+
 def _split_by_unit(values: np.ndarray, unit_indices: np.ndarray, num_units: int) -> list[np.ndarray]:
-    order = np.argsort(unit_indices, kind="stable")
+    order = stable_group_order(unit_indices, num_units)
     bounds = np.searchsorted(unit_indices[order], np.arange(num_units + 1))
     return [values[order[bounds[u]:bounds[u + 1]]] for u in range(num_units)]
 
@@ -135,7 +157,24 @@ def random_spikes_selection(sorting, num_samples: Sequence[int] | None = None, m
     return np.sort(np.concatenate(selected)).astype("int64") if selected else np.zeros(0, "int64")
 
 
-def _as_unit_periods(periods) -> np.ndarray:
+def cast_periods_to_unit_period_dtype(periods) -> np.ndarray:
+    """Periods as a structured array of :data:`unit_period_dtype`.
+
+    Parameters
+    ----------
+    periods : np.ndarray
+        Structured, with (at least) the fields of :data:`unit_period_dtype`; or ``(num_periods, 4)``
+        read as (segment_index, start_sample_index, end_sample_index, unit_index), with a warning.
+
+    Returns
+    -------
+    np.ndarray
+
+    Raises
+    ------
+    ValueError
+        Another shape, or fields missing.
+    """
     if not isinstance(periods, np.ndarray):
         raise TypeError(f"periods must be a numpy array, got {type(periods).__name__}")
     if periods.dtype.names is None:
@@ -155,6 +194,125 @@ def _as_unit_periods(periods) -> np.ndarray:
     return periods
 
 
+def reorder_spike_vector_by_unit_and_segment(spike_vector, num_units: int, num_segments: int,
+                                             unit_major: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spike vector grouped by (unit, segment) (``unit_major``) or (segment, unit), each group
+    keeping the vector's order (so its spikes stay in time order).
+
+    Parameters
+    ----------
+    spike_vector : np.ndarray
+        Structured, with ``unit_index`` and ``segment_index`` fields (others are carried along).
+    num_units, num_segments : int
+    unit_major : bool
+        True: group ``u * num_segments + s`` comes before ``u * num_segments + s + 1``; False:
+        ``s * num_units + u``.
+
+    Returns
+    -------
+    ordered : np.ndarray
+        ``spike_vector[order]``.
+    order : np.ndarray
+        int64.
+    counts : np.ndarray
+        int64, the number of spikes of each group, in group order (``num_units * num_segments``).
+
+    Raises
+    ------
+    ValueError
+        A negative count, or a unit or segment index outside its range.
+    """
+    spikes = np.asarray(spike_vector)
+    num_units, num_segments = int(num_units), int(num_segments)
+    if num_units < 0 or num_segments < 0:
+        raise ValueError(f"num_units={num_units}, num_segments={num_segments}: neither may be negative")
+    num_groups = num_units * num_segments
+    if spikes.size == 0:
+        return spikes[:0].copy(), np.zeros(0, "int64"), np.zeros(num_groups, "int64")
+    units = spikes["unit_index"].astype("int64", copy=False)
+    segments = spikes["segment_index"].astype("int64", copy=False)
+    for name, values, bound in (("unit_index", units, num_units), ("segment_index", segments, num_segments)):
+        low, high = int(values.min()), int(values.max())
+        if low < 0 or high >= bound:
+            raise ValueError(f"the spike vector's {name} spans [{low}, {high}], outside [0, {bound}) "
+                             f"(num_units={num_units}, num_segments={num_segments})")
+    groups = units * num_segments + segments if unit_major else segments * num_units + units
+    order = stable_group_order(groups, num_groups)
+    counts = np.bincount(groups, minlength=num_groups).astype("int64", copy=False)
+    return _take_rows(spikes, order), order, counts
+
+
+def _take_rows(vector: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``vector[order]`` for a structured vector: through an integer view when every field is an
+    int64 (a third of the time of a structured gather), else with ``np.take`` (half of it)."""
+    fields = [vector.dtype.fields[name][0] for name in vector.dtype.names]
+    if vector.dtype.itemsize == 8 * len(fields) and all(f == np.dtype("int64") for f in fields) \
+            and vector.flags.c_contiguous:
+        flat = vector.view(np.int64).reshape(vector.size, len(fields))
+        return np.take(flat, order, axis=0).view(vector.dtype).reshape(order.size)
+    return np.take(vector, order)
+
+
+def remap_unit_indices_in_vector(vector: np.ndarray, all_old_unit_ids, all_new_unit_ids,
+                                 keep_old_unit_ids=None) -> tuple[np.ndarray, np.ndarray]:
+    """A spike (or period) vector whose ``unit_index`` counts in ``all_new_unit_ids``: the rows of
+    units kept (in ``keep_old_unit_ids``, default all, and in ``all_new_unit_ids``) renumbered, the
+    others dropped.
+
+    Parameters
+    ----------
+    vector : np.ndarray
+        Structured, with a ``unit_index`` field (positions in ``all_old_unit_ids``).
+    all_old_unit_ids, all_new_unit_ids : array-like
+        Distinct ids.
+    keep_old_unit_ids : array-like, optional
+        The old units to keep (units merged or split away are left out).
+
+    Returns
+    -------
+    new_vector : np.ndarray
+        The kept rows (a copy), renumbered.
+    keep_mask : np.ndarray
+        bool over ``vector``: the rows kept.
+
+    Raises
+    ------
+    ValueError
+        Repeated ids.
+    """
+    old_ids, new_ids = np.asarray(all_old_unit_ids), np.asarray(all_new_unit_ids)
+    for name, ids in (("all_old_unit_ids", old_ids), ("all_new_unit_ids", new_ids)):
+        if np.unique(ids).size != ids.size:
+            raise ValueError(f"{name} has repeated ids: {ids.tolist()}")
+    keep_ids = old_ids if keep_old_unit_ids is None else np.asarray(keep_old_unit_ids)
+    kept_units = np.isin(old_ids, keep_ids) & np.isin(old_ids, new_ids)
+    position = {unit_id: k for k, unit_id in enumerate(new_ids.tolist())}
+    mapping = np.full(old_ids.size, -1, dtype="int64")
+    for k in np.flatnonzero(kept_units):
+        mapping[k] = position[old_ids[k].item()]
+    keep_mask = kept_units[vector["unit_index"]]
+    new_vector = vector[keep_mask]
+    new_vector["unit_index"] = mapping[new_vector["unit_index"]]
+    return new_vector, keep_mask
+
+
+def vector_to_list_of_spiketrain_numpy(sample_indices: np.ndarray, unit_indices: np.ndarray,
+                                       num_units: int) -> list[np.ndarray]:
+    """The spike trains of one segment, one array per unit index, in the vector's order.
+
+    Parameters
+    ----------
+    sample_indices, unit_indices : np.ndarray
+        Of one segment's spikes.
+    num_units : int
+
+    Returns
+    -------
+    list of np.ndarray
+    """
+    return _split_by_unit(np.asarray(sample_indices), np.asarray(unit_indices), int(num_units))
+
+
 def select_sorting_periods_mask(sorting, periods) -> np.ndarray:
     """Which spikes of the sorting's spike vector fall inside their unit's periods ([start, end) samples).
 
@@ -169,13 +327,21 @@ def select_sorting_periods_mask(sorting, periods) -> np.ndarray:
     np.ndarray
         Bool mask over ``sorting.to_spike_vector()``.
     """
-    periods = _as_unit_periods(periods)
+    periods = cast_periods_to_unit_period_dtype(periods)
     spikes = sorting.to_spike_vector()
+    num_units, num_segments = len(sorting.unit_ids), sorting.get_num_segments()
+    _, order, counts = reorder_spike_vector_by_unit_and_segment(spikes, num_units, num_segments)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    samples = spikes["sample_index"][order]  # sample-ascending inside each (unit, segment) group
     keep = np.zeros(spikes.size, dtype=bool)
     for period in periods:
-        keep |= ((spikes["segment_index"] == period["segment_index"]) & (spikes["unit_index"] == period["unit_index"])
-                 & (spikes["sample_index"] >= period["start_sample_index"])
-                 & (spikes["sample_index"] < period["end_sample_index"]))
+        unit, segment = int(period["unit_index"]), int(period["segment_index"])
+        if not (0 <= unit < num_units and 0 <= segment < num_segments):
+            continue
+        group = unit * num_segments + segment
+        block = samples[starts[group]:starts[group + 1]]
+        first, stop = np.searchsorted(block, [period["start_sample_index"], period["end_sample_index"]])
+        keep[order[starts[group] + first:starts[group] + stop]] = True
     return keep
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .atomic import atomic_folder, check_target
 from .random_spikes import select_random_spikes
+from .sorting_tools import stable_group_order
 from .progress import progress_call
 from .sparsity import ChannelSparsity, densify
 from .folder_safety import check_unit_ids_for_files
@@ -644,7 +645,7 @@ def _gather_waveforms(recording, sorting, selected, params, sparsity, dtype, con
     sparse_channels = None if sparsity is None else sparsity.padded_channel_indices()
     width = recording.get_num_channels() if sparsity is None else max(1, sparsity.max_num_active_channels)
     rows = np.empty(spikes.size, dtype="int64")
-    rows[np.argsort(spikes["unit_index"], kind="stable")] = np.arange(spikes.size)
+    rows[stable_group_order(spikes["unit_index"], sorting.get_num_units())] = np.arange(spikes.size)
     job = GatherJob(spikes, rows, spikes.size, nbefore, nafter, width, sparse_channels, params["return_scaled"],
                     dtype, job_name="extract_waveforms", stage="gather")
     output = run_block_job(job, recording, config)

@@ -302,6 +302,12 @@ def test_damaged_or_hostile_dataframes_are_clear_errors(data, tmp_path):
     zarr_v2.write_array(group, "n", np.zeros(2, "int64"))
     with pytest.raises(CorruptFolderError, match="column 'n' has shape \\(2,\\)"):
         gs.load_sorting_analyzer(zan2.folder)
+    shutil.rmtree(group / "index")
+    with pytest.raises(CorruptFolderError, match="has no 'index' array"):
+        gs.load_sorting_analyzer(zan2.folder)
+    zarr_v2.write_array(group, "index", np.zeros((6, 2), "int64"))
+    with pytest.raises(CorruptFolderError, match="index has shape \\(6, 2\\)"):
+        gs.load_sorting_analyzer(zan2.folder)
 
 
 def test_without_pandas_the_error_says_how_to_install_it(data, tmp_path, monkeypatch):

@@ -852,9 +852,45 @@ result = [[tools.convert_seconds_to_str(s) for s in (0.5, 12.345, 600.0, 7200.0,
           [tools.convert_bytes_to_str(b) for b in (10, 2048, 5 * 1024 ** 3, 3 * 1024 ** 5)]]""",
 }
 
+# ---------------------------------------------------------------------- spike-vector tools of sorting_tools
+CASES_SORTING_TOOLS = {
+    "sorting_tools_reorder_by_unit_and_segment": """
+st = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sorting_tools", fromlist=["x"])
+s = si.generate_sorting(num_units=5, durations=[2.0, 1.5, 1.0], seed=4)
+v = s.to_spike_vector()
+result = [st.reorder_spike_vector_by_unit_and_segment(v, 5, 3), st.reorder_spike_vector_by_unit_and_segment(v, 5, 3,
+          unit_major=False), st.reorder_spike_vector_by_unit_and_segment(v[:0], 5, 3)]""",
+    "sorting_tools_reorder_out_of_range_refused": """
+st = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sorting_tools", fromlist=["x"])
+v = si.generate_sorting(num_units=5, durations=[1.0], seed=4).to_spike_vector()
+st.reorder_spike_vector_by_unit_and_segment(v, 4, 1)""",
+    "sorting_tools_remap_unit_indices": """
+st = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sorting_tools", fromlist=["x"])
+s = si.generate_sorting(num_units=5, durations=[1.0], seed=5)
+v = s.to_spike_vector()
+ids = s.unit_ids
+result = [st.remap_unit_indices_in_vector(v, ids, ids[[4, 0, 2]]),
+          st.remap_unit_indices_in_vector(v, ids, np.concatenate([ids[[1, 3]], ["new"]]), keep_old_unit_ids=ids[[3]])]""",
+    "sorting_tools_cast_periods": """
+st = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sorting_tools", fromlist=["x"])
+result = st.cast_periods_to_unit_period_dtype(np.array([[0, 10, 50, 1], [1, 0, 5, 0]]))""",
+    "sorting_tools_spiketrains_of_a_vector": """
+st = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sorting_tools", fromlist=["x"])
+v = si.generate_sorting(num_units=4, durations=[1.0], seed=6).to_spike_vector()
+result = st.vector_to_list_of_spiketrain_numpy(v["sample_index"], v["unit_index"], 5)""",
+    "sorting_tools_select_periods_many": """
+s = si.generate_sorting(num_units=3, durations=[3.0, 2.0], seed=7)
+pd_ = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.base", fromlist=["x"]).unit_period_dtype
+periods = np.zeros(7, dtype=pd_)
+periods[:] = [(0, 0, 30000, 0), (0, 20000, 60000, 0), (1, 100, 5000, 2), (0, 5000, 5000, 1), (1, 30000, 10, 1),
+              (0, 70000, 90000, 1), (1, 0, 60000, 1)]
+sel = s.select_periods(periods)
+result = [[sel.get_unit_spike_train(u, segment_index=k) for u in s.unit_ids] for k in range(2)]""",
+}
+
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
-             **CASES_MOTION, **CASES_SPARSITY_TIES}
+             **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
