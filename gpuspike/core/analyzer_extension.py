@@ -350,10 +350,7 @@ class AnalyzerExtension:
         ext = cls(sorting_analyzer)
         ext.params = stored.params
         ext.run_info = stored.run_info
-        for key, value in stored.data.items():
-            if is_dataframe(value):
-                value = index_as_unit_ids(value, sorting_analyzer.unit_ids)
-            ext.set_data(key, value)
+        ext._set_stored_data(stored.data)
         if ext.run_info is None:
             warnings.warn(f"extension {cls.extension_name!r} has no run_info (an older folder): it is loaded as "
                           f"complete if it has data")
@@ -372,6 +369,58 @@ class AnalyzerExtension:
                                      f"load_extensions=False) and compute the extension again "
                                      f"(analyzer.compute({cls.extension_name!r}))")
         return ext
+
+    def _set_stored_data(self, data: dict) -> None:
+        self.data = {}
+        for key, value in data.items():
+            if is_dataframe(value):
+                value = index_as_unit_ids(value, self.sorting_analyzer.unit_ids)
+            self.set_data(key, value)
+
+    def _stored(self, lazy: bool = True):
+        stored = self.sorting_analyzer._store.read_extension(self.extension_name, lazy=lazy)
+        if stored is None:
+            where = "an analyzer in memory" if self.format == "memory" else repr(str(self.folder))
+            raise ValueError(f"the extension {self.extension_name!r} is not stored in {where}: compute it with "
+                             f"sorting_analyzer.compute({self.extension_name!r})")
+        return stored
+
+    def load_params(self) -> None:
+        """Read the stored parameters into ``params``.
+
+        Raises
+        ------
+        ValueError
+            The extension is not stored (or the analyzer is in memory).
+        """
+        self.params = self._stored().params
+
+    def load_run_info(self) -> None:
+        """Read the stored run info into ``run_info`` (None, with a warning, for folders without one).
+
+        Raises
+        ------
+        ValueError
+            The extension is not stored (or the analyzer is in memory).
+        """
+        self.run_info = self._stored().run_info
+        if self.run_info is None:
+            warnings.warn(f"extension {self.extension_name!r} has no run info: it should be computed again")
+
+    def load_data(self, lazy: bool = False) -> None:
+        """Read the stored data into ``data``.
+
+        Parameters
+        ----------
+        lazy : bool
+            Keep arrays memory-mapped (binary folder) or as zarr arrays (zarr folder).
+
+        Raises
+        ------
+        ValueError
+            The extension is not stored (or the analyzer is in memory).
+        """
+        self._set_stored_data(self._stored(lazy=lazy).data)
 
     def _problem_with_loaded_data(self) -> str | None:
         """What contradicts the analyzer in data read from a folder (shapes, index ranges), or None.

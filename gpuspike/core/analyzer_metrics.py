@@ -114,6 +114,7 @@ class BaseMetricExtension(AnalyzerExtension):
     """
 
     extension_name: str | None = None
+    metric_class = None
     metric_list: list = []
     need_recording = False
     use_nodepipeline = False

@@ -319,3 +319,19 @@ def test_without_pandas_the_error_says_how_to_install_it(data, tmp_path, monkeyp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         analyzer(data).compute("random_spikes")  # analyzers without DataFrames never need it
+
+
+@pytest.mark.parametrize("format", ["binary_folder", "zarr"])
+def test_an_extension_reads_its_stored_params_run_info_and_data_again(data, tmp_path, format):
+    an = analyzer(data, format, tmp_path / "an")
+    ext = an.compute("test_counts", metric_names=["count"])
+    ext.params, ext.run_info, ext.data = {}, None, {}
+    ext.load_params()
+    ext.load_run_info()
+    ext.load_data()
+    assert ext.params["metric_names"] == ["count"] and ext.run_info["run_completed"] is True
+    np.testing.assert_array_equal(ext.get_data()["count"].to_numpy(), counts_reference(data[1]))
+    assert ext.get_data()["count"].dtype == np.int64
+    in_memory = analyzer(data)
+    with pytest.raises(ValueError, match="not stored in an analyzer in memory"):
+        in_memory.compute("test_counts", metric_names=["count"]).load_data()
