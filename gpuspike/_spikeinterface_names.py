@@ -27,7 +27,8 @@ COMPARED_CLASSES = (
     "ChannelSliceRecording", "UnitsSelectionSorting", "FrameSliceRecording", "FrameSliceSorting",
     "NoiseGeneratorRecording", "InjectTemplatesRecording", "SharedMemoryRecording", "SharedMemorySorting",
     "ZarrRecordingExtractor", "ZarrSortingExtractor", "ChannelSparsity", "ChunkRecordingExecutor",
-    "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates", "Motion",
+    "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates", "Motion", "AnalyzerExtension", "ComputeRandomSpikes",
+    "ComputeWaveforms", "ComputeTemplates", "ComputeNoiseLevels",
 )
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it
