@@ -138,6 +138,27 @@ def read_zarr_group(path: Path):
     return pandas.DataFrame(columns, index=pandas.Index(index)).convert_dtypes()
 
 
+def with_numpy_dtypes(frame):
+    """``frame`` with its nullable numeric and boolean columns (as a zarr group reads back) turned
+    into NumPy ones: int64 / bool without missing values, float64 with NaN otherwise, as
+    SpikeInterface's metric extensions cast their tables on load."""
+    pandas = sys.modules["pandas"]
+    api = pandas.api.types
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not isinstance(series.dtype, pandas.api.extensions.ExtensionDtype):
+            continue
+        missing = bool(series.isna().any())
+        if api.is_bool_dtype(series.dtype) and not missing:
+            out[column] = series.to_numpy(dtype=bool)
+        elif api.is_integer_dtype(series.dtype) and not missing:
+            out[column] = series.to_numpy(dtype="int64")
+        elif api.is_float_dtype(series.dtype) or api.is_integer_dtype(series.dtype):
+            out[column] = series.to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
 def index_as_unit_ids(frame, unit_ids: np.ndarray):
     """``frame`` with its index cast to the dtype of ``unit_ids`` when it has one row per unit and
     does not already hold ids of their kind (a CSV gives text ids such as ``"0"`` back as integers),
@@ -155,4 +176,4 @@ def index_as_unit_ids(frame, unit_ids: np.ndarray):
 
 
 __all__ = ["is_dataframe", "import_pandas", "write_csv", "read_csv", "write_zarr_group", "is_zarr_dataframe",
-           "read_zarr_group", "index_as_unit_ids", "DATAFRAME_ATTR", "INDEX_ARRAY"]
+           "read_zarr_group", "with_numpy_dtypes", "index_as_unit_ids", "DATAFRAME_ATTR", "INDEX_ARRAY"]

@@ -38,6 +38,9 @@ FOREIGN_EXTENSIONS = {
     "template_metrics": ["templates"],
     "spiketrain_metrics": [],
 }
+#: those of them that store a ``metrics`` DataFrame (SpikeInterface's ``BaseMetricExtension``s), in
+#: SpikeInterface's order: ``get_metrics_extension_data()`` reads their stored tables
+FOREIGN_METRIC_EXTENSIONS = ("quality_metrics", "template_metrics", "spiketrain_metrics")
 
 
 class AnalyzerDependencyError(ValueError, AssertionError):

@@ -14,6 +14,10 @@ unit_period_dtype = base_period_dtype + [("unit_index", "int64")]
 
 _SELECTION_METHODS = ("uniform", "all", "percentage", "maximum_rate")
 
+#: SpikeInterface's flag for its numba paths; numba is always installed with gpuspike, and these tools
+#: give the same results whatever its value (kept for code that patches it)
+HAVE_NUMBA = True
+
 
 def stable_group_order(group_indices: np.ndarray, num_groups: int) -> np.ndarray:
     """``np.argsort(group_indices, kind="stable")`` as int64, sorted on the narrowest integer key
@@ -225,7 +229,7 @@ def reorder_spike_vector_by_unit_and_segment(spike_vector, num_units: int, num_s
     spikes = np.asarray(spike_vector)
     num_units, num_segments = int(num_units), int(num_segments)
     if num_units < 0 or num_segments < 0:
-        raise ValueError(f"num_units={num_units}, num_segments={num_segments}: neither may be negative")
+        raise ValueError(f"num_units={num_units}, num_segments={num_segments}: they must not be negative")
     num_groups = num_units * num_segments
     if spikes.size == 0:
         return spikes[:0].copy(), np.zeros(0, "int64"), np.zeros(num_groups, "int64")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .analyzer_extension import _children as _extension_children  # noqa: F401 - SpikeInterface's name
 from .analyzer_extension import AnalyzerExtension, register_result_extension  # noqa: F401 - imported from here too
-from .analyzer_extension import (FOREIGN_EXTENSIONS, AnalyzerDependencyError, children_of,
+from .analyzer_extension import (FOREIGN_EXTENSIONS, FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyError, children_of,
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
                                  get_extension_class, link_dependencies, sort_extensions_by_dependency)
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
@@ -874,14 +874,18 @@ class SortingAnalyzer:
         Returns
         -------
         pandas.DataFrame
-            One row per unit; the columns of each computed :class:`BaseMetricExtension` (a column
-            already given by an earlier extension is not repeated). Without any: no column.
+            One row per unit; the columns of SpikeInterface's metric extensions stored in the
+            folder (``quality_metrics``, ``template_metrics``, ``spiketrain_metrics``, computed by
+            SpikeInterface: their stored tables are read), then of each computed
+            :class:`BaseMetricExtension` registered here (a column already given is not repeated).
+            Without any: no column.
         """
         from .analyzer_dataframes import import_pandas
         from .analyzer_metrics import BaseMetricExtension
 
         pandas = import_pandas("get_metrics_extension_data()")
-        frames = []
+        frames = [frame for frame in map(self._stored_foreign_metrics, FOREIGN_METRIC_EXTENSIONS)
+                  if frame is not None]
         for name in get_available_analyzer_extensions():
             if issubclass(get_extension_class(name), BaseMetricExtension) and self.has_extension(name):
                 frames.append(self.get_extension(name).get_data())
@@ -889,6 +893,18 @@ class SortingAnalyzer:
             return pandas.DataFrame(index=self.unit_ids)
         metrics = pandas.concat(frames, axis=1)
         return metrics.loc[:, ~metrics.columns.duplicated()]
+
+    def _stored_foreign_metrics(self, extension_name: str):
+        """The ``metrics`` table of a completed SpikeInterface metric extension stored in the folder, or None."""
+        from .analyzer_dataframes import index_as_unit_ids, is_dataframe, with_numpy_dtypes
+
+        if self.format == "memory" or extension_name not in self._store.saved_extension_names():
+            return None
+        stored = self._store.read_extension(extension_name, lazy=True)
+        if stored is None or not (stored.run_info or {}).get("run_completed", False):
+            return None
+        metrics = stored.data.get("metrics")
+        return index_as_unit_ids(with_numpy_dtypes(metrics), self.unit_ids) if is_dataframe(metrics) else None
 
     # ------------------------------------------------------------------ copies
     def _new_analyzer(self, sorting, sparsity, format: str, folder, backend_options: dict | None,

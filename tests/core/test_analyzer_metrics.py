@@ -335,3 +335,16 @@ def test_an_extension_reads_its_stored_params_run_info_and_data_again(data, tmp_
     in_memory = analyzer(data)
     with pytest.raises(ValueError, match="not stored in an analyzer in memory"):
         in_memory.compute("test_counts", metric_names=["count"]).load_data()
+
+
+def test_nullable_columns_become_numpy_columns():
+    from gpuspike.core.analyzer_dataframes import with_numpy_dtypes
+
+    frame = pd.DataFrame({"i": pd.array([1, 2], dtype="Int64"), "j": pd.array([1, None], dtype="Int64"),
+                          "f": pd.array([0.5, None], dtype="Float64"), "b": pd.array([True, False], dtype="boolean"),
+                          "s": ["x", "y"], "n": np.array([3, 4])})
+    out = with_numpy_dtypes(frame)
+    assert {c: str(out[c].dtype) for c in ["i", "j", "f", "b", "n"]} == {"i": "int64", "j": "float64", "f": "float64",
+                                                                         "b": "bool", "n": "int64"}
+    assert np.isnan(out["j"][1]) and np.isnan(out["f"][1]) and out["s"].tolist() == ["x", "y"]
+    assert str(frame["i"].dtype) == "Int64"  # the input is left as it was

@@ -233,6 +233,23 @@ n = sa.sorting.count_num_spikes_per_unit(outputs="dict")[sa.unit_ids[1]]
 split = sa.split_units({sa.unit_ids[1]: [np.arange(0, n, 2), np.arange(1, n, 2)]})
 ext = split.get_extension("toy_metrics")
 result = [frame(ext.get_data()), ext.data["first_spikes"]]""",
+    # SpikeInterface computes its quality metrics in a folder; gpuspike reads that folder (SpikeInterface runs first)
+    "quality_metrics_of_a_spikeinterface_binary_folder": """
+folder = tmp.replace("/gs_", "/si_") + "/q"
+if IS_SI:
+    sa = analyzer("binary_folder", folder)
+    sa.compute(["random_spikes", "templates"])
+    sa.compute("quality_metrics", metric_names=["num_spikes", "firing_rate", "presence_ratio"])
+    sa.compute("template_metrics", metric_names=["peak_to_trough_duration"])
+back = si.load_sorting_analyzer(folder)
+result = frame(back.get_metrics_extension_data())""",
+    "quality_metrics_of_a_spikeinterface_zarr_folder": """
+folder = tmp.replace("/gs_", "/si_") + "/q.zarr"
+if IS_SI:
+    sa = analyzer("zarr", folder)
+    sa.compute("quality_metrics", metric_names=["num_spikes", "firing_rate"])
+back = si.load_sorting_analyzer(folder)
+result = frame(back.get_metrics_extension_data())""",
 }
 
 
