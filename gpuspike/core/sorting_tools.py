@@ -317,6 +317,23 @@ def vector_to_list_of_spiketrain_numpy(sample_indices: np.ndarray, unit_indices:
     return _split_by_unit(np.asarray(sample_indices), np.asarray(unit_indices), int(num_units))
 
 
+def _int64_spike_trains(sample_indices, unit_indices, num_units) -> list[np.ndarray]:
+    return [train.astype("int64", copy=False)
+            for train in vector_to_list_of_spiketrain_numpy(sample_indices, unit_indices, num_units)]
+
+
+def get_numba_vector_to_list_of_spiketrain():
+    """SpikeInterface's accessor of its compiled ``vector_to_list_of_spiketrain(sample_indices,
+    unit_indices, num_units)`` (one segment's int64 spike trains, one per unit index), kept for code
+    that calls it: here the grouping is NumPy's radix sort, with the same results.
+
+    Returns
+    -------
+    callable
+    """
+    return _int64_spike_trains
+
+
 def select_sorting_periods_mask(sorting, periods) -> np.ndarray:
     """Which spikes of the sorting's spike vector fall inside their unit's periods ([start, end) samples).
 

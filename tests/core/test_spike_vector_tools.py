@@ -90,6 +90,10 @@ def test_vector_to_spiketrains_and_period_casting():
     samples, units = np.array([5, 1, 9, 3, 7]), np.array([1, 0, 1, 2, 1])
     trains = vector_to_list_of_spiketrain_numpy(samples, units, 4)
     assert [t.tolist() for t in trains] == [[1], [5, 9, 7], [3], []]
+    from gpuspike.core.sorting_tools import get_numba_vector_to_list_of_spiketrain
+
+    trains = get_numba_vector_to_list_of_spiketrain()(samples.astype("int32"), units, 4)
+    assert [t.tolist() for t in trains] == [[1], [5, 9, 7], [3], []] and all(t.dtype == np.int64 for t in trains)
     with pytest.warns(UserWarning, match="not of unit_period_dtype"):
         cast = cast_periods_to_unit_period_dtype(np.array([[0, 10, 20, 3]]))
     assert cast.dtype == np.dtype(unit_period_dtype) and cast[0].tolist() == (0, 10, 20, 3)
