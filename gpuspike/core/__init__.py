@@ -84,7 +84,7 @@ from .zarrsorting import ZarrSortingExtractor, add_sorting_to_zarr_group, read_z
 from .zarrarray import ZarrArrayRecording, read_zarr_array, write_recording_to_zarr
 # names of SpikeInterface's submodules (waveform_tools, zarrextractors) that its core does not export either
 from .sorting import exceeding_spikes as has_exceeding_spikes  # noqa: F401
-from .zarrrecording import read_zarr_recording  # noqa: F401
+from .zarrrecording import read_zarr_recording, super_zarr_open  # noqa: F401
 from .saving import write_binary, write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor

@@ -1,9 +1,11 @@
 """Small helpers of SpikeInterface's core_tools: python parameter files, sample conversions, path and
-dict tests, a normal pdf."""
+dict tests, walks over extractor dicts, a normal pdf."""
 from __future__ import annotations
 
 import ast
+from collections import namedtuple
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -66,6 +68,88 @@ def is_dict_extractor(d) -> bool:
     bool
     """
     return isinstance(d, dict) and all(key in d for key in ("module", "class", "version", "annotations"))
+
+
+#: one leaf of an extractor dict: its value, the key it is under (a list passes its key to its items) and
+#: the keys / list positions leading to it
+extractor_dict_element = namedtuple("extractor_dict_element", ["value", "name", "access_path"])
+
+
+def extractor_dict_iterator(extractor_dict: dict) -> Iterator[extractor_dict_element]:
+    """Every leaf of a nested dict (an extractor's ``to_dict()``), depth first.
+
+    Parameters
+    ----------
+    extractor_dict : dict
+
+    Yields
+    ------
+    extractor_dict_element
+        ``(value, name, access_path)``: ``{"a": {"b": 1}}`` gives ``(1, "b", ("a", "b"))``; the items
+        of a list under ``"paths"`` are named ``"paths"``, their positions in the access path.
+    """
+    def walk(node, access_path: tuple, name):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from walk(value, access_path + (key,), key)
+        elif isinstance(node, list):
+            for position, value in enumerate(node):
+                yield from walk(value, access_path + (position,), name)
+        else:
+            yield extractor_dict_element(value=node, name=name, access_path=access_path)
+
+    yield from walk(extractor_dict, (), "")
+
+
+def set_value_in_extractor_dict(extractor_dict: dict, access_path: tuple, new_value) -> None:
+    """Replace, in place, the value found at ``access_path`` (see :func:`extractor_dict_iterator`).
+
+    Parameters
+    ----------
+    extractor_dict : dict
+    access_path : tuple
+        Keys and list positions, outermost first.
+    new_value : object
+    """
+    if not access_path:
+        raise ValueError("access_path is empty: give the keys leading to the value, e.g. ('kwargs', 'file_path')")
+    node = extractor_dict
+    for key in access_path[:-1]:
+        node = node[key]
+    node[access_path[-1]] = new_value
+
+
+def element_is_path(element: extractor_dict_element) -> bool:
+    """True when a leaf of an extractor dict is a path: a str or Path under a key containing "path".
+
+    Parameters
+    ----------
+    element : extractor_dict_element
+
+    Returns
+    -------
+    bool
+    """
+    return isinstance(element.value, (str, Path)) and "path" in str(element.name)
+
+
+def recursive_key_finder(d: dict, key) -> Iterator:
+    """Every value stored under ``key`` in a nested dict (nested dicts are searched, not returned).
+
+    Parameters
+    ----------
+    d : dict
+    key : hashable
+
+    Yields
+    ------
+    object
+    """
+    for k, value in d.items():
+        if isinstance(value, dict):
+            yield from recursive_key_finder(value, key)
+        elif k == key:
+            yield value
 
 
 def define_function_from_class(source_class, name: str):

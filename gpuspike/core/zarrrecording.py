@@ -92,6 +92,45 @@ def open_group(path, mode: str):
     return zarr.open_group(str(path), mode=mode)
 
 
+def super_zarr_open(folder_path, mode: str = "r", storage_options: dict | None = None):
+    """Open a local zarr folder (SpikeInterface's helper): through its consolidated metadata when
+    reading and it has some, else directly.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    mode : {"r", "r+", "a", "w", "w-"}
+    storage_options : None
+        Remote stores are not opened by gpuspike (copy the folder locally).
+
+    Returns
+    -------
+    zarr.Group or zarr.Array
+
+    Raises
+    ------
+    ValueError
+        A remote path, storage options, or a mode not listed.
+    """
+    from .core_tools import is_path_remote
+
+    modes = ("r", "r+", "a", "w", "w-")
+    if mode not in modes:
+        raise ValueError(f"mode={mode!r}: allowed values are {list(modes)}")
+    if storage_options or is_path_remote(folder_path):
+        raise ValueError(f"super_zarr_open({str(folder_path)!r}, storage_options={storage_options!r}): gpuspike opens "
+                         f"local zarr folders only; copy the folder locally")
+    zarr = _zarr()
+    if mode == "r" and (Path(folder_path) / ".zmetadata").is_file():
+        try:
+            return zarr.open_consolidated(str(folder_path), mode="r")
+        except (KeyError, ValueError):  # metadata that does not describe the folder: read it directly
+            pass
+    if mode in ("w", "w-") and _zarr_major() >= 3:
+        return zarr.open(str(folder_path), mode=mode, zarr_format=2)
+    return zarr.open(str(folder_path), mode=mode)
+
+
 def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=None, compressor=None, filters=None):
     """Create an array in ``group`` with a numcodecs compressor / filters (zarr 2 and 3 APIs)."""
     if data is not None:

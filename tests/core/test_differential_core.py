@@ -888,9 +888,28 @@ sel = s.select_periods(periods)
 result = [[sel.get_unit_spike_train(u, segment_index=k) for u in s.unit_ids] for k in range(2)]""",
 }
 
+# ---------------------------------------------------------------------- helpers over extractor dicts and zarr folders
+CASES_DICT_TOOLS = {
+    "core_tools_walk_and_edit_an_extractor_dict": """
+ct = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.core_tools", fromlist=["x"])
+d = {"class": "A", "kwargs": {"file_paths": ["a.bin", "b.bin"], "recording": {"class": "B", "kwargs": {
+     "folder_path": "f", "gain": 2.0, "nested": [[1, 2], {"x_path": 3}]}}}, "annotations": {}}
+walked = [list(e) for e in ct.extractor_dict_iterator(d)]
+paths = [e.value for e in ct.extractor_dict_iterator(d) if ct.element_is_path(e)]
+ct.set_value_in_extractor_dict(d, ("kwargs", "file_paths", 1), "c.bin")
+result = [walked, paths, d["kwargs"]["file_paths"], list(ct.recursive_key_finder(d, "folder_path")),
+          list(ct.recursive_key_finder(d, "kwargs"))]""",
+    "zarrextractors_super_zarr_open": """
+z = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.zarrextractors", fromlist=["x"])
+rec = numpy_recording(50, 3)
+rec.save(format="zarr", folder=tmp + "/r.zarr")
+root = z.super_zarr_open(tmp + "/r.zarr", mode="r")
+result = [sorted(root.keys()), root.attrs["sampling_frequency"], root["traces_seg0"][5]]""",
+}
+
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
-             **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS}
+             **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
