@@ -22,7 +22,7 @@ HAVE_NUMBA = True
 def stable_group_order(group_indices: np.ndarray, num_groups: int) -> np.ndarray:
     """``np.argsort(group_indices, kind="stable")`` as int64, sorted on the narrowest integer key
     when every index is in ``[0, num_groups)`` (numpy's stable sort is a linear radix sort on keys
-    of 16 bits or fewer: 10x faster than on int64 for a few hundred units).
+    of 16 bits or fewer: 2 to 6 times faster than on int64 keys for 5 M spikes of 300 units).
 
     Parameters
     ----------
