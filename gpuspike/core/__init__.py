@@ -85,6 +85,7 @@ from .zarrarray import ZarrArrayRecording, read_zarr_array, write_recording_to_z
 # names of SpikeInterface's submodules (waveform_tools, zarrextractors) that its core does not export either
 from .sorting import exceeding_spikes as has_exceeding_spikes  # noqa: F401
 from .zarrrecording import read_zarr_recording, super_zarr_open  # noqa: F401
+from .job_tools import chunk_duration_to_chunk_size  # noqa: F401  (also in time_series_tools, SpikeInterface 0.105)
 from .saving import write_binary, write_binary_recording
 from .excess_spikes import RemoveExcessSpikesSorting, remove_excess_spikes
 from .loading import load, load_extractor

@@ -13,6 +13,7 @@ from .analyzer_extension import AnalyzerExtension, register_result_extension
 from .analyzer_metrics import BaseMetric, BaseMetricExtension
 from .analyzer_spikevector import BaseSpikeVectorExtension
 from .core_tools import materialize_array, ms_to_samples, slice_rows  # noqa: F401 (SpikeInterface's module path)
+from .sorting_tools import select_sorting_periods_mask  # noqa: F401 (SpikeInterface's module path)
 
 _RANDOM_METHODS = ("uniform", "all", "percentage", "maximum_rate")
 _TEMPLATE_OPERATORS = ("average", "std", "median", "mad")
