@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .analyzer_foreign import carry_foreign_extensions
 from .sparsity import ChannelSparsity
 
 
@@ -76,6 +77,8 @@ def merge_analyzer_units(analyzer, merge_unit_groups, new_unit_ids=None, censor_
                                                                verbose=verbose, **job_kwargs)
     elif extensions:
         new.compute_several_extensions(dict(extensions), verbose=verbose, **job_kwargs)
+    carry_foreign_extensions(analyzer, new, left_because="their data are of the units before the merge; compute "
+                                                                     "them again there with SpikeInterface")
     return (new, list(new_unit_ids)) if return_new_unit_ids else new
 
 
@@ -105,6 +108,8 @@ def split_analyzer_units(analyzer, split_units: dict, new_unit_ids=None, new_id_
     for name in analyzer._all_extensions():
         new.extensions[name] = analyzer.extensions[name].split(new, split_units, new_unit_ids, verbose=verbose,
                                                                **job_kwargs)
+    carry_foreign_extensions(analyzer, new, left_because="their data are of the units before the split; compute "
+                                                                     "them again there with SpikeInterface")
     return (new, new_unit_ids) if return_new_unit_ids else new
 
 

@@ -38,12 +38,14 @@ LAYOUT_VERSION = "0.105.3"
 
 @dataclasses.dataclass
 class StoredExtension:
-    """An extension as read from a folder: ``skipped`` names the entries left on disk unread."""
+    """An extension as read from a folder: ``skipped`` names the entries left on disk unread;
+    ``info`` is the class that wrote it (``info.json``), when recorded."""
 
     params: dict
     run_info: dict | None
     data: dict
     skipped: list
+    info: dict | None = None
 
 
 @dataclasses.dataclass
@@ -416,7 +418,8 @@ class BinaryFolderStore(_FolderStore):
         if skipped:
             warnings.warn(f"extension {name!r} of {str(self.folder)!r}: {skipped} left on disk unread (gpuspike reads "
                           f".npy, .json and .csv entries only, never pickles)")
-        return StoredExtension(params, run_info, data, skipped)
+        info = read_json(folder / "info.json") if (folder / "info.json").is_file() else None
+        return StoredExtension(params, run_info, data, skipped, info)
 
     def write_extension(self, name: str, params: dict, info: dict, run_info: dict, data: dict) -> None:
         self._check_writable(f"save the extension {name!r}")
@@ -575,7 +578,7 @@ class ZarrStore(_FolderStore):
         if skipped:
             warnings.warn(f"extension {name!r} of {str(self.folder)!r}: {skipped} left on disk unread (gpuspike reads "
                           f"arrays, JSON documents and DataFrames only, never pickles)")
-        return StoredExtension(attrs["params"], attrs.get("run_info"), data, skipped)
+        return StoredExtension(attrs["params"], attrs.get("run_info"), data, skipped, attrs.get("info"))
 
     def write_extension(self, name: str, params: dict, info: dict, run_info: dict, data: dict) -> None:
         from . import zarr_v2

@@ -23,6 +23,7 @@ from .analyzer_extension import AnalyzerExtension, register_result_extension  # 
 from .analyzer_extension import (FOREIGN_EXTENSIONS, FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyError, children_of,
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
                                  get_extension_class, link_dependencies, sort_extensions_by_dependency)
+from .analyzer_foreign import carry_foreign_extensions
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .recording_tools import differing_attributes
@@ -958,6 +959,7 @@ class SortingAnalyzer:
         new = self._new_analyzer(sorting, self.sparsity, format, folder, backend_options, provenance=provenance)
         for name in self._all_extensions():
             new.extensions[name] = self.extensions[name].copy(new)
+        carry_foreign_extensions(self, new)
         return new
 
     def copy(self) -> "SortingAnalyzer":
@@ -993,6 +995,7 @@ class SortingAnalyzer:
         new = self._new_analyzer(sorting, sparsity, format, folder, None)
         for name in self._all_extensions():
             new.extensions[name] = self.extensions[name].copy(new, unit_ids=unit_ids)
+        carry_foreign_extensions(self, new, unit_ids=unit_ids)
         return new
 
     def remove_units(self, remove_unit_ids, format: str = "memory", folder=None) -> "SortingAnalyzer":

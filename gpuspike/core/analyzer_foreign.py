@@ -1,0 +1,106 @@
+"""SpikeInterface's extensions that gpuspike does not compute, carried between analyzer folders.
+
+``save_as`` copies them as stored, into a folder of either format; ``select_units`` /
+``remove_units`` carry SpikeInterface's metric extensions with their tables cut to the units kept.
+Where they cannot follow (into an analyzer in memory, which holds only what gpuspike computes;
+through merges and splits, or selections of other extensions' data, which would no longer match
+the units) they are left behind with a warning naming them and the way to get them back.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .analyzer_dataframes import index_as_unit_ids, is_dataframe
+from .analyzer_extension import FOREIGN_EXTENSIONS, FOREIGN_METRIC_EXTENSIONS, get_available_analyzer_extensions
+
+#: per-unit arrays that SpikeInterface's metric extensions store beside their table (rows in unit order)
+_PER_UNIT_ARRAYS = {"template_metrics": ("main_channel_templates",)}
+
+
+def stored_foreign_extensions(analyzer) -> list[str]:
+    """The extensions stored in the analyzer's folder that gpuspike does not compute.
+
+    Parameters
+    ----------
+    analyzer : SortingAnalyzer
+
+    Returns
+    -------
+    list of str
+    """
+    if analyzer.format == "memory":
+        return []
+    computable = set(get_available_analyzer_extensions())
+    return [name for name in analyzer._store.saved_extension_names()
+            if name in FOREIGN_EXTENSIONS or name not in computable]
+
+
+def _cut_to_units(name: str, data: dict, source, unit_ids) -> dict | None:
+    """The data of a metric extension for ``unit_ids`` only, or None when it cannot be cut."""
+    if name not in FOREIGN_METRIC_EXTENSIONS:
+        return None
+    unit_ids = np.asarray(unit_ids)
+    rows = source.sorting.ids_to_indices(unit_ids)
+    out = {}
+    for key, value in data.items():
+        if is_dataframe(value):
+            if not np.isin(unit_ids, value.index.to_numpy()).all():
+                return None
+            out[key] = value.loc[unit_ids]
+        elif isinstance(value, (dict, list)):
+            out[key] = value
+        elif key in _PER_UNIT_ARRAYS.get(name, ()) and np.asarray(value).shape[:1] == (source.get_num_units(),):
+            out[key] = np.asarray(value)[rows]
+        else:
+            return None
+    return out
+
+
+def _warn_left_behind(names: list[str], source, why: str) -> None:
+    warnings.warn(f"SpikeInterface's extensions {names} of {str(source.folder)!r} are not carried into the new "
+                  f"analyzer: {why}", UserWarning, stacklevel=4)
+
+
+def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | None = None) -> None:
+    """Copy into ``target``'s folder the extensions of ``source``'s folder that gpuspike does not
+    compute, as stored (``unit_ids``: cut to these units, metric extensions only).
+
+    Parameters
+    ----------
+    source, target : SortingAnalyzer
+    unit_ids : array-like, optional
+        The units ``target`` keeps of ``source``'s.
+    left_because : str, optional
+        Carry nothing and warn with this reason (merges, splits).
+    """
+    names = stored_foreign_extensions(source)
+    if not names:
+        return
+    if left_because is None and target.format == "memory":
+        left_because = ("an analyzer in memory holds only the extensions gpuspike computes; give "
+                        "format='binary_folder' or 'zarr' and a folder to keep them")
+    if left_because is not None:
+        _warn_left_behind(names, source, left_because)
+        return
+    left = []
+    for name in names:
+        stored = source._store.read_extension(name, lazy=True)
+        if stored is None:
+            continue
+        data = {key: index_as_unit_ids(value, source.unit_ids) if is_dataframe(value) else value
+                for key, value in stored.data.items()}  # a CSV gives text ids such as "0" back as integers
+        if unit_ids is not None:
+            data = _cut_to_units(name, data, source, unit_ids)
+        if data is None:
+            left.append(name)
+            continue
+        target._store.write_extension(name, stored.params, stored.info if stored.info is not None else {},
+                                      stored.run_info, data)
+    if left:
+        _warn_left_behind(left, source, "their data cannot be cut to the units kept by gpuspike; compute them again "
+                                        "there with SpikeInterface")
+
+
+__all__ = ["stored_foreign_extensions", "carry_foreign_extensions"]
