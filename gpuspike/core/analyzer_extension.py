@@ -569,6 +569,20 @@ def get_extension_class(extension_name: str, auto_import: bool = True) -> type:
     raise ValueError(f"extension {extension_name!r} is unknown; gpuspike computes {sorted(_registered)}")
 
 
+def is_foreign_extension(extension_name: str) -> bool:
+    """True for an extension gpuspike does not compute: SpikeInterface's others, or one not registered.
+
+    Parameters
+    ----------
+    extension_name : str
+
+    Returns
+    -------
+    bool
+    """
+    return extension_name in FOREIGN_EXTENSIONS or extension_name not in _registered
+
+
 def get_available_analyzer_extensions() -> list[str]:
     """Names of the extensions gpuspike computes.
 
@@ -646,4 +660,5 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
 
 __all__ = ["AnalyzerExtension", "AnalyzerDependencyError", "FOREIGN_EXTENSIONS", "register_result_extension",
            "get_extension_class", "get_available_analyzer_extensions", "get_default_analyzer_extension_params",
-           "children_of", "link_dependencies", "sort_extensions_by_dependency"]
+           "children_of", "link_dependencies", "sort_extensions_by_dependency", "is_foreign_extension",
+           "FOREIGN_METRIC_EXTENSIONS"]

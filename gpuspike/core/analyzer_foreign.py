@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .analyzer_dataframes import index_as_unit_ids, is_dataframe
-from .analyzer_extension import FOREIGN_EXTENSIONS, FOREIGN_METRIC_EXTENSIONS, get_available_analyzer_extensions
+from .analyzer_extension import FOREIGN_METRIC_EXTENSIONS, is_foreign_extension
 
 #: per-unit arrays that SpikeInterface's metric extensions store beside their table (rows in unit order)
 _PER_UNIT_ARRAYS = {"template_metrics": ("main_channel_templates",)}
@@ -32,9 +32,7 @@ def stored_foreign_extensions(analyzer) -> list[str]:
     """
     if analyzer.format == "memory":
         return []
-    computable = set(get_available_analyzer_extensions())
-    return [name for name in analyzer._store.saved_extension_names()
-            if name in FOREIGN_EXTENSIONS or name not in computable]
+    return [name for name in analyzer._store.saved_extension_names() if is_foreign_extension(name)]
 
 
 def _cut_to_units(name: str, data: dict, source, unit_ids) -> dict | None:

@@ -20,9 +20,10 @@ import numpy as np
 
 from .analyzer_extension import _children as _extension_children  # noqa: F401 - SpikeInterface's name
 from .analyzer_extension import AnalyzerExtension, register_result_extension  # noqa: F401 - imported from here too
-from .analyzer_extension import (FOREIGN_EXTENSIONS, FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyError, children_of,
+from .analyzer_extension import (FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyError, children_of,
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
-                                 get_extension_class, link_dependencies, sort_extensions_by_dependency)
+                                 get_extension_class, is_foreign_extension, link_dependencies,
+                                 sort_extensions_by_dependency)
 from .analyzer_foreign import carry_foreign_extensions
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
@@ -822,7 +823,7 @@ class SortingAnalyzer:
         """
         if self.format == "memory":
             raise ValueError("load_extension() works with the binary_folder and zarr formats; use get_extension()")
-        if extension_name in FOREIGN_EXTENSIONS or extension_name not in get_available_analyzer_extensions():
+        if is_foreign_extension(extension_name):
             warnings.warn(f"extension {extension_name!r} of {str(self.folder)!r} is not one gpuspike computes "
                           f"({get_available_analyzer_extensions()}); it stays on disk untouched")
             return None
