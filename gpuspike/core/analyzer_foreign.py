@@ -57,8 +57,8 @@ def _cut_to_units(name: str, data: dict, source, unit_ids) -> dict | None:
 
 
 def _warn_left_behind(names: list[str], source, why: str) -> None:
-    warnings.warn(f"SpikeInterface's extensions {names} of {str(source.folder)!r} are not carried into the new "
-                  f"analyzer: {why}", UserWarning, stacklevel=4)
+    warnings.warn(f"the extensions {names} of {str(source.folder)!r}, which gpuspike does not compute (SpikeInterface "
+                  f"does), are not carried into the new analyzer: {why}", UserWarning, stacklevel=4)
 
 
 def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | None = None) -> None:
