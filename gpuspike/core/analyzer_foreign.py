@@ -14,6 +14,7 @@ import numpy as np
 
 from .analyzer_dataframes import index_as_unit_ids, is_dataframe
 from .analyzer_extension import FOREIGN_METRIC_EXTENSIONS, is_foreign_extension
+from .errors import CorruptFolderError, UnsafeFolderError
 
 #: per-unit arrays that SpikeInterface's metric extensions store beside their table (rows in unit order)
 _PER_UNIT_ARRAYS = {"template_metrics": ("main_channel_templates",)}
@@ -84,7 +85,11 @@ def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | 
         return
     left = []
     for name in names:
-        stored = source._store.read_extension(name, lazy=True)
+        try:
+            stored = source._store.read_extension(name, lazy=True)
+        except (ImportError, CorruptFolderError, UnsafeFolderError) as err:  # pandas missing, a damaged entry
+            _warn_left_behind([name], source, f"it cannot be read ({err})")
+            continue
         if stored is None:
             continue
         data = {key: index_as_unit_ids(value, source.unit_ids) if is_dataframe(value) else value

@@ -96,3 +96,21 @@ def test_extensions_that_cannot_follow_are_named_in_a_warning(folders, tmp_path)
         gs.create_sorting_analyzer(analyzer.sorting, analyzer.recording, format="binary_folder",
                                    folder=tmp_path / "own", sparse=False).select_units(analyzer.unit_ids[:2])
     np.testing.assert_array_equal(merged.unit_ids.size, analyzer.unit_ids.size - 1)
+
+
+def test_an_unreadable_extension_is_left_behind_with_the_reason(folders, tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    source = tmp_path / "copy_of_si_an"
+    shutil.copytree(folders / "si_an", source)
+    (source / "extensions" / "template_metrics" / "metrics.csv").write_bytes(b"\xff\xfe\x00\x00garbage\n\x00")
+    analyzer = gs.load_sorting_analyzer(source)
+    with pytest.warns(UserWarning, match="\\['template_metrics'\\].*cannot be read.*metrics.csv"):
+        copy = analyzer.save_as(format="binary_folder", folder=tmp_path / "copy")
+    assert {"quality_metrics", "spike_amplitudes"} <= set(copy.get_saved_extension_names())
+    assert "template_metrics" not in copy.get_saved_extension_names()
+    monkeypatch.setitem(sys.modules, "pandas", None)  # an environment without pandas
+    with pytest.warns(UserWarning, match="\\['quality_metrics'\\].*cannot be read.*pip install pandas"):
+        copy = gs.load_sorting_analyzer(folders / "si_an").save_as(format="binary_folder", folder=tmp_path / "c2")
+    assert "spike_amplitudes" in copy.get_saved_extension_names()
