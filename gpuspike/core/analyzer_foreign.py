@@ -1,4 +1,7 @@
-"""SpikeInterface's extensions that gpuspike does not compute, carried between analyzer folders.
+"""SpikeInterface's extensions that gpuspike does not compute: read from a folder, carried between folders.
+
+``get_extension`` serves them read-only (their stored data, and ``get_data()`` as SpikeInterface
+0.105 returns it).
 
 ``save_as`` copies them as stored, into a folder of either format; ``select_units`` /
 ``remove_units`` carry SpikeInterface's metric extensions with their tables cut to the units kept.
@@ -12,12 +15,87 @@ import warnings
 
 import numpy as np
 
-from .analyzer_dataframes import index_as_unit_ids, is_dataframe
-from .analyzer_extension import FOREIGN_METRIC_EXTENSIONS, is_foreign_extension
+from .analyzer_dataframes import index_as_unit_ids, is_dataframe, with_numpy_dtypes
+from .analyzer_extension import FOREIGN_METRIC_EXTENSIONS, AnalyzerExtension, is_foreign_extension
+from .analyzer_spikevector import BaseSpikeVectorExtension
 from .errors import CorruptFolderError, UnsafeFolderError
 
 #: per-unit arrays that SpikeInterface's metric extensions store beside their table (rows in unit order)
 _PER_UNIT_ARRAYS = {"template_metrics": ("main_channel_templates",)}
+#: SpikeInterface 0.105's per-spike extensions: their entries, one row per spike
+_SPIKE_VECTOR_VARIABLES = {"spike_amplitudes": ["amplitudes"], "spike_locations": ["spike_locations"],
+                           "amplitude_scalings": ["amplitude_scalings", "collision_mask"]}
+#: the entries SpikeInterface 0.105's ``get_data()`` returns for its other extensions (a tuple when several)
+_ENTRIES_RETURNED = {"correlograms": ("ccgs", "bins"), "auto_correlograms": ("acgs", "bins"),
+                     "acgs_3d": ("acgs_3d", "firing_quantiles", "bins"), "isi_histograms": ("isi_histograms", "bins"),
+                     "principal_components": ("pca_projection",), "template_similarity": ("similarity",),
+                     "unit_locations": ("unit_locations",), "quality_metrics": ("metrics",),
+                     "template_metrics": ("metrics",), "spiketrain_metrics": ("metrics",)}
+
+
+class _ReadOnly:
+    """An extension gpuspike does not compute, read from the folder: its data are served, never
+    computed, changed or saved by gpuspike."""
+
+    def _refuse(self, *args, **kwargs):
+        raise ValueError(f"the extension {self.extension_name!r} is computed by SpikeInterface, not gpuspike: it is "
+                         f"read from the folder only (compute it again with SpikeInterface)")
+
+    _set_params = _run = save = delete = reset = copy = merge = split = _refuse
+
+
+class StoredForeignExtension(_ReadOnly, AnalyzerExtension):
+    """A stored extension that gpuspike does not compute (SpikeInterface's postprocessing and
+    metric extensions), read-only: ``params``, ``run_info``, ``data`` as stored, and ``get_data()``
+    returning what SpikeInterface 0.105's returns (the metrics table, the similarity matrix, the
+    correlograms and their bins, ...)."""
+
+    def _get_data(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"get_data() of {self.extension_name!r} (read from the folder) takes no arguments")
+        entries = _ENTRIES_RETURNED.get(self.extension_name)
+        if entries is None or not all(e in self.data for e in entries):
+            raise ValueError(f"gpuspike does not know what get_data() of {self.extension_name!r} returns; its stored "
+                             f"entries are in .data: {sorted(self.data)}")
+        values = tuple(self.data[e] for e in entries)
+        return values[0] if len(values) == 1 else values
+
+
+class StoredForeignSpikeVectorExtension(_ReadOnly, BaseSpikeVectorExtension):
+    """A stored per-spike extension of SpikeInterface's (spike amplitudes, locations, amplitude
+    scalings), read-only; ``get_data(outputs="numpy" | "by_unit", concatenated, return_data_name,
+    periods)`` as for any :class:`BaseSpikeVectorExtension`."""
+
+
+def read_foreign_extension(analyzer, extension_name: str):
+    """The read-only view of a stored extension that gpuspike does not compute, or None when it
+    is not stored or its run did not complete.
+
+    Parameters
+    ----------
+    analyzer : SortingAnalyzer
+    extension_name : str
+
+    Returns
+    -------
+    StoredForeignExtension, StoredForeignSpikeVectorExtension or None
+    """
+    if analyzer.format == "memory" or extension_name not in analyzer._store.saved_extension_names():
+        return None
+    stored = analyzer._store.read_extension(extension_name, lazy=analyzer._lazy)
+    if stored is None or (stored.run_info is not None and not stored.run_info.get("run_completed", False)):
+        return None
+    if extension_name in _SPIKE_VECTOR_VARIABLES:
+        view = StoredForeignSpikeVectorExtension(analyzer)
+        view.nodepipeline_variables = list(_SPIKE_VECTOR_VARIABLES[extension_name])
+    else:
+        view = StoredForeignExtension(analyzer)
+    view.extension_name = extension_name
+    view.params, view.run_info = stored.params, stored.run_info
+    metric_table = extension_name in FOREIGN_METRIC_EXTENSIONS
+    view.data = {key: index_as_unit_ids(with_numpy_dtypes(value) if metric_table else value, analyzer.unit_ids)
+                 if is_dataframe(value) else value for key, value in stored.data.items()}
+    return view
 
 
 def stored_foreign_extensions(analyzer) -> list[str]:
@@ -106,4 +184,5 @@ def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | 
                                         "there with SpikeInterface")
 
 
-__all__ = ["stored_foreign_extensions", "carry_foreign_extensions"]
+__all__ = ["stored_foreign_extensions", "carry_foreign_extensions", "read_foreign_extension", "StoredForeignExtension",
+           "StoredForeignSpikeVectorExtension"]

@@ -24,7 +24,7 @@ from .analyzer_extension import (FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyEr
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
                                  get_extension_class, is_foreign_extension, link_dependencies,
                                  sort_extensions_by_dependency)
-from .analyzer_foreign import carry_foreign_extensions
+from .analyzer_foreign import carry_foreign_extensions, read_foreign_extension
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .recording_tools import differing_attributes
@@ -811,7 +811,8 @@ class SortingAnalyzer:
         return None
 
     def load_extension(self, extension_name: str):
-        """Load a stored extension into ``extensions`` (None for SpikeInterface's others, kept on disk).
+        """Load a stored extension into ``extensions``; one that gpuspike does not compute
+        (SpikeInterface's others) is returned read-only, its folder untouched and not added.
 
         Parameters
         ----------
@@ -820,13 +821,12 @@ class SortingAnalyzer:
         Returns
         -------
         AnalyzerExtension or None
+            None when it is not stored or its run did not complete.
         """
         if self.format == "memory":
             raise ValueError("load_extension() works with the binary_folder and zarr formats; use get_extension()")
         if is_foreign_extension(extension_name):
-            warnings.warn(f"extension {extension_name!r} of {str(self.folder)!r} is not one gpuspike computes "
-                          f"({get_available_analyzer_extensions()}); it stays on disk untouched")
-            return None
+            return read_foreign_extension(self, extension_name)
         extension = get_extension_class(extension_name).load(self, lazy=self._lazy)
         if extension is not None:
             self.extensions[extension_name] = extension

@@ -250,6 +250,21 @@ if IS_SI:
     sa.compute("quality_metrics", metric_names=["num_spikes", "firing_rate"])
 back = si.load_sorting_analyzer(folder)
 result = frame(back.get_metrics_extension_data())""",
+    # SpikeInterface's postprocessing extensions, computed by it, read back by both libraries
+    "postprocessing_of_a_spikeinterface_folder_read_back": """
+folder = tmp.replace("/gs_", "/si_") + "/pp"
+if IS_SI:
+    sa = analyzer("binary_folder", folder)
+    sa.compute(["random_spikes", "templates", "spike_amplitudes", "unit_locations", "template_similarity"])
+    sa.compute("correlograms", window_ms=20.0, bin_ms=2.0)
+    sa.compute("isi_histograms", window_ms=20.0, bin_ms=2.0)
+back = si.load_sorting_analyzer(folder)
+amplitudes = back.get_extension("spike_amplitudes")
+by_unit = amplitudes.get_data(outputs="by_unit")
+result = [amplitudes.get_data(), {str(u): v for u, v in by_unit[0].items()}, amplitudes.params,
+          back.get_extension("unit_locations").get_data(), back.get_extension("template_similarity").get_data(),
+          list(back.get_extension("correlograms").get_data()), list(back.get_extension("isi_histograms").get_data()),
+          sorted(back.get_saved_extension_names()), back.has_extension("correlograms")]""",
 }
 
 

@@ -376,8 +376,12 @@ def test_foreign_extensions_stay_on_disk_until_invalidated(data, tmp_path):
     reopened = gs.load_sorting_analyzer(tmp_path / "an")
     assert "spike_amplitudes" in reopened.get_saved_extension_names()
     assert "spike_amplitudes" not in reopened.extensions
-    with pytest.warns(UserWarning, match="not one gpuspike computes"):
-        assert reopened.get_extension("spike_amplitudes") is None
+    with pytest.warns(UserWarning, match="evil.pkl.*never pickles"):
+        view = reopened.get_extension("spike_amplitudes")  # read-only: served, never written
+    np.testing.assert_array_equal(view.data["amplitudes"], np.arange(5.0))
+    assert view.params == {"peak_sign": "neg"} and "spike_amplitudes" not in reopened.extensions
+    with pytest.raises(ValueError, match="computed by SpikeInterface, not gpuspike"):
+        view.save()
     snapshot = {p.name: p.read_bytes() for p in foreign.iterdir()}
     reopened.compute("noise_levels")
     assert {p.name: p.read_bytes() for p in foreign.iterdir()} == snapshot
