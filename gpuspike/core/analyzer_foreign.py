@@ -92,10 +92,16 @@ def read_foreign_extension(analyzer, extension_name: str):
         view = StoredForeignExtension(analyzer)
     view.extension_name = extension_name
     view.params, view.run_info = stored.params, stored.run_info
-    metric_table = extension_name in FOREIGN_METRIC_EXTENSIONS
-    view.data = {key: index_as_unit_ids(with_numpy_dtypes(value) if metric_table else value, analyzer.unit_ids)
-                 if is_dataframe(value) else value for key, value in stored.data.items()}
+    view.data = _as_served(extension_name, stored.data, analyzer.unit_ids)
     return view
+
+
+def _as_served(extension_name: str, data: dict, unit_ids: np.ndarray) -> dict:
+    """Stored entries as SpikeInterface serves them: tables indexed by the unit ids (a CSV gives text
+    ids such as "0" back as integers), metric tables in NumPy dtypes (as its metric classes cast them)."""
+    metric_table = extension_name in FOREIGN_METRIC_EXTENSIONS
+    return {key: index_as_unit_ids(with_numpy_dtypes(value) if metric_table else value, unit_ids)
+            if is_dataframe(value) else value for key, value in data.items()}
 
 
 def stored_foreign_extensions(analyzer) -> list[str]:
@@ -170,8 +176,7 @@ def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | 
             continue
         if stored is None:
             continue
-        data = {key: index_as_unit_ids(value, source.unit_ids) if is_dataframe(value) else value
-                for key, value in stored.data.items()}  # a CSV gives text ids such as "0" back as integers
+        data = _as_served(name, stored.data, source.unit_ids)
         if unit_ids is not None:
             data = _cut_to_units(name, data, source, unit_ids)
         if data is None:

@@ -898,15 +898,11 @@ class SortingAnalyzer:
 
     def _stored_foreign_metrics(self, extension_name: str):
         """The ``metrics`` table of a completed SpikeInterface metric extension stored in the folder, or None."""
-        from .analyzer_dataframes import index_as_unit_ids, is_dataframe, with_numpy_dtypes
+        from .analyzer_dataframes import is_dataframe
 
-        if self.format == "memory" or extension_name not in self._store.saved_extension_names():
-            return None
-        stored = self._store.read_extension(extension_name, lazy=True)
-        if stored is None or not (stored.run_info or {}).get("run_completed", False):
-            return None
-        metrics = stored.data.get("metrics")
-        return index_as_unit_ids(with_numpy_dtypes(metrics), self.unit_ids) if is_dataframe(metrics) else None
+        view = read_foreign_extension(self, extension_name)
+        metrics = None if view is None else view.data.get("metrics")
+        return metrics if is_dataframe(metrics) else None
 
     # ------------------------------------------------------------------ copies
     def _new_analyzer(self, sorting, sparsity, format: str, folder, backend_options: dict | None,
