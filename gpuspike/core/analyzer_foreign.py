@@ -39,7 +39,8 @@ class _ReadOnly:
 
     def _refuse(self, *args, **kwargs):
         raise ValueError(f"the extension {self.extension_name!r} is computed by SpikeInterface, not gpuspike: it is "
-                         f"read from the folder only (compute it again with SpikeInterface)")
+                         f"read from the folder only (compute it again with SpikeInterface; "
+                         f"sorting_analyzer.delete_extension({self.extension_name!r}) removes it)")
 
     _set_params = _run = save = delete = reset = copy = merge = split = _refuse
 
