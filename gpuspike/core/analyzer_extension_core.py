@@ -11,7 +11,7 @@ import numpy as np
 
 from .analyzer_extension import AnalyzerExtension, register_result_extension
 from .analyzer_metrics import BaseMetric, BaseMetricExtension
-from .analyzer_spikevector import BaseSpikeVectorExtension
+from .analyzer_spikevector import BaseSpikeVectorExtension, spike_positions_after_curation
 from .core_tools import materialize_array, ms_to_samples, slice_rows  # noqa: F401 (SpikeInterface's module path)
 from .sorting_tools import select_sorting_periods_mask  # noqa: F401 (SpikeInterface's module path)
 
@@ -156,11 +156,7 @@ def _random_rows_after_curation(old_analyzer, new_analyzer, keep_mask=None
     order of the survivors in the new analyzer (``order``), and where each old spike went
     (``positions``)."""
     indices = np.asarray(old_analyzer.get_extension("random_spikes").get_data())
-    positions = getattr(new_analyzer, "_parent_spike_positions", None)
-    if positions is None:  # no record of the merge: spikes kept in place, censored ones dropped
-        num_spikes = old_analyzer.sorting.to_spike_vector().size
-        keep = np.ones(num_spikes, dtype=bool) if keep_mask is None else np.asarray(keep_mask, dtype=bool)
-        positions = np.where(keep, np.cumsum(keep) - 1, -1)
+    positions = spike_positions_after_curation(old_analyzer, new_analyzer, keep_mask)
     new_positions = positions[indices]
     valid = new_positions >= 0
     order = np.argsort(new_positions[valid], kind="stable")

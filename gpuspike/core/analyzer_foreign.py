@@ -4,10 +4,11 @@
 0.105 returns it).
 
 ``save_as`` copies them as stored, into a folder of either format; ``select_units`` /
-``remove_units`` carry SpikeInterface's metric extensions with their tables cut to the units kept.
-Where they cannot follow (into an analyzer in memory, which holds only what gpuspike computes;
-through merges and splits, or selections of other extensions' data, which would no longer match
-the units) they are left behind with a warning naming them and the way to get them back.
+``remove_units`` cut them to the units kept as SpikeInterface does (metric tables, per-unit arrays,
+unit-by-unit matrices, per-spike data); merges and splits carry the per-spike data as
+SpikeInterface does. Where they cannot follow (into an analyzer in memory, which holds only what
+gpuspike computes; data SpikeInterface recomputes on a merge or split) they are left behind with a
+warning naming them and the way to get them back.
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ class StoredForeignSpikeVectorExtension(_ReadOnly, BaseSpikeVectorExtension):
     periods)`` as for any :class:`BaseSpikeVectorExtension`."""
 
 
-def read_foreign_extension(analyzer, extension_name: str):
+def read_foreign_extension(analyzer, extension_name: str, lazy: bool | None = None):
     """The read-only view of a stored extension that gpuspike does not compute, or None when it
     is not stored or its run did not complete.
 
@@ -76,6 +77,8 @@ def read_foreign_extension(analyzer, extension_name: str):
     ----------
     analyzer : SortingAnalyzer
     extension_name : str
+    lazy : bool, optional
+        Keep arrays memory-mapped / as zarr arrays (default: the analyzer's ``lazy``).
 
     Returns
     -------
@@ -83,7 +86,7 @@ def read_foreign_extension(analyzer, extension_name: str):
     """
     if analyzer.format == "memory" or extension_name not in analyzer._store.saved_extension_names():
         return None
-    stored = analyzer._store.read_extension(extension_name, lazy=analyzer._lazy)
+    stored = analyzer._store.read_extension(extension_name, lazy=analyzer._lazy if lazy is None else lazy)
     if stored is None or (stored.run_info is not None and not stored.run_info.get("run_completed", False)):
         return None
     if extension_name in _SPIKE_VECTOR_VARIABLES:
@@ -92,7 +95,7 @@ def read_foreign_extension(analyzer, extension_name: str):
     else:
         view = StoredForeignExtension(analyzer)
     view.extension_name = extension_name
-    view.params, view.run_info = stored.params, stored.run_info
+    view.params, view.run_info, view.stored_info = stored.params, stored.run_info, stored.info
     view.data = _as_served(extension_name, stored.data, analyzer.unit_ids)
     return view
 
@@ -121,25 +124,51 @@ def stored_foreign_extensions(analyzer) -> list[str]:
     return [name for name in analyzer._store.saved_extension_names() if is_foreign_extension(name)]
 
 
-def _cut_to_units(name: str, data: dict, source, unit_ids) -> dict | None:
-    """The data of a metric extension for ``unit_ids`` only, or None when it cannot be cut."""
-    if name not in FOREIGN_METRIC_EXTENSIONS:
-        return None
+def cut_to_units(view, unit_ids) -> dict | None:
+    """The data of a stored extension for the units ``unit_ids`` only, as SpikeInterface 0.105 cuts
+    it (rows of per-unit arrays, both axes of unit-by-unit ones, the spikes of the units kept), or
+    None for an extension gpuspike does not know how to cut.
+
+    Parameters
+    ----------
+    view : StoredForeignExtension or StoredForeignSpikeVectorExtension
+    unit_ids : array-like
+
+    Returns
+    -------
+    dict or None
+    """
+    if isinstance(view, BaseSpikeVectorExtension):
+        return view._select_units_extension_data(unit_ids)
     unit_ids = np.asarray(unit_ids)
-    rows = source.sorting.ids_to_indices(unit_ids)
+    sorting = view.sorting_analyzer.sorting
+    rows, num_units = sorting.ids_to_indices(unit_ids), sorting.get_num_units()
+    name = view.extension_name
+    unit_axes = _UNIT_AXES.get(name, {})
+    per_unit = _PER_UNIT_ARRAYS.get(name, ())
     out = {}
-    for key, value in data.items():
-        if is_dataframe(value):
+    for key, value in view.data.items():
+        if name in FOREIGN_METRIC_EXTENSIONS and is_dataframe(value):
             if not np.isin(unit_ids, value.index.to_numpy()).all():
                 return None
             out[key] = value.loc[unit_ids]
-        elif isinstance(value, (dict, list)):
+        elif name in FOREIGN_METRIC_EXTENSIONS and isinstance(value, (dict, list)):
             out[key] = value
-        elif key in _PER_UNIT_ARRAYS.get(name, ()) and np.asarray(value).shape[:1] == (source.get_num_units(),):
+        elif key in per_unit and np.asarray(value).shape[:1] == (num_units,):
             out[key] = np.asarray(value)[rows]
+        elif key in unit_axes and np.asarray(value).shape[:unit_axes[key]] == (num_units,) * unit_axes[key]:
+            value = np.asarray(value)
+            out[key] = value[np.ix_(rows, rows)] if unit_axes[key] == 2 else value[rows] if unit_axes[key] else value
         else:
             return None
     return out
+
+
+#: SpikeInterface 0.105's per-unit extensions: how many leading axes of each entry count units
+_UNIT_AXES = {"unit_locations": {"unit_locations": 1}, "template_similarity": {"similarity": 2},
+              "correlograms": {"ccgs": 2, "bins": 0}, "auto_correlograms": {"acgs": 1, "bins": 0},
+              "isi_histograms": {"isi_histograms": 1, "bins": 0},
+              "acgs_3d": {"acgs_3d": 1, "firing_quantiles": 1, "bins": 0}}
 
 
 def _warn_left_behind(names: list[str], source, why: str) -> None:
@@ -147,48 +176,44 @@ def _warn_left_behind(names: list[str], source, why: str) -> None:
                   f"does), are not carried into the new analyzer: {why}", UserWarning, stacklevel=4)
 
 
-def carry_foreign_extensions(source, target, unit_ids=None, left_because: str | None = None) -> None:
-    """Copy into ``target``'s folder the extensions of ``source``'s folder that gpuspike does not
-    compute, as stored (``unit_ids``: cut to these units, metric extensions only).
+def carry_foreign_extensions(source, target, cut=None, why_not: str = "their data cannot follow this change") -> None:
+    """Write into ``target``'s folder the extensions of ``source``'s folder that gpuspike does not
+    compute: as stored, or as ``cut(view)`` makes them (None: left behind, named in a warning with
+    ``why_not``).
 
     Parameters
     ----------
     source, target : SortingAnalyzer
-    unit_ids : array-like, optional
-        The units ``target`` keeps of ``source``'s.
-    left_because : str, optional
-        Carry nothing and warn with this reason (merges, splits).
+    cut : callable, optional
+        ``cut(view) -> dict | None``: the data for ``target`` (see :func:`cut_to_units`).
+    why_not : str
+        Why an extension that ``cut`` returns None for is left behind (with what to do).
     """
     names = stored_foreign_extensions(source)
     if not names:
         return
-    if left_because is None and target.format == "memory":
-        left_because = ("an analyzer in memory holds only the extensions gpuspike computes; give "
-                        "format='binary_folder' or 'zarr' and a folder to keep them")
-    if left_because is not None:
-        _warn_left_behind(names, source, left_because)
+    if target.format == "memory":
+        _warn_left_behind(names, source, "an analyzer in memory holds only the extensions gpuspike computes; give "
+                                         "format='binary_folder' or 'zarr' and a folder to keep them")
         return
     left = []
     for name in names:
         try:
-            stored = source._store.read_extension(name, lazy=True)
+            view = read_foreign_extension(source, name, lazy=True)
         except (ImportError, CorruptFolderError, UnsafeFolderError) as err:  # pandas missing, a damaged entry
             _warn_left_behind([name], source, f"it cannot be read ({err})")
             continue
-        if stored is None:
+        if view is None:
             continue
-        data = _as_served(name, stored.data, source.unit_ids)
-        if unit_ids is not None:
-            data = _cut_to_units(name, data, source, unit_ids)
+        data = view.data if cut is None else cut(view)
         if data is None:
             left.append(name)
             continue
-        target._store.write_extension(name, stored.params, stored.info if stored.info is not None else {},
-                                      stored.run_info, data)
+        target._store.write_extension(name, view.params, view.stored_info if view.stored_info is not None else {},
+                                      view.run_info, data)
     if left:
-        _warn_left_behind(left, source, "their data cannot be cut to the units kept by gpuspike; compute them again "
-                                        "there with SpikeInterface")
+        _warn_left_behind(left, source, why_not)
 
 
-__all__ = ["stored_foreign_extensions", "carry_foreign_extensions", "read_foreign_extension", "StoredForeignExtension",
-           "StoredForeignSpikeVectorExtension"]
+__all__ = ["stored_foreign_extensions", "carry_foreign_extensions", "read_foreign_extension", "cut_to_units",
+           "StoredForeignExtension", "StoredForeignSpikeVectorExtension"]

@@ -110,21 +110,60 @@ class BaseSpikeVectorExtension(AnalyzerExtension):
                     for unit_id in analyzer.unit_ids}
         return by_unit
 
+    def _rows_at(self, positions: np.ndarray) -> dict:
+        """Each output's rows moved to ``positions`` (the new spike vector's index of each old spike,
+        -1 for a spike dropped): a sorting keeps simultaneous spikes in unit order, so relabeling
+        units (a selection in another order, a merge, a split) can reorder them."""
+        positions = np.asarray(positions, dtype="int64")
+        kept = positions >= 0
+        out = {}
+        for name in self.nodepipeline_variables:
+            if self.data.get(name) is None:
+                continue
+            values = np.asarray(self.data[name])
+            rows = np.empty((int(kept.sum()),) + values.shape[1:], dtype=values.dtype)
+            rows[positions[kept]] = values[kept]
+            out[name] = rows
+        return out
+
     def _select_units_extension_data(self, unit_ids) -> dict:
+        from .sorting_merges import relabeled_spike_positions
+
         sorting = self.sorting_analyzer.sorting
-        keep = np.isin(sorting.to_spike_vector()["unit_index"], sorting.ids_to_indices(unit_ids))
-        return {name: np.asarray(self.data[name])[keep] for name in self.nodepipeline_variables
-                if self.data.get(name) is not None}
+        old_to_new = np.full(sorting.get_num_units(), -1, dtype="int64")
+        old_to_new[sorting.ids_to_indices(list(unit_ids))] = np.arange(len(unit_ids))
+        return self._rows_at(relabeled_spike_positions(sorting.to_spike_vector(), old_to_new))
 
     def _merge_extension_data(self, merge_unit_groups, new_unit_ids, new_sorting_analyzer, keep_mask=None,
                               verbose: bool = False, **job_kwargs) -> dict:
-        return {name: (np.array(self.data[name]) if keep_mask is None else np.asarray(self.data[name])[keep_mask])
-                for name in self.nodepipeline_variables if self.data.get(name) is not None}
+        return self._rows_at(spike_positions_after_curation(self.sorting_analyzer, new_sorting_analyzer, keep_mask))
 
     def _split_extension_data(self, split_units, new_unit_ids, new_sorting_analyzer, verbose: bool = False,
                               **job_kwargs) -> dict:
-        return {name: np.array(self.data[name]) for name in self.nodepipeline_variables
-                if self.data.get(name) is not None}
+        return self._rows_at(spike_positions_after_curation(self.sorting_analyzer, new_sorting_analyzer))
+
+
+def spike_positions_after_curation(old_analyzer, new_analyzer, keep_mask=None) -> np.ndarray:
+    """Where each spike of ``old_analyzer`` went in ``new_analyzer`` (merged or split units), -1
+    for a spike dropped: as the merge or split recorded it, else kept in place with the spikes of
+    ``keep_mask`` (censored ones) dropped.
+
+    Parameters
+    ----------
+    old_analyzer, new_analyzer : SortingAnalyzer
+    keep_mask : np.ndarray, optional
+
+    Returns
+    -------
+    np.ndarray
+        int64, one entry per old spike.
+    """
+    positions = getattr(new_analyzer, "_parent_spike_positions", None)
+    if positions is not None:
+        return np.asarray(positions, dtype="int64")
+    num_spikes = old_analyzer.sorting.to_spike_vector().size
+    keep = np.ones(num_spikes, dtype=bool) if keep_mask is None else np.asarray(keep_mask, dtype=bool)
+    return np.where(keep, np.cumsum(keep) - 1, -1).astype("int64")
 
 
 __all__ = ["BaseSpikeVectorExtension"]

@@ -24,7 +24,7 @@ from .analyzer_extension import (FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyEr
                                  get_available_analyzer_extensions, get_default_analyzer_extension_params,
                                  get_extension_class, is_foreign_extension, link_dependencies,
                                  sort_extensions_by_dependency)
-from .analyzer_foreign import carry_foreign_extensions, read_foreign_extension
+from .analyzer_foreign import carry_foreign_extensions, cut_to_units, read_foreign_extension
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .recording_tools import differing_attributes
@@ -992,7 +992,9 @@ class SortingAnalyzer:
         new = self._new_analyzer(sorting, sparsity, format, folder, None)
         for name in self._all_extensions():
             new.extensions[name] = self.extensions[name].copy(new, unit_ids=unit_ids)
-        carry_foreign_extensions(self, new, unit_ids=unit_ids)
+        carry_foreign_extensions(self, new, cut=lambda view: cut_to_units(view, unit_ids),
+                                 why_not="gpuspike does not cut their data to the units kept; compute them again "
+                                         "there with SpikeInterface")
         return new
 
     def remove_units(self, remove_unit_ids, format: str = "memory", folder=None) -> "SortingAnalyzer":

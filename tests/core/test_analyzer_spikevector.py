@@ -188,3 +188,35 @@ def test_gather_mode_of_spikeinterface_accepted_and_checked(tmp_path):
     np.testing.assert_allclose(reloaded.get_extension("test_energies").get_data(), energy, rtol=1e-12)
     with pytest.raises(ValueError, match="gather_mode"):
         analyzer.compute_several_extensions({"test_main_amplitudes": {}}, gather_mode="hdf5")
+
+
+def test_simultaneous_spikes_keep_their_rows_when_units_are_relabeled():
+    """A sorting keeps simultaneous spikes in unit order, so a selection in another order, a merge or a
+    split reorders them: each row must still be the value of the spike at that row."""
+    rec, _, traces = _dataset()
+    frames = [np.array([50, 50, 50, 200, 200, 400, 400, 600]), np.array([30, 30, 300, 300])]
+    labels = [np.array(["a", "b", "d", "a", "d", "b", "c", "c"]), np.array(["d", "a", "b", "c"])]
+    srt = gs.NumpySorting.from_samples_and_labels(frames, labels, 1000.0, unit_ids=np.array(["a", "b", "c", "d"]))
+    srt.set_property("main_channel_id", rec.channel_ids[[0, 3, 1, 4]])
+    analyzer = gs.create_sorting_analyzer(srt, rec, sparse=False)
+    analyzer.compute("test_main_amplitudes", **JOB)
+    amplitude, _ = _expected(srt, traces)
+    by_spike = {(int(s["segment_index"]), int(s["sample_index"]), str(srt.unit_ids[s["unit_index"]])): a
+                for s, a in zip(srt.to_spike_vector(), amplitude)}
+
+    def check(new, parents):
+        """``parents``: new unit id -> the old unit ids its spikes come from."""
+        vector, data = new.sorting.to_spike_vector(), new.get_extension("test_main_amplitudes").get_data()
+        assert data.shape == (vector.size,)
+        for spike, value in zip(vector, data):
+            olds = [u for u in parents[str(new.unit_ids[spike["unit_index"]])]
+                    if (int(spike["segment_index"]), int(spike["sample_index"]), u) in by_spike]
+            assert len(olds) == 1
+            assert value == by_spike[(int(spike["segment_index"]), int(spike["sample_index"]), olds[0])]
+
+    check(analyzer.select_units(["d", "b", "a"]), {"d": ["d"], "b": ["b"], "a": ["a"]})
+    merged, (new_id,) = analyzer.merge_units([["a", "c"]], new_id_strategy="append", return_new_unit_ids=True)
+    check(merged, {str(new_id): ["a", "c"], "b": ["b"], "d": ["d"]})
+    n = srt.count_num_spikes_per_unit()["b"]
+    split, (parts,) = analyzer.split_units({"b": [[0], list(range(1, n))]}, return_new_unit_ids=True)
+    check(split, {**{str(p): ["b"] for p in parts}, "a": ["a"], "c": ["c"], "d": ["d"]})

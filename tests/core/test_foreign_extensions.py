@@ -25,11 +25,17 @@ SI_WRITE = textwrap.dedent('''
     rec = rec.save(folder=base + "/rec")
     for fmt, folder in (("binary_folder", base + "/si_an"), ("zarr", base + "/si_an.zarr")):
         sa = si.create_sorting_analyzer(srt, rec, format=fmt, folder=folder, sparse=False)
-        sa.compute(["random_spikes", "templates", "spike_amplitudes", "unit_locations"])
+        sa.compute(["random_spikes", "templates", "spike_amplitudes", "unit_locations", "template_similarity"])
+        sa.compute("correlograms", window_ms=20.0, bin_ms=2.0)
+        sa.compute("isi_histograms", window_ms=20.0, bin_ms=2.0)
         sa.compute("quality_metrics", metric_names=["num_spikes", "firing_rate"])
         sa.compute("template_metrics", metric_names=["peak_to_trough_duration"])
         sa.save_as(format="zarr", folder=base + "/si_copy_" + fmt)
         sa.select_units(sa.unit_ids[[3, 1]], format="binary_folder", folder=base + "/si_sel_" + fmt)
+        sa.merge_units([list(sa.unit_ids[:2])], format="binary_folder", folder=base + "/si_merge_" + fmt)
+        n = sa.sorting.count_num_spikes_per_unit(outputs="dict")[sa.unit_ids[1]]
+        sa.split_units({sa.unit_ids[1]: [list(range(0, n, 2)), list(range(1, n, 2))]}, format="binary_folder",
+                       folder=base + "/si_split_" + fmt)
 ''')
 
 SI_READ = textwrap.dedent('''
@@ -42,9 +48,14 @@ SI_READ = textwrap.dedent('''
         sa = si.load_sorting_analyzer(folder)
         entry = {"metrics": {k: {str(u): v for u, v in col.items()} for k, col in
                              sa.get_metrics_extension_data().astype(float).to_dict().items()}}
-        for name in ("spike_amplitudes", "unit_locations"):
+        for name in ("spike_amplitudes", "unit_locations", "template_similarity", "correlograms", "isi_histograms"):
             if sa.has_extension(name):
-                entry[name] = np.asarray(sa.get_extension(name).get_data()).round(4).tolist()
+                data = sa.get_extension(name).get_data()
+                data = list(data) if isinstance(data, tuple) else [data]
+                entry[name] = [np.asarray(d).round(4).tolist() for d in data]
+        if sa.has_extension("spike_amplitudes"):
+            by_unit = sa.get_extension("spike_amplitudes").get_data(outputs="by_unit")[0]
+            entry["amplitudes_by_unit"] = {str(u): np.asarray(v).round(4).tolist() for u, v in by_unit.items()}
         out[folder.rsplit("/", 1)[1]] = entry
     print("READ" + json.dumps(out))
 ''')
@@ -63,34 +74,49 @@ def read_with_spikeinterface(*folders) -> dict:
 
 
 @pytest.mark.parametrize("source", ["si_an", "si_an.zarr"])
-def test_save_as_and_select_units_carry_spikeinterfaces_extensions(folders, source):
+def test_save_as_select_merge_and_split_carry_spikeinterfaces_extensions(folders, source):
     fmt = "zarr" if source.endswith(".zarr") else "binary_folder"
     analyzer = gs.load_sorting_analyzer(folders / source)
     analyzer.save_as(format="zarr", folder=folders / f"gs_copy_{fmt}")
-    with pytest.warns(UserWarning, match="\\['spike_amplitudes', 'unit_locations'\\].*cannot be cut"):
-        selected = analyzer.select_units(analyzer.unit_ids[[3, 1]], format="binary_folder",
-                                         folder=folders / f"gs_sel_{fmt}")
-    assert "quality_metrics" in selected.get_saved_extension_names()
-    assert "spike_amplitudes" not in selected.get_saved_extension_names()
-    read = read_with_spikeinterface(*(str(folders / name) for name in (
-        f"gs_copy_{fmt}.zarr", f"si_copy_{fmt}.zarr", f"gs_sel_{fmt}", f"si_sel_{fmt}")))
-    # SpikeInterface reads in gpuspike's copy what it reads in its own: postprocessing data and metrics
+    selected = analyzer.select_units(analyzer.unit_ids[[3, 1]], format="binary_folder",
+                                     folder=folders / f"gs_sel_{fmt}")
+    with pytest.warns(UserWarning, match="\\['correlograms', 'isi_histograms', 'quality_metrics'.*merged units"):
+        analyzer.merge_units([list(analyzer.unit_ids[:2])], format="binary_folder", folder=folders / f"gs_merge_{fmt}")
+    n = analyzer.sorting.count_num_spikes_per_unit(outputs="dict")[analyzer.unit_ids[1]]
+    with pytest.warns(UserWarning, match="split units"):
+        analyzer.split_units({analyzer.unit_ids[1]: [list(range(0, n, 2)), list(range(1, n, 2))]},
+                             format="binary_folder", folder=folders / f"gs_split_{fmt}")
+    assert {"quality_metrics", "spike_amplitudes", "correlograms"} <= set(selected.get_saved_extension_names())
+    kinds = ("copy", "sel", "merge", "split")
+    read = read_with_spikeinterface(*(str(folders / (f"{who}_{kind}_{fmt}" + (".zarr" if kind == "copy" else "")))
+                                      for who in ("gs", "si") for kind in kinds))
+    # SpikeInterface reads in gpuspike's copy and selection what it reads in its own
     assert read[f"gs_copy_{fmt}.zarr"] == read[f"si_copy_{fmt}.zarr"]
-    assert read[f"gs_sel_{fmt}"]["metrics"] == read[f"si_sel_{fmt}"]["metrics"]
-    assert set(read[f"gs_sel_{fmt}"]["metrics"]["num_spikes"]) == {str(u) for u in analyzer.unit_ids[[3, 1]]}
+    per_spike = ("spike_amplitudes", "amplitudes_by_unit")
+    assert {k: v for k, v in read[f"gs_sel_{fmt}"].items() if k not in per_spike} == \
+        {k: v for k, v in read[f"si_sel_{fmt}"].items() if k not in per_spike}
     counts = analyzer.sorting.count_num_spikes_per_unit(outputs="dict")
     assert read[f"gs_sel_{fmt}"]["metrics"]["num_spikes"] == {str(u): float(counts[u])
                                                              for u in analyzer.unit_ids[[3, 1]]}
+    # per-spike data follow their spikes through selections, merges and splits: each unit's values
+    # are SpikeInterface's (gpuspike's sortings order simultaneous spikes by unit index, where
+    # SpikeInterface keeps the parent's order: the concatenated rows may differ in order only there)
+    for kind in ("sel", "merge", "split"):
+        mine, theirs = read[f"gs_{kind}_{fmt}"], read[f"si_{kind}_{fmt}"]
+        assert mine["amplitudes_by_unit"] == theirs["amplitudes_by_unit"], kind
+        assert sorted(mine["spike_amplitudes"][0]) == sorted(theirs["spike_amplitudes"][0]), kind
 
 
 def test_extensions_that_cannot_follow_are_named_in_a_warning(folders, tmp_path):
     analyzer = gs.load_sorting_analyzer(folders / "si_an")
-    names = "\\['quality_metrics', 'spike_amplitudes', 'template_metrics', 'unit_locations'\\]"
+    names = "\\['correlograms', 'isi_histograms', 'quality_metrics', 'spike_amplitudes', 'template_metrics', " \
+            "'template_similarity', 'unit_locations'\\]"
     with pytest.warns(UserWarning, match=f"{names}.*in memory holds only"):
         analyzer.select_units(analyzer.unit_ids[:2])
-    with pytest.warns(UserWarning, match=f"{names}.*before the merge"):
-        merged = analyzer.merge_units([list(analyzer.unit_ids[:2])], format="binary_folder", folder=tmp_path / "m")
-    assert not set(merged.get_saved_extension_names()) & {"quality_metrics", "spike_amplitudes"}
+    with pytest.warns(UserWarning, match="'unit_locations'\\].*merged units"):
+        merged = analyzer.merge_units([list(analyzer.unit_ids[:2])], merging_mode="hard", format="binary_folder",
+                                      folder=tmp_path / "m")
+    assert not set(merged.get_saved_extension_names()) & {"quality_metrics", "spike_amplitudes"}  # a hard merge
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an analyzer of gpuspike's extensions only: nothing to say
         gs.create_sorting_analyzer(analyzer.sorting, analyzer.recording, format="binary_folder",
