@@ -112,8 +112,7 @@ class BaseSpikeVectorExtension(AnalyzerExtension):
 
     def _rows_at(self, positions: np.ndarray) -> dict:
         """Each output's rows moved to ``positions`` (the new spike vector's index of each old spike,
-        -1 for a spike dropped): a sorting keeps simultaneous spikes in unit order, so relabeling
-        units (a selection in another order, a merge, a split) can reorder them."""
+        -1 for a spike dropped), as the selection, merge or split placed the spikes."""
         positions = np.asarray(positions, dtype="int64")
         kept = positions >= 0
         out = {}

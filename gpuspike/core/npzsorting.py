@@ -264,6 +264,10 @@ class NumpyFolderSorting(_SpikeVectorSorting):
             spikes = np.zeros(len(raw), dtype=spike_dtype)
             for name in spike_dtype.names:
                 spikes[name] = raw[name]
+            try:  # in file order when sorted by segment and sample (simultaneous spikes as they are)
+                ordered = check_spike_vector(spikes, len(unit_ids), num_segments)
+            except ValueError as err:
+                raise CorruptFolderError(f"{str(spikes_path)!r}: {err}") from None
         self._set_spikes(spikes, num_segments, info.get("num_samples"), ordered=ordered)
         load_properties_from_folder(folder_path, self)
         load_annotations_from_folder(folder_path, self)

@@ -430,7 +430,8 @@ def check_spike_vector(spikes: np.ndarray, num_units: int, num_segments: int | N
     Returns
     -------
     bool
-        True when the spikes are sorted by segment, sample and unit (the order a sorting keeps).
+        True when the spikes are sorted by segment, then sample (the order a sorting keeps;
+        simultaneous spikes in any unit order).
 
     Raises
     ------
@@ -472,11 +473,11 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
 
 
 def _is_sorted_spike_vector(spikes: np.ndarray) -> bool:
-    """Sorted by segment, then sample, then unit."""
+    """Sorted by segment, then sample (simultaneous spikes in any unit order, as SpikeInterface keeps
+    them after relabeling units)."""
     d_seg = np.diff(spikes["segment_index"])
     d_sample = np.diff(spikes["sample_index"])
-    d_unit = np.diff(spikes["unit_index"])
-    return bool(np.all((d_seg > 0) | ((d_seg == 0) & ((d_sample > 0) | ((d_sample == 0) & (d_unit >= 0))))))
+    return bool(np.all((d_seg > 0) | ((d_seg == 0) & (d_sample >= 0))))
 
 
 def _spike_rows(rows) -> np.ndarray:

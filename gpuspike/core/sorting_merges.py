@@ -148,7 +148,7 @@ def merge_spike_vector(sorting: BaseSorting, merge_unit_groups, new_unit_ids=Non
     tuple
         ``(merged_sorting, keep_mask, positions, new_unit_ids)``: ``positions[i]`` is the index of old
         spike ``i`` in the merged sorting's spike vector (-1 when censored). Spikes keep their order
-        except that simultaneous spikes are ordered by their new unit index.
+        (simultaneous spikes too, as in SpikeInterface).
     """
     from .numpyextractors import NumpySorting
 
@@ -183,10 +183,8 @@ def merge_spike_vector(sorting: BaseSorting, merge_unit_groups, new_unit_ids=Non
 
 def relabeled_spike_positions(spikes: np.ndarray, old_to_new: np.ndarray, keep: np.ndarray | None = None
                                ) -> np.ndarray:
-    """Where each spike lands in the spike vector of a sorting whose units are relabeled.
-
-    gpuspike's sortings order their spike vector by segment, sample, then unit index; relabeling
-    units (a merge, a selection in another order) can reorder simultaneous spikes.
+    """Where each spike lands in the spike vector of a sorting whose units are relabeled (a merge,
+    a selection): spikes keep their order, those of dropped units (or not in ``keep``) are removed.
 
     Parameters
     ----------
@@ -217,11 +215,8 @@ def positions_after_relabeling(spikes: np.ndarray, new_units: np.ndarray, keep: 
     """
     new_units = np.asarray(new_units, dtype="int64")
     kept = new_units >= 0 if keep is None else (new_units >= 0) & np.asarray(keep, dtype=bool)
-    order = np.lexsort((new_units[kept], spikes["sample_index"][kept], spikes["segment_index"][kept]))
-    kept_positions = np.empty(order.size, dtype="int64")
-    kept_positions[order] = np.arange(order.size)
     positions = np.full(spikes.size, -1, dtype="int64")
-    positions[kept] = kept_positions
+    positions[kept] = np.arange(int(kept.sum()), dtype="int64")
     return positions
 
 

@@ -128,7 +128,7 @@ def split_spike_vector(sorting: BaseSorting, unit_splits: dict, new_unit_ids=Non
     -------
     tuple
         ``(split_sorting, positions, new_unit_ids)``: ``positions[i]`` is the index of old spike ``i``
-        in the split sorting's spike vector (simultaneous spikes are ordered by their new unit index).
+        in the split sorting's spike vector (spikes keep their order, as in SpikeInterface).
     """
     from .numpyextractors import NumpySorting
     from .sorting_merges import positions_after_relabeling

@@ -195,10 +195,9 @@ class UnitsSelectionSorting(BaseSorting):
         remap[self._parent_indices] = np.arange(len(self._parent_indices))
         new_index = remap[parent["unit_index"]] if parent.size else parent["unit_index"]
         keep = new_index >= 0
-        vector = parent[keep].copy()
+        vector = parent[keep].copy()  # in the parent's order, as SpikeInterface's selection keeps it
         vector["unit_index"] = new_index[keep]
-        order = np.lexsort((vector["unit_index"], vector["sample_index"], vector["segment_index"]))
-        return vector[order]
+        return vector
 
 
 class FrameSliceSortingSegment(BaseSortingSegment):
