@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .analyzer_foreign import carry_foreign_extensions
+from .analyzer_foreign import carry_foreign_extensions, nothing_follows, per_spike_rows_in
 from .sparsity import ChannelSparsity
 
 
@@ -78,9 +78,9 @@ def merge_analyzer_units(analyzer, merge_unit_groups, new_unit_ids=None, censor_
     elif extensions:
         new.compute_several_extensions(dict(extensions), verbose=verbose, **job_kwargs)
     soft = merging_mode == "soft"  # a hard merge recomputes everything: nothing stored follows it
-    carry_foreign_extensions(analyzer, new, cut=lambda view: _per_spike_only(
-        view, lambda: view._merge_extension_data(groups, new_unit_ids, new, keep_mask)) if soft else None,
-        why_not="SpikeInterface recomputes them for merged units; compute them again there with SpikeInterface")
+    carry_foreign_extensions(analyzer, new, cut=per_spike_rows_in(new, keep_mask) if soft else nothing_follows,
+                             why_not="SpikeInterface recomputes them for merged units; compute them again there "
+                                     "with SpikeInterface")
     return (new, list(new_unit_ids)) if return_new_unit_ids else new
 
 
@@ -110,17 +110,10 @@ def split_analyzer_units(analyzer, split_units: dict, new_unit_ids=None, new_id_
     for name in analyzer._all_extensions():
         new.extensions[name] = analyzer.extensions[name].split(new, split_units, new_unit_ids, verbose=verbose,
                                                                **job_kwargs)
-    carry_foreign_extensions(analyzer, new, cut=lambda view: _per_spike_only(
-        view, lambda: view._split_extension_data(split_units, new_unit_ids, new)),
-        why_not="SpikeInterface recomputes them for split units; compute them again there with SpikeInterface")
+    carry_foreign_extensions(analyzer, new, cut=per_spike_rows_in(new),
+                             why_not="SpikeInterface recomputes them for split units; compute them again there "
+                                     "with SpikeInterface")
     return (new, new_unit_ids) if return_new_unit_ids else new
-
-
-def _per_spike_only(view, carried):
-    """``carried()`` for a per-spike extension (its rows follow the spikes), None for the others."""
-    from .analyzer_spikevector import BaseSpikeVectorExtension
-
-    return carried() if isinstance(view, BaseSpikeVectorExtension) else None
 
 
 __all__ = ["merge_analyzer_units", "split_analyzer_units"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .analyzer_dataframes import index_as_unit_ids, is_dataframe, with_numpy_dtypes
 from .analyzer_extension import FOREIGN_METRIC_EXTENSIONS, AnalyzerExtension, is_foreign_extension
-from .analyzer_spikevector import BaseSpikeVectorExtension
+from .analyzer_spikevector import BaseSpikeVectorExtension, spike_positions_after_curation
 from .errors import CorruptFolderError, UnsafeFolderError
 
 #: per-unit arrays that SpikeInterface's metric extensions store beside their table (rows in unit order)
@@ -164,6 +164,28 @@ def cut_to_units(view, unit_ids) -> dict | None:
     return out
 
 
+def per_spike_rows_in(new_analyzer, keep_mask=None):
+    """A ``cut`` (see :func:`carry_foreign_extensions`) for a merge or split into ``new_analyzer``:
+    the per-spike extensions' rows go where their spikes went (``keep_mask``: the spikes a merge
+    kept); the other extensions cannot follow.
+
+    Returns
+    -------
+    callable
+    """
+    def cut(view):
+        if not isinstance(view, StoredForeignSpikeVectorExtension):
+            return None
+        return view._rows_at(spike_positions_after_curation(view.sorting_analyzer, new_analyzer, keep_mask))
+
+    return cut
+
+
+def nothing_follows(view) -> None:
+    """A ``cut`` that carries nothing (a hard merge recomputes everything)."""
+    return None
+
+
 #: SpikeInterface 0.105's per-unit extensions: how many leading axes of each entry count units
 _UNIT_AXES = {"unit_locations": {"unit_locations": 1}, "template_similarity": {"similarity": 2},
               "correlograms": {"ccgs": 2, "bins": 0}, "auto_correlograms": {"acgs": 1, "bins": 0},
@@ -216,4 +238,5 @@ def carry_foreign_extensions(source, target, cut=None, why_not: str = "their dat
 
 
 __all__ = ["stored_foreign_extensions", "carry_foreign_extensions", "read_foreign_extension", "cut_to_units",
+           "per_spike_rows_in", "nothing_follows",
            "StoredForeignExtension", "StoredForeignSpikeVectorExtension"]
