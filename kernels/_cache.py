@@ -9,7 +9,9 @@ on Linux), or in ``$NUMBA_CACHE_DIR`` when the user set it (numba's own setting 
 
 :func:`install_cache_locator` registers the locator with numba once, before the kernel modules
 define their dispatchers. It applies to the files of this package only: other numba code in the
-same process keeps numba's usual behaviour.
+same process keeps numba's usual behaviour, and so do these files when imported under another
+name than ``gpuspike.kernels`` (numba's cached code names the module it was compiled in: a
+bare ``import kernels`` from a clone must not leave entries that ``gpuspike.kernels`` cannot load).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import tempfile
 from numba.core import caching, config
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: the name this package is installed under; its kernels' cached code refers to their modules by it
+_PACKAGE_NAME = "gpuspike.kernels"
 
 
 def kernel_cache_dir() -> str:
@@ -94,6 +98,10 @@ class _KernelLocatorMixin:
         if config.CACHE_DIR or getattr(cls._numba_config, "CACHE_DIR", None):  # NUMBA_CACHE_DIR: numba's own
             return None
         if os.path.dirname(os.path.abspath(py_file)) != _PACKAGE_DIR:
+            return None
+        if not str(getattr(py_func, "__module__", "")).startswith(_PACKAGE_NAME + "."):
+            # the same file imported under another name (a bare ``import kernels`` from a clone):
+            # its cached code would name that module, which gpuspike's processes cannot import
             return None
         self = cls(py_func, py_file)
         try:

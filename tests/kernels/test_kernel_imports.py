@@ -76,3 +76,24 @@ def test_kernel_names_exist_for_both_devices():
         import inspect
 
         assert list(inspect.signature(cpu_fn).parameters) == list(inspect.signature(cuda_fn).parameters), name
+
+
+def test_kernel_files_imported_under_another_name_are_not_cached_with_gpuspikes(monkeypatch):
+    # numba's cached code names the module it was compiled in: entries written by a bare
+    # ``import kernels`` (a script run from a clone) would make gpuspike.kernels fail to load its
+    # own cache (ModuleNotFoundError: No module named 'kernels') until the cache is cleared
+    from numba.core import config
+
+    import gpuspike.kernels.scale as scale
+    from gpuspike.kernels._cache import KernelCacheLocator
+
+    monkeypatch.setattr(config, "CACHE_DIR", "")
+    py_func = scale._scale_njit.py_func
+    assert py_func.__module__ == "gpuspike.kernels.scale"
+    assert KernelCacheLocator.from_function(py_func, scale.__file__) is not None
+
+    def bare(x):
+        return x
+
+    bare.__module__ = "kernels.scale"
+    assert KernelCacheLocator.from_function(bare, scale.__file__) is None
