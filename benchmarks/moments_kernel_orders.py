@@ -7,6 +7,11 @@ channels of every unit's accumulators in cache (tile-major accumulators, so that
 contiguous) and sweeps all units per tile: fewer bytes move between cache and memory, but each
 window row is read as a short run of a long strided row.
 
+``--lanes`` also times two narrower-lane versions of the library's order: 32-bit integer lanes
+(three windows per pass into per-thread int32 / uint32 sums, each pass's largest sum of squares
+tracked so that the 32-bit sums are added to the int64 ones before they could wrap: exact), and
+float32 lanes (the dtype of SpikeInterface's accumulator: not exact, shown as a ceiling).
+
 Both run on the same synthetic block (int16, one 15 Hz-like load: windows of 90 samples, 100
 units); outputs are checked equal, then timed (best of ``--repeat``), in G window-samples / s::
 
@@ -19,7 +24,7 @@ import argparse
 import time
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, get_thread_id, njit, prange
 
 
 def make_tiled_kernel(tile: int):
@@ -43,6 +48,70 @@ def make_tiled_kernel(tile: int):
     return tiled
 
 
+#: A pass adds at most 3 * 2**30 to a uint32 sum of squares: flush before the sum could pass 2**32 - 1.
+_FLUSH_ABOVE = np.int64(2**32 - 1 - 3 * 2**30)
+
+
+@njit(nogil=True)
+def _flush(s32, q32, sums, sumsqs):  # pragma: no cover - compiled
+    for i in range(s32.shape[0]):
+        for c in range(s32.shape[1]):
+            sums[i, c] += s32[i, c]
+            sumsqs[i, c] += np.int64(q32[i, c])
+            s32[i, c] = 0
+            q32[i, c] = 0
+
+
+@njit(parallel=True, nogil=True)
+def int32_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs, s32s, q32s):  # pragma: no cover
+    for u in prange(sums.shape[0]):
+        s32, q32 = s32s[get_thread_id()], q32s[get_thread_id()]
+        j, end = bounds[u], bounds[u + 1]
+        bound = np.int64(0)
+        while j + 2 < end:
+            if bound > _FLUSH_ABOVE:
+                _flush(s32, q32, sums[u], sumsqs[u])
+                bound = np.int64(0)
+            t0, t1, t2 = peaks[j] - nbefore, peaks[j + 1] - nbefore, peaks[j + 2] - nbefore
+            largest = np.uint32(0)
+            for i in range(nsamples):
+                r0, r1, r2 = traces[t0 + i], traces[t1 + i], traces[t2 + i]
+                su, sq = s32[i], q32[i]
+                for c in range(traces.shape[1]):
+                    a, b, d = np.int32(r0[c]), np.int32(r1[c]), np.int32(r2[c])
+                    su[c] += np.int32(a + b + d)
+                    p = np.uint32(a * a) + np.uint32(b * b) + np.uint32(d * d)
+                    sq[c] += p
+                    largest = max(largest, p)
+            bound += np.int64(largest)
+            j += 3
+        _flush(s32, q32, sums[u], sumsqs[u])
+        for k in range(j, end):
+            start = peaks[k] - nbefore
+            for i in range(nsamples):
+                for c in range(traces.shape[1]):
+                    a = np.int64(traces[start + i, c])
+                    sums[u, i, c] += a
+                    sumsqs[u, i, c] += a * a
+
+
+@njit(parallel=True, nogil=True, fastmath=True)
+def float32_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs):  # pragma: no cover - compiled
+    for u in prange(sums.shape[0]):
+        j, end = bounds[u], bounds[u + 1]
+        while j < end:
+            k = min(j + 4, end)
+            for i in range(nsamples):
+                su, sq = sums[u, i], sumsqs[u, i]
+                for w in range(j, k):
+                    row = traces[peaks[w] - nbefore + i]
+                    for c in range(traces.shape[1]):
+                        a = np.float32(row[c])
+                        su[c] += a
+                        sq[c] += a * a
+            j = k
+
+
 def best_of(fn, repeat: int) -> float:
     best = np.inf
     for _ in range(repeat):
@@ -60,6 +129,7 @@ def main() -> None:
     parser.add_argument("--spikes-per-unit", type=int, default=30)
     parser.add_argument("--tiles", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--lanes", action="store_true", help="also the int32 and float32 lane versions")
     args = parser.parse_args()
 
     from gpuspike.kernels import accumulate_moments_cpu
@@ -87,6 +157,8 @@ def main() -> None:
     library()
     print(f"block {args.frames} x {args.channels} int16, {count} windows of {nsamples} samples, {args.units} units")
     print(f"unit-major (library): {samples / best_of(library, args.repeat) / 1e9:6.1f} G samples/s")
+    if args.lanes:
+        time_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs, samples, args.repeat)
     for tile in args.tiles:
         if args.channels % tile:
             print(f"tile {tile}: skipped ({args.channels} channels are not whole tiles)")
@@ -106,6 +178,35 @@ def main() -> None:
         if not (np.array_equal(back, sums) and np.array_equal(back_sq, sumsqs)):
             raise SystemExit(f"tile {tile}: the tiled sums differ from the library's")
         print(f"tile-major, {tile:3d} channels: {samples / best_of(tiled, args.repeat) / 1e9:6.1f} G samples/s")
+
+
+def time_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs, samples, repeat) -> None:
+    """Time the int32 (exact) and float32 (inexact) lane versions against the library's results."""
+    shape = sums.shape
+    s64, q64 = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    s32s = np.zeros((get_num_threads(),) + shape[1:], np.int32)
+    q32s = np.zeros((get_num_threads(),) + shape[1:], np.uint32)
+
+    def narrow_ints():
+        s64[:] = 0
+        q64[:] = 0
+        int32_lanes(traces, peaks, bounds, nbefore, nsamples, s64, q64, s32s, q32s)
+
+    narrow_ints()
+    if not (np.array_equal(s64, sums) and np.array_equal(q64, sumsqs)):
+        raise SystemExit("int32 lanes: the sums differ from the library's")
+    print(f"int32 lanes, exact flushes: {samples / best_of(narrow_ints, repeat) / 1e9:6.1f} G samples/s")
+    f_sums, f_sumsqs = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
+
+    def floats():
+        f_sums[:] = 0
+        f_sumsqs[:] = 0
+        float32_lanes(traces, peaks, bounds, nbefore, nsamples, f_sums, f_sumsqs)
+
+    floats()
+    error = np.abs(f_sumsqs.astype(np.float64) - sumsqs).max() / max(1, np.abs(sumsqs).max())
+    print(f"float32 lanes (inexact: largest error {error:.1e} of the largest sum of squares): "
+          f"{samples / best_of(floats, repeat) / 1e9:6.1f} G samples/s")
 
 
 if __name__ == "__main__":
