@@ -35,6 +35,11 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 - ``mad(data, out, scratch=None)``
 - ``select_columns(src, columns, out)``
 
+Host planning (CPU only: the spike vector lives on the host on every path):
+
+- ``counting_group_order(keys, num_groups, order, rows=None, out_rows=None)`` (stable grouping
+  by key, the rows placed in the same pass)
+
 Compiled kernels (CPU, and CUDA on a GPU) are cached per user (``~/.cache/gpuspike/numba`` on
 Linux, or ``$NUMBA_CACHE_DIR``), never inside the installed package: see
 :mod:`gpuspike.kernels._cache`.
@@ -59,6 +64,7 @@ from .gather import (
     gather_waveforms_sparse_cpu,
     gather_waveforms_sparse_cuda,
 )
+from .grouping import counting_group_order
 from .mad import MAD_KERNEL, mad_cpu, mad_cuda
 from .moments import MOMENTS_KERNEL, accumulate_moments_cpu, accumulate_moments_cuda
 from .scale import SCALE_KERNEL, scale_cpu, scale_cuda
@@ -120,4 +126,4 @@ CUDA_KERNELS = (SCALE_KERNEL, GATHER_DENSE_KERNEL, GATHER_SPARSE_KERNEL, ACCUMUL
 
 __all__ = ["KERNEL_NAMES", "KERNEL_MODULES", "CUDA_KERNELS"] + [
     f"{name}_{device}" for name in KERNEL_NAMES for device in ("cpu", "cuda")
-]
+] + ["counting_group_order"]

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gpuspike as gs
+import gpuspike.core.sorting_tools as sorting_tools
 from gpuspike.core.sorting_tools import (cast_periods_to_unit_period_dtype, remap_unit_indices_in_vector,
                                          reorder_spike_vector_by_unit_and_segment, select_sorting_periods_mask,
                                          stable_group_order, unit_period_dtype, vector_to_list_of_spiketrain_numpy)
@@ -18,18 +19,38 @@ def spike_vector(samples, units, segments):
     return v[np.lexsort((v["sample_index"], v["segment_index"]))]
 
 
+#: the grouping's two paths: the compiled counting sort from the first key, and NumPy's sort
+GROUPING_PATHS = [0, sorting_tools.COUNTING_SORT_MIN_KEYS]
+
+
+class grouping_path:
+    """Group with the counting sort from ``min_keys`` keys on (hypothesis runs its examples many
+    times per test call, so this patches the module by hand rather than through a fixture)."""
+
+    def __init__(self, min_keys):
+        self.min_keys = min_keys
+
+    def __enter__(self):
+        self.saved, sorting_tools.COUNTING_SORT_MIN_KEYS = sorting_tools.COUNTING_SORT_MIN_KEYS, self.min_keys
+
+    def __exit__(self, *exc):
+        sorting_tools.COUNTING_SORT_MIN_KEYS = self.saved
+
+
 vectors = st.integers(1, 6).flatmap(lambda num_units: st.integers(1, 3).flatmap(lambda num_segments: st.tuples(
     st.just(num_units), st.just(num_segments),
     st.lists(st.tuples(st.integers(0, 500), st.integers(0, num_units - 1), st.integers(0, num_segments - 1)),
              max_size=80))))
 
 
+@pytest.mark.parametrize("min_keys", GROUPING_PATHS)
 @settings(max_examples=60, deadline=None)
 @given(vectors, st.booleans())
-def test_reorder_groups_like_a_stable_lexsort(case, unit_major):
+def test_reorder_groups_like_a_stable_lexsort(min_keys, case, unit_major):
     num_units, num_segments, rows = case
     v = spike_vector(*(np.array(c, dtype="int64") for c in zip(*rows))) if rows else spike_vector([], [], [])
-    ordered, order, counts = reorder_spike_vector_by_unit_and_segment(v, num_units, num_segments, unit_major)
+    with grouping_path(min_keys):
+        ordered, order, counts = reorder_spike_vector_by_unit_and_segment(v, num_units, num_segments, unit_major)
     keys = (v["segment_index"], v["unit_index"]) if unit_major else (v["unit_index"], v["segment_index"])
     reference = np.lexsort((np.arange(v.size),) + keys)  # the last key sorts first; ties keep the vector's order
     np.testing.assert_array_equal(order, reference)
@@ -42,7 +63,8 @@ def test_reorder_groups_like_a_stable_lexsort(case, unit_major):
     assert order.dtype == np.int64 and counts.dtype == np.int64
 
 
-def test_reorder_with_more_groups_than_16_bit_keys_and_extra_fields():
+@pytest.mark.parametrize("min_keys", GROUPING_PATHS)
+def test_reorder_with_more_groups_than_16_bit_keys_and_extra_fields(min_keys):
     rng = np.random.default_rng(0)
     n, num_units, num_segments = 5000, 40000, 2
     dtype = np.dtype(list(gs.minimum_spike_dtype.descr) + [("channel_index", "int64")])
@@ -51,7 +73,8 @@ def test_reorder_with_more_groups_than_16_bit_keys_and_extra_fields():
     v["unit_index"] = rng.integers(0, num_units, n)
     v["segment_index"] = np.repeat([0, 1], n // 2)
     v["channel_index"] = rng.integers(0, 384, n)
-    ordered, order, counts = reorder_spike_vector_by_unit_and_segment(v, num_units, num_segments)
+    with grouping_path(min_keys):
+        ordered, order, counts = reorder_spike_vector_by_unit_and_segment(v, num_units, num_segments)
     np.testing.assert_array_equal(order, np.lexsort((np.arange(n), v["segment_index"], v["unit_index"])))
     np.testing.assert_array_equal(ordered["channel_index"], v["channel_index"][order])
     assert counts.size == num_units * num_segments and counts.sum() == n
@@ -119,9 +142,30 @@ def test_period_mask_equals_one_mask_per_period(case, period_rows):
     np.testing.assert_array_equal(select_sorting_periods_mask(sorting, periods), expected)
 
 
+@pytest.mark.parametrize("min_keys", GROUPING_PATHS)
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.integers(-3, 70000), max_size=60), st.sampled_from([1, 5, 256, 257, 65536, 70001]))
-def test_stable_group_order_is_numpys_stable_argsort(values, num_groups):
-    """Narrowing the key never changes the order, indices out of range included."""
+@given(st.lists(st.integers(-3, 70000), max_size=60), st.sampled_from([1, 5, 256, 257, 65536, 70001]),
+       st.sampled_from(["int64", "int32", "uint32"]))
+def test_stable_group_order_is_numpys_stable_argsort(min_keys, values, num_groups, dtype):
+    """Neither narrowing the key nor counting changes the order, indices out of range included."""
     indices = np.array(values, dtype="int64")
-    np.testing.assert_array_equal(stable_group_order(indices, num_groups), np.argsort(indices, kind="stable"))
+    if dtype == "uint32":
+        indices = np.abs(indices)
+    indices = indices.astype(dtype)
+    with grouping_path(min_keys):
+        order = stable_group_order(indices, num_groups)
+    np.testing.assert_array_equal(order, np.argsort(indices, kind="stable"))
+    assert order.dtype == np.int64
+
+
+def test_a_spike_vector_of_many_spikes_groups_by_counting_as_by_lexsort():
+    # above the threshold, with the library's default: the compiled counting sort, rows placed in one pass
+    rng = np.random.default_rng(3)
+    n = sorting_tools.COUNTING_SORT_MIN_KEYS + 17
+    v = spike_vector(rng.integers(0, 10 ** 8, n), rng.integers(0, 300, n), rng.integers(0, 2, n))
+    ordered, order, counts = reorder_spike_vector_by_unit_and_segment(v, 300, 2)
+    reference = np.lexsort((np.arange(n), v["segment_index"], v["unit_index"]))
+    np.testing.assert_array_equal(order, reference)
+    np.testing.assert_array_equal(ordered, v[reference])
+    np.testing.assert_array_equal(stable_group_order(v["unit_index"], 300),
+                                  np.argsort(v["unit_index"], kind="stable"))
