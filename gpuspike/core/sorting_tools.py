@@ -20,7 +20,7 @@ HAVE_NUMBA = True
 
 
 #: From this many keys on, spikes are grouped by the compiled counting sort
-#: (:func:`gpuspike.kernels.grouping.counting_group_order`, 2.5 times NumPy's radix sort and gather
+#: (:func:`gpuspike.kernels.grouping.counting_group_order`, about twice as fast as NumPy's radix sort and gather
 #: for 5 M spikes); below it NumPy's sort takes milliseconds and numba is not imported for it.
 COUNTING_SORT_MIN_KEYS = 1 << 20
 
@@ -357,7 +357,7 @@ def _int64_spike_trains(sample_indices, unit_indices, num_units) -> list[np.ndar
 def get_numba_vector_to_list_of_spiketrain():
     """SpikeInterface's accessor of its compiled ``vector_to_list_of_spiketrain(sample_indices,
     unit_indices, num_units)`` (one segment's int64 spike trains, one per unit index), kept for code
-    that calls it: here the grouping is NumPy's radix sort, with the same results.
+    that calls it: here the grouping is :func:`stable_group_order`'s, with the same results.
 
     Returns
     -------
