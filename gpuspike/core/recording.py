@@ -53,7 +53,8 @@ class BaseRecordingSegment(RecordingSegmentMethods, BaseSegment):
     Parameters
     ----------
     sampling_frequency : float, optional
-        Needed for times when no ``time_vector`` is given.
+        Needed for times when no ``time_vector`` is given; a segment given neither takes its
+        recording's when added to it.
     t_start : float, optional
         Time of the first sample, in seconds (default 0).
     time_vector : np.ndarray, optional
@@ -68,6 +69,11 @@ class BaseRecordingSegment(RecordingSegmentMethods, BaseSegment):
         self.sampling_frequency = sampling_frequency
         self.t_start = t_start
         self.time_vector = None if time_vector is None else np.asarray(time_vector)
+
+    def set_parent_extractor(self, parent) -> None:
+        super().set_parent_extractor(parent)
+        if self.sampling_frequency is None and self.time_vector is None:
+            self.sampling_frequency = parent.sampling_frequency
 
     @abc.abstractmethod
     def get_num_samples(self) -> int:
