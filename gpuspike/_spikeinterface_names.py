@@ -14,9 +14,6 @@ NOT_IN_GPUSPIKE = {
     "create_sorting_from_old_extractor": "bridge to the retired spikeextractors package (< 0.90)",
     "create_extractor_from_new_recording": "bridge to the retired spikeextractors package (< 0.90)",
     "create_extractor_from_new_sorting": "bridge to the retired spikeextractors package (< 0.90)",
-    # ---- low-level writers with a higher-level equivalent
-    "write_to_h5_dataset_format": "HDF5 writer used by sorter wrappers; gpuspike writes binary and zarr "
-                                  "(recording.save)",
 }
 
 #: classes whose public methods and attributes are compared with SpikeInterface 0.105's
@@ -28,7 +25,8 @@ COMPARED_CLASSES = (
     "NoiseGeneratorRecording", "InjectTemplatesRecording", "SharedMemoryRecording", "SharedMemorySorting",
     "ZarrRecordingExtractor", "ZarrSortingExtractor", "ChannelSparsity", "ChunkRecordingExecutor",
     "TimeSeriesChunkExecutor", "SortingAnalyzer", "Templates", "Motion", "AnalyzerExtension", "ComputeRandomSpikes",
-    "ComputeWaveforms", "ComputeTemplates", "ComputeNoiseLevels",
+    "ComputeWaveforms", "ComputeTemplates", "ComputeNoiseLevels", "ChannelsAggregationRecording",
+    "UnitsAggregationSorting",
 )
 
 #: ``"Class.name"`` of SpikeInterface 0.105 -> why gpuspike's class does not have it

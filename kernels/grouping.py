@@ -12,8 +12,6 @@ too, so there is no CUDA version.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numba import njit
 

@@ -20,7 +20,8 @@ from .aggregate import aggregate_channels, aggregate_units, AggregateChannelsRec
 from .astype import AstypeRecording, astype
 from .recording_tools import (do_recording_attributes_match, get_channel_distances, get_chunk_with_margin, get_chunks,
                               get_closest_channels, get_noise_levels, get_random_data_chunks, get_random_sample_slices,
-                              get_rec_attributes, get_time_series_chunk_with_margin, order_channels_by_depth)
+                              get_rec_attributes, get_time_series_chunk_with_margin, order_channels_by_depth,
+                              write_to_h5_dataset_format)
 from .operatorrecordings import AddRecordings, BaseOperatorRecording, SubtractRecordings
 from .generate import (GeneratedSorting, MockRecording, NoiseGeneratorRecording, clean_refractory_period,
                        create_sorting_npz, generate_neuropixels_like_probe, generate_recording,
@@ -69,6 +70,8 @@ from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_t
                                get_template_channel_sparsity, load_waveforms, precompute_sparsity,
                                split_waveforms_by_units)
 from .waveforms_compat import _read_old_waveforms_extractor_binary  # noqa: F401 (SpikeInterface's module path)
+from .waveforms_compat import (allocate_waveforms_buffers,  # noqa: F401 (SpikeInterface's waveform_tools)
+                               distribute_waveforms_to_buffers)
 from .random_spikes import select_random_spikes
 from . import template_tools
 from .datasets import download_dataset
@@ -171,6 +174,7 @@ __all__ = [
     "get_chunk_with_margin",
     "get_closest_channels",
     "get_noise_levels",
+    "write_to_h5_dataset_format",
     "get_random_data_chunks",
     "get_random_sample_slices",
     "get_chunks",

@@ -210,8 +210,14 @@ class AggregateChannelsRecording(BaseRecording):
         elif any(with_probe):
             raise ValueError("aggregate_channels: some recordings have a probe and others do not; attach probes to "
                              "all of them (or to none)")
+        self._recordings = list(recording_list)
         self._kwargs = {"recording_list_or_dict": recording_list_or_dict if keys is not None else list(recording_list),
                         "renamed_channel_ids": renamed_channel_ids}
+
+    @property
+    def recordings(self) -> list:
+        """The aggregated recordings, in channel order."""
+        return self._recordings
 
     def _stack_probes(self, recording_list) -> None:
         vectors, infos, probe_offset = [], [], 0
@@ -326,9 +332,15 @@ class AggregateUnitsSorting(BaseSorting):
             self._properties["aggregation_key"] = _aggregation_key(sorting_list, keys, lambda s: s.get_num_units())
         if first.has_recording():
             self.register_recording(first.get_recording(), check_spike_frames=False)
+        self._sortings = list(sorting_list)
         self._kwargs = {"sorting_list": sorting_list_in if keys is not None else list(sorting_list),
                         "renamed_unit_ids": renamed_unit_ids,
                         "sampling_frequency_max_diff": sampling_frequency_max_diff}
+
+    @property
+    def sortings(self) -> list:
+        """The aggregated sortings, in unit order."""
+        return self._sortings
 
 
 def aggregate_units(sorting_list, renamed_unit_ids: Sequence | None = None,

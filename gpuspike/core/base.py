@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import NotDumpableError
 from .si_methods import ExtractorMethods
+from .sorting_tools import base_period_dtype  # noqa: F401  (SpikeInterface's location)
 
 #: SpikeInterface's peak vector fields (a peak: a detected event on a channel, no unit)
 base_peak_dtype = [("sample_index", "int64"), ("channel_index", "int64"), ("amplitude", "float64"),

@@ -19,7 +19,7 @@ from .base import _make_paths_absolute
 from .binaryrecording import BinaryRecordingExtractor
 from .errors import CorruptFolderError
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
-                      load_properties_from_folder, read_json)
+                      load_folder_properties, read_json)
 
 
 class BinaryFolderRecording(BinaryRecordingExtractor):
@@ -65,7 +65,7 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
                 raise
             raise CorruptFolderError(f"{str(json_path)!r} holds invalid arguments: {err}") from None
         load_probe_from_folder(folder_path, self)
-        load_properties_from_folder(folder_path, self)
+        load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         for i, segment in enumerate(self._segments):
             time_file = folder_path / f"times_cached_seg{i}.npy"

@@ -1,15 +1,22 @@
 """Small helpers of SpikeInterface's core_tools: python parameter files, sample conversions, path and
-dict tests, walks over extractor dicts, a normal pdf."""
+dict tests, walks over extractor dicts, properties / annotations / provenance of a folder, a normal pdf."""
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.metadata
+import inspect
+import json
+import warnings
 from collections import namedtuple
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from .loading import load_annotations_from_folder  # noqa: F401  (SpikeInterface's location)
 from .reprs import convert_bytes_to_str, convert_seconds_to_str  # noqa: F401  (SpikeInterface's location)
+from .sharedmem import make_shared_array  # noqa: F401  (SpikeInterface's location)
 
 
 def ms_to_samples(ms: float, sampling_frequency: float) -> int:
@@ -168,6 +175,181 @@ def define_function_from_class(source_class, name: str):
         ``source_class``.
     """
     return source_class
+
+
+def define_function_handling_dict_from_class(source_class, name: str):
+    """A function that applies ``source_class`` to a recording, or to each recording of a dict (the
+    dict of ``recording.split_by("group")``), giving a dict with the same keys (SpikeInterface's idiom
+    for preprocessing functions: ``my_filter = define_function_handling_dict_from_class(MyFilter,
+    "my_filter")``).
+
+    Parameters
+    ----------
+    source_class : type
+        A class taking the recording first (or as ``recording=``).
+    name : str
+        The function's name.
+
+    Returns
+    -------
+    callable
+        With ``source_class``'s signature and docstring.
+    """
+    from .recording import BaseRecording
+
+    def source_class_or_dict_of_sources_classes(*args, **kwargs):
+        in_kwargs = "recording" in kwargs
+        if not in_kwargs and not args:
+            raise TypeError(f"{name}() needs a recording (or a dict of recordings) as its first argument")
+        recordings = kwargs["recording"] if in_kwargs else args[0]
+        if isinstance(recordings, BaseRecording):
+            return source_class(*args, **kwargs)
+        if isinstance(recordings, dict):
+            others = {key: value for key, value in kwargs.items() if key != "recording"}
+            rest = args if in_kwargs else args[1:]
+            return {key: source_class(recording, *rest, **others) for key, recording in recordings.items()}
+        raise TypeError(f"{name}() takes a recording or a dict of recordings, got {type(recordings).__name__}")
+
+    source_class_or_dict_of_sources_classes.__signature__ = inspect.signature(source_class)
+    source_class_or_dict_of_sources_classes.__doc__ = source_class.__doc__
+    source_class_or_dict_of_sources_classes.__name__ = name
+    source_class_or_dict_of_sources_classes._precomputable_kwarg_names = list(
+        getattr(source_class, "_precomputable_kwarg_names", []))
+    return source_class_or_dict_of_sources_classes
+
+
+def clean_zarr_folder_name(folder) -> Path:
+    """``folder`` with the ``.zarr`` suffix (added when it has another or none, as SpikeInterface).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    folder = Path(folder)
+    return folder if folder.suffix == ".zarr" else folder.with_suffix(".zarr")
+
+
+def is_editable_mode() -> bool:
+    """Whether gpuspike is installed in editable mode (``pip install -e``).
+
+    Returns
+    -------
+    bool
+    """
+    # every record of the name: a source tree on sys.path may hold a stale gpuspike.egg-info first
+    for distribution in importlib.metadata.distributions(name="gpuspike"):
+        direct_url = distribution.read_text("direct_url.json")
+        if direct_url:
+            return bool((json.loads(direct_url).get("dir_info") or {}).get("editable", False))
+    return False
+
+
+def retrieve_importing_provenance(a_class) -> dict:
+    """Where a class is imported from: ``{"class": "<module>.<name>", "module": <top-level package>,
+    "version": <its __version__, or "unknown">}``.
+
+    Parameters
+    ----------
+    a_class : type
+
+    Returns
+    -------
+    dict
+    """
+    class_name = f"{a_class.__module__}.{a_class.__name__}"
+    module = class_name.split(".")[0]
+    version = getattr(importlib.import_module(module), "__version__", "unknown")
+    return {"class": class_name, "module": module, "version": version}
+
+
+def load_properties_from_folder(folder, extractor) -> None:
+    """Set each ``<key>.npy`` (or ``<key>.json``) of the properties folder ``folder`` as a property of
+    ``extractor``, skipping ``contact_vector`` (the probe's, as SpikeInterface). Pickled files are
+    never unpickled: they are skipped with a warning naming them.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The properties folder itself (``<saved folder>/properties``).
+    extractor : BaseExtractor
+
+    Raises
+    ------
+    CorruptFolderError
+        A file that cannot be read, or whose values are not one per channel / unit.
+    """
+    from .errors import CorruptFolderError
+    from .folder_safety import read_property
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in sorted(list(folder.glob("*.npy")) + list(folder.glob("*.json"))):
+        if path.stem == "contact_vector":
+            continue
+        try:
+            values = read_property(path)
+        except Exception as err:
+            raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
+        if values is None:
+            continue
+        try:
+            extractor.set_property(path.stem, values)
+        except ValueError as err:
+            raise CorruptFolderError(f"property file {str(path)!r} does not fit: {err}") from None
+
+
+def save_properties_to_folder(folder, extractor) -> None:
+    """Write each property of ``extractor`` to ``folder`` (created) as ``<key>.npy``, never pickled
+    (objects other than strings as ``<key>.json``).
+
+    Parameters
+    ----------
+    folder : str or Path
+    extractor : BaseExtractor
+    """
+    from .folder_safety import write_property
+
+    folder = Path(folder)
+    folder.mkdir(exist_ok=True)
+    for key in extractor.get_property_keys():
+        write_property(folder, key, extractor.get_property(key))
+
+
+def save_annotations_to_folder(folder, extractor) -> None:
+    """Write the annotations of ``extractor`` to ``folder/annotations.json``.
+
+    Parameters
+    ----------
+    folder : str or Path
+    extractor : BaseExtractor
+    """
+    from .atomic import atomic_write_text
+    from .serialization import plain
+
+    atomic_write_text(Path(folder) / "annotations.json", json.dumps(plain(extractor._annotations), indent=4))
+
+
+def save_provenance_to_folder(folder, extractor, relative_to=None) -> None:
+    """Write ``folder/provenance.json`` (the extractor's dict, paths relative to ``relative_to`` when
+    given) when the extractor can be written as JSON; else warn that no provenance is saved (gpuspike
+    writes no pickle).
+
+    Parameters
+    ----------
+    folder : str or Path
+    extractor : BaseExtractor
+    relative_to : str or Path, optional
+    """
+    if extractor.check_serializability("json"):
+        extractor.dump_to_json(file_path=Path(folder) / "provenance.json", relative_to=relative_to)
+    else:
+        warnings.warn(f"{type(extractor).__name__} cannot be written as JSON: no provenance is saved in "
+                      f"{str(folder)!r} (gpuspike writes no pickle)", stacklevel=2)
 
 
 def normal_pdf(x, mu: float = 0.0, sigma: float = 1.0):

@@ -54,7 +54,7 @@ def check_folder(folder: Path, what: str) -> Path:
     return folder
 
 
-def load_properties_from_folder(folder: Path, obj) -> None:
+def load_folder_properties(folder: Path, obj) -> None:
     """Set every ``properties/<key>.npy`` of ``folder`` as a property of ``obj`` (dtype kept)."""
     prop_folder = Path(folder) / "properties"
     if not prop_folder.is_dir():

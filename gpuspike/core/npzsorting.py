@@ -15,7 +15,7 @@ from .base import _make_paths_absolute
 from .errors import CorruptFolderError
 from .event import BaseEvent
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
-                      load_properties_from_folder, read_json)
+                      load_folder_properties, read_json)
 from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_spike_vector,
                               check_snippet_frames)
 from .snippets import BaseSnippets
@@ -180,7 +180,7 @@ class NpzFolderSorting(NpzSortingExtractor):
         folder_path = check_folder(Path(folder_path), "NpzFolderSorting").absolute()
         d = _folder_json(folder_path, "npz.json", ".NpzSortingExtractor")
         NpzSortingExtractor.__init__(self, **d["kwargs"])
-        load_properties_from_folder(folder_path, self)
+        load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         self._kwargs = {"folder_path": str(folder_path)}
 
@@ -269,7 +269,7 @@ class NumpyFolderSorting(_SpikeVectorSorting):
             except ValueError as err:
                 raise CorruptFolderError(f"{str(spikes_path)!r}: {err}") from None
         self._set_spikes(spikes, num_segments, info.get("num_samples"), ordered=ordered)
-        load_properties_from_folder(folder_path, self)
+        load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         self._kwargs = {"folder_path": str(folder_path), "mmap_mode": mmap_mode}
 
@@ -390,7 +390,7 @@ class NpyFolderSnippets(NpySnippetsExtractor):
         d = _folder_json(folder_path, "npy.json", ".NpySnippetsExtractor")
         NpySnippetsExtractor.__init__(self, **d["kwargs"])
         load_probe_from_folder(folder_path, self)
-        load_properties_from_folder(folder_path, self)
+        load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         self._kwargs = {"folder_path": str(folder_path)}
 
@@ -449,7 +449,7 @@ class NpzFolderEvent(BaseEvent):
         super().__init__(channel_ids, dtypes)
         for seg in segments:
             self.add_event_segment(NumpyEventSegment(seg))
-        load_properties_from_folder(folder_path, self)
+        load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
         self._kwargs = {"folder_path": str(folder_path)}
 

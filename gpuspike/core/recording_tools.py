@@ -583,3 +583,176 @@ def read_binary_recording(file, num_channels: int, dtype, time_axis: int = 0, of
     if time_axis == 0:
         return np.memmap(file, dtype, mode="r", offset=offset, shape=(num_samples, num_channels))
     return np.memmap(file, dtype, mode="r", offset=offset, shape=(num_channels, num_samples)).T
+
+
+def check_probe_do_not_overlap(probes) -> None:
+    """Check that no contact of a probe lies within the bounding box (x, y) of the contacts of
+    another one, so that their channel locations can be put side by side.
+
+    Parameters
+    ----------
+    probes : list of probeinterface.Probe
+
+    Raises
+    ------
+    ValueError
+        Naming the two probes that overlap.
+    """
+    for i, probe_i in enumerate(probes):
+        positions = np.asarray(probe_i.contact_positions)[:, :2]
+        low, high = positions.min(axis=0), positions.max(axis=0)
+        for j in range(i + 1, len(probes)):
+            other = np.asarray(probes[j].contact_positions)[:, :2]
+            if np.any(np.all((other >= low) & (other <= high), axis=1)):
+                raise ValueError(f"Probes are overlapping! Probe {j} has contacts inside the bounds of probe {i}: "
+                                 "retrieve the locations of single probes separately")
+
+
+def _check_time_axis(time_axis, where: str) -> None:
+    if time_axis not in (0, 1):
+        raise ValueError(f"{where}: time_axis={time_axis!r}: allowed values are 0 (samples as rows) and "
+                         "1 (channels as rows)")
+
+
+def write_binary_file_handle(recording: BaseRecording, file_handle=None, time_axis: int = 0, dtype=None,
+                             byte_offset: int = 0, verbose: bool = False, **job_kwargs) -> None:
+    """Write the traces of a one-segment recording to an open binary file, chunk by chunk.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        One segment.
+    file_handle : file object
+        Open for binary writing; left open.
+    time_axis : {0, 1}
+        0: samples as rows (``(num_samples, num_channels)``); 1: channels as rows (written in one piece).
+    dtype : dtype-like, optional
+        Default: the recording's.
+    byte_offset : int
+        Position in the file to write at (0: where the handle stands).
+    verbose : bool
+        Ignored (kept for SpikeInterface's signature).
+    **job_kwargs
+        ``chunk_size`` / ``chunk_memory`` / ``chunk_duration`` size the chunks.
+
+    Raises
+    ------
+    ValueError
+        No file handle, a recording of several segments, or a ``time_axis`` other than 0 or 1.
+    """
+    from .job_tools import divide_segment_into_chunks, ensure_chunk_size, fix_job_kwargs
+
+    if file_handle is None:
+        raise ValueError("write_binary_file_handle: give file_handle= (a file open for binary writing)")
+    if recording.get_num_segments() != 1:
+        raise ValueError(f"write_binary_file_handle writes one segment; the recording has "
+                         f"{recording.get_num_segments()}: write each (recording.select_segments([i]))")
+    _check_time_axis(time_axis, "write_binary_file_handle")
+    dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+    if byte_offset:
+        file_handle.seek(int(byte_offset))
+    num_samples = recording.get_num_samples(0)
+    if time_axis == 1:
+        chunks = [(0, num_samples)]
+    else:
+        job_kwargs = fix_job_kwargs(job_kwargs)
+        chunks = divide_segment_into_chunks(num_samples, ensure_chunk_size(recording, **job_kwargs))
+    for start, end in chunks:
+        traces = recording.get_traces(segment_index=0, start_frame=start, end_frame=end)
+        if time_axis == 1:
+            traces = traces.T
+        file_handle.write(np.ascontiguousarray(traces, dtype=dtype).tobytes())
+
+
+def write_to_h5_dataset_format(recording: BaseRecording, dataset_path: str, segment_index: int, save_path=None,
+                               file_handle=None, time_axis: int = 0, single_axis: bool = False, dtype=None,
+                               chunk_size: int | None = None, chunk_memory: str | None = "500M",
+                               verbose: bool = False, return_in_uV: bool = False,
+                               return_scaled: bool | None = None) -> None:
+    """Write the traces of one segment to a dataset of an HDF5 file (h5py), chunk by chunk.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    dataset_path : str
+        The dataset's path in the file (``"/traces"``).
+    segment_index : int
+    save_path : str or Path, optional
+        The file to create (``.h5`` added when it has no suffix); closed at the end.
+    file_handle : h5py.File, optional
+        An open file instead (left open).
+    time_axis : {0, 1}
+        0: ``(num_samples, num_channels)``; 1: ``(num_channels, num_samples)``.
+    single_axis : bool
+        A one-channel recording as a 1-D dataset.
+    dtype : dtype-like, optional
+        Default: the recording's.
+    chunk_size : int, optional
+        Samples per chunk; else from ``chunk_memory``.
+    chunk_memory : str, optional
+        Bytes per chunk ("500M").
+    verbose : bool
+        A progress bar.
+    return_in_uV : bool
+        Traces in µV.
+    return_scaled : bool, optional
+        The older name of ``return_in_uV`` (wins when given).
+
+    Raises
+    ------
+    ValueError
+        Neither ``save_path`` nor ``file_handle``, a ``time_axis`` other than 0 or 1, ``single_axis``
+        with several channels, or a segment index out of range.
+    TypeError
+        ``file_handle`` is not an ``h5py.File``.
+    """
+    import h5py
+
+    from .job_tools import divide_segment_into_chunks, ensure_chunk_size
+
+    if save_path is None and file_handle is None:
+        raise ValueError("write_to_h5_dataset_format: give save_path= or file_handle= (an open h5py.File)")
+    if file_handle is not None and not isinstance(file_handle, h5py.File):
+        raise TypeError(f"file_handle must be an h5py.File, got {type(file_handle).__name__}")
+    _check_time_axis(time_axis, "write_to_h5_dataset_format")
+    segment_index = int(segment_index)
+    if not 0 <= segment_index < recording.get_num_segments():
+        raise ValueError(f"segment_index={segment_index}: the recording has {recording.get_num_segments()} "
+                         "segment(s)")
+    num_channels = recording.get_num_channels()
+    if single_axis and num_channels != 1:
+        raise ValueError(f"single_axis=True writes a one-channel recording; this one has {num_channels} channels")
+    if return_scaled is not None:
+        return_in_uV = return_scaled
+    num_samples = recording.get_num_samples(segment_index)
+    dtype = np.dtype(recording.get_dtype() if dtype is None else dtype)
+    if single_axis:
+        shape = (num_samples,)
+    else:
+        shape = (num_samples, num_channels) if time_axis == 0 else (num_channels, num_samples)
+    own_file = file_handle is None
+    if own_file:
+        save_path = Path(save_path)
+        if save_path.suffix == "":
+            save_path = save_path.parent / (save_path.name + ".h5")
+        file_handle = h5py.File(save_path, "w")
+    try:
+        dataset = file_handle.create_dataset(dataset_path, shape=shape, dtype=dtype)
+        size = ensure_chunk_size(recording, chunk_size=chunk_size, chunk_memory=chunk_memory, n_jobs=1)
+        chunks = divide_segment_into_chunks(num_samples, size)
+        if verbose:
+            from tqdm.auto import tqdm
+
+            chunks = tqdm(chunks, desc="write_to_h5_dataset_format")
+        for start, end in chunks:
+            traces = recording.get_traces(segment_index=segment_index, start_frame=start, end_frame=end,
+                                          return_in_uV=return_in_uV).astype(dtype, copy=False)
+            if single_axis:
+                dataset[start:end] = traces[:, 0]
+            elif time_axis == 0:
+                dataset[start:end, :] = traces
+            else:
+                dataset[:, start:end] = traces.T
+    finally:
+        if own_file:
+            file_handle.close()

@@ -366,6 +366,32 @@ def get_numba_vector_to_list_of_spiketrain():
     return _int64_spike_trains
 
 
+def _reorder_flat_spike_vector(in_flat, unit_stride, segment_stride, num_buckets, out_flat, order, counts) -> bool:
+    keys = in_flat[:, 1] * int(unit_stride) + in_flat[:, 2] * int(segment_stride)
+    if keys.size and (keys.min() < 0 or keys.max() >= num_buckets):
+        return False
+    from gpuspike.kernels.grouping import counting_group_order
+
+    starts = np.empty(int(num_buckets) + 1, "int64")
+    counting_group_order(keys, int(num_buckets), order, rows=in_flat, out_rows=out_flat, starts=starts, checked=True)
+    counts[:] = np.diff(starts)
+    return True
+
+
+def get_numba_reorder_spike_vector():
+    """SpikeInterface's accessor of its compiled counting sort ``reorder(in_flat, unit_stride,
+    segment_stride, num_buckets, out_flat, order, counts) -> bool`` (a spike vector viewed as
+    ``(n, fields)`` int64, grouped by ``unit_index * unit_stride + segment_index * segment_stride``;
+    False when a group falls outside ``[0, num_buckets)``), kept for code that calls it: here
+    gpuspike's counting sort (:func:`gpuspike.kernels.grouping.counting_group_order`).
+
+    Returns
+    -------
+    callable
+    """
+    return _reorder_flat_spike_vector
+
+
 def select_sorting_periods_mask(sorting, periods) -> np.ndarray:
     """Which spikes of the sorting's spike vector fall inside their unit's periods ([start, end) samples).
 

@@ -940,3 +940,153 @@ def _read_old_waveforms_extractor_binary(folder: str | Path, sorting=None):
         raise ValueError(f"{str(folder)!r} is not a WaveformExtractor folder (no params.json)")
     return load_waveforms(folder, sorting=sorting, output="SortingAnalyzer")
 
+
+
+def _buffer_channels(recording, unit_ids, sparsity_mask) -> np.ndarray:
+    """Channels of each unit's buffer: all, or the unit's active ones."""
+    if sparsity_mask is None:
+        return np.full(len(unit_ids), recording.get_num_channels(), dtype="int64")
+    mask = np.asarray(sparsity_mask, dtype=bool)
+    if mask.shape != (len(unit_ids), recording.get_num_channels()):
+        raise ValueError(f"sparsity_mask has shape {mask.shape}: expected (len(unit_ids), num_channels) = "
+                         f"({len(unit_ids)}, {recording.get_num_channels()})")
+    return mask.sum(axis=1).astype("int64")
+
+
+def allocate_waveforms_buffers(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
+                               mode: str = "memmap", folder=None, dtype=None,
+                               sparsity_mask: np.ndarray | None = None) -> tuple[dict, dict]:
+    """One empty waveform buffer per unit, to be filled by :func:`distribute_waveforms_to_buffers`
+    (SpikeInterface's two-step buffer API; :func:`extract_waveforms_to_buffers` does both).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        Spike vector (``unit_index`` into ``unit_ids``).
+    unit_ids : array-like
+    nbefore, nafter : int
+    mode : {"memmap", "shared_memory"}
+        "memmap": ``waveforms_<unit_id>.npy`` in ``folder`` (new files only); "shared_memory": blocks
+        of shared memory.
+    folder : str or Path, optional
+        Needed by "memmap" (created when missing).
+    dtype : dtype-like, optional
+        The buffers' dtype (numpy's default, float64, when None, as SpikeInterface).
+    sparsity_mask : np.ndarray, optional
+        ``(len(unit_ids), num_channels)``: a unit's buffer holds its active channels.
+
+    Returns
+    -------
+    waveforms_by_units : dict
+        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit)}`` arrays.
+    arrays_info : dict
+        ``{unit_id: file name}`` ("memmap") or ``{unit_id: (shm, shm_name, dtype.str, shape)}``
+        ("shared_memory": keep it as long as the arrays are used).
+
+    Raises
+    ------
+    ValueError
+        A mode outside the allowed ones, a folder with "shared_memory" or none with "memmap", a buffer
+        file that exists already, or a sparsity mask of the wrong shape.
+    """
+    from .sharedmem import make_shared_array
+
+    if mode not in ("memmap", "shared_memory"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'memmap', 'shared_memory'")
+    if mode == "shared_memory" and folder is not None:
+        raise ValueError("mode='shared_memory' takes no folder (use mode='memmap' to write files)")
+    if mode == "memmap" and folder is None:
+        raise ValueError("mode='memmap' needs folder= (or use mode='shared_memory')")
+    dtype = np.dtype(dtype)
+    num_samples = int(nbefore) + int(nafter)
+    channels = _buffer_channels(recording, unit_ids, sparsity_mask)
+    counts = np.bincount(np.asarray(spikes["unit_index"], dtype="int64"), minlength=len(unit_ids))
+    if mode == "memmap":
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        taken = [str(folder / f"waveforms_{unit_id}.npy") for unit_id in unit_ids
+                 if (folder / f"waveforms_{unit_id}.npy").exists()]
+        if taken:
+            raise ValueError(f"allocate_waveforms_buffers: {taken[0]} exists already; remove it or give another folder")
+    waveforms_by_units, arrays_info = {}, {}
+    for unit_index, unit_id in enumerate(unit_ids):
+        shape = (int(counts[unit_index]), num_samples, int(channels[unit_index]))
+        if mode == "memmap":
+            filename = str(folder / f"waveforms_{unit_id}.npy")
+            waveforms_by_units[unit_id] = np.lib.format.open_memmap(filename, mode="w+", dtype=dtype, shape=shape)
+            arrays_info[unit_id] = filename
+        elif 0 in shape:
+            waveforms_by_units[unit_id] = np.zeros(shape, dtype=dtype)
+            arrays_info[unit_id] = (None, None, dtype.str, shape)
+        else:
+            array, shm = make_shared_array(shape, dtype)
+            waveforms_by_units[unit_id] = array
+            arrays_info[unit_id] = (shm, shm.name, dtype.str, shape)
+    return waveforms_by_units, arrays_info
+
+
+def distribute_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, arrays_info: dict, nbefore: int,
+                                    nafter: int, return_in_uV: bool, mode: str = "memmap",
+                                    sparsity_mask: np.ndarray | None = None, job_name: str | None = None,
+                                    verbose: bool = False, **job_kwargs) -> None:
+    """Fill the buffers of :func:`allocate_waveforms_buffers` with the waveform of every spike, in
+    spike order per unit (gathered by the block engine).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    spikes : np.ndarray
+        The spike vector given to :func:`allocate_waveforms_buffers`.
+    unit_ids : array-like
+    arrays_info : dict
+        The second output of :func:`allocate_waveforms_buffers`.
+    nbefore, nafter : int
+    return_in_uV : bool
+        Waveforms in µV.
+    mode : {"memmap", "shared_memory"}
+        The mode of the buffers.
+    sparsity_mask : np.ndarray, optional
+        The mask the buffers were allocated with.
+    job_name : str, optional
+    verbose : bool
+    **job_kwargs
+
+    Raises
+    ------
+    ValueError
+        A mode outside the allowed ones, or a buffer whose shape does not match its unit's spikes.
+    """
+    from multiprocessing.shared_memory import SharedMemory
+
+    if mode not in ("memmap", "shared_memory"):
+        raise ValueError(f"mode={mode!r}: allowed values are 'memmap', 'shared_memory'")
+    spikes = np.asarray(spikes)
+    channels = _buffer_channels(recording, unit_ids, sparsity_mask)
+    units = np.asarray(spikes["unit_index"], dtype="int64")
+    waveforms = extract_waveforms_to_single_buffer(
+        recording, spikes, nbefore, nafter, mode="shared_memory", return_in_uV=return_in_uV, dtype="float64",
+        sparsity_mask=sparsity_mask, copy=True, job_name=job_name or "distribute_waveforms_to_buffers",
+        verbose=verbose, **job_kwargs)
+    for unit_index, unit_id in enumerate(unit_ids):
+        rows = np.flatnonzero(units == unit_index)
+        info = arrays_info[unit_id]
+        shm = None
+        if mode == "memmap":
+            buffer = np.load(info, mmap_mode="r+")
+        else:
+            _, shm_name, dtype, shape = info
+            if shm_name is None:
+                continue
+            shm = SharedMemory(shm_name)
+            buffer = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+        expected = (rows.size, int(nbefore) + int(nafter), int(channels[unit_index]))
+        if buffer.shape != expected:
+            raise ValueError(f"the buffer of unit {unit_id!r} has shape {buffer.shape}, its spikes need {expected}: "
+                             "allocate it with allocate_waveforms_buffers from the same spikes")
+        buffer[:] = waveforms[rows, :, :expected[2]]
+        if mode == "memmap":
+            buffer.flush()
+        del buffer
+        if shm is not None:
+            shm.close()
