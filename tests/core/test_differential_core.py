@@ -907,7 +907,64 @@ root = z.super_zarr_open(tmp + "/r.zarr", mode="r")
 result = [sorted(root.keys()), root.attrs["sampling_frequency"], root["traces_seg0"][5]]""",
 }
 
-ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
+# ---------------------------------------------------------------------- module-level helpers of 0.105
+CASES_MODULE_HELPERS = {
+    "core_tools_properties_and_annotations_folder": """
+ct = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.core_tools", fromlist=["x"])
+rec = numpy_recording(20, 3, ["a", "b", "c"])
+rec.set_property("quality", np.array(["good", "mua", "good"]))
+rec.set_property("depth", np.array([10.0, 30.0, 50.0]))
+rec.annotate(serial="42")
+ct.save_properties_to_folder(tmp + "/props", rec)
+ct.save_annotations_to_folder(tmp, rec)
+other = numpy_recording(20, 3, ["a", "b", "c"])
+ct.load_properties_from_folder(tmp + "/props", other)
+ct.load_annotations_from_folder(tmp, other)
+result = [sorted(other.get_property_keys()), other.get_property("quality"), other.get_property("depth"),
+          other.get_annotation("serial"), str(ct.clean_zarr_folder_name("x/an")), str(ct.clean_zarr_folder_name("b.zarr"))]""",
+    "core_tools_function_handling_dict": """
+ct = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.core_tools", fromlist=["x"])
+rec = numpy_recording(20, 4, ["a", "b", "c", "d"])
+rec.set_property("group", [0, 0, 1, 1])
+select_first = lambda recording, n=1: recording.select_channels(recording.channel_ids[:n])
+class First:
+    _precomputable_kwarg_names = []
+    def __new__(cls, recording, n=1):
+        return select_first(recording, n)
+f = ct.define_function_handling_dict_from_class(First, "first")
+by_group = f(rec.split_by("group"), n=1)
+result = [f(rec, n=2).channel_ids, {k: v.channel_ids for k, v in by_group.items()}, f.__name__]""",
+    "recording_tools_file_handle": """
+rt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.recording_tools", fromlist=["x"])
+rec = numpy_recording(300, 3, dtype="int16")
+with open(tmp + "/raw.bin", "wb") as fh:
+    rt.write_binary_file_handle(rec, fh, dtype="float32", chunk_size=90)
+with open(tmp + "/raw_t.bin", "wb") as fh:
+    rt.write_binary_file_handle(rec, fh, time_axis=1)
+result = [np.fromfile(tmp + "/raw.bin", dtype="float32"), np.fromfile(tmp + "/raw_t.bin", dtype="int16")]""",
+    "recording_tools_probe_overlap": """
+rt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.recording_tools", fromlist=["x"])
+rt.check_probe_do_not_overlap([linear_probe(4), linear_probe(4, x=100.0)])
+result = "ok"
+try:
+    rt.check_probe_do_not_overlap([linear_probe(4), linear_probe(4, x=0.0)])
+except Exception as err:
+    result = "overlap" in str(err).lower()""",
+    "waveform_tools_allocate_and_distribute": """
+wt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.waveform_tools", fromlist=["x"])
+rec, srt = si.generate_ground_truth_recording(durations=[2.0], num_channels=6, num_units=3, seed=3)
+spikes = srt.to_spike_vector()
+spikes = spikes[(spikes["sample_index"] > 30) & (spikes["sample_index"] < 2 * 30000 - 60)]
+mask = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 0], [1, 0, 0, 0, 0, 1]], bool)
+__import__("os").makedirs(tmp + "/wf")
+wfs, info = wt.allocate_waveforms_buffers(rec, spikes, srt.unit_ids, 20, 40, mode="memmap", folder=tmp + "/wf",
+                                          dtype="float32", sparsity_mask=mask)
+wt.distribute_waveforms_to_buffers(rec, spikes, srt.unit_ids, info, 20, 40, True, mode="memmap",
+                                   sparsity_mask=mask, n_jobs=1, chunk_size=10000)
+result = [np.load(info[u]).round(3) for u in srt.unit_ids]""",
+}
+
+ALL_CASES = {**CASES_MODULE_HELPERS, **CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
              **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS}
 #: cases whose warnings are compared too (categories of the warnings raised)
