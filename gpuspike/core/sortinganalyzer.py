@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -38,8 +38,12 @@ _builtin_extensions = {"random_spikes": "spikeinterface.core", "waveforms": "spi
                        "templates": "spikeinterface.core", "noise_levels": "spikeinterface.core"}
 
 _FORMATS = ("memory", "binary_folder", "zarr")
-_PEAK_SIGNS = ("both", "neg", "pos")
-_PEAK_MODES = ("extremum", "at_index", "peak_to_peak")
+
+#: SpikeInterface 0.105's type hints of ``peak_sign`` and ``peak_mode``
+PeakSignType = Literal["both", "neg", "pos"]
+PeakModeType = Literal["extremum", "at_index", "peak_to_peak"]
+_PEAK_SIGNS = get_args(PeakSignType)
+_PEAK_MODES = get_args(PeakModeType)
 
 
 def _check_choice(value, allowed, name: str):
