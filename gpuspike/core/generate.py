@@ -14,7 +14,7 @@ import numpy as np
 
 from .numpyextractors import NumpySorting
 from .recording import BaseRecording, BaseRecordingSegment
-from .sorting import BaseSorting, spike_dtype
+from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
 
 _NOISE_STRATEGIES = ("tile_pregenerated", "on_the_fly")
 
@@ -254,6 +254,112 @@ class GeneratedSorting(NumpySorting):
                         "add_spikes_on_borders": add_spikes_on_borders, "num_spikes_per_border": num_spikes_per_border,
                         "border_size_samples": border_size_samples,
                         "t_starts": None if t_starts is None else [float(t) for t in t_starts]}
+
+
+class SortingGeneratorSegment(BaseSortingSegment):
+    """One segment of a :class:`SortingGenerator`: each unit's train drawn on request from its own seed."""
+
+    def __init__(self, num_units: int, sampling_frequency: float, duration: float, firing_rates: np.ndarray,
+                 refractory_period_seconds: np.ndarray, seed: int, t_start: float | None = None) -> None:
+        super().__init__(t_start)
+        self.sampling_frequency = float(sampling_frequency)
+        self.duration = float(duration)
+        self.num_samples = ceil(self.sampling_frequency * self.duration)
+        self.firing_rates = firing_rates
+        self.refractory_period_seconds = refractory_period_seconds
+        self.segment_seed = int(seed)
+
+    def get_num_samples(self) -> int:
+        return self.num_samples
+
+    def _unit_train(self, unit_index: int) -> np.ndarray:
+        rng = np.random.default_rng(np.random.SeedSequence([self.segment_seed, unit_index]))
+        rate = float(self.firing_rates[unit_index])
+        refractory = float(self.refractory_period_seconds[unit_index])
+        if rate <= 0:
+            return np.zeros(0, dtype="int64")
+        p = min(rate / (1.0 - rate * refractory) / self.sampling_frequency, 1.0)
+        refractory_frames = int(refractory * self.sampling_frequency)
+        expected = ceil(self.num_samples * rate / self.sampling_frequency)
+        block = max(16, expected + 4 * int(np.sqrt(expected)))
+        trains, last = [], -1 - refractory_frames  # the first spike has no refractory period before it
+        while last < self.num_samples:
+            intervals = rng.geometric(p=p, size=block) + refractory_frames
+            frames = last + np.cumsum(intervals)
+            trains.append(frames)
+            last = int(frames[-1])
+        train = np.concatenate(trains) - 1 if trains else np.zeros(0, dtype="int64")
+        return train[train < self.num_samples].astype("int64")
+
+    def get_unit_spike_train(self, unit_id, start_frame: int | None = None, end_frame: int | None = None) -> np.ndarray:
+        train = self._unit_train(self.parent_extractor.id_to_index(unit_id))
+        low = 0 if start_frame is None else np.searchsorted(train, start_frame, side="left")
+        high = train.size if end_frame is None else np.searchsorted(train, end_frame, side="left")
+        return train[low:high]
+
+
+class SortingGenerator(BaseSorting):
+    """A sorting of Poisson units drawn lazily: each unit's spike train is generated when asked for,
+    from its own seed (nothing is held in memory), as SpikeInterface 0.105's ``SortingGenerator``.
+
+    Inter-spike intervals are geometric draws at the rate raised to ``r / (1 - r * refractory)`` plus
+    the refractory period, so the mean rate stays ``r`` (as :func:`synthesize_poisson_spike_vector`).
+    Every unit's train is the same on every call and in every process (SpikeInterface seeds each unit
+    with ``hash(unit_id)``, which changes between Python processes).
+
+    Parameters
+    ----------
+    num_units : int
+    sampling_frequency : float
+    durations : list of float
+        Seconds per segment.
+    firing_rates : float or np.ndarray
+        Hz, one for all units or one per unit.
+    refractory_period_ms : float or np.ndarray
+        One for all units or one per unit.
+    seed : int, optional
+        Drawn and kept when None (the object rebuilds the same trains from its dict).
+
+    Raises
+    ------
+    ValueError
+        A refractory period at least as long as a unit's mean inter-spike interval, a negative rate,
+        or per-unit values of the wrong length.
+    """
+
+    def __init__(self, num_units: int = 20, sampling_frequency: float = 30_000.0, durations: Sequence = (10.325, 3.5),
+                 firing_rates=3.0, refractory_period_ms=4.0, seed: int | None = 0) -> None:
+        num_units = int(num_units)
+        if num_units < 0:
+            raise ValueError(f"num_units must be >= 0, got {num_units}")
+        unit_ids = [str(i) for i in range(num_units)]
+        super().__init__(sampling_frequency, unit_ids)
+        rates = _per_unit(firing_rates, num_units, "firing_rates")
+        refractory_s = _per_unit(refractory_period_ms, num_units, "refractory_period_ms") / 1000.0
+        if np.any(rates < 0):
+            raise ValueError(f"firing_rates must not be negative, got {rates.min()}")
+        if np.any(refractory_s * rates >= 1.0):
+            raise ValueError(f"The given refractory period {refractory_period_ms} ms is too long for the firing rates "
+                             f"{firing_rates} Hz (refractory_period_ms must be below 1000 / firing_rate)")
+        seed = _ensure_seed(seed)
+        self.num_units, self.num_segments = num_units, len(durations)
+        self.firing_rates, self.durations = firing_rates, [float(d) for d in durations]
+        self.refractory_period_seconds = refractory_s
+        self.seed = seed
+        for segment_index, duration in enumerate(self.durations):
+            self.add_segment(SortingGeneratorSegment(num_units, sampling_frequency, duration, rates, refractory_s,
+                                                     seed + segment_index))
+        self._kwargs = {"num_units": num_units, "sampling_frequency": sampling_frequency, "durations": self.durations,
+                        "firing_rates": firing_rates, "refractory_period_ms": refractory_period_ms, "seed": seed}
+
+
+def _per_unit(values, num_units: int, name: str) -> np.ndarray:
+    values = np.asarray(values, dtype="float64")
+    if values.ndim == 0:
+        return np.full(num_units, float(values))
+    if values.shape != (num_units,):
+        raise ValueError(f"{name} has {values.size} values for {num_units} units: give one value or one per unit")
+    return values
 
 
 def generate_sorting(num_units: int = 5, sampling_frequency: float = 30000.0, durations: Sequence = (10.325, 3.5),

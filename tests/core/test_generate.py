@@ -211,3 +211,54 @@ def test_generate_templates_takes_unit_params_range_of_spikeinterface_0_100():
 
     np.testing.assert_array_equal(load(rec.to_dict()).get_traces(), rec.get_traces())
     assert np.abs(rec.templates).max() > 1000
+
+
+def test_sorting_generator_draws_poisson_trains_lazily_and_reproducibly():
+    import gpuspike as gs
+    from gpuspike.core.generate import SortingGenerator
+
+    fs, durations = 30000.0, [20.0, 5.0]
+    rates = np.array([2.0, 10.0, 40.0, 0.0])
+    sorting = SortingGenerator(num_units=4, sampling_frequency=fs, durations=durations, firing_rates=rates,
+                               refractory_period_ms=np.array([4.0, 4.0, 2.0, 4.0]), seed=11)
+    assert sorting.unit_ids.tolist() == ["0", "1", "2", "3"] and sorting.get_num_segments() == 2
+    counts = sorting.count_num_spikes_per_unit(outputs="array")
+    expected = rates * sum(durations)
+    assert np.all(np.abs(counts - expected) <= 4 * np.sqrt(expected) + 1), (counts, expected)
+    for segment_index, duration in enumerate(durations):
+        num_samples = int(np.ceil(fs * duration))
+        assert sorting.get_num_samples(segment_index) == num_samples
+        for unit_index, unit_id in enumerate(sorting.unit_ids):
+            train = sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
+            assert train.dtype == np.int64
+            if train.size:
+                assert train.min() >= 0 and train.max() < num_samples
+                refractory_frames = int([4.0, 4.0, 2.0, 4.0][unit_index] / 1000 * fs)
+                assert np.all(np.diff(train) > refractory_frames)
+            # the same train on every call, and slices of it for a frame range
+            np.testing.assert_array_equal(train, sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
+            part = sorting.get_unit_spike_train(unit_id, segment_index=segment_index, start_frame=30000,
+                                                end_frame=90000)
+            np.testing.assert_array_equal(part, train[(train >= 30000) & (train < 90000)])
+    # the two segments are drawn from different seeds
+    assert not np.array_equal(sorting.get_unit_spike_train("2", segment_index=0)[:20],
+                              sorting.get_unit_spike_train("2", segment_index=1)[:20])
+    # intervals of a Poisson train with a dead time: their mean is 1 / rate
+    train = sorting.get_unit_spike_train("2", segment_index=0)
+    assert np.mean(np.diff(train)) / fs == pytest.approx(1 / 40.0, rel=0.1)
+    # a seed of None is drawn once and kept: the dict rebuilds the same trains
+    lazy = SortingGenerator(num_units=2, durations=[3.0], firing_rates=5.0, seed=None)
+    again = gs.load(lazy.to_dict())
+    np.testing.assert_array_equal(again.to_spike_vector(), lazy.to_spike_vector())
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(firing_rates=300.0, refractory_period_ms=4.0), "refractory period 4.0 ms is too long"),
+    (dict(firing_rates=np.array([1.0, 2.0])), "firing_rates has 2 values for 3 units"),
+    (dict(firing_rates=-1.0), "must not be negative"),
+])
+def test_sorting_generator_refuses_impossible_parameters(kwargs, match):
+    from gpuspike.core.generate import SortingGenerator
+
+    with pytest.raises(ValueError, match=match):
+        SortingGenerator(num_units=3, durations=[1.0], **kwargs)
