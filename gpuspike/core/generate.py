@@ -256,6 +256,38 @@ class GeneratedSorting(NumpySorting):
                         "t_starts": None if t_starts is None else [float(t) for t in t_starts]}
 
 
+def synthesize_amplitude_factor(num_spikes: int, amplitude_factor: np.ndarray | None = None,
+                                amplitude_std: float | None = None, seed=None) -> np.ndarray | None:
+    """Per-spike amplitude factors for injected templates: ``amplitude_factor`` when given, else draws
+    from a normal distribution of mean 1 and ``amplitude_std`` (None when neither is given).
+
+    Parameters
+    ----------
+    num_spikes : int
+    amplitude_factor : np.ndarray, optional
+        ``(num_spikes,)`` factors, returned as they are.
+    amplitude_std : float, optional
+    seed : int or np.random.Generator, optional
+
+    Returns
+    -------
+    np.ndarray or None
+
+    Raises
+    ------
+    ValueError
+        ``amplitude_factor`` not of shape ``(num_spikes,)``.
+    """
+    if amplitude_factor is not None:
+        amplitude_factor = np.asarray(amplitude_factor)
+        if amplitude_factor.shape != (num_spikes,):
+            raise ValueError(f"amplitude_factor has shape {amplitude_factor.shape}, expected ({num_spikes},)")
+        return amplitude_factor
+    if amplitude_std:
+        return np.random.default_rng(seed).normal(loc=1, scale=amplitude_std, size=num_spikes)
+    return None
+
+
 class SortingGeneratorSegment(BaseSortingSegment):
     """One segment of a :class:`SortingGenerator`: each unit's train drawn on request from its own seed."""
 

@@ -19,7 +19,8 @@ from .injecttemplates import InjectTemplatesRecording
 from .recording import BaseRecording
 from .sorting import BaseSorting
 
-#: default ranges (uniform draws) of the per-unit template parameters
+#: default ranges (uniform draws) of the per-unit template parameters (SpikeInterface's
+#: ``default_unit_params_range``)
 DEFAULT_UNIT_PARAMS_RANGE = {
     "alpha": (100.0, 500.0),
     "depolarization_ms": (0.09, 0.14),
@@ -37,12 +38,24 @@ _MODES = ("ellipsoid", "sphere")
 _PROFILES = ("exponential", "power")
 
 
-def _exp_ramp(start: float, end: float, duration_ms: float, tau_ms: float, sampling_frequency: float,
-              flip: bool) -> np.ndarray:
-    """``int(duration_ms)`` ms of samples going from ``start`` towards ``end`` along an exponential of time
-    constant ``tau_ms`` (flipped: fast then slow), computed in SpikeInterface's order of operations."""
-    if flip:
-        start, end = end, start
+def exp_growth(start_amp: float, end_amp: float, duration_ms: float, tau_ms: float, sampling_frequency: float,
+               flip: bool = False) -> np.ndarray:
+    """``duration_ms`` of samples going from ``start_amp`` towards ``end_amp`` along an exponential of time
+    constant ``tau_ms`` (flipped: fast then slow), computed in SpikeInterface's order of operations.
+
+    Parameters
+    ----------
+    start_amp, end_amp : float
+    duration_ms, tau_ms : float
+    sampling_frequency : float
+    flip : bool
+
+    Returns
+    -------
+    np.ndarray
+        ``int(duration_ms * sampling_frequency / 1000)`` samples (none for a phase shorter than a sample).
+    """
+    start, end = (end_amp, start_amp) if flip else (start_amp, end_amp)
     times_ms = np.arange(int(duration_ms * sampling_frequency / 1000.0) + 1) / sampling_frequency * 1000.0
     if times_ms.size == 1:  # a phase shorter than a sample has no samples
         return np.zeros(0)
@@ -96,11 +109,11 @@ def generate_single_fake_waveform(sampling_frequency: float | None = None, ms_be
         raise ValueError(f"ms_before={ms_before} is too short for depolarization_ms={depolarization_ms}")
     if nrepol + nrecov >= nafter:
         raise ValueError(f"ms_after={ms_after} is too short for repolarization_ms + recovery_ms")
-    wf[nbefore - ndepo:nbefore] = _exp_ramp(0.0, negative_amplitude, depolarization_ms, depolarization_ms * 0.2, fs,
+    wf[nbefore - ndepo:nbefore] = exp_growth(0.0, negative_amplitude, depolarization_ms, depolarization_ms * 0.2, fs,
                                             False)
-    wf[nbefore:nbefore + nrepol] = _exp_ramp(negative_amplitude, positive_amplitude, repolarization_ms,
+    wf[nbefore:nbefore + nrepol] = exp_growth(negative_amplitude, positive_amplitude, repolarization_ms,
                                              repolarization_ms * 0.5, fs, True)
-    wf[nbefore + nrepol:nbefore + nrepol + nrecov] = _exp_ramp(positive_amplitude, 0.0, recovery_ms, recovery_ms * 0.5,
+    wf[nbefore + nrepol:nbefore + nrepol + nrecov] = exp_growth(positive_amplitude, 0.0, recovery_ms, recovery_ms * 0.5,
                                                                fs, True)
     sigma = smooth_ms / (1 / fs * 1000.0)  # in samples
     half = int(sigma * 4)

@@ -950,6 +950,12 @@ try:
     rt.check_probe_do_not_overlap([linear_probe(4), linear_probe(4, x=0.0)])
 except Exception as err:
     result = "overlap" in str(err).lower()""",
+    "generate_helpers": """
+g = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.generate", fromlist=["x"])
+result = [g.exp_growth(0.0, -1.0, 0.13, 0.026, 30000.0), g.exp_growth(-1.0, 0.2, 0.6, 0.3, 30000.0, flip=True),
+          g.exp_growth(0.2, 0.0, 0.02, 0.01, 30000.0), g.synthesize_amplitude_factor(5, amplitude_std=0.2, seed=3),
+          g.synthesize_amplitude_factor(2, amplitude_factor=np.array([1.0, 0.5])), g.synthesize_amplitude_factor(4),
+          {k: list(v) for k, v in g.default_unit_params_range.items()}]""",
     "waveform_tools_allocate_and_distribute": """
 wt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.waveform_tools", fromlist=["x"])
 rec, srt = si.generate_ground_truth_recording(durations=[2.0], num_channels=6, num_units=3, seed=3)
