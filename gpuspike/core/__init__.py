@@ -72,7 +72,8 @@ from .waveforms_compat import (estimate_sparsity, estimate_templates, estimate_t
 from .waveforms_compat import _read_old_waveforms_extractor_binary  # noqa: F401 (SpikeInterface's module path)
 from .waveforms_compat import (allocate_waveforms_buffers,  # noqa: F401 (SpikeInterface's waveform_tools)
                                distribute_waveforms_to_buffers)
-# SpikeInterface's generate module
+# SpikeInterface's basesorting and generate modules
+from .si_methods import LEXSORT_SEGMENT_COMPACT, LEXSORT_UNIT_COMPACT  # noqa: F401
 from .groundtruth import DEFAULT_UNIT_PARAMS_RANGE as default_unit_params_range  # noqa: F401
 from .groundtruth import exp_growth  # noqa: F401
 from .random_spikes import select_random_spikes

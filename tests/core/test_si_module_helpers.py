@@ -281,3 +281,11 @@ def test_spikeinterfaces_module_paths_serve_them():
     assert load_annotations_from_folder is gs.core.loading.load_annotations_from_folder
     assert write_to_h5_dataset_format is recording_tools.write_to_h5_dataset_format
     assert allocate_waveforms_buffers is allocate and callable(distribute_waveforms_to_buffers)
+    from gpuspike.core.basesorting import LEXSORT_SEGMENT_COMPACT, LEXSORT_UNIT_COMPACT
+
+    sorting = gs.NumpySorting.from_unit_dict([{"a": np.array([5, 9]), "b": np.array([1])}] * 2, 1000.0)
+    vector = sorting.to_spike_vector()
+    for lexsort, keys in ((LEXSORT_UNIT_COMPACT, ("sample_index", "segment_index", "unit_index")),
+                          (LEXSORT_SEGMENT_COMPACT, ("sample_index", "unit_index", "segment_index"))):
+        ordered = sorting.to_reordered_spike_vector(lexsort=lexsort, return_order=False, return_slices=False)
+        np.testing.assert_array_equal(ordered, vector[np.lexsort([vector[k] for k in keys])])
