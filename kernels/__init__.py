@@ -37,7 +37,7 @@ Kernels (``<name>_cpu`` / ``<name>_cuda``) and their arguments:
 
 Host planning (CPU only: the spike vector lives on the host on every path):
 
-- ``counting_group_order(keys, num_groups, order, rows=None, out_rows=None)`` (stable grouping
+- ``counting_group_order(keys, num_groups, order, rows=None, out_rows=None, starts=None)`` (stable grouping
   by key, the rows placed in the same pass)
 
 Compiled kernels (CPU, and CUDA on a GPU) are cached per user (``~/.cache/gpuspike/numba`` on

@@ -10,7 +10,7 @@ import json
 import warnings
 from collections import namedtuple
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -177,7 +177,7 @@ def define_function_from_class(source_class, name: str):
     return source_class
 
 
-def define_function_handling_dict_from_class(source_class, name: str):
+def define_function_handling_dict_from_class(source_class: type, name: str) -> Callable:
     """A function that applies ``source_class`` to a recording, or to each recording of a dict (the
     dict of ``recording.split_by("group")``), giving a dict with the same keys (SpikeInterface's idiom
     for preprocessing functions: ``my_filter = define_function_handling_dict_from_class(MyFilter,
@@ -283,19 +283,12 @@ def load_properties_from_folder(folder, extractor) -> None:
         A file that cannot be read, or whose values are not one per channel / unit.
     """
     from .errors import CorruptFolderError
-    from .folder_safety import read_property
+    from .loading import read_property_files
 
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         return
-    for path in sorted(list(folder.glob("*.npy")) + list(folder.glob("*.json"))):
+    for path, values in read_property_files(folder):
         if path.stem == "contact_vector":
-            continue
-        try:
-            values = read_property(path)
-        except Exception as err:
-            raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
-        if values is None:
             continue
         try:
             extractor.set_property(path.stem, values)

@@ -29,12 +29,7 @@ def _resolve_rates(firing_rates, num_units: int, seed) -> np.ndarray:
     if isinstance(firing_rates, tuple):
         low, high = firing_rates
         return np.random.default_rng(seed).uniform(low, high, num_units)
-    rates = np.asarray(firing_rates, dtype="float64")
-    if rates.ndim == 0:
-        return np.full(num_units, float(rates))
-    if rates.shape != (num_units,):
-        raise ValueError(f"firing_rates has {rates.size} values for {num_units} units")
-    return rates
+    return _per_unit(firing_rates, num_units, "firing_rates")
 
 
 # ---------------------------------------------------------------------- spike trains

@@ -54,21 +54,34 @@ def check_folder(folder: Path, what: str) -> Path:
     return folder
 
 
-def load_folder_properties(folder: Path, obj) -> None:
-    """Set every ``properties/<key>.npy`` of ``folder`` as a property of ``obj`` (dtype kept)."""
-    prop_folder = Path(folder) / "properties"
-    if not prop_folder.is_dir():
-        return
+def read_property_files(prop_folder: Path):
+    """``(path, values)`` of each property file (``<key>.npy`` / ``<key>.json``) of ``prop_folder``, in
+    name order; a pickled file is skipped with a warning (never unpickled).
+
+    Raises
+    ------
+    CorruptFolderError
+        A file that cannot be read.
+    """
     from .folder_safety import read_property
 
-    n = len(obj._main_ids)
+    prop_folder = Path(prop_folder)
     for path in sorted(list(prop_folder.glob("*.npy")) + list(prop_folder.glob("*.json"))):
         try:
             values = read_property(path)
         except Exception as err:
             raise CorruptFolderError(f"property file {str(path)!r} cannot be read ({err})") from None
-        if values is None:
-            continue
+        if values is not None:
+            yield path, values
+
+
+def load_folder_properties(folder: Path, obj) -> None:
+    """Set every ``properties/<key>.npy`` of ``folder`` as a property of ``obj`` (dtype kept)."""
+    prop_folder = Path(folder) / "properties"
+    if not prop_folder.is_dir():
+        return
+    n = len(obj._main_ids)
+    for path, values in read_property_files(prop_folder):
         if values.shape[:1] != (n,):
             raise CorruptFolderError(f"property file {str(path)!r} has {values.shape[:1]} values, expected {n}")
         obj._properties[path.stem] = values

@@ -921,7 +921,8 @@ other = numpy_recording(20, 3, ["a", "b", "c"])
 ct.load_properties_from_folder(tmp + "/props", other)
 ct.load_annotations_from_folder(tmp, other)
 result = [sorted(other.get_property_keys()), other.get_property("quality"), other.get_property("depth"),
-          other.get_annotation("serial"), str(ct.clean_zarr_folder_name("x/an")), str(ct.clean_zarr_folder_name("b.zarr"))]""",
+          other.get_annotation("serial"), str(ct.clean_zarr_folder_name("x/an")),
+          str(ct.clean_zarr_folder_name("b.zarr"))]""",
     "core_tools_function_handling_dict": """
 ct = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.core_tools", fromlist=["x"])
 rec = numpy_recording(20, 4, ["a", "b", "c", "d"])
@@ -970,9 +971,10 @@ wt.distribute_waveforms_to_buffers(rec, spikes, srt.unit_ids, info, 20, 40, True
 result = [np.load(info[u]).round(3) for u in srt.unit_ids]""",
 }
 
-ALL_CASES = {**CASES_MODULE_HELPERS, **CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
+ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
-             **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS}
+             **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS,
+             **CASES_MODULE_HELPERS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 

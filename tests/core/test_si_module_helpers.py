@@ -67,7 +67,8 @@ def test_function_handling_dict_applies_the_class_to_each_recording(recording):
     assert set(by_group) == set(split)
     for key, sub in by_group.items():
         assert isinstance(sub, Halve)
-        np.testing.assert_array_equal(sub.get_traces(segment_index=1), split[key].get_traces(segment_index=1) * np.float32(0.5))
+        np.testing.assert_array_equal(sub.get_traces(segment_index=1),
+                                      split[key].get_traces(segment_index=1) * np.float32(0.5))
     by_keyword = halve(recording=split, factor=2.0)
     np.testing.assert_array_equal(by_keyword[1].get_traces(segment_index=0), traces[0][:, 2:] * np.float32(2.0))
     with pytest.raises(TypeError, match="halve\\(\\) takes a recording or a dict of recordings, got list"):
