@@ -698,6 +698,11 @@ def write_to_h5_dataset_format(recording: BaseRecording, dataset_path: str, segm
     return_scaled : bool, optional
         The older name of ``return_in_uV`` (wins when given).
 
+    Returns
+    -------
+    None
+        The dataset is written in the file.
+
     Raises
     ------
     ValueError
