@@ -92,12 +92,15 @@ write_api_index()
 
 def write_not_in_gpuspike() -> None:
     """Write docs/_generated/not_in_gpuspike.md (included by porting.md) from the names table."""
-    from gpuspike._spikeinterface_names import NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS
+    from gpuspike._spikeinterface_names import (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SIGNATURES,
+                                                NOT_IN_GPUSPIKE_SUBMODULES)
 
     rows = ["| name | why it is not in gpuspike |", "|---|---|"]
-    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS):
+    for table, prefix in ((NOT_IN_GPUSPIKE, ""), (NOT_IN_GPUSPIKE_METHODS, ""),
+                          (NOT_IN_GPUSPIKE_SUBMODULES, "spikeinterface.core."),
+                          (NOT_IN_GPUSPIKE_SIGNATURES, "arguments of spikeinterface.core.")):
         for name, reason in sorted(table.items()):
-            rows.append(f"| `{name}` | {reason.replace('|', '/')} |")
+            rows.append(f"| {prefix}`{name}` | {reason.replace('|', '/')} |")
     path = DOCS / "_generated" / "not_in_gpuspike.md"
     path.parent.mkdir(exist_ok=True)
     text = "\n".join(rows) + "\n"

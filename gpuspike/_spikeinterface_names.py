@@ -16,6 +16,34 @@ NOT_IN_GPUSPIKE = {
     "create_extractor_from_new_sorting": "bridge to the retired spikeextractors package (< 0.90)",
 }
 
+#: ``"module"`` or ``"module.name"`` of SpikeInterface 0.105's ``spikeinterface.core`` submodules -> why
+#: ``gpuspike.core.<module>`` does not have it
+NOT_IN_GPUSPIKE_SUBMODULES = {
+    "old_api_utils": "bridges to the retired spikeextractors package (< 0.90)",
+    **dict.fromkeys(
+        [f"job_tools.{name}" for name in ("WorkerFuncWrapper", "process_worker_initializer", "process_function_wrapper",
+                                          "thread_worker_initializer", "thread_function_wrapper")],
+        "internals of SpikeInterface's process and thread pools; gpuspike's ChunkRecordingExecutor runs the same "
+        "init_func / func contract on its own engine"),
+    **dict.fromkeys(
+        ("zarrextractors.ZarrSpikeVector", "zarrextractors.ZarrSampleIndexSearch"),
+        "lazy zarr spike vectors (lazy_spike_vector=True): gpuspike reads a zarr sorting's spike vector into "
+        "memory (same results); every consumer of to_spike_vector() takes an ndarray"),
+}
+
+#: ``"module.name"`` (``"core.name"`` for ``spikeinterface.core`` itself) -> why gpuspike's callable does not
+#: take every argument name of SpikeInterface 0.105's
+NOT_IN_GPUSPIKE_SIGNATURES = {
+    **dict.fromkeys(
+        [f"{module}.BaseRecordingSnippets" for module in ("core", "baserecording", "baserecordingsnippets", "basesnippets")]
+        + [f"{module}.TimeSeriesSegment" for module in ("baserecording", "time_series", "time_series_tools")],
+        "abstract classes for isinstance checks only (gpuspike's recordings and snippets are registered with them); "
+        "subclass BaseRecording / BaseRecordingSegment, whose constructors take SpikeInterface's arguments"),
+    "waveforms_extractor_backwards_compatibility.MockWaveformExtractor":
+        "gpuspike's MockWaveformExtractor is its WaveformExtractor (the 0.100 API, built by extract_waveforms / "
+        "load_waveforms), not a wrapper of a SortingAnalyzer",
+}
+
 #: classes whose public methods and attributes are compared with SpikeInterface 0.105's
 COMPARED_CLASSES = (
     "BaseRecording", "BaseSorting", "BaseSnippets", "BaseEvent", "BaseRecordingSegment", "BaseSortingSegment",

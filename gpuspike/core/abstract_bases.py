@@ -20,3 +20,7 @@ class TimeSeries(ABC):
 
 class TimeSeriesSegment(ABC):
     """One segment of a :class:`TimeSeries` (SpikeInterface 0.105's base of recording segments)."""
+
+
+#: the type of a segment's time vector, as a type-hint string (SpikeInterface 0.105's ``time_series.TimeVector``)
+TimeVector = "np.ndarray | zarr.Array"

@@ -128,26 +128,41 @@ def _aggregation_key(objects: list, keys: list | None, count) -> np.ndarray:
     return np.concatenate([np.asarray([k] * count(obj)) for k, obj in zip(keys, objects)])
 
 
-class AggregateChannelsRecordingSegment(BaseRecordingSegment):
-    def __init__(self, parent_segments: list, channel_offsets: np.ndarray) -> None:
+class ChannelsAggregationRecordingSegment(BaseRecordingSegment):
+    """Channels of several recording segments side by side (SpikeInterface's arguments).
+
+    Parameters
+    ----------
+    channel_map : dict
+        ``{channel_index: {"recording_id": k, "channel_index": j}}``: channel ``channel_index`` of
+        the aggregation is channel ``j`` of ``parent_segments[k]``.
+    parent_segments : list of BaseRecordingSegment
+    """
+
+    def __init__(self, channel_map: dict, parent_segments: list) -> None:
         first = parent_segments[0]
         super().__init__(sampling_frequency=first.sampling_frequency, t_start=first.t_start,
                          time_vector=first.time_vector)
+        self._channel_map = channel_map
         self._parents = parent_segments
-        self._offsets = channel_offsets
+        num_channels = len(channel_map)
+        if sorted(int(i) for i in channel_map) != list(range(num_channels)):
+            raise ValueError(f"channel_map must have the keys 0..{num_channels - 1} (one per aggregated channel)")
+        self._owner = np.array([int(channel_map[i]["recording_id"]) for i in range(num_channels)], dtype="int64")
+        self._local = np.array([int(channel_map[i]["channel_index"]) for i in range(num_channels)], dtype="int64")
+        if num_channels and not 0 <= self._owner.min() <= self._owner.max() < len(parent_segments):
+            raise ValueError(f"channel_map names a recording_id outside 0..{len(parent_segments) - 1}")
 
     def get_num_samples(self) -> int:
         return self._parents[0].get_num_samples()
 
     def get_traces(self, start_frame, end_frame, channel_indices) -> np.ndarray:
-        total = int(self._offsets[-1])
-        indices = np.arange(total)[channel_indices]
-        owner = np.searchsorted(self._offsets, indices, side="right") - 1
+        indices = np.arange(len(self._owner))[channel_indices]
+        owner = self._owner[indices]
         out = None
         for k in np.unique(owner):
             sel = np.flatnonzero(owner == k)
-            local = indices[sel] - self._offsets[k]
-            traces = self._parents[k].get_traces(start_frame, end_frame, local)
+            traces = self._parents[k].get_traces(start_frame, end_frame, self._local[indices[sel]])
             if out is None:
                 out = np.empty((traces.shape[0], len(indices)), dtype=traces.dtype)
             out[:, sel] = traces
@@ -198,9 +213,12 @@ class AggregateChannelsRecording(BaseRecording):
         channel_ids = _new_ids([r.channel_ids for r in recording_list], renamed_channel_ids, "channel",
                                exact_dtypes=False)
         super().__init__(first.sampling_frequency, channel_ids, first.get_dtype())
-        offsets = np.concatenate([[0], np.cumsum([r.get_num_channels() for r in recording_list])]).astype("int64")
+        channel_map = {}
+        for k, rec in enumerate(recording_list):
+            for j in range(rec.get_num_channels()):
+                channel_map[len(channel_map)] = {"recording_id": k, "channel_index": j}
         for seg in range(first.get_num_segments()):
-            self.add_segment(AggregateChannelsRecordingSegment([r._segments[seg] for r in recording_list], offsets))
+            self.add_segment(ChannelsAggregationRecordingSegment(channel_map, [r._segments[seg] for r in recording_list]))
         _concat_properties(list(recording_list), self)
         self._properties["aggregation_key"] = _aggregation_key(recording_list, keys, lambda r: r.get_num_channels())
         _shared_annotations(recording_list, self)
@@ -265,15 +283,25 @@ def aggregate_channels(recording_list_or_dict=None, renamed_channel_ids: Sequenc
     return AggregateChannelsRecording(recording_list_or_dict, renamed_channel_ids, recording_list=recording_list)
 
 
-class AggregateUnitsSortingSegment(BaseSortingSegment):
-    def __init__(self, parent_segments: list, id_map: dict) -> None:
+class UnitsAggregationSortingSegment(BaseSortingSegment):
+    """Units of several sorting segments together (SpikeInterface's arguments).
+
+    Parameters
+    ----------
+    unit_map : dict
+        ``{unit_id: {"sorting_id": k, "unit_id": parent_unit_id}}``.
+    parent_segments : list of BaseSortingSegment
+    """
+
+    def __init__(self, unit_map: dict, parent_segments: list) -> None:
         super().__init__()
         self._parents = parent_segments
-        self._id_map = id_map
+        self._unit_map = {(k.item() if isinstance(k, np.generic) else k): (int(v["sorting_id"]), v["unit_id"])
+                          for k, v in unit_map.items()}
 
     def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
         key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
-        k, parent_id = self._id_map[key]
+        k, parent_id = self._unit_map[key]
         return self._parents[k].get_unit_spike_train(parent_id, start_frame, end_frame)
 
     def get_num_samples(self):
@@ -319,13 +347,14 @@ class AggregateUnitsSorting(BaseSorting):
             raise ValueError("aggregate_units: either every sorting has the 'main_channel_id' property or none")
         unit_ids = _new_ids([s.unit_ids for s in sorting_list], renamed_unit_ids, "unit", exact_dtypes=True)
         super().__init__(first.sampling_frequency, unit_ids)
-        id_map, pos = {}, 0
+        unit_map, pos = {}, 0
         for k, s in enumerate(sorting_list):
             for parent_id in s.unit_ids.tolist():
-                id_map[unit_ids[pos].item() if isinstance(unit_ids[pos], np.generic) else unit_ids[pos]] = (k, parent_id)
+                unit_map[unit_ids[pos].item() if isinstance(unit_ids[pos], np.generic) else unit_ids[pos]] = \
+                    {"sorting_id": k, "unit_id": parent_id}
                 pos += 1
         for seg in range(first.get_num_segments()):
-            self.add_segment(AggregateUnitsSortingSegment([s._segments[seg] for s in sorting_list], id_map))
+            self.add_segment(UnitsAggregationSortingSegment(unit_map, [s._segments[seg] for s in sorting_list]))
         _shared_annotations(sorting_list, self)
         _merge_unit_properties(sorting_list, self)
         if keys is not None:

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .analyzer_extension import AnalyzerExtension, register_result_extension
+from .argnames import accepts_aliases
 from .analyzer_metrics import BaseMetric, BaseMetricExtension
 from .analyzer_spikevector import BaseSpikeVectorExtension, spike_positions_after_curation
 from .core_tools import materialize_array, ms_to_samples, slice_rows  # noqa: F401 (SpikeInterface's module path)
@@ -700,7 +701,8 @@ _compute_templates_of_analyzer = ComputeTemplates.function_factory()
 compute_noise_levels = ComputeNoiseLevels.function_factory()
 
 
-def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
+@accepts_aliases(sorting_analyzer="sorting_analyzer_or_recording")
+def compute_templates(sorting_analyzer_or_recording, *args, load_if_exists=None, **kwargs):
     """Templates of a SortingAnalyzer (SpikeInterface 0.105), or of a recording and a sorting in one pass.
 
     ``compute_templates(sorting_analyzer, operators=..., ...)`` computes the analyzer's "templates"
@@ -715,8 +717,11 @@ def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
     Parameters
     ----------
     sorting_analyzer_or_recording : SortingAnalyzer or BaseRecording
+        Also taken as ``sorting_analyzer=`` (SpikeInterface 0.105's name).
     *args, **kwargs
         Of the call chosen by the first argument.
+    load_if_exists : None
+        Not supported, as in SpikeInterface 0.105 (read a computed extension with ``get_extension``).
 
     Returns
     -------
@@ -725,7 +730,11 @@ def compute_templates(sorting_analyzer_or_recording, *args, **kwargs):
     from .sortinganalyzer import SortingAnalyzer
 
     if isinstance(sorting_analyzer_or_recording, SortingAnalyzer):
-        return _compute_templates_of_analyzer(sorting_analyzer_or_recording, *args, **kwargs)
+        return _compute_templates_of_analyzer(sorting_analyzer_or_recording, *args, load_if_exists=load_if_exists,
+                                              **kwargs)
+    if load_if_exists is not None:
+        raise TypeError("compute_templates(recording, sorting, ...): load_if_exists= is an argument of the "
+                        "SortingAnalyzer call only")
     from .waveforms import compute_templates as compute_streaming_templates
 
     return compute_streaming_templates(sorting_analyzer_or_recording, *args, **kwargs)

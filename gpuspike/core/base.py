@@ -49,8 +49,8 @@ class BaseSegment(abc.ABC):
     def parent_extractor(self):
         return self._parent_extractor
 
-    def set_parent_extractor(self, parent) -> None:
-        self._parent_extractor = parent
+    def set_parent_extractor(self, parent_extractor) -> None:
+        self._parent_extractor = parent_extractor
 
 
 class BaseExtractor(ExtractorMethods):

@@ -36,6 +36,31 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
         missing, truncated, or whose size is not a whole number of frames.
     """
 
+    @staticmethod
+    def write_recording(recording, folder_path, verbose: bool = False, overwrite: bool = False, dtype=None,
+                        **job_kwargs) -> "BinaryFolderRecording":
+        """Write ``recording`` as a binary folder (SpikeInterface 0.105's writer behind ``save()``).
+
+        Parameters
+        ----------
+        recording : BaseRecording
+        folder_path : str or Path
+        verbose : bool
+        overwrite : bool
+            Replace a folder gpuspike or SpikeInterface wrote (only once the new one is complete).
+        dtype : numpy dtype, optional
+            Default: the recording's.
+        **job_kwargs
+
+        Returns
+        -------
+        BinaryFolderRecording
+        """
+        from .saving import save_recording
+
+        return save_recording(recording, folder=folder_path, format="binary", overwrite=overwrite, verbose=verbose,
+                              dtype=dtype, **job_kwargs)
+
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "BinaryFolderRecording").absolute()
         json_path = folder_path / "binary.json"

@@ -67,11 +67,18 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         0: samples are rows (channels interleaved, the usual layout); 1: one channel after the other.
     file_offset : int
         Bytes to skip at the start of the file (a header).
+    file_timestamps_path : str or Path, optional
+        A file of float64 times, one per sample (SpikeInterface's argument); read into ``time_vector``.
     time_vector : np.ndarray, optional
     """
 
     def __init__(self, file_path, sampling_frequency: float, t_start: float | None, num_channels: int, dtype,
-                 time_axis: int = 0, file_offset: int = 0, time_vector: np.ndarray | None = None) -> None:
+                 time_axis: int = 0, file_offset: int = 0, file_timestamps_path=None,
+                 time_vector: np.ndarray | None = None) -> None:
+        if file_timestamps_path is not None:
+            if time_vector is not None:
+                raise TypeError("give file_timestamps_path or time_vector, not both")
+            time_vector = np.fromfile(file_timestamps_path, dtype="float64")
         super().__init__(sampling_frequency=sampling_frequency, t_start=None if time_vector is not None else t_start,
                          time_vector=time_vector)
         self.file_path = Path(file_path)
@@ -289,7 +296,7 @@ class BinaryRecordingExtractor(BaseRecording):
             if file_timestamps_paths is not None and file_timestamps_paths[i] is not None:
                 time_vector = np.fromfile(file_timestamps_paths[i], dtype="float64")
             segment = BinaryRecordingSegment(file_path, self.sampling_frequency, t_start, int(num_channels), dtype,
-                                             time_axis, int(file_offset), time_vector)
+                                             time_axis, int(file_offset), time_vector=time_vector)
             if segment.trailing_bytes:
                 warnings.warn(f"binary file {str(file_path)!r}: {segment.trailing_bytes} bytes after the last "
                               f"complete frame are ignored (file size is not a multiple of "
@@ -362,7 +369,8 @@ BinDatRecordingExtractor = BinaryRecordingExtractor
 
 def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int, time_axis: int = 0,
                 file_offset: int = 0, gain_to_uV=None, offset_to_uV=None, channel_ids: Sequence | None = None,
-                is_filtered: bool | None = None, t_starts: Sequence[float] | None = None) -> BinaryRecordingExtractor:
+                is_filtered: bool | None = None, t_starts: Sequence[float] | None = None,
+                file_timestamps_paths=None) -> BinaryRecordingExtractor:
     """Open raw binary files as a recording (see :class:`BinaryRecordingExtractor`).
 
     Parameters
@@ -378,6 +386,8 @@ def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int,
     channel_ids : array-like, optional
     is_filtered : bool, optional
     t_starts : list of float, optional
+    file_timestamps_paths : str, Path or list, optional
+        One file of float64 times per segment (or None for a segment without).
 
     Returns
     -------
@@ -386,4 +396,5 @@ def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int,
     return BinaryRecordingExtractor(file_paths=file_paths, sampling_frequency=sampling_frequency, dtype=dtype,
                                     num_channels=num_channels, t_starts=t_starts, channel_ids=channel_ids,
                                     time_axis=time_axis, file_offset=file_offset, gain_to_uV=gain_to_uV,
-                                    offset_to_uV=offset_to_uV, is_filtered=is_filtered)
+                                    offset_to_uV=offset_to_uV, is_filtered=is_filtered,
+                                    file_timestamps_paths=file_timestamps_paths)

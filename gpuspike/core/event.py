@@ -80,8 +80,8 @@ class BaseEvent(EventMethods, BaseExtractor):
         key = channel_id.item() if isinstance(channel_id, np.generic) else channel_id
         return self.structured_dtype[key]
 
-    def add_event_segment(self, segment: BaseEventSegment) -> None:
-        self.add_segment(segment)
+    def add_event_segment(self, event_segment: BaseEventSegment) -> None:
+        self.add_segment(event_segment)
 
     def get_events(self, channel_id=None, segment_index: int | None = None, start_time: float | None = None,
                    end_time: float | None = None) -> np.ndarray:

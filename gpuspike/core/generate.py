@@ -284,11 +284,14 @@ def synthesize_amplitude_factor(num_spikes: int, amplitude_factor: np.ndarray | 
 
 
 class SortingGeneratorSegment(BaseSortingSegment):
-    """One segment of a :class:`SortingGenerator`: each unit's train drawn on request from its own seed."""
+    """One segment of a :class:`SortingGenerator`: each unit's train drawn on request from its own seed
+    (``unit_ids``, SpikeInterface's argument, name the units without a parent sorting; else the
+    parent's are used)."""
 
     def __init__(self, num_units: int, sampling_frequency: float, duration: float, firing_rates: np.ndarray,
-                 refractory_period_seconds: np.ndarray, seed: int, t_start: float | None = None) -> None:
+                 refractory_period_seconds: np.ndarray, seed: int, unit_ids=None, t_start: float | None = None) -> None:
         super().__init__(t_start)
+        self._unit_indices = None if unit_ids is None else {u: i for i, u in enumerate(np.asarray(unit_ids).tolist())}
         self.sampling_frequency = float(sampling_frequency)
         self.duration = float(duration)
         self.num_samples = ceil(self.sampling_frequency * self.duration)
@@ -319,7 +322,11 @@ class SortingGeneratorSegment(BaseSortingSegment):
         return train[train < self.num_samples].astype("int64")
 
     def get_unit_spike_train(self, unit_id, start_frame: int | None = None, end_frame: int | None = None) -> np.ndarray:
-        train = self._unit_train(self.parent_extractor.id_to_index(unit_id))
+        if self._unit_indices is None:
+            unit_index = self.parent_extractor.id_to_index(unit_id)
+        else:
+            unit_index = self._unit_indices[unit_id.item() if isinstance(unit_id, np.generic) else unit_id]
+        train = self._unit_train(unit_index)
         low = 0 if start_frame is None else np.searchsorted(train, start_frame, side="left")
         high = train.size if end_frame is None else np.searchsorted(train, end_frame, side="left")
         return train[low:high]
@@ -636,6 +643,32 @@ class NoiseGeneratorRecordingSegment(BaseRecordingSegment):
                 a, z = max(lo, start_frame), min(lo + self._block, end_frame)
                 out[a - start_frame:z - start_frame] = block[a - lo:z - lo]
         return out[:, channel_indices]
+
+
+class MockRecordingSegment(NoiseGeneratorRecordingSegment):
+    """Standard normal noise, drawn block by block from ``seed`` (SpikeInterface's arguments): the
+    noise segment without levels or covariance.
+
+    Parameters
+    ----------
+    num_samples, num_channels : int
+    sampling_frequency : float
+    noise_block_size : int
+        Samples per block of noise.
+    dtype : {"float32", "float64"}
+    seed : int
+    strategy : {"tile_pregenerated", "on_the_fly"}
+        One block repeated, or a block per block index drawn from ``(seed, block_index)``.
+    """
+
+    def __init__(self, num_samples: int, num_channels: int, sampling_frequency: float, noise_block_size: int, dtype,
+                 seed: int, strategy: str) -> None:
+        if seed is None:
+            raise ValueError("MockRecordingSegment: seed must be an int (each block is drawn from it)")
+        if strategy not in ("tile_pregenerated", "on_the_fly"):
+            raise ValueError(f"strategy={strategy!r}; allowed: 'tile_pregenerated', 'on_the_fly'")
+        super().__init__(int(num_samples), int(num_channels), sampling_frequency, None, None, np.dtype(dtype), seed,
+                         strategy, int(noise_block_size))
 
 
 class NoiseGeneratorRecording(BaseRecording):

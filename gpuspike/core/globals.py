@@ -74,13 +74,16 @@ def get_global_dataset_folder() -> Path:
         else ``$SPIKEINTERFACE_DATASET_FOLDER``, else ``~/spikeinterface_datasets`` (SpikeInterface's
         folder, so both libraries share one cache); created if missing, as SpikeInterface does.
     """
-    if _dataset_folder is not None:
-        folder = _dataset_folder
-    else:
-        env = os.environ.get("GPUSPIKE_DATASET_FOLDER") or os.environ.get("SPIKEINTERFACE_DATASET_FOLDER")
-        folder = Path(env).expanduser() if env else Path.home() / "spikeinterface_datasets"
+    folder = _dataset_folder_path()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _dataset_folder_path() -> Path:
+    if _dataset_folder is not None:
+        return _dataset_folder
+    env = os.environ.get("GPUSPIKE_DATASET_FOLDER") or os.environ.get("SPIKEINTERFACE_DATASET_FOLDER")
+    return Path(env).expanduser() if env else Path.home() / "spikeinterface_datasets"
 
 
 def set_global_dataset_folder(folder) -> None:
@@ -105,3 +108,26 @@ def is_set_global_dataset_folder() -> bool:
     bool
     """
     return _dataset_folder is not None
+
+
+def __getattr__(name: str):
+    """SpikeInterface 0.105's module variables, read when asked for (they follow the setters)."""
+    if name == "temp_folder_set":
+        return _tmp_folder_set
+    if name == "dataset_folder":
+        return _dataset_folder_path()
+    if name == "dataset_folder_set":
+        return _dataset_folder is not None
+    if name == "global_job_kwargs":
+        from .job import get_global_job_kwargs
+
+        return get_global_job_kwargs()
+    if name == "global_job_kwargs_set":
+        from .job import is_set_global_job_kwargs_set
+
+        return is_set_global_job_kwargs_set()
+    if name == "job_keys":
+        from .job_tools import job_keys
+
+        return job_keys
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -164,13 +164,49 @@ def _with_ranges(unit_params: dict | None, unit_params_range: dict | None) -> di
     return merged
 
 
+def get_ellipse(positions, center, x_factor: float = 1, y_factor: float = 1, x_angle: float = 0,
+                y_angle: float = 0, z_angle: float = 0) -> np.ndarray:
+    """Distances of channels (in the probe plane, z=0) to ``center`` in an ellipsoidal metric: the
+    offsets are rotated by ``-z_angle``, ``-y_angle`` and ``-x_angle`` about the axes, then x and y are
+    divided by ``x_factor`` and ``y_factor`` (SpikeInterface 0.105's ``generate.get_ellipse``).
+
+    Parameters
+    ----------
+    positions : np.ndarray
+        (num_channels, 2 or more) channel positions; x and y are used.
+    center : array-like
+        (x, y, z) of the ellipsoid's center; z is its distance to the probe plane.
+    x_factor, y_factor : float
+        Stretch of the ellipsoid along its x and y axes (1, 1: a sphere, Euclidean distances).
+    x_angle, y_angle, z_angle : float
+        Rotation of the ellipsoid about the x, y and z axes (radians).
+
+    Returns
+    -------
+    np.ndarray
+        (num_channels,) distances.
+    """
+    positions = np.asarray(positions, dtype="float64")
+    center = np.asarray(center, dtype="float64")
+    offsets = np.stack([positions[:, 0] - center[0], positions[:, 1] - center[1],
+                        np.full(positions.shape[0], -center[2])])
+
+    def rotation(axis: int, angle: float) -> np.ndarray:
+        c, s = np.cos(angle), np.sin(angle)
+        i, j = [k for k in range(3) if k != axis]
+        r = np.eye(3)
+        r[i, i], r[j, j] = c, c
+        r[i, j], r[j, i] = (-s, s) if axis != 1 else (s, -s)
+        return r
+
+    x, y, z = rotation(0, -x_angle) @ rotation(1, -y_angle) @ rotation(2, -z_angle) @ offsets
+    return np.sqrt((x / x_factor) ** 2 + (y / y_factor) ** 2 + z**2)
+
+
 def _distances(channel_locations: np.ndarray, center: np.ndarray, y_shrink: float, angle: float) -> np.ndarray:
     """Distances of the channels (z=0 plane) to ``center``, in a frame rotated by ``angle`` about z with
     the y axis shrunk (an ellipsoidal field)."""
-    dx, dy = channel_locations[:, 0] - center[0], channel_locations[:, 1] - center[1]
-    c, s = np.cos(-angle), np.sin(-angle)
-    x, y = c * dx - s * dy, s * dx + c * dy
-    return np.sqrt(x**2 + (y / y_shrink) ** 2 + center[2] ** 2)
+    return get_ellipse(channel_locations, center, 1.0, y_shrink, 0.0, 0.0, angle)
 
 
 def _delay(waveforms: np.ndarray, shifts: np.ndarray) -> np.ndarray:

@@ -11,9 +11,23 @@ from .sorting import BaseSorting
 
 
 class InjectTemplatesRecordingSegment(BaseRecordingSegment):
-    def __init__(self, sampling_frequency: float, dtype: np.dtype, spikes: np.ndarray, templates: np.ndarray,
-                 nbefore: int, amplitudes: np.ndarray | None, upsample_vector: np.ndarray | None,
-                 parent_segment: BaseRecordingSegment | None, num_samples: int) -> None:
+    """Templates added at the spikes of one segment, onto a parent segment or zeros (SpikeInterface's
+    arguments: ``spike_vector`` is this segment's spikes, ``amplitude_vector`` / ``upsample_vector``
+    one value per spike)."""
+
+    def __init__(self, sampling_frequency: float, dtype: np.dtype, spike_vector: np.ndarray, templates: np.ndarray,
+                 nbefore: int, amplitude_vector: np.ndarray | None, upsample_vector: np.ndarray | None,
+                 parent_recording_segment: BaseRecordingSegment | None = None, num_samples: int | None = None) -> None:
+        spikes, parent_segment = spike_vector, parent_recording_segment
+        amplitudes = None if amplitude_vector is None else np.asarray(amplitude_vector)
+        if amplitudes is not None and amplitudes.dtype.kind != "f":
+            amplitudes = amplitudes.astype("float64")
+        upsample_vector = None if upsample_vector is None else np.asarray(upsample_vector)
+        if num_samples is None:
+            if parent_segment is None:
+                raise ValueError("InjectTemplatesRecordingSegment: give num_samples= when there is no "
+                                 "parent_recording_segment")
+            num_samples = parent_segment.get_num_samples()
         super().__init__(sampling_frequency=sampling_frequency,
                          t_start=None if parent_segment is None else parent_segment.t_start,
                          time_vector=None if parent_segment is None else parent_segment.time_vector)

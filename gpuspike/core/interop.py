@@ -40,6 +40,7 @@ SI_CLASSES = {
     "spikeinterface.core.segmentutils.ConcatenateSegmentSorting":
         "gpuspike.core.segmentutils.ConcatenateSegmentSorting",
     "spikeinterface.core.segmentutils.SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
+    "spikeinterface.core.segmentutils.SelectSegmentEvent": "gpuspike.core.segmentutils.SelectSegmentEvent",
     "spikeinterface.core.channelsaggregationrecording.ChannelsAggregationRecording":
         "gpuspike.core.aggregate.AggregateChannelsRecording",
     "spikeinterface.core.unitsaggregationsorting.UnitsAggregationSorting":

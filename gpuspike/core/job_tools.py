@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .job import (JOB_KWARG_ALIASES, JOB_KWARG_NAMES, _CHUNK_KEYS, _parse_duration, _parse_memory,
                   get_global_job_kwargs, resolve_job_kwargs)
 
@@ -93,6 +94,7 @@ def fix_job_kwargs(runtime_job_kwargs: dict | None) -> dict:
     return job_kwargs
 
 
+@accepts_aliases(extractor="recording")
 def ensure_n_jobs(recording, n_jobs: int | None = 1) -> int:
     """A usable worker count: -1 means all CPUs, 0 / None mean 1 (as SpikeInterface 0.105).
 
@@ -102,6 +104,7 @@ def ensure_n_jobs(recording, n_jobs: int | None = 1) -> int:
     Parameters
     ----------
     recording : BaseExtractor
+        Also taken as ``extractor=`` (SpikeInterface 0.105's name).
     n_jobs : int or None
 
     Returns
@@ -121,6 +124,7 @@ def ensure_n_jobs(recording, n_jobs: int | None = 1) -> int:
     return n_jobs
 
 
+@accepts_aliases(time_series="recording")
 def ensure_chunk_size(recording, total_memory=None, chunk_size=None, chunk_memory=None, chunk_duration=None,
                       n_jobs: int = 1, **other_kwargs) -> int:
     """Samples per chunk from whichever chunk setting is given.
@@ -132,6 +136,7 @@ def ensure_chunk_size(recording, total_memory=None, chunk_size=None, chunk_memor
     Parameters
     ----------
     recording : BaseRecording
+        Also taken as ``time_series=`` (SpikeInterface 0.105's name).
     total_memory, chunk_size, chunk_memory, chunk_duration
         The job kwargs that size a chunk; the first one given, in this order, decides.
     n_jobs : int
@@ -194,6 +199,7 @@ def divide_recording_into_chunks(recording, chunk_size: int | None) -> list[tupl
             for a, b in divide_segment_into_chunks(recording.get_num_samples(seg), chunk_size)]
 
 
+@accepts_aliases(time_series="recording")
 def chunk_duration_to_chunk_size(chunk_duration, recording) -> int:
     """Frames of ``chunk_duration`` ("500ms", "1s" or seconds as a float) at the recording's rate.
 
@@ -201,6 +207,7 @@ def chunk_duration_to_chunk_size(chunk_duration, recording) -> int:
     ----------
     chunk_duration : str or float
     recording : BaseRecording
+        Also taken as ``time_series=`` (SpikeInterface 0.105's name).
 
     Returns
     -------
@@ -369,3 +376,107 @@ class TimeSeriesChunkExecutor:
 
 #: SpikeInterface <= 0.104 name
 ChunkRecordingExecutor = TimeSeriesChunkExecutor
+
+
+class MockFuture:
+    """The result of :meth:`MockPoolExecutor.submit`: the call runs when the result is asked for.
+
+    Parameters
+    ----------
+    f : callable
+    *args
+        Its arguments.
+    """
+
+    def __init__(self, f: Callable, *args) -> None:
+        self.f = f
+        self.args = args
+
+    def result(self) -> Any:
+        """Run the call.
+
+        Returns
+        -------
+        object
+            What ``f(*args)`` returns.
+        """
+        return self.f(*self.args)
+
+
+class MockPoolExecutor:
+    """A ``concurrent.futures`` executor without concurrency: everything runs in this process, in
+    order (SpikeInterface's ``n_jobs=1`` stand-in; also handy when debugging a worker function).
+
+    Parameters
+    ----------
+    max_workers, mp_context, context
+        Taken and ignored (the signature of ``ProcessPoolExecutor``).
+    initializer : callable, optional
+        Called once, at once, with ``initargs``.
+    initargs : tuple, optional
+    """
+
+    def __init__(self, max_workers=None, mp_context=None, initializer: Callable | None = None, initargs=None,
+                 context=None) -> None:
+        if initializer is not None:
+            initializer(*(initargs or ()))
+        self.map = map
+        self.imap = map
+
+    def __enter__(self) -> "MockPoolExecutor":
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        return None
+
+    def submit(self, f: Callable, *args) -> MockFuture:
+        """A :class:`MockFuture` of ``f(*args)``.
+
+        Parameters
+        ----------
+        f : callable
+        *args
+
+        Returns
+        -------
+        MockFuture
+        """
+        return MockFuture(f, *args)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Nothing to shut down.
+
+        Parameters
+        ----------
+        wait, cancel_futures : bool
+            Taken and ignored.
+        """
+        return None
+
+
+class MockQueue:
+    """A first-in first-out list with ``put`` / ``get`` (a queue for the in-process executor)."""
+
+    def __init__(self) -> None:
+        self.q = []
+        self.put = self.q.append
+        self.get = lambda: self.q.pop(0)
+
+
+def get_poolexecutor(n_jobs: int) -> type:
+    """The executor class for ``n_jobs`` workers: :class:`MockPoolExecutor` for one, else
+    ``concurrent.futures.ProcessPoolExecutor``.
+
+    Parameters
+    ----------
+    n_jobs : int
+
+    Returns
+    -------
+    type
+    """
+    if n_jobs == 1:
+        return MockPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .base import BaseExtractor, _from_dict, _from_jsonable
 from .errors import CorruptFolderError
 from .leftovers import parse_leftover
@@ -87,8 +88,10 @@ def load_folder_properties(folder: Path, obj) -> None:
         obj._properties[path.stem] = values
 
 
+@accepts_aliases(extractor="obj")
 def load_annotations_from_folder(folder: Path, obj) -> None:
-    """Annotations from ``annotations.json`` (SpikeInterface >= 0.105) or the legacy ``si_folder.json``."""
+    """Annotations from ``annotations.json`` (SpikeInterface >= 0.105) or the legacy ``si_folder.json``
+    (``obj`` is also taken as ``extractor=``, SpikeInterface 0.105's name)."""
     folder = Path(folder)
     if (folder / "annotations.json").is_file():
         obj._annotations.update(_from_jsonable(read_json(folder / "annotations.json")))

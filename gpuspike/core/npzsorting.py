@@ -19,7 +19,7 @@ from .loading import (check_folder, load_annotations_from_folder, load_probe_fro
 from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_spike_vector,
                               check_snippet_frames)
 from .snippets import BaseSnippets
-from .sorting import BaseSorting, spike_dtype
+from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
 from .validation import check_trace_dtype, checked_cast
 
 
@@ -243,9 +243,7 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         spikes_path = folder_path / "spikes.npy"
         if not spikes_path.is_file():
             raise CorruptFolderError(f"{str(spikes_path)!r} is missing")
-        if mmap_mode not in (None, "r", "c"):
-            raise ValueError(f"NumpyFolderSorting(mmap_mode={mmap_mode!r}): allowed None, 'r', 'c' (the file is "
-                             f"never written)")
+        _check_mmap_mode(mmap_mode, "NumpyFolderSorting")
         try:
             raw = np.load(spikes_path, allow_pickle=False, mmap_mode=mmap_mode)
         except (ValueError, OSError, EOFError) as err:
@@ -274,10 +272,28 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         self._kwargs = {"folder_path": str(folder_path), "mmap_mode": mmap_mode}
 
     @staticmethod
-    def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False) -> "NumpyFolderSorting":
-        """Write a numpy sorting folder atomically and return it."""
+    def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False, mmap_mode: str | None = None,
+                      relative_to=None) -> "NumpyFolderSorting":
+        """Write a numpy sorting folder atomically and return it.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        folder_path : str or Path
+        overwrite : bool
+            Replace a folder gpuspike or SpikeInterface wrote.
+        mmap_mode : {None, "r", "c"}
+            How the returned sorting (and the folder's ``si_folder.json``) reads the spike vector.
+        relative_to : str or Path, optional
+            Paths of the stored provenance relative to this folder.
+
+        Returns
+        -------
+        NumpyFolderSorting
+        """
         from .saving import SI_NUMPY_FOLDER_CLASS, foreign_dict, write_json, write_metadata
 
+        _check_mmap_mode(mmap_mode, "NumpyFolderSorting.write_sorting")
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
             info = {"sampling_frequency": float(sorting.sampling_frequency), "unit_ids": sorting.unit_ids.tolist(),
                     "num_segments": sorting.get_num_segments()}
@@ -286,32 +302,77 @@ class NumpyFolderSorting(_SpikeVectorSorting):
                 info["num_samples"] = lengths
             write_json(tmp / "numpysorting_info.json", info)
             np.save(tmp / "spikes.npy", sorting.to_spike_vector())
-            write_metadata(tmp, sorting, probe_file=None)
+            write_metadata(tmp, sorting, probe_file=None, relative_to=relative_to)
             write_json(tmp / "si_folder.json", foreign_dict(SI_NUMPY_FOLDER_CLASS, {"folder_path": ".",
-                                                                                   "mmap_mode": None}))
-        return NumpyFolderSorting(folder_path)
+                                                                                   "mmap_mode": mmap_mode}))
+        return NumpyFolderSorting(folder_path, mmap_mode=mmap_mode)
 
 
-def read_numpy_sorting_folder(folder_path) -> NumpyFolderSorting:
+def _check_mmap_mode(mmap_mode, what: str) -> None:
+    if mmap_mode not in (None, "r", "c"):
+        raise ValueError(f"{what}(mmap_mode={mmap_mode!r}): allowed None, 'r', 'c' (the file is never written)")
+
+
+def read_numpy_sorting_folder(folder_path, mmap_mode: str | None = None) -> NumpyFolderSorting:
     """Read a numpy sorting folder (SpikeInterface's default ``sorting.save()`` layout).
 
     Parameters
     ----------
     folder_path : str or Path
         The folder.
+    mmap_mode : {None, "r", "c"}
+        Read the spike vector into memory (None) or map it (see :class:`NumpyFolderSorting`).
 
     Returns
     -------
     NumpyFolderSorting
     """
-    return NumpyFolderSorting(folder_path)
+    return NumpyFolderSorting(folder_path, mmap_mode=mmap_mode)
+
+
+class NpzSortingSegment(BaseSortingSegment):
+    """One segment of spikes given as frames and unit labels (SpikeInterface's NPZ segment).
+
+    Parameters
+    ----------
+    spike_indexes : array-like of int
+        The frame of every spike.
+    spike_labels : array-like
+        The unit id of every spike.
+    """
+
+    def __init__(self, spike_indexes, spike_labels) -> None:
+        super().__init__()
+        self.spike_indexes = np.asarray(spike_indexes)
+        self.spike_labels = np.asarray(spike_labels)
+        if self.spike_indexes.shape != self.spike_labels.shape or self.spike_indexes.ndim != 1:
+            raise ValueError(f"spike_indexes {self.spike_indexes.shape} and spike_labels {self.spike_labels.shape} "
+                             "must be 1-D arrays of the same length")
+        self._trains = None
+
+    def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
+        if self._trains is None:
+            labels, inverse = np.unique(self.spike_labels, return_inverse=True)
+            order = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[order], np.arange(len(labels) + 1))
+            self._trains = {lab: self.spike_indexes[order[bounds[i]:bounds[i + 1]]]
+                            for i, lab in enumerate(labels.tolist())}
+        key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
+        train = self._trains.get(key, self.spike_indexes[:0])
+        keep = np.ones(train.size, dtype=bool)
+        if start_frame is not None:
+            keep &= train >= start_frame
+        if end_frame is not None:
+            keep &= train < end_frame
+        return train[keep].astype("int64")
 
 
 # ---------------------------------------------------------------------- snippets
 class NpySnippetsSegment(NumpySnippetsSegment):
     """A segment of snippets read from one ``.npy`` file of (frame, snippet) records."""
 
-    def __init__(self, file_path: Path) -> None:
+    def __init__(self, file) -> None:
+        file_path = file
         try:
             data = np.load(file_path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as err:

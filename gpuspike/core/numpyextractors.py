@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .base import BaseExtractor
 from .event import BaseEvent, BaseEventSegment, event_times
 from .recording import BaseRecording, BaseRecordingSegment
@@ -580,8 +581,10 @@ def check_snippet_frames(frames, what: str) -> np.ndarray:
 
 
 class NumpySnippetsSegment(BaseSnippetsSegment):
-    """One segment of a :class:`NumpySnippets`: its snippets (n, samples, channels) and frames, in memory."""
+    """One segment of a :class:`NumpySnippets`: its snippets (n, samples, channels) and frames, in memory
+    (``frames`` is also taken as ``spikesframes=``, SpikeInterface's name)."""
 
+    @accepts_aliases(spikesframes="frames")
     def __init__(self, snippets: np.ndarray, frames: np.ndarray) -> None:
         super().__init__()
         self._snippets = snippets

@@ -70,10 +70,10 @@ class BaseRecordingSegment(RecordingSegmentMethods, BaseSegment):
         self.t_start = t_start
         self.time_vector = None if time_vector is None else np.asarray(time_vector)
 
-    def set_parent_extractor(self, parent) -> None:
-        super().set_parent_extractor(parent)
+    def set_parent_extractor(self, parent_extractor) -> None:
+        super().set_parent_extractor(parent_extractor)
         if self.sampling_frequency is None and self.time_vector is None:
-            self.sampling_frequency = parent.sampling_frequency
+            self.sampling_frequency = parent_extractor.sampling_frequency
 
     @abc.abstractmethod
     def get_num_samples(self) -> int:

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .recording import BaseRecording, BaseRecordingSegment, noise_levels_property_key
 
 #: MAD of a standard normal distribution: noise = MAD / this
@@ -70,6 +71,7 @@ def _random_chunk_size(recording: BaseRecording, chunk_size, chunk_duration, met
     return max(1, int(_parse_duration(chunk_duration) * recording.get_sampling_frequency()))
 
 
+@accepts_aliases(time_series="recording")
 def get_random_sample_slices(recording: BaseRecording, method: str = "full_random", num_chunks_per_segment: int = 20,
                              chunk_duration: str | float | None = "500ms", chunk_size: int | None = None,
                              margin_frames: int = 0, seed: int | None = None) -> list[tuple[int, int, int]]:
@@ -79,6 +81,7 @@ def get_random_sample_slices(recording: BaseRecording, method: str = "full_rando
     ----------
     recording : BaseRecording
         The recording.
+        Also taken as ``time_series=`` (SpikeInterface 0.105's name).
     method : {"full_random"}
         The only sampling method (chunks may overlap).
     num_chunks_per_segment : int
@@ -101,6 +104,7 @@ def get_random_sample_slices(recording: BaseRecording, method: str = "full_rando
     return random_chunk_ranges(recording, num_chunks_per_segment, chunk_size, seed, margin_frames)
 
 
+@accepts_aliases(time_series="recording")
 def get_chunks(recording: BaseRecording, concatenated: bool = True, get_data_kwargs: dict | None = None,
                **random_slices_kwargs):
     """Traces of random slices (:func:`get_random_sample_slices`), SpikeInterface 0.105's function.
@@ -109,6 +113,7 @@ def get_chunks(recording: BaseRecording, concatenated: bool = True, get_data_kwa
     ----------
     recording : BaseRecording
         The recording.
+        Also taken as ``time_series=`` (SpikeInterface 0.105's name).
     concatenated : bool
         One array (slices stacked in time) or a list of arrays.
     get_data_kwargs : dict, optional
@@ -303,6 +308,7 @@ def _noise_chunk_kwargs(recording: BaseRecording, kwargs: dict, random_slices_kw
     return chunk_kwargs, job_kwargs, given
 
 
+@accepts_aliases(chunkable_segment="rec_segment", last_dimension_indices="channel_indices")
 def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | None, end_frame: int | None,
                           channel_indices, margin: int, add_zeros: bool = False, add_reflect_padding: bool = False,
                           window_on_margin: bool = False, dtype=None):
@@ -312,11 +318,12 @@ def get_chunk_with_margin(rec_segment: BaseRecordingSegment, start_frame: int | 
     ----------
     rec_segment : BaseRecordingSegment
         The segment to read.
+        Also taken as ``chunkable_segment=`` (SpikeInterface 0.105's name).
     start_frame, end_frame : int or None
         None means the segment's start / end; then no margin is taken on that side (without
         padding).
     channel_indices : slice, array or None
-        Channels read (None: all).
+        Channels read (None: all). Also taken as ``last_dimension_indices=`` (SpikeInterface 0.105's name).
     margin : int
         Frames wanted on each side.
     add_zeros : bool

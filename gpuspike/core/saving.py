@@ -72,8 +72,9 @@ def default_folder(suffix: str = "") -> Path:
     return get_global_tmp_folder() / f"{uuid.uuid4().hex[:10]}{suffix}"
 
 
-def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json") -> None:
-    """Write properties/, annotations.json, provenance.json (when dumpable) and the probe of ``obj``.
+def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json", relative_to=None) -> None:
+    """Write properties/, annotations.json, provenance.json (when dumpable; paths relative to
+    ``relative_to`` when given) and the probe of ``obj``.
 
     Properties are never pickled (see :func:`gpuspike.core.folder_safety.write_property`).
     """
@@ -86,7 +87,7 @@ def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json"
         write_property(prop_folder, key, obj.get_property(key))
     write_json(folder / "annotations.json", obj._annotations)
     if obj.is_dumpable:
-        write_json(folder / "provenance.json", obj.to_dict())
+        write_json(folder / "provenance.json", obj.to_dict(relative_to=relative_to))
     if probe_file is not None and hasattr(obj, "has_probe") and obj.has_probe():
         from probeinterface import write_probeinterface
 
@@ -279,7 +280,7 @@ def write_memory_recording_copy(recording, sharedmem: bool = True, **job_kwargs)
     if sharedmem:
         from .sharedmem import SharedMemoryRecording
 
-        return SharedMemoryRecording.from_recording(recording)
+        return SharedMemoryRecording.from_recording(recording, with_time_vector=True)
     from .numpyextractors import NumpyRecording
 
     return NumpyRecording.from_recording(recording, with_time_vector=True)

@@ -5,6 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
+from .event import BaseEvent, BaseEventSegment
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment
 from .validation import check_sampling_frequencies_match
@@ -26,7 +28,7 @@ def _check_recordings_match(recording_list: Sequence[BaseRecording], sampling_fr
             raise ValueError(f"{name}[{i}] has dtype {rec.get_dtype()}, {name}[0] has {first.get_dtype()}")
 
 
-class ProxyRecordingSegment(BaseRecordingSegment):
+class ProxyAppendRecordingSegment(BaseRecordingSegment):
     """A segment that forwards to another recording's segment."""
 
     def __init__(self, parent_segment: BaseRecordingSegment) -> None:
@@ -51,7 +53,7 @@ class AppendSegmentRecording(BaseRecording):
         first.copy_metadata(self)
         for rec in recording_list:
             for segment in rec._segments:
-                self.add_segment(ProxyRecordingSegment(segment))
+                self.add_segment(ProxyAppendRecordingSegment(segment))
         self._kwargs = {"recording_list": list(recording_list),
                         "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
@@ -75,11 +77,20 @@ def append_recordings(recording_list: Sequence[BaseRecording], sampling_frequenc
     return AppendSegmentRecording(recording_list, sampling_frequency_max_diff)
 
 
-class ConcatenateSegmentRecordingSegment(BaseRecordingSegment):
-    """The parents' frames back to back; times start at 0 (the parents' own times are lost)."""
+class ProxyConcatenateRecordingSegment(BaseRecordingSegment):
+    """The parents' frames back to back (SpikeInterface's arguments). With ``ignore_times`` times
+    start at 0 (the parents' own times are lost); else the time vectors of the parents are joined
+    when every parent has one, and the first parent's start time is kept otherwise (SpikeInterface
+    0.105 gives the first parent's time vector, which is shorter than the segment)."""
 
-    def __init__(self, parent_segments: list, sampling_frequency: float) -> None:
-        super().__init__(sampling_frequency=sampling_frequency)
+    def __init__(self, parent_segments: list, sampling_frequency: float, ignore_times: bool = True) -> None:
+        first = parent_segments[0]
+        if ignore_times:
+            super().__init__(sampling_frequency=sampling_frequency)
+        elif all(s.time_vector is not None for s in parent_segments):
+            super().__init__(time_vector=np.concatenate([s.time_vector for s in parent_segments]))
+        else:
+            super().__init__(sampling_frequency=sampling_frequency, t_start=first.t_start)
         self._parents = parent_segments
         lengths = [s.get_num_samples() for s in parent_segments]
         self._bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
@@ -114,7 +125,7 @@ class ConcatenateSegmentRecording(BaseRecording):
         segments = [seg for rec in recording_list for seg in rec._segments]
         if not ignore_times:
             _check_no_times(segments)
-        self.add_segment(ConcatenateSegmentRecordingSegment(segments, self.sampling_frequency))
+        self.add_segment(ProxyConcatenateRecordingSegment(segments, self.sampling_frequency))
         self._kwargs = {"recording_list": list(recording_list), "ignore_times": ignore_times,
                         "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
@@ -169,7 +180,7 @@ class SelectSegmentRecording(BaseRecording):
         super().__init__(recording.sampling_frequency, recording.channel_ids, recording.get_dtype())
         recording.copy_metadata(self)
         for i in indices:
-            self.add_segment(ProxyRecordingSegment(recording._segments[i]))
+            self.add_segment(ProxyAppendRecordingSegment(recording._segments[i]))
         self._kwargs = {"recording": recording, "segment_indices": indices}
 
 
@@ -234,7 +245,9 @@ def _check_sortings_match(sorting_list: Sequence[BaseSorting], name: str = "sort
             raise ValueError(f"{name}[{i}] has other unit ids than {name}[0]")
 
 
-class ProxySortingSegment(BaseSortingSegment):
+class ProxyAppendSortingSegment(BaseSortingSegment):
+    """A segment that forwards to another sorting's segment (``num_samples`` overrides its length)."""
+
     def __init__(self, parent_segment: BaseSortingSegment, num_samples: int | None = None) -> None:
         super().__init__()
         self._parent_segment = parent_segment
@@ -258,7 +271,7 @@ class AppendSegmentSorting(BaseSorting):
         for s in sorting_list:
             for i, segment in enumerate(s._segments):
                 n = s.get_num_samples(i) if s.has_recording() else None
-                self.add_segment(ProxySortingSegment(segment, n))
+                self.add_segment(ProxyAppendSortingSegment(segment, n))
         self._kwargs = {"sorting_list": list(sorting_list), "sampling_frequency_max_diff": sampling_frequency_max_diff}
 
 
@@ -290,7 +303,7 @@ class SelectSegmentSorting(BaseSorting):
         sorting.copy_metadata(self)
         for i in indices:
             n = sorting.get_num_samples(i) if sorting.has_recording() else None
-            self.add_segment(ProxySortingSegment(sorting._segments[i], n))
+            self.add_segment(ProxyAppendSortingSegment(sorting._segments[i], n))
         if sorting.has_recording():
             self.register_recording(select_segment_recording(sorting.get_recording(), indices),
                                     check_spike_frames=False)
@@ -313,6 +326,39 @@ def select_segment_sorting(sorting: BaseSorting, segment_indices) -> BaseSorting
         A :class:`SelectSegmentSorting` view.
     """
     return SelectSegmentSorting(sorting, segment_indices)
+
+
+class ProxyEventSegment(BaseEventSegment):
+    """A segment that forwards to another event object's segment."""
+
+    def __init__(self, parent_segment: BaseEventSegment) -> None:
+        super().__init__()
+        self._parent_segment = parent_segment
+
+    def get_events(self, channel_id, start_time: float | None, end_time: float | None) -> np.ndarray:
+        return self._parent_segment.get_events(channel_id, start_time, end_time)
+
+
+class SelectSegmentEvent(BaseEvent):
+    """Some segments of an event object (lazy; SpikeInterface 0.105's ``BaseEvent.select_segment``).
+
+    Parameters
+    ----------
+    event : BaseEvent
+    segment_indices : int or list of int
+        The segments kept, in this order.
+    """
+
+    def __init__(self, event: BaseEvent, segment_indices) -> None:
+        if not isinstance(event, BaseEvent):
+            raise TypeError(f"event must be a BaseEvent, got {type(event).__name__}")
+        indices = _check_segment_indices(segment_indices, event.get_num_segments())
+        super().__init__(event.channel_ids, dict(event.structured_dtype))
+        event.copy_metadata(self)
+        for i in indices:
+            self.add_segment(ProxyEventSegment(event._segments[i]))
+        self._parent = event
+        self._kwargs = {"event": event, "segment_indices": indices}
 
 
 class SplitSegmentSorting(BaseSorting):
@@ -362,6 +408,7 @@ class SplitSegmentSorting(BaseSorting):
         self._kwargs = {"parent_sorting": parent_sorting, "recording_or_recording_list": recording_list}
 
 
+@accepts_aliases(parent_sorting="sorting")
 def split_sorting(sorting: BaseSorting, recording_or_recording_list=None):
     """One mono-segment lazy view per segment; or, with ``recording_or_recording_list``, a mono-segment
     sorting split back into segments (:class:`SplitSegmentSorting`, SpikeInterface's ``split_sorting``).
@@ -370,6 +417,7 @@ def split_sorting(sorting: BaseSorting, recording_or_recording_list=None):
     ----------
     sorting : BaseSorting
         A sorting with one or more segments (mono-segment with ``recording_or_recording_list``).
+        Also taken as ``parent_sorting=`` (SpikeInterface 0.105's name).
     recording_or_recording_list : list of BaseRecording or ConcatenateSegmentRecording, optional
         The recordings whose segment lengths split a mono-segment sorting.
 
@@ -383,11 +431,17 @@ def split_sorting(sorting: BaseSorting, recording_or_recording_list=None):
     return [SelectSegmentSorting(sorting, [i]) for i in range(sorting.get_num_segments())]
 
 
-class ConcatenateSegmentSortingSegment(BaseSortingSegment):
-    def __init__(self, parent_segments: list, bounds: np.ndarray) -> None:
+class ProxyConcatenateSortingSegment(BaseSortingSegment):
+    """The parents' spikes back to back, frames shifted by the lengths of the segments before
+    (SpikeInterface's arguments; ``sampling_frequency`` is not used)."""
+
+    def __init__(self, parent_segments: list, parent_num_samples, sampling_frequency: float | None = None) -> None:
         super().__init__()
         self._parents = parent_segments
-        self._bounds = bounds
+        lengths = [int(n) for n in parent_num_samples]
+        if len(lengths) != len(parent_segments):
+            raise ValueError(f"parent_num_samples has {len(lengths)} lengths for {len(parent_segments)} segments")
+        self._bounds = np.concatenate([[0], np.cumsum(lengths, dtype="int64")]).astype("int64")
 
     def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
         start = 0 if start_frame is None else start_frame
@@ -449,10 +503,9 @@ class ConcatenateSegmentSorting(BaseSorting):
                         f"concatenate_sortings: unit {unit_id!r} has a spike at frame {int(np.max(train))} in "
                         f"concatenated segment {k}, which has {n} samples; remove the excess spikes or fix "
                         f"total_samples_list")
-        bounds = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
         super().__init__(first.sampling_frequency, first.unit_ids)
         first.copy_metadata(self)
-        self.add_segment(ConcatenateSegmentSortingSegment(segments, bounds))
+        self.add_segment(ProxyConcatenateSortingSegment(segments, lengths, first.sampling_frequency))
         if all_recordings:
             self.register_recording(concatenate_recordings([s.get_recording() for s in sorting_list],
                                                            ignore_times=ignore_times,

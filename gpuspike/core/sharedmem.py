@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .numpyextractors import NumpyRecordingSegment, NumpySortingSegment
 from .recording import BaseRecording
 from .sorting import BaseSorting, spike_dtype
@@ -93,12 +94,17 @@ class SharedMemoryRecording(BaseRecording):
                         "t_starts": None if t_starts is None else list(t_starts), "main_shm_owner": False}
 
     @staticmethod
-    def from_recording(source_recording: BaseRecording, **job_kwargs) -> "SharedMemoryRecording":
-        """Copy a recording into shared memory (properties, annotations, times kept).
+    def from_recording(source_recording: BaseRecording, with_metadata: bool = True, with_time_vector: bool = False,
+                       **job_kwargs) -> "SharedMemoryRecording":
+        """Copy a recording into shared memory (start times kept, as SpikeInterface 0.105).
 
         Parameters
         ----------
         source_recording : BaseRecording
+        with_metadata : bool
+            Copy the properties, annotations and probe.
+        with_time_vector : bool
+            Copy the time vectors too (``save(format="memory")`` does).
         **job_kwargs
             Accepted for SpikeInterface compatibility (the copy runs segment by segment).
 
@@ -123,8 +129,10 @@ class SharedMemoryRecording(BaseRecording):
                                     channel_ids=source_recording.channel_ids, t_starts=t_starts, main_shm_owner=True)
         for shm in shms:
             shm.close()
-        source_recording.copy_metadata(rec)
-        source_recording._copy_times_to(rec)
+        if with_metadata:
+            source_recording.copy_metadata(rec)
+        if with_time_vector:
+            source_recording._copy_times_to(rec)
         return rec
 
 
@@ -217,6 +225,7 @@ def _write_memory_chunk(segment_index: int, start_frame: int, end_frame: int, ct
     ctx["arrays"][segment_index][start_frame:end_frame] = traces
 
 
+@accepts_aliases(time_series="recording")
 def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool = False, buffer_type: str = "auto",
                            job_name: str = "write_memory", **job_kwargs):
     """Copy the traces of every segment into numpy arrays, in parallel chunks.
@@ -224,6 +233,7 @@ def write_memory_recording(recording: BaseRecording, dtype=None, verbose: bool =
     Parameters
     ----------
     recording : BaseRecording
+        Also taken as ``time_series=`` (SpikeInterface 0.105's name in ``write_memory``).
     dtype : numpy dtype, optional
     verbose : bool
     buffer_type : {"auto", "numpy", "sharedmem"}

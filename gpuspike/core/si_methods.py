@@ -626,22 +626,17 @@ class EventMethods:
         return self._segments
 
     def select_segment(self, segment_indices):
-        """Events of some segments, as a new in-memory event object.
+        """A lazy view on some segments of the events.
 
         Parameters
         ----------
         segment_indices : int or list of int
+            The segments kept, in this order.
 
         Returns
         -------
-        NumpyEvent
+        SelectSegmentEvent
         """
-        from .numpyextractors import NumpyEvent
+        from .segmentutils import SelectSegmentEvent
 
-        indices = [segment_indices] if np.isscalar(segment_indices) else list(segment_indices)
-        n = self.get_num_segments()
-        bad = [i for i in indices if not 0 <= int(i) < n]
-        if bad:
-            raise ValueError(f"segment_indices {bad} out of range: the object has {n} segments")
-        return NumpyEvent.from_dict([{ch: self.get_events(ch, segment_index=int(i)) for ch in self.channel_ids}
-                                     for i in indices])
+        return SelectSegmentEvent(self, segment_indices)

@@ -17,7 +17,7 @@ import importlib.util
 import sys
 import types
 
-__all__ = ["SHARED_MODULES", "SPIKEINTERFACE_MODULES", "install"]
+__all__ = ["SHARED_MODULES", "SPIKEINTERFACE_MODULES", "SUBMODULE_NAMES", "install"]
 
 #: ``spikeinterface.core.<name>`` modules served as ``gpuspike.core.<name>``
 SPIKEINTERFACE_MODULES = (
@@ -36,11 +36,76 @@ SHARED_MODULES = (
 )
 _PREFIX = "gpuspike.core."
 
+_CORE_TOOLS = "gpuspike.core.core_tools"
+_FOLDER_HELPERS = ("define_function_from_class", "load_properties_from_folder", "save_properties_to_folder",
+                   "save_annotations_to_folder", "load_annotations_from_folder", "save_provenance_to_folder")
+#: names of SpikeInterface's submodules that are neither in ``gpuspike.core`` nor in ``gpuspike.full``:
+#: ``{module: {name: "defining module[:its name there]"}}`` (segment classes, module helpers)
+SUBMODULE_NAMES = {
+    "base": dict.fromkeys(("clean_zarr_folder_name", "is_dict_extractor", "is_path_remote",
+                           "retrieve_importing_provenance", "load_properties_from_folder"), _CORE_TOOLS),
+    "baserecording": dict.fromkeys(("convert_bytes_to_str", "convert_seconds_to_str"), _CORE_TOOLS),
+    "baserecordingsnippets": {"check_probe_do_not_overlap": "gpuspike.core.recording_tools"},
+    "binaryfolder": dict.fromkeys(_FOLDER_HELPERS, _CORE_TOOLS),
+    "binaryrecordingextractor": {"define_function_from_class": _CORE_TOOLS,
+                                 "BinaryRecordingSegment": "gpuspike.core.binaryrecording"},
+    "channelsaggregationrecording": {"ChannelsAggregationRecordingSegment": "gpuspike.core.aggregate"},
+    "channelslice": dict.fromkeys(("ChannelSliceRecordingSegment", "ChannelSliceSnippetsSegment"),
+                                  "gpuspike.core.views"),
+    "frameslicerecording": {"FrameSliceRecordingSegment": "gpuspike.core.views"},
+    "frameslicesorting": {"FrameSliceSortingSegment": "gpuspike.core.views"},
+    "generate": {"define_function_from_class": _CORE_TOOLS, "get_ellipse": "gpuspike.core.groundtruth",
+                 "InjectTemplatesRecordingSegment": "gpuspike.core.injecttemplates"},
+    "job_tools": dict.fromkeys(("convert_bytes_to_str", "convert_seconds_to_str"), _CORE_TOOLS),
+    "loading": {"is_path_remote": _CORE_TOOLS},
+    "npyfoldersnippets": dict.fromkeys(_FOLDER_HELPERS, _CORE_TOOLS),
+    "npysnippetsextractor": {"define_function_from_class": _CORE_TOOLS,
+                             "NpySnippetsSegment": "gpuspike.core.npzsorting"},
+    "npzsortingextractor": {"define_function_from_class": _CORE_TOOLS,
+                            "NpzSortingSegment": "gpuspike.core.npzsorting"},
+    "numpyextractors": {"make_shared_array": _CORE_TOOLS},
+    "recording_tools": {"divide_segment_into_chunks": "gpuspike.core.job_tools"},
+    "segmentutils": {"define_function_from_class": _CORE_TOOLS},
+    "sortinganalyzer": {**dict.fromkeys(("retrieve_importing_provenance", "is_path_remote", "clean_zarr_folder_name"),
+                                        _CORE_TOOLS),
+                        "generate_unit_ids_for_merge_group": "gpuspike.core.sorting_merges",
+                        **dict.fromkeys(("check_unit_splits_consistency", "generate_unit_ids_for_split"),
+                                        "gpuspike.core.sorting_splits"),
+                        "run_node_pipeline": "gpuspike.core.node_pipeline"},
+    "sortingfolder": dict.fromkeys(_FOLDER_HELPERS, _CORE_TOOLS),
+    "time_series": {"TimeVector": "gpuspike.core.abstract_bases"},
+    "time_series_tools": {"make_shared_array": _CORE_TOOLS},
+    "unitsaggregationsorting": {"define_function_from_class": _CORE_TOOLS,
+                                "UnitsAggregationSortingSegment": "gpuspike.core.aggregate"},
+    "unitsselectionsorting": {"UnitsSelectionSortingSegment": "gpuspike.core.views"},
+    "waveform_tools": {"make_shared_array": _CORE_TOOLS},
+    "waveforms_extractor_backwards_compatibility": {
+        "get_extension_class": "gpuspike.core.analyzer_extension",
+        "old_extension_to_new_class_map": "gpuspike.core.waveforms_compat",
+        "make_ext_params_up_to_date": "gpuspike.core.waveforms_compat"},
+    "zarrextractors": {**dict.fromkeys(("define_function_from_class", "retrieve_importing_provenance",
+                                        "is_path_remote"), _CORE_TOOLS),
+                       "ZarrRecordingSegment": "gpuspike.core.zarrrecording",
+                       **dict.fromkeys(("resolve_zarr_path", "create_zarr_path_for_write",
+                                        "add_properties_and_annotations"), "gpuspike.core.zarrsorting")},
+    "zarrrecordingextractor": {"ZarrRecordingExtractorNew": "gpuspike.core.zarrrecording:ZarrRecordingExtractor"},
+}
+#: SpikeInterface's modules that re-export another module whole: {module: the gpuspike module answering}
+SUBMODULE_FALLBACKS = {"testing_tools": "gpuspike.core.generate"}
+
 
 def _lookup(module_name: str, name: str):
-    """``name`` from ``gpuspike.core``, then ``gpuspike.full``; AttributeError naming both modules."""
+    """``name`` from :data:`SUBMODULE_NAMES`, then ``gpuspike.core``, then ``gpuspike.full``;
+    AttributeError naming the module."""
     if name.startswith("__"):
         raise AttributeError(name)
+    short_name = module_name[len(_PREFIX):]
+    where = SUBMODULE_NAMES.get(short_name, {}).get(name)
+    if where is not None:
+        module_path, _, attr = where.partition(":")
+        return getattr(importlib.import_module(module_path), attr or name)
+    if short_name in SUBMODULE_FALLBACKS:
+        return getattr(importlib.import_module(SUBMODULE_FALLBACKS[short_name]), name)
     for namespace in ("gpuspike.core", "gpuspike.full"):
         module = importlib.import_module(namespace)
         if name in getattr(module, "__all__", ()) or (namespace == "gpuspike.core" and name in vars(module)):

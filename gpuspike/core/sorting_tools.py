@@ -2,10 +2,14 @@
 period selection."""
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from typing import Sequence
 
 import numpy as np
+
+#: numba's module spec (SpikeInterface's sorting_tools tests it; numba is a gpuspike dependency)
+numba_spec = importlib.util.find_spec("numba")
 
 #: a period of a segment: [start_sample_index, end_sample_index)
 base_period_dtype = [("segment_index", "int64"), ("start_sample_index", "int64"), ("end_sample_index", "int64")]

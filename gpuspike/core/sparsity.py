@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 
 # the backend side (re-exported here: other modules import these names from gpuspike.core.sparsity)
+from .argnames import accepts_aliases
 from .sparsity_backend import (_AMPLITUDE_MODES, _PEAK_SIGNS, _TemplatesInfo, _amplitudes,  # noqa: F401
                                _extremum_channels, _templates_info, abs_channel_amplitudes, check_peak_sign,
                                estimate_sparsity_on_backend, sparsity_mask, template_extremum)
@@ -144,24 +145,26 @@ class ChannelSparsity:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ChannelSparsity":
+    def from_dict(cls, dictionary: dict) -> "ChannelSparsity":
         """The sparsity of :meth:`to_dict` (SpikeInterface's sparsity.json layout).
 
         Parameters
         ----------
-        d : dict
-            ``unit_id_to_channel_ids``, ``unit_ids`` and ``channel_ids``.
+        dictionary : dict
+            ``unit_id_to_channel_ids`` (keyed by unit id or by its string, as JSON stores it),
+            ``unit_ids`` and ``channel_ids``.
 
         Returns
         -------
         ChannelSparsity
         """
-        unit_ids = np.asarray(d["unit_ids"])
-        channel_ids = np.asarray(d["channel_ids"])
+        unit_ids = np.asarray(dictionary["unit_ids"])
+        channel_ids = np.asarray(dictionary["channel_ids"])
         mask = np.zeros((len(unit_ids), len(channel_ids)), dtype=bool)
         lookup = {str(c): i for i, c in enumerate(channel_ids.tolist())}
+        by_unit = dictionary["unit_id_to_channel_ids"]
         for i, u in enumerate(unit_ids.tolist()):
-            chans = d["unit_id_to_channel_ids"][str(u)]
+            chans = by_unit[u] if u in by_unit else by_unit[str(u)]
             mask[i, [lookup[str(c)] for c in chans]] = True
         return cls(mask, unit_ids, channel_ids)
 
@@ -186,12 +189,14 @@ class ChannelSparsity:
     # Each takes a SortingAnalyzer or a Templates (SpikeInterface 0.105's rules, in sparsity_templates)
     # or a WaveformExtractor / templates dict (0.100's rules: peak_sign "neg" by default).
     @classmethod
+    @accepts_aliases(sorting_analyzer="templates_or_sorting_analyzer")
     def create_dense(cls, templates_or_sorting_analyzer) -> "ChannelSparsity":
         """Every channel for every unit.
 
         Parameters
         ----------
         templates_or_sorting_analyzer : SortingAnalyzer, Templates, WaveformExtractor or dict
+            Also taken as ``sorting_analyzer=`` (SpikeInterface 0.105's name).
 
         Returns
         -------

@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .errors import SpikeInterfaceAssertError
 from .recording import BaseRecording, BaseRecordingSegment, check_frames
 from .snippets import BaseSnippets, BaseSnippetsSegment
@@ -61,11 +62,14 @@ def _renamed_ids(ids, renamed, kind: str) -> np.ndarray:
 
 # ---------------------------------------------------------------------- recordings
 class ChannelSliceRecordingSegment(BaseRecordingSegment):
-    def __init__(self, parent_segment: BaseRecordingSegment, parent_indices: np.ndarray) -> None:
-        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=parent_segment.t_start,
-                         time_vector=parent_segment.time_vector)
-        self._parent_segment = parent_segment
-        self._parent_indices = parent_indices
+    """Some channels of a recording segment (SpikeInterface's arguments)."""
+
+    def __init__(self, parent_recording_segment: BaseRecordingSegment, parent_channel_indices) -> None:
+        parent = parent_recording_segment
+        super().__init__(sampling_frequency=parent.sampling_frequency, t_start=parent.t_start,
+                         time_vector=parent.time_vector)
+        self._parent_segment = parent
+        self._parent_indices = np.asarray(parent_channel_indices)
 
     def get_num_samples(self) -> int:
         return self._parent_segment.get_num_samples()
@@ -81,12 +85,14 @@ class ChannelSliceRecording(BaseRecording):
     Parameters
     ----------
     parent_recording : BaseRecording
+        Also taken as ``recording=`` (SpikeInterface 0.105's name).
     channel_ids : array-like
         Channels of the parent to keep, in this order.
     renamed_channel_ids : array-like, optional
         New ids for these channels.
     """
 
+    @accepts_aliases(recording="parent_recording")
     def __init__(self, parent_recording: BaseRecording, channel_ids: Sequence | None = None,
                  renamed_channel_ids: Sequence | None = None) -> None:
         if channel_ids is None:
@@ -108,16 +114,18 @@ class ChannelSliceRecording(BaseRecording):
 
 
 class FrameSliceRecordingSegment(BaseRecordingSegment):
-    def __init__(self, parent_segment: BaseRecordingSegment, start_frame: int, end_frame: int) -> None:
-        time_vector = None if parent_segment.time_vector is None else parent_segment.time_vector[start_frame:end_frame]
+    """Frames ``[start_frame, end_frame)`` of a recording segment (SpikeInterface's arguments)."""
+
+    def __init__(self, parent_recording_segment: BaseRecordingSegment, start_frame: int, end_frame: int) -> None:
+        parent = parent_recording_segment
+        time_vector = None if parent.time_vector is None else parent.time_vector[start_frame:end_frame]
         t_start = None
         if time_vector is None:
-            t0 = 0.0 if parent_segment.t_start is None else parent_segment.t_start
-            shifted = t0 + start_frame / parent_segment.sampling_frequency
-            t_start = shifted if (parent_segment.t_start is not None or start_frame) else None
-        super().__init__(sampling_frequency=parent_segment.sampling_frequency, t_start=t_start,
-                         time_vector=time_vector)
-        self._parent_segment = parent_segment
+            t0 = 0.0 if parent.t_start is None else parent.t_start
+            shifted = t0 + start_frame / parent.sampling_frequency
+            t_start = shifted if (parent.t_start is not None or start_frame) else None
+        super().__init__(sampling_frequency=parent.sampling_frequency, t_start=t_start, time_vector=time_vector)
+        self._parent_segment = parent
         self._start = start_frame
         self._end = end_frame
 
@@ -132,8 +140,10 @@ class FrameSliceRecording(BaseRecording):
     """Lazy view on frames [start_frame, end_frame) of a mono-segment recording.
 
     Times follow the parent: sample 0 of the view is at the parent's time of ``start_frame``.
+    ``parent_recording`` is also taken as ``recording=`` (SpikeInterface 0.105's name).
     """
 
+    @accepts_aliases(recording="parent_recording")
     def __init__(self, parent_recording: BaseRecording, start_frame: int | None = None,
                  end_frame: int | None = None) -> None:
         if parent_recording.get_num_segments() != 1:
@@ -155,10 +165,12 @@ class FrameSliceRecording(BaseRecording):
 
 # ---------------------------------------------------------------------- sortings
 class UnitsSelectionSortingSegment(BaseSortingSegment):
-    def __init__(self, parent_segment: BaseSortingSegment, id_map: dict) -> None:
+    """Some units of a sorting segment; ``ids_conversion`` maps each new unit id to its parent's."""
+
+    def __init__(self, parent_segment: BaseSortingSegment, ids_conversion: dict) -> None:
         super().__init__()
         self._parent_segment = parent_segment
-        self._id_map = id_map
+        self._id_map = {(k.item() if isinstance(k, np.generic) else k): v for k, v in dict(ids_conversion).items()}
 
     def get_unit_spike_train(self, unit_id, start_frame, end_frame) -> np.ndarray:
         key = unit_id.item() if isinstance(unit_id, np.generic) else unit_id
@@ -201,12 +213,15 @@ class UnitsSelectionSorting(BaseSorting):
 
 
 class FrameSliceSortingSegment(BaseSortingSegment):
-    def __init__(self, parent_segment: BaseSortingSegment, start_frame: int, end_frame: int | None,
+    """Frames ``[start_frame, end_frame)`` of a sorting segment, shifted to start at 0 (SpikeInterface's
+    arguments)."""
+
+    def __init__(self, parent_sorting_segment: BaseSortingSegment, start_frame: int, end_frame: int | None,
                  sampling_frequency: float | None = None) -> None:
         # frame 0 of the slice is at the parent's time of start_frame (as SpikeInterface 0.105)
-        parent_t0 = getattr(parent_segment, "_t_start", None) or 0.0
+        parent_t0 = getattr(parent_sorting_segment, "_t_start", None) or 0.0
         super().__init__(t_start=None if sampling_frequency is None else parent_t0 + start_frame / sampling_frequency)
-        self._parent_segment = parent_segment
+        self._parent_segment = parent_sorting_segment
         self._start = start_frame
         self._end = end_frame
 
@@ -272,10 +287,12 @@ class FrameSliceSorting(BaseSorting):
 
 # ---------------------------------------------------------------------- snippets
 class ChannelSliceSnippetsSegment(BaseSnippetsSegment):
-    def __init__(self, parent_segment: BaseSnippetsSegment, parent_indices: np.ndarray) -> None:
+    """Some channels of a snippets segment (SpikeInterface's arguments)."""
+
+    def __init__(self, parent_snippets_segment: BaseSnippetsSegment, parent_channel_indices) -> None:
         super().__init__()
-        self._parent_segment = parent_segment
-        self._parent_indices = parent_indices
+        self._parent_segment = parent_snippets_segment
+        self._parent_indices = np.asarray(parent_channel_indices)
 
     def get_num_snippets(self) -> int:
         return self._parent_segment.get_num_snippets()

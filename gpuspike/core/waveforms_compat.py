@@ -1090,3 +1090,44 @@ def distribute_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, arr
         del buffer
         if shm is not None:
             shm.close()
+
+
+#: extension folders of a WaveformExtractor (SpikeInterface < 0.101) -> the SortingAnalyzer extension
+#: that replaced each (SpikeInterface 0.105's table)
+old_extension_to_new_class_map = {
+    "spike_amplitudes": "spike_amplitudes", "spike_locations": "spike_locations",
+    "amplitude_scalings": "amplitude_scalings", "template_metrics": "template_metrics",
+    "similarity": "template_similarity", "unit_locations": "unit_locations", "correlograms": "correlograms",
+    "isi_histograms": "isi_histograms", "noise_levels": "noise_levels", "quality_metrics": "quality_metrics",
+    "principal_components": "principal_components",
+}
+
+
+def make_ext_params_up_to_date(ext, old_params: dict, new_params: dict) -> dict:
+    """The parameters of a legacy extension without the keys its new version no longer has (each
+    removal warned), nested dicts pruned alike (SpikeInterface 0.105's helper).
+
+    Parameters
+    ----------
+    ext : AnalyzerExtension
+        The extension (its ``extension_name`` names it in the warnings).
+    old_params : dict
+        The stored parameters.
+    new_params : dict
+        The parameters the new version takes (e.g. its defaults).
+
+    Returns
+    -------
+    dict
+        A copy of ``old_params`` with the keys of ``new_params`` only.
+    """
+    name = getattr(ext, "extension_name", type(ext).__name__)
+    updated = dict(old_params)
+    for key, value in old_params.items():
+        if key not in new_params:
+            warnings.warn(f"Removing legacy parameter {key} from {name} extension", UserWarning, stacklevel=2)
+            updated.pop(key)
+        elif isinstance(value, dict):
+            nested = new_params.get(key)
+            updated[key] = make_ext_params_up_to_date(ext, value, nested if isinstance(nested, dict) else {})
+    return updated

@@ -71,7 +71,7 @@ class ZarrArrayRecording(BaseRecording):
         _check_matches(None if dtype is None else np.dtype(dtype), np.dtype(array.dtype), "dtype", where)
         _check_matches(None if channel_ids is None else [int(i) for i in channel_ids], own_ids, "channel_ids", where)
         super().__init__(float(sampling_frequency), own_ids, array.dtype)
-        self.add_segment(ZarrRecordingSegment(array, float(sampling_frequency), where=where))
+        self.add_segment(ZarrRecordingSegment(array, None, sampling_frequency=float(sampling_frequency), where=where))
         if is_filtered is not None:
             self.annotate(is_filtered=bool(is_filtered))
         if gain_to_uV is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
 from .folder_safety import (check_file_name, check_savable_properties, check_zarr_array, check_zarr_folder,
@@ -150,14 +151,15 @@ def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=Non
     return arr
 
 
-def check_group_takes_numcodecs(group, what: str, *codecs) -> None:
-    """numcodecs codecs are zarr format 2's: a format 3 group given codecs is refused, naming the fix."""
+def check_group_takes_numcodecs(group, what: str, *codecs, optional: bool = True) -> None:
+    """numcodecs codecs are zarr format 2's: a format 3 group given codecs is refused, naming the fix
+    (``optional=False``: the writer always uses some, e.g. the Delta filter of spike vectors)."""
     metadata = getattr(group, "metadata", None)
     if getattr(metadata, "zarr_format", 2) != 2 and any(c is not None for c in codecs):
+        fix = ", or pass None as every compressor and filters" if optional else ""
         raise ValueError(f"{what}: zarr_group is zarr format 3 and numcodecs compressors / filters are zarr format "
                          f"2's (SpikeInterface's layout; gpuspike's default compressor is numcodecs Blosc): open the "
-                         f"group with zarr.open_group(path, mode='w', zarr_format=2), or pass None as every "
-                         f"compressor and filters")
+                         f"group with zarr.open_group(path, mode='w', zarr_format=2){fix}")
 
 
 class ZarrRecordingSegment(BaseRecordingSegment):
@@ -167,7 +169,10 @@ class ZarrRecordingSegment(BaseRecordingSegment):
 
     Parameters
     ----------
-    array : zarr array
+    root : zarr group or array
+        The group holding the traces array, or the array itself (``dataset_name=None``).
+    dataset_name : str, optional
+        The array's name in ``root``.
     sampling_frequency : float
     t_start : float, optional
     time_vector : np.ndarray, optional
@@ -177,9 +182,11 @@ class ZarrRecordingSegment(BaseRecordingSegment):
         Chunk indices without a chunk file (found when the folder was opened).
     """
 
-    def __init__(self, array, sampling_frequency: float, t_start: float | None = None, time_vector=None,
-                 where: str = "", missing_chunks: set | None = None) -> None:
+    def __init__(self, root, dataset_name: str | None = None, *, sampling_frequency: float | None = None,
+                 t_start: float | None = None, time_vector=None, where: str = "",
+                 missing_chunks: set | None = None) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start, time_vector=time_vector)
+        array = root if dataset_name is None else root[dataset_name]
         self._array = array
         self._where = where or "zarr array"
         self._missing = sorted(missing_chunks or ())
@@ -228,13 +235,15 @@ class ZarrRecordingExtractor(BaseRecording):
     Parameters
     ----------
     folder_path : str or Path
-        The ``.zarr`` folder.
+        The ``.zarr`` folder. Also taken as ``root_path=`` (the older module
+        ``zarrrecordingextractor``'s name).
     storage_options : dict, optional
         Accepted for SpikeInterface compatibility (local folders only).
     load_compression_ratio : bool
         Annotate ``compression_ratio`` (bytes / stored bytes).
     """
 
+    @accepts_aliases(root_path="folder_path")
     def __init__(self, folder_path, storage_options: dict | None = None, load_compression_ratio: bool = False) -> None:
         folder_path = check_folder(Path(folder_path), "ZarrRecordingExtractor").absolute()
         check_zarr_folder(folder_path, "zarr folder")
@@ -279,7 +288,8 @@ class ZarrRecordingExtractor(BaseRecording):
             t_start = None
             if time_vector is None and t_starts is not None and not np.isnan(t_starts[seg]):
                 t_start = float(t_starts[seg])
-            self.add_segment(ZarrRecordingSegment(traces, sampling_frequency, t_start, time_vector,
+            self.add_segment(ZarrRecordingSegment(traces, None, sampling_frequency=sampling_frequency, t_start=t_start,
+                                                  time_vector=time_vector,
                                                   where=f"array {name!r} of zarr folder {str(folder_path)!r}",
                                                   missing_chunks=missing_chunks(folder_path / name, traces)))
             if load_compression_ratio:

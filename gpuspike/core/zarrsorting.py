@@ -16,7 +16,7 @@ from .errors import CorruptFolderError
 from .loading import check_folder
 from .numpyextractors import NumpySortingSegment, _check_spike_vector
 from .sorting import BaseSorting, spike_dtype
-from .zarrrecording import create_array, get_default_zarr_compressor, open_group
+from .zarrrecording import check_group_takes_numcodecs, create_array, get_default_zarr_compressor, open_group
 
 SI_ZARR_SORTING_CLASS = "spikeinterface.core.zarrextractors.ZarrSortingExtractor"
 
@@ -142,16 +142,13 @@ def write_sorting_to_group(sorting: BaseSorting, group, compressor="default", re
     """
     from numcodecs import Delta
 
-    from .serialization import plain
-
     if compressor == "default":
         compressor = get_default_zarr_compressor()
     spikes = sorting.to_spike_vector()
     num_segments = sorting.get_num_segments()
     group.attrs.update({"sampling_frequency": float(sorting.sampling_frequency),
                         "num_segments": int(num_segments),
-                        "provenance": sorting.to_dict(relative_to=relative_to) if sorting.is_dumpable else None,
-                        "annotations": plain(sorting._annotations)})
+                        "provenance": sorting.to_dict(relative_to=relative_to) if sorting.is_dumpable else None})
     create_array(group, "unit_ids", data=np.asarray(sorting.unit_ids))
     spikes_group = group.create_group("spikes")
     for field in ("sample_index", "unit_index"):
@@ -162,11 +159,104 @@ def write_sorting_to_group(sorting: BaseSorting, group, compressor="default", re
     chunk = spikes_group["sample_index"].chunks[0] or 1
     create_array(spikes_group, "sample_index_chunk_firsts",
                  data=np.asarray(spikes["sample_index"][::chunk], dtype="int64"))
-    props = group.create_group("properties")
-    for key in sorting.get_property_keys():
-        values = np.asarray(sorting.get_property(key))
-        if values.dtype.kind != "O":
-            create_array(props, key, data=values)
+    add_properties_and_annotations(group, sorting)
+
+
+def add_properties_and_annotations(zarr_group, recording_or_sorting) -> None:
+    """Write the properties of ``recording_or_sorting`` (a ``properties`` group, one array per key)
+    and its annotations (the ``annotations`` attribute) into an open zarr group (SpikeInterface
+    0.105's helper). Properties of Python objects are not written (warned), as SpikeInterface.
+
+    Parameters
+    ----------
+    zarr_group : zarr.Group
+        A writable group without a ``properties`` group.
+    recording_or_sorting : BaseRecording or BaseSorting
+
+    Returns
+    -------
+    None
+    """
+    import warnings
+
+    from .serialization import plain
+
+    props = zarr_group.create_group("properties")
+    for key in recording_or_sorting.get_property_keys():
+        values = np.asarray(recording_or_sorting.get_property(key))
+        if values.dtype.kind == "O":
+            warnings.warn(f"Property {key!r} not saved because it is a python Object type", UserWarning,
+                          stacklevel=2)
+            continue
+        create_array(props, key, data=values)
+    zarr_group.attrs["annotations"] = plain(recording_or_sorting._annotations)
+
+
+def resolve_zarr_path(folder_path) -> tuple:
+    """A zarr folder and the absolute path stored in an extractor's kwargs (SpikeInterface 0.105).
+
+    Parameters
+    ----------
+    folder_path : str or Path
+        A local folder, or a remote location (``s3://...``), returned as it is (gpuspike does not
+        open remote stores).
+
+    Returns
+    -------
+    tuple
+        ``(folder_path, folder_path_kwarg)``: a Path and its absolute path as a string, or the
+        remote location twice.
+    """
+    from .core_tools import is_path_remote
+
+    if is_path_remote(folder_path):
+        return folder_path, folder_path
+    folder_path = Path(folder_path)
+    return folder_path, str(folder_path.absolute())
+
+
+def create_zarr_path_for_write(folder_path, overwrite: bool = False) -> Path:
+    """Make the (empty) folder of a new zarr store: ``folder_path`` with the suffix ``.zarr``
+    (SpikeInterface 0.105). An existing folder is replaced only with ``overwrite=True`` and only
+    when gpuspike or SpikeInterface wrote it.
+
+    Parameters
+    ----------
+    folder_path : str or Path
+    overwrite : bool
+
+    Returns
+    -------
+    Path
+        The folder, created empty.
+
+    Raises
+    ------
+    FolderExistsError
+        The folder exists and ``overwrite=False``.
+    RefusedOverwriteError
+        ``overwrite=True`` on a folder gpuspike must not replace.
+    ValueError
+        A remote location (gpuspike writes local folders only).
+    """
+    import shutil
+
+    from .atomic import resolve_target
+    from .core_tools import is_path_remote
+    from .errors import FolderExistsError
+    from .overwrite_guard import check_replaceable
+
+    if is_path_remote(folder_path):
+        raise ValueError(f"folder_path={str(folder_path)!r} is remote; gpuspike writes local folders only")
+    folder_path = Path(folder_path).with_suffix(".zarr")
+    if folder_path.exists():
+        if not overwrite:
+            raise FolderExistsError(f"Folder {str(folder_path)!r} already exists. Use overwrite=True to overwrite it.")
+        target = resolve_target(folder_path)
+        check_replaceable(target)
+        shutil.rmtree(target)
+    folder_path.mkdir(parents=True, exist_ok=False)
+    return folder_path
 
 
 def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group, relative_to: str | Path | None = None,
@@ -194,20 +284,27 @@ def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group, relative_to: str
     if unknown:
         raise TypeError(f"add_sorting_to_zarr_group: unknown keyword arguments {unknown}; allowed: relative_to, "
                         "compressor")
+    check_group_takes_numcodecs(zarr_group, "add_sorting_to_zarr_group", "Delta filter", optional=False)
     write_sorting_to_group(sorting, zarr_group, compressor=kwargs.get("compressor", "default"),
                            relative_to=relative_to)
 
 
-def read_zarr_sorting(folder_path, storage_options: dict | None = None) -> ZarrSortingExtractor:
+def read_zarr_sorting(folder_path, storage_options: dict | None = None, zarr_group: str | None = None,
+                      lazy_spike_vector: bool = False) -> ZarrSortingExtractor:
     """Open a ``.zarr`` sorting folder written by ``sorting.save(format="zarr")``.
 
     Parameters
     ----------
     folder_path : str or Path
     storage_options : dict, optional
+    zarr_group : str, optional
+        The group holding the sorting, when not the root.
+    lazy_spike_vector : bool
+        Accepted for SpikeInterface compatibility (the spike vector is read into memory).
 
     Returns
     -------
     ZarrSortingExtractor
     """
-    return ZarrSortingExtractor(folder_path, storage_options=storage_options)
+    return ZarrSortingExtractor(folder_path, storage_options=storage_options, zarr_group=zarr_group,
+                                lazy_spike_vector=lazy_spike_vector)

@@ -971,10 +971,166 @@ wt.distribute_waveforms_to_buffers(rec, spikes, srt.unit_ids, info, 20, 40, True
 result = [np.load(info[u]).round(3) for u in srt.unit_ids]""",
 }
 
+CASES_SUBMODULES = {
+    "submodule_recording_segments": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+a = numpy_recording(60, 3, ["a", "b", "c"])
+b = si.NumpyRecording([-np.arange(120, dtype="float32").reshape(60, 2)], 1000.0, channel_ids=["d", "e"])
+cmap = {0: {"recording_id": 0, "channel_index": 0}, 1: {"recording_id": 0, "channel_index": 1},
+        2: {"recording_id": 0, "channel_index": 2}, 3: {"recording_id": 1, "channel_index": 0},
+        4: {"recording_id": 1, "channel_index": 1}}
+def wrap(segment, channel_ids, fs=1000.0):
+    rec = si.BaseRecording(fs, channel_ids, "float32")
+    rec.add_recording_segment(segment)
+    return rec
+agg = wrap(mod("channelsaggregationrecording").ChannelsAggregationRecordingSegment(
+    channel_map=cmap, parent_segments=[a.segments[0], b.segments[0]]), ["v", "w", "x", "y", "z"])
+sl = wrap(mod("channelslice").ChannelSliceRecordingSegment(parent_recording_segment=a.segments[0],
+                                                         parent_channel_indices=np.array([2, 0])), ["c", "a"])
+fr = wrap(mod("frameslicerecording").FrameSliceRecordingSegment(parent_recording_segment=a.segments[0],
+                                                               start_frame=10, end_frame=40), ["a", "b", "c"])
+ap = wrap(mod("segmentutils").ProxyAppendRecordingSegment(parent_segment=a.segments[0]), ["a", "b", "c"])
+a.set_times(np.arange(60) / 1000.0 + 5.0)
+cc = wrap(mod("segmentutils").ProxyConcatenateRecordingSegment(parent_segments=[a.segments[0], a.segments[0]],
+                                                               sampling_frequency=1000.0, ignore_times=True),
+          ["a", "b", "c"])
+result = [agg.get_traces(start_frame=5, end_frame=9), agg.get_traces(channel_ids=["v", "w"], end_frame=3),
+          sl.get_traces(end_frame=4), fr.get_num_samples(), fr.get_traces(start_frame=0, end_frame=3),
+          float(fr.get_times()[0]), ap.get_traces(start_frame=58), cc.get_num_samples(),
+          cc.get_traces(start_frame=58, end_frame=62), float(cc.get_times()[0])]""",
+    "submodule_sorting_segments": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+npz = mod("npzsortingextractor").NpzSortingSegment(spike_indexes=np.array([5, 9, 12, 30, 31, 44]),
+                                                   spike_labels=np.array([1, 2, 1, 1, 2, 2]))
+def wrap(segment, unit_ids):
+    s = si.BaseSorting(1000.0, unit_ids)
+    s.add_sorting_segment(segment)
+    return s
+base = wrap(npz, [1, 2])
+sel = wrap(mod("unitsselectionsorting").UnitsSelectionSortingSegment(parent_segment=npz,
+                                                                    ids_conversion={"x": 2, "y": 1}), ["x", "y"])
+fs = wrap(mod("frameslicesorting").FrameSliceSortingSegment(parent_sorting_segment=npz, start_frame=10,
+                                                            end_frame=40, sampling_frequency=1000.0), [1, 2])
+other = mod("npzsortingextractor").NpzSortingSegment(np.array([0, 3]), np.array([7, 7]))
+agg = wrap(mod("unitsaggregationsorting").UnitsAggregationSortingSegment(
+    unit_map={10: {"sorting_id": 0, "unit_id": 2}, 11: {"sorting_id": 1, "unit_id": 7}},
+    parent_segments=[npz, other]), [10, 11])
+cc = wrap(mod("segmentutils").ProxyConcatenateSortingSegment(parent_segments=[npz, npz], parent_num_samples=[50, 50],
+                                                             sampling_frequency=1000.0), [1, 2])
+ap = wrap(mod("segmentutils").ProxyAppendSortingSegment(parent_segment=npz), [1, 2])
+result = [base.get_unit_spike_train(1), base.get_unit_spike_train(2, start_frame=10, end_frame=40),
+          sel.get_unit_spike_train("x"), fs.get_unit_spike_train(1), fs.get_unit_spike_train(2, end_frame=25),
+          agg.get_unit_spike_train(10), agg.get_unit_spike_train(11), cc.get_unit_spike_train(1),
+          cc.get_unit_spike_train(2, start_frame=40, end_frame=60), ap.get_unit_spike_train(2)]""",
+    "submodule_generated_segments": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+g = mod("generate")
+def wrap(segment, n):
+    rec = si.BaseRecording(1000.0, [str(i) for i in range(n)], "float32")
+    rec.add_recording_segment(segment)
+    return rec
+tiled = wrap(g.MockRecordingSegment(num_samples=250, num_channels=3, sampling_frequency=1000.0, noise_block_size=100,
+                                    dtype="float32", seed=7, strategy="tile_pregenerated"), 3)
+fly = wrap(g.MockRecordingSegment(250, 3, 1000.0, 100, "float32", 7, "on_the_fly"), 3)
+spikes = np.zeros(3, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+spikes["sample_index"] = [10, 12, 40]
+spikes["unit_index"] = [0, 1, 0]
+templates = np.arange(2 * 5 * 3, dtype="float32").reshape(2, 5, 3)
+inj = wrap(g.InjectTemplatesRecordingSegment(sampling_frequency=1000.0, dtype="float32", spike_vector=spikes,
+                                             templates=templates, nbefore=2, amplitude_vector=[1.0, 2.0, 0.5],
+                                             upsample_vector=None, parent_recording_segment=fly.segments[0],
+                                             num_samples=250), 3)
+positions = np.array([[0.0, 0.0], [10.0, 20.0], [-30.0, 5.0], [7.0, -40.0]])
+result = [tiled.get_traces(start_frame=90, end_frame=210), fly.get_traces(start_frame=95, end_frame=205),
+          inj.get_traces(start_frame=5, end_frame=45) - fly.get_traces(start_frame=5, end_frame=45),
+          g.get_ellipse(positions, [1.0, 2.0, 15.0]).round(9),
+          g.get_ellipse(positions, np.array([3.0, -4.0, 20.0]), x_factor=0.5, y_factor=2.0, x_angle=0.3,
+                        y_angle=-0.7, z_angle=1.1).round(9)]""",
+    "submodule_file_segments": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+import zarr
+data = np.arange(40 * 3, dtype="int16").reshape(40, 3)
+data.tofile(tmp + "/t.raw")
+(np.arange(40) / 100.0 + 2.0).tofile(tmp + "/times.raw")
+seg = mod("binaryrecordingextractor").BinaryRecordingSegment(
+    file_path=tmp + "/t.raw", sampling_frequency=100.0, t_start=None, num_channels=3, dtype="int16", time_axis=0,
+    file_offset=0, file_timestamps_path=tmp + "/times.raw")
+rec = si.BaseRecording(100.0, ["a", "b", "c"], "int16")
+rec.add_recording_segment(seg)
+z = zarr.open(tmp + "/z.zarr", mode="w", shape=(40, 3), chunks=(16, 3), dtype="int16")
+z[:] = data
+zrec = si.BaseRecording(100.0, ["a", "b", "c"], "int16")
+zrec.add_recording_segment(mod("zarrextractors").ZarrRecordingSegment(root={"traces": z}, dataset_name="traces",
+                                                                      sampling_frequency=100.0, t_start=3.0))
+result = [rec.get_traces(start_frame=3, end_frame=6), rec.get_times()[:3], zrec.get_traces(start_frame=14, end_frame=18),
+          zrec.get_times()[0]]""",
+    "submodule_event_and_executor_helpers": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+dt = [("time", "float64"), ("duration", "float64")]
+ev = si.NumpyEvent.from_dict([{"a": np.array([(0.1, 1.0)], dtype=dt)},
+                              {"a": np.array([(0.2, 1.0), (0.3, 2.0)], dtype=dt)}])
+sub = mod("segmentutils").SelectSegmentEvent(event=ev, segment_indices=[1, 0])
+jt = mod("job_tools")
+executor = jt.get_poolexecutor(1)
+calls = []
+with executor(max_workers=1, initializer=calls.append, initargs=("init",)) as pool:
+    mapped = list(pool.map(abs, [-1, 2, -3]))
+    submitted = pool.submit(pow, 2, 5).result()
+queue = jt.MockQueue()
+queue.put(1)
+queue.put(2)
+gl = mod("globals")
+result = [sub.get_num_segments(), sub.get_events("a", segment_index=0), sub.get_events("a", segment_index=1),
+          ev.select_segment(1).get_events("a"), executor.__name__, jt.get_poolexecutor(2).__name__, calls, mapped,
+          submitted, queue.get(), list(gl.job_keys), gl.temp_folder_set, gl.dataset_folder_set]""",
+    "method_arguments_of_spikeinterface_0105": """
+rec = numpy_recording(40, 3, ["a", "b", "c"])
+rec.set_times(np.arange(40) / 1000.0 + 2.0)
+rec.set_property("depth", np.array([1.0, 2.0, 3.0]))
+plain = si.SharedMemoryRecording.from_recording(rec, with_metadata=False)
+timed = si.SharedMemoryRecording.from_recording(rec, with_time_vector=True)
+default = si.SharedMemoryRecording.from_recording(rec)
+written = si.BinaryFolderRecording.write_recording(recording=rec, folder_path=tmp + "/bin", dtype="float64")
+sorting = si.NumpySorting.from_samples_and_labels([np.array([3, 20, 30])], [np.array([0, 1, 0])], 1000.0)
+mapped = si.NumpyFolderSorting.write_sorting(sorting, tmp + "/srt", mmap_mode="r")
+sparsity = si.ChannelSparsity.from_dict(dictionary={"unit_ids": [1, 2], "channel_ids": ["a", "b", "c"],
+                                                    "unit_id_to_channel_ids": {1: ["a"], "2": ["b", "c"]}})
+result = [plain.has_time_vector(), float(plain.get_times()[0]), plain.get_property_keys(), timed.has_time_vector(),
+          float(timed.get_times()[1]), default.has_time_vector(), sorted(default.get_property_keys()),
+          written.get_dtype().str, written.get_traces(end_frame=2), float(written.get_times()[0]),
+          type(mapped).__name__, mapped.get_unit_spike_train(0), sparsity.mask]""",
+    "submodule_zarr_and_legacy_helpers": """
+mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
+import os, zarr
+zx = mod("zarrextractors")
+path, kwarg = zx.resolve_zarr_path("some/rel.zarr")
+folder = zx.create_zarr_path_for_write(tmp + "/new_store")
+exists_error = None
+try:
+    zx.create_zarr_path_for_write(tmp + "/new_store")
+except Exception as err:
+    exists_error = isinstance(err, FileExistsError)
+rec = numpy_recording(20, 3, ["a", "b", "c"])
+rec.set_property("quality", np.array(["good", "mua", "good"]))
+rec.set_property("depth", np.array([10.0, 30.0, 50.0]))
+rec.annotate(serial="42")
+group = zarr.open_group(tmp + "/props.zarr", mode="w")
+zx.add_properties_and_annotations(group, rec)
+wc = mod("waveforms_extractor_backwards_compatibility")
+class Ext:
+    extension_name = "template_metrics"
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    updated = wc.make_ext_params_up_to_date(Ext(), {"a": 1, "old": 2, "b": {"c": 3, "gone": 4}}, {"a": 0, "b": {"c": 0}})
+result = [str(path), kwarg == os.path.abspath("some/rel.zarr"), folder.name, sorted(os.listdir(folder)), exists_error,
+          sorted(group["properties"].keys()), group["properties"]["depth"][:], group["properties"]["quality"][:],
+          dict(group.attrs)["annotations"], dict(wc.old_extension_to_new_class_map), updated,
+          wc.get_extension_class("templates").__name__]""",
+}
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
              **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS,
-             **CASES_MODULE_HELPERS}
+             **CASES_MODULE_HELPERS, **CASES_SUBMODULES}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 

@@ -1,5 +1,7 @@
 """gpuspike.full has every public name of spikeinterface.core 0.105 that is in gpuspike's scope; the others
 are listed, with a reason, in gpuspike._spikeinterface_names."""
+import importlib
+import inspect
 import json
 import textwrap
 
@@ -7,7 +9,8 @@ import pytest
 
 import gpuspike.extractors as extractors
 import gpuspike.full as full
-from gpuspike._spikeinterface_names import COMPARED_CLASSES, NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS
+from gpuspike._spikeinterface_names import (COMPARED_CLASSES, NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS,
+                                            NOT_IN_GPUSPIKE_SIGNATURES, NOT_IN_GPUSPIKE_SUBMODULES)
 
 from _si_compare import run_si_script
 
@@ -53,7 +56,7 @@ def test_listed_names_are_current(si_core_names):
 
 
 def test_reasons_are_given():
-    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS):
+    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SUBMODULES, NOT_IN_GPUSPIKE_SIGNATURES):
         assert all(isinstance(reason, str) and len(reason) > 20 for reason in table.values())
 
 
@@ -94,3 +97,192 @@ def test_listed_methods_are_current(si_methods):
         if name not in si_methods.get(class_name, []) or hasattr(getattr(full, class_name), name):
             stale.append(key)
     assert not stale, f"remove these from gpuspike._spikeinterface_names.NOT_IN_GPUSPIKE_METHODS: {stale}"
+
+
+#: SpikeInterface's own names of its core modules (names imported from other packages left out) and the
+#: argument names of each callable (None where it has no signature)
+LIST_SUBMODULE_NAMES = textwrap.dedent(r"""
+    import importlib, inspect, json, pkgutil, types, warnings
+    warnings.simplefilter("ignore")
+    import spikeinterface.core as core
+
+    def argument_names(obj):
+        try:
+            parameters = inspect.signature(obj).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    def own_names(module):
+        out = {}
+        for name, obj in vars(module).items():
+            if name.startswith("_") or isinstance(obj, types.ModuleType) or name == "TYPE_CHECKING":
+                continue
+            owner = getattr(obj, "__module__", None) if callable(obj) else None
+            if owner is not None and not owner.startswith("spikeinterface"):
+                continue
+            if "typing" in (type(obj).__module__, getattr(obj, "__module__", None)):
+                continue
+            out[name] = argument_names(obj) if callable(obj) else None
+        return out
+
+    modules = {"core": {n: argument_names(getattr(core, n)) if callable(getattr(core, n)) else None
+                        for n in dir(core) if not n.startswith("_") and not isinstance(getattr(core, n), types.ModuleType)}}
+    for info in pkgutil.iter_modules(core.__path__):
+        if info.name.startswith("test") and info.name not in ("testing", "testing_tools"):
+            continue
+        try:
+            modules[info.name] = own_names(importlib.import_module("spikeinterface.core." + info.name))
+        except Exception:
+            continue
+    print("SUBMODULES" + json.dumps(modules))
+""")
+
+
+@pytest.fixture(scope="module")
+def si_submodule_names():
+    out = run_si_script(LIST_SUBMODULE_NAMES)
+    return json.loads(out.stdout.split("SUBMODULES", 1)[1])
+
+
+def _gpuspike_module(name: str):
+    return importlib.import_module("gpuspike.core" if name == "core" else f"gpuspike.core.{name}")
+
+
+def _has(module, name: str) -> bool:
+    try:
+        getattr(module, name)
+    except AttributeError:
+        return False
+    return True
+
+
+@pytest.mark.compare
+def test_every_spikeinterface_submodule_name_imports_from_gpuspike_or_is_listed(si_submodule_names):
+    """``from spikeinterface.core.<module> import <name>`` works as ``from gpuspike.core.<module> import <name>``."""
+    missing = []
+    for module_name, names in si_submodule_names.items():
+        if module_name == "core" or module_name in NOT_IN_GPUSPIKE_SUBMODULES:
+            continue
+        try:
+            module = _gpuspike_module(module_name)
+        except ModuleNotFoundError:
+            missing.append(module_name)
+            continue
+        missing += [f"{module_name}.{n}" for n in names
+                    if not _has(module, n) and f"{module_name}.{n}" not in NOT_IN_GPUSPIKE_SUBMODULES]
+    assert not missing, f"neither in gpuspike nor listed in NOT_IN_GPUSPIKE_SUBMODULES: {missing}"
+
+
+@pytest.mark.compare
+def test_listed_submodule_names_are_current(si_submodule_names):
+    stale = []
+    for key in NOT_IN_GPUSPIKE_SUBMODULES:
+        module_name, _, name = key.partition(".")
+        if module_name not in si_submodule_names or (name and name not in si_submodule_names[module_name]):
+            stale.append(key)
+        elif not name:
+            try:
+                _gpuspike_module(module_name)
+                stale.append(key)
+            except ModuleNotFoundError:
+                pass
+        elif _has(_gpuspike_module(module_name), name):
+            stale.append(key)
+    assert not stale, f"remove these from gpuspike._spikeinterface_names.NOT_IN_GPUSPIKE_SUBMODULES: {stale}"
+
+
+def _accepted_names(obj) -> set[str] | None:
+    """Keyword names ``obj`` takes: its signature's and the aliases of :func:`accepts_aliases`."""
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    target = obj.__init__ if isinstance(obj, type) else obj
+    return ({p.name for p in parameters if p.kind is not p.VAR_POSITIONAL and p.kind is not p.VAR_KEYWORD}
+            | set(getattr(target, "__aliases__", {})))
+
+
+def _signature_gaps(si_submodule_names) -> dict[str, list[str]]:
+    gaps = {}
+    for module_name, names in si_submodule_names.items():
+        if module_name in NOT_IN_GPUSPIKE_SUBMODULES:
+            continue
+        try:
+            module = _gpuspike_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for name, si_arguments in names.items():
+            if si_arguments is None or not _has(module, name):
+                continue
+            accepted = _accepted_names(getattr(module, name))
+            if accepted is None:
+                continue
+            lacking = [a for a in si_arguments if a not in accepted]
+            if lacking:
+                gaps[f"{module_name}.{name}"] = lacking
+    return gaps
+
+
+@pytest.mark.compare
+def test_every_spikeinterface_argument_name_is_taken_or_listed(si_submodule_names):
+    """A SpikeInterface 0.105 call with keyword arguments runs unchanged: gpuspike's function or class of
+    that name takes every argument name (in its signature or as an alias of the other generation)."""
+    gaps = {k: v for k, v in _signature_gaps(si_submodule_names).items() if k not in NOT_IN_GPUSPIKE_SIGNATURES}
+    assert not gaps, f"argument names gpuspike does not take (add them or list them in NOT_IN_GPUSPIKE_SIGNATURES): {gaps}"
+
+
+@pytest.mark.compare
+def test_listed_signatures_are_current(si_submodule_names):
+    gaps = _signature_gaps(si_submodule_names)
+    stale = [key for key in NOT_IN_GPUSPIKE_SIGNATURES if key not in gaps]
+    assert not stale, f"remove these from gpuspike._spikeinterface_names.NOT_IN_GPUSPIKE_SIGNATURES: {stale}"
+
+
+LIST_METHOD_ARGUMENTS = textwrap.dedent('''
+    import inspect, json, sys, warnings
+    warnings.simplefilter("ignore")
+    import spikeinterface.core as si
+    out = {}
+    for class_name in sys.argv[1].split(","):
+        cls = getattr(si, class_name, None)
+        if cls is None:
+            continue
+        methods = {}
+        for name in dir(cls):
+            if name.startswith("_") and name != "__init__":
+                continue
+            method = inspect.getattr_static(cls, name, None)
+            method = getattr(method, "__func__", method)
+            if not callable(method) or isinstance(method, type):
+                continue
+            try:
+                parameters = inspect.signature(method).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            methods[name] = [p.name for p in parameters if p.name not in ("self", "cls")
+                             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        out[class_name] = methods
+    print("ARGUMENTS" + json.dumps(out))
+''')
+
+
+@pytest.mark.compare
+def test_every_method_takes_spikeinterface_argument_names():
+    """``recording.save(folder=..., overwrite=...)``, ``ChannelSparsity.from_dict(dictionary=...)``: the constructors
+    and methods of SpikeInterface's main classes take its keyword names (or an alias of them)."""
+    out = run_si_script(LIST_METHOD_ARGUMENTS, ",".join(COMPARED_CLASSES))
+    si_arguments = json.loads(out.stdout.split("ARGUMENTS", 1)[1])
+    gaps = {}
+    for class_name, methods in si_arguments.items():
+        cls = getattr(full, class_name)
+        for name, arguments in methods.items():
+            method = inspect.getattr_static(cls, name, None)
+            method = getattr(method, "__func__", method)
+            if method is None or isinstance(method, property) or not callable(method):
+                continue
+            accepted = _accepted_names(method)
+            lacking = [a for a in arguments if accepted is not None and a not in accepted]
+            if lacking:
+                gaps[f"{class_name}.{name}"] = lacking
+    assert not gaps, f"argument names of SpikeInterface 0.105 that gpuspike's methods do not take: {gaps}"

@@ -1,0 +1,320 @@
+"""SpikeInterface 0.105's segment classes and helpers under its submodule paths, and the argument names of
+both generations, against references written here with NumPy (the differential cases in
+test_differential_core.py compare the same calls with SpikeInterface itself)."""
+import importlib
+
+import numpy as np
+import pytest
+import zarr
+
+import gpuspike as gs
+from gpuspike.core.argnames import accepts_aliases
+from gpuspike.core.errors import RefusedOverwriteError
+
+
+def si_module(name):
+    return importlib.import_module(f"gpuspike.core.{name}")
+
+
+@pytest.fixture
+def two_recordings():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(200, 3)).astype("float32")
+    b = rng.normal(size=(200, 2)).astype("float32")
+    return (gs.NumpyRecording([a], 1000.0, channel_ids=["a", "b", "c"]),
+            gs.NumpyRecording([b], 1000.0, channel_ids=["d", "e"]), a, b)
+
+
+def wrap_recording(segment, channel_ids, dtype="float32"):
+    rec = gs.BaseRecording(1000.0, channel_ids, dtype)
+    rec.add_recording_segment(segment)
+    return rec
+
+
+def test_channels_aggregation_segment_follows_any_channel_map(two_recordings):
+    rec_a, rec_b, a, b = two_recordings
+    owners = [(1, 1), (0, 2), (0, 0), (1, 0), (0, 1)]
+    channel_map = {i: {"recording_id": k, "channel_index": j} for i, (k, j) in enumerate(owners)}
+    cls = si_module("channelsaggregationrecording").ChannelsAggregationRecordingSegment
+    rec = wrap_recording(cls(channel_map, [rec_a.segments[0], rec_b.segments[0]]), list("vwxyz"))
+    reference = np.stack([(a, b)[k][:, j] for k, j in owners], axis=1)
+    np.testing.assert_array_equal(rec.get_traces(), reference)
+    np.testing.assert_array_equal(rec.get_traces(start_frame=7, end_frame=19, channel_ids=["z", "v", "x"]),
+                                  reference[7:19][:, [4, 0, 2]])
+    with pytest.raises(ValueError, match="recording_id"):
+        cls({0: {"recording_id": 2, "channel_index": 0}}, [rec_a.segments[0], rec_b.segments[0]])
+    with pytest.raises(ValueError, match="keys 0..1"):
+        cls({0: channel_map[0], 5: channel_map[1]}, [rec_a.segments[0], rec_b.segments[0]])
+
+
+def test_aggregate_channels_still_stacks_in_order(two_recordings):
+    rec_a, rec_b, a, b = two_recordings
+    np.testing.assert_array_equal(gs.aggregate_channels([rec_a, rec_b]).get_traces(), np.concatenate([a, b], axis=1))
+
+
+def test_npz_and_aggregation_sorting_segments():
+    frames = np.array([30, 5, 12, 9, 44, 31])
+    labels = np.array(["u", "v", "u", "v", "v", "u"])
+    npz = si_module("npzsortingextractor").NpzSortingSegment(frames, labels)
+    for unit in ("u", "v"):
+        expected = frames[labels == unit]
+        np.testing.assert_array_equal(npz.get_unit_spike_train(unit, None, None), expected)
+        np.testing.assert_array_equal(npz.get_unit_spike_train(unit, 9, 31), expected[(expected >= 9) & (expected < 31)])
+    assert npz.get_unit_spike_train("w", None, None).size == 0
+    with pytest.raises(ValueError, match="same length"):
+        si_module("npzsortingextractor").NpzSortingSegment(frames, labels[:3])
+    other = si_module("npzsortingextractor").NpzSortingSegment(np.array([2, 8]), np.array([0, 0]))
+    agg = si_module("unitsaggregationsorting").UnitsAggregationSortingSegment(
+        {10: {"sorting_id": 1, "unit_id": 0}, 11: {"sorting_id": 0, "unit_id": "v"}}, [npz, other])
+    np.testing.assert_array_equal(agg.get_unit_spike_train(np.int64(10), None, None), [2, 8])
+    np.testing.assert_array_equal(agg.get_unit_spike_train(11, 6, None), [9, 44])
+
+
+def test_concatenated_sorting_segment_shifts_by_the_given_lengths():
+    seg = si_module("npzsortingextractor").NpzSortingSegment(np.array([1, 4, 9]), np.array([0, 0, 0]))
+    cls = si_module("segmentutils").ProxyConcatenateSortingSegment
+    cc = cls([seg, seg, seg], [10, 20, 5])
+    np.testing.assert_array_equal(cc.get_unit_spike_train(0, None, None), [1, 4, 9, 11, 14, 19, 31, 34])
+    np.testing.assert_array_equal(cc.get_unit_spike_train(0, 9, 31), [9, 11, 14, 19])
+    assert cc.get_num_samples() == 35
+    with pytest.raises(ValueError, match="lengths"):
+        cls([seg, seg], [10])
+
+
+def test_concatenated_recording_segment_times(two_recordings):
+    rec_a, _, a, _ = two_recordings
+    rec_a.set_times(np.arange(200) / 1000.0 + 3.0)
+    cls = si_module("segmentutils").ProxyConcatenateRecordingSegment
+    ignored = wrap_recording(cls([rec_a.segments[0]] * 2, 1000.0), ["a", "b", "c"])
+    kept = wrap_recording(cls([rec_a.segments[0]] * 2, 1000.0, ignore_times=False), ["a", "b", "c"])
+    assert ignored.get_times()[0] == 0.0 and not ignored.has_time_vector()
+    np.testing.assert_array_equal(kept.get_times(), np.concatenate([rec_a.get_times()] * 2))
+    rec_b = gs.NumpyRecording([a], 1000.0, channel_ids=["a", "b", "c"])
+    rec_b.shift_times(2.5)
+    started = wrap_recording(cls([rec_b.segments[0], rec_a.segments[0]], 1000.0, ignore_times=False), ["a", "b", "c"])
+    assert not started.has_time_vector() and started.get_num_samples() == 400
+    np.testing.assert_allclose(started.get_times()[[0, 399]], [2.5, 2.5 + 399 / 1000.0])
+    np.testing.assert_array_equal(ignored.get_traces(start_frame=195, end_frame=205), np.concatenate([a[195:], a[:5]]))
+
+
+def test_select_segment_event_is_a_lazy_view():
+    dtype = [("time", "float64"), ("duration", "float64")]
+    per_segment = [{"a": np.array([(0.1, 1.0)], dtype=dtype)},
+                   {"a": np.array([(0.2, 1.0), (0.3, 2.0)], dtype=dtype)},
+                   {"a": np.array([(0.5, 4.0)], dtype=dtype)}]
+    events = gs.NumpyEvent.from_dict(per_segment)
+    view = events.select_segment([2, 0])
+    assert type(view).__name__ == "SelectSegmentEvent" and view.get_num_segments() == 2
+    np.testing.assert_array_equal(view.get_events("a", segment_index=0), per_segment[2]["a"])
+    np.testing.assert_array_equal(view.get_event_times("a", segment_index=1), [0.1])
+    one = si_module("segmentutils").SelectSegmentEvent(events, 1)
+    np.testing.assert_array_equal(one.get_events("a", start_time=0.25), per_segment[1]["a"][1:])
+    assert events.get_num_segments() == 3  # the parent keeps its segments
+    with pytest.raises(ValueError, match="out of range"):
+        events.select_segment(3)
+    with pytest.raises(TypeError, match="BaseEvent"):
+        si_module("segmentutils").SelectSegmentEvent("not events", 0)
+
+
+def test_mock_recording_segment_draws_standard_normal_blocks():
+    cls = si_module("generate").MockRecordingSegment
+    fly = cls(250, 3, 1000.0, 100, "float32", 7, "on_the_fly")
+    reference = np.concatenate([np.random.default_rng(seed=(7, k)).standard_normal(size=(100, 3), dtype="float32")
+                                for k in range(3)])[:250]
+    np.testing.assert_array_equal(fly.get_traces(0, 250, slice(None)), reference)
+    tiled = cls(250, 3, 1000.0, 100, "float64", 7, "tile_pregenerated")
+    block = np.random.default_rng(7).standard_normal(size=(100, 3), dtype="float64")
+    np.testing.assert_array_equal(tiled.get_traces(90, 210, [2, 0]), np.concatenate([block[90:], block, block[:10]])[:, [2, 0]])
+    with pytest.raises(ValueError, match="strategy"):
+        cls(250, 3, 1000.0, 100, "float32", 7, "tiled")
+    with pytest.raises(ValueError, match="seed"):
+        cls(250, 3, 1000.0, 100, "float32", None, "on_the_fly")
+
+
+def test_get_ellipse_against_rotations_written_here():
+    get_ellipse = si_module("generate").get_ellipse
+    positions = np.random.default_rng(2).uniform(-50, 50, size=(12, 2))
+    center = np.array([4.0, -3.0, 25.0])
+    np.testing.assert_allclose(get_ellipse(positions, center),
+                               np.sqrt(((positions - center[:2]) ** 2).sum(axis=1) + center[2] ** 2))
+    angle = 0.8
+    d = positions - center[:2]
+    x = np.cos(angle) * d[:, 0] + np.sin(angle) * d[:, 1]
+    y = -np.sin(angle) * d[:, 0] + np.cos(angle) * d[:, 1]
+    np.testing.assert_allclose(get_ellipse(positions, center, x_factor=2.0, y_factor=0.5, z_angle=angle),
+                               np.sqrt((x / 2.0) ** 2 + (y / 0.5) ** 2 + center[2] ** 2))
+    # a half turn about x flips y (and z, squared): the distances stay those of the unrotated ellipse
+    np.testing.assert_allclose(get_ellipse(positions, center, y_factor=0.5, x_angle=np.pi),
+                               get_ellipse(positions, center, y_factor=0.5), atol=1e-9)
+
+
+def test_inject_templates_segment_needs_a_length_without_parent():
+    cls = si_module("generate").InjectTemplatesRecordingSegment
+    spikes = np.zeros(1, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+    spikes["sample_index"] = 10
+    templates = np.ones((1, 4, 2), dtype="float32")
+    with pytest.raises(ValueError, match="num_samples"):
+        cls(1000.0, "float32", spikes, templates, 1, None, None)
+    seg = cls(1000.0, "float32", spikes, templates, 1, [3], None, num_samples=30)
+    traces = seg.get_traces(0, 30, slice(None))
+    expected = np.zeros((30, 2), dtype="float32")
+    expected[9:13] = 3.0
+    np.testing.assert_array_equal(traces, expected)
+
+
+def test_sorting_generator_segment_with_its_own_unit_ids():
+    cls = si_module("generate").SortingGeneratorSegment
+    seg = cls(2, 1000.0, 5.0, np.array([20.0, 40.0]), np.array([0.002, 0.002]), 11, ["x", "y"])
+    parent = si_module("generate").SortingGenerator(num_units=2, sampling_frequency=1000.0, durations=[5.0],
+                                                    firing_rates=[20.0, 40.0], refractory_period_ms=2.0, seed=11)
+    for unit, parent_unit in (("x", parent.unit_ids[0]), ("y", parent.unit_ids[1])):
+        np.testing.assert_array_equal(seg.get_unit_spike_train(unit), parent.get_unit_spike_train(parent_unit))
+
+
+def test_accepts_aliases():
+    @accepts_aliases(time_series="recording")
+    def f(recording, n=1):
+        """Return both."""
+        return recording, n
+
+    assert f(time_series=3, n=2) == (3, 2) and f(4) == (4, 1)
+    assert f.__aliases__ == {"time_series": "recording"} and f.__doc__ == "Return both."
+    with pytest.raises(TypeError, match="time_series.*not both|not both"):
+        f(recording=1, time_series=2)
+
+
+def test_both_generations_of_argument_names(two_recordings, tmp_path):
+    rec_a, _, a, _ = two_recordings
+    from gpuspike.core import job_tools, recording_tools
+
+    np.testing.assert_array_equal(gs.ChannelSliceRecording(recording=rec_a, channel_ids=["c"]).get_traces(), a[:, [2]])
+    np.testing.assert_array_equal(gs.ChannelSliceRecording(parent_recording=rec_a, channel_ids=["c"]).get_traces(),
+                                  a[:, [2]])
+    np.testing.assert_array_equal(gs.FrameSliceRecording(recording=rec_a, start_frame=5, end_frame=9).get_traces(),
+                                  a[5:9])
+    assert job_tools.ensure_chunk_size(time_series=rec_a, chunk_size=50) == 50
+    assert job_tools.ensure_n_jobs(extractor=rec_a, n_jobs=1) == 1
+    assert job_tools.chunk_duration_to_chunk_size("20ms", time_series=rec_a) == 20
+    traces, left, right = recording_tools.get_time_series_chunk_with_margin(
+        chunkable_segment=rec_a.segments[0], start_frame=10, end_frame=20, last_dimension_indices=[1], margin=3)
+    np.testing.assert_array_equal(traces, a[7:23, [1]])
+    assert (left, right) == (3, 3)
+    slices = recording_tools.get_random_sample_slices(time_series=rec_a, num_chunks_per_segment=3, chunk_size=10,
+                                                      seed=0)
+    assert slices == recording_tools.get_random_sample_slices(rec_a, num_chunks_per_segment=3, chunk_size=10, seed=0)
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([3, 50]), np.array([7])], [np.array([0, 1]),
+                                                                                          np.array([1])], 1000.0)
+    parts = gs.split_sorting(parent_sorting=sorting)
+    assert [p.get_num_segments() for p in parts] == [1, 1]
+    np.testing.assert_array_equal(parts[1].get_unit_spike_train(1), [7])
+
+
+def test_readers_take_spikeinterface_arguments(two_recordings, tmp_path):
+    data = np.arange(60, dtype="int16").reshape(20, 3)
+    data.tofile(tmp_path / "t.raw")
+    times = np.arange(20) / 100.0 + 7.0
+    times.tofile(tmp_path / "times.raw")
+    rec = gs.read_binary(tmp_path / "t.raw", 100.0, "int16", 3, file_timestamps_paths=[tmp_path / "times.raw"])
+    np.testing.assert_array_equal(rec.get_times(), times)
+    np.testing.assert_array_equal(rec.get_traces(), data)
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([3, 50, 60])], [np.array([0, 1, 0])], 1000.0)
+    sorting.save(folder=tmp_path / "npy_sorting")
+    mapped = gs.read_numpy_sorting_folder(tmp_path / "npy_sorting", mmap_mode="r")
+    np.testing.assert_array_equal(mapped.get_unit_spike_train(0), [3, 60])
+    with pytest.raises(ValueError, match="mmap_mode"):
+        gs.read_numpy_sorting_folder(tmp_path / "npy_sorting", mmap_mode="w+")
+    with pytest.raises(ValueError, match="zarr_format=2"):
+        gs.add_sorting_to_zarr_group(sorting, zarr.open_group(tmp_path / "v3.zarr", mode="w", zarr_format=3))
+    root = zarr.open_group(tmp_path / "big.zarr", mode="w", zarr_format=2)
+    gs.add_sorting_to_zarr_group(sorting, root.create_group("my_sorting"))
+    inner = gs.read_zarr_sorting(tmp_path / "big.zarr", zarr_group="my_sorting", lazy_spike_vector=True)
+    np.testing.assert_array_equal(inner.get_unit_spike_train(1), [50])
+
+
+def test_zarr_path_helpers_never_delete_what_gpuspike_did_not_write(tmp_path):
+    zx = si_module("zarrextractors")
+    folder = zx.create_zarr_path_for_write(tmp_path / "store.abc")
+    assert folder == tmp_path / "store.zarr" and folder.is_dir() and not any(folder.iterdir())
+    user = tmp_path / "mine.zarr"
+    user.mkdir()
+    (user / "notes.txt").write_text("precious")
+    with pytest.raises(FileExistsError):
+        zx.create_zarr_path_for_write(user)
+    with pytest.raises(RefusedOverwriteError):
+        zx.create_zarr_path_for_write(user, overwrite=True)
+    assert (user / "notes.txt").read_text() == "precious"
+    rec = gs.NumpyRecording([np.zeros((10, 2), "float32")], 100.0)
+    saved = rec.save(folder=tmp_path / "saved", format="zarr")
+    assert saved is not None
+    replaced = zx.create_zarr_path_for_write(tmp_path / "saved.zarr", overwrite=True)
+    assert replaced.is_dir() and not any(replaced.iterdir())
+    with pytest.raises(ValueError, match="remote"):
+        zx.create_zarr_path_for_write("s3://bucket/x.zarr")
+
+
+def test_add_properties_and_annotations(tmp_path):
+    rec = gs.NumpyRecording([np.zeros((10, 3), "float32")], 100.0, channel_ids=["a", "b", "c"])
+    rec.set_property("depth", np.array([1.0, 2.0, 3.0]))
+    rec.set_property("objects", np.array([{"x": 1}, None, 3], dtype=object))
+    rec.annotate(rig="R2")
+    group = zarr.open_group(tmp_path / "g.zarr", mode="w", zarr_format=2)
+    with pytest.warns(UserWarning, match="objects"):
+        si_module("zarrextractors").add_properties_and_annotations(group, rec)
+    assert sorted(group["properties"].keys()) == ["depth"]
+    np.testing.assert_array_equal(group["properties"]["depth"][:], [1.0, 2.0, 3.0])
+    assert group.attrs["annotations"]["rig"] == "R2"
+
+
+def test_submodule_names_resolve_to_gpuspike_objects():
+    from gpuspike.core.aggregate import ChannelsAggregationRecordingSegment
+    from gpuspike.core.views import ChannelSliceRecordingSegment
+    from gpuspike.core.zarrrecording import ZarrRecordingExtractor
+
+    assert si_module("channelslice").ChannelSliceRecordingSegment is ChannelSliceRecordingSegment
+    assert si_module("channelsaggregationrecording").ChannelsAggregationRecordingSegment is \
+        ChannelsAggregationRecordingSegment
+    assert si_module("zarrrecordingextractor").ZarrRecordingExtractorNew is ZarrRecordingExtractor
+    assert si_module("testing_tools").SortingGenerator is si_module("generate").SortingGenerator
+    assert si_module("globals").job_keys == si_module("job_tools").job_keys
+    with pytest.raises(ImportError, match="no_such_name"):
+        exec("from gpuspike.core.channelslice import no_such_name", {})
+    with pytest.raises(AttributeError):
+        si_module("globals").no_such_variable
+
+
+def test_writers_and_constructors_take_spikeinterface_arguments(two_recordings, tmp_path):
+    rec_a, _, a, _ = two_recordings
+    rec_a.set_property("depth", np.array([1.0, 2.0, 3.0]))
+    written = gs.BinaryFolderRecording.write_recording(rec_a, folder_path=tmp_path / "bin", dtype="float64")
+    assert isinstance(written, gs.BinaryFolderRecording) and written.get_dtype() == np.float64
+    np.testing.assert_array_equal(gs.load(tmp_path / "bin").get_traces(), a.astype("float64"))
+    np.testing.assert_array_equal(written.get_property("depth"), [1.0, 2.0, 3.0])
+    with pytest.raises(FileExistsError):
+        gs.BinaryFolderRecording.write_recording(rec_a, tmp_path / "bin")
+
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([3, 50, 60])], [np.array([0, 1, 0])], 1000.0)
+    mapped = gs.NumpyFolderSorting.write_sorting(sorting, tmp_path / "srt", mmap_mode="r", relative_to=tmp_path)
+    assert isinstance(mapped.to_spike_vector(), np.memmap)
+    np.testing.assert_array_equal(mapped.get_unit_spike_train(0), [3, 60])
+    with pytest.raises(ValueError, match="mmap_mode"):
+        gs.NumpyFolderSorting.write_sorting(sorting, tmp_path / "srt2", mmap_mode="w+")
+    assert not (tmp_path / "srt2").exists()  # refused before anything was written
+
+    rec_a.set_times(np.arange(200) / 1000.0 + 9.0)
+    rec_a.annotate(rig="R1")
+    plain = gs.SharedMemoryRecording.from_recording(rec_a, with_metadata=False)
+    timed = gs.SharedMemoryRecording.from_recording(rec_a, with_time_vector=True)
+    assert not plain.has_time_vector() and plain.get_times()[0] == 0.0 and "depth" not in plain.get_property_keys()
+    assert timed.has_time_vector() and timed.get_times()[0] == 9.0 and timed.get_annotation("rig") == "R1"
+    np.testing.assert_array_equal(plain.get_traces(), a)
+    saved = rec_a.save(format="memory")
+    assert saved.has_time_vector() and saved.get_times()[0] == 9.0  # save() keeps the times, as SpikeInterface
+
+
+def test_sparsity_from_dict_and_create_dense_by_spikeinterface_names():
+    sparsity = gs.ChannelSparsity.from_dict(dictionary={"unit_ids": [1, 2], "channel_ids": ["a", "b", "c"],
+                                                        "unit_id_to_channel_ids": {1: ["a"], "2": ["b", "c"]}})
+    np.testing.assert_array_equal(sparsity.mask, [[True, False, False], [False, True, True]])
+    templates = gs.Templates(templates_array=np.zeros((2, 10, 3), "float32"), sampling_frequency=1000.0, nbefore=3,
+                             unit_ids=np.array([1, 2]), channel_ids=np.array(["a", "b", "c"]))
+    assert gs.ChannelSparsity.create_dense(sorting_analyzer=templates).mask.all()
