@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .atomic import atomic_folder
 from .base import _make_paths_absolute
 from .errors import CorruptFolderError
@@ -185,8 +186,10 @@ class NpzFolderSorting(NpzSortingExtractor):
         self._kwargs = {"folder_path": str(folder_path)}
 
     @staticmethod
+    @accepts_aliases(save_path="folder_path")
     def write_sorting(sorting: BaseSorting, folder_path, overwrite: bool = False) -> "NpzFolderSorting":
-        """Write an npz sorting folder atomically and return it."""
+        """Write an npz sorting folder atomically and return it (``folder_path`` is also taken as
+        ``save_path=``, SpikeInterface 0.105's name)."""
         from .saving import SI_NPZ_CLASS, SI_NPZ_FOLDER_CLASS, foreign_dict, write_json, write_metadata
 
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
@@ -456,8 +459,10 @@ class NpyFolderSnippets(NpySnippetsExtractor):
         self._kwargs = {"folder_path": str(folder_path)}
 
     @staticmethod
+    @accepts_aliases(folder="folder_path")
     def write_snippets(snippets: BaseSnippets, folder_path, overwrite: bool = False, dtype=None) -> "NpyFolderSnippets":
-        """Write a snippets folder atomically and return it."""
+        """Write a snippets folder atomically and return it (``folder_path`` is also taken as ``folder=``,
+        SpikeInterface 0.105's name)."""
         from .saving import SI_NPY_SNIPPETS_CLASS, SI_NPY_SNIPPETS_FOLDER_CLASS, foreign_dict, write_json, write_metadata
 
         with atomic_folder(folder_path, overwrite=overwrite) as tmp:
