@@ -93,12 +93,13 @@ write_api_index()
 def write_not_in_gpuspike() -> None:
     """Write docs/_generated/not_in_gpuspike.md (included by porting.md) from the names table."""
     from gpuspike._spikeinterface_names import (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SIGNATURES,
-                                                NOT_IN_GPUSPIKE_SUBMODULES)
+                                                NOT_IN_GPUSPIKE_SUBMODULES, POSITIONAL_ORDER_DIFFERENCES)
 
     rows = ["| name | why it is not in gpuspike |", "|---|---|"]
     for table, prefix in ((NOT_IN_GPUSPIKE, ""), (NOT_IN_GPUSPIKE_METHODS, ""),
                           (NOT_IN_GPUSPIKE_SUBMODULES, "spikeinterface.core."),
-                          (NOT_IN_GPUSPIKE_SIGNATURES, "arguments of spikeinterface.core.")):
+                          (NOT_IN_GPUSPIKE_SIGNATURES, "arguments of spikeinterface.core."),
+                          (POSITIONAL_ORDER_DIFFERENCES, "positional order of ")):
         for name, reason in sorted(table.items()):
             rows.append(f"| {prefix}`{name}` | {reason.replace('|', '/')} |")
     path = DOCS / "_generated" / "not_in_gpuspike.md"

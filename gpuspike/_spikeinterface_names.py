@@ -44,6 +44,20 @@ NOT_IN_GPUSPIKE_SIGNATURES = {
         "load_waveforms), not a wrapper of a SortingAnalyzer",
 }
 
+#: function or method name -> why its positional arguments are not in SpikeInterface 0.105's order
+#: (where the two generations ordered them differently)
+POSITIONAL_ORDER_DIFFERENCES = {
+    "save": "SpikeInterface 0.105's first positional argument of save() is format; gpuspike's is folder (the "
+            "specification's recording.save(folder=...)): pass format= by name",
+    "get_random_data_chunks": "the order of SpikeInterface 0.100 (return_scaled, num_chunks_per_segment, chunk_size, "
+                              "concatenated, seed); 0.105 moved the chunk options into **random_slices_kwargs: pass "
+                              "concatenated= by name",
+    "write_binary_recording": "the order of SpikeInterface 0.100 (dtype third, then add_file_extension, byte_offset); "
+                              "0.105 put file_timestamps_paths third: pass it by name",
+    "compute_templates": "gpuspike's compute_templates also takes (recording, sorting, ...) positionally (its pass over "
+                         "every spike); with a SortingAnalyzer, pass load_if_exists= by name",
+}
+
 #: classes whose public methods and attributes are compared with SpikeInterface 0.105's
 COMPARED_CLASSES = (
     "BaseRecording", "BaseSorting", "BaseSnippets", "BaseEvent", "BaseRecordingSegment", "BaseSortingSegment",

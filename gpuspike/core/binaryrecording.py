@@ -367,10 +367,10 @@ BinaryRecording = BinaryRecordingExtractor
 BinDatRecordingExtractor = BinaryRecordingExtractor
 
 
-def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int, time_axis: int = 0,
-                file_offset: int = 0, gain_to_uV=None, offset_to_uV=None, channel_ids: Sequence | None = None,
-                is_filtered: bool | None = None, t_starts: Sequence[float] | None = None,
-                file_timestamps_paths=None) -> BinaryRecordingExtractor:
+def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int | None = None,
+                t_starts: Sequence[float] | None = None, channel_ids: Sequence | None = None, time_axis: int = 0,
+                file_offset: int = 0, gain_to_uV=None, offset_to_uV=None, is_filtered: bool | None = None,
+                file_timestamps_paths=None, num_chan: int | None = None) -> BinaryRecordingExtractor:
     """Open raw binary files as a recording (see :class:`BinaryRecordingExtractor`).
 
     Parameters
@@ -380,14 +380,16 @@ def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int,
     sampling_frequency : float
     dtype : numpy dtype
     num_channels : int
+    t_starts : list of float, optional
+    channel_ids : array-like, optional
     time_axis : {0, 1}
     file_offset : int
     gain_to_uV, offset_to_uV : float or array-like, optional
-    channel_ids : array-like, optional
     is_filtered : bool, optional
-    t_starts : list of float, optional
     file_timestamps_paths : str, Path or list, optional
         One file of float64 times per segment (or None for a segment without).
+    num_chan : int, optional
+        SpikeInterface 0.9x's name of ``num_channels``.
 
     Returns
     -------
@@ -397,4 +399,4 @@ def read_binary(file_paths, sampling_frequency: float, dtype, num_channels: int,
                                     num_channels=num_channels, t_starts=t_starts, channel_ids=channel_ids,
                                     time_axis=time_axis, file_offset=file_offset, gain_to_uV=gain_to_uV,
                                     offset_to_uV=offset_to_uV, is_filtered=is_filtered,
-                                    file_timestamps_paths=file_timestamps_paths)
+                                    file_timestamps_paths=file_timestamps_paths, num_chan=num_chan)

@@ -460,7 +460,7 @@ class NpyFolderSnippets(NpySnippetsExtractor):
 
     @staticmethod
     @accepts_aliases(folder="folder_path")
-    def write_snippets(snippets: BaseSnippets, folder_path, overwrite: bool = False, dtype=None) -> "NpyFolderSnippets":
+    def write_snippets(snippets: BaseSnippets, folder_path, dtype=None, overwrite: bool = False) -> "NpyFolderSnippets":
         """Write a snippets folder atomically and return it (``folder_path`` is also taken as ``folder=``,
         SpikeInterface 0.105's name)."""
         from .saving import SI_NPY_SNIPPETS_CLASS, SI_NPY_SNIPPETS_FOLDER_CLASS, foreign_dict, write_json, write_metadata

@@ -208,8 +208,8 @@ def random_chunk_starts(num_samples: int, num_chunks: int, chunk_size: int, marg
 
 
 def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, method: str = "mad",
-                     force_recompute: bool = False, backend: str | None = None, progress_bar: bool | None = None,
-                     *, return_in_uV: bool | None = None, random_slices_kwargs: dict | None = None,
+                     force_recompute: bool = False, random_slices_kwargs: dict | None = None,
+                     backend: str | None = None, progress_bar: bool | None = None, *, return_in_uV: bool | None = None,
                      **random_chunk_kwargs) -> np.ndarray:
     """Noise level of each channel: the mean over random chunks of each chunk's MAD / 0.6745 (or std, rms).
 
@@ -231,6 +231,9 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
         Statistic of each chunk.
     force_recompute : bool
         Ignore the cached value.
+    random_slices_kwargs : dict, optional
+        SpikeInterface 0.105's way of passing the chunk options (``num_chunks_per_segment``,
+        ``chunk_size``, ``chunk_duration``, ``seed``, ``margin_frames``, ``method``).
     backend : {"auto", "numpy", "cuda"}, optional
         Where the statistics run (default: the global job kwargs' backend).
     progress_bar : bool, optional
@@ -238,9 +241,6 @@ def get_noise_levels(recording: BaseRecording, return_scaled: bool = True, metho
     return_in_uV : bool, optional
         SpikeInterface 0.105's name of ``return_scaled`` (wins when given). A float recording without
         gains is taken as already in µV, as SpikeInterface does.
-    random_slices_kwargs : dict, optional
-        SpikeInterface 0.105's way of passing the chunk options (``num_chunks_per_segment``,
-        ``chunk_size``, ``chunk_duration``, ``seed``, ``margin_frames``, ``method``).
     **random_chunk_kwargs
         ``num_chunks_per_segment``, ``chunk_size``, ``seed``, ``margin_frames`` of the random chunks, and
         job kwargs (``n_jobs``, ``chunk_duration``, ...) as SpikeInterface takes them; a ``chunk_size``

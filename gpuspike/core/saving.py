@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .argnames import accepts_aliases
 from .atomic import atomic_folder, check_target
 from .folder_safety import check_savable_properties
 from .job import split_job_kwargs
@@ -123,13 +124,15 @@ def _preallocate(path: Path, size: int) -> None:
         os.close(fd)
 
 
-def write_binary_recording(recording, file_paths, dtype=None, file_offset: int = 0, verbose: bool = False, *,
-                           byte_offset: int | None = None, add_file_extension: bool = True,
-                           file_timestamps_paths=None, **job_kwargs) -> list[Path]:
+@accepts_aliases(file_offset="byte_offset")
+def write_binary_recording(recording, file_paths, dtype=None, add_file_extension: bool = True, byte_offset: int = 0,
+                           verbose: bool = False, file_timestamps_paths=None, **job_kwargs) -> list[Path]:
     """Write the traces of every segment to raw binary files (time axis first), in parallel chunks.
 
     Each file is preallocated, then every chunk is written with ``os.pwrite`` at its offset: no
     memory map, no read-modify-write, and ``n_jobs > 1`` writes the same bytes as ``n_jobs=1``.
+    The positional order is SpikeInterface 0.100's (0.105 put ``file_timestamps_paths`` third:
+    pass it by name).
 
     Parameters
     ----------
@@ -138,13 +141,11 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
         One file per segment.
     dtype : numpy dtype, optional
         dtype written (default: the recording's).
-    file_offset : int
-        Bytes left (zeroed) before the traces in each file.
-    verbose : bool
-    byte_offset : int, optional
-        SpikeInterface 0.105's name of ``file_offset``.
     add_file_extension : bool
         Append ".raw" to a path that does not end in ".raw", ".bin" or ".dat" (SpikeInterface 0.105).
+    byte_offset : int
+        Bytes left (zeroed) before the traces in each file; also taken as ``file_offset=``.
+    verbose : bool
     file_timestamps_paths : str, Path or list, optional
         One file per segment: the time vector (float64) of segments that have one is written there.
     **job_kwargs
@@ -155,10 +156,9 @@ def write_binary_recording(recording, file_paths, dtype=None, file_offset: int =
     list of Path
         The trace files written.
     """
-    if byte_offset is not None:
-        if file_offset:
-            raise TypeError("give file_offset or byte_offset (its SpikeInterface name), not both")
-        file_offset = byte_offset
+    file_offset = int(byte_offset)
+    if file_offset < 0:
+        raise ValueError(f"byte_offset={file_offset} must be >= 0")
     file_paths = [Path(p) for p in (file_paths if isinstance(file_paths, (list, tuple)) else [file_paths])]
     if len(file_paths) != recording.get_num_segments():
         raise ValueError(f"file_paths has {len(file_paths)} files for {recording.get_num_segments()} segments")

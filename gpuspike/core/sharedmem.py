@@ -147,15 +147,15 @@ class SharedMemorySorting(BaseSorting):
     unit_ids : array-like
     dtype : numpy dtype
         The spike vector's dtype.
+    main_shm_owner : bool
     num_segments : int, optional
         Default: last spike's segment + 1.
-    main_shm_owner : bool
     """
 
     _session_only = True
 
     def __init__(self, shm_name: str, shape: Sequence[int], sampling_frequency: float, unit_ids: Sequence,
-                 dtype=spike_dtype, num_segments: int | None = None, main_shm_owner: bool = True) -> None:
+                 dtype=spike_dtype, main_shm_owner: bool = True, num_segments: int | None = None) -> None:
         shape = tuple(int(x) for x in shape)
         if len(shape) != 1:
             raise ValueError(f"shape must be (num_spikes,), got {shape}")

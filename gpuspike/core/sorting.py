@@ -280,7 +280,7 @@ class BaseSorting(SortingMethods, BaseExtractor):
                         ).astype("int64")
 
     def to_spike_vector(self, concatenated: bool = True, extremum_channel_inds: dict | None = None,
-                        use_cache: bool = True, *, main_channel_indices: Sequence | None = None,
+                        main_channel_indices: Sequence | None = None, use_cache: bool = True,
                         return_slices: bool = False):
         """All spikes as a structured array (sample_index, unit_index, segment_index).
 
@@ -298,7 +298,7 @@ class BaseSorting(SortingMethods, BaseExtractor):
                 raise ValueError(f"main_channel_indices has shape {main.shape}, expected ({len(self.unit_ids)},)")
             extremum_channel_inds = dict(zip(self.unit_ids.tolist(), main.tolist()))
         if return_slices:
-            vector = self.to_spike_vector(True, extremum_channel_inds, use_cache)
+            vector = self.to_spike_vector(True, extremum_channel_inds, use_cache=use_cache)
             bounds = np.searchsorted(vector["segment_index"], np.arange(self.get_num_segments() + 1))
             slices = np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64")
             return (vector if concatenated else [vector[a:b] for a, b in slices]), slices

@@ -318,3 +318,47 @@ def test_sparsity_from_dict_and_create_dense_by_spikeinterface_names():
     templates = gs.Templates(templates_array=np.zeros((2, 10, 3), "float32"), sampling_frequency=1000.0, nbefore=3,
                              unit_ids=np.array([1, 2]), channel_ids=np.array(["a", "b", "c"]))
     assert gs.ChannelSparsity.create_dense(sorting_analyzer=templates).mask.all()
+
+
+def test_positional_calls_mean_what_they_mean_in_spikeinterface(two_recordings, tmp_path):
+    rec_a, _, a, _ = two_recordings
+    from gpuspike.core import saving
+
+    # write_binary_recording(recording, file_paths, dtype, add_file_extension, byte_offset): SpikeInterface 0.100's order
+    (path,) = saving.write_binary_recording(rec_a, [tmp_path / "w.dat"], "float64", False, 16)
+    assert path == tmp_path / "w.dat"
+    raw = np.fromfile(path, dtype="float64", offset=16).reshape(-1, 3)
+    np.testing.assert_array_equal(raw, a.astype("float64"))
+    assert path.read_bytes()[:16] == bytes(16)
+    (same,) = saving.write_binary_recording(rec_a, [tmp_path / "f.dat"], "float64", file_offset=16)
+    assert same.read_bytes() == path.read_bytes()
+    with pytest.raises(TypeError, match="not both"):
+        saving.write_binary_recording(rec_a, [tmp_path / "g.dat"], byte_offset=8, file_offset=8)
+    # read_binary(file_paths, sampling_frequency, dtype, num_channels, t_starts, channel_ids, time_axis, ...)
+    back = gs.read_binary([path], 1000.0, "float64", 3, [2.5], ["x", "y", "z"], 0, 16)
+    assert back.get_times()[0] == 2.5 and list(back.channel_ids) == ["x", "y", "z"]
+    np.testing.assert_array_equal(back.get_traces(), a.astype("float64"))
+    # get_noise_levels(recording, return_in_uV, method, force_recompute, random_slices_kwargs)
+    chunks = {"num_chunks_per_segment": 4, "chunk_size": 20, "seed": 3}
+    positional = gs.get_noise_levels(rec_a, False, "std", True, chunks)
+    slices = gs.get_random_sample_slices(rec_a, num_chunks_per_segment=4, chunk_size=20, seed=3)
+    reference = np.mean([a[s:e].std(axis=0) for _, s, e in slices], axis=0)
+    np.testing.assert_allclose(positional, reference, rtol=1e-5)
+    # to_spike_vector(concatenated, extremum_channel_inds, main_channel_indices, use_cache)
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([3, 50, 60])], [np.array([0, 1, 0])], 1000.0)
+    vector = sorting.to_spike_vector(True, None, [2, 1], False)
+    np.testing.assert_array_equal(vector["channel_index"], [2, 1, 2])
+
+
+def test_snippets_writer_and_shared_sorting_positional_order(tmp_path):
+    snippets = gs.NumpySnippets([np.arange(2 * 5 * 3, dtype="int16").reshape(2, 5, 3)], [np.array([10, 30])], 1000.0,
+                                nbefore=2)
+    written = gs.NpyFolderSnippets.write_snippets(snippets, tmp_path / "snip", "float32")
+    assert written.get_dtype() == np.float32
+    np.testing.assert_array_equal(written.get_snippets(), snippets.get_snippets().astype("float32"))
+    sorting = gs.NumpySorting.from_samples_and_labels([np.array([3, 50, 60])], [np.array([0, 1, 0])], 1000.0)
+    shared = gs.SharedMemorySorting.from_sorting(sorting)
+    view = gs.SharedMemorySorting(shared.shm.name, shared.to_spike_vector().shape, 1000.0, sorting.unit_ids,
+                                  shared.to_spike_vector().dtype, False)
+    assert view.main_shm_owner is False and shared.main_shm_owner is True
+    np.testing.assert_array_equal(view.get_unit_spike_train(0), [3, 60])

@@ -10,7 +10,8 @@ import pytest
 import gpuspike.extractors as extractors
 import gpuspike.full as full
 from gpuspike._spikeinterface_names import (COMPARED_CLASSES, NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS,
-                                            NOT_IN_GPUSPIKE_SIGNATURES, NOT_IN_GPUSPIKE_SUBMODULES)
+                                            NOT_IN_GPUSPIKE_SIGNATURES, NOT_IN_GPUSPIKE_SUBMODULES,
+                                            POSITIONAL_ORDER_DIFFERENCES)
 
 from _si_compare import run_si_script
 
@@ -56,7 +57,8 @@ def test_listed_names_are_current(si_core_names):
 
 
 def test_reasons_are_given():
-    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SUBMODULES, NOT_IN_GPUSPIKE_SIGNATURES):
+    for table in (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SUBMODULES, NOT_IN_GPUSPIKE_SIGNATURES,
+                  POSITIONAL_ORDER_DIFFERENCES):
         assert all(isinstance(reason, str) and len(reason) > 20 for reason in table.values())
 
 
@@ -291,3 +293,84 @@ def test_every_method_takes_spikeinterface_argument_names():
             if lacking:
                 gaps[f"{class_name}.{name}"] = lacking
     assert not gaps, f"argument names of SpikeInterface 0.105 that gpuspike's methods do not take: {gaps}"
+
+
+LIST_POSITIONAL_ARGUMENTS = textwrap.dedent("""
+    import inspect, json, types, warnings
+    warnings.simplefilter("ignore")
+    import spikeinterface.core as core
+
+    def positional(obj):
+        try:
+            parameters = inspect.signature(obj).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.name not in ("self", "cls")]
+
+    out = {}
+    for name in dir(core):
+        obj = getattr(core, name)
+        if name.startswith("_") or isinstance(obj, types.ModuleType) or not callable(obj):
+            continue
+        if not getattr(obj, "__module__", "").startswith("spikeinterface"):
+            continue
+        out[name] = positional(obj)
+        if inspect.isclass(obj):
+            for method_name in dir(obj):
+                method = inspect.getattr_static(obj, method_name, None)
+                method = getattr(method, "__func__", method)
+                if not method_name.startswith("_") and callable(method) and not isinstance(method, type):
+                    out[name + "." + method_name] = positional(method)
+    print("POSITIONAL" + json.dumps(out))
+""")
+#: argument names that differ between the generations but mean the same at the same position
+SAME_MEANING = {("return_in_uV", "return_scaled"), ("remove_channel_ids", "channel_ids"),
+                ("samples_list", "times_list")}
+
+
+def _positional(obj) -> list[str] | None:
+    try:
+        parameters = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.name not in ("self", "cls")]
+
+
+@pytest.mark.compare
+def test_positional_arguments_are_in_spikeinterface_order():
+    """A positional call of SpikeInterface 0.105 means the same in gpuspike: each of its positional arguments is at
+    the same position in gpuspike's function or method (a differing order is listed, with the reason)."""
+    out = run_si_script(LIST_POSITIONAL_ARGUMENTS)
+    si_positions = json.loads(out.stdout.split("POSITIONAL", 1)[1])
+    assert "read_binary" in si_positions and "BaseRecording.get_traces" in si_positions
+    differences = {}
+    for key, si_names in si_positions.items():
+        if (si_names is None or key.rpartition(".")[2] in POSITIONAL_ORDER_DIFFERENCES
+                or f"core.{key}" in NOT_IN_GPUSPIKE_SIGNATURES):
+            continue
+        class_name, _, method_name = key.partition(".")
+        obj = getattr(full, class_name, None)
+        if method_name:
+            if not isinstance(obj, type):
+                continue
+            obj = inspect.getattr_static(obj, method_name, None)
+            obj = getattr(obj, "__func__", obj)
+        if obj is None or isinstance(obj, property) or not callable(obj):
+            continue
+        gs_names = _positional(obj)
+        if gs_names is None:
+            continue
+        aliases = getattr(obj.__init__ if isinstance(obj, type) else obj, "__aliases__", {})
+        wrong = [(i, name, gs_names[i] if i < len(gs_names) else None) for i, name in enumerate(si_names)
+                 if i >= len(gs_names) or not (gs_names[i] == name or aliases.get(name) == gs_names[i]
+                                               or (name, gs_names[i]) in SAME_MEANING)]
+        if wrong:
+            differences[key] = wrong
+    assert not differences, f"positional arguments out of SpikeInterface 0.105's order: {differences}"
+
+
+def test_listed_positional_differences_name_real_callables():
+    for name in POSITIONAL_ORDER_DIFFERENCES:
+        assert name == "save" or callable(getattr(full, name, None)), name
