@@ -374,3 +374,53 @@ def test_positional_arguments_are_in_spikeinterface_order():
 def test_listed_positional_differences_name_real_callables():
     for name in POSITIONAL_ORDER_DIFFERENCES:
         assert name == "save" or callable(getattr(full, name, None)), name
+
+
+LIST_SUBMODULE_POSITIONAL_ARGUMENTS = textwrap.dedent("""
+    import importlib, inspect, json, pkgutil, warnings
+    warnings.simplefilter("ignore")
+    import spikeinterface.core as core
+
+    out = {}
+    for info in pkgutil.iter_modules(core.__path__):
+        try:
+            module = importlib.import_module("spikeinterface.core." + info.name)
+        except Exception:
+            continue
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not callable(obj) or isinstance(obj, type) or obj.__module__ != module.__name__:
+                continue
+            try:
+                parameters = inspect.signature(obj).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            out[info.name + "." + name] = [p.name for p in parameters
+                                           if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    print("POSITIONAL" + json.dumps(out))
+""")
+
+
+@pytest.mark.compare
+def test_positional_arguments_of_submodule_functions_are_in_spikeinterface_order():
+    out = run_si_script(LIST_SUBMODULE_POSITIONAL_ARGUMENTS)
+    si_positions = json.loads(out.stdout.split("POSITIONAL", 1)[1])
+    assert "recording_tools.get_chunk_with_margin" in si_positions
+    differences = {}
+    for key, si_names in si_positions.items():
+        module_name, _, name = key.partition(".")
+        if name in POSITIONAL_ORDER_DIFFERENCES or module_name in NOT_IN_GPUSPIKE_SUBMODULES:
+            continue
+        try:
+            obj = getattr(_gpuspike_module(module_name), name)
+        except (ModuleNotFoundError, AttributeError):
+            continue  # reported by the test of names
+        gs_names = _positional(obj)
+        if gs_names is None:
+            continue
+        aliases = getattr(obj, "__aliases__", {})
+        wrong = [(i, n) for i, n in enumerate(si_names)
+                 if i >= len(gs_names) or not (gs_names[i] == n or aliases.get(n) == gs_names[i]
+                                               or (n, gs_names[i]) in SAME_MEANING)]
+        if wrong:
+            differences[key] = wrong
+    assert not differences, f"positional arguments out of SpikeInterface 0.105's order: {differences}"
