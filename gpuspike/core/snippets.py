@@ -199,11 +199,28 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
         remove = set(self.ids_to_indices(channel_ids).tolist())
         return self.channel_slice([c for i, c in enumerate(self.channel_ids) if i not in remove])
 
-    def save(self, folder: str | Path | None = None, format: str = "npz", overwrite: bool = False, **kwargs):
-        """Save to an npz folder (default) or memory."""
+    def save(self, folder: str | Path | None = None, format: str = "npy", overwrite: bool = False, **kwargs):
+        """Save to a folder of ``.npy`` files (SpikeInterface's ``NpyFolderSnippets``; ``"npz"`` is an alias)
+        or to memory.
+
+        Parameters
+        ----------
+        folder : str or Path, optional
+            Default: a new folder in the global temporary folder.
+        format : {"npy", "npz", "memory"}
+        overwrite : bool
+            Replace a folder gpuspike or SpikeInterface wrote (only once the new one is complete).
+        **kwargs
+            ``dtype`` of the saved snippets, ``verbose``.
+
+        Returns
+        -------
+        BaseSnippets
+            The saved copy.
+        """
         from .saving import save_snippets
 
-        return save_snippets(self, folder=folder, format=format, overwrite=overwrite)
+        return save_snippets(self, folder=folder, format=format, overwrite=overwrite, **kwargs)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments - "

@@ -704,7 +704,7 @@ def get_template_channel_sparsity(waveform_extractor, method: str = "radius", pe
 
 
 def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
-                                 mode: str = "memmap", return_in_uV: bool = False, folder=None, dtype=None,
+                                 mode: str = "memmap", return_in_uV: bool = True, folder=None, dtype=None,
                                  sparsity_mask: np.ndarray | None = None, copy: bool = False,
                                  return_scaled: bool | None = None, **job_kwargs) -> dict:
     """Waveforms of the given spikes, one array per unit (SpikeInterface's low-level buffer API).
@@ -720,6 +720,7 @@ def extract_waveforms_to_buffers(recording, spikes: np.ndarray, unit_ids, nbefor
         "memmap" writes ``waveforms_<unit_id>.npy`` in ``folder`` and returns memory maps;
         "shared_memory" returns arrays in memory.
     return_in_uV : bool
+        Waveforms in µV (SpikeInterface 0.105's default; traces without gains are taken as they are).
     return_scaled : bool, optional
         The older name of ``return_in_uV`` (wins when given).
     folder : str or Path, optional

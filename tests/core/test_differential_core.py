@@ -1099,6 +1099,22 @@ result = [plain.has_time_vector(), float(plain.get_times()[0]), plain.get_proper
           float(timed.get_times()[1]), default.has_time_vector(), sorted(default.get_property_keys()),
           written.get_dtype().str, written.get_traces(end_frame=2), float(written.get_times()[0]),
           type(mapped).__name__, mapped.get_unit_spike_train(0), sparsity.mask]""",
+    "waveform_buffers_default_scaling": """
+wt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.waveform_tools", fromlist=["x"])
+traces = (np.arange(400 * 3) % 97 - 48).astype("int16").reshape(400, 3)
+rec = si.NumpyRecording([traces], 1000.0)
+rec.set_channel_gains([0.5, 2.0, 1.0])
+rec.set_channel_offsets([0.0, 0.0, -3.0])
+spikes = np.zeros(3, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+spikes["sample_index"] = [20, 100, 300]
+spikes["unit_index"] = [0, 1, 0]
+# scaled by default (0.105); dtype given: SpikeInterface casts µV to the recording's int16 without it
+wfs = wt.extract_waveforms_to_buffers(rec, spikes, np.array([0, 1]), 5, 10, mode="shared_memory", copy=True,
+                                      dtype="float32")
+single = wt.extract_waveforms_to_single_buffer(rec, spikes, 5, 10, mode="shared_memory", copy=True, dtype="float32")
+raw = wt.extract_waveforms_to_buffers(rec, spikes, np.array([0, 1]), 5, 10, mode="shared_memory", copy=True,
+                                      return_in_uV=False, dtype="int16")
+result = [wfs[0], wfs[1], single, raw[0], raw[1]]""",
     "submodule_zarr_and_legacy_helpers": """
 mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
 import os, zarr

@@ -362,3 +362,22 @@ def test_snippets_writer_and_shared_sorting_positional_order(tmp_path):
                                   shared.to_spike_vector().dtype, False)
     assert view.main_shm_owner is False and shared.main_shm_owner is True
     np.testing.assert_array_equal(view.get_unit_spike_train(0), [3, 60])
+
+
+def test_waveform_buffers_scale_by_default_into_float32():
+    from gpuspike.core import waveform_tools
+
+    traces = (np.arange(300 * 2) % 51 - 25).astype("int16").reshape(300, 2)
+    rec = gs.NumpyRecording([traces], 1000.0)
+    rec.set_channel_gains([0.5, 3.0])
+    rec.set_channel_offsets([1.0, 0.0])
+    spikes = np.zeros(2, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+    spikes["sample_index"] = [40, 200]
+    spikes["unit_index"] = [0, 0]
+    scaled = waveform_tools.extract_waveforms_to_buffers(rec, spikes, np.array([0]), 4, 6, mode="shared_memory")
+    raw = waveform_tools.extract_waveforms_to_buffers(rec, spikes, np.array([0]), 4, 6, mode="shared_memory",
+                                                      return_in_uV=False)
+    windows = np.stack([traces[s - 4:s + 6] for s in (40, 200)])
+    assert scaled[0].dtype == np.float32 and raw[0].dtype == np.int16
+    np.testing.assert_array_equal(raw[0], windows)
+    np.testing.assert_allclose(scaled[0], windows * np.array([0.5, 3.0]) + np.array([1.0, 0.0]), rtol=1e-6)
