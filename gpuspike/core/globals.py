@@ -114,6 +114,8 @@ def __getattr__(name: str):
     """SpikeInterface 0.105's module variables, read when asked for (they follow the setters)."""
     if name == "temp_folder_set":
         return _tmp_folder_set
+    if name == "temp_folder" and _tmp_folder is not None:
+        return _tmp_folder
     if name == "dataset_folder":
         return _dataset_folder_path()
     if name == "dataset_folder_set":
