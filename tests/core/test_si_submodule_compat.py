@@ -276,7 +276,8 @@ def test_submodule_names_resolve_to_gpuspike_objects():
     assert si_module("zarrrecordingextractor").ZarrRecordingExtractorNew is ZarrRecordingExtractor
     assert si_module("testing_tools").SortingGenerator is si_module("generate").SortingGenerator
     assert si_module("globals").job_keys == si_module("job_tools").job_keys
-    assert si_module("globals").temp_folder == gs.get_global_tmp_folder()
+    tmp_folder = gs.get_global_tmp_folder()
+    assert si_module("globals").temp_folder == tmp_folder
     assert si_module("globals").dataset_folder_set == gs.is_set_global_dataset_folder()
     with pytest.raises(ImportError, match="no_such_name"):
         exec("from gpuspike.core.channelslice import no_such_name", {})
