@@ -338,6 +338,17 @@ def _positional(obj) -> list[str] | None:
             and p.name not in ("self", "cls")]
 
 
+def _out_of_order(si_names: list[str], obj) -> list[tuple]:
+    """(position, SpikeInterface's name, gpuspike's name) where ``obj`` takes another argument at that position."""
+    gs_names = _positional(obj)
+    if gs_names is None:
+        return []
+    aliases = getattr(obj.__init__ if isinstance(obj, type) else obj, "__aliases__", {})
+    return [(i, name, gs_names[i] if i < len(gs_names) else None) for i, name in enumerate(si_names)
+            if i >= len(gs_names) or not (gs_names[i] == name or aliases.get(name) == gs_names[i]
+                                          or (name, gs_names[i]) in SAME_MEANING)]
+
+
 @pytest.mark.compare
 def test_positional_arguments_are_in_spikeinterface_order():
     """A positional call of SpikeInterface 0.105 means the same in gpuspike: each of its positional arguments is at
@@ -359,13 +370,7 @@ def test_positional_arguments_are_in_spikeinterface_order():
             obj = getattr(obj, "__func__", obj)
         if obj is None or isinstance(obj, property) or not callable(obj):
             continue
-        gs_names = _positional(obj)
-        if gs_names is None:
-            continue
-        aliases = getattr(obj.__init__ if isinstance(obj, type) else obj, "__aliases__", {})
-        wrong = [(i, name, gs_names[i] if i < len(gs_names) else None) for i, name in enumerate(si_names)
-                 if i >= len(gs_names) or not (gs_names[i] == name or aliases.get(name) == gs_names[i]
-                                               or (name, gs_names[i]) in SAME_MEANING)]
+        wrong = _out_of_order(si_names, obj)
         if wrong:
             differences[key] = wrong
     assert not differences, f"positional arguments out of SpikeInterface 0.105's order: {differences}"
@@ -414,13 +419,7 @@ def test_positional_arguments_of_submodule_functions_are_in_spikeinterface_order
             obj = getattr(_gpuspike_module(module_name), name)
         except (ModuleNotFoundError, AttributeError):
             continue  # reported by the test of names
-        gs_names = _positional(obj)
-        if gs_names is None:
-            continue
-        aliases = getattr(obj, "__aliases__", {})
-        wrong = [(i, n) for i, n in enumerate(si_names)
-                 if i >= len(gs_names) or not (gs_names[i] == n or aliases.get(n) == gs_names[i]
-                                               or (n, gs_names[i]) in SAME_MEANING)]
+        wrong = _out_of_order(si_names, obj)
         if wrong:
             differences[key] = wrong
     assert not differences, f"positional arguments out of SpikeInterface 0.105's order: {differences}"
