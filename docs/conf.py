@@ -95,13 +95,16 @@ def write_not_in_gpuspike() -> None:
     from gpuspike._spikeinterface_names import (NOT_IN_GPUSPIKE, NOT_IN_GPUSPIKE_METHODS, NOT_IN_GPUSPIKE_SIGNATURES,
                                                 NOT_IN_GPUSPIKE_SUBMODULES, POSITIONAL_ORDER_DIFFERENCES)
 
+    def submodule_name(key: str) -> str:
+        return "spikeinterface." + (key if key.startswith("core.") else "core." + key)
+
     rows = ["| name | why it is not in gpuspike |", "|---|---|"]
-    for table, prefix in ((NOT_IN_GPUSPIKE, ""), (NOT_IN_GPUSPIKE_METHODS, ""),
-                          (NOT_IN_GPUSPIKE_SUBMODULES, "spikeinterface.core."),
-                          (NOT_IN_GPUSPIKE_SIGNATURES, "arguments of spikeinterface.core."),
-                          (POSITIONAL_ORDER_DIFFERENCES, "positional order of ")):
+    for table, describe in ((NOT_IN_GPUSPIKE, lambda k: f"`{k}`"), (NOT_IN_GPUSPIKE_METHODS, lambda k: f"`{k}`"),
+                            (NOT_IN_GPUSPIKE_SUBMODULES, lambda k: f"`{submodule_name(k)}`"),
+                            (NOT_IN_GPUSPIKE_SIGNATURES, lambda k: f"arguments of `{submodule_name(k)}`"),
+                            (POSITIONAL_ORDER_DIFFERENCES, lambda k: f"positional order of `{k}`")):
         for name, reason in sorted(table.items()):
-            rows.append(f"| {prefix}`{name}` | {reason.replace('|', '/')} |")
+            rows.append(f"| {describe(name)} | {reason.replace('|', '/')} |")
     path = DOCS / "_generated" / "not_in_gpuspike.md"
     path.parent.mkdir(exist_ok=True)
     text = "\n".join(rows) + "\n"
