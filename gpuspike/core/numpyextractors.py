@@ -464,9 +464,13 @@ def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
             raise ValueError(f"spikes is missing the field {name!r}")
     from .validation import check_integer_frames
 
-    out = np.zeros(spikes.size, dtype=spike_dtype)
+    # fields beyond the three stay with their spike (SpikeInterface keeps e.g. a "channel_index")
+    extra = [(name, spikes.dtype.fields[name][0]) for name in spikes.dtype.names if name not in spike_dtype.names]
+    out = np.zeros(spikes.size, dtype=np.dtype(spike_dtype.descr + extra) if extra else spike_dtype)
     for name in spike_dtype.names:
         out[name] = check_integer_frames(spikes[name], f"spikes[{name!r}]", "integers")
+    for name, _ in extra:
+        out[name] = spikes[name]
     if check_spike_vector(out, num_units):  # the usual case (another sorting's spike vector): no sort
         return out
     order = np.lexsort((out["unit_index"], out["sample_index"], out["segment_index"]))

@@ -160,8 +160,10 @@ class SharedMemorySorting(BaseSorting):
         if len(shape) != 1:
             raise ValueError(f"shape must be (num_spikes,), got {shape}")
         dtype = np.dtype([tuple(d) for d in dtype]) if isinstance(dtype, list) else np.dtype(dtype)
-        if dtype != spike_dtype:
-            raise ValueError(f"dtype must be the spike vector dtype {spike_dtype}, got {dtype}")
+        if dtype.names is None or any(dtype.fields.get(name, (None,))[0] != np.dtype("int64")
+                                      for name in spike_dtype.names):
+            raise ValueError(f"dtype must be a spike vector dtype (int64 fields {list(spike_dtype.names)}, and "
+                             f"any others), got {dtype}")
         self.shm = SharedMemory(shm_name, create=False)
         spikes = np.ndarray(shape=shape, dtype=dtype, buffer=self.shm.buf)
         spikes.flags.writeable = False

@@ -493,19 +493,36 @@ class SortingMethods:
                              f"default order)")
         from .sorting_tools import reorder_spike_vector_by_unit_and_segment
 
-        num_units, num_segments = len(self.unit_ids), self.get_num_segments()
-        unit_major = tuple(lexsort) == LEXSORT_UNIT_COMPACT
-        ordered, order, counts = reorder_spike_vector_by_unit_and_segment(self.to_spike_vector(), num_units,
-                                                                          num_segments, unit_major=unit_major)
-        counts = counts.reshape((num_units, num_segments) if unit_major else (num_segments, num_units))
-        stops = np.cumsum(counts.ravel()).reshape(counts.shape)
-        slices = np.stack([stops - counts, stops], axis=-1).astype("int64")
+        cached = self._cached_lexsorted_spike_vector.get(tuple(lexsort))
+        if cached is None:
+            num_units, num_segments = len(self.unit_ids), self.get_num_segments()
+            unit_major = tuple(lexsort) == LEXSORT_UNIT_COMPACT
+            ordered, order, counts = reorder_spike_vector_by_unit_and_segment(self.to_spike_vector(), num_units,
+                                                                              num_segments, unit_major=unit_major)
+            counts = counts.reshape((num_units, num_segments) if unit_major else (num_segments, num_units))
+            stops = np.cumsum(counts.ravel()).reshape(counts.shape)
+            slices = np.stack([stops - counts, stops], axis=-1).astype("int64")
+            for array in (ordered, order, slices):
+                array.flags.writeable = False  # cached: editing would change every later call
+            cached = self._cached_lexsorted_spike_vector[tuple(lexsort)] = (ordered, order, slices)
+        ordered, order, slices = cached
         out = [ordered]
         if return_order:
             out.append(order)
         if return_slices:
             out.append(slices)
         return tuple(out) if len(out) > 1 else out[0]
+
+    def _get_spike_vector_segment_slices(self) -> np.ndarray:
+        """(num_segments, 2) start / stop of each segment in the spike vector (cached; an identity unit
+        selection serves its parent's)."""
+        if getattr(self, "_is_identity_selection", False):
+            return self._parent._get_spike_vector_segment_slices()
+        if self._cached_spike_vector_segment_slices is None:
+            _, slices = self.to_spike_vector(return_slices=True)
+            slices.flags.writeable = False
+            self._cached_spike_vector_segment_slices = slices
+        return self._cached_spike_vector_segment_slices
 
     def search_cached_spikes_sorted(self, indices, segment_index: int | None = None) -> np.ndarray:
         """Where sample indices would go in one segment's spike vector (``np.searchsorted``, left side).

@@ -10,10 +10,11 @@ import numpy as np
 from .base import BaseExtractor, BaseSegment
 from .si_methods import SortingMethods
 
+#: the fields of a spike vector as SpikeInterface spells them: a list, so that code can extend it
+#: (``np.dtype(minimum_spike_dtype + [("channel_index", "int64")])``)
+minimum_spike_dtype = [("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")]
 #: the canonical bulk form of a sorting, sorted by segment then sample
-spike_dtype = np.dtype([("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
-
-minimum_spike_dtype = spike_dtype
+spike_dtype = np.dtype(minimum_spike_dtype)
 
 
 def exceeding_spikes(sorting, recording) -> bool:
@@ -70,6 +71,9 @@ class BaseSorting(SortingMethods, BaseExtractor):
         self._sampling_frequency = sampling_frequency
         self._recording = None
         self._cached_spike_vector = None
+        self._cached_spike_vector_segment_slices = None
+        #: ``to_reordered_spike_vector``'s results by ``lexsort`` (shared with identity unit selections)
+        self._cached_lexsorted_spike_vector: dict = {}
         self._cached_spike_trains: dict = {}
 
     # ---------------------------------------------------------------- ids
@@ -312,9 +316,10 @@ class BaseSorting(SortingMethods, BaseExtractor):
             vector.flags.writeable = False  # shared with the cache: editing it would corrupt every later call
         if extremum_channel_inds is not None:
             lookup = np.array([extremum_channel_inds[u] for u in self.unit_ids], dtype="int64")
-            ext_dtype = np.dtype(spike_dtype.descr + [("channel_index", "int64")])
+            kept = [name for name in vector.dtype.names if name != "channel_index"]
+            ext_dtype = np.dtype([(name, vector.dtype.fields[name][0]) for name in kept] + [("channel_index", "int64")])
             ext = np.zeros(vector.size, dtype=ext_dtype)
-            for name in spike_dtype.names:
+            for name in kept:
                 ext[name] = vector[name]
             ext["channel_index"] = lookup[vector["unit_index"]] if vector.size else 0
             vector = ext

@@ -193,6 +193,11 @@ class UnitsSelectionSorting(BaseSorting):
         super().__init__(parent_sorting.sampling_frequency, new_ids)
         self._parent = parent_sorting
         self._parent_indices = parent_indices
+        #: the same units in the same order (renamed or not): the parent's spike vector and its
+        #: reorderings serve as they are, shared, not copied
+        self._is_identity_selection = bool(np.array_equal(parent_indices, np.arange(parent_sorting.get_num_units())))
+        if self._is_identity_selection:
+            self._cached_lexsorted_spike_vector = parent_sorting._cached_lexsorted_spike_vector
         id_map = dict(zip(new_ids.tolist(), parent_ids.tolist()))
         for segment in parent_sorting._segments:
             self.add_segment(UnitsSelectionSortingSegment(segment, id_map))
@@ -203,6 +208,8 @@ class UnitsSelectionSorting(BaseSorting):
 
     def _compute_spike_vector(self) -> np.ndarray:
         parent = self._parent.to_spike_vector()
+        if self._is_identity_selection:
+            return parent
         remap = np.full(self._parent.get_num_units(), -1, dtype="int64")
         remap[self._parent_indices] = np.arange(len(self._parent_indices))
         new_index = remap[parent["unit_index"]] if parent.size else parent["unit_index"]

@@ -384,3 +384,53 @@ def test_waveform_buffers_scale_by_default_into_float32():
     assert scaled[0].dtype == np.float32 and raw[0].dtype == np.int16
     np.testing.assert_array_equal(raw[0], windows)
     np.testing.assert_allclose(scaled[0], windows * np.array([0.5, 3.0]) + np.array([1.0, 0.0]), rtol=1e-6)
+
+
+def _sorting_with_ties(dtype=None):
+    rng = np.random.default_rng(5)
+    samples = np.sort(rng.integers(0, 3000, 400))
+    vector = np.zeros(400, dtype=np.dtype(gs.minimum_spike_dtype if dtype is None else dtype))
+    vector["sample_index"] = samples
+    vector["unit_index"] = rng.integers(0, 4, 400)
+    vector["segment_index"] = np.repeat([0, 1], 200)
+    if "amplitude" in vector.dtype.names:
+        vector["amplitude"] = rng.normal(size=400)
+    return gs.NumpySorting(vector, 1000.0, ["a", "b", "c", "d"]), vector
+
+
+def test_extra_spike_fields_follow_their_spikes_through_a_selection():
+    wide = gs.minimum_spike_dtype + [("channel_index", "int64"), ("amplitude", "float32")]
+    assert isinstance(gs.minimum_spike_dtype, list)
+    sorting, vector = _sorting_with_ties(wide)
+    np.testing.assert_array_equal(sorting.to_spike_vector(), vector)  # the extra fields are kept, not dropped
+    child = sorting.select_units(["d", "b"])
+    spikes = child.to_spike_vector()
+    keep = np.isin(vector["unit_index"], [3, 1])
+    assert spikes.dtype == np.dtype(wide)
+    np.testing.assert_array_equal(spikes["amplitude"], vector["amplitude"][keep])
+    np.testing.assert_array_equal(spikes["unit_index"], np.where(vector["unit_index"][keep] == 3, 0, 1))
+    # main channels replace a stored channel_index field instead of adding a second one
+    ext = child.to_spike_vector(main_channel_indices=[7, 9])
+    np.testing.assert_array_equal(ext["channel_index"], np.where(spikes["unit_index"] == 0, 7, 9))
+    assert list(ext.dtype.names).count("channel_index") == 1
+
+
+def test_identity_selection_shares_the_parent_spike_vector():
+    from gpuspike.core.si_methods import LEXSORT_UNIT_COMPACT
+
+    sorting, vector = _sorting_with_ties()
+    for child in (sorting.select_units(sorting.unit_ids), sorting.rename_units(["w", "x", "y", "z"]),
+                  sorting.remove_units([])):
+        assert child._is_identity_selection
+        assert child.to_spike_vector() is sorting.to_spike_vector()
+        assert child._get_spike_vector_segment_slices() is sorting._get_spike_vector_segment_slices()
+        assert child.to_reordered_spike_vector(LEXSORT_UNIT_COMPACT, return_order=False, return_slices=False) is \
+            sorting.to_reordered_spike_vector(LEXSORT_UNIT_COMPACT, return_order=False, return_slices=False)
+    subset = sorting.select_units(["c", "a"])
+    assert not subset._is_identity_selection and subset.to_spike_vector() is not sorting.to_spike_vector()
+    np.testing.assert_array_equal(sorting._get_spike_vector_segment_slices(), [[0, 200], [200, 400]])
+    ordered, order, slices = sorting.to_reordered_spike_vector(LEXSORT_UNIT_COMPACT)
+    np.testing.assert_array_equal(ordered, vector[order])
+    reference_order = np.lexsort((np.arange(vector.size), vector["segment_index"], vector["unit_index"]))
+    np.testing.assert_array_equal(order, reference_order)
+    assert not ordered.flags.writeable  # cached: shared by every later call

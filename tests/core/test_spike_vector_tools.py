@@ -67,7 +67,7 @@ def test_reorder_groups_like_a_stable_lexsort(min_keys, case, unit_major):
 def test_reorder_with_more_groups_than_16_bit_keys_and_extra_fields(min_keys):
     rng = np.random.default_rng(0)
     n, num_units, num_segments = 5000, 40000, 2
-    dtype = np.dtype(list(gs.minimum_spike_dtype.descr) + [("channel_index", "int64")])
+    dtype = np.dtype(gs.minimum_spike_dtype + [("channel_index", "int64")])
     v = np.zeros(n, dtype)
     v["sample_index"] = np.sort(rng.integers(0, 10 ** 6, n))
     v["unit_index"] = rng.integers(0, num_units, n)
