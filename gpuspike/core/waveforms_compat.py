@@ -389,7 +389,7 @@ def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids,
     return_scaled : bool, optional
         The older name of ``return_in_uV`` (wins when given).
     sparsity_mask : np.ndarray, optional
-        (num_units, num_channels) bool: zeros outside each unit's channels.
+        (num_units, num_channels) bool: each unit's templates on its channels only, packed (see Returns).
     job_name : str, optional
     return_std : bool
         Also return the standard deviations.
@@ -399,8 +399,10 @@ def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids,
     Returns
     -------
     templates : np.ndarray (num_units, nbefore + nafter, num_channels)
+        With ``sparsity_mask``: (num_units, nbefore + nafter, most channels of a unit), each unit's
+        channels first in channel order, zeros after (SpikeInterface 0.105's sparse layout).
     std : np.ndarray
-        With ``return_std``.
+        With ``return_std`` (the same layout).
     """
     from .numpyextractors import NumpySorting
     from .waveforms import compute_templates
@@ -408,6 +410,7 @@ def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids,
     if return_scaled is not None:
         return_in_uV = return_scaled
     unit_ids = np.asarray(unit_ids)
+    mask = _check_sparsity_mask(sparsity_mask, unit_ids.size, recording.get_num_channels())
     fs = recording.sampling_frequency
     sorting = NumpySorting(np.asarray(spikes), fs, unit_ids, num_segments=recording.get_num_segments())
     with warnings.catch_warnings():
@@ -418,16 +421,48 @@ def estimate_templates_with_accumulator(recording, spikes: np.ndarray, unit_ids,
     templates = np.array(we.get_all_templates(mode="average"), dtype="float32")
     std = np.array(we.get_all_templates(mode="std"), dtype="float32") if return_std else None
     if sparsity_mask is not None:
-        mask = np.asarray(sparsity_mask, dtype=bool)[:, None, :]
-        templates = templates * mask
-        std = None if std is None else std * mask
+        templates = pack_by_sparsity_mask(templates, mask)
+        std = None if std is None else pack_by_sparsity_mask(std, mask)
     return (templates, std) if return_std else templates
+
+
+def _check_sparsity_mask(sparsity_mask, num_units: int, num_channels: int) -> np.ndarray | None:
+    if sparsity_mask is None:
+        return None
+    mask = np.asarray(sparsity_mask, dtype=bool)
+    if mask.shape != (num_units, num_channels):
+        raise ValueError(f"sparsity_mask has shape {mask.shape}: expected (num_units, num_channels) = "
+                         f"({num_units}, {num_channels})")
+    return mask
+
+
+def pack_by_sparsity_mask(dense: np.ndarray, sparsity_mask: np.ndarray) -> np.ndarray:
+    """Dense per-unit arrays (units, samples, channels) on each unit's channels of ``sparsity_mask``:
+    (units, samples, most channels of a unit), each unit's channels first in channel order, zeros after.
+
+    Parameters
+    ----------
+    dense : np.ndarray
+        (num_units, num_samples, num_channels).
+    sparsity_mask : np.ndarray
+        (num_units, num_channels) bool.
+
+    Returns
+    -------
+    np.ndarray
+    """
+    width = int(sparsity_mask.sum(axis=1).max(initial=0))
+    packed = np.zeros(dense.shape[:2] + (width,), dtype=dense.dtype)
+    for u in range(dense.shape[0]):
+        channels = np.flatnonzero(sparsity_mask[u])
+        packed[u, :, :channels.size] = dense[u][:, channels]
+    return packed
 
 
 def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, nafter: int,
                        operator: str = "average", return_in_uV: bool = True, sparsity_mask: np.ndarray | None = None,
                        job_name: str | None = None, return_scaled: bool | None = None, **job_kwargs) -> np.ndarray:
-    """Dense templates of the given spikes: their average (accumulated) or median.
+    """Templates of the given spikes: their average (accumulated) or median.
 
     Parameters
     ----------
@@ -439,6 +474,7 @@ def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, na
     operator : {"average", "median"}
     return_in_uV : bool
     sparsity_mask : np.ndarray, optional
+        (num_units, num_channels) bool: each unit's templates on its channels only, packed.
     job_name : str, optional
     return_scaled : bool, optional
         The older name of ``return_in_uV`` (wins when given).
@@ -447,6 +483,8 @@ def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, na
     Returns
     -------
     np.ndarray (num_units, nbefore + nafter, num_channels)
+        With ``sparsity_mask``: (num_units, nbefore + nafter, most channels of a unit), each unit's
+        channels first in channel order, zeros after (SpikeInterface 0.105's sparse layout).
     """
     if return_scaled is not None:
         return_in_uV = return_scaled
@@ -460,6 +498,7 @@ def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, na
     from .waveforms import extract_waveforms as _extract
 
     unit_ids = np.asarray(unit_ids)
+    mask = _check_sparsity_mask(sparsity_mask, unit_ids.size, recording.get_num_channels())
     fs = recording.sampling_frequency
     sorting = NumpySorting(np.asarray(spikes), fs, unit_ids, num_segments=recording.get_num_segments())
     with warnings.catch_warnings():
@@ -472,9 +511,7 @@ def estimate_templates(recording, spikes: np.ndarray, unit_ids, nbefore: int, na
         wfs = np.asarray(we.get_waveforms(unit_id))
         if wfs.shape[0]:
             templates[u] = np.median(wfs, axis=0)
-    if sparsity_mask is not None:
-        templates *= np.asarray(sparsity_mask, dtype=bool)[:, None, :]
-    return templates
+    return templates if mask is None else pack_by_sparsity_mask(templates, mask)
 
 
 def estimate_sparsity(sorting, recording, num_spikes_for_sparsity: int = 100, ms_before: float = 1.0,
@@ -945,12 +982,9 @@ def _read_old_waveforms_extractor_binary(folder: str | Path, sorting=None):
 
 def _buffer_channels(recording, unit_ids, sparsity_mask) -> np.ndarray:
     """Channels of each unit's buffer: all, or the unit's active ones."""
-    if sparsity_mask is None:
+    mask = _check_sparsity_mask(sparsity_mask, len(unit_ids), recording.get_num_channels())
+    if mask is None:
         return np.full(len(unit_ids), recording.get_num_channels(), dtype="int64")
-    mask = np.asarray(sparsity_mask, dtype=bool)
-    if mask.shape != (len(unit_ids), recording.get_num_channels()):
-        raise ValueError(f"sparsity_mask has shape {mask.shape}: expected (len(unit_ids), num_channels) = "
-                         f"({len(unit_ids)}, {recording.get_num_channels()})")
     return mask.sum(axis=1).astype("int64")
 
 

@@ -1115,6 +1115,19 @@ single = wt.extract_waveforms_to_single_buffer(rec, spikes, 5, 10, mode="shared_
 raw = wt.extract_waveforms_to_buffers(rec, spikes, np.array([0, 1]), 5, 10, mode="shared_memory", copy=True,
                                       return_in_uV=False, dtype="int16")
 result = [wfs[0], wfs[1], single, raw[0], raw[1]]""",
+    "estimated_templates_with_sparsity_mask": """
+wt = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.waveform_tools", fromlist=["x"])
+traces = np.random.default_rng(8).normal(size=(2000, 4)).astype("float32")
+rec = si.NumpyRecording([traces], 1000.0)
+spikes = np.zeros(6, dtype=[("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")])
+spikes["sample_index"] = [100, 400, 700, 1000, 1300, 1600]
+spikes["unit_index"] = [0, 1, 0, 1, 1, 0]
+mask = np.array([[True, False, True, False], [False, True, True, True]])
+mean, std = wt.estimate_templates_with_accumulator(rec, spikes, np.array([0, 1]), 5, 8, sparsity_mask=mask,
+                                                   return_std=True, n_jobs=1, progress_bar=False)
+median = wt.estimate_templates(rec, spikes, np.array([0, 1]), 5, 8, operator="median", sparsity_mask=mask,
+                               n_jobs=1, progress_bar=False)
+result = [mean.shape, mean.round(5), std.round(3), median.shape, median.round(5)]""",
     "submodule_zarr_and_legacy_helpers": """
 mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
 import os, zarr

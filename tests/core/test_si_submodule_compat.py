@@ -434,3 +434,32 @@ def test_identity_selection_shares_the_parent_spike_vector():
     reference_order = np.lexsort((np.arange(vector.size), vector["segment_index"], vector["unit_index"]))
     np.testing.assert_array_equal(order, reference_order)
     assert not ordered.flags.writeable  # cached: shared by every later call
+
+
+def test_estimated_templates_with_a_sparsity_mask_are_packed():
+    from gpuspike.core import waveform_tools
+
+    rng = np.random.default_rng(8)
+    traces = rng.normal(size=(2000, 4)).astype("float32")
+    rec = gs.NumpyRecording([traces], 1000.0)
+    spikes = np.zeros(6, dtype=gs.minimum_spike_dtype)
+    spikes["sample_index"] = [100, 400, 700, 1000, 1300, 1600]
+    spikes["unit_index"] = [0, 1, 0, 1, 1, 0]
+    mask = np.array([[True, False, True, False], [False, True, True, True]])
+    windows = np.stack([traces[s - 5:s + 8] for s in spikes["sample_index"]])
+    dense_mean = np.stack([windows[spikes["unit_index"] == u].mean(axis=0) for u in (0, 1)])
+    dense_std = np.stack([windows[spikes["unit_index"] == u].std(axis=0) for u in (0, 1)])
+    dense_median = np.stack([np.median(windows[spikes["unit_index"] == u], axis=0) for u in (0, 1)])
+    packed = np.zeros((2, 13, 3))
+    packed[0, :, :2] = dense_mean[0][:, [0, 2]]
+    packed[1] = dense_mean[1][:, [1, 2, 3]]
+    mean, std = waveform_tools.estimate_templates_with_accumulator(rec, spikes, [0, 1], 5, 8, sparsity_mask=mask,
+                                                                   return_std=True)
+    np.testing.assert_allclose(mean, packed, atol=1e-5)
+    np.testing.assert_allclose(std[0, :, :2], dense_std[0][:, [0, 2]], atol=1e-5)
+    assert not std[0, :, 2].any()
+    median = waveform_tools.estimate_templates(rec, spikes, [0, 1], 5, 8, operator="median", sparsity_mask=mask)
+    np.testing.assert_allclose(median[1], dense_median[1][:, [1, 2, 3]], atol=1e-6)
+    np.testing.assert_allclose(median[0, :, :2], dense_median[0][:, [0, 2]], atol=1e-6)
+    with pytest.raises(ValueError, match="sparsity_mask has shape"):
+        waveform_tools.estimate_templates(rec, spikes, [0, 1], 5, 8, sparsity_mask=mask[:, :3])
