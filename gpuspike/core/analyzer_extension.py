@@ -33,10 +33,17 @@ FOREIGN_EXTENSIONS = {
     "spike_locations": ["templates"],
     "template_similarity": ["templates"],
     "unit_locations": ["templates"],
-    "valid_unit_periods": ["amplitude_scalings"],
+    "valid_unit_periods": [],
     "quality_metrics": [],
     "template_metrics": ["templates"],
     "spiketrain_metrics": [],
+}
+#: what those extensions may use besides (SpikeInterface 0.105's optional dependencies with default
+#: parameters): only to order them after it, never to delete them with it
+FOREIGN_OPTIONAL_DEPENDENCIES = {
+    "valid_unit_periods": ["amplitude_scalings"],
+    "quality_metrics": ["templates", "noise_levels", "waveforms", "amplitude_scalings", "principal_components",
+                        "spike_locations", "spike_amplitudes"],
 }
 #: those of them that store a ``metrics`` DataFrame (SpikeInterface's ``BaseMetricExtension``s), in
 #: SpikeInterface's order: ``get_metrics_extension_data()`` reads their stored tables
@@ -628,8 +635,9 @@ def children_of(extension_name: str) -> list[str]:
 
 
 def sort_extensions_by_dependency(extensions: dict) -> dict:
-    """``{name: params}`` reordered so that every extension comes after those it depends on
-    (SpikeInterface's extensions outside gpuspike's core included, by :data:`FOREIGN_EXTENSIONS`).
+    """``{name: params}`` reordered so that every extension comes after those it depends on, or may use
+    (SpikeInterface's extensions outside gpuspike's core included, by :data:`FOREIGN_EXTENSIONS` and
+    :data:`FOREIGN_OPTIONAL_DEPENDENCIES`).
 
     Returns
     -------
@@ -645,7 +653,7 @@ def sort_extensions_by_dependency(extensions: dict) -> dict:
             raise ValueError(f"extensions depend on each other in a cycle: {' -> '.join(stack + (name,))}")
         params = extensions.get(name, {})
         if name in FOREIGN_EXTENSIONS and name not in _registered:  # SpikeInterface's, known by its parents
-            dependencies = FOREIGN_EXTENSIONS[name]
+            dependencies = FOREIGN_EXTENSIONS[name] + FOREIGN_OPTIONAL_DEPENDENCIES.get(name, [])
         else:
             dependencies = get_extension_class(name).get_any_dependencies(**params)
         for dep in dependencies:

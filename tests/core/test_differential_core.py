@@ -1128,6 +1128,26 @@ mean, std = wt.estimate_templates_with_accumulator(rec, spikes, np.array([0, 1])
 median = wt.estimate_templates(rec, spikes, np.array([0, 1]), 5, 8, operator="median", sparsity_mask=mask,
                                n_jobs=1, progress_bar=False)
 result = [mean.shape, mean.round(5), std.round(3), median.shape, median.round(5)]""",
+    "extensions_sorted_by_dependency": """
+sa = __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core.sortinganalyzer", fromlist=["x"])
+orders = [{"quality_metrics": {}, "waveforms": {}, "templates": {}},
+          {"template_similarity": {}, "templates": {}, "random_spikes": {}, "waveforms": {}},
+          {"quality_metrics": {}, "spike_amplitudes": {}, "noise_levels": {}, "templates": {}},
+          {"valid_unit_periods": {}, "amplitude_scalings": {}, "templates": {}},
+          {"principal_components": {}, "waveforms": {}, "random_spikes": {}, "correlograms": {}}]
+# SpikeInterface 0.105's required and optional dependencies (its optional ones come from a set: their order,
+# hence the order of independent extensions, varies between runs); every one must come first
+parents = {"quality_metrics": ["templates", "noise_levels", "waveforms", "amplitude_scalings", "principal_components",
+                               "spike_locations", "spike_amplitudes"], "template_similarity": ["templates"],
+           "templates": ["random_spikes", "waveforms"], "waveforms": ["random_spikes"],
+           "spike_amplitudes": ["templates"], "amplitude_scalings": ["templates"],
+           "valid_unit_periods": ["amplitude_scalings"], "principal_components": ["random_spikes", "waveforms"]}
+result = []
+for extensions in orders:
+    order = list(sa._sort_extensions_by_dependency(extensions))
+    result.append([sorted(order) == sorted(extensions)]
+                  + [order.index(parent) < order.index(name) for name in order for parent in parents.get(name, [])
+                     if parent in order])""",
     "submodule_zarr_and_legacy_helpers": """
 mod = lambda name: __import__(("spikeinterface" if IS_SI else "gpuspike") + ".core." + name, fromlist=["x"])
 import os, zarr
