@@ -132,14 +132,60 @@ def super_zarr_open(folder_path, mode: str = "r", storage_options: dict | None =
     return zarr.open(str(folder_path), mode=mode)
 
 
+def _group_format(group) -> int:
+    return int(getattr(getattr(group, "metadata", None), "zarr_format", 2))
+
+
+def as_zarr3_compressor(compressor):
+    """The zarr format 3 codec doing what a numcodecs Blosc, Zstd or GZip compressor does (zarr format 3
+    arrays do not take numcodecs codecs).
+
+    Parameters
+    ----------
+    compressor : numcodecs codec or None
+
+    Returns
+    -------
+    zarr codec or None
+
+    Raises
+    ------
+    ValueError
+        Another numcodecs codec (naming the fix: a zarr format 2 group).
+    """
+    import numcodecs
+    import zarr.codecs
+
+    if compressor is None:
+        return None
+    if isinstance(compressor, numcodecs.Blosc):
+        shuffle = {numcodecs.Blosc.NOSHUFFLE: "noshuffle", numcodecs.Blosc.SHUFFLE: "shuffle",
+                   numcodecs.Blosc.BITSHUFFLE: "bitshuffle"}.get(compressor.shuffle, "shuffle")
+        return zarr.codecs.BloscCodec(cname=compressor.cname, clevel=compressor.clevel, shuffle=shuffle,
+                                      blocksize=compressor.blocksize)
+    if isinstance(compressor, numcodecs.Zstd):
+        return zarr.codecs.ZstdCodec(level=compressor.level)
+    if isinstance(compressor, numcodecs.GZip):
+        return zarr.codecs.GzipCodec(level=compressor.level)
+    raise ValueError(f"compressor {compressor!r} cannot be written in a zarr format 3 group (Blosc, Zstd and GZip "
+                     f"can): open the group with zarr.open_group(path, mode='w', zarr_format=2) or choose one of "
+                     f"those")
+
+
 def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=None, compressor=None, filters=None):
-    """Create an array in ``group`` with a numcodecs compressor / filters (zarr 2 and 3 APIs)."""
+    """Create an array in ``group`` with a numcodecs compressor / filters (zarr 2 and 3 APIs; in a zarr
+    format 3 group the compressor becomes its format 3 equivalent, :func:`as_zarr3_compressor`)."""
     if data is not None:
         data = np.asarray(data)
         shape, dtype = data.shape, data.dtype
     chunks = tuple(max(1, int(c)) for c in (shape if chunks is None else chunks))
     # every chunk is written, even an all-zero one, so that a missing chunk file always means damage
     if _zarr_major() >= 3:
+        if _group_format(group) == 3:
+            compressor = as_zarr3_compressor(compressor)
+            if filters:
+                raise ValueError(f"zarr array {name!r}: numcodecs filters {filters!r} cannot be written in a zarr "
+                                 "format 3 group; open it with zarr.open_group(path, mode='w', zarr_format=2)")
         arr = group.create_array(name, shape=shape, chunks=chunks, dtype=dtype, compressors=compressor,
                                  filters=filters, fill_value=None if np.dtype(dtype).names else 0,
                                  config={"write_empty_chunks": True})
@@ -154,8 +200,7 @@ def create_array(group, name: str, data=None, shape=None, chunks=None, dtype=Non
 def check_group_takes_numcodecs(group, what: str, *codecs, optional: bool = True) -> None:
     """numcodecs codecs are zarr format 2's: a format 3 group given codecs is refused, naming the fix
     (``optional=False``: the writer always uses some, e.g. the Delta filter of spike vectors)."""
-    metadata = getattr(group, "metadata", None)
-    if getattr(metadata, "zarr_format", 2) != 2 and any(c is not None for c in codecs):
+    if _group_format(group) != 2 and any(c is not None for c in codecs):
         fix = ", or pass None as every compressor and filters" if optional else ""
         raise ValueError(f"{what}: zarr_group is zarr format 3 and numcodecs compressors / filters are zarr format "
                          f"2's (SpikeInterface's layout; gpuspike's default compressor is numcodecs Blosc): open the "

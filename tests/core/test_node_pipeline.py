@@ -295,6 +295,30 @@ def test_zarr_gather_into_an_existing_store_removes_what_a_failed_run_wrote(tmp_
     np.testing.assert_array_equal(root["kept"][:], np.arange(5.0))
 
 
+def test_zarr_gather_into_a_zarr_format_3_store(tmp_path):
+    import numcodecs
+    import zarr
+
+    from gpuspike.core.zarrrecording import as_zarr3_compressor
+
+    rec, srt, _ = _dataset()
+    src = SpikeRetriever(srt, rec)
+    nodes = [src, Field(rec, [src], "amplitude")]
+    memory = run_node_pipeline(rec, nodes, JOB)
+    root = zarr.open_group(tmp_path / "v3.zarr", mode="w", zarr_format=3)
+    root.attrs["mine"] = True
+    out = run_node_pipeline(rec, nodes, JOB, gather_mode="zarr", dest=[tmp_path / "v3.zarr" / "ext" / "amp"])
+    np.testing.assert_array_equal(out[:], memory)
+    reopened = zarr.open_group(tmp_path / "v3.zarr", mode="r")
+    assert reopened.attrs["mine"] is True and reopened.metadata.zarr_format == 3
+    np.testing.assert_array_equal(reopened["ext/amp"][:], memory)
+    blosc = as_zarr3_compressor(numcodecs.Blosc(cname="lz4", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE))
+    assert (blosc.cname.value, blosc.clevel, blosc.shuffle.value) == ("lz4", 3, "bitshuffle")
+    assert as_zarr3_compressor(numcodecs.Zstd(level=4)).level == 4 and as_zarr3_compressor(None) is None
+    with pytest.raises(ValueError, match="zarr_format=2"):
+        as_zarr3_compressor(numcodecs.LZMA())
+
+
 def test_no_spike_gives_empty_outputs_of_the_declared_dtypes(tmp_path):
     rec, srt, _ = _dataset()
     empty = srt.select_units([])
