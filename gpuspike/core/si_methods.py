@@ -514,10 +514,7 @@ class SortingMethods:
         return tuple(out) if len(out) > 1 else out[0]
 
     def _get_spike_vector_segment_slices(self) -> np.ndarray:
-        """(num_segments, 2) start / stop of each segment in the spike vector (cached; an identity unit
-        selection serves its parent's)."""
-        if getattr(self, "_is_identity_selection", False):
-            return self._parent._get_spike_vector_segment_slices()
+        """(num_segments, 2) start / stop of each segment in the spike vector (cached)."""
         if self._cached_spike_vector_segment_slices is None:
             _, slices = self.to_spike_vector(return_slices=True)
             slices.flags.writeable = False

@@ -206,6 +206,11 @@ class UnitsSelectionSorting(BaseSorting):
             self.register_recording(parent_sorting._recording, check_spike_frames=False)
         self._kwargs = {"parent_sorting": parent_sorting, "unit_ids": unit_ids, "renamed_unit_ids": renamed_unit_ids}
 
+    def _get_spike_vector_segment_slices(self) -> np.ndarray:
+        if self._is_identity_selection:
+            return self._parent._get_spike_vector_segment_slices()
+        return super()._get_spike_vector_segment_slices()
+
     def _compute_spike_vector(self) -> np.ndarray:
         parent = self._parent.to_spike_vector()
         if self._is_identity_selection:
