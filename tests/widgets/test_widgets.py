@@ -119,6 +119,60 @@ def test_plot_traces_map_and_scaled(gt):
         plot_traces(rec, time_range=(0.5, 0.1))
 
 
+def test_plot_traces_layers_events_groups_and_scale():
+    rng = np.random.default_rng(3)
+    raw = rng.normal(size=(1000, 4)).astype("float32")
+    rec = gs.NumpyRecording([raw], 1000.0, channel_ids=["a", "b", "c", "d"])
+    rec.set_property("group", [0, 0, 1, 1])
+    doubled = gs.NumpyRecording([2 * raw], 1000.0, channel_ids=["a", "b", "c", "d"])
+    res = plot_traces({"raw": rec, "x2": doubled}, time_range=(0.1, 0.3), scale=3.0, vspacing_factor=2.0,
+                      events=np.array([0.15, 0.25, 0.9]))
+    lines = res.ax.get_lines()
+    curves = [line for line in lines if len(line.get_xdata()) == 200]
+    assert len(curves) == 8  # 4 channels x 2 layers
+    offsets = res.data["offsets"]
+    expected_spacing = 2.0 * np.abs(3.0 * raw[100:300]).max()
+    np.testing.assert_allclose(np.diff(offsets), expected_spacing, rtol=1e-6)
+    for i in range(4):
+        np.testing.assert_allclose(curves[i].get_ydata() - offsets[i], 3.0 * raw[100:300, i], atol=1e-5)
+        np.testing.assert_allclose(curves[4 + i].get_ydata() - offsets[i], 6.0 * raw[100:300, i], atol=1e-5)
+    assert curves[0].get_color() != curves[4].get_color()  # one color per layer
+    assert [t.get_text() for t in res.ax.get_legend().get_texts()] == ["raw", "x2"]
+    np.testing.assert_allclose(res.data["events"]["time"], [0.15, 0.25])  # 0.9 is outside the range
+    vlines = [line for line in lines if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]]
+    assert sorted(line.get_xdata()[0] for line in vlines) == [0.15, 0.25]
+
+    epochs = np.array([(0.12, 0.05)], dtype=[("time", "float64"), ("duration", "float64")])
+    grouped = plot_traces(rec, time_range=(0.1, 0.3), color_groups=True, events=epochs, add_legend=False)
+    colors = grouped.data["colors"]["rec"]
+    assert colors["a"] == colors["b"] != colors["c"] == colors["d"]
+    spans = [p for p in grouped.ax.patches]
+    assert len(spans) == 1 and np.isclose(spans[0].get_x(), 0.12) and np.isclose(spans[0].get_width(), 0.05)
+    two_segments = gs.NumpyRecording([raw, raw], 1000.0)
+    shown = plot_traces(two_segments, segment_index=1, events=[np.array([0.5]), np.array([0.2])])
+    np.testing.assert_allclose(shown.data["events"]["time"], [0.2])
+    with pytest.raises(ValueError, match="one array per segment"):
+        plot_traces(two_segments, segment_index=1, events=np.array([0.2]))
+
+
+def test_plot_traces_refuses_what_it_cannot_draw():
+    rec = gs.NumpyRecording([np.zeros((100, 3), "float32")], 1000.0)
+    other = gs.NumpyRecording([np.zeros((100, 2), "float32")], 1000.0)
+    with pytest.raises(ValueError, match="mode='map' draws one recording"):
+        plot_traces([rec, rec], mode="map")
+    with pytest.raises(ValueError, match="layers of plot_traces need"):
+        plot_traces({"a": rec, "b": other})
+    with pytest.raises(ValueError, match="backend='ipywidgets'"):
+        plot_traces(rec, backend="ipywidgets")
+    with pytest.raises(TypeError, match="unknown keyword"):
+        plot_traces(rec, linewidth=3)
+    with pytest.raises(ValueError, match="'time' field"):
+        plot_traces(rec, events=np.zeros(2, dtype=[("t", "float64")]))
+    figure = plt.figure()
+    res = plot_traces(rec, mode="map", with_colorbar=False, backend="matplotlib", figure=figure)
+    assert res.figure is figure and len(figure.axes) == 1  # no color bar axes
+
+
 def test_plot_probe_map(gt, tmp_path):
     rec, _ = gt
     res = plot_probe_map(rec, with_channel_ids=True)
