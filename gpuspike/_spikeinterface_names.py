@@ -35,7 +35,8 @@ NOT_IN_GPUSPIKE_SUBMODULES = {
 #: take every argument name of SpikeInterface 0.105's
 NOT_IN_GPUSPIKE_SIGNATURES = {
     **dict.fromkeys(
-        [f"{module}.BaseRecordingSnippets" for module in ("core", "baserecording", "baserecordingsnippets", "basesnippets")]
+        [f"{module}.BaseRecordingSnippets"
+         for module in ("core", "baserecording", "baserecordingsnippets", "basesnippets")]
         + [f"{module}.TimeSeriesSegment" for module in ("baserecording", "time_series", "time_series_tools")],
         "abstract classes for isinstance checks only (gpuspike's recordings and snippets are registered with them); "
         "subclass BaseRecording / BaseRecordingSegment, whose constructors take SpikeInterface's arguments"),
@@ -54,8 +55,8 @@ POSITIONAL_ORDER_DIFFERENCES = {
                               "concatenated= by name",
     "write_binary_recording": "the order of SpikeInterface 0.100 (dtype third, then add_file_extension, byte_offset); "
                               "0.105 put file_timestamps_paths third: pass it by name",
-    "compute_templates": "gpuspike's compute_templates also takes (recording, sorting, ...) positionally (its pass over "
-                         "every spike); with a SortingAnalyzer, pass load_if_exists= by name",
+    "compute_templates": "gpuspike's compute_templates also takes (recording, sorting, ...) positionally (its pass "
+                         "over every spike); with a SortingAnalyzer, pass load_if_exists= by name",
 }
 
 #: classes whose public methods and attributes are compared with SpikeInterface 0.105's

@@ -218,7 +218,8 @@ class AggregateChannelsRecording(BaseRecording):
             for j in range(rec.get_num_channels()):
                 channel_map[len(channel_map)] = {"recording_id": k, "channel_index": j}
         for seg in range(first.get_num_segments()):
-            self.add_segment(ChannelsAggregationRecordingSegment(channel_map, [r._segments[seg] for r in recording_list]))
+            parents = [r._segments[seg] for r in recording_list]
+            self.add_segment(ChannelsAggregationRecordingSegment(channel_map, parents))
         _concat_properties(list(recording_list), self)
         self._properties["aggregation_key"] = _aggregation_key(recording_list, keys, lambda r: r.get_num_channels())
         _shared_annotations(recording_list, self)

@@ -191,13 +191,16 @@ def _as_layers(recording) -> dict:
     elif isinstance(recording, (list, tuple)):
         layers = {f"rec{i}": rec for i, rec in enumerate(recording)}
     else:
-        raise TypeError(f"recording must be a recording, or a dict or list of recordings; got {type(recording).__name__}")
+        raise TypeError(f"recording must be a recording, or a dict or list of recordings; "
+                        f"got {type(recording).__name__}")
     if not layers or not all(isinstance(rec, BaseRecording) for rec in layers.values()):
         raise TypeError("recording: a dict or list of recordings needs at least one, and only recordings")
     first_key, first = next(iter(layers.items()))
     for key, rec in layers.items():
-        if not np.array_equal(rec.channel_ids, first.channel_ids) or rec.get_num_segments() != first.get_num_segments() \
-                or rec.get_sampling_frequency() != first.get_sampling_frequency():
+        same = (np.array_equal(rec.channel_ids, first.channel_ids)
+                and rec.get_num_segments() == first.get_num_segments()
+                and rec.get_sampling_frequency() == first.get_sampling_frequency())
+        if not same:
             raise ValueError(f"recording {key!r}: the layers of plot_traces need the channels, segments and sampling "
                              f"frequency of {first_key!r}")
     return layers

@@ -12,7 +12,63 @@ from typing import Sequence
 
 import numpy as np
 
+from ..core.argnames import accepts_aliases
 from .base import PlotResult, channel_layout, make_axes, unit_colors
+
+
+class _AnalyzerView:
+    """What the widgets read of a WaveformExtractor, served by a SortingAnalyzer (SpikeInterface 0.105's
+    input of these widgets) or a Templates object."""
+
+    def __init__(self, obj) -> None:
+        from ..core.sortinganalyzer import SortingAnalyzer
+        from ..core.template import Templates
+
+        self.sparsity = None
+        self._waveforms = None
+        if isinstance(obj, SortingAnalyzer):
+            if not obj.has_extension("templates"):
+                raise ValueError("the SortingAnalyzer has no 'templates' extension: "
+                                 "sorting_analyzer.compute(['random_spikes', 'templates']) first")
+            templates = obj.get_extension("templates")
+            self._templates = np.asarray(templates.get_templates(operator="average"))
+            self.unit_ids, self.channel_ids = np.asarray(obj.unit_ids), np.asarray(obj.channel_ids)
+            self.nbefore = int(templates.nbefore)
+            self.sparsity = obj.sparsity
+            self._locations = obj.get_channel_locations()
+            if obj.has_extension("waveforms"):
+                self._waveforms = obj.get_extension("waveforms")
+        elif isinstance(obj, Templates):
+            self._templates = obj.get_dense_templates()
+            self.unit_ids, self.channel_ids = np.asarray(obj.unit_ids), np.asarray(obj.channel_ids)
+            self.nbefore = int(obj.nbefore)
+            self.sparsity = obj.sparsity
+            self._locations = obj.get_channel_locations()
+        else:
+            raise TypeError(f"expected a SortingAnalyzer or a Templates, got {type(obj).__name__}")
+
+    def get_all_templates(self) -> np.ndarray:
+        return self._templates
+
+    def is_sparse(self) -> bool:
+        return self.sparsity is not None
+
+    def get_channel_locations(self) -> np.ndarray:
+        return self._locations
+
+    def has_waveforms(self) -> bool:
+        return self._waveforms is not None
+
+    def get_waveforms(self, unit_id) -> np.ndarray:
+        return self._waveforms.get_waveforms_one_unit(unit_id)
+
+
+def _as_source_object(obj):
+    """A SortingAnalyzer or Templates as a WaveformExtractor-like view; anything else as it is."""
+    from ..core.sortinganalyzer import SortingAnalyzer
+    from ..core.template import Templates
+
+    return _AnalyzerView(obj) if isinstance(obj, (SortingAnalyzer, Templates)) else obj
 
 
 class _Source:
@@ -21,6 +77,7 @@ class _Source:
     def __init__(self, obj, recording=None, unit_ids=None, channel_ids=None, nbefore=None, sparsity=None,
                  channel_locations=None):
         self.we = None
+        obj = _as_source_object(obj)
         if hasattr(obj, "get_all_templates") and hasattr(obj, "unit_ids"):
             self.we = obj
             self.templates = np.asarray(obj.get_all_templates())
@@ -112,8 +169,9 @@ def _finish_axes(axis, source, chans, x_scale, title):
     axis.set_ylabel("y (µm)")
 
 
-def plot_unit_templates(waveform_extractor_or_templates, unit_ids: Sequence | None = None,
-                        channel_ids: Sequence | None = None, recording=None, sparsity=None,
+@accepts_aliases(sorting_analyzer_or_templates="waveform_extractor_or_templates")
+def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence | None = None,
+                        unit_ids: Sequence | None = None, recording=None, sparsity=None,
                         nbefore: int | None = None, channel_locations=None, ax=None, ncols: int = 5,
                         x_scale: float | None = None, y_scale: float | None = None, same_axis: bool = False,
                         show_channel_locations: bool = True, figsize=None) -> PlotResult:
@@ -121,14 +179,16 @@ def plot_unit_templates(waveform_extractor_or_templates, unit_ids: Sequence | No
 
     Parameters
     ----------
-    waveform_extractor_or_templates : WaveformExtractor or np.ndarray
-        A WaveformExtractor (``get_all_templates()``, ``unit_ids``, ``channel_ids``, ``nbefore``,
-        ``recording``, ``sparsity``/``is_sparse()``), or dense templates (num_units, num_samples,
-        num_channels) with ``recording`` (or ``channel_locations``).
-    unit_ids : array-like, optional
-        Units to plot (default all).
+    waveform_extractor_or_templates : SortingAnalyzer, Templates, WaveformExtractor or np.ndarray
+        A SortingAnalyzer with its "templates" extension (SpikeInterface 0.105's input; also taken as
+        ``sorting_analyzer_or_templates=``), a ``Templates`` with a probe, a WaveformExtractor
+        (``get_all_templates()``, ``unit_ids``, ``channel_ids``, ``nbefore``, ``recording``,
+        ``sparsity``/``is_sparse()``), or dense templates (num_units, num_samples, num_channels) with
+        ``recording`` (or ``channel_locations``).
     channel_ids : array-like, optional
         Restrict to these channels (intersected with each unit's sparsity).
+    unit_ids : array-like, optional
+        Units to plot (default all).
     recording : BaseRecording, optional
         Geometry and channel ids when templates are an array.
     sparsity : ChannelSparsity, optional
@@ -188,7 +248,8 @@ def plot_unit_templates(waveform_extractor_or_templates, unit_ids: Sequence | No
     return PlotResult(fig, axes, data)
 
 
-def plot_unit_waveforms(waveform_extractor, unit_ids: Sequence | None = None, channel_ids: Sequence | None = None,
+@accepts_aliases(sorting_analyzer_or_templates="waveform_extractor")
+def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None, unit_ids: Sequence | None = None,
                         max_spikes_per_unit: int = 50, plot_templates: bool = True, ax=None, ncols: int = 5,
                         x_scale: float | None = None, y_scale: float | None = None, alpha: float = 0.3,
                         sparsity=None, figsize=None) -> PlotResult:
@@ -196,14 +257,16 @@ def plot_unit_waveforms(waveform_extractor, unit_ids: Sequence | None = None, ch
 
     Parameters
     ----------
-    waveform_extractor : WaveformExtractor
-        Needs ``get_waveforms(unit_id)`` -- (num_spikes, num_samples, num_channels), sparse
-        (the unit's channels in ``sparsity.unit_id_to_channel_indices`` order) or dense --, plus
-        what :func:`plot_unit_templates` needs.
-    unit_ids : array-like, optional
-        Units to plot (default all), one axes each.
+    waveform_extractor : SortingAnalyzer or WaveformExtractor
+        A SortingAnalyzer with its "waveforms" and "templates" extensions (SpikeInterface 0.105's
+        input; also taken as ``sorting_analyzer_or_templates=``), or a WaveformExtractor:
+        ``get_waveforms(unit_id)`` -- (num_spikes, num_samples, num_channels), sparse (the unit's
+        channels in ``sparsity.unit_id_to_channel_indices`` order) or dense --, plus what
+        :func:`plot_unit_templates` needs.
     channel_ids : array-like, optional
         Restrict to these channels.
+    unit_ids : array-like, optional
+        Units to plot (default all), one axes each.
     max_spikes_per_unit : int
         At most this many waveforms per unit, evenly spaced over the unit's sampled spikes.
     plot_templates : bool
@@ -227,10 +290,13 @@ def plot_unit_waveforms(waveform_extractor, unit_ids: Sequence | None = None, ch
         says which waveforms); then, with ``plot_templates``, one template line per channel.
         ``data`` also has ``channel_indices``, ``locations``, ``nbefore``, ``x_scale``, ``y_scale``.
     """
-    if not (hasattr(waveform_extractor, "get_waveforms") and hasattr(waveform_extractor, "get_all_templates")):
-        raise TypeError("plot_unit_waveforms needs a WaveformExtractor (with get_waveforms); "
-                        "for templates only use plot_unit_templates")
-    source = _Source(waveform_extractor, sparsity=sparsity)
+    view = _as_source_object(waveform_extractor)
+    if not (hasattr(view, "get_waveforms") and hasattr(view, "get_all_templates")) or \
+            not getattr(view, "has_waveforms", lambda: True)():
+        raise TypeError("plot_unit_waveforms needs waveforms: a SortingAnalyzer with its 'waveforms' extension "
+                        "(sorting_analyzer.compute('waveforms')) or a WaveformExtractor; for templates only use "
+                        "plot_unit_templates")
+    source = _Source(view, sparsity=sparsity)
     units = _resolve_units(source, unit_ids)
     x_scale, y_scale = _scales(source, units, x_scale, y_scale)
     fig, axes = make_axes(ax, num_axes=len(units), ncols=ncols, figsize=figsize)

@@ -173,6 +173,37 @@ def test_plot_traces_refuses_what_it_cannot_draw():
     assert res.figure is figure and len(figure.axes) == 1  # no color bar axes
 
 
+def test_unit_widgets_take_a_sorting_analyzer_and_templates(gt):
+    rec, sorting = gt
+    analyzer = gs.create_sorting_analyzer(sorting, rec, sparse=True,
+                                          sparsity_kwargs=dict(method="radius", radius_um=30.0))
+    analyzer.compute(["random_spikes", "waveforms", "templates"])
+    templates = analyzer.get_extension("templates").get_data()
+    unit = analyzer.unit_ids[1]
+    res = plot_unit_templates(analyzer, None, [unit])  # (sorting_analyzer_or_templates, channel_ids, unit_ids)
+    assert len(res.axes) == 1 and res.data["unit_ids"] == [unit]
+    chans = res.data["channel_indices"][unit]
+    np.testing.assert_array_equal(chans, np.flatnonzero(analyzer.sparsity.mask[1]))
+    lines = res.ax.get_lines()
+    locations, y_scale = res.data["locations"], res.data["y_scale"]
+    for line, c in zip(lines, chans):
+        np.testing.assert_allclose(line.get_ydata(), locations[c, 1] + templates[1][:, c] * y_scale, rtol=1e-6)
+    as_templates = analyzer.get_extension("templates").get_data(outputs="Templates")
+    again = plot_unit_templates(sorting_analyzer_or_templates=as_templates, unit_ids=[unit])
+    np.testing.assert_allclose(again.data["templates"], res.data["templates"], rtol=1e-6)
+    res = plot_unit_waveforms(analyzer, unit_ids=[unit], max_spikes_per_unit=1000)
+    wfs = analyzer.get_extension("waveforms").get_waveforms_one_unit(unit)
+    first = res.ax.get_lines()[0]  # the waveforms on the unit's first channel, NaN-separated
+    ys = first.get_ydata().reshape(wfs.shape[0], wfs.shape[1] + 1)[:, :-1]
+    np.testing.assert_allclose(ys, locations[chans[0], 1] + wfs[:, :, 0] * res.data["y_scale"], rtol=1e-5)
+    bare = gs.create_sorting_analyzer(sorting, rec, sparse=False)
+    with pytest.raises(ValueError, match="templates"):
+        plot_unit_templates(bare)
+    bare.compute(["random_spikes", "templates"])
+    with pytest.raises(TypeError, match="needs waveforms"):
+        plot_unit_waveforms(bare)
+
+
 def test_plot_probe_map(gt, tmp_path):
     rec, _ = gt
     res = plot_probe_map(rec, with_channel_ids=True)
@@ -250,7 +281,7 @@ def test_plot_unit_waveforms(gt):
             y0 = res.data["locations"][c][1]
             np.testing.assert_allclose(y, wfs[chosen, :, j] * res.data["y_scale"] + y0, rtol=1e-5, atol=1e-5)
         check_template_lines(axis, lines[2:], templates[k], sparse[u], res.data)
-    with pytest.raises(TypeError, match="needs a WaveformExtractor"):
+    with pytest.raises(TypeError, match="needs waveforms"):
         plot_unit_waveforms(templates)
 
 
