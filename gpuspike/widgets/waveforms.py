@@ -158,6 +158,22 @@ def _x_coords(num_samples: int, nbefore: int, x0: float, x_scale: float) -> np.n
     return x0 + (np.arange(num_samples) - nbefore) / num_samples * x_scale
 
 
+def _check_backend(backend) -> None:
+    if backend not in (None, "matplotlib"):
+        raise ValueError(f"backend={backend!r}: gpuspike draws with matplotlib only (backend=None or 'matplotlib')")
+
+
+def _colors(source: _Source, given) -> dict:
+    """One color per unit; ``given`` ({unit_id: color}) overrides some."""
+    colors = unit_colors(source.unit_ids)
+    if given is not None:
+        unknown = [u for u in given if not np.any(source.unit_ids == u)]
+        if unknown:
+            raise ValueError(f"unit_colors names units that are not plotted from: {unknown[:5]}")
+        colors.update(given)
+    return colors
+
+
 def _finish_axes(axis, source, chans, x_scale, title):
     if chans.size:
         locs = source.locations[chans]
@@ -174,7 +190,9 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
                         unit_ids: Sequence | None = None, recording=None, sparsity=None,
                         nbefore: int | None = None, channel_locations=None, ax=None, ncols: int = 5,
                         x_scale: float | None = None, y_scale: float | None = None, same_axis: bool = False,
-                        show_channel_locations: bool = True, figsize=None) -> PlotResult:
+                        show_channel_locations: bool = True, figsize=None, unit_colors: dict | None = None,
+                        scale: float = 1.0, lw_templates: float = 2.0, alpha_templates: float = 1.0,
+                        set_title: bool = True, plot_legend: bool = True, backend: str | None = None) -> PlotResult:
     """Plot unit templates on the probe geometry (each channel's template at its location).
 
     Parameters
@@ -208,6 +226,17 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
     show_channel_locations : bool
         Mark the channel locations with small dots.
     figsize : tuple, optional
+    unit_colors : dict, optional
+        ``{unit_id: color}`` for some or all units (default: a tab10 / tab20 cycle).
+    scale : float
+        Factor on the vertical scale of the snippets.
+    lw_templates, alpha_templates : float
+        Line width and opacity of the templates.
+    set_title : bool
+        Title each axes with its unit.
+    plot_legend : bool
+        Name the units in a legend when they share an axes (``same_axis``).
+    backend : {None, "matplotlib"}
 
     Returns
     -------
@@ -217,12 +246,14 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
         ``locations``, ``nbefore``, ``x_scale``, ``y_scale``. Each axes holds one ``Line2D`` per
         drawn channel, in ``channel_indices`` order.
     """
+    _check_backend(backend)
     source = _Source(waveform_extractor_or_templates, recording=recording, unit_ids=None, channel_ids=None,
                      nbefore=nbefore, sparsity=sparsity, channel_locations=channel_locations)
     units = _resolve_units(source, unit_ids)
     x_scale, y_scale = _scales(source, units, x_scale, y_scale)
+    y_scale *= scale
     fig, axes = make_axes(ax, num_axes=1 if same_axis else len(units), ncols=ncols, figsize=figsize)
-    colors = unit_colors(source.unit_ids)
+    colors = _colors(source, unit_colors)
     num_samples = source.templates.shape[1]
     drawn = {}
     for k, unit_id in enumerate(units):
@@ -233,15 +264,18 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
         if show_channel_locations and (not same_axis or k == 0):
             shown = source.locations if same_axis else source.locations[chans]
             axis.scatter(shown[:, 0], shown[:, 1], s=3, color="0.7", zorder=0)
-        for c in chans:
+        for k_line, c in enumerate(chans):
             x0, y0 = source.locations[c]
             axis.plot(_x_coords(num_samples, source.nbefore, x0, x_scale), y0 + template[:, c] * y_scale,
-                      color=colors[unit_id], lw=1.0)
+                      color=colors[unit_id], lw=lw_templates, alpha=alpha_templates,
+                      label=str(unit_id) if k_line == 0 else None)
         if not same_axis:
-            _finish_axes(axis, source, chans, x_scale, f"unit {unit_id}")
+            _finish_axes(axis, source, chans, x_scale, f"unit {unit_id}" if set_title else "")
     if same_axis:
         all_chans = np.unique(np.concatenate(list(drawn.values()))) if drawn else np.zeros(0, int)
-        _finish_axes(axes[0], source, all_chans, x_scale, "templates")
+        _finish_axes(axes[0], source, all_chans, x_scale, "templates" if set_title else "")
+        if plot_legend and len(units) > 1:
+            axes[0].legend(loc="upper right")
     idx = [source.unit_index(u) for u in units]
     data = {"unit_ids": units, "templates": source.templates[idx], "channel_indices": drawn,
             "locations": source.locations, "nbefore": source.nbefore, "x_scale": x_scale, "y_scale": y_scale}
@@ -252,7 +286,10 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
 def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None, unit_ids: Sequence | None = None,
                         max_spikes_per_unit: int = 50, plot_templates: bool = True, ax=None, ncols: int = 5,
                         x_scale: float | None = None, y_scale: float | None = None, alpha: float = 0.3,
-                        sparsity=None, figsize=None) -> PlotResult:
+                        sparsity=None, figsize=None, plot_waveforms: bool = True, plot_channels: bool = False,
+                        unit_colors: dict | None = None, scale: float = 1.0, lw_waveforms: float = 1.0,
+                        lw_templates: float = 2.0, alpha_waveforms: float | None = None, alpha_templates: float = 1.0,
+                        set_title: bool = True, backend: str | None = None) -> PlotResult:
     """Plot the waveforms of units (and their templates) on the probe geometry.
 
     Parameters
@@ -277,10 +314,27 @@ def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None,
     x_scale, y_scale : float, optional
         See the module docstring (``y_scale`` default: from the templates).
     alpha : float
-        Opacity of the waveforms.
+        Opacity of the waveforms (``alpha_waveforms`` wins when given).
     sparsity : ChannelSparsity, optional
         Override the extractor's sparsity.
     figsize : tuple, optional
+    plot_waveforms : bool
+        Draw the waveforms (False: the templates only).
+    plot_channels : bool
+        Mark the unit's channel locations with small dots.
+    unit_colors : dict, optional
+        ``{unit_id: color}`` for some or all units (default: a tab10 / tab20 cycle).
+    scale : float
+        Factor on the vertical scale of the snippets.
+    lw_waveforms, lw_templates : float
+        Line widths.
+    alpha_waveforms : float, optional
+        SpikeInterface 0.105's name of ``alpha``.
+    alpha_templates : float
+        Opacity of the templates.
+    set_title : bool
+        Title each axes with its unit.
+    backend : {None, "matplotlib"}
 
     Returns
     -------
@@ -290,6 +344,8 @@ def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None,
         says which waveforms); then, with ``plot_templates``, one template line per channel.
         ``data`` also has ``channel_indices``, ``locations``, ``nbefore``, ``x_scale``, ``y_scale``.
     """
+    _check_backend(backend)
+    alpha = alpha if alpha_waveforms is None else alpha_waveforms
     view = _as_source_object(waveform_extractor)
     if not (hasattr(view, "get_waveforms") and hasattr(view, "get_all_templates")) or \
             not getattr(view, "has_waveforms", lambda: True)():
@@ -299,8 +355,9 @@ def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None,
     source = _Source(view, sparsity=sparsity)
     units = _resolve_units(source, unit_ids)
     x_scale, y_scale = _scales(source, units, x_scale, y_scale)
+    y_scale *= scale
     fig, axes = make_axes(ax, num_axes=len(units), ncols=ncols, figsize=figsize)
-    colors = unit_colors(source.unit_ids)
+    colors = _colors(source, unit_colors)
     we_sparsity = source.we.sparsity if getattr(source.we, "is_sparse", lambda: False)() else None
     num_samples = source.templates.shape[1]
     drawn, spike_indices = {}, {}
@@ -330,19 +387,21 @@ def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None,
         drawn[unit_id] = chans
         spike_indices[unit_id] = chosen
         template = source.templates[source.unit_index(unit_id)]
-        for c in chans:
+        if plot_channels:
+            axis.scatter(source.locations[chans, 0], source.locations[chans, 1], s=3, color="0.7", zorder=0)
+        for c in chans if plot_waveforms else ():
             x0, y0 = source.locations[c]
             xs = _x_coords(num_samples, source.nbefore, x0, x_scale)
             block = wfs[chosen, :, column_of[int(c)]].astype("float64") * y_scale + y0
             x_all = np.concatenate([np.append(xs, np.nan) for _ in chosen]) if chosen.size else xs[:0]
             y_all = np.concatenate([np.append(row, np.nan) for row in block]) if chosen.size else xs[:0]
-            axis.plot(x_all, y_all, color=colors[unit_id], alpha=alpha, lw=0.5)
+            axis.plot(x_all, y_all, color=colors[unit_id], alpha=alpha, lw=lw_waveforms)
         if plot_templates:
             for c in chans:
                 x0, y0 = source.locations[c]
                 axis.plot(_x_coords(num_samples, source.nbefore, x0, x_scale), y0 + template[:, c] * y_scale,
-                          color="k", lw=1.2)
-        _finish_axes(axis, source, chans, x_scale, f"unit {unit_id}")
+                          color="k", lw=lw_templates, alpha=alpha_templates)
+        _finish_axes(axis, source, chans, x_scale, f"unit {unit_id}" if set_title else "")
     data = {"unit_ids": units, "channel_indices": drawn, "spike_indices": spike_indices,
             "locations": source.locations, "nbefore": source.nbefore, "x_scale": x_scale, "y_scale": y_scale}
     return PlotResult(fig, axes, data)

@@ -204,6 +204,30 @@ def test_unit_widgets_take_a_sorting_analyzer_and_templates(gt):
         plot_unit_waveforms(bare)
 
 
+def test_unit_widgets_drawing_options(gt):
+    rec, sorting = gt
+    analyzer = gs.create_sorting_analyzer(sorting, rec, sparse=False)
+    analyzer.compute(["random_spikes", "waveforms", "templates"])
+    units = list(analyzer.unit_ids[:2])
+    plain = plot_unit_templates(analyzer, unit_ids=units, same_axis=True)
+    styled = plot_unit_templates(analyzer, unit_ids=units, same_axis=True, scale=2.0, lw_templates=3.0,
+                                 alpha_templates=0.5, unit_colors={units[0]: "red"}, set_title=False)
+    assert np.isclose(styled.data["y_scale"], 2.0 * plain.data["y_scale"])
+    first = styled.ax.get_lines()[0]
+    assert first.get_color() == "red" and first.get_linewidth() == 3.0 and first.get_alpha() == 0.5
+    assert styled.ax.get_title() == "" and plain.ax.get_title() == "templates"
+    assert [t.get_text() for t in plain.ax.get_legend().get_texts()] == [str(u) for u in units]
+    only_templates = plot_unit_waveforms(analyzer, unit_ids=units[:1], plot_waveforms=False, plot_channels=True,
+                                         alpha_waveforms=0.1, lw_templates=4.0)
+    lines = only_templates.ax.get_lines()
+    assert len(lines) == analyzer.get_num_channels() and all(line.get_linewidth() == 4.0 for line in lines)
+    assert len(only_templates.ax.collections) == 1  # the channel dots
+    with pytest.raises(ValueError, match="unit_colors"):
+        plot_unit_templates(analyzer, unit_colors={"no such unit": "red"})
+    with pytest.raises(ValueError, match="backend='sortingview'"):
+        plot_unit_waveforms(analyzer, backend="sortingview")
+
+
 def test_plot_probe_map(gt, tmp_path):
     rec, _ = gt
     res = plot_probe_map(rec, with_channel_ids=True)
