@@ -65,6 +65,12 @@ def make_axes(ax=None, num_axes: int = 1, ncols: int | None = None, figsize=None
     return fig, axes[:num_axes]
 
 
+def check_backend(backend) -> None:
+    """gpuspike draws with matplotlib: ``backend`` None or "matplotlib", else a ValueError naming them."""
+    if backend not in (None, "matplotlib"):
+        raise ValueError(f"backend={backend!r}: gpuspike draws with matplotlib only (backend=None or 'matplotlib')")
+
+
 def unit_colors(unit_ids) -> dict:
     """One color per unit (tab10 / tab20 cycle)."""
     plt = _import_pyplot()

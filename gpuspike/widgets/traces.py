@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import PlotResult, make_axes
+from .base import PlotResult, check_backend, make_axes
 
 
 def plot_traces(recording, segment_index: int | None = None, channel_ids: Sequence | None = None,
@@ -88,8 +88,7 @@ def plot_traces(recording, segment_index: int | None = None, channel_ids: Sequen
     """
     if return_scaled is not None:
         return_in_uV = return_scaled
-    if backend not in (None, "matplotlib"):
-        raise ValueError(f"backend={backend!r}: gpuspike draws with matplotlib only (backend=None or 'matplotlib')")
+    check_backend(backend)
     unknown = sorted(set(backend_kwargs) - {"figure", "axes"})
     if unknown:
         raise TypeError(f"plot_traces: unknown keyword arguments {unknown}")

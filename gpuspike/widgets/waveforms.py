@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..core.argnames import accepts_aliases
-from .base import PlotResult, channel_layout, make_axes, unit_colors
+from .base import PlotResult, channel_layout, check_backend, make_axes, unit_colors
 
 
 class _AnalyzerView:
@@ -158,11 +158,6 @@ def _x_coords(num_samples: int, nbefore: int, x0: float, x_scale: float) -> np.n
     return x0 + (np.arange(num_samples) - nbefore) / num_samples * x_scale
 
 
-def _check_backend(backend) -> None:
-    if backend not in (None, "matplotlib"):
-        raise ValueError(f"backend={backend!r}: gpuspike draws with matplotlib only (backend=None or 'matplotlib')")
-
-
 def _colors(source: _Source, given) -> dict:
     """One color per unit; ``given`` ({unit_id: color}) overrides some."""
     colors = unit_colors(source.unit_ids)
@@ -246,7 +241,7 @@ def plot_unit_templates(waveform_extractor_or_templates, channel_ids: Sequence |
         ``locations``, ``nbefore``, ``x_scale``, ``y_scale``. Each axes holds one ``Line2D`` per
         drawn channel, in ``channel_indices`` order.
     """
-    _check_backend(backend)
+    check_backend(backend)
     source = _Source(waveform_extractor_or_templates, recording=recording, unit_ids=None, channel_ids=None,
                      nbefore=nbefore, sparsity=sparsity, channel_locations=channel_locations)
     units = _resolve_units(source, unit_ids)
@@ -344,7 +339,7 @@ def plot_unit_waveforms(waveform_extractor, channel_ids: Sequence | None = None,
         says which waveforms); then, with ``plot_templates``, one template line per channel.
         ``data`` also has ``channel_indices``, ``locations``, ``nbefore``, ``x_scale``, ``y_scale``.
     """
-    _check_backend(backend)
+    check_backend(backend)
     alpha = alpha if alpha_waveforms is None else alpha_waveforms
     view = _as_source_object(waveform_extractor)
     if not (hasattr(view, "get_waveforms") and hasattr(view, "get_all_templates")) or \
