@@ -72,7 +72,7 @@ def check_backend(backend) -> None:
 
 
 def unit_colors(unit_ids) -> dict:
-    """One color per unit (tab10 / tab20 cycle)."""
+    """One color per id (units, channel groups, layers): a tab10 / tab20 cycle."""
     plt = _import_pyplot()
     cmap = plt.get_cmap("tab10" if len(unit_ids) <= 10 else "tab20")
     return {u: cmap(i % cmap.N) for i, u in enumerate(list(unit_ids))}

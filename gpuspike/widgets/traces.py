@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import PlotResult, check_backend, make_axes
+from .base import PlotResult, check_backend, make_axes, unit_colors
 
 
 def plot_traces(recording, segment_index: int | None = None, channel_ids: Sequence | None = None,
@@ -208,20 +208,16 @@ def _as_layers(recording) -> dict:
 def _layer_colors(rec0, layer_keys: list, channel_ids: np.ndarray, color_groups: bool, color) -> dict:
     """``{layer: {channel_id: color}}`` as SpikeInterface's: black; the first layer by channel group, or in
     ``color``; one color per layer when there are several and no color is given."""
-    import matplotlib
-
     colors = {key: {c: "k" for c in channel_ids.tolist()} for key in layer_keys}
     if color_groups and "group" in rec0.get_property_keys():
         groups = rec0.get_channel_groups(channel_ids=channel_ids)
-        palette = matplotlib.colormaps["tab10"]
-        unique = {g: palette(i % 10) for i, g in enumerate(np.unique(groups).tolist())}
-        colors[layer_keys[0]] = {c: unique[g] for c, g in zip(channel_ids.tolist(), groups.tolist())}
+        by_group = unit_colors(np.unique(groups).tolist())
+        colors[layer_keys[0]] = {c: by_group[g] for c, g in zip(channel_ids.tolist(), groups.tolist())}
     elif color is not None:
         colors[layer_keys[0]] = {c: color for c in channel_ids.tolist()}
     elif len(layer_keys) > 1:
-        palette = matplotlib.colormaps["tab10"]
-        for i, key in enumerate(layer_keys):
-            colors[key] = {c: palette(i % 10) for c in channel_ids.tolist()}
+        by_layer = unit_colors(layer_keys)
+        colors = {key: {c: by_layer[key] for c in channel_ids.tolist()} for key in layer_keys}
     return colors
 
 
