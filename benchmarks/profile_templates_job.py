@@ -1,9 +1,9 @@
 """Where the time of "templates of every spike" goes: the whole job, and the share of each step.
 
 Builds the 15 Hz workload of ``compare_spikeinterface.py --workload si-defaults`` (60 s, 384
-channels, 100 units, int16, saved to a binary folder; kept in ``--folder`` between runs), warms the
-page cache, times ``gpuspike.compute_templates`` (avg and std of every spike; best of ``--repeat``)
-with one and two jobs, then profiles one run with one job (where every step runs in this thread)
+channels, 100 units, int16, saved to a binary folder; kept in ``--folder`` between runs, by default in
+the system's temporary directory), warms the page cache, times ``gpuspike.compute_templates`` (avg and
+std of every spike; best of ``--repeat``) with one and two jobs, then profiles one run with one job (where every step runs in this thread)
 and prints the steps that take at least 1 % of it, with the raw-moments kernel's rate in
 G window-samples / s::
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def main() -> None:
     import gpuspike as gs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folder", default="/tmp/gpuspike_profile_templates")
+    parser.add_argument("--folder", default=str(Path(tempfile.gettempdir()) / "gpuspike_profile_templates"))
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     recording, sorting = workload(Path(args.folder))
