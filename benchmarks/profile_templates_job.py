@@ -3,9 +3,9 @@
 Builds the 15 Hz workload of ``compare_spikeinterface.py --workload si-defaults`` (60 s, 384
 channels, 100 units, int16, saved to a binary folder; kept in ``--folder`` between runs, by default in
 the system's temporary directory), warms the page cache, times ``gpuspike.compute_templates`` (avg and
-std of every spike; best of ``--repeat``) with one and two jobs, then profiles one run with one job (where every step runs in this thread)
-and prints the steps that take at least 1 % of it, with the raw-moments kernel's rate in
-G window-samples / s::
+std of every spike; best of ``--repeat``) with one and two jobs, then profiles one run with one job
+(where every step runs in this thread) and prints the steps that take at least 1 % of it, with the
+raw-moments kernel's rate in G window-samples / s::
 
     python benchmarks/profile_templates_job.py
 """
