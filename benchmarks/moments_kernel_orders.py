@@ -7,10 +7,15 @@ channels of every unit's accumulators in cache (tile-major accumulators, so that
 contiguous) and sweeps all units per tile: fewer bytes move between cache and memory, but each
 window row is read as a short run of a long strided row.
 
-``--lanes`` also times two narrower-lane versions of the library's order: 32-bit integer lanes
+``--lanes`` also times three narrower-lane versions of the library's order: 32-bit integer lanes
 (three windows per pass into per-thread int32 / uint32 sums, each pass's largest sum of squares
-tracked so that the 32-bit sums are added to the int64 ones before they could wrap: exact), and
-float32 lanes (the dtype of SpikeInterface's accumulator: not exact, shown as a ceiling).
+tracked so that the 32-bit sums are added to the int64 ones before they could wrap: exact),
+32-bit lanes forced by LLVM intrinsics (numba types ``int32 * int32`` as int64; the intrinsics keep
+the loads, products and adds in 32 bits: one window row's sums in per-row int32 / uint32 registers,
+added to the int64 ones after as many windows as the block's largest absolute value allows without
+wrapping: exact), and float32 lanes (the dtype of SpikeInterface's accumulator: not exact, shown
+as a ceiling). ``--same-window`` puts every window at the same place, so that the block stays in
+cache: the arithmetic's ceiling, without the reads of memory.
 
 Both run on the same synthetic block (int16, one 15 Hz-like load: windows of 90 samples, 100
 units); outputs are checked equal, then timed (best of ``--repeat``), in G window-samples / s::
@@ -24,7 +29,8 @@ import argparse
 import time
 
 import numpy as np
-from numba import get_num_threads, get_thread_id, njit, prange
+from numba import get_num_threads, get_thread_id, njit, prange, types
+from numba.extending import intrinsic
 
 
 def make_tiled_kernel(tile: int):
@@ -95,6 +101,81 @@ def int32_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs, s32s, q3
                     sumsqs[u, i, c] += a * a
 
 
+@intrinsic
+def _widen32(typingctx, value):
+    """An int16 sample sign-extended to an int32, typed int32 (numba would widen it to int64)."""
+    from llvmlite import ir
+
+    def codegen(context, builder, signature, args):
+        return builder.sext(args[0], ir.IntType(32))
+
+    return types.int32(types.int16), codegen
+
+
+@intrinsic
+def _square32(typingctx, value):
+    """An int16 sample's square, at most 2**30, as a uint32 product of 32-bit lanes."""
+    from llvmlite import ir
+
+    def codegen(context, builder, signature, args):
+        wide = builder.sext(args[0], ir.IntType(32))
+        return builder.mul(wide, wide)
+
+    return types.uint32(types.int16), codegen
+
+
+@intrinsic
+def _add32(typingctx, left, right):
+    """A 32-bit add that stays 32-bit (``left`` and ``right`` both int32 or both uint32)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.add(args[0], args[1])
+
+    return left(left, right), codegen
+
+
+@njit(parallel=True, nogil=True)
+def int32_intrinsic_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs,
+                          per_flush):  # pragma: no cover - compiled
+    for u in prange(sums.shape[0]):
+        first, end = bounds[u], bounds[u + 1]
+        s32 = np.zeros(traces.shape[1], np.int32)
+        q32 = np.zeros(traces.shape[1], np.uint32)
+        for i in range(nsamples):
+            su, sq = sums[u, i], sumsqs[u, i]
+            g = first
+            while g < end:
+                stop = min(end, g + per_flush)
+                j = g
+                while j + 3 < stop:
+                    r0, r1 = traces[peaks[j] - nbefore + i], traces[peaks[j + 1] - nbefore + i]
+                    r2, r3 = traces[peaks[j + 2] - nbefore + i], traces[peaks[j + 3] - nbefore + i]
+                    for c in range(traces.shape[1]):
+                        x0, x1, x2, x3 = r0[c], r1[c], r2[c], r3[c]
+                        s32[c] = _add32(s32[c], _add32(_add32(_widen32(x0), _widen32(x1)),
+                                                       _add32(_widen32(x2), _widen32(x3))))
+                        q32[c] = _add32(q32[c], _add32(_add32(_square32(x0), _square32(x1)),
+                                                       _add32(_square32(x2), _square32(x3))))
+                    j += 4
+                for k in range(j, stop):
+                    row = traces[peaks[k] - nbefore + i]
+                    for c in range(traces.shape[1]):
+                        s32[c] = _add32(s32[c], _widen32(row[c]))
+                        q32[c] = _add32(q32[c], _square32(row[c]))
+                for c in range(traces.shape[1]):
+                    su[c] += s32[c]
+                    sq[c] += q32[c]
+                    s32[c] = 0
+                    q32[c] = 0
+                g = stop
+
+
+def windows_per_flush(traces) -> int:
+    """How many windows the 32-bit sums of :func:`int32_intrinsic_lanes` can take before they could wrap."""
+    largest = int(max(-int(traces.min()), int(traces.max()), 1))
+    return int(max(1, min(2**31 // largest - 1, (2**32 - 1) // (largest * largest))))
+
+
 @njit(parallel=True, nogil=True, fastmath=True)
 def float32_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs):  # pragma: no cover - compiled
     for u in prange(sums.shape[0]):
@@ -130,6 +211,8 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--lanes", action="store_true", help="also the int32 and float32 lane versions")
+    parser.add_argument("--amplitude", type=int, default=2000, help="samples drawn from [-amplitude, amplitude)")
+    parser.add_argument("--same-window", action="store_true", help="every window at one place: the block in cache")
     args = parser.parse_args()
 
     from gpuspike.kernels import accumulate_moments_cpu
@@ -137,10 +220,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     nbefore, nafter = 30, 60
     nsamples = nbefore + nafter
-    traces = rng.integers(-2000, 2000, (args.frames, args.channels)).astype(np.int16)
+    traces = rng.integers(-args.amplitude, args.amplitude, (args.frames, args.channels)).astype(np.int16)
     count = args.units * args.spikes_per_unit
     units = rng.integers(0, args.units, count)
     peaks = np.sort(rng.integers(nbefore, args.frames - nafter, count)).astype(np.int64)
+    if args.same_window:
+        peaks[:] = nbefore
     order = np.argsort(units, kind="stable")
     peaks = np.ascontiguousarray(peaks[order])
     bounds = np.searchsorted(units[order], np.arange(args.units + 1)).astype(np.int64)
@@ -196,6 +281,20 @@ def time_lanes(traces, peaks, bounds, nbefore, nsamples, sums, sumsqs, samples, 
     if not (np.array_equal(s64, sums) and np.array_equal(q64, sumsqs)):
         raise SystemExit("int32 lanes: the sums differ from the library's")
     print(f"int32 lanes, exact flushes: {samples / best_of(narrow_ints, repeat) / 1e9:6.1f} G samples/s")
+
+    def intrinsic_ints(per_flush=None):
+        s64[:] = 0
+        q64[:] = 0
+        per_flush = windows_per_flush(traces) if per_flush is None else per_flush
+        int32_intrinsic_lanes(traces, peaks, bounds, nbefore, nsamples, s64, q64, per_flush)
+
+    intrinsic_ints()
+    if not (np.array_equal(s64, sums) and np.array_equal(q64, sumsqs)):
+        raise SystemExit("int32 lanes by intrinsics: the sums differ from the library's")
+    known = windows_per_flush(traces)
+    print(f"int32 lanes by intrinsics, {known} windows per flush: with the block's range found in the time "
+          f"{samples / best_of(intrinsic_ints, repeat) / 1e9:6.1f}, the range known "
+          f"{samples / best_of(lambda: intrinsic_ints(known), repeat) / 1e9:6.1f} G samples/s")
     f_sums, f_sumsqs = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
 
     def floats():
