@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -265,12 +266,27 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         segment_index = self._check_segment_index(segment_index)
         return self._segments[segment_index].time_vector is not None
 
-    def set_times(self, times, segment_index: int | None = None, with_warning: bool = True) -> None:
+    def set_times(self, times, segment_index: int | None = None, with_warning: bool | None = None) -> None:
         """Set the time (s) of every sample of a segment (e.g. for synchronization).
 
-        ``times`` must be finite and non-decreasing (times are looked up by binary search).
+        ``times`` must be finite and non-decreasing (times are looked up by binary search). The new
+        times travel with the recording: ``to_dict()``, ``dump()`` and the folders of an analyzer keep them.
+
+        Parameters
+        ----------
+        times : array-like
+            ``(num_samples,)`` seconds.
+        segment_index : int, optional
+            Required for a multi-segment recording.
+        with_warning : bool, optional
+            Deprecated in SpikeInterface 0.105 (times set in memory are now saved): ignored, with a
+            FutureWarning.
         """
         from .validation import check_time_vector
+
+        if with_warning is not None:
+            warnings.warn("set_times(with_warning=...) is deprecated (as in SpikeInterface 0.105): times set in "
+                          "memory are saved with the recording; remove the argument", FutureWarning, stacklevel=2)
 
         segment_index = self._check_segment_index(segment_index)
         times = np.asarray(times, dtype="float64")
@@ -281,12 +297,14 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
         segment = self._segments[segment_index]
         segment.time_vector = times
         segment.t_start = None
+        self._time_info_modified = True
 
     def reset_times(self) -> None:
         """Remove time vectors and start times: times become sample / sampling_frequency."""
         for segment in self._segments:
             segment.time_vector = None
             segment.t_start = None
+        self._time_info_modified = True
 
     def get_times(self, segment_index: int | None = None, start_frame: int | None = None,
                   end_frame: int | None = None) -> np.ndarray:
@@ -336,6 +354,7 @@ class BaseRecording(RecordingMethods, ChannelsMixin, BaseExtractor):
                 segment.time_vector = np.asarray(segment.time_vector, dtype="float64") + shift
             else:
                 segment.t_start = (0.0 if segment.t_start is None else segment.t_start) + shift
+        self._time_info_modified = True
 
     def shift_start_time(self, shift: float, segment_index: int | None = None) -> None:
         """A later SpikeInterface release's name of :meth:`shift_times` (its tutorial calls it): the

@@ -253,6 +253,7 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
                     self.annotate(settings_file=str(settings))
         if load_sync_timestamps:
             self._set_sync_timestamps()
+            self._time_info_modified = False  # the files' times: the kwargs rebuild them
         self._kwargs = {"folder_path": str(folder), "stream_id": ids[index], "experiment_name": experiment_name,
                         "load_probe": bool(load_probe), "load_sync_timestamps": bool(load_sync_timestamps),
                         "all_annotations": bool(all_annotations)}
@@ -272,7 +273,7 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
                               f"({times_file.name}); segment {segment_index} keeps t_start and the sampling rate",
                               UserWarning, stacklevel=3)
                 continue
-            self.set_times(np.asarray(times, dtype="float64"), segment_index=segment_index, with_warning=False)
+            self.set_times(np.asarray(times, dtype="float64"), segment_index=segment_index)
 
 
 def _choose_experiment(folder: Path, experiment_name: str | None, block_index: int | None) -> str:

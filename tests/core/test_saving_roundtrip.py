@@ -332,3 +332,29 @@ def test_binary_recording_takes_the_positional_order_of_older_releases(tmp_path)
         np.testing.assert_array_equal(rec.get_traces(), samples)
     with pytest.raises(ValueError, match="num_channels"):
         read_binary(tmp_path / "a.raw", 1000.0, "float32", 0)
+
+
+@pytest.mark.parametrize("change", ["shift", "set", "reset"])
+def test_times_set_in_memory_travel_with_dicts_dumps_and_analyzers(tmp_path, change):
+    rec, sorting = gs.generate_ground_truth_recording(durations=[1.0, 0.5], num_channels=2, num_units=1, seed=0)
+    rec = rec.save(folder=tmp_path / "rec", **NOBAR)
+    rec.set_times(rec.get_times(segment_index=1) + 7.0, segment_index=1)
+    expected = [rec.get_times(segment_index=i).copy() for i in range(2)]
+    if change == "shift":
+        rec.shift_times(5.0)
+        expected = [t + 5.0 for t in expected]
+    elif change == "set":
+        expected[0] = np.arange(rec.get_num_samples(0)) / rec.sampling_frequency + 300.0
+        rec.set_times(expected[0], segment_index=0)
+    else:
+        rec.reset_times()
+        expected = [np.arange(rec.get_num_samples(i)) / rec.sampling_frequency for i in range(2)]
+    rec.dump(tmp_path / "rec.json")
+    analyzer_folder = tmp_path / "analyzer"
+    gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=analyzer_folder)
+    for back in (load(rec.to_dict()), load(tmp_path / "rec.json"), rec.select_channels([rec.channel_ids[1]]),
+                 gs.load_sorting_analyzer(analyzer_folder).recording):
+        for i in range(2):
+            np.testing.assert_array_equal(back.get_times(segment_index=i), expected[i])
+    with pytest.warns(FutureWarning, match="with_warning"):
+        rec.set_times(expected[0], segment_index=0, with_warning=False)
