@@ -1,6 +1,7 @@
 """Object dicts in SpikeInterface's form, and reading pickled dicts without running code.
 
-``to_dict()`` writes plain JSON values (lists, not tagged arrays), SpikeInterface's class path for
+``to_dict()`` writes plain JSON values (lists, not tagged arrays; the kwargs of in-memory classes keep
+their arrays, since only memory can rebuild them), SpikeInterface's class path for
 the classes both libraries share (:mod:`gpuspike.core.interop`), the probe as a
 ``"probegroup"`` dict and in-memory time changes as ``"times_kwargs"`` (SpikeInterface 0.105's
 keys). SpikeInterface loads these dicts; gpuspike restores the exact property dtypes from the
@@ -64,6 +65,10 @@ def extractor_to_dict(obj, include_annotations: bool = True, include_properties:
     from .base import BaseExtractor
     from .interop import kwargs_to_si, si_class_path
 
+    # an in-memory class's kwargs keep their arrays (dtype and memory, as SpikeInterface's dicts): its
+    # dict is rebuilt in memory only (load(obj.to_dict())), never written as JSON
+    in_memory = not type(obj)._dumpable_class
+
     def child(value):
         if isinstance(value, BaseExtractor):
             return extractor_to_dict(value, include_annotations, include_properties, include_extra_metadata)
@@ -71,6 +76,8 @@ def extractor_to_dict(obj, include_annotations: bool = True, include_properties:
             return {k: child(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [child(v) for v in value]
+        if in_memory and isinstance(value, np.ndarray):
+            return value
         return plain(value)
 
     cls = type(obj)

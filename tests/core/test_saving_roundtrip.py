@@ -358,3 +358,21 @@ def test_times_set_in_memory_travel_with_dicts_dumps_and_analyzers(tmp_path, cha
             np.testing.assert_array_equal(back.get_times(segment_index=i), expected[i])
     with pytest.warns(FutureWarning, match="with_warning"):
         rec.set_times(expected[0], segment_index=0, with_warning=False)
+
+
+def test_in_memory_objects_and_their_views_rebuild_from_their_dicts():
+    traces = np.arange(40, dtype="int16").reshape(20, 2)
+    rec = gs.NumpyRecording([traces], 1000.0, channel_ids=["a", "b"])
+    for obj in (rec, rec.frame_slice(2, 9), rec.select_channels(["b"])):
+        d = obj.to_dict()
+        back = load(d)
+        assert type(back) is type(obj) and back.get_dtype() == np.dtype("int16")
+        np.testing.assert_array_equal(back.get_traces(), obj.get_traces())
+        assert list(back.channel_ids) == list(obj.channel_ids)
+    assert rec.to_dict()["kwargs"]["traces_list"][0] is traces  # the memory itself, as SpikeInterface's dict
+    snippets = gs.NumpySnippets([np.arange(24, dtype="float32").reshape(3, 4, 2)], [np.array([1, 5, 8])], 1000.0,
+                                nbefore=1)
+    back = load(snippets.to_dict())
+    np.testing.assert_array_equal(back.get_snippets(), snippets.get_snippets())
+    np.testing.assert_array_equal(back.get_frames(), [1, 5, 8])
+    assert back.get_snippets().dtype == np.float32
