@@ -42,7 +42,9 @@ NOT_IN_GPUSPIKE_SIGNATURES = {
         "subclass BaseRecording / BaseRecordingSegment, whose constructors take SpikeInterface's arguments"),
     "waveforms_extractor_backwards_compatibility.MockWaveformExtractor":
         "gpuspike's MockWaveformExtractor is its WaveformExtractor (the 0.100 API, built by extract_waveforms / "
-        "load_waveforms), not a wrapper of a SortingAnalyzer",
+        "load_waveforms), not a wrapper of a SortingAnalyzer: its sorting_analyzer is built from it, and "
+        "get_template of a sparse extractor gives the unit's channels (0.100's result; 0.105's mock gives "
+        "dense float64 templates)",
 }
 
 #: function or method name -> why its positional arguments are not in SpikeInterface 0.105's order

@@ -455,8 +455,8 @@ def check_spike_vector(spikes: np.ndarray, num_units: int, num_segments: int | N
 
 
 def _check_spike_vector(spikes: np.ndarray, num_units: int) -> np.ndarray:
-    if isinstance(spikes, np.memmap) and spikes.dtype == spike_dtype and check_spike_vector(spikes, num_units):
-        return spikes  # sorted: kept mapped, as SpikeInterface's lazy sortings
+    if isinstance(spikes, np.ndarray) and spikes.dtype == spike_dtype and check_spike_vector(spikes, num_units):
+        return spikes  # sorted: kept (mapped or shared), as SpikeInterface keeps a valid spike vector
     if not isinstance(spikes, np.ndarray) or spikes.dtype.names is None:
         spikes = _spike_rows(spikes)
     for name in spike_dtype.names:

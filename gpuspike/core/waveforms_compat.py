@@ -275,6 +275,120 @@ class LegacyWaveformExtractorMixin:
         """
         return self.get_total_samples() / self.sampling_frequency
 
+    # ------------------------------------------------ SpikeInterface 0.105's MockWaveformExtractor
+    @property
+    def sorting_analyzer(self):
+        """This extractor's content as a SortingAnalyzer in memory (SpikeInterface 0.105's
+        MockWaveformExtractor wraps one): ``we.sorting_analyzer.save_as(folder=...)`` converts a
+        waveforms folder. Built on first use, again after templates or waveforms change."""
+        from .analyzer_legacy import analyzer_from_waveform_extractor
+
+        state = (tuple(sorted(self._template_cache)), self.has_waveforms())
+        cached = self.__dict__.get("_analyzer_view")
+        if cached is None or cached[0] != state:
+            cached = self.__dict__["_analyzer_view"] = (state, analyzer_from_waveform_extractor(self))
+        return cached[1]
+
+    def is_read_only(self) -> bool:
+        """True when the extractor's folder cannot be written (in memory: False).
+
+        Returns
+        -------
+        bool
+        """
+        import os
+
+        return self.folder is not None and not os.access(self.folder, os.W_OK)
+
+    def channel_ids_to_indices(self, channel_ids) -> np.ndarray:
+        """Indices of ``channel_ids`` among the recording's channels.
+
+        Parameters
+        ----------
+        channel_ids : array-like
+
+        Returns
+        -------
+        np.ndarray
+        """
+        lookup = {c: i for i, c in enumerate(self.channel_ids.tolist())}
+        missing = [c for c in np.asarray(channel_ids).tolist() if c not in lookup]
+        if missing:
+            raise ValueError(f"channel_ids {missing} are not channels of the recording; "
+                             f"channels: {self.channel_ids.tolist()}")
+        return np.array([lookup[c] for c in np.asarray(channel_ids).tolist()], dtype="int64")
+
+    def get_recording_property(self, key: str):
+        """A property of the recording's channels (from the saved attributes without the recording).
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        np.ndarray or None
+        """
+        if self.has_recording():
+            return self.recording.get_property(key)
+        return (self._rec_attributes.get("properties") or {}).get(key)
+
+    def get_sorting_property(self, key: str):
+        """A property of the sorting's units.
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        np.ndarray or None
+        """
+        return self.sorting.get_property(key)
+
+    def load_extension(self, extension_name: str):
+        """An extension of :attr:`sorting_analyzer` (``get_data()`` gives its data).
+
+        Parameters
+        ----------
+        extension_name : str
+
+        Returns
+        -------
+        AnalyzerExtension or None
+        """
+        return self.sorting_analyzer.get_extension(extension_name)
+
+    def delete_waveforms(self) -> None:
+        """Drop the waveforms (templates stay); a folder's ``waveforms/`` is removed."""
+        import shutil
+
+        self._waveforms = None
+        if self.folder is not None and (Path(self.folder) / "waveforms").is_dir():
+            if self.is_read_only():
+                raise PermissionError(f"{str(self.folder)!r} is read-only: its waveforms cannot be deleted")
+            shutil.rmtree(Path(self.folder) / "waveforms")
+
+    def delete_extension(self, extension_name: str) -> None:
+        """Delete ``"waveforms"`` (see :meth:`delete_waveforms`) or an extension folder of the extractor's
+        folder (``<folder>/<name>/params.json``, written by SpikeInterface's postprocessing).
+
+        Parameters
+        ----------
+        extension_name : str
+        """
+        import shutil
+
+        if extension_name == "waveforms":
+            self.delete_waveforms()
+            return
+        folder = None if self.folder is None else Path(self.folder) / extension_name
+        if extension_name in _CORE_EXTENSIONS or folder is None or not (folder / "params.json").is_file():
+            deletable = ["waveforms"] + ([p.name for p in Path(self.folder).iterdir() if (p / "params.json").is_file()]
+                                         if self.folder is not None else [])
+            raise ValueError(f"extension_name={extension_name!r} cannot be deleted; deletable: {deletable}")
+        shutil.rmtree(folder)
+
 
 # ---------------------------------------------------------------------- functions
 def extract_waveforms(recording, sorting, folder=None, mode: str = "folder",

@@ -241,3 +241,28 @@ def test_in_memory_recording_stays_attached_after_folder_extraction(tmp_path):
     reloaded = gs.load_waveforms(tmp_path / "w")
     assert not reloaded.has_recording()
     np.testing.assert_array_equal(np.asarray(reloaded.get_waveforms(0)), np.asarray(we.get_waveforms(0)))
+
+
+def test_spikeinterface_0105_mock_methods(data, ref, tmp_path):
+    recording, sorting = data
+    selected, wfs = ref
+    folder = tmp_path / "wf"
+    we = gs.extract_waveforms(recording, sorting, folder=folder, max_spikes_per_unit=6, seed=2, **JOB, sparse=False)
+    # the how-to's conversion: we.sorting_analyzer.save_as(...)
+    analyzer = we.sorting_analyzer.save_as(folder=tmp_path / "analyzer", format="binary_folder")
+    reopened = gs.load_sorting_analyzer(tmp_path / "analyzer")
+    assert_close(reopened.get_extension("templates").get_data(), ref_templates(wfs, sorting.unit_ids, "average"))
+    assert analyzer.get_extension("waveforms") is not None
+    assert we.load_extension("templates").get_data().shape == (4, we.nsamples, 8)
+    assert not we.is_read_only()
+    ids = recording.channel_ids[[3, 0]]
+    np.testing.assert_array_equal(we.channel_ids_to_indices(ids), [3, 0])
+    with pytest.raises(ValueError, match="not channels"):
+        we.channel_ids_to_indices(["nope"])
+    np.testing.assert_array_equal(we.get_recording_property("group"), recording.get_property("group"))
+    with pytest.raises(ValueError, match="deletable"):
+        we.delete_extension("templates")
+    we.delete_extension("waveforms")
+    assert not we.has_waveforms() and not (folder / "waveforms").exists()
+    assert_close(we.get_all_templates(), ref_templates(wfs, sorting.unit_ids, "average"))
+    assert "waveforms" not in we.sorting_analyzer.get_loaded_extension_names()
