@@ -16,7 +16,8 @@ from .segmentutils import (append_recordings, append_sortings, concatenate_recor
                            select_segment_recording, select_segment_sorting, split_recording, split_sorting,
                            AppendSegmentRecording, ConcatenateSegmentRecording, SelectSegmentRecording,
                            AppendSegmentSorting, ConcatenateSegmentSorting, SelectSegmentSorting, SplitSegmentSorting)
-from .aggregate import aggregate_channels, aggregate_units, AggregateChannelsRecording, AggregateUnitsSorting
+from .aggregate import (aggregate_channels, aggregate_units, AggregateChannelsRecording, AggregateUnitsSorting,
+                        ChannelsAggregationRecording, UnitsAggregationSorting)
 from .astype import AstypeRecording, astype
 from .recording_tools import (do_recording_attributes_match, get_channel_distances, get_chunk_with_margin, get_chunks,
                               get_closest_channels, get_noise_levels, get_random_data_chunks, get_random_sample_slices,
@@ -106,8 +107,6 @@ _install_spikeinterface_modules()
 #: SpikeInterface 0.105's name of the 0.100 WaveformExtractor API (what load_waveforms returns)
 MockWaveformExtractor = WaveformExtractor
 #: SpikeInterface's names of the aggregation classes
-ChannelsAggregationRecording = AggregateChannelsRecording
-UnitsAggregationSorting = AggregateUnitsSorting
 
 __all__ = [
     "BaseExtractor",

@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import string_ids
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment
 from .validation import check_sampling_frequencies_match
@@ -50,7 +51,7 @@ def _new_ids(id_lists: list[np.ndarray], renamed, kind: str, exact_dtypes: bool)
             return combined
         if exact_dtypes and arrays[0].dtype.kind in "iu":
             return np.arange(total, dtype="uint64")
-    return np.arange(total).astype(str)
+    return string_ids(total)
 
 
 def _shared_annotations(objects: list, target) -> None:
@@ -171,7 +172,7 @@ class ChannelsAggregationRecordingSegment(BaseRecordingSegment):
         return out
 
 
-class AggregateChannelsRecording(BaseRecording):
+class ChannelsAggregationRecording(BaseRecording):
     """Several recordings stacked on the channel axis (same sampling frequency, segments, samples).
 
     Parameters
@@ -279,9 +280,9 @@ def aggregate_channels(recording_list_or_dict=None, renamed_channel_ids: Sequenc
 
     Returns
     -------
-    AggregateChannelsRecording
+    ChannelsAggregationRecording
     """
-    return AggregateChannelsRecording(recording_list_or_dict, renamed_channel_ids, recording_list=recording_list)
+    return ChannelsAggregationRecording(recording_list_or_dict, renamed_channel_ids, recording_list=recording_list)
 
 
 class UnitsAggregationSortingSegment(BaseSortingSegment):
@@ -309,7 +310,7 @@ class UnitsAggregationSortingSegment(BaseSortingSegment):
         return self._parents[0].get_num_samples()
 
 
-class AggregateUnitsSorting(BaseSorting):
+class UnitsAggregationSorting(BaseSorting):
     """Several sortings stacked on the unit axis (same sampling frequency and segments).
 
     Parameters
@@ -382,12 +383,17 @@ def aggregate_units(sorting_list, renamed_unit_ids: Sequence | None = None,
     sorting_list : list or dict of BaseSorting
         A dict's keys fill the ``aggregation_key`` property.
     renamed_unit_ids : array-like, optional
-        New ids; by default clashing unit ids are renumbered (see :class:`AggregateUnitsSorting`).
+        New ids; by default clashing unit ids are renumbered (see :class:`UnitsAggregationSorting`).
     sampling_frequency_max_diff : float
         Largest sampling frequency difference allowed between the sortings.
 
     Returns
     -------
-    AggregateUnitsSorting
+    UnitsAggregationSorting
     """
-    return AggregateUnitsSorting(sorting_list, renamed_unit_ids, sampling_frequency_max_diff)
+    return UnitsAggregationSorting(sorting_list, renamed_unit_ids, sampling_frequency_max_diff)
+
+
+#: gpuspike's earlier names of the two classes (SpikeInterface's names above)
+AggregateChannelsRecording = ChannelsAggregationRecording
+AggregateUnitsSorting = UnitsAggregationSorting

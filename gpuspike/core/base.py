@@ -32,6 +32,20 @@ class UnknownIdError(KeyError, ValueError, AssertionError):
         return str(self.args[0]) if self.args else ""
 
 
+def string_ids(count: int) -> np.ndarray:
+    """Ids ``"0" .. str(count - 1)`` as the narrowest unicode array (SpikeInterface's generated ids).
+
+    Parameters
+    ----------
+    count : int
+
+    Returns
+    -------
+    np.ndarray
+    """
+    return np.array([str(i) for i in range(int(count))], dtype=f"<U{max(1, len(str(max(int(count) - 1, 0))))}")
+
+
 def _to_id_array(ids: Iterable) -> np.ndarray:
     ids = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
     if ids.ndim != 1:
@@ -519,7 +533,8 @@ class BaseExtractor(ExtractorMethods):
         return copy.deepcopy(self)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}: {len(self._main_ids)} {self._id_kind}s - {self.get_num_segments()} segments"
+        kind = self._id_kind[:-3] if self._id_kind.endswith("_id") else self._id_kind
+        return f"{type(self).__name__}: {len(self._main_ids)} {kind}s - {self.get_num_segments()} segments"
 
 
 # ---------------------------------------------------------------------- helpers

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .numpyextractors import NumpySorting
+from .base import string_ids
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
 
@@ -235,7 +236,7 @@ class GeneratedSorting(NumpySorting):
         if t_starts is not None and len(t_starts) != len(durations):
             raise ValueError(f"t_starts has {len(t_starts)} values for {len(durations)} segments (durations)")
         rates = _resolve_rates(firing_rates, num_units, seed)
-        unit_ids = np.arange(num_units).astype(str) if unit_ids is None else np.asarray(unit_ids)
+        unit_ids = string_ids(num_units) if unit_ids is None else np.asarray(unit_ids)
         spikes = _sorting_spikes(num_units, sampling_frequency, durations, rates, empty_units, refractory_period_ms,
                                  add_spikes_on_borders, num_spikes_per_border, border_size_samples, int(seed))
         num_samples = [int(sampling_frequency * d) for d in durations]
@@ -722,7 +723,7 @@ class NoiseGeneratorRecording(BaseRecording):
             cov_matrix = np.asarray(cov_matrix, dtype="float64")
             if cov_matrix.shape != (num_channels, num_channels):
                 raise ValueError(f"cov_matrix has shape {cov_matrix.shape}, expected ({num_channels}, {num_channels})")
-        super().__init__(sampling_frequency, np.arange(num_channels).astype(str), dtype)
+        super().__init__(sampling_frequency, string_ids(num_channels), dtype)
         self._seed = _ensure_seed(seed)
         self._levels = levels
         rng = np.random.default_rng(self._seed)

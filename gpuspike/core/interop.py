@@ -42,9 +42,9 @@ SI_CLASSES = {
     "spikeinterface.core.segmentutils.SelectSegmentSorting": "gpuspike.core.segmentutils.SelectSegmentSorting",
     "spikeinterface.core.segmentutils.SelectSegmentEvent": "gpuspike.core.segmentutils.SelectSegmentEvent",
     "spikeinterface.core.channelsaggregationrecording.ChannelsAggregationRecording":
-        "gpuspike.core.aggregate.AggregateChannelsRecording",
+        "gpuspike.core.aggregate.ChannelsAggregationRecording",
     "spikeinterface.core.unitsaggregationsorting.UnitsAggregationSorting":
-        "gpuspike.core.aggregate.AggregateUnitsSorting",
+        "gpuspike.core.aggregate.UnitsAggregationSorting",
     "spikeinterface.core.generate.InjectTemplatesRecording": "gpuspike.core.injecttemplates.InjectTemplatesRecording",
     "spikeinterface.core.generate.MockRecording": "gpuspike.core.generate.MockRecording",
     "spikeinterface.generation.noise_tools.NoiseGeneratorRecording": "gpuspike.core.generate.NoiseGeneratorRecording",

@@ -223,8 +223,9 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
         return save_snippets(self, folder=folder, format=format, overwrite=overwrite, **kwargs)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments - "
-                f"{self.get_total_snippets()} snippets - {self.snippet_len} samples")
+        # SpikeInterface's text, spaces included
+        return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments -  "
+                f"{self.sampling_frequency / 1000.0:0.1f}kHz \n snippet_len:{self.snippet_len} before peak:{self.nbefore}")
 
 
 BaseRecordingSnippets.register(BaseSnippets)

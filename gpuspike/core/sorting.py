@@ -386,7 +386,7 @@ class BaseSorting(SortingMethods, BaseExtractor):
             ids, counts = ids[keep], counts[keep]
         if outputs == "array":
             return counts
-        return {u: int(c) for u, c in zip(ids.tolist(), counts)}
+        return {u: c for u, c in zip(ids, counts.astype(np.int64, copy=False))}  # numpy scalars, as SpikeInterface
 
     def get_total_num_spikes(self) -> dict:
         """Number of spikes of each unit, as a dict (the specification's name)."""
