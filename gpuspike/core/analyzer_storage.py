@@ -332,11 +332,11 @@ class BinaryFolderStore(_FolderStore):
             atomic_write_text(tmp / "settings.json", dumps(settings))
             NumpyFolderSorting.write_sorting(sorting, tmp / "sorting")
             if provenance is not None and provenance.is_dumpable:
-                atomic_write_text(tmp / "sorting" / "provenance.json", dumps(provenance.to_dict(relative_to=final)))
+                atomic_write_text(tmp / "sorting" / "provenance.json", dumps(provenance.to_dict(relative_to=final, recursive=True)))
             if sparsity_mask is not None:
                 np.save(tmp / "sparsity_mask.npy", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
-                atomic_write_text(tmp / "recording.json", dumps(recording.to_dict(relative_to=final)))
+                atomic_write_text(tmp / "recording.json", dumps(recording.to_dict(relative_to=final, recursive=True)))
             _warn_not_saved(recording, folder)
             info = tmp / "recording_info"
             info.mkdir()
@@ -484,7 +484,7 @@ class ZarrStore(_FolderStore):
             sorting_group = open_group(zarr_v2.write_group(tmp / "sorting"), "a")
             write_sorting_to_group(sorting, sorting_group)
             if provenance is not None and provenance.is_dumpable:
-                sorting_group.attrs["provenance"] = plain_json(provenance.to_dict(relative_to=final))
+                sorting_group.attrs["provenance"] = plain_json(provenance.to_dict(relative_to=final, recursive=True))
             attrs = {"recording_attributes": rec_attributes_to_json(rec_attributes)}
             if rec_attributes.get("probegroup") is not None:
                 attrs["probegroup"] = plain_json(rec_attributes["probegroup"].to_dict())
@@ -493,7 +493,7 @@ class ZarrStore(_FolderStore):
             if sparsity_mask is not None:
                 zarr_v2.write_array(tmp, "sparsity_mask", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
-                zarr_v2.write_json_object(tmp / "recording", plain_json(recording.to_dict(relative_to=final)))
+                zarr_v2.write_json_object(tmp / "recording", plain_json(recording.to_dict(relative_to=final, recursive=True)))
             _warn_not_saved(recording, folder)
             zarr_v2.consolidate(tmp)
         return cls(folder)

@@ -387,13 +387,13 @@ class BaseExtractor(ExtractorMethods):
 
     def to_dict(self, include_annotations: bool = True, include_properties: bool = True,
                 include_extra_metadata: bool = True, relative_to: str | Path | None = None,
-                recursive: bool = True) -> dict:
-        """A JSON-able dict that rebuilds this object with :func:`load`, in SpikeInterface's form.
+                recursive: bool = False) -> dict:
+        """A dict that rebuilds this object with :func:`load`, in SpikeInterface's form.
 
-        Values are plain JSON (lists for arrays); classes that SpikeInterface also has are named
-        by their SpikeInterface path, so SpikeInterface loads the dict too. The parameters come in
-        SpikeInterface 0.105's order; the defaults differ (all annotations and properties; nested
-        extractors always as dicts).
+        Values are plain JSON (lists for arrays; in-memory classes keep their arrays); classes that
+        SpikeInterface also has are named by their SpikeInterface path, so SpikeInterface loads the
+        dict too. The parameters come in SpikeInterface 0.105's order; the defaults of
+        ``include_annotations`` and ``include_properties`` differ (all annotations and properties).
 
         Parameters
         ----------
@@ -402,9 +402,12 @@ class BaseExtractor(ExtractorMethods):
         include_extra_metadata : bool
             Store the probe (``"probegroup"``) and in-memory time changes (``"times_kwargs"``).
         relative_to : str or Path, optional
-            Make file paths relative to this folder, so a saved folder can be moved.
+            Make file paths relative to this folder, so a saved folder can be moved (implies
+            ``recursive``: SpikeInterface 0.105 requires ``recursive=True`` with it).
         recursive : bool
-            Objects in kwargs are always converted to their dicts (kept for SpikeInterface's signature).
+            Turn the extractors in the kwargs (parents of a view) into their dicts too; False (as
+            SpikeInterface) keeps them as objects, which :func:`load` takes as they are. Only a
+            recursive dict can be written as JSON.
 
         Returns
         -------
@@ -412,7 +415,8 @@ class BaseExtractor(ExtractorMethods):
         """
         from .serialization import extractor_to_dict
 
-        d = extractor_to_dict(self, include_annotations, include_properties, include_extra_metadata)
+        recursive = bool(recursive) or relative_to is not None
+        d = extractor_to_dict(self, include_annotations, include_properties, include_extra_metadata, recursive)
         if relative_to is not None:
             d = _make_paths_relative(d, Path(relative_to))
             d["relative_paths"] = True
@@ -436,7 +440,7 @@ class BaseExtractor(ExtractorMethods):
 
     def to_json(self, relative_to: str | Path | None = None) -> str:
         """The dict of :meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(relative_to=relative_to), indent=4)
+        return json.dumps(self.to_dict(relative_to=relative_to, recursive=True), indent=4)
 
     def _check_json_dumpable(self, what: str) -> None:
         self.check_dumpable(what)
@@ -465,7 +469,7 @@ class BaseExtractor(ExtractorMethods):
         if relative_to is True:
             relative_to = file_path.parent
         d = self.to_dict(include_annotations=include_annotations, include_properties=include_properties,
-                         relative_to=relative_to, include_extra_metadata=include_extra_metadata)
+                         relative_to=relative_to, include_extra_metadata=include_extra_metadata, recursive=True)
         atomic_write_text(file_path, json.dumps(d, indent=4))
 
     def dump_to_pickle(self, file_path: str | Path | None = None, relative_to: str | Path | bool | None = None,
@@ -487,7 +491,8 @@ class BaseExtractor(ExtractorMethods):
         file_path = _file_path(file_path, (".pkl", ".pickle"))
         if relative_to is True:
             relative_to = file_path.parent
-        d = self.to_dict(include_annotations=True, include_properties=include_properties, relative_to=relative_to)
+        d = self.to_dict(include_annotations=True, include_properties=include_properties, relative_to=relative_to,
+                         recursive=True)
         atomic_write_bytes(file_path, pickle.dumps(d))
 
     def dump(self, file_path: str | Path, relative_to: str | Path | bool | None = None) -> None:
@@ -523,13 +528,13 @@ class BaseExtractor(ExtractorMethods):
 
     def __reduce__(self):
         if self.is_dumpable:
-            return (_from_dict, (self.to_dict(),))
+            return (_from_dict, (self.to_dict(recursive=True),))
         return super().__reduce__()
 
     def clone(self) -> "BaseExtractor":
         """A new object rebuilt from the dict (dumpable objects) or a deep copy."""
         if self.is_dumpable:
-            return _from_dict(self.to_dict())
+            return _from_dict(self.to_dict(recursive=True))
         return copy.deepcopy(self)
 
     def __repr__(self) -> str:

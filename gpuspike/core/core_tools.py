@@ -459,7 +459,9 @@ def _json_ready(value):
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, (BaseExtractor, ProbeGroup)):
+    if isinstance(value, BaseExtractor):
+        return _json_ready(value.to_dict(recursive=True))
+    if isinstance(value, ProbeGroup):
         return _json_ready(value.to_dict())
     return value
 

@@ -133,7 +133,7 @@ def encode_args(args, what: str, recording=None):
 
     def encode(obj):
         if isinstance(obj, BaseExtractor):
-            return _ExtractorDict(obj.to_dict()) if obj is recording or obj.is_dumpable else obj
+            return _ExtractorDict(obj.to_dict(recursive=True)) if obj is recording or obj.is_dumpable else obj
         if isinstance(obj, tuple):
             return tuple(encode(a) for a in obj)
         if isinstance(obj, list):

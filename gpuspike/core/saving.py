@@ -88,7 +88,7 @@ def write_metadata(folder: Path, obj, probe_file: str | None = "probegroup.json"
         write_property(prop_folder, key, obj.get_property(key))
     write_json(folder / "annotations.json", obj._annotations)
     if obj.is_dumpable:
-        write_json(folder / "provenance.json", obj.to_dict(relative_to=relative_to))
+        write_json(folder / "provenance.json", obj.to_dict(relative_to=relative_to, recursive=True))
     if probe_file is not None and hasattr(obj, "has_probe") and obj.has_probe():
         from probeinterface import write_probeinterface
 

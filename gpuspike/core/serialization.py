@@ -46,7 +46,7 @@ def plain(value):
 
 
 def extractor_to_dict(obj, include_annotations: bool = True, include_properties: bool = True,
-                      include_extra_metadata: bool = True) -> dict:
+                      include_extra_metadata: bool = True, recursive: bool = True) -> dict:
     """The dict of one object (its kwargs' objects as their dicts), in SpikeInterface's form.
 
     Parameters
@@ -56,6 +56,8 @@ def extractor_to_dict(obj, include_annotations: bool = True, include_properties:
         All annotations / properties (else only the main ones, as SpikeInterface).
     include_extra_metadata : bool
         Add the probe (``"probegroup"``) and in-memory time changes (``"times_kwargs"``).
+    recursive : bool
+        Nested extractors as their dicts (else kept as the objects themselves).
 
     Returns
     -------
@@ -71,6 +73,8 @@ def extractor_to_dict(obj, include_annotations: bool = True, include_properties:
 
     def child(value):
         if isinstance(value, BaseExtractor):
+            if not recursive:
+                return value
             return extractor_to_dict(value, include_annotations, include_properties, include_extra_metadata)
         if isinstance(value, dict):
             return {k: child(v) for k, v in value.items()}

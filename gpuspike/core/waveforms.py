@@ -349,16 +349,16 @@ def write_waveforms_folder(we: WaveformExtractor, tmp: Path, final_folder: Path,
         _write_json(tmp / "sparsity.json", we.sparsity.to_dict())
     relative_to = final_folder if use_relative_path else None
     if we._recording is not None and we._recording.is_dumpable:
-        _write_json(tmp / "recording.json", we._recording.to_dict(relative_to=relative_to))
+        _write_json(tmp / "recording.json", we._recording.to_dict(relative_to=relative_to, recursive=True))
     sorting = we.sorting
     if sorting.is_dumpable:
-        _write_json(tmp / "sorting.json", sorting.to_dict(relative_to=relative_to))
+        _write_json(tmp / "sorting.json", sorting.to_dict(relative_to=relative_to, recursive=True))
     else:
         from .numpyextractors import NumpySorting
 
         saved = NumpySorting.from_sorting(sorting, with_metadata=True).save(folder=tmp / "sorting")
         # relative to the temporary folder = relative to the final one, since "sorting" moves with it
-        _write_json(tmp / "sorting.json", saved.to_dict(relative_to=tmp))
+        _write_json(tmp / "sorting.json", saved.to_dict(relative_to=tmp, recursive=True))
     _write_json(tmp / "gpuspike_selected_indices.json", {"selected_indices": we._selected_indices})
     if we.has_waveforms():
         wf_dir = tmp / "waveforms"

@@ -105,10 +105,10 @@ def save_waveforms_zarr(we, folder: str | Path, overwrite: bool = False) -> Path
         "templates": sorted(we._template_cache),
     }
     if we._recording is not None and we._recording.is_dumpable:
-        attrs["recording"] = we._recording.to_dict(relative_to=folder)
+        attrs["recording"] = we._recording.to_dict(relative_to=folder, recursive=True)
     sorting = we.sorting
     if sorting.is_dumpable:
-        attrs["sorting"] = sorting.to_dict(relative_to=folder)
+        attrs["sorting"] = sorting.to_dict(relative_to=folder, recursive=True)
     with atomic_folder(folder, overwrite=overwrite) as tmp:
         root = open_group(tmp, mode="w")
         if not sorting.is_dumpable:
