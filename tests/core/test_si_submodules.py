@@ -199,7 +199,7 @@ def test_path_helpers_and_memory_strings(tmp_path):
     rec, _ = small_recording(seed=9, lengths=(3000,))
     saved = rec.save(folder=tmp_path / "data" / "rec", progress_bar=False)
     view = gs.concatenate_recordings([saved.frame_slice(0, 100), saved.frame_slice(100, 200)])
-    d = view.to_dict()
+    d = view.to_dict(recursive=True)
     assert check_paths_relative(d, tmp_path / "elsewhere")
     relative = make_paths_relative(d, tmp_path / "elsewhere")
     relative_paths = [v for _, _, v in __import__("gpuspike.core.core_tools", fromlist=["x"])._path_values(relative)]
@@ -207,7 +207,7 @@ def test_path_helpers_and_memory_strings(tmp_path):
     absolute = make_paths_absolute(relative, tmp_path / "elsewhere")
     assert absolute == json.loads(json.dumps(d, cls=SIJsonEncoder))
     np.testing.assert_array_equal(gs.load(absolute).get_traces(), view.get_traces())
-    assert d == view.to_dict()  # the helpers work on copies
+    assert d == view.to_dict(recursive=True)  # the helpers work on copies
     upper = recursive_path_modifier(d, lambda p: str(p).upper())
     assert all(v == str(v).upper() for _, _, v in __import__("gpuspike.core.core_tools",
                                                              fromlist=["x"])._path_values(upper))
