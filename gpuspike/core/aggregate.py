@@ -240,6 +240,8 @@ class ChannelsAggregationRecording(BaseRecording):
         return self._recordings
 
     def _stack_probes(self, recording_list) -> None:
+        from .channels import locations_of_contacts
+
         vectors, infos, probe_offset = [], [], 0
         for rec in recording_list:
             cv = rec.get_property("contact_vector").copy()
@@ -258,6 +260,8 @@ class ChannelsAggregationRecording(BaseRecording):
             if len({p for _, p in pairs}) != len({i for i, _ in pairs}):
                 contact_vector["probe_id"] = contact_vector["probe_index"].astype(str)
         self._properties["contact_vector"] = contact_vector
+        ndim = 3 if "z" in contact_vector.dtype.names else 2
+        self._properties["location"] = locations_of_contacts(contact_vector, ndim)
         self._annotations["probes_info"] = infos
         # one group per (probe, shank, side) of the stacked probes, as SpikeInterface 0.105 regroups them
         from .channels import _groups_of

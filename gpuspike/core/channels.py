@@ -11,6 +11,28 @@ from .si_methods import ChannelMethods
 _GROUP_MODES = ("auto", "by_probe", "by_shank", "by_side")
 
 
+#: the per-channel arrays that hold an attached probe (kept with the probe, not listed as properties)
+PROBE_PROPERTY_KEYS = ("contact_vector", "location")
+
+
+def locations_of_contacts(contact_vector: np.ndarray, ndim: int) -> np.ndarray:
+    """``(num_channels, ndim)`` float64 locations of a probe's contact vector (channel order).
+
+    Parameters
+    ----------
+    contact_vector : np.ndarray
+        probeinterface's ``to_numpy(complete=True)`` rows, in channel order.
+    ndim : int
+        2 or 3.
+
+    Returns
+    -------
+    np.ndarray
+    """
+    axes = ["x", "y", "z"][:ndim]
+    return np.stack([contact_vector[a] for a in axes], axis=1).astype("float64")
+
+
 class ChannelsMixin(ChannelMethods):
     """Channel ids, gains/offsets, groups and probeinterface probes.
 
@@ -151,6 +173,21 @@ class ChannelsMixin(ChannelMethods):
         """True when a probe (contact_vector) is attached."""
         return "contact_vector" in self._properties
 
+    def get_property_keys(self) -> list[str]:
+        """Names of the properties. With a probe attached, its ``contact_vector`` and ``location``
+        stay with the probe, as in SpikeInterface 0.105 (which keeps the probe outside the
+        properties): ``get_property("location")`` still gives the locations, but they are not listed,
+        saved or exported as properties (the probe is, whole).
+
+        Returns
+        -------
+        list of str
+        """
+        keys = super().get_property_keys()
+        if self.has_probe():
+            keys = [k for k in keys if k not in PROBE_PROPERTY_KEYS]
+        return keys
+
     def set_probe(self, probe, group_mode: str = "auto", in_place: bool | None = None):
         """Attach a probeinterface ``Probe`` (or ``ProbeGroup``).
 
@@ -256,8 +293,7 @@ class ChannelsMixin(ChannelMethods):
         # channel order now follows the wiring; contact vector stores positions in that order
         arr = arr.copy()
         arr["device_channel_indices"] = np.arange(len(arr))
-        ndim = probegroup.probes[0].ndim
-        locations = np.stack([arr["x"], arr["y"]] + ([arr["z"]] if ndim == 3 else []), axis=1).astype("float64")
+        locations = locations_of_contacts(arr, probegroup.probes[0].ndim)
         probes_info = [
             {"annotations": dict(p.annotations), "planar_contour": None if p.probe_planar_contour is None
              else np.asarray(p.probe_planar_contour).tolist()}

@@ -85,8 +85,8 @@ class BaseOperatorRecording(BaseRecording):
         for segment1, segment2 in zip(recording1._segments, recording2._segments):
             self.add_segment(OperatorRecordingSegment(segment1, segment2, operator))
         recording1.copy_metadata(self, only_main=True, skip_properties=_SCALING_PROPERTIES)
-        if "contact_vector" in recording1.get_property_keys():
-            self._properties["contact_vector"] = recording1.get_property("contact_vector").copy()
+        if recording1.has_probe():
+            self._properties["contact_vector"] = recording1._properties["contact_vector"].copy()
         self._kwargs = {"recording1": recording1, "recording2": recording2, "operator": operator}
 
 

@@ -97,8 +97,10 @@ def extractor_to_dict(obj, include_annotations: bool = True, include_properties:
         annotations = {k: v for k, v in annotations.items() if k != "probes_info"}
     prop_keys = list(obj._properties) if include_properties else [k for k in obj._main_properties
                                                                    if k in obj._properties]
-    if with_probe:
-        prop_keys = [k for k in prop_keys if k != "contact_vector"]
+    if with_probe:  # the probe travels whole, as "probegroup" (SpikeInterface 0.105)
+        from .channels import PROBE_PROPERTY_KEYS
+
+        prop_keys = [k for k in prop_keys if k not in PROBE_PROPERTY_KEYS]
     d = {
         "class": si_path or gs_path,
         "module": "spikeinterface" if si_path else "gpuspike",

@@ -168,3 +168,28 @@ def test_3d_probe_locations():
     assert rec.has_3d_locations()
     assert rec.get_channel_locations(axes="xyz").shape == (4, 3)
     np.testing.assert_array_equal(rec.get_channel_locations(axes="y"), probe.contact_positions[:, [1]])
+
+
+def test_the_probe_is_not_listed_saved_or_dumped_as_properties(tmp_path):
+    """SpikeInterface 0.105 keeps the probe outside the properties: contact_vector and location are
+    neither listed nor written as property files; the probe itself travels and gives them back."""
+    from gpuspike import load
+
+    rec, _, loc, grp = _probe_rec(nseg=1)
+    rec.set_property("quality", np.arange(8))
+    assert sorted(rec.get_property_keys()) == ["group", "quality"]
+    np.testing.assert_array_equal(rec.get_property("location"), loc)  # the specification's equivalence
+    for view in (rec.channel_slice(rec.channel_ids[[6, 1]]), aggregate_channels([rec, rec])):
+        assert "location" not in view.get_property_keys() and "contact_vector" not in view.get_property_keys()
+    saved = rec.save(folder=tmp_path / "rec", progress_bar=False)
+    assert sorted(p.stem for p in (tmp_path / "rec" / "properties").iterdir()) == ["group", "quality"]
+    d = rec.to_dict(recursive=True)
+    assert sorted(d["properties"]) == ["group", "quality"] and d["probegroup"] is not None
+    for back in (saved, load(tmp_path / "rec"), load(d), rec.save(folder=tmp_path / "z.zarr", format="zarr")):
+        _check(back, loc, grp)
+        assert sorted(back.get_property_keys()) == ["group", "quality"]
+    bare = NumpyRecording([np.zeros((10, 3), "float32")], 1000.0)
+    bare.set_channel_locations(np.arange(6.0).reshape(3, 2))  # no probe: an ordinary property
+    assert bare.get_property_keys() == ["location"]
+    np.testing.assert_array_equal(load(bare.save(folder=tmp_path / "bare", progress_bar=False).to_dict(
+        recursive=True)).get_channel_locations(), np.arange(6.0).reshape(3, 2))
