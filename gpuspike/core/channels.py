@@ -188,6 +188,19 @@ class ChannelsMixin(ChannelMethods):
             keys = [k for k in keys if k not in PROBE_PROPERTY_KEYS]
         return keys
 
+    def get_annotation_keys(self) -> list[str]:
+        """Names of the annotations; the attached probe's own annotations (``probes_info``) stay with
+        the probe (``get_probe().annotations``), as in SpikeInterface 0.105.
+
+        Returns
+        -------
+        list of str
+        """
+        keys = super().get_annotation_keys()
+        if self.has_probe():
+            keys = [k for k in keys if k != "probes_info"]
+        return keys
+
     def set_probe(self, probe, group_mode: str = "auto", in_place: bool | None = None):
         """Attach a probeinterface ``Probe`` (or ``ProbeGroup``).
 
