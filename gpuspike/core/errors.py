@@ -36,3 +36,8 @@ class SpikeInterfaceAssertError(ValueError, AssertionError):
 class UnknownKeywordError(TypeError, AssertionError):
     """An unknown keyword where SpikeInterface asserts (job kwargs): a ``TypeError`` (Python's
     convention for an unexpected keyword) that is also an ``AssertionError``."""
+
+
+class MissingFolderError(FileNotFoundError, ValueError):
+    """A folder to read does not exist: a ``FileNotFoundError`` (gpuspike's convention) that is also
+    the ``ValueError`` SpikeInterface raises there, so that code catching either catches it."""

@@ -38,7 +38,9 @@ def check_folder(folder: Path, what: str) -> Path:
         except OSError:
             pass
         if not folder.exists():
-            raise FileNotFoundError(f"{what}: folder {str(folder)!r} does not exist")
+            from .errors import MissingFolderError
+
+            raise MissingFolderError(f"{what}: folder {str(folder)!r} does not exist")
     if not folder.is_dir():
         raise CorruptFolderError(f"{what}: {str(folder)!r} is not a folder")
     leftover = parse_leftover(folder)

@@ -985,7 +985,10 @@ class SortingAnalyzer:
         unit_ids = list(unit_ids)
         missing = [u for u in unit_ids if u not in list(self.unit_ids)]
         if missing:
-            raise ValueError(f"unit ids {missing} are not in the analyzer (units: {list(self.unit_ids)[:20]})")
+            from .errors import SpikeInterfaceAssertError
+
+            raise SpikeInterfaceAssertError(f"unit ids {missing} are not in the analyzer "
+                                            f"(units: {list(self.unit_ids)[:20]})")
         self.main_channel_indices  # noqa: B018
         sorting = NumpySorting.from_sorting(self.sorting.select_units(unit_ids), with_metadata=True,
                                             copy_spike_vector=True)

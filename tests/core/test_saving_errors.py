@@ -253,3 +253,18 @@ def test_spikeinterface_dicts_map_to_gpuspike_classes(tmp_path):
         resolve_foreign_class("spikeinterface.preprocessing.filter.BandpassFilterRecording")
     with pytest.raises(ValueError, match="relative paths"):
         load(view)
+
+
+def test_missing_folder_and_unknown_units_raise_what_either_library_catches(tmp_path):
+    import gpuspike as gs
+
+    for name in ("nothing", "nothing.zarr"):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            gs.load(tmp_path / name)
+        with pytest.raises(ValueError, match="does not exist"):  # SpikeInterface's type
+            gs.load(tmp_path / name)
+    recording, sorting = gs.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=0)
+    analyzer = gs.create_sorting_analyzer(sorting, recording)
+    for error in (AssertionError, ValueError):
+        with pytest.raises(error, match="not in the analyzer"):
+            analyzer.select_units(["nope"])
