@@ -106,7 +106,6 @@ from .testing import (check_extractor_annotations_equal, check_extractor_propert
 _install_spikeinterface_modules()
 #: SpikeInterface 0.105's name of the 0.100 WaveformExtractor API (what load_waveforms returns)
 MockWaveformExtractor = WaveformExtractor
-#: SpikeInterface's names of the aggregation classes
 
 __all__ = [
     "BaseExtractor",

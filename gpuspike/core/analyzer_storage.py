@@ -332,7 +332,8 @@ class BinaryFolderStore(_FolderStore):
             atomic_write_text(tmp / "settings.json", dumps(settings))
             NumpyFolderSorting.write_sorting(sorting, tmp / "sorting")
             if provenance is not None and provenance.is_dumpable:
-                atomic_write_text(tmp / "sorting" / "provenance.json", dumps(provenance.to_dict(relative_to=final, recursive=True)))
+                provenance_dict = provenance.to_dict(relative_to=final, recursive=True)
+                atomic_write_text(tmp / "sorting" / "provenance.json", dumps(provenance_dict))
             if sparsity_mask is not None:
                 np.save(tmp / "sparsity_mask.npy", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
@@ -493,7 +494,8 @@ class ZarrStore(_FolderStore):
             if sparsity_mask is not None:
                 zarr_v2.write_array(tmp, "sparsity_mask", np.asarray(sparsity_mask, dtype=bool))
             if recording is not None and recording.is_dumpable:
-                zarr_v2.write_json_object(tmp / "recording", plain_json(recording.to_dict(relative_to=final, recursive=True)))
+                recording_dict = recording.to_dict(relative_to=final, recursive=True)
+                zarr_v2.write_json_object(tmp / "recording", plain_json(recording_dict))
             _warn_not_saved(recording, folder)
             zarr_v2.consolidate(tmp)
         return cls(folder)

@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .numpyextractors import NumpySorting
 from .base import string_ids
+from .numpyextractors import NumpySorting
 from .recording import BaseRecording, BaseRecordingSegment
 from .sorting import BaseSorting, BaseSortingSegment, spike_dtype
 

@@ -225,7 +225,8 @@ class BaseSnippets(SnippetsMethods, ChannelsMixin, BaseExtractor):
     def __repr__(self) -> str:
         # SpikeInterface's text, spaces included
         return (f"{type(self).__name__}: {self.get_num_channels()} channels - {self.get_num_segments()} segments -  "
-                f"{self.sampling_frequency / 1000.0:0.1f}kHz \n snippet_len:{self.snippet_len} before peak:{self.nbefore}")
+                f"{self.sampling_frequency / 1000.0:0.1f}kHz \n snippet_len:{self.snippet_len} "
+                f"before peak:{self.nbefore}")
 
 
 BaseRecordingSnippets.register(BaseSnippets)

@@ -513,10 +513,11 @@ def _create_trace_arrays(group, recording: BaseRecording, plan: dict) -> list[st
 def _write_zarr_metadata(root, recording: BaseRecording, relative_to: str | Path | None = None) -> None:
     from .serialization import plain
 
+    provenance = recording.to_dict(relative_to=relative_to, recursive=True) if recording.is_dumpable else None
     attrs = {"zarr_class_info": {"class": SI_ZARR_CLASS, "module": "spikeinterface"},
              "sampling_frequency": float(recording.sampling_frequency),
              "num_segments": int(recording.get_num_segments()),
-             "provenance": recording.to_dict(relative_to=relative_to, recursive=True) if recording.is_dumpable else None,
+             "provenance": provenance,
              "annotations": plain(recording._annotations)}
     if recording.has_probe():
         attrs["probegroup"] = plain(recording.get_probegroup().to_dict(array_as_list=True))

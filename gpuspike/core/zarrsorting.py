@@ -146,9 +146,9 @@ def write_sorting_to_group(sorting: BaseSorting, group, compressor="default", re
         compressor = get_default_zarr_compressor()
     spikes = sorting.to_spike_vector()
     num_segments = sorting.get_num_segments()
+    provenance = sorting.to_dict(relative_to=relative_to, recursive=True) if sorting.is_dumpable else None
     group.attrs.update({"sampling_frequency": float(sorting.sampling_frequency),
-                        "num_segments": int(num_segments),
-                        "provenance": sorting.to_dict(relative_to=relative_to, recursive=True) if sorting.is_dumpable else None})
+                        "num_segments": int(num_segments), "provenance": provenance})
     create_array(group, "unit_ids", data=np.asarray(sorting.unit_ids))
     spikes_group = group.create_group("spikes")
     for field in ("sample_index", "unit_index"):
