@@ -1176,10 +1176,50 @@ result = [str(path), kwarg == os.path.abspath("some/rel.zarr"), folder.name, sor
           dict(group.attrs)["annotations"], dict(wc.old_extension_to_new_class_map), updated,
           wc.get_extension_class("templates").__name__]""",
 }
+# ---------------------------------------------------------------------- SpikeInterface 0.105's forms
+CASES_0105_FORMS = {
+    "f_generated_id_dtypes": """
+rec, srt = si.generate_ground_truth_recording(durations=[1.0], num_channels=12, num_units=3, seed=1)
+result = [str(rec.channel_ids.dtype), str(srt.unit_ids.dtype),
+          str(si.aggregate_channels([rec, rec]).channel_ids.dtype), str(si.aggregate_units([srt, srt]).unit_ids.dtype),
+          str(si.generate_sorting(num_units=5, durations=[1.0], seed=1).unit_ids.dtype)]""",
+    "f_count_num_spikes_types": """
+counts = si.generate_sorting(num_units=3, durations=[1.0], seed=1).count_num_spikes_per_unit()
+result = [[type(k).__name__, type(v).__name__] for k, v in counts.items()]""",
+    "f_aggregation_class_names": """
+rec = numpy_recording(10, 2, ["a", "b"])
+srt = si.generate_sorting(num_units=2, durations=[1.0], seed=1)
+result = [type(si.aggregate_channels([rec, rec])).__name__, type(si.aggregate_units([srt, srt])).__name__,
+          repr(si.aggregate_channels([rec, rec])).split(":")[0]]""",
+    "f_snippets_event_reprs": """
+snippets = si.NumpySnippets([np.ones((3, 4, 2), "float32")], [np.array([1, 5, 8])], 1000.0, nbefore=1)
+event = si.NumpyEvent(channel_ids=["a", "b"], structured_dtype=np.dtype([("time", "f8")]))
+result = [repr(snippets), repr(event)]""",
+    "f_to_dict_keeps_parents_unless_recursive": """
+view = numpy_recording(10, 3).frame_slice(2, 8).select_channels([0, 2])
+d, d_rec = view.to_dict(), view.to_dict(recursive=True)
+parent, parent_rec = (next(iter(x["kwargs"].values())) for x in (d, d_rec))
+result = [type(parent).__name__, type(parent_rec).__name__, si.load(d).get_traces(), si.load(d_rec).get_traces()]""",
+    "f_numpy_recording_dict_round_trip": """
+rec = numpy_recording(10, 3, dtype="int16")
+result = [si.load(rec.to_dict()).get_traces(), str(si.load(rec.to_dict()).get_dtype())]""",
+    "f_probe_keys_after_set_probe": """
+rec = numpy_recording(20, 4)
+probe = linear_probe(4)
+probe.set_device_channel_indices(np.arange(4))
+rec.set_probe(probe)
+result = [sorted(rec.get_property_keys()), sorted(rec.get_annotation_keys()), rec.get_channel_locations()]""",
+    "f_times_in_dicts": """
+rec = numpy_recording(20, 2)
+rec.shift_times(5.0)
+back = si.load(rec.to_dict())
+result = back.get_times()""",
+}
+
 ALL_CASES = {**CASES_1, **CASES_2, **CASES_3, **CASES_4, **CASES_5, **CASES_6, **CASES_7, **CASES_8, **CASES_9,
              **CASES_10, **CASES_REPR, **CASES_KEYWORDS, **CASES_METHODS, **CASES_WALKS, **CASES_OPERATORS,
              **CASES_MOTION, **CASES_SPARSITY_TIES, **CASES_SORTING_TOOLS, **CASES_DICT_TOOLS,
-             **CASES_MODULE_HELPERS, **CASES_SUBMODULES}
+             **CASES_MODULE_HELPERS, **CASES_SUBMODULES, **CASES_0105_FORMS}
 #: cases whose warnings are compared too (categories of the warnings raised)
 WARNING_CASES = {"p4_register_recording_past_end_warns"}
 
