@@ -45,6 +45,8 @@ class NumpyRecording(BaseRecording):
     traces_list : np.ndarray or list of np.ndarray
         Traces per segment (time axis first).
     sampling_frequency : float
+        Required by SpikeInterface; the specification's example leaves it out, so without it
+        30000.0 Hz is taken, with a warning.
     t_starts : list of float, optional
         Start time (s) of each segment.
     channel_ids : array-like, optional
@@ -53,8 +55,12 @@ class NumpyRecording(BaseRecording):
 
     _dumpable_class = False
 
-    def __init__(self, traces_list, sampling_frequency: float = 30000.0, t_starts: Sequence | None = None,
+    def __init__(self, traces_list, sampling_frequency: float | None = None, t_starts: Sequence | None = None,
                  channel_ids: Sequence | None = None) -> None:
+        if sampling_frequency is None:
+            sampling_frequency = 30000.0
+            warnings.warn("NumpyRecording: no sampling_frequency given, 30000.0 Hz assumed (SpikeInterface requires "
+                          "it): pass sampling_frequency=...", UserWarning, stacklevel=2)
         traces_list = _as_list(traces_list, "traces_list")
         if not traces_list:
             raise ValueError("traces_list must hold at least one segment")

@@ -211,7 +211,9 @@ def test_spec_in_memory():
     num_samples = int(duration * sampling_frequency)
     num_channels = 16
     random_traces = np.random.randn(num_samples, num_channels)
-    recording_memory = NumpyRecording(traces_list=[random_traces])
+    with pytest.warns(UserWarning, match="30000.0 Hz assumed"):
+        recording_memory = NumpyRecording(traces_list=[random_traces])
+    assert recording_memory.sampling_frequency == sampling_frequency
     np.testing.assert_array_equal(recording_memory.get_traces(), random_traces)
     assert not recording_memory.is_dumpable
 
