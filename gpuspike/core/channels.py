@@ -188,6 +188,19 @@ class ChannelsMixin(ChannelMethods):
             keys = [k for k in keys if k not in PROBE_PROPERTY_KEYS]
         return keys
 
+    def delete_property(self, key: str) -> None:
+        """Remove a property; the attached probe's ``contact_vector`` / ``location`` go with
+        :meth:`remove_probe` only (they are not properties of their own, as in SpikeInterface 0.105).
+
+        Parameters
+        ----------
+        key : str
+        """
+        if key in PROBE_PROPERTY_KEYS and self.has_probe():
+            raise KeyError(f"{key!r} belongs to the attached probe, not to the properties "
+                           f"{self.get_property_keys()}: use remove_probe() to detach the probe")
+        super().delete_property(key)
+
     def get_annotation_keys(self) -> list[str]:
         """Names of the annotations; the attached probe's own annotations (``probes_info``) stay with
         the probe (``get_probe().annotations``), as in SpikeInterface 0.105.

@@ -180,6 +180,8 @@ def test_the_probe_is_not_listed_saved_or_dumped_as_properties(tmp_path):
     assert sorted(rec.get_property_keys()) == ["group", "quality"]
     assert "probes_info" not in rec.get_annotation_keys() and "probes_info" in rec._annotations
     np.testing.assert_array_equal(rec.get_property("location"), loc)  # the specification's equivalence
+    with pytest.raises(KeyError, match="remove_probe"):
+        rec.delete_property("location")
     for view in (rec.channel_slice(rec.channel_ids[[6, 1]]), aggregate_channels([rec, rec])):
         assert "location" not in view.get_property_keys() and "contact_vector" not in view.get_property_keys()
     saved = rec.save(folder=tmp_path / "rec", progress_bar=False)
