@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyzer_storage import BinaryFolderStore
+from .analyzer_storage import BinaryFolderStore, ZarrStore
 from .sortinganalyzer import _FORMATS, _PEAK_MODES, _PEAK_SIGNS, SortingAnalyzer, _check_choice, _zarr_folder_name
 from .sparsity import ChannelSparsity
 
@@ -256,9 +256,38 @@ def load_sorting_analyzer(folder, load_extensions: bool = True, format: str = "a
     Returns
     -------
     SortingAnalyzer
+
+    Notes
+    -----
+    A waveforms folder of ``extract_waveforms(..., folder=...)`` (SpikeInterface 0.105 writes an
+    analyzer folder there; gpuspike the 0.100 waveforms layout) opens as an analyzer in memory, with
+    a warning: ``save_as(folder=...)`` keeps what is computed on it.
     """
+    if format == "auto" and _is_waveforms_folder(Path(folder)):
+        from .waveforms_compat import load_waveforms
+
+        warnings.warn(f"{str(folder)!r} is a waveforms folder (extract_waveforms): opened as a SortingAnalyzer in "
+                      f"memory; analyzer.save_as(folder=...) keeps what is computed on it", UserWarning, stacklevel=2)
+        analyzer = load_waveforms(folder, output="SortingAnalyzer")
+        if recording is not None:
+            analyzer.set_temporary_recording(recording)
+        return analyzer
     return SortingAnalyzer.load(folder, recording=recording, load_extensions=load_extensions, format=format,
                                 backend_options=backend_options, lazy=lazy, read_only=read_only, backend=backend)
+
+
+def _is_waveforms_folder(folder: Path) -> bool:
+    """A folder written by ``extract_waveforms`` (binary ``params.json``, or a gpuspike waveforms zarr)."""
+    from . import zarr_v2
+
+    if BinaryFolderStore.is_analyzer_folder(folder) or ZarrStore.is_analyzer_folder(folder):
+        return False
+    if (folder / "params.json").is_file() and (folder / "recording_info" / "recording_attributes.json").is_file():
+        return True
+    try:
+        return zarr_v2.is_group(folder) and "gpuspike_zarr_waveforms_version" in zarr_v2.read_attrs(folder)
+    except (ValueError, OSError):  # not readable as a zarr group: the analyzer loader says what is wrong
+        return False
 
 
 def load_sorting_analyzer_or_waveforms(folder, sorting=None) -> SortingAnalyzer:

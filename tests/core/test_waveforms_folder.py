@@ -266,3 +266,22 @@ def test_spikeinterface_0105_mock_methods(data, ref, tmp_path):
     assert not we.has_waveforms() and not (folder / "waveforms").exists()
     assert_close(we.get_all_templates(), ref_templates(wfs, sorting.unit_ids, "average"))
     assert "waveforms" not in we.sorting_analyzer.get_loaded_extension_names()
+
+
+@pytest.mark.parametrize("fmt", ["binary", "zarr"])
+def test_load_sorting_analyzer_opens_a_waveforms_folder(data, ref, tmp_path, fmt):
+    """SpikeInterface 0.105's extract_waveforms writes an analyzer folder, so its scripts open it with
+    load_sorting_analyzer: gpuspike's waveforms folders open there too (in memory, with a warning)."""
+    recording, sorting = data
+    selected, wfs = ref
+    we = gs.extract_waveforms(recording, sorting, folder=tmp_path / "wf", max_spikes_per_unit=6, seed=2, **JOB,
+                              sparse=False)
+    folder = tmp_path / "wf" if fmt == "binary" else we.save(folder=tmp_path / "wf.zarr", format="zarr").folder
+    with pytest.warns(UserWarning, match="waveforms folder"):
+        analyzer = gs.load_sorting_analyzer(folder)
+    assert analyzer.format == "memory"
+    assert_close(analyzer.get_extension("templates").get_data(), ref_templates(wfs, sorting.unit_ids, "average"))
+    assert analyzer.unit_ids.tolist() == sorting.unit_ids.tolist()
+    (tmp_path / "not_an_analyzer").mkdir()
+    with pytest.raises(ValueError, match="not a SortingAnalyzer"):
+        gs.load_sorting_analyzer(tmp_path / "not_an_analyzer")
