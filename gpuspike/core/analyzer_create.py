@@ -280,13 +280,13 @@ def _is_waveforms_folder(folder: Path) -> bool:
     """A folder written by ``extract_waveforms`` (binary ``params.json``, or a gpuspike waveforms zarr)."""
     from . import zarr_v2
 
-    if BinaryFolderStore.is_analyzer_folder(folder) or ZarrStore.is_analyzer_folder(folder):
-        return False
-    if (folder / "params.json").is_file() and (folder / "recording_info" / "recording_attributes.json").is_file():
-        return True
     try:
+        if BinaryFolderStore.is_analyzer_folder(folder) or ZarrStore.is_analyzer_folder(folder):
+            return False
+        if (folder / "params.json").is_file() and (folder / "recording_info" / "recording_attributes.json").is_file():
+            return True
         return zarr_v2.is_group(folder) and "gpuspike_zarr_waveforms_version" in zarr_v2.read_attrs(folder)
-    except (ValueError, OSError):  # not readable as a zarr group: the analyzer loader says what is wrong
+    except (ValueError, OSError):  # unreadable metadata: the analyzer loader says what is wrong
         return False
 
 
