@@ -43,7 +43,7 @@ def string_ids(count: int) -> np.ndarray:
     -------
     np.ndarray
     """
-    return np.array([str(i) for i in range(int(count))], dtype=f"<U{max(1, len(str(max(int(count) - 1, 0))))}")
+    return np.array([str(i) for i in range(int(count))], dtype=str)  # numpy picks the narrowest width
 
 
 def _to_id_array(ids: Iterable) -> np.ndarray:
