@@ -27,6 +27,7 @@ from .analyzer_extension import (FOREIGN_METRIC_EXTENSIONS, AnalyzerDependencyEr
 from .analyzer_foreign import carry_foreign_extensions, cut_to_units, read_foreign_extension
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
+from .channels import locations_of_contacts
 from .recording_tools import differing_attributes
 from .sparsity import ChannelSparsity
 
@@ -434,10 +435,7 @@ class SortingAnalyzer:
         if probegroup is not None:
             contacts = probegroup.to_numpy(complete=True)
             contacts = contacts[np.argsort(contacts["device_channel_indices"])]
-            locations = np.zeros((contacts.size, probegroup.ndim), dtype="float64")
-            for i, dim in enumerate(["x", "y", "z"][:probegroup.ndim]):
-                locations[:, i] = contacts[dim]
-            return locations
+            return locations_of_contacts(contacts, probegroup.ndim)
         locations = (self.rec_attributes.get("properties") or {}).get("location")
         if locations is None:
             raise ValueError("this analyzer's recording has no probe and no channel locations")

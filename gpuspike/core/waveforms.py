@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from .atomic import atomic_folder, check_target
+from .channels import locations_of_contacts
 from .random_spikes import select_random_spikes
 from .sorting_tools import stable_group_order
 from .progress import progress_call
@@ -129,7 +130,7 @@ class WaveformExtractor(LegacyWaveformExtractorMixin):
             raise ValueError("no channel locations: the recording had no probe")
         arr = probegroup.to_numpy(complete=True)
         arr = arr[np.argsort(arr["device_channel_indices"])]
-        return np.stack([arr["x"], arr["y"]], axis=1)
+        return locations_of_contacts(arr, 2)
 
     def get_probegroup(self):
         if self._recording is not None:
