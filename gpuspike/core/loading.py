@@ -8,7 +8,7 @@ import numpy as np
 
 from .argnames import accepts_aliases
 from .base import BaseExtractor, _from_dict, _from_jsonable
-from .errors import CorruptFolderError
+from .errors import CorruptFolderError, MissingFolderError
 from .leftovers import parse_leftover
 
 
@@ -38,8 +38,6 @@ def check_folder(folder: Path, what: str) -> Path:
         except OSError:
             pass
         if not folder.exists():
-            from .errors import MissingFolderError
-
             raise MissingFolderError(f"{what}: folder {str(folder)!r} does not exist")
     if not folder.is_dir():
         raise CorruptFolderError(f"{what}: {str(folder)!r} is not a folder")

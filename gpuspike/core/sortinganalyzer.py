@@ -28,6 +28,7 @@ from .analyzer_foreign import carry_foreign_extensions, cut_to_units, read_forei
 from .analyzer_storage import (MemoryStore, ZarrStore, check_saving_options, get_rec_attributes, settings_of,
                                store_for)
 from .channels import locations_of_contacts
+from .errors import SpikeInterfaceAssertError
 from .recording_tools import differing_attributes
 from .sparsity import ChannelSparsity
 
@@ -983,8 +984,6 @@ class SortingAnalyzer:
         unit_ids = list(unit_ids)
         missing = [u for u in unit_ids if u not in list(self.unit_ids)]
         if missing:
-            from .errors import SpikeInterfaceAssertError
-
             raise SpikeInterfaceAssertError(f"unit ids {missing} are not in the analyzer "
                                             f"(units: {list(self.unit_ids)[:20]})")
         self.main_channel_indices  # noqa: B018
