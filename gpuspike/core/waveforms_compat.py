@@ -382,12 +382,10 @@ class LegacyWaveformExtractorMixin:
         if extension_name == "waveforms":
             self.delete_waveforms()
             return
-        folder = None if self.folder is None else Path(self.folder) / extension_name
-        if extension_name in _CORE_EXTENSIONS or folder is None or not (folder / "params.json").is_file():
-            deletable = ["waveforms"] + ([p.name for p in Path(self.folder).iterdir() if (p / "params.json").is_file()]
-                                         if self.folder is not None else [])
+        if extension_name in _CORE_EXTENSIONS or not self.has_extension(extension_name):
+            deletable = ["waveforms"] + [n for n in self.get_available_extension_names() if n not in _CORE_EXTENSIONS]
             raise ValueError(f"extension_name={extension_name!r} cannot be deleted; deletable: {deletable}")
-        shutil.rmtree(folder)
+        shutil.rmtree(Path(self.folder) / extension_name)
 
 
 # ---------------------------------------------------------------------- functions
