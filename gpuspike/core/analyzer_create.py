@@ -12,6 +12,7 @@ import numpy as np
 from .analyzer_storage import BinaryFolderStore, ZarrStore
 from .sortinganalyzer import _FORMATS, _PEAK_MODES, _PEAK_SIGNS, SortingAnalyzer, _check_choice, _zarr_folder_name
 from .sparsity import ChannelSparsity
+from .validation import check_flag
 
 
 def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=None, main_channel_indices=None,
@@ -82,7 +83,10 @@ def create_sorting_analyzer(sorting, recording, format: str = "memory", folder=N
     _check_choice(peak_sign, _PEAK_SIGNS, "peak_sign")
     _check_choice(peak_mode, _PEAK_MODES, "peak_mode")
     if return_scaled is not None:
-        return_in_uV = return_scaled
+        return_in_uV = check_flag(return_scaled, "return_scaled")
+    for name, flag in (("sparse", sparse), ("return_in_uV", return_in_uV), ("lazy", lazy),
+                       ("set_sparsity_by_dict_key", set_sparsity_by_dict_key)):
+        check_flag(flag, name)
     if extra_kwargs:
         more_sparsity, more_job = split_job_kwargs(extra_kwargs)
         warnings.warn("Passing sparsity and job arguments via keyword arguments will be deprecated in 0.106.0. "

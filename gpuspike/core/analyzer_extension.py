@@ -250,7 +250,13 @@ class AnalyzerExtension:
         **params
             The extension's parameters.
         """
-        self.params = self._set_params(**self._without_units_arguments(params))
+        params = self._without_units_arguments(params)
+        own = inspect.signature(self._set_params).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in own.values()):
+            unknown = sorted(set(params) - set(own))
+            if unknown:
+                raise TypeError(f"{self.extension_name}: unknown parameters {unknown}; allowed: {sorted(own)}")
+        self.params = self._set_params(**params)
         self.run_info = self._default_run_info_dict()
         self.data = {}
 

@@ -65,6 +65,8 @@ class ComputeRandomSpikes(AnalyzerExtension):
                              f"second) with method='maximum_rate'")
         if margin_size is not None and (not isinstance(margin_size, (int, np.integer)) or margin_size < 0):
             raise ValueError(f"random_spikes: margin_size={margin_size!r}: give a number of samples >= 0 or None")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"random_spikes: seed={seed!r}: give an int >= 0 or None")
         params = {"method": method, "max_spikes_per_unit": int(max_spikes_per_unit), "margin_size": margin_size,
                   "seed": None if seed is None else int(seed)}
         if method == "percentage":

@@ -26,7 +26,7 @@ import numpy as np
 from . import analyzer_dataframes, recording_tools
 from .atomic import atomic_folder, atomic_write_text, prepare_target, target_lock
 from .errors import CorruptFolderError
-from .folder_safety import read_npy
+from .folder_safety import check_inside, read_npy
 from .leftovers import leftover_name, parse_leftover
 from .saving import plain_json
 
@@ -144,9 +144,12 @@ def settings_of(settings: dict) -> dict:
 
 def _load_recording(source, folder: Path):
     """The recording rebuilt from its provenance dict/file, or None (with a warning) when it cannot be."""
+    from .base import _from_dict
     from .loading import load
 
     try:
+        if isinstance(source, dict):  # read from the folder: no class of one session's memory
+            return _from_dict(source, folder, from_file=True)
         return load(source, base_folder=folder)
     except Exception as err:  # a moved or deleted recording: the analyzer works without it
         warnings.warn(f"the recording of the analyzer {str(folder)!r} could not be loaded "
@@ -267,7 +270,8 @@ class _FolderStore(MemoryStore):
     def _extension_folder(self, name: str) -> Path:
         from .folder_safety import check_file_name
 
-        return self.folder / "extensions" / check_file_name(name, "extension name")
+        return check_inside(self.folder / "extensions" / check_file_name(name, "extension name"), self.folder,
+                            "extension folder")
 
     def saved_extension_names(self) -> list[str]:
         folder = self.folder / "extensions"
@@ -367,6 +371,7 @@ class BinaryFolderStore(_FolderStore):
             raise CorruptFolderError(f"{str(folder)!r} is not a SortingAnalyzer binary folder (settings.json, "
                                      f"sorting/ and recording_info/recording_attributes.json are required)")
         settings = read_json(folder / "settings.json")
+        check_inside(folder / "sorting", folder, "sorting folder")
         sorting = NumpySorting.from_sorting(NumpyFolderSorting(folder / "sorting", mmap_mode="r" if lazy else None),
                                             with_metadata=True, copy_spike_vector=not lazy)
         probegroup = None
@@ -403,11 +408,15 @@ class BinaryFolderStore(_FolderStore):
         if not self._has_params(folder):
             return None
         params = read_json(folder / "params.json")
+        if not isinstance(params, dict):
+            raise CorruptFolderError(f"{str(folder / 'params.json')!r} must hold a JSON object of the extension's "
+                                     f"parameters, got a JSON {type(params).__name__}")
         run_info = read_json(folder / "run_info.json") if (folder / "run_info.json").is_file() else None
         data, skipped = {}, []
         for file in sorted(folder.iterdir()):
             if file.name in _EXTENSION_META or file.name.startswith("."):
                 continue
+            check_inside(file, self.folder, f"file of the extension {name!r}")
             if file.suffix == ".npy":
                 data[file.stem] = read_npy(file, mmap_mode="r" if lazy else None)
             elif file.suffix == ".json":
@@ -441,7 +450,7 @@ class BinaryFolderStore(_FolderStore):
         from .folder_safety import write_property
 
         self._check_writable(f"save the sorting property {key!r}")
-        props = self.folder / "sorting" / "properties"
+        props = check_inside(self.folder / "sorting" / "properties", self.folder, "sorting properties folder")
         props.mkdir(parents=True, exist_ok=True)
         tmp = props / f".{key}.partial"
         tmp.mkdir(exist_ok=True)

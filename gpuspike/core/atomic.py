@@ -25,6 +25,7 @@ from typing import Iterator
 from .errors import ConcurrentSaveError, FolderExistsError, RefusedOverwriteError
 from .leftovers import leftover_name, recover_interrupted_overwrite, remove_stale_leftovers
 from .overwrite_guard import check_replaceable
+from .validation import check_flag
 
 try:
     import fcntl
@@ -65,9 +66,11 @@ def resolve_target(folder: str | Path) -> Path:
     ValueError
         ``folder=""`` (it would name the working directory).
     """
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder={folder!r}: give the path of the folder to write (a str or a Path)")
     if isinstance(folder, str) and folder.strip() == "":
-        raise ValueError("folder='' names the working directory; give the name of the folder to write, "
-                         "e.g. folder='my_recording'")
+        raise ValueError(f"folder={str(folder)!r} names the working directory; give the name of the folder to write, "
+                         f"e.g. folder='my_recording'")
     return Path(os.path.realpath(Path(folder)))
 
 
@@ -81,6 +84,17 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_dev, st.st_ino, st.st_ctime_ns
 
 
+def check_overwrite_flag(overwrite) -> None:
+    """Refuse an ``overwrite`` that is not a bool (a string such as ``"no"`` is truthy and would replace).
+
+    Raises
+    ------
+    TypeError
+        Naming the value and the allowed ones.
+    """
+    check_flag(overwrite, "overwrite")
+
+
 def check_target(folder: str | Path, overwrite: bool) -> Path:
     """Check a save's target before the work starts; return it resolved (see :func:`resolve_target`).
 
@@ -92,6 +106,7 @@ def check_target(folder: str | Path, overwrite: bool) -> Path:
         ``overwrite`` is True but ``folder`` is not a folder gpuspike or SpikeInterface wrote
         (or is the working directory, a parent of it, the home folder, a root, a file).
     """
+    check_overwrite_flag(overwrite)
     target = resolve_target(folder)
     if os.path.lexists(target):
         if not overwrite:
@@ -192,6 +207,7 @@ def atomic_folder(folder: str | Path, overwrite: bool = False) -> Iterator[Path]
     RefusedOverwriteError
         ``folder`` is not something ``overwrite=True`` may replace.
     """
+    check_overwrite_flag(overwrite)
     target = resolve_target(folder)
     if os.path.lexists(target):
         check_target(folder, overwrite)  # refuse before touching anything next to it

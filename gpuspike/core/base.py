@@ -684,22 +684,66 @@ def _import_class(class_path: str):
     return resolve_class(class_path)
 
 
-def _from_dict(d: dict, base_folder: str | Path | None = None) -> BaseExtractor:
+def _from_dict(d: dict, base_folder: str | Path | None = None, *, from_file: bool = False,
+               confine: str | Path | None = None) -> BaseExtractor:
+    """The object of dict ``d``. ``from_file``: the dict was read from a file, which may not name a
+    class that lives in one session's memory (shared memory). ``confine``: the folder the dict was
+    read from, which every path it names (relative ones start there) must stay inside."""
     if not isinstance(d, dict) or "class" not in d or "kwargs" not in d:
         raise ValueError(f"not a gpuspike object dict (needs 'class' and 'kwargs' keys): {str(d)[:200]}")
-    if d.get("relative_paths", False):
+    cls = _import_class(d["class"])
+    if not isinstance(d["kwargs"], dict):
+        from .errors import CorruptFolderError
+
+        raise CorruptFolderError(f"the kwargs of {d['class']!r} must be a dict of arguments, got "
+                                 f"{type(d['kwargs']).__name__}: {str(d['kwargs'])[:100]}")
+    if confine is not None:
+        from .folder_safety import check_inside
+
+        confine = Path(confine).absolute()
+        d = _confine_kwargs_paths(d, lambda p: str(check_inside(p, confine, f"path of {d['class']!r}")))
+    elif d.get("relative_paths", False):
         if base_folder is None:
             raise ValueError("this dict has relative paths: give base_folder (the folder it was saved in)")
         d = _make_paths_absolute(d, Path(base_folder))
-    cls = _import_class(d["class"])
-    kwargs = _rebuild_kwargs(d["kwargs"], base_folder)
-    obj = cls(**kwargs)
+    if (from_file or confine is not None) and getattr(cls, "_session_only", False):
+        from .errors import UnsafeFolderError
+
+        raise UnsafeFolderError(f"class {d['class']!r} lives in one session's shared memory: a file or folder may "
+                                f"not name it (it would attach to, and could remove, another process's memory)")
+    kwargs = _rebuild_kwargs(d["kwargs"], base_folder, from_file=from_file, confine=confine)
+    try:
+        obj = cls(**kwargs)
+    except TypeError as err:
+        if not (from_file or confine is not None):
+            raise
+        from .errors import CorruptFolderError
+
+        raise CorruptFolderError(f"the kwargs of {d['class']!r} in the file do not fit the class ({err}); the file was "
+                                 f"edited or is not a saved object") from None
     from .serialization import apply_dict_metadata
 
     apply_dict_metadata(obj, d, foreign=getattr(cls, "__foreign__", False))
     if hasattr(obj, "get_traces"):
         _check_recorded_layout(obj, d)
     return obj
+
+
+def _confine_kwargs_paths(d: dict, check) -> dict:
+    """``d`` with the path values of its kwargs (and of the kwargs of the object dicts nested in them,
+    not their annotations or properties) passed through ``check``; its paths are then absolute."""
+    def walk(value):
+        if isinstance(value, dict):
+            if "class" in value and "kwargs" in value:
+                return _confine_kwargs_paths(value, check)
+            return {k: check(v) if _is_path_key(k) and isinstance(v, str)
+                    else [check(x) for x in v] if _is_path_key(k) and isinstance(v, list)
+                    and all(isinstance(x, str) for x in v) else walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {**d, "kwargs": walk(d["kwargs"]), "relative_paths": False}
 
 
 def _check_recorded_layout(recording, d: dict) -> None:
@@ -726,12 +770,12 @@ def _check_recorded_layout(recording, d: dict) -> None:
                                  f"{actual}: a file is truncated or was replaced, or the dtype is wrong")
 
 
-def _rebuild_kwargs(kwargs, base_folder):
+def _rebuild_kwargs(kwargs, base_folder, from_file: bool = False, confine=None):
     if isinstance(kwargs, dict):
         if "class" in kwargs and "kwargs" in kwargs:
-            return _from_dict(kwargs, base_folder)
-        return {k: _rebuild_kwargs(v, base_folder) for k, v in kwargs.items()} if not kwargs.get("__ndarray__") \
-            and not kwargs.get("__structured__") else _from_jsonable(kwargs)
+            return _from_dict(kwargs, base_folder, from_file=from_file, confine=confine)
+        return {k: _rebuild_kwargs(v, base_folder, from_file, confine) for k, v in kwargs.items()} \
+            if not kwargs.get("__ndarray__") and not kwargs.get("__structured__") else _from_jsonable(kwargs)
     if isinstance(kwargs, list):
-        return [_rebuild_kwargs(v, base_folder) for v in kwargs]
+        return [_rebuild_kwargs(v, base_folder, from_file, confine) for v in kwargs]
     return kwargs

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import _make_paths_absolute
 from .binaryrecording import BinaryRecordingExtractor
 from .errors import CorruptFolderError
+from .folder_safety import check_inside
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_folder_properties, read_json)
 
@@ -65,13 +65,22 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
         folder_path = check_folder(Path(folder_path), "BinaryFolderRecording").absolute()
         json_path = folder_path / "binary.json"
         d = read_json(json_path)
-        if not str(d.get("class", "")).endswith(".BinaryRecordingExtractor") or "kwargs" not in d:
+        if not isinstance(d, dict) or not str(d.get("class", "")).endswith(".BinaryRecordingExtractor") \
+                or not isinstance(d.get("kwargs"), dict):
+            found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
             raise CorruptFolderError(f"{str(json_path)!r} does not describe a BinaryRecordingExtractor "
-                                     f"(class {d.get('class')!r})")
-        if d.get("relative_paths", False):
-            d = _make_paths_absolute(d, folder_path)
+                                     f"(class {found!r}, kwargs as a dict)")
         kwargs = dict(d["kwargs"])
+        file_paths = kwargs.get("file_paths")
+        if isinstance(file_paths, (str, Path)):
+            file_paths = [file_paths]
+        if not isinstance(file_paths, list) or not all(isinstance(p, str) for p in file_paths):
+            raise CorruptFolderError(f"{str(json_path)!r}: file_paths={file_paths!r} is not a list of file names")
+        kwargs["file_paths"] = [str(check_inside(p, folder_path, f"traces file listed in {str(json_path)!r}"))
+                                for p in file_paths]
         try:
+            if kwargs.get("dtype") is None:
+                raise TypeError
             dtype = np.dtype(kwargs.get("dtype"))
         except TypeError:
             raise CorruptFolderError(f"{str(json_path)!r}: dtype {kwargs.get('dtype')!r} is not a numpy dtype") from None
@@ -95,6 +104,7 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
         for i, segment in enumerate(self._segments):
             time_file = folder_path / f"times_cached_seg{i}.npy"
             if time_file.is_file():
+                check_inside(time_file, folder_path, "time file")
                 try:
                     times = np.load(time_file)
                 except Exception as err:

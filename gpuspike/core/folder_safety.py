@@ -8,10 +8,13 @@
   ignores that file). A pickled ``.npy`` (as SpikeInterface writes object properties) is never
   unpickled: the property is skipped with a warning naming it.
 - zarr arrays whose codecs unpickle (numcodecs ``Pickle``) are refused before any chunk is read.
+- Paths a folder names (in its JSON, or as symlinks among its files) stay inside it:
+  :func:`check_inside` resolves them and refuses one that leads out.
 """
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -22,6 +25,41 @@ from .errors import CorruptFolderError, UnsafeFolderError
 _OBJECT_PROPERTY_FORMAT = "gpuspike.object_property.v1"
 _FORBIDDEN_CHARS = ("/", "\\", "\x00")
 _MAX_NAME_BYTES = 200
+
+
+def check_inside(path, folder, what: str) -> Path:
+    """``path`` (relative paths start from ``folder``) when, symlinks resolved, it lies inside ``folder``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A path named by the folder's content (a file it lists, one of its files or subfolders).
+    folder : str or Path
+        The folder being loaded or written.
+    what : str
+        What the path is, for the message.
+
+    Returns
+    -------
+    Path
+        ``path``, absolute.
+
+    Raises
+    ------
+    UnsafeFolderError
+        The path, or a symlink on the way, leads outside ``folder``.
+    """
+    folder = Path(folder).absolute()
+    path = Path(path)
+    if not path.is_absolute():
+        path = folder / path
+    real, root = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    if real != root and root not in real.parents:
+        raise UnsafeFolderError(f"{what} {str(path)!r} leads outside the folder {str(folder)!r} (to {str(real)!r}); "
+                                f"a saved folder reads and writes only inside itself: replace the symlink or path by "
+                                f"the data it names (a recording's own files: open them directly, e.g. "
+                                f"read_binary(file_paths=...))")
+    return path
 
 
 def check_file_name(value, what: str) -> str:
@@ -49,6 +87,22 @@ def check_file_name(value, what: str) -> str:
     if problem is not None:
         raise ValueError(f"{what} {value!r} {problem}; it is used as a file name inside the saved folder. "
                          f"Allowed: names without '/', '\\', NUL or control characters, other than '.' and '..'")
+    return name
+
+
+#: names zarr keeps for its own metadata inside a group
+_ZARR_RESERVED = (".zarray", ".zattrs", ".zgroup", ".zmetadata", "zarr.json")
+
+
+def check_zarr_key(value, what: str) -> str:
+    """``str(value)`` when it can name an array of a zarr group: a plain file name (see
+    :func:`check_file_name`) other than zarr's own metadata names; else ValueError naming it."""
+    name = check_file_name(value, what)
+    if name in _ZARR_RESERVED:
+        raise ValueError(f"{what} {value!r} is a name zarr keeps for its metadata; it would name an array of the "
+                         f"saved zarr group. Set the values under another key (and delete_property this one) "
+                         f"before saving; not allowed: "
+                         f"{list(_ZARR_RESERVED)}")
     return name
 
 

@@ -93,8 +93,9 @@ def _parse_optional_memory(merged: dict, name: str) -> int | None:
 
 def _parse_duration(value) -> float:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        if value <= 0:
-            raise ValueError(f"chunk_duration={value!r} must be > 0")
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"chunk_duration={value!r}: give a finite number of seconds > 0 (or a string like '1s', "
+                             f"'500ms')")
         return float(value)
     if isinstance(value, str):
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|ms)\s*", value)
@@ -102,7 +103,7 @@ def _parse_duration(value) -> float:
             seconds = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
             if seconds > 0:
                 return seconds
-    raise ValueError(f"chunk_duration={value!r}: give seconds as a float or a string like '1s', '500ms'")
+    raise ValueError(f"chunk_duration={value!r}: give seconds > 0 as a float or a string like '1s', '500ms'")
 
 
 def _parse_n_jobs(value) -> int:

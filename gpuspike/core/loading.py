@@ -64,10 +64,11 @@ def read_property_files(prop_folder: Path):
     CorruptFolderError
         A file that cannot be read.
     """
-    from .folder_safety import read_property
+    from .folder_safety import check_inside, read_property
 
     prop_folder = Path(prop_folder)
     for path in sorted(list(prop_folder.glob("*.npy")) + list(prop_folder.glob("*.json"))):
+        check_inside(path, prop_folder.parent, "property file")
         try:
             values = read_property(path)
         except Exception as err:
@@ -94,9 +95,16 @@ def load_annotations_from_folder(folder: Path, obj) -> None:
     (``obj`` is also taken as ``extractor=``, SpikeInterface 0.105's name)."""
     folder = Path(folder)
     if (folder / "annotations.json").is_file():
-        obj._annotations.update(_from_jsonable(read_json(folder / "annotations.json")))
+        annotations = read_json(folder / "annotations.json")
     elif (folder / "si_folder.json").is_file():
-        obj._annotations.update(_from_jsonable(read_json(folder / "si_folder.json").get("annotations", {}) or {}))
+        d = read_json(folder / "si_folder.json")
+        annotations = (d.get("annotations") if isinstance(d, dict) else None) or {}
+    else:
+        return
+    if not isinstance(annotations, dict):
+        raise CorruptFolderError(f"the annotations of {str(folder)!r} must be a JSON object, got a JSON "
+                                 f"{type(annotations).__name__}")
+    obj._annotations.update(_from_jsonable(annotations))
 
 
 def load_probe_from_folder(folder: Path, obj) -> None:
@@ -240,7 +248,7 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
             raise ValueError(f"{str(path)!r} is not the dict of a saved object (no 'class' key)")
         if base_folder is None or base_folder is True:
             base_folder = path.parent
-        return _from_dict(d, base_folder)
+        return _from_dict(d, base_folder, from_file=True)
     folder = check_folder(path, "load")
     kind = _object_in_folder(folder)
     if kind == "SortingAnalyzer":
@@ -268,7 +276,7 @@ def load(file_or_folder_or_dict, base_folder: str | Path | bool | None = None, *
         return read_zarr(folder)
     json_path = _guess_folder_json(folder)
     d = _folder_class_dict(folder, json_path)
-    return _from_dict(d, folder)
+    return _from_dict(d, folder, confine=folder)
 
 
 def _object_in_folder(folder: Path) -> str | None:

@@ -12,9 +12,10 @@ import numpy as np
 
 from .argnames import accepts_aliases
 from .atomic import atomic_folder
-from .base import _make_paths_absolute
+from .base import _confine_kwargs_paths
 from .errors import CorruptFolderError
 from .event import BaseEvent
+from .folder_safety import check_inside
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
                       load_folder_properties, read_json)
 from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_spike_vector,
@@ -46,7 +47,7 @@ def _folder_json(folder: Path, name: str, suffix: str) -> dict:
     d = read_json(json_path)
     if not str(d.get("class", "")).endswith(suffix) or "kwargs" not in d:
         raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {d.get('class')!r})")
-    return _make_paths_absolute(d, folder) if d.get("relative_paths", False) else d
+    return _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder, f"path listed in {str(json_path)!r}")))
 
 
 # ---------------------------------------------------------------------- sortings
@@ -246,6 +247,7 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         spikes_path = folder_path / "spikes.npy"
         if not spikes_path.is_file():
             raise CorruptFolderError(f"{str(spikes_path)!r} is missing")
+        check_inside(spikes_path, folder_path, "spike file")
         _check_mmap_mode(mmap_mode, "NumpyFolderSorting")
         try:
             raw = np.load(spikes_path, allow_pickle=False, mmap_mode=mmap_mode)

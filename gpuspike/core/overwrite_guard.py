@@ -63,14 +63,49 @@ def zarr_folder_attrs(folder: Path) -> dict:
     return {}
 
 
+def _json_dict(path: Path) -> dict | None:
+    """The JSON object in ``path``, or None (missing, unreadable, not an object)."""
+    if not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_text(encoding="utf8"))
+    except (OSError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def _our_marker(folder: Path, name: str) -> bool:
+    """``folder / name`` is a marker file with the content these libraries write in it (a file of
+    the same name written by something else does not count)."""
+    d = _json_dict(folder / name)
+    if d is None:
+        return False
+    if name == "numpysorting_info.json":
+        return "sampling_frequency" in d and "num_segments" in d
+    if name == "spikeinterface_info.json":
+        return isinstance(d.get("object"), str)
+    class_path = d.get("class")
+    return isinstance(class_path, str) and class_path.startswith(("spikeinterface.", "gpuspike.")) and "kwargs" in d
+
+
+def _waveforms_folder(folder: Path) -> bool:
+    """SpikeInterface's legacy WaveformExtractor layout: its ``params.json`` next to its waveforms or
+    recording information."""
+    params = _json_dict(folder / "params.json")
+    if params is None or not any(key in params for key in ("ms_before", "nbefore", "max_spikes_per_unit")):
+        return False
+    waveforms = folder / "waveforms"
+    return (waveforms.is_dir() and any(waveforms.glob("waveforms_*.npy"))) or (folder / "recording_info").is_dir() \
+        or any(folder.glob("templates_*.npy"))
+
+
 def written_by_us(folder: Path) -> bool:
     """True when ``folder`` holds the metadata of a folder written by gpuspike or SpikeInterface."""
     folder = Path(folder)
-    if any((folder / name).is_file() for name in MARKER_FILES):
+    if any(_our_marker(folder, name) for name in MARKER_FILES):
         return True
-    if (folder / "params.json").is_file() and ((folder / "waveforms").is_dir()
-                                               or (folder / "recording_info").is_dir()):
-        return True  # a WaveformExtractor folder (SpikeInterface's legacy layout)
+    if _waveforms_folder(folder):
+        return True
     attrs = zarr_folder_attrs(folder)
     if any(key in attrs for key in _ZARR_MARKER_ATTRS):
         return True

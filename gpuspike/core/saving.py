@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .argnames import accepts_aliases
-from .atomic import atomic_folder, check_target
+from .atomic import atomic_folder, check_target, resolve_target
 from .folder_safety import check_savable_properties
 from .job import split_job_kwargs
 from .validation import check_trace_dtype, check_zarr_codecs
@@ -64,6 +64,12 @@ def foreign_dict(class_path: str, kwargs: dict, annotations: dict | None = None,
          "dumpable": True, "created_by": f"gpuspike {_version()}"}
     d.update(plain_json(extra))
     return d
+
+
+def folder_path(folder) -> Path:
+    """``folder`` as a Path, checked: a str or Path that does not name the working directory."""
+    resolve_target(folder)
+    return Path(folder)
 
 
 def default_folder(suffix: str = "") -> Path:
@@ -266,7 +272,7 @@ def save_recording(recording, folder=None, format: str = "binary", overwrite: bo
         return ZarrRecordingExtractor.write_recording(recording, folder, overwrite=overwrite, verbose=verbose,
                                                       **specific, **job_kwargs)
     _reject_unknown(specific, ("dtype",), "save(format='binary')")
-    folder = default_folder() if folder is None else Path(folder)
+    folder = default_folder() if folder is None else folder_path(folder)
     check_target(folder, overwrite)
     return save_binary_folder(recording, folder, overwrite=overwrite, dtype=specific.get("dtype"), verbose=verbose,
                               **job_kwargs)
@@ -373,7 +379,7 @@ def save_sorting(sorting, folder=None, format: str = "numpy_folder", overwrite: 
     from .npzsorting import NpzFolderSorting, NumpyFolderSorting
 
     check_savable_properties(sorting)
-    folder = default_folder() if folder is None else Path(folder)
+    folder = default_folder() if folder is None else folder_path(folder)
     if format == "numpy_folder":
         return NumpyFolderSorting.write_sorting(sorting, folder, overwrite=overwrite)
     return NpzFolderSorting.write_sorting(sorting, folder, overwrite=overwrite)
@@ -397,7 +403,7 @@ def save_snippets(snippets, folder=None, format: str = "npy", overwrite: bool = 
     from .npzsorting import NpyFolderSnippets
 
     check_savable_properties(snippets)
-    folder = default_folder() if folder is None else Path(folder)
+    folder = default_folder() if folder is None else folder_path(folder)
     return NpyFolderSnippets.write_snippets(snippets, folder, overwrite=overwrite, dtype=specific.get("dtype"))
 
 
@@ -415,5 +421,5 @@ def save_event(event, folder=None, format: str = "npz", overwrite: bool = False,
     from .npzsorting import NpzFolderEvent
 
     check_savable_properties(event)
-    folder = default_folder() if folder is None else Path(folder)
+    folder = default_folder() if folder is None else folder_path(folder)
     return NpzFolderEvent.write_event(event, folder, overwrite=overwrite)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UnsafeFolderError
+
 
 def plain(value):
     """A JSON-able value with numpy arrays as (nested) lists, numpy scalars as Python scalars.
@@ -160,15 +162,36 @@ def apply_dict_metadata(obj, d: dict, foreign: bool) -> None:
         attach_probegroup(obj, d["probegroup"])
         obj._properties.update(saved)
     times_kwargs = d.get("times_kwargs")
-    if times_kwargs and hasattr(obj, "_segments"):
-        for segment, times in zip(obj._segments, times_kwargs):
-            if times.get("time_vector") is not None:
-                segment.time_vector = np.asarray(times["time_vector"], dtype="float64")
-                segment.t_start = None
-            else:
-                segment.time_vector = None
-                segment.t_start = times.get("t_start")
+    if times_kwargs and hasattr(obj, "_segments") and hasattr(obj, "get_traces"):
+        for segment, times in zip(obj._segments, _checked_times_kwargs(times_kwargs, obj, d.get("class"))):
+            segment.time_vector, segment.t_start = times
         obj._time_info_modified = True
+
+
+def _checked_times_kwargs(times_kwargs, obj, class_path) -> list:
+    """``(time_vector, t_start)`` per segment from a dict's ``times_kwargs``, checked against ``obj``."""
+    from .errors import CorruptFolderError
+
+    where = f"times_kwargs of {class_path!r}"
+    if not isinstance(times_kwargs, list) or len(times_kwargs) != len(obj._segments) \
+            or not all(isinstance(t, dict) for t in times_kwargs):
+        raise CorruptFolderError(f"{where}: expected a list of {len(obj._segments)} dicts (one per segment), got "
+                                 f"{str(times_kwargs)[:100]}")
+    checked = []
+    for i, (segment, times) in enumerate(zip(obj._segments, times_kwargs)):
+        try:
+            if times.get("time_vector") is not None:
+                vector = np.asarray(times["time_vector"], dtype="float64")
+                if vector.shape != (segment.get_num_samples(),):
+                    raise ValueError(f"time_vector has shape {vector.shape}, the segment "
+                                     f"{segment.get_num_samples()} samples")
+                checked.append((vector, None))
+            else:
+                t_start = times.get("t_start")
+                checked.append((None, None if t_start is None else float(t_start)))
+        except (TypeError, ValueError) as err:
+            raise CorruptFolderError(f"{where}, segment {i}: {err}") from None
+    return checked
 
 
 # ---------------------------------------------------------------------- pickles
@@ -194,12 +217,12 @@ class SafeUnpickler(pickle.Unpickler):
     """
 
     def find_class(self, module: str, name: str):
+        if (module, name) == ("numpy", "ndarray"):  # an argument of _reconstruct, which checks the call
+            return np.ndarray
         if (module, name) in _SAFE_GLOBALS:
-            return super().find_class(module, name)
+            return _taking_plain_data(super().find_class(module, name))
         if name in _DICT_LOADERS and (module.startswith("spikeinterface") or module.startswith("gpuspike")):
-            from .base import _from_dict
-
-            return _from_dict
+            return _taking_plain_data(_from_file_dict)
         raise pickle.UnpicklingError(
             f"refusing to unpickle {module}.{name}: gpuspike reads only plain data from pickle files (a folder or "
             f"file is data, never code); re-save the object with dump_to_json")
@@ -218,4 +241,56 @@ def load_pickle_dict(path: Path):
         The dict (or the object SpikeInterface pickled, rebuilt from its dict).
     """
     data = Path(path).read_bytes()
-    return SafeUnpickler(io.BytesIO(data)).load()
+    return check_plain_data(SafeUnpickler(io.BytesIO(data)).load(), str(path))
+
+
+def _from_file_dict(d, *args):
+    """SpikeInterface's pickled ``from_dict(d)``: the object of a dict read from a file."""
+    from .base import _from_dict
+
+    return _from_dict(d, *args[:1], from_file=True)
+
+
+def _taking_plain_data(fn):
+    """``fn`` called only on plain data (no object arrays): a pickle may build an array of raw bytes
+    that numpy would read as object pointers, and any call on it would follow them."""
+    def call(*args, **kwargs):
+        for value in (*args, *kwargs.values()):
+            check_plain_data(value, "a pickle")
+        return fn(*args, **kwargs)
+
+    call.__name__ = getattr(fn, "__name__", "call")
+    return call
+
+
+def _plain_dtype(dtype) -> bool:
+    if dtype.kind == "O" or dtype.hasobject:
+        return False
+    if dtype.subdtype is not None and not _plain_dtype(dtype.subdtype[0]):
+        return False
+    return all(_plain_dtype(field[0]) for field in (dtype.fields or {}).values())
+
+
+def check_plain_data(value, where: str):
+    """``value`` when it holds only plain data: containers, numbers, strings, paths and numpy arrays
+    or dtypes without Python objects.
+
+    Raises
+    ------
+    UnsafeFolderError
+        An object dtype (whose items are pointers) anywhere in ``value``.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif isinstance(item, (np.ndarray, np.generic, np.dtype)):
+            dtype = item if isinstance(item, np.dtype) else item.dtype
+            if not _plain_dtype(dtype):
+                raise UnsafeFolderError(f"{where} holds a numpy object dtype ({dtype!r}): gpuspike reads only plain "
+                                        f"data from pickle files; re-save the object with dump_to_json")
+    return value

@@ -658,7 +658,8 @@ class SortingAnalyzer:
         link_dependencies(extension_name, dependencies)
 
     def compute_one_extension(self, extension_name: str, save: bool = True, verbose: bool = False, **kwargs):
-        """Compute one extension; the extensions depending on it are deleted first.
+        """Compute one extension; the extensions depending on it are deleted once it is computed (a
+        failed computation leaves every saved extension as it was).
 
         Parameters
         ----------
@@ -680,12 +681,12 @@ class SortingAnalyzer:
         params, job_kwargs = split_job_kwargs(kwargs)
         self._check_dependencies(extension_name, params)
         extension = cls(self)
-        extension.set_params(**params)  # validates before anything is deleted
-        self._delete_children(extension_name, verbose=verbose)
+        extension.set_params(**params)
         if cls.need_job_kwargs:
             extension.run(save=save, verbose=verbose, **job_kwargs)
         else:
             extension.run(save=save, verbose=verbose)
+        self._delete_children(extension_name, verbose=verbose)  # only once the new version exists
         self.extensions[extension_name] = extension
         return extension
 
@@ -763,13 +764,13 @@ class SortingAnalyzer:
             extension.set_params(**params)
             instances[name] = extension
             nodes.extend(extension.get_pipeline_nodes())
-        for name in extensions:  # as compute_one_extension: the children go, the extension is replaced when saved
-            self._delete_children(name, spare=extensions)
         start = time.perf_counter()
         outputs = run_node_pipeline(self.recording, nodes, job_kwargs=job_kwargs,
                                     job_name="Compute : " + " + ".join(extensions), gather_mode="memory",
                                     squeeze_output=False, verbose=verbose)
         runtime = time.perf_counter() - start
+        for name in extensions:  # as compute_one_extension: the children go once the new outputs exist
+            self._delete_children(name, spare=extensions)
         expected = sum(len(ext.nodepipeline_variables) for ext in instances.values())
         if len(outputs) != expected:
             raise ValueError(f"the pipeline of {list(extensions)} gave {len(outputs)} outputs, but their "

@@ -198,6 +198,25 @@ def check_max_spikes_per_unit(value, what: str = "max_spikes_per_unit"):
     return int(value)
 
 
+def check_flag(value, name: str) -> bool:
+    """``value`` as a bool when it is one (numpy's, or the ints 0 and 1); else TypeError naming ``name``
+    (a string such as ``"no"`` is truthy and would mean True).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    bool
+    """
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{name}={value!r}: allowed values are True and False")
+
+
 def check_window(ms_before, ms_after, sampling_frequency: float) -> None:
     """``ms_before`` and ``ms_after`` finite and >= 0, with a window of at least one sample."""
     for name, value in (("ms_before", ms_before), ("ms_after", ms_after)):
@@ -270,6 +289,13 @@ def check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_
     from .folder_safety import check_unit_ids_for_files
 
     check_window(ms_before, ms_after, recording.sampling_frequency)
+    fs = recording.sampling_frequency
+    nsamples = int(ms_before * fs / 1000.0) + int(ms_after * fs / 1000.0)
+    longest = max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))
+    if nsamples > longest:
+        raise ValueError(f"{where}: ms_before={ms_before}, ms_after={ms_after} make a window of {nsamples} samples, "
+                         f"longer than the recording ({longest} samples in its longest segment); give windows of "
+                         f"at most {1000.0 * longest / fs:.6g} ms in all")
     check_max_spikes_per_unit(max_spikes_per_unit)
     if num_spikes_for_sparsity is not None:
         check_max_spikes_per_unit(num_spikes_for_sparsity, "num_spikes_for_sparsity")

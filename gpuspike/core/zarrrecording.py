@@ -17,7 +17,7 @@ import numpy as np
 from .argnames import accepts_aliases
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
-from .folder_safety import (check_file_name, check_savable_properties, check_zarr_array, check_zarr_folder,
+from .folder_safety import (check_savable_properties, check_zarr_array, check_zarr_folder, check_zarr_key,
                             decode_object_property, encode_object_property, is_string_objects)
 from .job import resolve_job_kwargs, run_chunks, split_job_kwargs
 from .job_tools import divide_recording_into_chunks
@@ -471,6 +471,11 @@ def _plan_trace_arrays(recording: BaseRecording, dtype, config, compressor, filt
     by_dataset = {k: get_default_zarr_compressor() if v == "default" else v
                   for k, v in (compressor_by_dataset or {}).items()}
     filters_by_dataset = filters_by_dataset or {}
+    if channel_chunk_size is not None and (isinstance(channel_chunk_size, bool)
+                                           or not isinstance(channel_chunk_size, (int, np.integer))
+                                           or channel_chunk_size < 1):
+        raise ValueError(f"channel_chunk_size={channel_chunk_size!r}: give an int >= 1 (channels per chunk) or None "
+                         f"(all channels in a chunk)")
     channel_chunk = recording.get_num_channels() if channel_chunk_size is None else int(channel_chunk_size)
     return {"dtype": dtype, "chunks": (time_chunk_frames(recording, config), channel_chunk),
             "traces": (by_dataset.get("traces", compressor), filters_by_dataset.get("traces", filters)),
@@ -529,7 +534,7 @@ def _write_zarr_metadata(root, recording: BaseRecording, relative_to: str | Path
     props = root.create_group("properties")
     object_properties = {}
     for key in recording.get_property_keys():
-        check_file_name(key, "property key")
+        check_zarr_key(key, "property key")
         values = np.asarray(recording.get_property(key))
         if values.dtype.kind == "O":
             if not is_string_objects(values):

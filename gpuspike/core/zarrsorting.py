@@ -13,6 +13,7 @@ import numpy as np
 
 from .atomic import atomic_folder
 from .errors import CorruptFolderError
+from .folder_safety import check_zarr_array, check_zarr_folder, check_zarr_key
 from .loading import check_folder
 from .numpyextractors import NumpySortingSegment, _check_spike_vector
 from .sorting import BaseSorting, spike_dtype
@@ -54,6 +55,7 @@ class ZarrSortingExtractor(BaseSorting):
     def __init__(self, folder_path, storage_options: dict | None = None, zarr_group: str | None = None,
                  lazy_spike_vector: bool = False) -> None:
         folder_path = check_folder(Path(folder_path), "ZarrSortingExtractor").absolute()
+        check_zarr_folder(folder_path, "zarr sorting folder")
         root = open_group(folder_path, "r")
         if zarr_group is not None:
             root = root[zarr_group]
@@ -62,11 +64,11 @@ class ZarrSortingExtractor(BaseSorting):
             if attrs.get(key) is None:
                 raise CorruptFolderError(f"{str(folder_path)!r}: zarr attribute {key!r} is missing")
         try:
-            unit_ids = np.asarray(root["unit_ids"][:])
+            unit_ids = np.asarray(_safe(root, "unit_ids", folder_path)[:])
             spikes_group = root["spikes"]
-            slices = np.asarray(spikes_group["segment_slices"][:], dtype="int64").reshape(-1, 2)
-            samples = np.asarray(spikes_group["sample_index"][:], dtype="int64")
-            units = np.asarray(spikes_group["unit_index"][:], dtype="int64")
+            slices = np.asarray(_safe(spikes_group, "segment_slices", folder_path)[:], dtype="int64").reshape(-1, 2)
+            samples = np.asarray(_safe(spikes_group, "sample_index", folder_path)[:], dtype="int64")
+            units = np.asarray(_safe(spikes_group, "unit_index", folder_path)[:], dtype="int64")
         except KeyError as err:
             raise CorruptFolderError(f"{str(folder_path)!r}: zarr array {err} is missing: not a zarr sorting "
                                      f"folder, or an incomplete one") from None
@@ -87,7 +89,7 @@ class ZarrSortingExtractor(BaseSorting):
         self._cached_spike_vector = spikes
         if "properties" in root:
             for key in root["properties"]:
-                self._properties[key] = np.asarray(root["properties"][key][:])
+                self._properties[key] = np.asarray(_safe(root["properties"], key, folder_path)[:])
         from .base import _from_jsonable
 
         self._annotations.update(_from_jsonable(attrs.get("annotations") or {}))
@@ -181,8 +183,9 @@ def add_properties_and_annotations(zarr_group, recording_or_sorting) -> None:
 
     from .serialization import plain
 
+    keys = [check_zarr_key(key, "property key") for key in recording_or_sorting.get_property_keys()]
     props = zarr_group.create_group("properties")
-    for key in recording_or_sorting.get_property_keys():
+    for key in keys:
         values = np.asarray(recording_or_sorting.get_property(key))
         if values.dtype.kind == "O":
             warnings.warn(f"Property {key!r} not saved because it is a python Object type", UserWarning,
@@ -190,6 +193,11 @@ def add_properties_and_annotations(zarr_group, recording_or_sorting) -> None:
             continue
         create_array(props, key, data=values)
     zarr_group.attrs["annotations"] = plain(recording_or_sorting._annotations)
+
+
+def _safe(group, name: str, folder_path: Path):
+    """Array ``name`` of ``group``, refused before any chunk is decoded when a codec of it unpickles."""
+    return check_zarr_array(group[name], f"array {name!r} of zarr sorting {str(folder_path)!r}")
 
 
 def resolve_zarr_path(folder_path) -> tuple:
@@ -241,11 +249,12 @@ def create_zarr_path_for_write(folder_path, overwrite: bool = False) -> Path:
     """
     import shutil
 
-    from .atomic import resolve_target
+    from .atomic import check_overwrite_flag, resolve_target
     from .core_tools import is_path_remote
     from .errors import FolderExistsError
     from .overwrite_guard import check_replaceable
 
+    check_overwrite_flag(overwrite)
     if is_path_remote(folder_path):
         raise ValueError(f"folder_path={str(folder_path)!r} is remote; gpuspike writes local folders only")
     folder_path = Path(folder_path).with_suffix(".zarr")
