@@ -207,6 +207,15 @@ def check_group_takes_numcodecs(group, what: str, *codecs, optional: bool = True
                          f"group with zarr.open_group(path, mode='w', zarr_format=2){fix}")
 
 
+def _folder_identity(folder: str):
+    """Device and inode of ``folder`` (None when it is gone): a replacement has another inode."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class ZarrRecordingSegment(BaseRecordingSegment):
     """One ``traces_seg{i}`` array. A chunk that is missing (the writers store every chunk) or
     cannot be decoded raises :class:`CorruptFolderError` naming the array, the chunk and the frames,
@@ -225,12 +234,17 @@ class ZarrRecordingSegment(BaseRecordingSegment):
         Names the array in errors.
     missing_chunks : set of tuple, optional
         Chunk indices without a chunk file (found when the folder was opened).
+    folder : str or Path, optional
+        The zarr folder: a read after another folder replaced it (``save(overwrite=True)``) raises
+        :class:`CorruptFolderError` instead of reading the other folder's traces.
     """
 
     def __init__(self, root, dataset_name: str | None = None, *, sampling_frequency: float | None = None,
                  t_start: float | None = None, time_vector=None, where: str = "",
-                 missing_chunks: set | None = None) -> None:
+                 missing_chunks: set | None = None, folder=None) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start, time_vector=time_vector)
+        self._folder = None if folder is None else str(folder)
+        self._folder_identity = None if folder is None else _folder_identity(self._folder)
         array = root if dataset_name is None else root[dataset_name]
         self._array = array
         self._where = where or "zarr array"
@@ -245,6 +259,9 @@ class ZarrRecordingSegment(BaseRecordingSegment):
         return f"[{start}, {min(start + self._time_chunk, self.get_num_samples())})"
 
     def get_traces(self, start_frame: int, end_frame: int, channel_indices) -> np.ndarray:
+        if self._folder is not None and _folder_identity(self._folder) != self._folder_identity:
+            raise CorruptFolderError(f"zarr folder {self._folder!r} was replaced or removed after the recording was "
+                                     f"opened: its arrays would be another folder's. Load the recording again")
         if end_frame > start_frame:
             first, last = start_frame // self._time_chunk, (end_frame - 1) // self._time_chunk
             missing = [c for c in self._missing if first <= c[0] <= last]
@@ -336,7 +353,8 @@ class ZarrRecordingExtractor(BaseRecording):
             self.add_segment(ZarrRecordingSegment(traces, None, sampling_frequency=sampling_frequency, t_start=t_start,
                                                   time_vector=time_vector,
                                                   where=f"array {name!r} of zarr folder {str(folder_path)!r}",
-                                                  missing_chunks=missing_chunks(folder_path / name, traces)))
+                                                  missing_chunks=missing_chunks(folder_path / name, traces),
+                                                  folder=folder_path))
             if load_compression_ratio:
                 nbytes += traces.nbytes
                 stored += traces.nbytes_stored() if callable(traces.nbytes_stored) else traces.nbytes_stored

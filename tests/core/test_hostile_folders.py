@@ -317,3 +317,15 @@ def test_bad_arguments_named_with_what_is_allowed(tmp_path):
     with pytest.raises(ValueError, match="seed='x': give an int >= 0 or None"):
         analyzer.compute("random_spikes", seed="x")
     assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "z.zarr")
+
+
+def test_zarr_recording_replaced_after_opening_is_not_read(tmp_path):
+    _recording(seed=1).save(folder=tmp_path / "r", format="zarr", **NOBAR)
+    opened = gs.load(tmp_path / "r.zarr")
+    first = opened.get_traces(end_frame=10)
+    _recording(seed=2).save(folder=tmp_path / "r", format="zarr", overwrite=True, **NOBAR)
+    with pytest.raises(CorruptFolderError, match="was replaced or removed after the recording was opened"):
+        opened.get_traces(end_frame=10)
+    reloaded = gs.load(tmp_path / "r.zarr").get_traces(end_frame=10)
+    np.testing.assert_array_equal(reloaded, _recording(seed=2).get_traces(end_frame=10))
+    assert not np.array_equal(reloaded, first)
