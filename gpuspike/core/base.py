@@ -4,6 +4,7 @@ from __future__ import annotations
 import abc
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -584,8 +585,30 @@ def _file_path(file_path, extensions: tuple) -> Path:
         path = path.with_name(path.name + extensions[0])
     if path.suffix not in extensions:
         raise ValueError(f"file_path={str(file_path)!r} must end with {' or '.join(extensions)}")
+    if os.path.lexists(path) and not _is_a_dump(path):
+        from .errors import RefusedOverwriteError
+
+        raise RefusedOverwriteError(f"file_path={str(path)!r} exists and is not a dump of an object (dump_to_json / "
+                                    f"dump_to_pickle write a dict with a 'class'), so replacing it could lose your "
+                                    f"file; remove it yourself or choose another name")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _is_a_dump(path: Path) -> bool:
+    """``path`` is a file that a dump wrote (gpuspike's or SpikeInterface's): the dict of an object."""
+    if not path.is_file():
+        return False
+    try:
+        if path.suffix == ".json":
+            d = json.loads(path.read_text(encoding="utf8"))
+        else:
+            from .serialization import load_pickle_dict
+
+            d = load_pickle_dict(path, build_objects=False)
+    except Exception:
+        return False
+    return isinstance(d, BaseExtractor) or (isinstance(d, dict) and isinstance(d.get("class"), str))
 
 
 def _nested_extractors(obj):

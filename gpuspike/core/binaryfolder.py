@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import _confine_kwargs_paths
 from .binaryrecording import BinaryRecordingExtractor
 from .errors import CorruptFolderError
 from .folder_safety import check_inside
@@ -70,14 +71,13 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
             found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
             raise CorruptFolderError(f"{str(json_path)!r} does not describe a BinaryRecordingExtractor "
                                      f"(class {found!r}, kwargs as a dict)")
-        kwargs = dict(d["kwargs"])
-        file_paths = kwargs.get("file_paths")
-        if isinstance(file_paths, (str, Path)):
-            file_paths = [file_paths]
+        file_paths = d["kwargs"].get("file_paths")
+        if isinstance(file_paths, str):
+            d["kwargs"]["file_paths"] = file_paths = [file_paths]
         if not isinstance(file_paths, list) or not all(isinstance(p, str) for p in file_paths):
             raise CorruptFolderError(f"{str(json_path)!r}: file_paths={file_paths!r} is not a list of file names")
-        kwargs["file_paths"] = [str(check_inside(p, folder_path, f"traces file listed in {str(json_path)!r}"))
-                                for p in file_paths]
+        d = _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder_path, f"file listed in {str(json_path)!r}")))
+        kwargs = dict(d["kwargs"])
         try:
             if kwargs.get("dtype") is None:
                 raise TypeError

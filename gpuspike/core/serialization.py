@@ -216,24 +216,29 @@ class SafeUnpickler(pickle.Unpickler):
     is refused, so no code from the file runs.
     """
 
+    #: SpikeInterface's pickled objects are rebuilt (else they come back as their dict)
+    build_objects = True
+
     def find_class(self, module: str, name: str):
         if (module, name) == ("numpy", "ndarray"):  # an argument of _reconstruct, which checks the call
             return np.ndarray
         if (module, name) in _SAFE_GLOBALS:
             return _taking_plain_data(super().find_class(module, name))
         if name in _DICT_LOADERS and (module.startswith("spikeinterface") or module.startswith("gpuspike")):
-            return _taking_plain_data(_from_file_dict)
+            return _taking_plain_data(_from_file_dict if self.build_objects else _the_dict)
         raise pickle.UnpicklingError(
             f"refusing to unpickle {module}.{name}: gpuspike reads only plain data from pickle files (a folder or "
             f"file is data, never code); re-save the object with dump_to_json")
 
 
-def load_pickle_dict(path: Path):
+def load_pickle_dict(path: Path, build_objects: bool = True):
     """Read a ``.pkl`` / ``.pickle`` file written by ``dump_to_pickle`` (gpuspike's or SpikeInterface's).
 
     Parameters
     ----------
     path : Path
+    build_objects : bool
+        Rebuild the object SpikeInterface pickled (else return its dict).
 
     Returns
     -------
@@ -241,7 +246,14 @@ def load_pickle_dict(path: Path):
         The dict (or the object SpikeInterface pickled, rebuilt from its dict).
     """
     data = Path(path).read_bytes()
-    return check_plain_data(SafeUnpickler(io.BytesIO(data)).load(), str(path))
+    unpickler = SafeUnpickler(io.BytesIO(data))
+    unpickler.build_objects = build_objects
+    return check_plain_data(unpickler.load(), str(path))
+
+
+def _the_dict(d, *args):
+    """SpikeInterface's pickled ``from_dict(d)``, read without building the object."""
+    return d
 
 
 def _from_file_dict(d, *args):

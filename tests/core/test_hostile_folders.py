@@ -329,3 +329,18 @@ def test_zarr_recording_replaced_after_opening_is_not_read(tmp_path):
     reloaded = gs.load(tmp_path / "r.zarr").get_traces(end_frame=10)
     np.testing.assert_array_equal(reloaded, _recording(seed=2).get_traces(end_frame=10))
     assert not np.array_equal(reloaded, first)
+
+
+@pytest.mark.parametrize("name", ["config.json", "results.pkl"])
+def test_dump_replaces_a_dump_but_not_a_user_file(tmp_path, name):
+    rec = _recording()
+    user_file = tmp_path / name
+    user_file.write_bytes(b'{"lab": "settings"}' if name.endswith(".json") else pickle.dumps({"my": [1, 2]}))
+    with pytest.raises(RefusedOverwriteError, match="is not a dump of an object"):
+        rec.dump(user_file)
+    assert user_file.read_bytes().startswith(b'{"lab"') or pickle.loads(user_file.read_bytes()) == {"my": [1, 2]}
+    dump = tmp_path / ("again" + Path(name).suffix)
+    rec.dump(dump)
+    other = _recording(seed=3)
+    other.dump(dump)  # a dump is replaced
+    np.testing.assert_array_equal(gs.load(dump).get_traces(), other.get_traces())
