@@ -84,17 +84,6 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_dev, st.st_ino, st.st_ctime_ns
 
 
-def check_overwrite_flag(overwrite) -> None:
-    """Refuse an ``overwrite`` that is not a bool (a string such as ``"no"`` is truthy and would replace).
-
-    Raises
-    ------
-    TypeError
-        Naming the value and the allowed ones.
-    """
-    check_flag(overwrite, "overwrite")
-
-
 def check_target(folder: str | Path, overwrite: bool) -> Path:
     """Check a save's target before the work starts; return it resolved (see :func:`resolve_target`).
 
@@ -106,7 +95,7 @@ def check_target(folder: str | Path, overwrite: bool) -> Path:
         ``overwrite`` is True but ``folder`` is not a folder gpuspike or SpikeInterface wrote
         (or is the working directory, a parent of it, the home folder, a root, a file).
     """
-    check_overwrite_flag(overwrite)
+    check_flag(overwrite, "overwrite")  # a string such as "no" would be truthy
     target = resolve_target(folder)
     if os.path.lexists(target):
         if not overwrite:
@@ -207,7 +196,7 @@ def atomic_folder(folder: str | Path, overwrite: bool = False) -> Iterator[Path]
     RefusedOverwriteError
         ``folder`` is not something ``overwrite=True`` may replace.
     """
-    check_overwrite_flag(overwrite)
+    check_flag(overwrite, "overwrite")  # a string such as "no" would be truthy
     target = resolve_target(folder)
     if os.path.lexists(target):
         check_target(folder, overwrite)  # refuse before touching anything next to it

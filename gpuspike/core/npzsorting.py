@@ -45,8 +45,10 @@ def _require(data: dict, key: str, path: Path):
 def _folder_json(folder: Path, name: str, suffix: str) -> dict:
     json_path = folder / name
     d = read_json(json_path)
-    if not str(d.get("class", "")).endswith(suffix) or "kwargs" not in d:
-        raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {d.get('class')!r})")
+    if not isinstance(d, dict) or not str(d.get("class", "")).endswith(suffix) or not isinstance(d.get("kwargs"), dict):
+        found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
+        raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {found!r}, kwargs "
+                                 f"as a dict)")
     return _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder, f"path listed in {str(json_path)!r}")))
 
 

@@ -67,7 +67,7 @@ def foreign_dict(class_path: str, kwargs: dict, annotations: dict | None = None,
 
 
 def folder_path(folder) -> Path:
-    """``folder`` as a Path, checked: a str or Path that does not name the working directory."""
+    """``folder`` as a Path, checked: a str or Path, not ``""`` (see :func:`~.atomic.resolve_target`)."""
     resolve_target(folder)
     return Path(folder)
 

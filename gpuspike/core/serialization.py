@@ -292,14 +292,18 @@ def check_plain_data(value, where: str):
     UnsafeFolderError
         An object dtype (whose items are pointers) anywhere in ``value``.
     """
-    stack = [value]
+    stack, seen = [value], set()
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple, set, frozenset)):
-            stack.extend(item)
+        if isinstance(item, (dict, list, tuple, set, frozenset)):
+            if id(item) in seen:  # a pickle may make a container hold itself
+                continue
+            seen.add(id(item))
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            else:
+                stack.extend(item)
         elif isinstance(item, (np.ndarray, np.generic, np.dtype)):
             dtype = item if isinstance(item, np.dtype) else item.dtype
             if not _plain_dtype(dtype):

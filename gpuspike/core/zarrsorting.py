@@ -249,12 +249,13 @@ def create_zarr_path_for_write(folder_path, overwrite: bool = False) -> Path:
     """
     import shutil
 
-    from .atomic import check_overwrite_flag, resolve_target
+    from .atomic import resolve_target
     from .core_tools import is_path_remote
     from .errors import FolderExistsError
     from .overwrite_guard import check_replaceable
+    from .validation import check_flag
 
-    check_overwrite_flag(overwrite)
+    check_flag(overwrite, "overwrite")
     if is_path_remote(folder_path):
         raise ValueError(f"folder_path={str(folder_path)!r} is remote; gpuspike writes local folders only")
     folder_path = Path(folder_path).with_suffix(".zarr")

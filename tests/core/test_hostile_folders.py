@@ -344,3 +344,13 @@ def test_dump_replaces_a_dump_but_not_a_user_file(tmp_path, name):
     other = _recording(seed=3)
     other.dump(dump)  # a dump is replaced
     np.testing.assert_array_equal(gs.load(dump).get_traces(), other.get_traces())
+
+
+def test_pickle_of_a_container_holding_itself_is_read(tmp_path):
+    loop = {"class": "x", "kwargs": {}}
+    loop["kwargs"]["self"] = [loop]
+    (tmp_path / "loop.pkl").write_bytes(pickle.dumps(loop))
+    from gpuspike.core.serialization import load_pickle_dict
+
+    d = load_pickle_dict(tmp_path / "loop.pkl")
+    assert d["kwargs"]["self"][0] is d
