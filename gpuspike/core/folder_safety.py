@@ -62,6 +62,34 @@ def check_inside(path, folder, what: str) -> Path:
     return path
 
 
+def check_links_inside(folder, what: str) -> None:
+    """Every symbolic link among the files and subfolders of ``folder`` leads inside it.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A saved folder about to be read.
+    what : str
+        What is being opened, for the message.
+
+    Raises
+    ------
+    UnsafeFolderError
+        Naming the first link that leads outside.
+    """
+    pending = [str(folder)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue  # the reader reports what it cannot open
+        for entry in entries:
+            if entry.is_symlink():
+                check_inside(entry.path, folder, f"{what}: the link")
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+
+
 def check_file_name(value, what: str) -> str:
     """``str(value)`` when it is a plain file name (no folder separator, not ``.``/``..``, no control
     character, at most 200 bytes); else ValueError naming ``what`` and the value.

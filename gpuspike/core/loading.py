@@ -24,7 +24,8 @@ def read_json(path: Path) -> dict:
 
 
 def check_folder(folder: Path, what: str) -> Path:
-    """Raise clear errors for a missing folder or the temporary folder of a save.
+    """Raise clear errors for a missing folder, the temporary folder of a save, or a folder whose
+    symbolic links lead out of it (:func:`~.folder_safety.check_links_inside`).
 
     A folder that is missing because an overwrite was killed between its two renames is first
     recovered from its previous copy (with a warning), see :mod:`gpuspike.core.leftovers`.
@@ -52,6 +53,9 @@ def check_folder(folder: Path, what: str) -> Path:
             f"{what}: {str(folder)!r} is the previous copy of {leftover.target.name!r}, kept while an overwrite "
             f"of it ran; load({str(leftover.target)!r}) renames it back if that save was interrupted"
         )
+    from .folder_safety import check_links_inside
+
+    check_links_inside(folder, what)
     return folder
 
 

@@ -72,7 +72,7 @@ def test_symlinked_property_file_refused(tmp_path):
     _recording().save(folder=tmp_path / "f", **NOBAR)
     np.save(tmp_path / "secret.npy", np.arange(3))
     (tmp_path / "f" / "properties" / "secret.npy").symlink_to(tmp_path / "secret.npy")
-    with pytest.raises(UnsafeFolderError, match="property file"):
+    with pytest.raises(UnsafeFolderError, match="secret.npy' leads outside the folder"):
         gs.load(tmp_path / "f")
 
 
@@ -88,15 +88,24 @@ def test_symlinked_extensions_folder_never_written_through(tmp_path):
     rec, sorting = gs.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=0)
     project = tmp_path / "project"
     analyzer = gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=project / "analyzer")
-    del analyzer
     shutil.rmtree(project / "analyzer" / "extensions")
-    (project / "analyzer" / "extensions").symlink_to("..")
+    (project / "analyzer" / "extensions").symlink_to("..")  # after the analyzer was opened
     (project / "random_spikes").mkdir()
     (project / "random_spikes" / "notes.txt").write_text("mine")
-    analyzer = gs.load_sorting_analyzer(project / "analyzer")
     with pytest.raises(UnsafeFolderError, match="extension folder"):
         analyzer.compute("random_spikes")
+    with pytest.raises(UnsafeFolderError, match="extensions' leads outside the folder"):
+        gs.load_sorting_analyzer(project / "analyzer")
     assert (project / "random_spikes" / "notes.txt").read_text() == "mine"
+
+
+def test_links_inside_a_folder_are_followed(tmp_path):
+    rec = _recording()
+    rec.save(folder=tmp_path / "f", **NOBAR)
+    raw = tmp_path / "f" / "traces_cached_seg0.raw"
+    raw.rename(tmp_path / "f" / "data.raw")
+    raw.symlink_to("data.raw")
+    np.testing.assert_array_equal(gs.load(tmp_path / "f").get_traces(), rec.get_traces())
 
 
 # ---------------------------------------------------------------------- no code, no shared memory
