@@ -58,6 +58,15 @@ SI_CLASSES = {
     "spikeinterface.core.numpyextractors.NumpySorting": "gpuspike.core.numpyextractors.NumpySorting",
 }
 
+#: SpikeInterface classes gpuspike loads but does not write under SpikeInterface's name (gpuspike's
+#: readers record arguments SpikeInterface's do not take, e.g. ``load_probe``)
+SI_CLASSES_LOADED = {
+    "spikeinterface.extractors.neoextractors.spikeglx.SpikeGLXRecordingExtractor":
+        "gpuspike.extractors.spikeglx.SpikeGLXRecording",
+    "spikeinterface.extractors.neoextractors.openephys.OpenEphysBinaryRecordingExtractor":
+        "gpuspike.extractors.openephys.OpenEphysBinaryRecording",
+}
+
 #: keyword arguments spelled differently: {SpikeInterface class name: {SpikeInterface name: gpuspike name}}
 _KWARG_RENAMES = {
     "ChannelSliceRecording": {"recording": "parent_recording"},
@@ -65,7 +74,7 @@ _KWARG_RENAMES = {
 }
 
 #: class name -> gpuspike path (SpikeInterface moves classes between modules; names are stable)
-_CLASS_MAP = {path.rpartition(".")[2]: target for path, target in SI_CLASSES.items()}
+_CLASS_MAP = {path.rpartition(".")[2]: target for path, target in {**SI_CLASSES, **SI_CLASSES_LOADED}.items()}
 _TO_SI = {target: path for path, target in SI_CLASSES.items()}
 # NoiseGeneratorRecording lived in spikeinterface.core.generate before 0.104
 _ALIASES = {"spikeinterface.core.generate.NoiseGeneratorRecording"}

@@ -245,7 +245,7 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
 
         if load_probe and parsed.kind == "neural" and "NI-DAQmx" not in parsed.folder:
             experiments = io.folder_structure[parsed.node]["experiments"]
-            settings = Path(experiments[sorted(experiments)[0]]["settings_file"])
+            settings = _settings_file(Path(experiments[sorted(experiments)[0]]["settings_file"]))
             if settings.is_file():
                 probe = _read_probe(settings, parsed.folder)
                 if probe is not None and attach_neuropixels_probe(self, probe, lf_band="lf" in parsed.folder.lower(),
@@ -274,6 +274,18 @@ class OpenEphysBinaryRecording(NeoBinaryRecording):
                               UserWarning, stacklevel=3)
                 continue
             self.set_times(np.asarray(times, dtype="float64"), segment_index=segment_index)
+
+
+def _settings_file(settings: Path) -> Path:
+    """The node's settings of the experiment (``settings_<n>.xml`` for experiment n > 1); when that
+    file is missing, the node's ``settings.xml`` (its first experiment's), with a warning."""
+    first = settings.parent / "settings.xml"
+    if settings.is_file() or not first.is_file():
+        return settings
+    warnings.warn(f"{settings.name} is missing in {settings.parent}: the probe is read from settings.xml, the settings "
+                  f"the GUI wrote for the node's first experiment (the probe of a later experiment is usually the same)",
+                  UserWarning, stacklevel=4)
+    return first
 
 
 def _choose_experiment(folder: Path, experiment_name: str | None, block_index: int | None) -> str:
@@ -313,8 +325,8 @@ def read_openephys(folder_path: str | Path, stream_id: str | None = None, stream
         The experiment by index (0 for ``experiment1``); required when there are several.
     load_probe : bool
         Attach the Neuropixels probe described by the record node's ``settings.xml``
-        (``settings_<n>.xml`` for experiment n > 1) to a neural stream; sync, ADC and NI-DAQmx
-        streams never get one.
+        (``settings_<n>.xml`` for experiment n > 1; when that file is missing, ``settings.xml``,
+        with a warning) to a neural stream; sync, ADC and NI-DAQmx streams never get one.
     experiment_name : str, optional
         The experiment by name (``"experiment2"``), instead of ``block_index``.
     load_sync_timestamps : bool

@@ -242,3 +242,31 @@ def test_missing_dat_or_sample_numbers_names_the_oebin_field(real_data, tmp_path
     with pytest.raises(MissingDataFileError, match=r"field continuous\[0\].folder_name: names stream .*continuous.dat "
                                                    r"is missing"):
         read_openephys(tmp_path / "s")
+
+
+def test_later_experiment_without_its_settings_file_takes_the_nodes_settings_xml(real_data, tmp_path):
+    """As shipped, the NP2 folder is experiment4 with only settings.xml (settings_4.xml is missing)."""
+    rig.openephys_session(real_data, tmp_path / "s", rig.OE_NP2_4SHANK, seed=7)
+    node = tmp_path / "s" / NODE
+    assert not (node / "settings_4.xml").exists() and (node / "settings.xml").is_file()
+    with pytest.warns(UserWarning, match="settings_4.xml is missing.*settings.xml"):
+        rec = read_openephys(tmp_path / "s", stream_name=f"{NODE}#{AP}")
+    expected = probeinterface.read_openephys(node / "settings.xml", stream_name=AP)
+    assert rec.has_probe() and rec.get_probe().model_name == expected.model_name
+    np.testing.assert_allclose(rec.get_probe().contact_positions, expected.contact_positions)
+    assert rec.get_annotation("settings_file") == str(node / "settings.xml")
+    assert not read_openephys(tmp_path / "s", stream_name=f"{NODE}#{AP}SYNC").has_probe()
+
+
+def test_spikeinterface_dict_of_the_reader_loads(np2_session):
+    """SpikeInterface 0.105 writes its reader's class and kwargs (e.g. in an analyzer's recording.json)."""
+    import gpuspike as gs
+
+    session, written = np2_session
+    d = {"class": "spikeinterface.extractors.neoextractors.openephys.OpenEphysBinaryRecordingExtractor",
+         "module": "spikeinterface", "version": "0.105.3", "relative_paths": False,
+         "kwargs": {"all_annotations": False, "stream_id": "1", "folder_path": str(session), "experiment_name": None,
+                    "load_sync_timestamps": False}}
+    rec = gs.load(d)
+    assert type(rec).__name__ == "OpenEphysBinaryRecording" and rec.has_probe()
+    np.testing.assert_array_equal(rec.get_traces(), written[AP][1][:, :384])

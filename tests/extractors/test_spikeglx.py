@@ -218,3 +218,20 @@ def test_engine_reads_the_recordings_columns_of_the_mapped_bin(real_data, tmp_pa
     waveforms = run_block_job(gather, rec, resolve_job_kwargs(n_jobs=2, chunk_size=1000, progress_bar=False))
     expected = np.stack([data[p - 3:p + 4][:, columns] for p in peaks])
     np.testing.assert_array_equal(waveforms, expected)
+
+
+def test_spikeinterface_dict_of_the_reader_loads(real_data, tmp_path):
+    """SpikeInterface 0.105 writes its reader's class and kwargs (e.g. in an analyzer's recording.json)."""
+    import gpuspike as gs
+
+    folder, meta_file, bin_file, meta, data = make_folder(real_data, tmp_path, METAS["np2_4shanks"], seed=5)
+    d = {"class": "spikeinterface.extractors.neoextractors.spikeglx.SpikeGLXRecordingExtractor",
+         "module": "spikeinterface", "version": "0.105.3", "relative_paths": False,
+         "kwargs": {"all_annotations": False, "stream_id": "imec0.ap", "use_names_as_ids": False,
+                    "folder_path": str(folder)}}
+    rec = gs.load(d)
+    own = read_spikeglx(folder, stream_id="imec0.ap")
+    assert type(rec).__name__ == "SpikeGLXRecording"
+    np.testing.assert_array_equal(rec.get_traces(), data[:, :-1])
+    np.testing.assert_allclose(rec.get_channel_locations(), own.get_channel_locations())
+    assert rec.to_dict()["class"].startswith("gpuspike.")  # written under gpuspike's name (its kwargs differ)
