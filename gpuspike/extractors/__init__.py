@@ -9,6 +9,7 @@ from ..core.binaryrecording import BinaryRecordingExtractor, read_binary
 from ..core.datasets import download_dataset, get_global_dataset_folder
 from .kilosort import KiloSortSorting, PhySorting, read_kilosort, read_phy
 from .mearec import MEArecRecording, MEArecSorting, read_mearec
+from .neo_utils import get_neo_num_blocks, get_neo_streams
 from .openephys import OpenEphysBinaryRecording, read_openephys
 from .spikeglx import SpikeGLXRecording, read_meta, read_spikeglx
 from .whitematter import WhiteMatterRecordingExtractor, read_whitematter
@@ -27,6 +28,8 @@ __all__ = [
     "MEArecRecording",
     "MEArecSorting",
     "read_mearec",
+    "get_neo_num_blocks",
+    "get_neo_streams",
     "OpenEphysBinaryRecording",
     "read_openephys",
     "SpikeGLXRecording",

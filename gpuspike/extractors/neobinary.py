@@ -201,6 +201,9 @@ class NeoBinaryRecording(BaseRecording):
         self._binary = descriptions
         self._columns = all_columns
         self._neo_stream_id = str(stream_ids[0])
+        # SpikeInterface's attributes of a neo recording
+        self.stream_id, self.stream_name = str(stream_ids[0]), str(streams["name"][stream_index])
+        self.block_index = int(block_index)
         self._set_physical_units(chans["gain"], chans["offset"], chans["units"])
         if not use_names_as_ids:
             self.set_property("channel_name", names)

@@ -270,3 +270,21 @@ def test_spikeinterface_dict_of_the_reader_loads(np2_session):
     rec = gs.load(d)
     assert type(rec).__name__ == "OpenEphysBinaryRecording" and rec.has_probe()
     np.testing.assert_array_equal(rec.get_traces(), written[AP][1][:, :384])
+
+
+def test_get_neo_streams_lists_what_the_reader_opens(np2_session):
+    from gpuspike.extractors import get_neo_num_blocks, get_neo_streams
+
+    session, written = np2_session
+    names, ids = get_neo_streams("openephysbinary", session)
+    assert sorted(names) == sorted(f"{NODE}#{folder}" for folder in (NIDAQ, AP, LFP, f"{AP}SYNC", f"{LFP}SYNC"))
+    assert get_neo_num_blocks("openephysbinary", session) == 1
+    for name, sid in zip(names, ids):
+        rec = read_openephys(session, stream_id=sid)
+        assert (rec.stream_id, rec.stream_name, rec.block_index) == (sid, name, 0)
+        folder = name.split("#")[1].removesuffix("SYNC")
+        columns = written[folder][1]
+        expected = columns[:, -1:] if name.endswith("SYNC") else columns[:, :rec.get_num_channels()]
+        np.testing.assert_array_equal(rec.get_traces(), expected)
+    with pytest.raises(ValueError, match="extractor_name='intan'.*'spikeglx', 'openephysbinary'"):
+        get_neo_streams("intan", session)
