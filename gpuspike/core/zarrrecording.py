@@ -207,6 +207,23 @@ def check_group_takes_numcodecs(group, what: str, *codecs, optional: bool = True
                          f"group with zarr.open_group(path, mode='w', zarr_format=2){fix}")
 
 
+def checked_zarr_attrs(attrs: dict, folder_path) -> tuple[float, int]:
+    """``(sampling_frequency, num_segments)`` of a saved zarr group's attributes: a finite rate > 0 and
+    a whole number of segments >= 1, else :class:`CorruptFolderError` naming the folder and the value."""
+    rate, segments = attrs.get("sampling_frequency"), attrs.get("num_segments")
+    for key, value in (("sampling_frequency", rate), ("num_segments", segments)):
+        if value is None:
+            raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the {key!r} attribute: incomplete or "
+                                     f"not a saved recording or sorting")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not np.isfinite(rate) or rate <= 0:
+        raise CorruptFolderError(f"zarr folder {str(folder_path)!r}: attribute sampling_frequency={rate!r} is not a "
+                                 f"rate in Hz > 0")
+    if isinstance(segments, bool) or not isinstance(segments, int) or segments < 1:
+        raise CorruptFolderError(f"zarr folder {str(folder_path)!r}: attribute num_segments={segments!r} is not a "
+                                 f"number of segments >= 1")
+    return float(rate), int(segments)
+
+
 def _folder_identity(folder: str):
     """Device and inode of ``folder`` (None when it is gone): a replacement has another inode."""
     try:
@@ -314,14 +331,10 @@ class ZarrRecordingExtractor(BaseRecording):
         except Exception as err:
             raise CorruptFolderError(f"{str(folder_path)!r} is not a readable zarr group ({err})") from None
         attrs = dict(root.attrs)
-        for key in ("sampling_frequency", "num_segments"):
-            if key not in attrs:
-                raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the {key!r} attribute: "
-                                         f"incomplete or not a saved recording")
+        sampling_frequency, num_segments = checked_zarr_attrs(attrs, folder_path)
         keys = set(root.keys()) if hasattr(root, "keys") else set()
         if "channel_ids" not in keys:
             raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the 'channel_ids' array")
-        num_segments = int(attrs["num_segments"])
         for seg in range(num_segments):
             if f"traces_seg{seg}" not in keys:
                 raise CorruptFolderError(f"zarr folder {str(folder_path)!r} lacks the 'traces_seg{seg}' array")
@@ -334,7 +347,6 @@ class ZarrRecordingExtractor(BaseRecording):
             return check_zarr_array(found, where)
 
         channel_ids = np.asarray(array("channel_ids")[:])
-        sampling_frequency = float(attrs["sampling_frequency"])
         super().__init__(sampling_frequency, channel_ids, array("traces_seg0").dtype)
         self._root = root  # the read-only zarr group (SpikeInterface's attribute name)
         t_starts = np.asarray(array("t_starts")[:]) if "t_starts" in keys else None

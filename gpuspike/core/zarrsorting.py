@@ -17,7 +17,8 @@ from .folder_safety import check_zarr_array, check_zarr_folder, check_zarr_key
 from .loading import check_folder
 from .numpyextractors import NumpySortingSegment, _check_spike_vector
 from .sorting import BaseSorting, spike_dtype
-from .zarrrecording import check_group_takes_numcodecs, create_array, get_default_zarr_compressor, open_group
+from .zarrrecording import (check_group_takes_numcodecs, checked_zarr_attrs, create_array,
+                            get_default_zarr_compressor, open_group)
 
 SI_ZARR_SORTING_CLASS = "spikeinterface.core.zarrextractors.ZarrSortingExtractor"
 
@@ -60,9 +61,7 @@ class ZarrSortingExtractor(BaseSorting):
         if zarr_group is not None:
             root = root[zarr_group]
         attrs = dict(root.attrs)
-        for key in ("sampling_frequency", "num_segments"):
-            if attrs.get(key) is None:
-                raise CorruptFolderError(f"{str(folder_path)!r}: zarr attribute {key!r} is missing")
+        sampling_frequency, num_segments = checked_zarr_attrs(attrs, folder_path)
         try:
             unit_ids = np.asarray(_safe(root, "unit_ids", folder_path)[:])
             spikes_group = root["spikes"]
@@ -72,8 +71,7 @@ class ZarrSortingExtractor(BaseSorting):
         except KeyError as err:
             raise CorruptFolderError(f"{str(folder_path)!r}: zarr array {err} is missing: not a zarr sorting "
                                      f"folder, or an incomplete one") from None
-        super().__init__(float(attrs["sampling_frequency"]), unit_ids)
-        num_segments = int(attrs["num_segments"])
+        super().__init__(sampling_frequency, unit_ids)
         _check_segment_slices(slices, num_segments, samples.size, units.size, folder_path)
         spikes = np.zeros(samples.size, dtype=spike_dtype)
         spikes["sample_index"], spikes["unit_index"] = samples, units

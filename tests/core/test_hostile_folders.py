@@ -363,3 +363,14 @@ def test_pickle_of_a_container_holding_itself_is_read(tmp_path):
 
     d = load_pickle_dict(tmp_path / "loop.pkl")
     assert d["kwargs"]["self"][0] is d
+
+
+@pytest.mark.parametrize("attrs, match", [({"sampling_frequency": "abc"}, "sampling_frequency='abc' is not a rate"),
+                                          ({"num_segments": -1}, "num_segments=-1 is not a number of segments")])
+def test_zarr_attributes_checked_at_load(tmp_path, attrs, match):
+    _recording().save(folder=tmp_path / "r", format="zarr", **NOBAR)
+    gs.generate_sorting(num_units=2, durations=[0.2], seed=1).save(folder=tmp_path / "s", format="zarr")
+    for folder in (tmp_path / "r.zarr", tmp_path / "s.zarr"):
+        _edit_json(folder / ".zattrs", **attrs)
+        with pytest.raises(CorruptFolderError, match=match):
+            gs.load(folder)
