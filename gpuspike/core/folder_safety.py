@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorruptFolderError, UnsafeFolderError
+from .overwrite_guard import is_within
 
 _OBJECT_PROPERTY_FORMAT = "gpuspike.object_property.v1"
 _FORBIDDEN_CHARS = ("/", "\\", "\x00")
@@ -54,7 +55,7 @@ def check_inside(path, folder, what: str) -> Path:
     if not path.is_absolute():
         path = folder / path
     real, root = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
-    if real != root and root not in real.parents:
+    if not is_within(real, root):
         raise UnsafeFolderError(f"{what} {str(path)!r} leads outside the folder {str(folder)!r} (to {str(real)!r}); "
                                 f"a saved folder reads and writes only inside itself: replace the symlink or path by "
                                 f"the data it names (a recording's own files: open them directly, e.g. "
