@@ -54,8 +54,10 @@ def check_folder(folder: Path, what: str) -> Path:
             f"of it ran; load({str(leftover.target)!r}) renames it back if that save was interrupted"
         )
     from .folder_safety import check_links_inside
+    from .overwrite_guard import written_by_us
 
-    check_links_inside(folder, what)
+    if written_by_us(folder):  # a saved folder (any other is refused by its reader, unwalked)
+        check_links_inside(folder, what)
     return folder
 
 
