@@ -42,6 +42,22 @@ def test_accumulate_moments_adds_windows_and_squares_to_existing_sums(device, ca
     np.testing.assert_array_equal(res[7], counts0 + exp_counts)
 
 
+def test_accumulate_moments_every_count_of_windows_per_unit(device):
+    """Units holding 0 to 19 windows: every mix of the kernel's passes of eight, four and one window."""
+    rng = np.random.default_rng(7)
+    traces = rng.integers(-3000, 3000, (400, 5)).astype(np.int16)
+    units = np.repeat(np.arange(20), np.arange(20))
+    peaks = rng.integers(3, 396, units.size).astype(np.int64)
+    grouped, bounds = ref.group_by_unit(peaks, units, 20)
+    shape = (20, 7, 5)
+    res = device("accumulate_moments", traces, grouped, bounds, 3, 4, np.zeros(shape, np.int64),
+                 np.zeros(shape, np.int64), np.zeros(20, np.int64))
+    exp_sums, exp_sumsqs, _ = _int_reference(traces, peaks, units, 3, 4, 20)
+    np.testing.assert_array_equal(res[5], exp_sums)
+    np.testing.assert_array_equal(res[6], exp_sumsqs)
+    np.testing.assert_array_equal(res[7], np.arange(20))
+
+
 def test_accumulate_moments_is_exact_at_the_ends_of_the_range(device):
     """Full-scale int16 and uint16 windows, many spikes: sums of squares beyond 2**32, exact."""
     for dtype in (np.int16, np.uint16):
