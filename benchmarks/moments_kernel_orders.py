@@ -1,7 +1,7 @@
 """Where the time of "templates of every spike" goes on a CPU: the raw-moments kernel in two orders.
 
 The library's kernel (``kernels.accumulate_moments_cpu``) adds a unit's windows unit after unit,
-four per pass over the unit's int64 sums and sums of squares (each row of a window is a whole
+eight per pass (then four, then one) over the unit's int64 sums and sums of squares (each row of a window is a whole
 row of the block: 384 channels, contiguous). The alternative measured here keeps a tile of
 channels of every unit's accumulators in cache (tile-major accumulators, so that a tile's are
 contiguous) and sweeps all units per tile: fewer bytes move between cache and memory, but each
