@@ -2,10 +2,11 @@
 
 A folder is recognised by the metadata these libraries write in it (``si_folder.json``,
 ``binary.json``, ``npz.json``, ``numpysorting_info.json``, a WaveformExtractor's ``params.json``,
-a SortingAnalyzer's ``spikeinterface_info.json``, the attributes of a saved zarr group). An
-empty folder may be replaced too (nothing is lost). Never replaced: a file, the working
-directory or any folder above it, the home folder or any folder above it, a mount point or a
-file-system root, or a folder holding anything else.
+a SortingAnalyzer's ``spikeinterface_info.json``, the attributes of a saved zarr group), and it
+is refused when it also holds, at its top, a file no writer of theirs makes (a user's notes or
+figures put there after the save). An empty folder may be replaced too (nothing is lost). Never
+replaced: a file, the working directory or any folder above it, the home folder or any folder
+above it, a mount point or a file-system root, or a folder holding anything else.
 """
 from __future__ import annotations
 
@@ -112,6 +113,19 @@ def written_by_us(folder: Path) -> bool:
     return "sampling_frequency" in attrs and "num_segments" in attrs
 
 
+#: suffixes of the files gpuspike and SpikeInterface write at the top of a saved folder (JSON metadata,
+#: traces, arrays, tables, SpikeInterface's pickles); zarr's own files start with a dot
+_WRITTEN_SUFFIXES = (".json", ".raw", ".dat", ".bin", ".npy", ".npz", ".csv", ".pkl", ".pickle")
+
+
+def _foreign_file(path: Path) -> bool:
+    """A file at the top of a saved folder that no writer of gpuspike or SpikeInterface makes
+    (a hidden file, e.g. zarr's ``.zattrs`` or a desktop's ``.DS_Store``, does not count)."""
+    if path.name.startswith(".") or path.is_dir():
+        return False
+    return path.suffix.lower() not in _WRITTEN_SUFFIXES
+
+
 def check_replaceable(folder: Path) -> None:
     """Raise :class:`RefusedOverwriteError` unless ``overwrite=True`` may replace the existing ``folder``.
 
@@ -133,7 +147,15 @@ def check_replaceable(folder: Path) -> None:
     except OSError as err:
         raise RefusedOverwriteError(f"overwrite=True refused: folder {str(folder)!r} cannot be listed ({err})") \
             from None
-    if not entries or written_by_us(folder):
+    if not entries:
+        return
+    if written_by_us(folder):
+        foreign = [name for name in entries if _foreign_file(folder / name)]
+        if foreign:
+            raise RefusedOverwriteError(
+                f"overwrite=True refused: folder {str(folder)!r} was written by gpuspike or SpikeInterface, but it "
+                f"also holds {foreign[:8]}, which no writer of theirs makes (your files?), and replacing the "
+                f"folder would delete them. Move them out, or choose another folder.")
         return
     shown = entries[:8] + (["..."] if len(entries) > 8 else [])
     raise RefusedOverwriteError(

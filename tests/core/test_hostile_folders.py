@@ -374,3 +374,17 @@ def test_zarr_attributes_checked_at_load(tmp_path, attrs, match):
         _edit_json(folder / ".zattrs", **attrs)
         with pytest.raises(CorruptFolderError, match=match):
             gs.load(folder)
+
+
+def test_overwrite_keeps_user_files_added_to_a_saved_folder(tmp_path):
+    rec = _recording()
+    rec.save(folder=tmp_path / "r", **NOBAR)
+    (tmp_path / "r" / "notes.txt").write_text("mine")
+    (tmp_path / "r" / ".DS_Store").write_bytes(b"desktop")  # hidden files do not count
+    with pytest.raises(RefusedOverwriteError, match=r"also holds \['notes.txt'\]"):
+        _recording(seed=4).save(folder=tmp_path / "r", overwrite=True, **NOBAR)
+    assert (tmp_path / "r" / "notes.txt").read_text() == "mine"
+    np.testing.assert_array_equal(gs.load(tmp_path / "r").get_traces(), rec.get_traces())
+    (tmp_path / "r" / "notes.txt").unlink()
+    _recording(seed=4).save(folder=tmp_path / "r", overwrite=True, **NOBAR)
+    np.testing.assert_array_equal(gs.load(tmp_path / "r").get_traces(), _recording(seed=4).get_traces())
