@@ -250,8 +250,8 @@ class AnalyzerExtension:
         **params
             The extension's parameters.
         """
-        params = self._without_units_arguments(params)
         own = inspect.signature(self._set_params).parameters
+        params = self._without_units_arguments(params, own)
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in own.values()):
             unknown = sorted(set(params) - set(own))
             if unknown:
@@ -260,12 +260,11 @@ class AnalyzerExtension:
         self.run_info = self._default_run_info_dict()
         self.data = {}
 
-    def _without_units_arguments(self, params: dict) -> dict:
+    def _without_units_arguments(self, params: dict, own) -> dict:
         """``params`` less SpikeInterface 0.101's ``return_scaled=`` / ``return_in_uV=`` of an
         extension that has no such parameter: the analyzer's ``return_in_uV`` (set at creation)
         decides the units, so a value that agrees is taken with a FutureWarning and one that
-        differs is refused."""
-        own = inspect.signature(self._set_params).parameters
+        differs is refused (``own``: the parameters of ``_set_params``)."""
         params = dict(params)
         for key in ("return_scaled", "return_in_uV"):
             if key not in params or key in own:

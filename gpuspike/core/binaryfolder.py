@@ -104,7 +104,6 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
         for i, segment in enumerate(self._segments):
             time_file = folder_path / f"times_cached_seg{i}.npy"
             if time_file.is_file():
-                check_inside(time_file, folder_path, "time file")
                 try:
                     times = np.load(time_file)
                 except Exception as err:

@@ -249,7 +249,6 @@ class NumpyFolderSorting(_SpikeVectorSorting):
         spikes_path = folder_path / "spikes.npy"
         if not spikes_path.is_file():
             raise CorruptFolderError(f"{str(spikes_path)!r} is missing")
-        check_inside(spikes_path, folder_path, "spike file")
         _check_mmap_mode(mmap_mode, "NumpyFolderSorting")
         try:
             raw = np.load(spikes_path, allow_pickle=False, mmap_mode=mmap_mode)

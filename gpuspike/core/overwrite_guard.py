@@ -52,14 +52,10 @@ def zarr_folder_attrs(folder: Path) -> dict:
     """The attributes of a zarr group folder, format 2 (``.zattrs``) or 3 (``zarr.json``), read as
     JSON without opening the store ({} when there are none or they cannot be read)."""
     for name in (".zattrs", "zarr.json"):
-        path = folder / name
-        if path.is_file():
-            try:
-                d = json.loads(path.read_text(encoding="utf8"))
-            except (OSError, ValueError):
-                return {}
+        if (folder / name).is_file():
+            d = _json_dict(folder / name) or {}
             if name == "zarr.json":
-                d = d.get("attributes", {}) if isinstance(d, dict) else {}
+                d = d.get("attributes", {})
             return d if isinstance(d, dict) else {}
     return {}
 
