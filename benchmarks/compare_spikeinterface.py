@@ -6,8 +6,9 @@ W1: 384 channels, 30 kHz, int16, 60 s, 100 units, a binary folder in the page ca
 per unit, n_jobs=2, 1 s chunks. Both tools read the same binary file and sample the same spikes
 (same seed, same selection rule). Prints a table of times and ratios, and a memory-bandwidth
 floor measured in the same run (one pass over the traces at memcpy speed). Before each timed run
-the page cache is re-warmed and a buffer the size of the dense waveforms is touched and freed
-(see ``warm_up``: this takes out a VM artefact of fresh memory, for both tools alike).
+the page cache is re-warmed and a buffer the size of what the job allocates (the dense waveforms
+for the waveform jobs) is touched and freed (see ``warm_up_for``: this takes out a VM artefact of
+fresh memory, for both tools alike).
 
 Before timing, it checks that both tools give the same results (the same sampled spikes,
 templates, sparsity, noise levels within the spread of their random chunks, byte-identical
@@ -125,18 +126,29 @@ def run(args) -> list[tuple[str, float, float, float]]:
         window = int(1.0 * gs_rec.sampling_frequency / 1000) + int(2.0 * gs_rec.sampling_frequency / 1000)
         dense_bytes = int(np.minimum(per_unit, args.max_spikes_per_unit).sum()) * window * gs_rec.get_num_channels() * 4
 
-        def warm_up():
-            """Page cache warm, and a dense-sized buffer touched and freed just before the run.
+        # what the jobs without waveforms allocate at most: both tools' per-worker sums and sums of
+        # squares (float64 / int64) of every unit's window, and the mean and std they return
+        job_bytes = (2 * args.n_jobs + 2) * len(unit_ids) * window * gs_rec.get_num_channels() * 8
+
+        def warm_up_for(num_bytes: int):
+            """Before a run: the page cache warm, and a buffer of ``num_bytes`` (what the job will
+            allocate) touched and freed.
 
             In a VM with free-page reporting (this sandbox), memory freed for a few seconds goes
             back to the host and costs ~1 s/GB to touch again (0.05 s/GB when touched again at
             once). Recycling the memory right before each run takes that artefact out for both
-            tools alike.
+            tools alike. The buffer has the size of what the job allocates: a larger one leaves
+            the VM reporting the rest back to the host during the run (the 60 s templates of every
+            spike took 0.38-0.55 s after a 7 GB buffer, 0.28-0.37 s after none).
             """
-            warm_page_cache()
-            buffer = np.empty(dense_bytes // 8)
-            buffer[::512] = 1.0
-            del buffer
+            def warm_up():
+                warm_page_cache()
+                buffer = np.empty(num_bytes // 8)
+                buffer[::512] = 1.0
+                del buffer
+            return warm_up
+
+        warm_up, warm_up_small = warm_up_for(dense_bytes), warm_up_for(job_bytes)
         bandwidth = memcpy_bandwidth(min(traces_bytes, 2_000_000_000))
         job = dict(n_jobs=args.n_jobs, chunk_duration="1s", progress_bar=False)
 
@@ -184,8 +196,9 @@ def run(args) -> list[tuple[str, float, float, float]]:
         report.append(f"main channels differ on {int(np.sum(np.asarray(gs_main) != np.asarray(si_main)))} of "
                       f"{len(gs_main)} units")
         t_gs, _ = _timeit(lambda: gs_main_channels(gs_rec, gs_sorting, backend=args.backend, **main_kwargs, **job),
-                          args.repeat, warm_up)
-        t_si, _ = _timeit(lambda: si_main_channels(si_rec, si_sorting, **main_kwargs, **job), args.repeat, warm_up)
+                          args.repeat, warm_up_small)
+        t_si, _ = _timeit(lambda: si_main_channels(si_rec, si_sorting, **main_kwargs, **job), args.repeat,
+                          warm_up_small)
         main_row = ("main channels (create_sorting_analyzer)", t_gs, t_si, traces_bytes / bandwidth)
         # the analyzer path when the sorting already carries its main channels (no estimate)
         gs_sorting_main = gs.NumpySorting.from_spike_vector(spikes, 30000.0, unit_ids)
@@ -219,16 +232,17 @@ def run(args) -> list[tuple[str, float, float, float]]:
                     estimate_templates_with_accumulator(si_rec, spikes, unit_ids, nbefore, nafter, return_std=True,
                                                        **_si_scaled_kwarg(si), **job)[0], report)
         t_gs, _ = _timeit(lambda: gs.compute_templates(gs_rec, gs_sorting, backend=args.backend, **job), args.repeat,
-                          warm_up)
+                          warm_up_small)
         t_si, _ = _timeit(lambda: estimate_templates_with_accumulator(
             si_rec, spikes, unit_ids, nbefore, nafter, return_std=True, **_si_scaled_kwarg(si),
-            **job), args.repeat, warm_up)
+            **job), args.repeat, warm_up_small)
         rows.append(("templates of all spikes (avg, std)", t_gs, t_si, traces_bytes / bandwidth))
         check_noise_levels(gs.get_noise_levels(gs_rec, force_recompute=True),
                            si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)), report)
-        t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), args.repeat, warm_up)
+        t_gs, _ = _timeit(lambda: gs.get_noise_levels(gs_rec, force_recompute=True), args.repeat,
+                          warm_up_small)
         t_si, _ = _timeit(lambda: si.get_noise_levels(si_rec, force_recompute=True, **_si_scaled_kwarg(si)),
-                          args.repeat, warm_up)
+                          args.repeat, warm_up_small)
         chunk_bytes = 20 * int(0.5 * gs_rec.sampling_frequency) * gs_rec.get_num_channels() * 2  # 20 chunks of 500 ms
         rows.append(("noise levels", t_gs, t_si, chunk_bytes / bandwidth))
         # node pipeline (SpikeInterface's postprocessing machinery): per-spike amplitudes, sparse waveforms
@@ -245,13 +259,13 @@ def run(args) -> list[tuple[str, float, float, float]]:
                     for name, lib, rec, sorting in (("gs", gs_pipeline, gs_rec, gs_sorting),
                                                     ("si", si_pipeline, si_rec, si_sorting))}
             check_close(label, runs["gs"](), runs["si"](), report, rtol=0, atol=0)
-            t_gs, _ = _timeit(runs["gs"], args.repeat, warm_up)
-            t_si, _ = _timeit(runs["si"], args.repeat, warm_up)
+            t_gs, _ = _timeit(runs["gs"], args.repeat, warm_up_small)
+            t_si, _ = _timeit(runs["si"], args.repeat, warm_up_small)
             rows.append((label, t_gs, t_si, floor_bytes / bandwidth))
         t_gs, _ = _timeit(lambda: gs_rec.save(folder=tmp / "gs_save", overwrite=True, **job), args.repeat,
-                          warm_up)
+                          warm_up_small)
         t_si, _ = _timeit(lambda: si_rec.save(folder=tmp / "si_save", overwrite=True, **job), args.repeat,
-                          warm_up)
+                          warm_up_small)
         rows.append(("save binary", t_gs, t_si, 2 * traces_bytes / bandwidth))
         check_saved_traces_equal(tmp / "gs_save", tmp / "si_save", report)
         options = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in vars(args).items() if key != "output")
@@ -262,7 +276,8 @@ def run(args) -> list[tuple[str, float, float, float]]:
                  f"{args.workload} ({WORKLOAD_RATES[args.workload]:g} Hz units): 384 ch x {args.duration:g} s int16 "
                  f"({traces_bytes / 1e9:.2f} GB), {args.num_units} units, "
                  f"{args.max_spikes_per_unit} spikes/unit, n_jobs={args.n_jobs}, backend={args.backend}, "
-                 f"best of {args.repeat} runs per tool (page cache re-warmed before each; gpuspike's two APIs: "
+                 f"best of {args.repeat} runs per tool (page cache re-warmed and {dense_bytes / 1e9:.1f} GB recycled before "
+                 f"each waveform job, {job_bytes / 1e9:.2f} GB before the others; gpuspike's two APIs: "
                  f"best of {args.analyzer_repeat} rounds in turn)",
                  f"memcpy bandwidth: {bandwidth / 1e9:.1f} GB/s; floor = bytes the job must read + write / bandwidth",
                  "outputs agree: " + "; ".join(report),

@@ -3,7 +3,7 @@
 A folder is recognised by the metadata these libraries write in it (``si_folder.json``,
 ``binary.json``, ``npz.json``, ``numpysorting_info.json``, a WaveformExtractor's ``params.json``,
 a SortingAnalyzer's ``spikeinterface_info.json``, the attributes of a saved zarr group), and it
-is refused when it also holds, at its top, a file no writer of theirs makes (a user's notes or
+is refused when it also holds, anywhere in it, a file no writer of theirs makes (a user's notes or
 figures put there after the save). An empty folder may be replaced too (nothing is lost). Never
 replaced: a file, the working directory or any folder above it, the home folder or any folder
 above it, a mount point or a file-system root, or a folder holding anything else.
@@ -109,17 +109,40 @@ def written_by_us(folder: Path) -> bool:
     return "sampling_frequency" in attrs and "num_segments" in attrs
 
 
-#: suffixes of the files gpuspike and SpikeInterface write at the top of a saved folder (JSON metadata,
+#: suffixes of the files gpuspike and SpikeInterface write in a saved folder (JSON metadata,
 #: traces, arrays, tables, SpikeInterface's pickles); zarr's own files start with a dot
 _WRITTEN_SUFFIXES = (".json", ".raw", ".dat", ".bin", ".npy", ".npz", ".csv", ".pkl", ".pickle")
 
 
-def _foreign_file(path: Path) -> bool:
-    """A file at the top of a saved folder that no writer of gpuspike or SpikeInterface makes
-    (a hidden file, e.g. zarr's ``.zattrs`` or a desktop's ``.DS_Store``, does not count)."""
-    if path.name.startswith(".") or path.is_dir():
-        return False
-    return path.suffix.lower() not in _WRITTEN_SUFFIXES
+#: files that make a folder a zarr group or array (format 2 or 3): its chunk files have no suffix
+_ZARR_NODE_FILES = (".zgroup", ".zarray", "zarr.json")
+
+
+def _foreign_files(folder: Path, limit: int = 8) -> list[str]:
+    """Up to ``limit`` files anywhere in a saved folder that no writer of gpuspike or SpikeInterface
+    makes (a user's notes or figures put there after the save), as paths relative to ``folder``.
+
+    Hidden files and folders (zarr's ``.zattrs``, a desktop's ``.DS_Store``) do not count, nor
+    does anything inside a zarr group or array below the top (its chunks have no suffix);
+    symbolic links to folders are not followed.
+    """
+    found: list[str] = []
+    pending = [folder]
+    while pending and len(found) < limit:
+        current = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if not any(os.path.exists(os.path.join(entry.path, name)) for name in _ZARR_NODE_FILES):
+                    pending.append(Path(entry.path))
+            elif Path(entry.name).suffix.lower() not in _WRITTEN_SUFFIXES:
+                found.append(Path(entry.path).relative_to(folder).as_posix())
+    return sorted(found)[:limit]
 
 
 def check_replaceable(folder: Path) -> None:
@@ -146,11 +169,11 @@ def check_replaceable(folder: Path) -> None:
     if not entries:
         return
     if written_by_us(folder):
-        foreign = [name for name in entries if _foreign_file(folder / name)]
+        foreign = _foreign_files(folder)
         if foreign:
             raise RefusedOverwriteError(
                 f"overwrite=True refused: folder {str(folder)!r} was written by gpuspike or SpikeInterface, but it "
-                f"also holds {foreign[:8]}, which no writer of theirs makes (your files?), and replacing the "
+                f"also holds {foreign}, which no writer of theirs makes (your files?), and replacing the "
                 f"folder would delete them. Move them out, or choose another folder.")
         return
     shown = entries[:8] + (["..."] if len(entries) > 8 else [])

@@ -17,6 +17,7 @@ import numpy as np
 
 from .argnames import accepts_aliases
 from .atomic import atomic_folder, check_target, resolve_target
+from .errors import UnknownKeywordError
 from .folder_safety import check_savable_properties
 from .job import split_job_kwargs
 from .validation import check_trace_dtype, check_zarr_codecs
@@ -304,7 +305,8 @@ def _warn_unknown(specific: dict, allowed: tuple, where: str) -> None:
 def _reject_unknown(specific: dict, allowed: tuple, where: str) -> None:
     unknown = sorted(set(specific) - set(allowed))
     if unknown:
-        raise TypeError(f"{where}: unknown keyword arguments {unknown}; allowed: {list(allowed)} and job kwargs")
+        raise UnknownKeywordError(f"{where}: unknown keyword arguments {unknown}; allowed: {list(allowed)} and job "
+                                  f"kwargs")
 
 
 def save_binary_folder(recording, folder, overwrite: bool = False, dtype=None, verbose: bool = False, **job_kwargs):

@@ -388,3 +388,31 @@ def test_overwrite_keeps_user_files_added_to_a_saved_folder(tmp_path):
     (tmp_path / "r" / "notes.txt").unlink()
     _recording(seed=4).save(folder=tmp_path / "r", overwrite=True, **NOBAR)
     np.testing.assert_array_equal(gs.load(tmp_path / "r").get_traces(), _recording(seed=4).get_traces())
+
+
+@pytest.mark.parametrize("where", ["properties", "deeper/still"])
+def test_overwrite_keeps_user_files_in_subfolders_of_a_saved_folder(tmp_path, where):
+    rec = _recording()
+    rec.set_property("quality", np.arange(rec.get_num_channels()))
+    rec.save(folder=tmp_path / "r", **NOBAR)
+    (tmp_path / "r" / where).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "r" / where / "figure.png").write_bytes(b"mine")
+    with pytest.raises(RefusedOverwriteError, match=rf"also holds \['{where}/figure.png'\]"):
+        _recording(seed=4).save(folder=tmp_path / "r", overwrite=True, **NOBAR)
+    assert (tmp_path / "r" / where / "figure.png").read_bytes() == b"mine"
+    np.testing.assert_array_equal(gs.load(tmp_path / "r").get_traces(), rec.get_traces())
+
+
+def test_overwrite_of_saved_zarr_and_analyzer_folders_is_not_refused_for_their_own_files(tmp_path):
+    """Zarr chunks have no suffix and an analyzer holds nested extension folders: neither is a user file."""
+    rec, sorting = gs.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=0)
+    rec.save(folder=tmp_path / "r.zarr", format="zarr", **NOBAR)
+    rec.save(folder=tmp_path / "r.zarr", format="zarr", overwrite=True, **NOBAR)
+    analyzer = gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=tmp_path / "a")
+    analyzer.compute(["random_spikes", "waveforms", "templates"])
+    (tmp_path / "a" / "extensions" / "templates" / "notes.txt").write_text("mine")
+    with pytest.raises(RefusedOverwriteError, match=r"extensions/templates/notes.txt"):
+        gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=tmp_path / "a", overwrite=True)
+    (tmp_path / "a" / "extensions" / "templates" / "notes.txt").unlink()
+    again = gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=tmp_path / "a", overwrite=True)
+    assert again.get_loaded_extension_names() == []
