@@ -153,7 +153,7 @@ def _recording(settings: DemoSettings, out: Path, job_kwargs: dict, say) -> tupl
 
 # ------------------------------------------------------------------------------------- kernels
 def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, backend, say) -> float:
-    """Run both jobs on the first 0.2 s, so that compiling (first run) is not timed with the jobs."""
+    """Run both jobs on one spike of every unit, so that compiling (first run) is not timed with the jobs."""
     import gpuspike as gs
     import numba
 
@@ -169,14 +169,18 @@ def _compile_kernels(recording, sorting, radius_um: float, job_kwargs: dict, bac
         message = f"compiling kernels for this machine, once, ~30 s (numba caches them in {cache}) ..."
     else:
         message = "compiling the CUDA kernels for this GPU (each run) ..."
-    end = min(recording.get_num_samples(0), int(0.2 * recording.sampling_frequency))
-    small_recording, small_sorting = recording.frame_slice(0, end), sorting.frame_slice(0, end)
+    # the first spike of every unit, on the recording itself: the kernels compile for the traces the
+    # timed jobs read (a saved file's mapped, read-only frames), not for a copy of a slice of them
+    spikes = sorting.to_spike_vector()
+    _, first = np.unique(spikes["unit_index"], return_index=True)
+    few_spikes = gs.NumpySorting.from_spike_vector(spikes[np.sort(first)], sorting.sampling_frequency,
+                                                   sorting.unit_ids)
     quiet = dict(job_kwargs, progress_bar=False)
     with _Spinner(message, say, enabled=bool(job_kwargs.get("progress_bar"))) as spinner:
-        gs.extract_waveforms(small_recording, small_sorting, mode="memory", sparse=True, method="radius",
+        gs.extract_waveforms(recording, few_spikes, mode="memory", sparse=True, method="radius",
                              radius_um=radius_um, max_spikes_per_unit=5, precompute_template=("average", "std"),
                              **quiet)
-        gs.compute_templates(small_recording, small_sorting, **quiet)
+        gs.compute_templates(recording, few_spikes, **quiet)
     if backend.kernels_cached_on_disk:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(numba.__version__)

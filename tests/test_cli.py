@@ -224,3 +224,52 @@ def test_subcommands_follow_the_library_names():
     names = set(_subparsers(build_parser()).choices)
     assert {"demo", "info", "extract-waveforms", "extract_waveforms"} <= names
     assert hasattr(gs, "extract_waveforms")
+
+
+_COMPILES_AFTER_WARM_UP = r"""
+import json, sys
+from numba.core import event
+import gpuspike.demo as demo
+
+log = []
+
+
+class Compiles(event.Listener):
+    def on_start(self, ev):
+        pass
+
+    def on_end(self, ev):
+        log.append(getattr(ev.data.get("dispatcher"), "__qualname__", "?"))
+
+
+event.register("numba:compile", Compiles())
+warm_up = demo._compile_kernels
+
+
+def marked(*args, **kwargs):
+    seconds = warm_up(*args, **kwargs)
+    log.append("--- warm-up done ---")
+    return seconds
+
+
+demo._compile_kernels = marked
+settings = demo.DemoSettings(duration=3.0, num_units=5, num_channels=16, max_spikes_per_unit=20, output=sys.argv[1],
+                             plot=False, job_kwargs={"n_jobs": 2, "backend": "numpy", "progress_bar": False})
+demo.run_demo(settings, say=lambda text: None)
+print(json.dumps(log))
+"""
+
+
+def test_demo_compiles_every_kernel_before_it_times_the_jobs(tmp_path):
+    """With an empty kernel cache, nothing compiles once the warm-up is done: the timed jobs read the saved
+    file's read-only mapped frames, and the warm-up must compile the kernels for those, not for copies."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), NUMBA_CACHE_DIR=str(tmp_path / "cache" / "nb"))
+    done = subprocess.run([sys.executable, "-c", _COMPILES_AFTER_WARM_UP, str(tmp_path / "demo")], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "--- warm-up done ---" in log
+    before = log[:log.index("--- warm-up done ---")]
+    after = log[log.index("--- warm-up done ---") + 1:]
+    assert "_window_moments_njit" in before
+    assert after == [], f"compiled while the demo timed its jobs: {after}"
