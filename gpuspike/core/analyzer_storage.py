@@ -28,6 +28,7 @@ from .atomic import atomic_folder, atomic_write_text, prepare_target, target_loc
 from .errors import CorruptFolderError
 from .folder_safety import check_inside, read_npy
 from .leftovers import leftover_name, parse_leftover
+from .overwrite_guard import check_no_user_files
 from .saving import plain_json
 
 #: files of an extension folder that are not data entries
@@ -159,13 +160,16 @@ def _load_recording(source, folder: Path):
 
 
 @contextlib.contextmanager
-def new_version(target: Path) -> Iterator[Path]:
+def new_version(target: Path, what: str) -> Iterator[Path]:
     """Yield a temporary folder next to ``target`` that replaces it when the block succeeds.
 
     The previous ``target`` is moved aside first and removed after the swap; a writer killed
     between the two renames leaves the previous copy, which the next write or load renames back.
+    A previous ``target`` holding a user's file (one no writer makes) is refused before anything
+    is written (``what`` names the request in the message).
     """
     target = Path(target)
+    check_no_user_files(target, what)
     target.parent.mkdir(parents=True, exist_ok=True)
     prepare_target(target)
     tmp = target.parent / leftover_name(target.name, "partial")
@@ -185,11 +189,13 @@ def new_version(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_folder(target: Path) -> None:
-    """Remove ``target``: renamed aside first (so it vanishes at once), then deleted."""
+def remove_folder(target: Path, what: str) -> None:
+    """Remove ``target``: renamed aside first (so it vanishes at once), then deleted; refused when
+    it holds a user's file (``what`` names the request in the message)."""
     target = Path(target)
     if not os.path.lexists(target):
         return
+    check_no_user_files(target, what)
     with target_lock(target):
         old = target.parent / leftover_name(target.name, "old")
         os.rename(target, old)
@@ -287,7 +293,7 @@ class _FolderStore(MemoryStore):
 
     def delete_extension(self, name: str) -> None:
         self._check_writable(f"delete the extension {name!r}")
-        remove_folder(self._extension_folder(name))
+        remove_folder(self._extension_folder(name), f"delete the extension {name!r}")
         self._after_extension_change()
 
     def _check_writable(self, what: str) -> None:
@@ -433,7 +439,7 @@ class BinaryFolderStore(_FolderStore):
 
     def write_extension(self, name: str, params: dict, info: dict, run_info: dict, data: dict) -> None:
         self._check_writable(f"save the extension {name!r}")
-        with new_version(self._extension_folder(name)) as tmp:
+        with new_version(self._extension_folder(name), f"save the extension {name!r}") as tmp:
             for key, value in data.items():
                 key = _entry_name(key, name)
                 if isinstance(value, dict):
@@ -596,7 +602,7 @@ class ZarrStore(_FolderStore):
         from .zarrrecording import get_default_zarr_compressor
 
         self._check_writable(f"save the extension {name!r}")
-        with new_version(self._extension_folder(name)) as tmp:
+        with new_version(self._extension_folder(name), f"save the extension {name!r}") as tmp:
             zarr_v2.write_group(tmp, {"params": plain_json(params), "info": plain_json(info),
                                       "run_info": plain_json(run_info)})
             compressor = self.saving_options.get("compressor", get_default_zarr_compressor())
@@ -631,7 +637,7 @@ class ZarrStore(_FolderStore):
         if not zarr_v2.is_group(props):
             zarr_v2.write_group(props)
         name = check_file_name(key, "property key")
-        with new_version(props / name) as tmp:
+        with new_version(props / name, f"save the sorting property {key!r}") as tmp:
             shutil.rmtree(tmp)
             zarr_v2.write_array(props, tmp.name, values)
         zarr_v2.consolidate(self.folder)

@@ -127,6 +127,8 @@ def _foreign_files(folder: Path, limit: int = 8) -> list[str]:
     symbolic links to folders are not followed.
     """
     found: list[str] = []
+    if _zarr_array(folder):  # its chunks, and nothing else, are its files
+        return found
     pending = [folder]
     while pending and len(found) < limit:
         current = pending.pop()
@@ -143,6 +145,35 @@ def _foreign_files(folder: Path, limit: int = 8) -> list[str]:
             elif Path(entry.name).suffix.lower() not in _WRITTEN_SUFFIXES:
                 found.append(Path(entry.path).relative_to(folder).as_posix())
     return sorted(found)[:limit]
+
+
+def _zarr_array(folder: Path) -> bool:
+    """``folder`` is a zarr array (format 2 ``.zarray``, or format 3 ``zarr.json`` of an array)."""
+    if (folder / ".zarray").is_file():
+        return True
+    meta = _json_dict(folder / "zarr.json")
+    return meta is not None and meta.get("node_type") == "array"
+
+
+def check_no_user_files(folder: Path, what: str) -> None:
+    """Raise :class:`RefusedOverwriteError` when ``folder``, about to be replaced or removed by
+    gpuspike (``what``), holds a file that no writer of gpuspike or SpikeInterface makes.
+
+    Parameters
+    ----------
+    folder : Path
+        A folder gpuspike wrote (an analyzer's extension folder); nothing happens when it is missing.
+    what : str
+        What was asked, for the message (e.g. ``"save the extension 'templates'"``).
+    """
+    folder = Path(folder)
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    foreign = _foreign_files(folder)
+    if foreign:
+        raise RefusedOverwriteError(
+            f"cannot {what}: {str(folder)!r} also holds {foreign}, which no writer of gpuspike or SpikeInterface "
+            f"makes (your files?), and replacing the folder would delete them. Move them out, then try again.")
 
 
 def check_replaceable(folder: Path) -> None:

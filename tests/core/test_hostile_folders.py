@@ -416,3 +416,27 @@ def test_overwrite_of_saved_zarr_and_analyzer_folders_is_not_refused_for_their_o
     (tmp_path / "a" / "extensions" / "templates" / "notes.txt").unlink()
     again = gs.create_sorting_analyzer(sorting, rec, format="binary_folder", folder=tmp_path / "a", overwrite=True)
     assert again.get_loaded_extension_names() == []
+
+
+@pytest.mark.parametrize("format", ["binary_folder", "zarr"])
+def test_recompute_or_delete_keeps_a_user_file_in_an_extension_folder(tmp_path, format):
+    rec, sorting = gs.generate_ground_truth_recording(durations=[1.0], num_channels=4, num_units=2, seed=0)
+    folder = tmp_path / ("a.zarr" if format == "zarr" else "a")
+    analyzer = gs.create_sorting_analyzer(sorting, rec, format=format, folder=folder)
+    analyzer.compute(["random_spikes", "waveforms", "templates"])
+    saved = analyzer.get_extension("templates").get_data()
+    analyzer.compute("templates")  # the library's own files are replaced without a word
+    analyzer.set_sorting_property("quality", np.arange(2))
+    analyzer.set_sorting_property("quality", np.arange(2) + 1)  # a zarr array's chunks are its own files
+    mine = folder / "extensions" / "templates" / "notes.txt"
+    mine.write_text("mine")
+    with pytest.raises(RefusedOverwriteError, match=r"save the extension 'templates'.*\['notes.txt'\]"):
+        analyzer.compute("templates", ms_before=0.5)
+    with pytest.raises(RefusedOverwriteError, match=r"delete the extension 'templates'"):
+        analyzer.delete_extension("templates")
+    assert mine.read_text() == "mine"
+    reopened = gs.load_sorting_analyzer(folder)
+    np.testing.assert_array_equal(reopened.get_extension("templates").get_data(), saved)
+    mine.unlink()
+    analyzer.delete_extension("templates")
+    assert not (folder / "extensions" / "templates").exists()
