@@ -15,12 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import _confine_kwargs_paths
 from .binaryrecording import BinaryRecordingExtractor
 from .errors import CorruptFolderError
-from .folder_safety import check_inside
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
-                      load_folder_properties, read_json)
+                      load_folder_properties, read_class_json)
 
 
 class BinaryFolderRecording(BinaryRecordingExtractor):
@@ -65,18 +63,12 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "BinaryFolderRecording").absolute()
         json_path = folder_path / "binary.json"
-        d = read_json(json_path)
-        if not isinstance(d, dict) or not str(d.get("class", "")).endswith(".BinaryRecordingExtractor") \
-                or not isinstance(d.get("kwargs"), dict):
-            found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
-            raise CorruptFolderError(f"{str(json_path)!r} does not describe a BinaryRecordingExtractor "
-                                     f"(class {found!r}, kwargs as a dict)")
+        d = read_class_json(folder_path, "binary.json", ".BinaryRecordingExtractor")
         file_paths = d["kwargs"].get("file_paths")
         if isinstance(file_paths, str):
             d["kwargs"]["file_paths"] = file_paths = [file_paths]
         if not isinstance(file_paths, list) or not all(isinstance(p, str) for p in file_paths):
             raise CorruptFolderError(f"{str(json_path)!r}: file_paths={file_paths!r} is not a list of file names")
-        d = _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder_path, f"file listed in {str(json_path)!r}")))
         kwargs = dict(d["kwargs"])
         try:
             if kwargs.get("dtype") is None:

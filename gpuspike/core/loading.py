@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .argnames import accepts_aliases
-from .base import BaseExtractor, _from_dict, _from_jsonable
+from .base import BaseExtractor, _confine_kwargs_paths, _from_dict, _from_jsonable
 from .errors import CorruptFolderError, MissingFolderError
 from .leftovers import parse_leftover
 
@@ -21,6 +21,28 @@ def read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CorruptFolderError(f"{str(path)!r} is not valid JSON ({err}): the file is truncated or damaged") from None
+
+
+def read_class_json(folder: Path, name: str, suffix: str) -> dict:
+    """The dict in ``folder / name`` of an object whose class path ends with ``suffix``, its kwargs a
+    dict, with every path it names made absolute and checked to stay inside ``folder``.
+
+    Raises
+    ------
+    CorruptFolderError
+        The file is missing, not JSON, or not such a dict.
+    UnsafeFolderError
+        A path it names leads outside ``folder``.
+    """
+    from .folder_safety import check_inside
+
+    json_path = Path(folder) / name
+    d = read_json(json_path)
+    if not isinstance(d, dict) or not str(d.get("class", "")).endswith(suffix) or not isinstance(d.get("kwargs"), dict):
+        found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
+        raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {found!r}, kwargs "
+                                 f"as a dict)")
+    return _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder, f"path listed in {str(json_path)!r}")))
 
 
 def check_folder(folder: Path, what: str) -> Path:

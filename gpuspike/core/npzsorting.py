@@ -12,12 +12,10 @@ import numpy as np
 
 from .argnames import accepts_aliases
 from .atomic import atomic_folder
-from .base import _confine_kwargs_paths
 from .errors import CorruptFolderError
 from .event import BaseEvent
-from .folder_safety import check_inside
 from .loading import (check_folder, load_annotations_from_folder, load_probe_from_folder,
-                      load_folder_properties, read_json)
+                      load_folder_properties, read_class_json, read_json)
 from .numpyextractors import (NumpyEventSegment, NumpySnippetsSegment, NumpySortingSegment, check_spike_vector,
                               check_snippet_frames)
 from .snippets import BaseSnippets
@@ -40,16 +38,6 @@ def _require(data: dict, key: str, path: Path):
     if key not in data:
         raise CorruptFolderError(f"npz file {str(path)!r} has no {key!r} array")
     return data[key]
-
-
-def _folder_json(folder: Path, name: str, suffix: str) -> dict:
-    json_path = folder / name
-    d = read_json(json_path)
-    if not isinstance(d, dict) or not str(d.get("class", "")).endswith(suffix) or not isinstance(d.get("kwargs"), dict):
-        found = d.get("class") if isinstance(d, dict) else f"a JSON {type(d).__name__}"
-        raise CorruptFolderError(f"{str(json_path)!r} does not describe a {suffix.strip('.')} (class {found!r}, kwargs "
-                                 f"as a dict)")
-    return _confine_kwargs_paths(d, lambda p: str(check_inside(p, folder, f"path listed in {str(json_path)!r}")))
 
 
 # ---------------------------------------------------------------------- sortings
@@ -182,7 +170,7 @@ class NpzFolderSorting(NpzSortingExtractor):
 
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "NpzFolderSorting").absolute()
-        d = _folder_json(folder_path, "npz.json", ".NpzSortingExtractor")
+        d = read_class_json(folder_path, "npz.json", ".NpzSortingExtractor")
         NpzSortingExtractor.__init__(self, **d["kwargs"])
         load_folder_properties(folder_path, self)
         load_annotations_from_folder(folder_path, self)
@@ -454,7 +442,7 @@ class NpyFolderSnippets(NpySnippetsExtractor):
 
     def __init__(self, folder_path) -> None:
         folder_path = check_folder(Path(folder_path), "NpyFolderSnippets").absolute()
-        d = _folder_json(folder_path, "npy.json", ".NpySnippetsExtractor")
+        d = read_class_json(folder_path, "npy.json", ".NpySnippetsExtractor")
         NpySnippetsExtractor.__init__(self, **d["kwargs"])
         load_probe_from_folder(folder_path, self)
         load_folder_properties(folder_path, self)
