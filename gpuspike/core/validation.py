@@ -217,8 +217,9 @@ def check_flag(value, name: str) -> bool:
     raise TypeError(f"{name}={value!r}: allowed values are True and False")
 
 
-def check_window(ms_before, ms_after, sampling_frequency: float) -> None:
-    """``ms_before`` and ``ms_after`` finite and >= 0, with a window of at least one sample."""
+def check_window(ms_before, ms_after, sampling_frequency: float) -> int:
+    """``ms_before`` and ``ms_after`` finite and >= 0, with a window of at least one sample; returns
+    the window's samples."""
     for name, value in (("ms_before", ms_before), ("ms_after", ms_after)):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{name}={value!r}: give milliseconds as a number >= 0")
@@ -228,6 +229,7 @@ def check_window(ms_before, ms_after, sampling_frequency: float) -> None:
     if nsamples < 1:
         raise ValueError(f"ms_before={ms_before}, ms_after={ms_after}: the window holds no sample at "
                          f"{sampling_frequency} Hz; make it at least {1000.0 / sampling_frequency:.3g} ms")
+    return nsamples
 
 
 def check_waveform_dtype(dtype, natural: np.dtype):
@@ -288,14 +290,12 @@ def check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_
     from .excess_spikes import drop_excess_spikes
     from .folder_safety import check_unit_ids_for_files
 
-    check_window(ms_before, ms_after, recording.sampling_frequency)
-    fs = recording.sampling_frequency
-    nsamples = int(ms_before * fs / 1000.0) + int(ms_after * fs / 1000.0)
+    nsamples = check_window(ms_before, ms_after, recording.sampling_frequency)
     longest = max(recording.get_num_samples(i) for i in range(recording.get_num_segments()))
     if nsamples > longest:
         raise ValueError(f"{where}: ms_before={ms_before}, ms_after={ms_after} make a window of {nsamples} samples, "
                          f"longer than the recording ({longest} samples in its longest segment); give windows of "
-                         f"at most {1000.0 * longest / fs:.6g} ms in all")
+                         f"at most {1000.0 * longest / recording.sampling_frequency:.6g} ms in all")
     check_max_spikes_per_unit(max_spikes_per_unit)
     if num_spikes_for_sparsity is not None:
         check_max_spikes_per_unit(num_spikes_for_sparsity, "num_spikes_for_sparsity")

@@ -596,11 +596,11 @@ def extract_waveforms(recording, sorting, folder: str | Path | None = None, mode
 
     config = resolve_job_kwargs(**job_kwargs)
     _check_inputs(recording, sorting, mode, folder, overwrite)
-    modes = ("average", "std", "median", "percentile")
     if isinstance(precompute_template, str):
         precompute_template = (precompute_template,)
-    if not all(isinstance(m, str) and m in modes for m in (precompute_template or ())):
-        raise ValueError(f"precompute_template={precompute_template!r}: give a list of template modes among {modes}")
+    if not all(isinstance(m, str) and m in _TEMPLATE_MODES for m in (precompute_template or ())):
+        raise ValueError(f"precompute_template={precompute_template!r}: give a list of template modes among "
+                         f"{_TEMPLATE_MODES}")
     sorting = check_extraction_inputs(recording, sorting, ms_before, ms_after, max_spikes_per_unit,
                                       "extract_waveforms", unit_ids_name_files=mode == "folder",
                                       num_spikes_for_sparsity=num_spikes_for_sparsity if sparse else None)
