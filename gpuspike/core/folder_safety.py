@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorruptFolderError, UnsafeFolderError
-from .overwrite_guard import is_within
+from .overwrite_guard import is_within, walk_files
 
 _OBJECT_PROPERTY_FORMAT = "gpuspike.object_property.v1"
 _FORBIDDEN_CHARS = ("/", "\\", "\x00")
@@ -78,17 +78,9 @@ def check_links_inside(folder, what: str) -> None:
     UnsafeFolderError
         Naming the first link that leads outside.
     """
-    pending = [str(folder)]
-    while pending:
-        try:
-            entries = list(os.scandir(pending.pop()))
-        except OSError:
-            continue  # the reader reports what it cannot open
-        for entry in entries:
-            if entry.is_symlink():
-                check_inside(entry.path, folder, f"{what}: the link")
-            elif entry.is_dir(follow_symlinks=False):
-                pending.append(entry.path)
+    for entry in walk_files(folder):
+        if entry.is_symlink():
+            check_inside(entry.path, folder, f"{what}: the link")
 
 
 def check_file_name(value, what: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Iterator
 
 from .errors import RefusedOverwriteError
 
@@ -118,6 +119,33 @@ _WRITTEN_SUFFIXES = (".json", ".raw", ".dat", ".bin", ".npy", ".npz", ".csv", ".
 _ZARR_NODE_FILES = (".zgroup", ".zarray", "zarr.json")
 
 
+def walk_files(folder, enter=lambda entry: True) -> Iterator[os.DirEntry]:
+    """The entries below ``folder`` that are not folders (symbolic links included, never followed),
+    by name within each folder; a subfolder is walked when ``enter(entry)`` says so.
+
+    Parameters
+    ----------
+    folder : str or Path
+    enter : callable
+        ``enter(os.DirEntry) -> bool`` for each subfolder.
+
+    Yields
+    ------
+    os.DirEntry
+    """
+    pending = [str(folder)]
+    while pending:
+        try:
+            entries = sorted(os.scandir(pending.pop()), key=lambda e: e.name)
+        except OSError:
+            continue  # the caller's reader reports what it cannot open
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                yield entry
+            elif enter(entry):
+                pending.append(entry.path)
+
+
 def _foreign_files(folder: Path, limit: int = 8) -> list[str]:
     """Up to ``limit`` files anywhere in a saved folder that no writer of gpuspike or SpikeInterface
     makes (a user's notes or figures put there after the save), as paths relative to ``folder``.
@@ -129,22 +157,17 @@ def _foreign_files(folder: Path, limit: int = 8) -> list[str]:
     found: list[str] = []
     if _zarr_array(folder):  # its chunks, and nothing else, are its files
         return found
-    pending = [folder]
-    while pending and len(found) < limit:
-        current = pending.pop()
-        try:
-            entries = sorted(os.scandir(current), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if not any(os.path.exists(os.path.join(entry.path, name)) for name in _ZARR_NODE_FILES):
-                    pending.append(Path(entry.path))
-            elif Path(entry.name).suffix.lower() not in _WRITTEN_SUFFIXES:
-                found.append(Path(entry.path).relative_to(folder).as_posix())
-    return sorted(found)[:limit]
+
+    def enter(entry) -> bool:
+        return not entry.name.startswith(".") and not any(
+            os.path.exists(os.path.join(entry.path, name)) for name in _ZARR_NODE_FILES)
+
+    for entry in walk_files(folder, enter):
+        if not entry.name.startswith(".") and Path(entry.name).suffix.lower() not in _WRITTEN_SUFFIXES:
+            found.append(Path(entry.path).relative_to(folder).as_posix())
+            if len(found) == limit:
+                break
+    return sorted(found)
 
 
 def _zarr_array(folder: Path) -> bool:
